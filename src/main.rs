@@ -1,0 +1,3 @@
+//! casefile: forensics capture and replay.
+
+fn main() {}
