@@ -1,3 +1,35 @@
-//! casefile: forensics capture and replay.
+//! casefile: forensics capture and replay for Linux hosts that run containers.
+//!
+//! `main` parses the command line, runs one subcommand and maps its outcome to an exit code:
+//! 0 success, 1 a meaningful "no" (e.g. `check` found a match), 2 an error. A closed output
+//! pipe (`casefile read ... | head`) is a success.
 
-fn main() {}
+mod cli;
+mod cmd;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match &cli.command {
+        cli::Command::Info(a) => cmd::info::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "casefile: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Whether the error chain holds an `EPIPE`: the reader of our output went away.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

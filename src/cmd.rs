@@ -1,0 +1,3 @@
+//! One module per subcommand. Each exposes `run(args) -> anyhow::Result<ExitCode>`.
+
+pub mod info;
