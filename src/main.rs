@@ -7,6 +7,7 @@
 mod cli;
 mod cmd;
 mod filter;
+mod replay;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

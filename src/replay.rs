@@ -1,0 +1,12 @@
+//! Replay: read a capture, rebuild the system's state event by event, and see each event with
+//! its context (process, thread, fd, container, user).
+//!
+//! - [`fields`]: the field registry (sysdig/Falco names, types, docs);
+//! - [`state`]: thread, process, fd, container and user tables and how events change them;
+//! - [`context`]: field values of one event in its state;
+//! - [`render`]: sysdig-style rendering of arguments, results and times.
+
+pub mod context;
+pub mod fields;
+pub mod render;
+pub mod state;

@@ -1,0 +1,690 @@
+//! Thread, process, fd, container and user tables, rebuilt from state records and events.
+//!
+//! Rules (sysdig's, adapted to exit-time records):
+//! - threads of a process share its fd table (`Proc::fds`);
+//! - a fork of a new process copies the parent's image and fd table; a new thread joins it;
+//! - exec replaces the image (name, exe, args, env, cwd, ids) and keeps the fds, except those
+//!   opened with `O_CLOEXEC`;
+//! - open/creat/socket/accept/pipe/socketpair/dup*/fcntl(F_DUPFD*)/eventfd/... add fds when
+//!   they succeed, before the event is evaluated (the event shows its new fd);
+//! - close and exits change the tables after the event was evaluated (the event still shows
+//!   the fd, the thread), which [`State::apply_after`] does.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
+
+use capture_format::schema::syscalls::{self, ParamType};
+use capture_format::schema::{
+    Body, Container, Event, FdInfo, FdType, Group, Process, Sock, User, Value, af, l4,
+};
+
+/// A fast hasher for small integer keys (pids, tids, fds).
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.write_u32(n as u32);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A hash map keyed by small integers.
+pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// `O_CLOEXEC`.
+const O_CLOEXEC: u32 = 0o2_000_000;
+/// `O_DIRECTORY`.
+const O_DIRECTORY: u32 = 0o200_000;
+/// `AT_FDCWD`.
+const AT_FDCWD: i64 = -100;
+
+/// An open file descriptor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fd {
+    /// What it refers to.
+    pub ty: FdType,
+    /// Path, tuple or description.
+    pub name: Rc<[u8]>,
+    /// Connection tuple (client → server) for inet sockets.
+    pub sock: Option<Sock>,
+    /// `open` flags.
+    pub flags: u32,
+    /// Whether this end is the server (accepted or bound).
+    pub is_server: bool,
+}
+
+impl Fd {
+    fn new(ty: FdType, name: &[u8]) -> Fd {
+        Fd {
+            ty,
+            name: Rc::from(name),
+            sock: None,
+            flags: 0,
+            is_server: false,
+        }
+    }
+}
+
+/// A process: its image and its fd table (shared by its threads).
+#[derive(Clone, Debug, Default)]
+pub struct Proc {
+    /// Process id.
+    pub pid: u32,
+    /// Parent process id.
+    pub ppid: u32,
+    /// Pid in its namespace.
+    pub vpid: u32,
+    /// Real user id.
+    pub uid: u32,
+    /// Real group id.
+    pub gid: u32,
+    /// Login uid.
+    pub loginuid: u32,
+    /// Start time (ns since the epoch).
+    pub start_ts: u64,
+    /// `comm`.
+    pub comm: Vec<u8>,
+    /// argv[0].
+    pub exe: Vec<u8>,
+    /// Resolved executable path.
+    pub exe_path: Vec<u8>,
+    /// Arguments after argv[0], NUL-terminated each.
+    pub args: Vec<u8>,
+    /// Environment, NUL-terminated entries.
+    pub env: Vec<u8>,
+    /// Working directory.
+    pub cwd: Vec<u8>,
+    /// Controlling tty.
+    pub tty: u32,
+    /// Container index (0 = host).
+    pub container: u32,
+    /// Number of live threads known.
+    pub nthreads: u32,
+    /// Open fds.
+    pub fds: IdMap<i32, Fd>,
+}
+
+impl Proc {
+    fn set_image(&mut self, p: &Process<'_>) {
+        self.ppid = p.ppid;
+        self.vpid = p.vpid;
+        self.uid = p.uid;
+        self.gid = p.gid;
+        self.loginuid = p.loginuid;
+        if p.start_ts != 0 {
+            self.start_ts = p.start_ts;
+        }
+        self.comm.clone_from(&p.comm.to_vec());
+        self.exe = p.exe.to_vec();
+        self.exe_path = p.exe_path.to_vec();
+        self.args = p.args.to_vec();
+        self.env = p.env.to_vec();
+        if !p.cwd.is_empty() {
+            self.cwd = p.cwd.to_vec();
+        }
+        self.tty = p.tty;
+    }
+}
+
+/// A thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Thread {
+    /// Thread id.
+    pub tid: u32,
+    /// Its process.
+    pub pid: u32,
+    /// Tid in its namespace.
+    pub vtid: u32,
+}
+
+/// Everything replay knows about the system at one point of the capture.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Processes by pid.
+    pub procs: IdMap<u32, Proc>,
+    /// Threads by tid.
+    pub threads: IdMap<u32, Thread>,
+    /// Containers by capture index (1-based).
+    pub containers: IdMap<u32, Container<'static>>,
+    /// Users by (container index, uid).
+    pub users: HashMap<(u32, u32), User<'static>>,
+    /// Groups by (container index, gid).
+    pub groups: HashMap<(u32, u32), Group<'static>>,
+}
+
+/// A change to make after the event was evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deferred {
+    /// Nothing.
+    None,
+    /// Close fd `fd` of process `pid`.
+    Close {
+        /// Process.
+        pid: u32,
+        /// Descriptor.
+        fd: i32,
+    },
+    /// Remove thread `tid` (and its process when `group_dead` or it was the last).
+    Exit {
+        /// Thread.
+        tid: u32,
+        /// Process.
+        pid: u32,
+        /// Whether the whole process is gone.
+        group_dead: bool,
+    },
+}
+
+impl State {
+    /// Forgets everything except the container, user and group tables (used before a state
+    /// block is applied to resynchronise).
+    pub fn clear_tasks(&mut self) {
+        self.procs.clear();
+        self.threads.clear();
+    }
+
+    /// The thread and process of an event, creating placeholders for tasks first seen here
+    /// (their names stay empty until an exec or a state record names them).
+    fn ensure_task(&mut self, tid: u32, pid: u32, container: u32) {
+        if tid == 0 {
+            return;
+        }
+        if !self.threads.contains_key(&tid) {
+            self.threads.insert(tid, Thread { tid, pid, vtid: 0 });
+            let p = self.procs.entry(pid).or_insert_with(|| Proc {
+                pid,
+                container,
+                ..Proc::default()
+            });
+            p.nthreads += 1;
+        }
+    }
+
+    /// Applies an event's effect that must be visible when it is evaluated, and returns the
+    /// effect to apply after.
+    pub fn apply_before(&mut self, ev: &Event<'_>) -> Deferred {
+        match &ev.body {
+            Body::Syscall(sc) => {
+                self.ensure_task(ev.tid, ev.pid, ev.container);
+                self.apply_syscall(ev.pid, sc.nr, sc.ret, &sc.params)
+            }
+            Body::Fork(fk) => {
+                self.ensure_task(ev.tid, ev.pid, ev.container);
+                self.fork(ev.pid, fk.child_tid, fk.child_pid, ev.container);
+                Deferred::None
+            }
+            Body::Exec(p) => {
+                self.ensure_task(ev.tid, ev.pid, ev.container);
+                if let Some(pr) = self.procs.get_mut(&ev.pid) {
+                    pr.set_image(p);
+                    pr.container = ev.container;
+                    pr.fds.retain(|_, fd| fd.flags & O_CLOEXEC == 0);
+                }
+                if let Some(t) = self.threads.get_mut(&ev.tid) {
+                    t.vtid = p.vtid;
+                }
+                Deferred::None
+            }
+            Body::Exit(x) => Deferred::Exit {
+                tid: ev.tid,
+                pid: ev.pid,
+                group_dead: x.group_dead,
+            },
+            Body::Container(c) => {
+                self.containers.insert(ev.container, c.clone().into_owned());
+                Deferred::None
+            }
+            Body::Process(p) => {
+                self.add_process(p, ev.container);
+                Deferred::None
+            }
+            Body::Fd(f) => {
+                self.add_fd(f);
+                Deferred::None
+            }
+            Body::User(u) => {
+                self.users
+                    .insert((u.container, u.uid), u.clone().into_owned());
+                Deferred::None
+            }
+            Body::Group(g) => {
+                self.groups
+                    .insert((g.container, g.gid), g.clone().into_owned());
+                Deferred::None
+            }
+            Body::Signal(_) | Body::Loss(_) | Body::Interface(_) | Body::Unknown { .. } => {
+                Deferred::None
+            }
+        }
+    }
+
+    /// Applies what [`State::apply_before`] deferred.
+    pub fn apply_after(&mut self, d: Deferred) {
+        match d {
+            Deferred::None => {}
+            Deferred::Close { pid, fd } => {
+                if let Some(p) = self.procs.get_mut(&pid) {
+                    p.fds.remove(&fd);
+                }
+            }
+            Deferred::Exit {
+                tid,
+                pid,
+                group_dead,
+            } => {
+                if self.threads.remove(&tid).is_some() {
+                    if let Some(p) = self.procs.get_mut(&pid) {
+                        p.nthreads = p.nthreads.saturating_sub(1);
+                    }
+                }
+                let empty = self.procs.get(&pid).is_some_and(|p| p.nthreads == 0);
+                if group_dead || empty {
+                    self.procs.remove(&pid);
+                    self.threads.retain(|_, t| t.pid != pid);
+                }
+            }
+        }
+    }
+
+    /// A state record for one thread.
+    pub fn add_process(&mut self, p: &Process<'_>, container: u32) {
+        let fresh = !self.threads.contains_key(&p.tid);
+        self.threads.insert(
+            p.tid,
+            Thread {
+                tid: p.tid,
+                pid: p.pid,
+                vtid: p.vtid,
+            },
+        );
+        let pr = self.procs.entry(p.pid).or_insert_with(|| Proc {
+            pid: p.pid,
+            ..Proc::default()
+        });
+        if fresh {
+            pr.nthreads += 1;
+        }
+        // The main thread's record describes the process; others only add a thread.
+        if p.tid == p.pid || pr.comm.is_empty() {
+            pr.set_image(p);
+            pr.container = container;
+        }
+    }
+
+    /// A state record for one fd.
+    pub fn add_fd(&mut self, f: &FdInfo<'_>) {
+        let pr = self.procs.entry(f.pid).or_insert_with(|| Proc {
+            pid: f.pid,
+            ..Proc::default()
+        });
+        let name = if f.name.is_empty() {
+            f.sock
+                .map(|s| s.to_string().into_bytes())
+                .unwrap_or_default()
+        } else {
+            f.name.to_vec()
+        };
+        pr.fds.insert(
+            f.fd,
+            Fd {
+                ty: f.fd_type,
+                name: Rc::from(name.as_slice()),
+                sock: f.sock,
+                flags: f.flags,
+                is_server: false,
+            },
+        );
+    }
+
+    fn fork(&mut self, parent_pid: u32, child_tid: u32, child_pid: u32, container: u32) {
+        if child_pid == parent_pid {
+            // A new thread of the same process.
+            if !self.threads.contains_key(&child_tid) {
+                if let Some(p) = self.procs.get_mut(&parent_pid) {
+                    p.nthreads += 1;
+                }
+            }
+            self.threads.insert(
+                child_tid,
+                Thread {
+                    tid: child_tid,
+                    pid: child_pid,
+                    vtid: 0,
+                },
+            );
+            return;
+        }
+        let mut child = self.procs.get(&parent_pid).cloned().unwrap_or_default();
+        child.pid = child_pid;
+        child.ppid = parent_pid;
+        child.vpid = 0;
+        child.nthreads = 1;
+        child.container = container;
+        self.procs.insert(child_pid, child);
+        self.threads.insert(
+            child_tid,
+            Thread {
+                tid: child_tid,
+                pid: child_pid,
+                vtid: 0,
+            },
+        );
+    }
+
+    /// Resolves a path argument against a dirfd (or the cwd) of process `pid`.
+    pub fn resolve_path(&self, pid: u32, dirfd: Option<i64>, path: &[u8]) -> Vec<u8> {
+        if path.first() == Some(&b'/') || path.is_empty() {
+            return path.to_vec();
+        }
+        let p = self.procs.get(&pid);
+        let base: &[u8] = match dirfd {
+            Some(d) if d != AT_FDCWD => p
+                .and_then(|p| p.fds.get(&(d as i32)))
+                .map_or(&[][..], |f| &f.name[..]),
+            _ => p.map_or(&[][..], |p| &p.cwd[..]),
+        };
+        if base.is_empty() {
+            return path.to_vec();
+        }
+        join_path(base, path)
+    }
+
+    fn proc_mut(&mut self, pid: u32) -> Option<&mut Proc> {
+        self.procs.get_mut(&pid)
+    }
+
+    fn apply_syscall(&mut self, pid: u32, nr: u16, ret: i64, params: &[Value<'_>]) -> Deferred {
+        let spec = syscalls::spec(nr);
+        let int = |i: usize| params.get(i).and_then(Value::as_int);
+        let bytes = |i: usize| params.get(i).and_then(Value::as_bytes).unwrap_or(&[]);
+        let named = |n: &str| spec.params.iter().position(|p| p.name == n);
+        if spec.io & syscalls::io::CLOSES_FD != 0 {
+            // close: the event still shows the fd; it goes away after.
+            return match int(0) {
+                Some(fd) if ret >= 0 => Deferred::Close { pid, fd: fd as i32 },
+                _ => Deferred::None,
+            };
+        }
+        if ret < 0 {
+            return Deferred::None;
+        }
+        match spec.name {
+            "open" | "openat" | "openat2" | "creat" => {
+                let dirfd = named("dirfd").and_then(int);
+                let path = named("name").map_or(&[][..], bytes);
+                let flags = named("flags").and_then(int).unwrap_or(0) as u32;
+                let full = self.resolve_path(pid, dirfd, path);
+                let ty = if flags & O_DIRECTORY != 0 {
+                    FdType::Directory
+                } else {
+                    FdType::File
+                };
+                let mut fd = Fd::new(ty, &full);
+                fd.flags = flags;
+                self.insert_fd(pid, ret as i32, fd);
+            }
+            "memfd_create" => {
+                let mut name = b"memfd:".to_vec();
+                name.extend_from_slice(bytes(0));
+                self.insert_fd(pid, ret as i32, Fd::new(FdType::Memfd, &name));
+            }
+            "socket" => {
+                let domain = int(0).unwrap_or(0) as u8;
+                let stype = int(1).unwrap_or(0) & 0xf;
+                let ty = match domain {
+                    af::INET => FdType::Ipv4,
+                    af::INET6 => FdType::Ipv6,
+                    af::UNIX => FdType::Unix,
+                    af::NETLINK => FdType::Netlink,
+                    _ => FdType::Unknown,
+                };
+                let mut fd = Fd::new(ty, b"");
+                if matches!(ty, FdType::Ipv4 | FdType::Ipv6) {
+                    let proto = match stype {
+                        1 => l4::TCP,
+                        2 => l4::UDP,
+                        3 => l4::RAW,
+                        _ => l4::UNKNOWN,
+                    };
+                    fd.sock = Some(Sock {
+                        family: domain,
+                        proto,
+                        ..Sock::default()
+                    });
+                }
+                self.insert_fd(pid, ret as i32, fd);
+            }
+            "connect" => {
+                let tuple = named("tuple").and_then(|i| sock_at(params, i));
+                let addr = named("addr").and_then(|i| sock_at(params, i));
+                if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
+                    update_sock(fd, tuple.or(addr), false);
+                }
+            }
+            "accept" | "accept4" => {
+                let tuple = named("tuple").and_then(|i| sock_at(params, i));
+                let listen = int(0).and_then(|f| self.fd(pid, f as i32)).cloned();
+                let ty = match (tuple, &listen) {
+                    (Some(s), _) if s.family == af::INET6 => FdType::Ipv6,
+                    (Some(s), _) if s.family == af::INET => FdType::Ipv4,
+                    (_, Some(l)) => l.ty,
+                    _ => FdType::Unknown,
+                };
+                let mut fd = Fd::new(ty, listen.as_ref().map_or(&[][..], |l| &l.name[..]));
+                update_sock(&mut fd, tuple, true);
+                self.insert_fd(pid, ret as i32, fd);
+            }
+            "bind" => {
+                let addr = named("addr").and_then(|i| sock_at(params, i));
+                if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
+                    fd.is_server = true;
+                    if let Some(a) = addr {
+                        // A bound address is the server end.
+                        let mut s = fd.sock.unwrap_or_default();
+                        s.family = a.family;
+                        s.dst = a.dst;
+                        s.dport = a.dport;
+                        if a.dport == 0 && a.sport != 0 {
+                            s.dst = a.src;
+                            s.dport = a.sport;
+                        }
+                        fd.sock = Some(s);
+                        fd.name = Rc::from(s.to_string().as_bytes());
+                    } else if let Some(Value::Bytes(b)) = params.get(1) {
+                        fd.name = Rc::from(&b[..]);
+                    }
+                }
+            }
+            "listen" => {
+                if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
+                    fd.is_server = true;
+                }
+            }
+            "pipe" | "pipe2" | "socketpair" => {
+                let idx = named("fds").unwrap_or(0);
+                if let Some((a, b)) = params.get(idx).and_then(fd_pair) {
+                    let (ty, name): (FdType, &[u8]) = if spec.name == "socketpair" {
+                        (FdType::Unix, b"socketpair")
+                    } else {
+                        (FdType::Pipe, b"pipe")
+                    };
+                    self.insert_fd(pid, a, Fd::new(ty, name));
+                    self.insert_fd(pid, b, Fd::new(ty, name));
+                }
+            }
+            "dup" | "dup2" | "dup3" => {
+                if let Some(old) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned() {
+                    let mut new = old;
+                    new.flags &= !O_CLOEXEC;
+                    if spec.name == "dup3" && int(2).unwrap_or(0) as u32 & O_CLOEXEC != 0 {
+                        new.flags |= O_CLOEXEC;
+                    }
+                    self.insert_fd(pid, ret as i32, new);
+                }
+            }
+            "fcntl" => {
+                // F_DUPFD (0) and F_DUPFD_CLOEXEC (1030) return a copy.
+                if matches!(int(1), Some(0 | 1030)) {
+                    if let Some(old) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned() {
+                        self.insert_fd(pid, ret as i32, old);
+                    }
+                }
+            }
+            "eventfd" | "eventfd2" => self.insert_fd(pid, ret as i32, Fd::new(FdType::Event, b"")),
+            "epoll_create" | "epoll_create1" => {
+                self.insert_fd(pid, ret as i32, Fd::new(FdType::Eventpoll, b""));
+            }
+            "timerfd_create" => self.insert_fd(pid, ret as i32, Fd::new(FdType::Timerfd, b"")),
+            "inotify_init1" => self.insert_fd(pid, ret as i32, Fd::new(FdType::Inotify, b"")),
+            "signalfd4" => self.insert_fd(pid, ret as i32, Fd::new(FdType::Signalfd, b"")),
+            "pidfd_open" => self.insert_fd(pid, ret as i32, Fd::new(FdType::Pidfd, b"")),
+            "chdir" => {
+                let path = self.resolve_path(pid, None, bytes(0));
+                if let Some(p) = self.proc_mut(pid) {
+                    p.cwd = path;
+                }
+            }
+            "fchdir" => {
+                if let Some(name) = int(0)
+                    .and_then(|f| self.fd(pid, f as i32))
+                    .map(|f| f.name.to_vec())
+                {
+                    if let Some(p) = self.proc_mut(pid) {
+                        p.cwd = name;
+                    }
+                }
+            }
+            "setuid" | "setreuid" | "setresuid" => {
+                let uid = if spec.name == "setuid" {
+                    int(0)
+                } else {
+                    int(0).filter(|&u| u != -1 && u != u32::MAX as i64)
+                };
+                if let (Some(uid), Some(p)) = (uid, self.procs.get_mut(&pid)) {
+                    p.uid = uid as u32;
+                }
+            }
+            "setgid" | "setregid" | "setresgid" => {
+                let gid = if spec.name == "setgid" {
+                    int(0)
+                } else {
+                    int(0).filter(|&g| g != -1 && g != u32::MAX as i64)
+                };
+                if let (Some(gid), Some(p)) = (gid, self.procs.get_mut(&pid)) {
+                    p.gid = gid as u32;
+                }
+            }
+            _ => {}
+        }
+        Deferred::None
+    }
+
+    fn insert_fd(&mut self, pid: u32, fd: i32, entry: Fd) {
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.fds.insert(fd, entry);
+        }
+    }
+
+    /// The fd `fd` of process `pid`.
+    pub fn fd(&self, pid: u32, fd: i32) -> Option<&Fd> {
+        self.procs.get(&pid)?.fds.get(&fd)
+    }
+
+    fn fd_mut(&mut self, pid: u32, fd: i32) -> Option<&mut Fd> {
+        self.procs.get_mut(&pid)?.fds.get_mut(&fd)
+    }
+}
+
+/// Two fds stored for pipe/socketpair: an `Int` holding both (first in the low 32 bits), or
+/// 8 bytes (two little-endian `i32`).
+pub fn fd_pair(v: &Value<'_>) -> Option<(i32, i32)> {
+    match v {
+        Value::Int(i) => Some((*i as i32, (*i >> 32) as i32)),
+        Value::Bytes(b) if b.len() >= 8 => Some((
+            i32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            i32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        )),
+        _ => None,
+    }
+}
+
+fn sock_at(params: &[Value<'_>], i: usize) -> Option<Sock> {
+    match params.get(i) {
+        Some(Value::Sock(s)) => Some(*s),
+        _ => None,
+    }
+}
+
+fn update_sock(fd: &mut Fd, tuple: Option<Sock>, server: bool) {
+    fd.is_server = server;
+    if let Some(t) = tuple {
+        let mut s = t;
+        if let Some(old) = fd.sock {
+            if s.proto == l4::UNKNOWN {
+                s.proto = old.proto;
+            }
+        }
+        fd.sock = Some(s);
+        fd.ty = match t.family {
+            af::INET6 => FdType::Ipv6,
+            af::INET => FdType::Ipv4,
+            _ => fd.ty,
+        };
+        fd.name = Rc::from(s.to_string().as_bytes());
+    }
+}
+
+/// `base/path` with `.` and `..` components resolved.
+pub fn join_path(base: &[u8], path: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for comp in base.split(|&b| b == b'/').chain(path.split(|&b| b == b'/')) {
+        match comp {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = Vec::with_capacity(base.len() + path.len() + 1);
+    for p in parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+/// Whether the parameter type is an fd.
+pub fn is_fd_param(t: ParamType) -> bool {
+    t == ParamType::Fd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_join_and_normalise() {
+        assert_eq!(join_path(b"/home/u", b"../etc/./x"), b"/home/etc/x");
+        assert_eq!(join_path(b"/", b"a"), b"/a");
+        assert_eq!(join_path(b"/a", b".."), b"/");
+    }
+}
