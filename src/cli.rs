@@ -18,6 +18,12 @@ pub struct Cli {
 pub enum Command {
     /// Describe a capture: version, host, time range, events, chunks, sizes, loss, integrity.
     Info(InfoArgs),
+    /// Print the events of a capture, sysdig style, optionally filtered.
+    Read(ReadArgs),
+    /// Exit 1 when a filter matches any event of a capture, 0 when none does (for CI).
+    Check(CheckArgs),
+    /// List the fields that filters and -p formats can use.
+    Fields(FieldsArgs),
 }
 
 /// `casefile info`.
@@ -28,4 +34,67 @@ pub struct InfoArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `casefile read`.
+#[derive(Debug, clap::Args)]
+pub struct ReadArgs {
+    /// Capture file to read.
+    pub file: PathBuf,
+    /// Filter in sysdig/Falco syntax, e.g. `proc.name=nginx and fd.name contains /etc`
+    /// (see casefile-filter(7)).
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Output format with %field tokens, e.g. `%evt.num %proc.name %fd.name`. A leading `*`
+    /// prints events even when some fields have no value.
+    #[arg(short = 'p', long = "print", value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Print one JSON object per event.
+    #[arg(short = 'j', long)]
+    pub json: bool,
+    /// Print buffers as ASCII text, keeping newlines.
+    #[arg(short = 'A', long = "print-ascii", conflicts_with = "hex")]
+    pub ascii: bool,
+    /// Print buffers as hex and ASCII, under each event.
+    #[arg(short = 'X', long = "print-hex-ascii")]
+    pub hex: bool,
+    /// Start at this time: RFC 3339, epoch nanoseconds, or relative (`+2s` from the start,
+    /// `-500ms` from the end).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// Stop at this time (same forms as --from).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub to: Option<String>,
+    /// Decode every block, even those whose summary excludes the filter (for measurement).
+    #[arg(long)]
+    pub no_skip: bool,
+    /// Print counters (blocks skipped, events evaluated and matched, rate) on stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
+    /// Filter given as trailing words, as sysdig takes it (joined with spaces).
+    #[arg(trailing_var_arg = true, value_name = "FILTER WORDS")]
+    pub words: Vec<String>,
+}
+
+/// `casefile check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Capture file to check.
+    pub file: PathBuf,
+    /// Filter that must not match (sysdig/Falco syntax).
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Print at most this many matching events, then stop.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_matches: u64,
+    /// Filter given as trailing words.
+    #[arg(trailing_var_arg = true, value_name = "FILTER WORDS")]
+    pub words: Vec<String>,
+}
+
+/// `casefile fields`.
+#[derive(Debug, clap::Args)]
+pub struct FieldsArgs {
+    /// Only fields whose name starts with this (e.g. `fd` or `proc.a`).
+    pub prefix: Option<String>,
 }

@@ -7,6 +7,7 @@
 mod cli;
 mod cmd;
 mod filter;
+mod output;
 mod replay;
 
 use std::io::{self, Write};
@@ -18,6 +19,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Info(a) => cmd::info::run(a),
+        cli::Command::Read(a) => cmd::read::run(a),
+        cli::Command::Check(a) => cmd::check::run(a),
+        cli::Command::Fields(a) => cmd::fields::run(a),
     };
     match result {
         Ok(code) => code,

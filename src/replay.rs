@@ -9,4 +9,6 @@
 pub mod context;
 pub mod fields;
 pub mod render;
+pub mod session;
+pub mod skip;
 pub mod state;

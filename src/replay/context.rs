@@ -592,31 +592,16 @@ impl Source<Field> for EventCtx<'_, '_> {
                 }
                 Val::Bool(fd.is_server)
             }
-            Fid::ContainerId => match self.container() {
-                None if ev.container == 0 => s(b"host"),
-                None => return None,
-                Some(c) => s(&c.id[..c.id.len().min(12)]),
-            },
-            Fid::ContainerName => match self.container() {
-                None if ev.container == 0 => s(b"host"),
-                None => return None,
-                Some(c) => s(&c.name),
-            },
-            Fid::ContainerType => match self.container() {
-                None if ev.container == 0 => s(b"host"),
-                None => return None,
-                Some(c) => s(&c.runtime),
-            },
-            Fid::ContainerImage => s(&self.container()?.image),
-            Fid::ContainerImageId => s(&self.container()?.image_id),
-            Fid::ContainerPrivileged => Val::Bool(self.container()?.privileged),
-            Fid::ContainerLabel => match &field.arg {
-                FieldArg::Name(k) => s(label(self.container()?, k)?),
-                _ => return None,
-            },
-            Fid::K8sPodName => s(label(self.container()?, "io.kubernetes.pod.name")?),
-            Fid::K8sNsName => s(label(self.container()?, "io.kubernetes.pod.namespace")?),
-            Fid::K8sPodUid => s(label(self.container()?, "io.kubernetes.pod.uid")?),
+            Fid::ContainerId
+            | Fid::ContainerName
+            | Fid::ContainerType
+            | Fid::ContainerImage
+            | Fid::ContainerImageId
+            | Fid::ContainerPrivileged
+            | Fid::ContainerLabel
+            | Fid::K8sPodName
+            | Fid::K8sNsName
+            | Fid::K8sPodUid => return container_value(field, ev.container, self.container()),
             Fid::UserUid => Val::Num(i64::from(self.proc()?.uid)),
             Fid::UserName => s(&self.user_of()?.name),
             Fid::UserHomedir => s(&self.user_of()?.home),
@@ -641,4 +626,53 @@ impl Source<Field> for EventCtx<'_, '_> {
             ),
         })
     }
+}
+
+/// Whether a field's value depends only on the event's container (so a block's container list
+/// decides it).
+pub fn is_container_field(fid: Fid) -> bool {
+    matches!(
+        fid,
+        Fid::ContainerId
+            | Fid::ContainerName
+            | Fid::ContainerType
+            | Fid::ContainerImage
+            | Fid::ContainerImageId
+            | Fid::ContainerPrivileged
+            | Fid::ContainerLabel
+            | Fid::K8sPodName
+            | Fid::K8sNsName
+            | Fid::K8sPodUid
+    )
+}
+
+/// The value of a container field for container `index` (0 = host) with metadata `c`.
+pub fn container_value<'c>(
+    field: &Field,
+    index: u32,
+    c: Option<&'c Container<'static>>,
+) -> Option<Val<'c>> {
+    let host = index == 0 && c.is_none();
+    Some(match field.fid {
+        Fid::ContainerId if host => s(b"host"),
+        Fid::ContainerId => {
+            let c = c?;
+            s(&c.id[..c.id.len().min(12)])
+        }
+        Fid::ContainerName if host => s(b"host"),
+        Fid::ContainerName => s(&c?.name),
+        Fid::ContainerType if host => s(b"host"),
+        Fid::ContainerType => s(&c?.runtime),
+        Fid::ContainerImage => s(&c?.image),
+        Fid::ContainerImageId => s(&c?.image_id),
+        Fid::ContainerPrivileged => Val::Bool(c?.privileged),
+        Fid::ContainerLabel => match &field.arg {
+            FieldArg::Name(k) => s(label(c?, k)?),
+            _ => return None,
+        },
+        Fid::K8sPodName => s(label(c?, "io.kubernetes.pod.name")?),
+        Fid::K8sNsName => s(label(c?, "io.kubernetes.pod.namespace")?),
+        Fid::K8sPodUid => s(label(c?, "io.kubernetes.pod.uid")?),
+        _ => return None,
+    })
 }

@@ -342,7 +342,7 @@ pub fn render_param(
 ) {
     let n = match v {
         Value::None => {
-            out.push_str("<NA>");
+            out.push_str("NULL");
             return;
         }
         Value::Bytes(b) => {
@@ -374,7 +374,11 @@ pub fn render_param(
             out.push(')');
         }
         ParamType::Mode => {
-            let _ = write!(out, "0{:o}", n & 0o7777);
+            if n == 0 {
+                out.push('0');
+            } else {
+                let _ = write!(out, "0{:o}", n & 0o7777);
+            }
         }
         ParamType::Signal => {
             let name = signal_name(n);
