@@ -6,9 +6,15 @@
 //! - [`context`]: field values of one event in its state;
 //! - [`render`]: sysdig-style rendering of arguments, results and times.
 
+pub mod calls;
 pub mod context;
 pub mod fields;
 pub mod render;
 pub mod session;
 pub mod skip;
 pub mod state;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub mod testutil;

@@ -196,14 +196,16 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The candidate closest to `name`, if it is close enough to be a likely typo (at most a third
-/// of the name's length, and at most 3 edits).
+/// of the name's length, and at most 3 edits). Ties go to a candidate that extends `name`, then
+/// to the shorter one.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let limit = (name.chars().count() / 3).clamp(1, 3);
     candidates
         .into_iter()
         .map(|c| (edit_distance(name, c), c))
         .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, c)| (*d, c.len()))
+        // On a tie, a name that continues what was typed wins (`fd.nam` → `fd.name`).
+        .min_by_key(|(d, c)| (*d, !c.starts_with(name), c.len()))
         .map(|(_, c)| c.to_owned())
 }
 

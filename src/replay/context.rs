@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use capture_format::schema::syscalls::{self, Category, ParamType, SyscallSpec, io};
 use capture_format::schema::{Body, Container, Event, FdType, Syscall, Value, af, l4};
 
+use super::calls;
 use super::fields::{Fid, Field, FieldArg};
 use super::render::{self, BufMode};
 use super::state::{Fd, Proc, State};
@@ -32,6 +33,25 @@ fn s(b: &[u8]) -> Val<'_> {
 
 fn owned<'x>(t: String) -> Val<'x> {
     Val::Str(Cow::Owned(t.into_bytes()))
+}
+
+/// One parameter; the fd pair of pipe/socketpair (`fds`) shows as `6,7`.
+fn render_one(
+    state: &State,
+    pid: u32,
+    name: &str,
+    ty: ParamType,
+    v: &Value<'_>,
+    mode: BufMode,
+    out: &mut String,
+) {
+    if name == "fds" {
+        if let Some((a, b)) = super::state::fd_pair(v) {
+            let _ = write!(out, "{a},{b}");
+            return;
+        }
+    }
+    render::render_param(state, pid, ty, v, mode, out);
 }
 
 /// The `%`-free text form of a value, as printers show it.
@@ -93,30 +113,29 @@ fn ip_of(family: u8, b: &[u8; 16]) -> IpAddr {
 }
 
 impl<'e> EventCtx<'_, 'e> {
-    fn syscall(&self) -> Option<(&Syscall<'e>, SyscallSpec)> {
+    fn syscall(&self) -> Option<(&Syscall<'e>, &'static SyscallSpec)> {
         match &self.ev.body {
-            Body::Syscall(sc) => Some((sc, syscalls::spec(sc.nr))),
+            Body::Syscall(sc) => Some((sc, &calls::info(sc.nr).spec)),
             _ => None,
         }
     }
 
-    /// The process the event belongs to.
+    /// The process the event belongs to, when its image is known.
     pub fn proc(&self) -> Option<&Proc> {
-        self.state.procs.get(&self.ev.pid)
+        self.state.procs.get(&self.ev.pid).filter(|p| p.known)
     }
 
     /// The fd number the event is about: the new fd for calls that return one, else the first
     /// fd argument.
     pub fn fd_num(&self) -> Option<i64> {
-        let (sc, spec) = self.syscall()?;
-        if spec.ret == ParamType::Fd && spec.io & io::CREATES_FD != 0 && sc.ret >= 0 {
+        let Body::Syscall(sc) = &self.ev.body else {
+            return None;
+        };
+        let call = calls::info(sc.nr);
+        if call.returns_fd && sc.ret >= 0 {
             return Some(sc.ret);
         }
-        spec.params
-            .iter()
-            .zip(sc.params.iter())
-            .find(|(p, _)| p.ty == ParamType::Fd && !p.name.contains("dir") && p.name != "fds")
-            .and_then(|(_, v)| v.as_int())
+        sc.params.get(usize::from(call.fd_param?))?.as_int()
     }
 
     /// The fd the event is about, from the state.
@@ -129,15 +148,18 @@ impl<'e> EventCtx<'_, 'e> {
         self.state.containers.get(&self.ev.container)
     }
 
-    fn param(&self, arg: &FieldArg) -> Option<(ParamType, &Value<'e>)> {
+    fn param(&self, arg: &FieldArg) -> Option<(&'static str, ParamType, &Value<'e>)> {
         let (sc, spec) = self.syscall()?;
         let i = match arg {
             FieldArg::Index(i) => *i,
             FieldArg::Name(n) => spec.params.iter().position(|p| p.name == n)?,
             FieldArg::None => return None,
         };
-        let ty = spec.params.get(i).map_or(ParamType::Hex, |p| p.ty);
-        Some((ty, sc.params.get(i)?))
+        let (name, ty) = spec
+            .params
+            .get(i)
+            .map_or(("arg", ParamType::Hex), |p| (p.name, p.ty));
+        Some((name, ty, sc.params.get(i)?))
     }
 
     /// `name=value` pairs of every parameter; with `res`, the result too (before any data).
@@ -145,7 +167,7 @@ impl<'e> EventCtx<'_, 'e> {
         let ev = self.ev;
         match &ev.body {
             Body::Syscall(sc) => {
-                let spec = syscalls::spec(sc.nr);
+                let spec = calls::info(sc.nr).spec;
                 let mut data = None;
                 let mut first = true;
                 let mut sep = |out: &mut String| {
@@ -166,7 +188,7 @@ impl<'e> EventCtx<'_, 'e> {
                     sep(out);
                     out.push_str(name);
                     out.push('=');
-                    render::render_param(self.state, ev.pid, ty, v, self.buf_mode, out);
+                    render_one(self.state, ev.pid, name, ty, v, self.buf_mode, out);
                 }
                 if with_res {
                     sep(out);
@@ -290,12 +312,12 @@ impl<'e> EventCtx<'_, 'e> {
 
     /// The event's payload buffer, if it has one.
     pub fn buffer(&self) -> Option<&[u8]> {
-        let (sc, spec) = self.syscall()?;
-        spec.params
-            .iter()
-            .zip(sc.params.iter())
-            .find(|(p, _)| p.ty == ParamType::Buffer)
-            .and_then(|(_, v)| v.as_bytes())
+        let Body::Syscall(sc) = &self.ev.body else {
+            return None;
+        };
+        sc.params
+            .get(usize::from(calls::info(sc.nr).buf_param?))?
+            .as_bytes()
     }
 
     fn path_param(&self, names: &[&str]) -> Option<Vec<u8>> {
@@ -334,7 +356,7 @@ impl<'e> EventCtx<'_, 'e> {
             if out.len() > 64 || (p.ppid == p.pid) {
                 break;
             }
-            cur = self.state.procs.get(&p.ppid);
+            cur = self.state.procs.get(&p.ppid).filter(|p| p.known);
             if let Some(parent) = cur {
                 out.push(parent);
             }
@@ -389,7 +411,7 @@ impl Source<Field> for EventCtx<'_, '_> {
                 b => s(b.kind().map_or("unknown", |k| k.name()).as_bytes()),
             },
             Fid::EvtCategory => s(match &ev.body {
-                Body::Syscall(sc) => syscalls::spec(sc.nr).category.name(),
+                Body::Syscall(sc) => calls::info(sc.nr).spec.category.name(),
                 Body::Fork(_) | Body::Exec(_) | Body::Exit(_) => "process",
                 Body::Signal(_) => "signal",
                 _ => "other",
@@ -402,13 +424,13 @@ impl Source<Field> for EventCtx<'_, '_> {
                 owned(t)
             }
             Fid::EvtArg => {
-                let (ty, v) = self.param(&field.arg)?;
+                let (name, ty, v) = self.param(&field.arg)?;
                 let mut t = String::new();
-                render::render_param(self.state, ev.pid, ty, v, self.buf_mode, &mut t);
+                render_one(self.state, ev.pid, name, ty, v, self.buf_mode, &mut t);
                 owned(t)
             }
             Fid::EvtRawarg => {
-                let (_, v) = self.param(&field.arg)?;
+                let (_, _, v) = self.param(&field.arg)?;
                 match v {
                     Value::Int(n) => Val::Num(*n),
                     Value::Bytes(b) => s(b),
@@ -515,11 +537,11 @@ impl Source<Field> for EventCtx<'_, '_> {
                 owned(c.to_string())
             }
             Fid::FdName => {
-                let fd = self.fd()?;
-                if fd.name.is_empty() {
+                let name = self.fd()?.display_name();
+                if name.is_empty() {
                     return None;
                 }
-                s(&fd.name)
+                Val::Str(name)
             }
             Fid::FdDirectory | Fid::FdFilename => {
                 let fd = self.fd()?;
@@ -543,9 +565,10 @@ impl Source<Field> for EventCtx<'_, '_> {
             }
             Fid::FdIp | Fid::FdCip | Fid::FdSip | Fid::FdLip | Fid::FdRip => {
                 let fd = self.fd()?;
-                let so = fd
-                    .sock
-                    .filter(|so| matches!(so.family, af::INET | af::INET6))?;
+                // A socket with no address yet (before connect/bind) has no ends.
+                let so = fd.sock.filter(|so| {
+                    matches!(so.family, af::INET | af::INET6) && (so.sport != 0 || so.dport != 0)
+                })?;
                 let cip = ip_of(so.family, &so.src);
                 let sip = ip_of(so.family, &so.dst);
                 match field.fid {
@@ -558,9 +581,10 @@ impl Source<Field> for EventCtx<'_, '_> {
             }
             Fid::FdPort | Fid::FdCport | Fid::FdSport | Fid::FdLport | Fid::FdRport => {
                 let fd = self.fd()?;
-                let so = fd
-                    .sock
-                    .filter(|so| matches!(so.family, af::INET | af::INET6))?;
+                // A socket with no address yet (before connect/bind) has no ends.
+                let so = fd.sock.filter(|so| {
+                    matches!(so.family, af::INET | af::INET6) && (so.sport != 0 || so.dport != 0)
+                })?;
                 let (c, sv) = (i64::from(so.sport), i64::from(so.dport));
                 match field.fid {
                     Fid::FdPort => Val::List(vec![Val::Num(c), Val::Num(sv)]),

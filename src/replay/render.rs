@@ -322,12 +322,8 @@ pub fn render_fd(state: &State, pid: u32, fd: i64, out: &mut String) {
     let _ = write!(out, "{fd}");
     if let Some(f) = i32::try_from(fd).ok().and_then(|n| state.fd(pid, n)) {
         let _ = write!(out, "(<{}>", f.ty.typechar());
-        if f.ty == FdType::Unknown || f.name.is_empty() {
-            out.push(')');
-        } else {
-            out.push_str(&String::from_utf8_lossy(&f.name));
-            out.push(')');
-        }
+        out.push_str(&String::from_utf8_lossy(&f.display_name()));
+        out.push(')');
     }
 }
 

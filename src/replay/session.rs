@@ -2,11 +2,15 @@
 //! and pushes every event that is in the time range and matches the filter to a sink, with its
 //! context.
 //!
+//! State blocks (the snapshot at the start and the keyframes) are authoritative: the task
+//! tables are reset to each one. Seeking by time starts at the keyframe before the block that
+//! holds the start time.
+//!
 //! Blocks whose summary proves the filter cannot match are skipped without decompressing them
 //! ([`Options::skip_blocks`]). Their state changes are not lost: the session marks its state
-//! stale, and before it next evaluates a block it catches up, from the nearest keyframe (state
-//! block) or from where it stopped, applying the skipped blocks' records without evaluating
-//! them. Results with and without skipping are identical (a test holds this).
+//! stale, and before it next evaluates a block it catches up, from the nearest keyframe or from
+//! where it stopped, applying the skipped blocks' records without evaluating them. Results with
+//! and without skipping are identical (a test holds this).
 
 use capture_format::schema::Event;
 use capture_format::{BlockType, CaptureFile};
@@ -148,10 +152,10 @@ impl Session {
             let entry = self.cap.blocks()[i];
             match entry.block_type {
                 BlockType::State => {
-                    if stale || i == start || self.state.procs.is_empty() {
-                        self.load_keyframe(i)?;
-                        stale = false;
-                    }
+                    // State blocks are authoritative: the tables are reset to each one, whether
+                    // reading straight through or catching up, so both see the same state.
+                    self.load_keyframe(i)?;
+                    stale = false;
                     done = i + 1;
                     continue;
                 }
@@ -250,15 +254,19 @@ impl Session {
         let b = self.cap.read_block(i).map_err(ReplayError::from)?;
         let first = b.header.first_event;
         let dec = b.events().map_err(ReplayError::from)?;
-        for (k, ev) in dec.enumerate() {
-            let ev: Event<'_> = ev.map_err(ReplayError::from)?;
-            let d = self.state.apply_before(&ev);
+        for (k, item) in dec.enumerate() {
+            // Borrow the event where it lies: moving it costs a large memcpy per event.
+            let ev: &Event<'_> = match &item {
+                Ok(ev) => ev,
+                Err(e) => return Err(ReplayError::from(e.clone()).into()),
+            };
+            let d = self.state.apply_before(ev);
             let in_range = self.opts.from.is_none_or(|f| ev.ts >= f)
                 && self.opts.to.is_none_or(|t| ev.ts <= t);
             let mut flow = Flow::Continue;
             if in_range {
                 let mut ctx = EventCtx {
-                    ev: &ev,
+                    ev,
                     state: &self.state,
                     num: first + k as u64 + 1,
                     first_ts: self.first_ts,

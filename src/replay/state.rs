@@ -14,7 +14,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
-use capture_format::schema::syscalls::{self, ParamType};
+use capture_format::schema::syscalls::ParamType;
+
+use super::calls::{self, Action};
 use capture_format::schema::{
     Body, Container, Event, FdInfo, FdType, Group, Process, Sock, User, Value, af, l4,
 };
@@ -69,6 +71,16 @@ pub struct Fd {
 }
 
 impl Fd {
+    /// The name: the stored one, or the connection tuple for sockets.
+    pub fn display_name(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self.sock {
+            Some(s) if self.name.is_empty() && (s.sport != 0 || s.dport != 0) => {
+                std::borrow::Cow::Owned(s.to_string().into_bytes())
+            }
+            _ => std::borrow::Cow::Borrowed(&self.name),
+        }
+    }
+
     fn new(ty: FdType, name: &[u8]) -> Fd {
         Fd {
             ty,
@@ -117,10 +129,14 @@ pub struct Proc {
     pub nthreads: u32,
     /// Open fds.
     pub fds: IdMap<i32, Fd>,
+    /// Whether an exec or a state record described it (false: first seen in an event, so its
+    /// image, parent and ids are unknown).
+    pub known: bool,
 }
 
 impl Proc {
     fn set_image(&mut self, p: &Process<'_>) {
+        self.known = true;
         self.ppid = p.ppid;
         self.vpid = p.vpid;
         self.uid = p.uid;
@@ -165,6 +181,8 @@ pub struct State {
     pub users: HashMap<(u32, u32), User<'static>>,
     /// Groups by (container index, gid).
     pub groups: HashMap<(u32, u32), Group<'static>>,
+    /// The thread last seen by `ensure_task` (most events come in runs from one thread).
+    last_tid: u32,
 }
 
 /// A change to make after the event was evaluated.
@@ -194,6 +212,7 @@ impl State {
     /// Forgets everything except the container, user and group tables (used before a state
     /// block is applied to resynchronise).
     pub fn clear_tasks(&mut self) {
+        self.last_tid = 0;
         self.procs.clear();
         self.threads.clear();
     }
@@ -201,9 +220,10 @@ impl State {
     /// The thread and process of an event, creating placeholders for tasks first seen here
     /// (their names stay empty until an exec or a state record names them).
     fn ensure_task(&mut self, tid: u32, pid: u32, container: u32) {
-        if tid == 0 {
+        if tid == 0 || tid == self.last_tid {
             return;
         }
+        self.last_tid = tid;
         if !self.threads.contains_key(&tid) {
             self.threads.insert(tid, Thread { tid, pid, vtid: 0 });
             let p = self.procs.entry(pid).or_insert_with(|| Proc {
@@ -287,6 +307,7 @@ impl State {
                 pid,
                 group_dead,
             } => {
+                self.last_tid = 0;
                 if self.threads.remove(&tid).is_some() {
                     if let Some(p) = self.procs.get_mut(&pid) {
                         p.nthreads = p.nthreads.saturating_sub(1);
@@ -299,6 +320,93 @@ impl State {
                 }
             }
         }
+    }
+
+    /// The whole state as state records (for a keyframe): containers, users, groups, then each
+    /// thread and each process's fds, ordered by id so the output is stable.
+    pub fn to_records(&self, ts: u64) -> Vec<Event<'static>> {
+        let ev = |tid: u32, pid: u32, container: u32, body: Body<'static>| Event {
+            ts,
+            tid,
+            pid,
+            cpu: 0,
+            container,
+            body,
+        };
+        let own = |b: &[u8]| std::borrow::Cow::Owned(b.to_vec());
+        let mut out = Vec::new();
+        let mut cs: Vec<_> = self.containers.iter().collect();
+        cs.sort_by_key(|(k, _)| **k);
+        for (&i, c) in cs {
+            out.push(ev(0, 0, i, Body::Container(c.clone())));
+        }
+        let mut us: Vec<_> = self.users.values().collect();
+        us.sort_by_key(|u| (u.container, u.uid));
+        for u in us {
+            out.push(ev(0, 0, u.container, Body::User(u.clone())));
+        }
+        let mut gs: Vec<_> = self.groups.values().collect();
+        gs.sort_by_key(|g| (g.container, g.gid));
+        for g in gs {
+            out.push(ev(0, 0, g.container, Body::Group(g.clone())));
+        }
+        let mut threads: Vec<_> = self.threads.values().collect();
+        threads.sort_by_key(|t| (t.pid, t.tid != t.pid, t.tid));
+        for t in threads {
+            let Some(p) = self.procs.get(&t.pid) else {
+                continue;
+            };
+            out.push(ev(
+                t.tid,
+                t.pid,
+                p.container,
+                Body::Process(Process {
+                    tid: t.tid,
+                    pid: t.pid,
+                    ppid: p.ppid,
+                    vtid: t.vtid,
+                    vpid: p.vpid,
+                    uid: p.uid,
+                    gid: p.gid,
+                    euid: p.uid,
+                    egid: p.gid,
+                    loginuid: p.loginuid,
+                    start_ts: p.start_ts,
+                    comm: own(&p.comm),
+                    exe: own(&p.exe),
+                    exe_path: own(&p.exe_path),
+                    args: own(&p.args),
+                    env: own(&p.env),
+                    cwd: own(&p.cwd),
+                    tty: p.tty,
+                    ..Process::default()
+                }),
+            ));
+        }
+        let mut pids: Vec<_> = self.procs.keys().copied().collect();
+        pids.sort_unstable();
+        for pid in pids {
+            let p = &self.procs[&pid];
+            let mut fds: Vec<_> = p.fds.iter().collect();
+            fds.sort_by_key(|(n, _)| **n);
+            for (&n, f) in fds {
+                out.push(ev(
+                    pid,
+                    pid,
+                    p.container,
+                    Body::Fd(FdInfo {
+                        pid,
+                        fd: n,
+                        fd_type: f.ty,
+                        flags: f.flags,
+                        name: own(&f.name),
+                        sock: f.sock,
+                        ino: 0,
+                    }),
+                ));
+            }
+        }
+        out
     }
 
     /// A state record for one thread.
@@ -409,11 +517,15 @@ impl State {
     }
 
     fn apply_syscall(&mut self, pid: u32, nr: u16, ret: i64, params: &[Value<'_>]) -> Deferred {
-        let spec = syscalls::spec(nr);
+        let call = calls::info(nr);
+        if call.action == Action::None {
+            return Deferred::None;
+        }
+        let spec = call.spec;
         let int = |i: usize| params.get(i).and_then(Value::as_int);
         let bytes = |i: usize| params.get(i).and_then(Value::as_bytes).unwrap_or(&[]);
         let named = |n: &str| spec.params.iter().position(|p| p.name == n);
-        if spec.io & syscalls::io::CLOSES_FD != 0 {
+        if call.action == Action::Close {
             // close: the event still shows the fd; it goes away after.
             return match int(0) {
                 Some(fd) if ret >= 0 => Deferred::Close { pid, fd: fd as i32 },
@@ -423,8 +535,8 @@ impl State {
         if ret < 0 {
             return Deferred::None;
         }
-        match spec.name {
-            "open" | "openat" | "openat2" | "creat" => {
+        match call.action {
+            Action::Open => {
                 let dirfd = named("dirfd").and_then(int);
                 let path = named("name").map_or(&[][..], bytes);
                 let flags = named("flags").and_then(int).unwrap_or(0) as u32;
@@ -438,12 +550,12 @@ impl State {
                 fd.flags = flags;
                 self.insert_fd(pid, ret as i32, fd);
             }
-            "memfd_create" => {
+            Action::Memfd => {
                 let mut name = b"memfd:".to_vec();
                 name.extend_from_slice(bytes(0));
                 self.insert_fd(pid, ret as i32, Fd::new(FdType::Memfd, &name));
             }
-            "socket" => {
+            Action::Socket => {
                 let domain = int(0).unwrap_or(0) as u8;
                 let stype = int(1).unwrap_or(0) & 0xf;
                 let ty = match domain {
@@ -469,14 +581,14 @@ impl State {
                 }
                 self.insert_fd(pid, ret as i32, fd);
             }
-            "connect" => {
+            Action::Connect => {
                 let tuple = named("tuple").and_then(|i| sock_at(params, i));
                 let addr = named("addr").and_then(|i| sock_at(params, i));
                 if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
                     update_sock(fd, tuple.or(addr), false);
                 }
             }
-            "accept" | "accept4" => {
+            Action::Accept => {
                 let tuple = named("tuple").and_then(|i| sock_at(params, i));
                 let listen = int(0).and_then(|f| self.fd(pid, f as i32)).cloned();
                 let ty = match (tuple, &listen) {
@@ -489,7 +601,7 @@ impl State {
                 update_sock(&mut fd, tuple, true);
                 self.insert_fd(pid, ret as i32, fd);
             }
-            "bind" => {
+            Action::Bind => {
                 let addr = named("addr").and_then(|i| sock_at(params, i));
                 if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
                     fd.is_server = true;
@@ -510,15 +622,15 @@ impl State {
                     }
                 }
             }
-            "listen" => {
+            Action::Listen => {
                 if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
                     fd.is_server = true;
                 }
             }
-            "pipe" | "pipe2" | "socketpair" => {
+            Action::Pipe | Action::SocketPair => {
                 let idx = named("fds").unwrap_or(0);
                 if let Some((a, b)) = params.get(idx).and_then(fd_pair) {
-                    let (ty, name): (FdType, &[u8]) = if spec.name == "socketpair" {
+                    let (ty, name): (FdType, &[u8]) = if call.action == Action::SocketPair {
                         (FdType::Unix, b"socketpair")
                     } else {
                         (FdType::Pipe, b"pipe")
@@ -527,17 +639,17 @@ impl State {
                     self.insert_fd(pid, b, Fd::new(ty, name));
                 }
             }
-            "dup" | "dup2" | "dup3" => {
+            Action::Dup | Action::Dup3 => {
                 if let Some(old) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned() {
                     let mut new = old;
                     new.flags &= !O_CLOEXEC;
-                    if spec.name == "dup3" && int(2).unwrap_or(0) as u32 & O_CLOEXEC != 0 {
+                    if call.action == Action::Dup3 && int(2).unwrap_or(0) as u32 & O_CLOEXEC != 0 {
                         new.flags |= O_CLOEXEC;
                     }
                     self.insert_fd(pid, ret as i32, new);
                 }
             }
-            "fcntl" => {
+            Action::Fcntl => {
                 // F_DUPFD (0) and F_DUPFD_CLOEXEC (1030) return a copy.
                 if matches!(int(1), Some(0 | 1030)) {
                     if let Some(old) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned() {
@@ -545,21 +657,14 @@ impl State {
                     }
                 }
             }
-            "eventfd" | "eventfd2" => self.insert_fd(pid, ret as i32, Fd::new(FdType::Event, b"")),
-            "epoll_create" | "epoll_create1" => {
-                self.insert_fd(pid, ret as i32, Fd::new(FdType::Eventpoll, b""));
-            }
-            "timerfd_create" => self.insert_fd(pid, ret as i32, Fd::new(FdType::Timerfd, b"")),
-            "inotify_init1" => self.insert_fd(pid, ret as i32, Fd::new(FdType::Inotify, b"")),
-            "signalfd4" => self.insert_fd(pid, ret as i32, Fd::new(FdType::Signalfd, b"")),
-            "pidfd_open" => self.insert_fd(pid, ret as i32, Fd::new(FdType::Pidfd, b"")),
-            "chdir" => {
+            Action::NewFd(ty) => self.insert_fd(pid, ret as i32, Fd::new(ty, b"")),
+            Action::Chdir => {
                 let path = self.resolve_path(pid, None, bytes(0));
                 if let Some(p) = self.proc_mut(pid) {
                     p.cwd = path;
                 }
             }
-            "fchdir" => {
+            Action::Fchdir => {
                 if let Some(name) = int(0)
                     .and_then(|f| self.fd(pid, f as i32))
                     .map(|f| f.name.to_vec())
@@ -569,8 +674,8 @@ impl State {
                     }
                 }
             }
-            "setuid" | "setreuid" | "setresuid" => {
-                let uid = if spec.name == "setuid" {
+            Action::SetUid | Action::SetReUid => {
+                let uid = if call.action == Action::SetUid {
                     int(0)
                 } else {
                     int(0).filter(|&u| u != -1 && u != u32::MAX as i64)
@@ -579,8 +684,8 @@ impl State {
                     p.uid = uid as u32;
                 }
             }
-            "setgid" | "setregid" | "setresgid" => {
-                let gid = if spec.name == "setgid" {
+            Action::SetGid | Action::SetReGid => {
+                let gid = if call.action == Action::SetGid {
                     int(0)
                 } else {
                     int(0).filter(|&g| g != -1 && g != u32::MAX as i64)
@@ -589,7 +694,7 @@ impl State {
                     p.gid = gid as u32;
                 }
             }
-            _ => {}
+            Action::None | Action::Close => {}
         }
         Deferred::None
     }
@@ -645,7 +750,8 @@ fn update_sock(fd: &mut Fd, tuple: Option<Sock>, server: bool) {
             af::INET => FdType::Ipv4,
             _ => fd.ty,
         };
-        fd.name = Rc::from(s.to_string().as_bytes());
+        // The name is rendered from the tuple when asked for (see `Fd::display_name`).
+        fd.name = Rc::from(&[][..]);
     }
 }
 
