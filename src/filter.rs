@@ -51,11 +51,18 @@ mod glob;
 pub mod lexer;
 pub mod parser;
 
+#[cfg_attr(
+    not(test),
+    expect(
+        unused_imports,
+        reason = "the TUI filter bar's entry point; tested here"
+    )
+)]
+pub use compile::diagnose;
 pub use compile::{
-    BlockOracle, Cmp, FieldSpec, FieldType, Filter, IpNet, Registry, ResolveError, Rhs, Source,
-    Tri, Val, compile, diagnose, parse_int,
+    BlockOracle, Cmp, FieldSpec, FieldType, Filter, Registry, ResolveError, Rhs, Source, Tri, Val,
+    compile,
 };
-pub use error::{FilterError, FilterErrors};
 
 #[cfg(test)]
 mod tests {

@@ -78,11 +78,11 @@ impl Format {
             let name = &body[start..end];
             let mut next = end;
             let mut arg = None;
-            if b.get(end) == Some(&b'[') {
-                if let Some(close) = body[end..].find(']') {
-                    arg = Some(&body[end + 1..end + close]);
-                    next = end + close + 1;
-                }
+            if b.get(end) == Some(&b'[')
+                && let Some(close) = body[end..].find(']')
+            {
+                arg = Some(&body[end + 1..end + close]);
+                next = end + close + 1;
             }
             let column = body[..i].chars().count() + offset + 1;
             let field = Fields.resolve(name, arg).map_err(|e| FormatError {
@@ -161,10 +161,10 @@ impl<W: Write> Sink for TextSink<W> {
             }
         }
         self.line.push('\n');
-        if self.buf_mode == BufMode::Hex {
-            if let Some(b) = ctx.buffer() {
-                hex_dump(b, &mut self.line);
-            }
+        if self.buf_mode == BufMode::Hex
+            && let Some(b) = ctx.buffer()
+        {
+            hex_dump(b, &mut self.line);
         }
         self.out.write_all(self.line.as_bytes())
     }

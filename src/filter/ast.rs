@@ -19,11 +19,6 @@ impl Span {
     pub fn new(start: usize, end: usize) -> Span {
         Span { start, end }
     }
-
-    /// The smallest span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
 }
 
 impl fmt::Debug for Span {
@@ -223,25 +218,6 @@ pub enum Expr {
     Check(Check),
     /// A part that did not parse (lenient mode keeps going past it).
     Error(Span),
-}
-
-impl Expr {
-    /// The span of the whole expression.
-    pub fn span(&self) -> Span {
-        match self {
-            Expr::And(a, b) | Expr::Or(a, b) => a.span().to(b.span()),
-            Expr::Not(e, s) => s.to(e.span()),
-            Expr::Check(c) => {
-                let end = match &c.operand {
-                    Operand::None => c.op_span,
-                    Operand::One(l) => l.span,
-                    Operand::List(_, s) => *s,
-                };
-                c.field.span.to(end)
-            }
-            Expr::Error(s) => *s,
-        }
-    }
 }
 
 impl fmt::Debug for Expr {

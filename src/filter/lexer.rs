@@ -105,10 +105,10 @@ impl<'a> Lexer<'a> {
             .char_indices()
             .find(|&(i, c)| i > 0 && (c.is_whitespace() || c == '(' || c == ')'))
             .map_or(rest.len(), |(i, _)| i);
-        if let Some(c) = rest.chars().next() {
-            if c == '(' || c == ')' || c == ',' {
-                end = 1;
-            }
+        if let Some(c) = rest.chars().next()
+            && (c == '(' || c == ')' || c == ',')
+        {
+            end = 1;
         }
         Span::new(self.pos, self.pos + end)
     }
@@ -206,13 +206,12 @@ impl<'a> Lexer<'a> {
                 return Ok((op, Span::new(start, self.pos)));
             }
         }
-        if let Some((w, span)) = self.peek_word() {
-            if let Some(op) = Op::from_word(w) {
-                if self.at_keyword(w).is_some() {
-                    self.pos = span.end;
-                    return Ok((op, span));
-                }
-            }
+        if let Some((w, span)) = self.peek_word()
+            && let Some(op) = Op::from_word(w)
+            && self.at_keyword(w).is_some()
+        {
+            self.pos = span.end;
+            return Ok((op, span));
         }
         Err(FilterError::new(
             ErrorKind::ExpectedOperator {

@@ -45,11 +45,11 @@ fn render_one(
     mode: BufMode,
     out: &mut String,
 ) {
-    if name == "fds" {
-        if let Some((a, b)) = super::state::fd_pair(v) {
-            let _ = write!(out, "{a},{b}");
-            return;
-        }
+    if name == "fds"
+        && let Some((a, b)) = super::state::fd_pair(v)
+    {
+        let _ = write!(out, "{a},{b}");
+        return;
     }
     render::render_param(state, pid, ty, v, mode, out);
 }
@@ -678,14 +678,12 @@ pub fn container_value<'c>(
 ) -> Option<Val<'c>> {
     let host = index == 0 && c.is_none();
     Some(match field.fid {
-        Fid::ContainerId if host => s(b"host"),
+        Fid::ContainerId | Fid::ContainerName | Fid::ContainerType if host => s(b"host"),
         Fid::ContainerId => {
             let c = c?;
             s(&c.id[..c.id.len().min(12)])
         }
-        Fid::ContainerName if host => s(b"host"),
         Fid::ContainerName => s(&c?.name),
-        Fid::ContainerType if host => s(b"host"),
         Fid::ContainerType => s(&c?.runtime),
         Fid::ContainerImage => s(&c?.image),
         Fid::ContainerImageId => s(&c?.image_id),

@@ -4,11 +4,12 @@
 //! [`crate::filter::Registry`], `-p` formats resolve `%field` tokens through it, and
 //! `casefile fields` prints it.
 
+use std::fmt::Write as _;
+
 use crate::filter::{FieldSpec, FieldType, Registry, ResolveError};
 
 /// Which field (without its argument).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[expect(missing_docs, reason = "each variant is documented in FIELDS")]
 pub enum Fid {
     EvtNum,
     EvtTime,
@@ -618,12 +619,6 @@ impl Fields {
     pub fn def(name: &str) -> Option<&'static FieldDef> {
         FIELDS.iter().find(|d| d.name == name)
     }
-
-    /// The definition of a field id.
-    pub fn def_of(fid: Fid) -> &'static FieldDef {
-        // Every Fid appears in FIELDS (checked by a test).
-        FIELDS.iter().find(|d| d.fid == fid).unwrap_or(&FIELDS[0])
-    }
 }
 
 impl Registry for Fields {
@@ -631,20 +626,17 @@ impl Registry for Fields {
 
     fn resolve(&self, name: &str, arg: Option<&str>) -> Result<FieldSpec<Field>, ResolveError> {
         // `evt.arg.fd` is `evt.arg[fd]`; `container.label.app` is not accepted (keys have dots).
-        let (def, arg) = match Fields::def(name) {
-            Some(d) => (d, arg.map(str::to_owned)),
-            None => {
-                let (prefix, rest) = name.rsplit_once('.').ok_or(ResolveError::Unknown)?;
-                match Fields::def(prefix) {
-                    Some(d) if d.arg == ArgKind::Param && arg.is_none() => {
-                        (d, Some(rest.to_owned()))
-                    }
-                    _ => return Err(ResolveError::Unknown),
-                }
+        let (def, arg) = if let Some(d) = Fields::def(name) {
+            (d, arg.map(str::to_owned))
+        } else {
+            let (prefix, rest) = name.rsplit_once('.').ok_or(ResolveError::Unknown)?;
+            match Fields::def(prefix) {
+                Some(d) if d.arg == ArgKind::Param && arg.is_none() => (d, Some(rest.to_owned())),
+                _ => return Err(ResolveError::Unknown),
             }
         };
         let (arg, multi) = match (def.arg, arg) {
-            (ArgKind::None, None) => (FieldArg::None, false),
+            (ArgKind::None | ArgKind::OptKey, None) => (FieldArg::None, false),
             (ArgKind::None, Some(_)) => {
                 return Err(ResolveError::Arg(format!("{} takes no argument", def.name)));
             }
@@ -666,7 +658,6 @@ impl Registry for Fields {
                 )));
             }
             (ArgKind::Key | ArgKind::OptKey, Some(a)) => (FieldArg::Name(a), false),
-            (ArgKind::OptKey, None) => (FieldArg::None, false),
         };
         Ok(FieldSpec {
             id: Field { fid: def.fid, arg },
@@ -690,7 +681,7 @@ pub fn list_text() -> String {
             if !class.is_empty() {
                 out.push('\n');
             }
-            out.push_str(&format!("{c} fields\n"));
+            let _ = writeln!(out, "{c} fields");
             class = c;
         }
         let name = match d.arg {
@@ -699,7 +690,7 @@ pub fn list_text() -> String {
             ArgKind::Param => format!("{}.NAME, {}[N]", d.name, d.name),
             ArgKind::Key | ArgKind::OptKey => format!("{}[KEY]", d.name),
         };
-        out.push_str(&format!("  {name:<28} {:<5} {}\n", d.ty.short(), d.doc));
+        let _ = writeln!(out, "  {name:<28} {:<5} {}", d.ty.short(), d.doc);
     }
     out
 }
@@ -717,7 +708,6 @@ mod tests {
             assert!(names.insert(d.name), "{} twice", d.name);
             assert!(ids.insert(d.fid), "{:?} twice", d.fid);
         }
-        assert_eq!(Fields::def_of(Fid::FsPathTarget).name, "fs.path.target");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
+use capture_format::schema::Value;
 use capture_format::schema::syscalls::ParamType;
-use capture_format::schema::{FdType, Value};
 
 use super::state::{State, fd_pair};
 
@@ -513,52 +513,59 @@ pub fn datetime(ts: u64, out: &mut String) {
 
 /// Parses an RFC 3339 time (`2026-11-30T01:02:03.5Z`, or with a `+hh:mm` offset) into ns
 /// since the epoch.
-pub fn parse_rfc3339(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    if bytes.len() < 20
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || !matches!(bytes[10], b'T' | b't' | b' ')
+    {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut i = 19;
-    let mut ns = 0i64;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut pos = 19;
+    let mut nanos = 0i64;
+    if bytes.get(pos) == Some(&b'.') {
+        pos += 1;
+        let start = pos;
+        while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
+            pos += 1;
         }
-        let frac = &s[start..i];
-        let digits: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
-        ns = digits.parse().ok()?;
+        let digits: String = text[start..pos]
+            .chars()
+            .chain(std::iter::repeat('0'))
+            .take(9)
+            .collect();
+        nanos = digits.parse().ok()?;
     }
-    let offset = match s.get(i..)? {
+    let offset = match text.get(pos..)? {
         "Z" | "z" => 0,
-        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) => {
-            let oh: i64 = o.get(1..3)?.parse().ok()?;
-            let om: i64 = o.get(4..6)?.parse().ok()?;
-            let v = oh * 3600 + om * 60;
-            if o.starts_with('-') { -v } else { v }
+        off if off.len() == 6 && (off.starts_with('+') || off.starts_with('-')) => {
+            let oh: i64 = off.get(1..3)?.parse().ok()?;
+            let om: i64 = off.get(4..6)?.parse().ok()?;
+            let secs = oh * 3600 + om * 60;
+            if off.starts_with('-') { -secs } else { secs }
         }
         _ => return None,
     };
-    // Days from civil (inverse of `civil`).
-    let (yy, mm) = if mo <= 2 {
-        (y - 1, mo + 9)
+    // Days from the civil date (the inverse of `civil`).
+    let (yy, mm) = if month <= 2 {
+        (year - 1, month + 9)
     } else {
-        (y, mo - 3)
+        (year, month - 3)
     };
     let era = yy.div_euclid(400);
     let yoe = yy - era * 400;
-    let doy = (153 * mm + 2) / 5 + d - 1;
+    let doy = (153 * mm + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
     u64::try_from(secs)
         .ok()?
         .checked_mul(1_000_000_000)?
-        .checked_add(ns as u64)
+        .checked_add(nanos as u64)
 }
 
 #[cfg(test)]

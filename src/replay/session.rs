@@ -121,11 +121,6 @@ impl Session {
         self.stats
     }
 
-    /// Time of the first event.
-    pub fn first_ts(&self) -> u64 {
-        self.first_ts
-    }
-
     /// Replays the capture from the start (or the block holding `from`), calling `sink` for
     /// every event in range that matches `filter` (every event when `None`).
     pub fn run<E>(
@@ -169,18 +164,19 @@ impl Session {
                 break;
             }
             let before_range = self.opts.from.is_some_and(|f| entry.last_ts < f);
-            if !before_range && self.opts.skip_blocks {
-                if let Some(f) = filter {
-                    let header = self.cap.block_header(i).map_err(ReplayError::from)?;
-                    let oracle = SummaryOracle {
-                        summary: &header.summary,
-                        containers: &self.containers,
-                    };
-                    if f.block_verdict(&oracle) == Tri::NoneMatch {
-                        self.stats.blocks_skipped += 1;
-                        stale = true;
-                        continue;
-                    }
+            if !before_range
+                && self.opts.skip_blocks
+                && let Some(f) = filter
+            {
+                let header = self.cap.block_header(i).map_err(ReplayError::from)?;
+                let oracle = SummaryOracle {
+                    summary: &header.summary,
+                    containers: &self.containers,
+                };
+                if f.block_verdict(&oracle) == Tri::NoneMatch {
+                    self.stats.blocks_skipped += 1;
+                    stale = true;
+                    continue;
                 }
             }
             if stale {
@@ -216,11 +212,11 @@ impl Session {
     /// keyframe in between when there is one.
     fn catch_up(&mut self, from: usize, to: usize) -> Result<(), ReplayError> {
         let mut start = from;
-        if let Some(k) = self.cap.keyframe_for(to) {
-            if k >= from {
-                self.load_keyframe(k)?;
-                start = k + 1;
-            }
+        if let Some(k) = self.cap.keyframe_for(to)
+            && k >= from
+        {
+            self.load_keyframe(k)?;
+            start = k + 1;
         }
         for i in start..to {
             if self.cap.blocks()[i].block_type == BlockType::Events {

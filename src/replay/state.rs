@@ -14,8 +14,6 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
-use capture_format::schema::syscalls::ParamType;
-
 use super::calls::{self, Action};
 use capture_format::schema::{
     Body, Container, Event, FdInfo, FdType, Group, Process, Sock, User, Value, af, l4,
@@ -160,8 +158,6 @@ impl Proc {
 /// A thread.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Thread {
-    /// Thread id.
-    pub tid: u32,
     /// Its process.
     pub pid: u32,
     /// Tid in its namespace.
@@ -224,8 +220,8 @@ impl State {
             return;
         }
         self.last_tid = tid;
-        if !self.threads.contains_key(&tid) {
-            self.threads.insert(tid, Thread { tid, pid, vtid: 0 });
+        if let std::collections::hash_map::Entry::Vacant(e) = self.threads.entry(tid) {
+            e.insert(Thread { pid, vtid: 0 });
             let p = self.procs.entry(pid).or_insert_with(|| Proc {
                 pid,
                 container,
@@ -308,10 +304,10 @@ impl State {
                 group_dead,
             } => {
                 self.last_tid = 0;
-                if self.threads.remove(&tid).is_some() {
-                    if let Some(p) = self.procs.get_mut(&pid) {
-                        p.nthreads = p.nthreads.saturating_sub(1);
-                    }
+                if self.threads.remove(&tid).is_some()
+                    && let Some(p) = self.procs.get_mut(&pid)
+                {
+                    p.nthreads = p.nthreads.saturating_sub(1);
                 }
                 let empty = self.procs.get(&pid).is_some_and(|p| p.nthreads == 0);
                 if group_dead || empty {
@@ -322,6 +318,13 @@ impl State {
         }
     }
 
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "writes keyframes in tests; for writers that replay state"
+        )
+    )]
     /// The whole state as state records (for a keyframe): containers, users, groups, then each
     /// thread and each process's fds, ordered by id so the output is stable.
     pub fn to_records(&self, ts: u64) -> Vec<Event<'static>> {
@@ -350,18 +353,18 @@ impl State {
         for g in gs {
             out.push(ev(0, 0, g.container, Body::Group(g.clone())));
         }
-        let mut threads: Vec<_> = self.threads.values().collect();
-        threads.sort_by_key(|t| (t.pid, t.tid != t.pid, t.tid));
-        for t in threads {
+        let mut threads: Vec<_> = self.threads.iter().map(|(&tid, t)| (tid, t)).collect();
+        threads.sort_by_key(|&(tid, t)| (t.pid, tid != t.pid, tid));
+        for (tid, t) in threads {
             let Some(p) = self.procs.get(&t.pid) else {
                 continue;
             };
             out.push(ev(
-                t.tid,
+                tid,
                 t.pid,
                 p.container,
                 Body::Process(Process {
-                    tid: t.tid,
+                    tid,
                     pid: t.pid,
                     ppid: p.ppid,
                     vtid: t.vtid,
@@ -415,7 +418,6 @@ impl State {
         self.threads.insert(
             p.tid,
             Thread {
-                tid: p.tid,
                 pid: p.pid,
                 vtid: p.vtid,
             },
@@ -462,15 +464,14 @@ impl State {
     fn fork(&mut self, parent_pid: u32, child_tid: u32, child_pid: u32, container: u32) {
         if child_pid == parent_pid {
             // A new thread of the same process.
-            if !self.threads.contains_key(&child_tid) {
-                if let Some(p) = self.procs.get_mut(&parent_pid) {
-                    p.nthreads += 1;
-                }
+            if !self.threads.contains_key(&child_tid)
+                && let Some(p) = self.procs.get_mut(&parent_pid)
+            {
+                p.nthreads += 1;
             }
             self.threads.insert(
                 child_tid,
                 Thread {
-                    tid: child_tid,
                     pid: child_pid,
                     vtid: 0,
                 },
@@ -487,7 +488,6 @@ impl State {
         self.threads.insert(
             child_tid,
             Thread {
-                tid: child_tid,
                 pid: child_pid,
                 vtid: 0,
             },
@@ -651,10 +651,10 @@ impl State {
             }
             Action::Fcntl => {
                 // F_DUPFD (0) and F_DUPFD_CLOEXEC (1030) return a copy.
-                if matches!(int(1), Some(0 | 1030)) {
-                    if let Some(old) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned() {
-                        self.insert_fd(pid, ret as i32, old);
-                    }
+                if matches!(int(1), Some(0 | 1030))
+                    && let Some(old) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned()
+                {
+                    self.insert_fd(pid, ret as i32, old);
                 }
             }
             Action::NewFd(ty) => self.insert_fd(pid, ret as i32, Fd::new(ty, b"")),
@@ -668,10 +668,9 @@ impl State {
                 if let Some(name) = int(0)
                     .and_then(|f| self.fd(pid, f as i32))
                     .map(|f| f.name.to_vec())
+                    && let Some(p) = self.proc_mut(pid)
                 {
-                    if let Some(p) = self.proc_mut(pid) {
-                        p.cwd = name;
-                    }
+                    p.cwd = name;
                 }
             }
             Action::SetUid | Action::SetReUid => {
@@ -739,10 +738,10 @@ fn update_sock(fd: &mut Fd, tuple: Option<Sock>, server: bool) {
     fd.is_server = server;
     if let Some(t) = tuple {
         let mut s = t;
-        if let Some(old) = fd.sock {
-            if s.proto == l4::UNKNOWN {
-                s.proto = old.proto;
-            }
+        if let Some(old) = fd.sock
+            && s.proto == l4::UNKNOWN
+        {
+            s.proto = old.proto;
         }
         fd.sock = Some(s);
         fd.ty = match t.family {
@@ -776,11 +775,6 @@ pub fn join_path(base: &[u8], path: &[u8]) -> Vec<u8> {
         out.push(b'/');
     }
     out
-}
-
-/// Whether the parameter type is an fd.
-pub fn is_fd_param(t: ParamType) -> bool {
-    t == ParamType::Fd
 }
 
 #[cfg(test)]

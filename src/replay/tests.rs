@@ -1,6 +1,8 @@
 //! Golden tests of replay on the committed fixtures: state reconstruction, every operator on
 //! real events, filter error messages, block skipping and seeking.
 
+use std::fmt::Write as _;
+
 use capture_format::CaptureFile;
 use insta::assert_snapshot;
 
@@ -137,7 +139,7 @@ fn every_operator_on_the_state_fixture() {
     for f in filters {
         let (l, _) = lines(&path, Some(f), Options::default());
         let nums: Vec<&str> = l.iter().filter_map(|x| x.split(' ').next()).collect();
-        out.push_str(&format!("{f:<80} => {}\n", nums.join(",")));
+        let _ = writeln!(out, "{f:<80} => {}", nums.join(","));
     }
     assert_snapshot!(out);
 }
@@ -164,8 +166,12 @@ fn error_messages_point_at_the_column_and_suggest() {
     let mut out = String::new();
     for f in bad {
         match compile(f, &Fields) {
-            Ok(_) => out.push_str(&format!("{f}\n  compiled (unexpected)\n")),
-            Err(e) => out.push_str(&format!("{e}\n\n")),
+            Ok(_) => {
+                let _ = writeln!(out, "{f}\n  compiled (unexpected)");
+            }
+            Err(e) => {
+                let _ = write!(out, "{e}\n\n");
+            }
         }
     }
     assert_snapshot!(out);

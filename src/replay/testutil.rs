@@ -5,6 +5,7 @@
 //! builders or the writer cannot silently change what the golden outputs were taken from.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use capture_format::schema::syscalls::by_name;
@@ -608,9 +609,9 @@ pub fn fields_table(path: &Path, filter: Option<&str>, fields: &[&str]) -> Strin
         .collect();
     let mut out = String::new();
     s.run(f.as_ref(), |ctx| -> Result<Flow, ReplayError> {
-        out.push_str(&format!("{:>3}", ctx.num));
+        let _ = write!(out, "{:>3}", ctx.num);
         for (name, field) in fields.iter().zip(&resolved) {
-            out.push_str(&format!(" {name}="));
+            let _ = write!(out, " {name}=");
             match ctx.get(field) {
                 Some(v) => val_text(&v, &mut out),
                 None => out.push_str("<NA>"),
