@@ -198,32 +198,63 @@ impl<W: Write> JsonSink<W> {
     }
 }
 
-/// Appends `s` as a JSON string.
+/// Bytes that JSON strings must escape: controls, `"` and `\\`.
+static ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Appends `s` as a JSON string. Runs of bytes that need no escape are copied whole.
 pub fn json_str(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if !ESCAPE[c as usize] {
+            i += 1;
+            continue;
         }
+        // Escaped bytes are ASCII, so these are char boundaries.
+        out.push_str(&s[start..i]);
+        match c {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                let _ = write!(out, "\\u{c:04x}");
+            }
+        }
+        i += 1;
+        start = i;
     }
+    out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Appends bytes as a JSON string (invalid UTF-8 replaced).
+pub fn json_bytes(b: &[u8], out: &mut String) {
+    match std::str::from_utf8(b) {
+        Ok(s) => json_str(s, out),
+        Err(_) => json_str(&String::from_utf8_lossy(b), out),
+    }
 }
 
 fn json_val(v: &Val<'_>, out: &mut String) {
     match v {
-        Val::Num(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Val::Num(n) => out.push_str(itoa::Buffer::new().format(*n)),
         Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Val::Str(b) => json_str(&String::from_utf8_lossy(b), out),
+        Val::Str(b) => json_bytes(b, out),
         Val::Ip(ip) => json_str(&ip.to_string(), out),
         Val::List(items) => {
             out.push('[');
@@ -250,7 +281,7 @@ impl<W: Write> Sink for JsonSink<W> {
             self.line.push(':');
             if f.fid == Fid::EvtOutputtime {
                 // As sysdig: the raw time in JSON.
-                let _ = write!(self.line, "{}", ctx.ev.ts);
+                self.line.push_str(itoa::Buffer::new().format(ctx.ev.ts));
                 continue;
             }
             match ctx.get(f) {

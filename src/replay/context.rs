@@ -57,10 +57,11 @@ fn render_one(
 /// The `%`-free text form of a value, as printers show it.
 pub fn val_text(v: &Val<'_>, out: &mut String) {
     match v {
-        Val::Num(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Val::Str(b) => out.push_str(&String::from_utf8_lossy(b)),
+        Val::Num(n) => out.push_str(itoa::Buffer::new().format(*n)),
+        Val::Str(b) => match std::str::from_utf8(b) {
+            Ok(t) => out.push_str(t),
+            Err(_) => out.push_str(&String::from_utf8_lossy(b)),
+        },
         Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Val::Ip(ip) => {
             let _ = write!(out, "{ip}");

@@ -167,7 +167,7 @@ pub fn render_ret(ret: i64, ty: ParamType, out: &mut String) {
     } else if ty == ParamType::Hex {
         let _ = write!(out, "{ret:#x}");
     } else {
-        let _ = write!(out, "{ret}");
+        out.push_str(itoa::Buffer::new().format(ret));
     }
 }
 
@@ -319,7 +319,7 @@ pub fn hex_dump(b: &[u8], out: &mut String) {
 
 /// `3(<f>/etc/passwd)`: an fd with its type letter and name, when known.
 pub fn render_fd(state: &State, pid: u32, fd: i64, out: &mut String) {
-    let _ = write!(out, "{fd}");
+    out.push_str(itoa::Buffer::new().format(fd));
     if let Some(f) = i32::try_from(fd).ok().and_then(|n| state.fd(pid, n)) {
         let _ = write!(out, "(<{}>", f.ty.typechar());
         out.push_str(&String::from_utf8_lossy(&f.display_name()));
@@ -379,9 +379,10 @@ pub fn render_param(
         ParamType::Signal => {
             let name = signal_name(n);
             if name.is_empty() {
-                let _ = write!(out, "{n}");
+                out.push_str(itoa::Buffer::new().format(n));
             } else {
-                let _ = write!(out, "{n}({name})");
+                out.push_str(itoa::Buffer::new().format(n));
+                let _ = write!(out, "({name})");
             }
         }
         ParamType::Prot => {
@@ -421,9 +422,10 @@ pub fn render_param(
                 _ => "",
             };
             if name.is_empty() {
-                let _ = write!(out, "{n}");
+                out.push_str(itoa::Buffer::new().format(n));
             } else {
-                let _ = write!(out, "{n}({name})");
+                out.push_str(itoa::Buffer::new().format(n));
+                let _ = write!(out, "({name})");
             }
         }
         ParamType::SockType => {
@@ -434,7 +436,8 @@ pub fn render_param(
                 5 => "SOCK_SEQPACKET",
                 _ => "",
             };
-            let _ = write!(out, "{n}({name})");
+            out.push_str(itoa::Buffer::new().format(n));
+            let _ = write!(out, "({name})");
         }
         ParamType::CloneFlags => {
             let _ = write!(out, "{n}(");
@@ -459,7 +462,7 @@ pub fn render_param(
             out.push(')');
         }
         _ => {
-            let _ = write!(out, "{n}");
+            out.push_str(itoa::Buffer::new().format(n));
         }
     }
 }
