@@ -97,4 +97,7 @@ pub struct CheckArgs {
 pub struct FieldsArgs {
     /// Only fields whose name starts with this (e.g. `fd` or `proc.a`).
     pub prefix: Option<String>,
+    /// Print the casefile-filter(7) man page (the language and every field) instead.
+    #[arg(long, conflicts_with = "prefix")]
+    pub man: bool,
 }

@@ -44,6 +44,29 @@
 
 #![forbid(unsafe_code)]
 
+/// The grammar in the module documentation above, for the man page (a test keeps them equal).
+pub const GRAMMAR: &str = r#"filter      = or_expr ;
+or_expr     = and_expr , { "or" , and_expr } ;
+and_expr    = not_expr , { "and" , not_expr } ;
+not_expr    = { "not" } , primary ;
+primary     = "(" , or_expr , ")" | check ;
+check       = field , ( "exists"
+                      | cmp_op , value
+                      | list_op , "(" , [ value , { "," , value } ] , ")" ) ;
+field       = field_name , [ "[" , argument , "]" ] ;
+field_name  = ident , { "." , ident } ;             (* proc.name, evt.arg.fd *)
+ident       = ( letter | "_" ) , { letter | digit | "_" } ;
+argument    = quoted | { any char but whitespace, "[", "]", quotes } ;
+cmp_op      = "=" | "==" | "!=" | "<" | "<=" | ">" | ">="
+            | "contains" | "icontains" | "bcontains" | "startswith" | "bstartswith"
+            | "endswith" | "glob" | "iglob" ;
+list_op     = "in" | "intersects" | "pmatch" ;
+value       = quoted | bare ;
+quoted      = '"' , { char | escape } , '"' | "'" , { char | escape } , "'" ;
+escape      = "\\" , ( "\\" | '"' | "'" | "n" | "t" | "r" | "x" , hex , hex ) ;
+bare        = { any char but whitespace, "(", ")", ",", "=", quotes } ;
+"#;
+
 pub mod ast;
 mod compile;
 pub mod error;
@@ -343,6 +366,19 @@ mod tests {
                 (F::Pid, Rhs::Num(_), Op::Eq) => Tri::NoneMatch,
                 _ => Tri::Unknown,
             }
+        }
+    }
+
+    #[test]
+    fn grammar_constant_matches_the_module_doc() {
+        let src = include_str!("filter.rs");
+        for line in GRAMMAR.lines() {
+            let doc = if line.is_empty() {
+                "//!".to_owned()
+            } else {
+                format!("//! {line}")
+            };
+            assert!(src.lines().any(|l| l == doc), "module doc lacks: {line}");
         }
     }
 
