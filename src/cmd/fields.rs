@@ -194,7 +194,7 @@ pub fn filter_man_page() -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -205,17 +205,24 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_committed_man_page_is_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/casefile-filter.7");
-        let page = filter_man_page();
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        if committed != page {
+    /// Compares a generated file under `man/` with the committed one; outside CI a stale
+    /// file is rewritten (then the test fails once, asking for a commit).
+    pub fn check_generated(name: &str, content: &[u8]) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("man")
+            .join(name);
+        let committed = std::fs::read(&path).unwrap_or_default();
+        if committed != content {
             if std::env::var_os("CI").is_none() {
                 std::fs::create_dir_all(path.parent().expect("man dir")).expect("mkdir man");
-                std::fs::write(&path, &page).expect("write man page");
+                std::fs::write(&path, content).expect("write man page");
             }
-            panic!("man/casefile-filter.7 was stale; regenerated it (commit the change)");
+            panic!("man/{name} was stale; regenerated it (commit the change)");
         }
+    }
+
+    #[test]
+    fn the_committed_man_page_is_current() {
+        check_generated("casefile-filter.7", filter_man_page().as_bytes());
     }
 }
