@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::footer::{self, Footer, IndexEntry, Trailer};
 use crate::header::FileHeader;
 use crate::integrity::{first_link, next_link};
-use crate::schema::{Event, Kind};
+use crate::schema::{Body, Event, Kind};
 
 enum Source {
     Map(memmap2::Mmap),
@@ -370,8 +370,8 @@ impl CaptureFile {
     }
 
     /// The metadata tables: containers, execs, state processes, group exits and losses, in time
-    /// order. From the footer when there is one; otherwise by decoding the blocks that can hold
-    /// containers and losses (their summaries say which), and the state blocks.
+    /// order. From the footer when there is one; otherwise by decoding the state blocks and the
+    /// blocks whose summaries say they hold such records.
     pub fn tables(&self) -> Result<Vec<Event<'static>>> {
         if let Some(f) = &self.footer {
             if f.tables.is_empty() {
@@ -396,17 +396,19 @@ impl CaptureFile {
                 continue;
             };
             let wanted = h.block_type == BlockType::State
-                || h.summary.has_kind(Kind::Container as u8)
-                || h.summary.has_kind(Kind::Loss as u8);
+                || [Kind::Container, Kind::Loss, Kind::Exec, Kind::Exit]
+                    .iter()
+                    .any(|&k| h.summary.has_kind(k as u8));
             if !wanted {
                 continue;
             }
             let Ok(b) = self.read_block(i) else { continue };
             for ev in b.events()?.flatten() {
-                let keep = matches!(
-                    ev.body.kind(),
-                    Some(Kind::Container | Kind::Loss | Kind::Process)
-                );
+                let keep = match &ev.body {
+                    Body::Container(_) | Body::Loss(_) | Body::Process(_) | Body::Exec(_) => true,
+                    Body::Exit(e) => e.group_dead,
+                    _ => false,
+                };
                 if keep {
                     out.push(ev.into_owned());
                 }
