@@ -1,1 +1,5 @@
-//! Integration tests of the `casefile` binary.
+//! Integration tests of the `casefile` binary: one test binary, one module per command.
+
+mod util;
+
+mod info;
