@@ -1,3 +1,6 @@
 //! One module per subcommand. Each exposes `run(args) -> anyhow::Result<ExitCode>`.
 
+pub mod export;
 pub mod info;
+pub mod keygen;
+pub mod verify;

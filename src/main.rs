@@ -16,6 +16,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Info(a) => cmd::info::run(a),
+        cli::Command::Verify(a) => cmd::verify::run(a),
+        cli::Command::Keygen(a) => cmd::keygen::run(a),
+        cli::Command::Export(a) => cmd::export::run(a),
     };
     match result {
         Ok(code) => code,
