@@ -24,6 +24,16 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Write a capture's events to a new file, optionally redacted for sharing.
     Export(ExportArgs),
+    /// Write the man pages (generated from these definitions) into a directory.
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+/// `casefile man` (hidden; used to regenerate `man/`).
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Directory to write `casefile.1` and `casefile-*.1` into.
+    pub dir: PathBuf,
 }
 
 /// `casefile info`.

@@ -3,4 +3,5 @@
 pub mod export;
 pub mod info;
 pub mod keygen;
+pub mod man;
 pub mod verify;

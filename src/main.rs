@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         cli::Command::Verify(a) => cmd::verify::run(a),
         cli::Command::Keygen(a) => cmd::keygen::run(a),
         cli::Command::Export(a) => cmd::export::run(a),
+        cli::Command::Man(a) => cmd::man::run(a),
     };
     match result {
         Ok(code) => code,

@@ -4,3 +4,4 @@ mod util;
 
 mod info;
 mod integrity;
+mod man;
