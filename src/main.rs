@@ -22,6 +22,10 @@ fn main() -> ExitCode {
         cli::Command::Read(a) => cmd::read::run(a),
         cli::Command::Check(a) => cmd::check::run(a),
         cli::Command::Fields(a) => cmd::fields::run(a),
+        cli::Command::Verify(a) => cmd::verify::run(a),
+        cli::Command::Keygen(a) => cmd::keygen::run(a),
+        cli::Command::Export(a) => cmd::export::run(a),
+        cli::Command::Man(a) => cmd::man::run(a),
     };
     match result {
         Ok(code) => code,
@@ -38,5 +42,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>()
             .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
     })
 }

@@ -145,26 +145,4 @@ mod tests {
         assert!(parse_time("+2 parsecs", r).is_err());
         assert!(parse_time("soon", r).is_err());
     }
-
-    #[test]
-    fn man_pages_of_read_and_check_are_current() {
-        use clap::CommandFactory;
-        let cli = crate::cli::Cli::command();
-        for (name, full) in [("read", "casefile-read"), ("check", "casefile-check")] {
-            let sub = cli
-                .find_subcommand(name)
-                .expect("subcommand")
-                .clone()
-                .name(full)
-                .version(None::<&str>);
-            let mut page = Vec::new();
-            clap_mangen::Man::new(sub)
-                .title(full.to_uppercase())
-                .section("1")
-                .render(&mut page)
-                .expect("render");
-            page.extend_from_slice(b".SH SEE ALSO\n.BR casefile-filter (7),\n.BR casefile (1)\n");
-            crate::cmd::fields::tests::check_generated(&format!("{full}.1"), &page);
-        }
-    }
 }

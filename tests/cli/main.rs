@@ -1,4 +1,9 @@
-//! Integration tests of the `casefile` binary.
+//! Integration tests of the `casefile` binary: one test binary, one module per command.
+
+mod util;
 
 mod check;
+mod info;
+mod integrity;
+mod man;
 mod read;

@@ -1,23 +1,19 @@
 //! `casefile read` and `casefile fields` on the committed replay fixtures.
 
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-/// A committed fixture capture.
-pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join("replay")
-        .join(format!("{name}.case"))
+use crate::eqnice;
+use crate::util::TestCommand;
+
+/// A committed replay fixture capture.
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    crate::util::fixture(&format!("replay/{name}.case"))
 }
 
 /// Runs casefile with `args`.
 pub fn casefile(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_casefile"))
-        .args(args)
-        .output()
-        .expect("run casefile")
+    TestCommand::new(args).output()
 }
 
 /// Standard output as text.
@@ -28,17 +24,6 @@ pub fn stdout(o: &Output) -> String {
 /// Standard error as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).expect("utf8 stderr")
-}
-
-/// Compares text and prints both blocks when they differ.
-#[macro_export]
-macro_rules! eqnice {
-    ($expected:expr, $got:expr) => {{
-        let (expected, got) = (&$expected, &$got);
-        if expected != got {
-            panic!("\n--- expected ---\n{expected}\n--- got ---\n{got}\n---");
-        }
-    }};
 }
 
 fn state() -> String {
