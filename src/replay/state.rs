@@ -109,11 +109,11 @@ pub struct Proc {
     pub start_ts: u64,
     /// `comm`.
     pub comm: Vec<u8>,
-    /// argv[0].
+    /// `argv[0]`.
     pub exe: Vec<u8>,
     /// Resolved executable path.
     pub exe_path: Vec<u8>,
-    /// Arguments after argv[0], NUL-terminated each.
+    /// Arguments after `argv[0]`, NUL-terminated each.
     pub args: Vec<u8>,
     /// Environment, NUL-terminated entries.
     pub env: Vec<u8>,
