@@ -256,3 +256,17 @@ fn seeking_by_time_starts_at_the_keyframe_and_matches_a_full_read() {
     assert_eq!(all[..head.len()], head[..]);
     assert!(head.len() < all.len());
 }
+
+/// Writes the benchmark capture (bench/replay.sh): synthetic activity in 1 MiB blocks with a
+/// keyframe every 64 blocks written from replay's state, as a recorder would.
+/// `CASEFILE_BENCH_OUT=FILE CASEFILE_BENCH_EVENTS=N cargo test --release -- --ignored bench_capture`
+#[test]
+#[ignore = "writes a large file for bench/replay.sh"]
+fn bench_capture() {
+    let out = std::env::var("CASEFILE_BENCH_OUT").expect("CASEFILE_BENCH_OUT");
+    let n = std::env::var("CASEFILE_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    super::testutil::write_synth(std::path::Path::new(&out), n, 1 << 20, 64);
+}
