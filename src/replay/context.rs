@@ -214,100 +214,86 @@ impl<'e> EventCtx<'_, 'e> {
                     );
                 }
             }
-            Body::Fork(f) => {
-                let _ = write!(
-                    out,
-                    "child_tid={} child_pid={} flags={:#x}",
-                    f.child_tid, f.child_pid, f.flags
-                );
+            _ => {
+                for (k, (name, value)) in self.other_args().into_iter().enumerate() {
+                    if k > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(name);
+                    out.push('=');
+                    out.push_str(&value);
+                }
             }
-            Body::Exec(p) => {
-                let _ = write!(
-                    out,
-                    "exe={} args={} cwd={}",
-                    String::from_utf8_lossy(&p.exe),
-                    nul_list(&p.args),
-                    String::from_utf8_lossy(&p.cwd)
-                );
-            }
-            Body::Exit(x) => {
-                let _ = write!(out, "status={} group_dead={}", x.code, x.group_dead);
-            }
+        }
+    }
+
+    /// The arguments of a record that is not a system call, as `(name, rendered value)`.
+    pub fn other_args(&self) -> Vec<(&'static str, String)> {
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        match &self.ev.body {
+            Body::Syscall(_) => Vec::new(),
+            Body::Fork(f) => vec![
+                ("child_tid", f.child_tid.to_string()),
+                ("child_pid", f.child_pid.to_string()),
+                ("flags", format!("{:#x}", f.flags)),
+            ],
+            Body::Exec(p) => vec![
+                ("exe", lossy(&p.exe)),
+                ("args", nul_list(&p.args)),
+                ("cwd", lossy(&p.cwd)),
+            ],
+            Body::Exit(x) => vec![
+                ("status", x.code.to_string()),
+                ("group_dead", x.group_dead.to_string()),
+            ],
             Body::Signal(sg) => {
                 let mut v = String::new();
                 render::render_param(
                     self.state,
-                    ev.pid,
+                    self.ev.pid,
                     ParamType::Signal,
                     &Value::Int(i64::from(sg.sig)),
                     self.buf_mode,
                     &mut v,
                 );
-                let _ = write!(out, "sig={v} sender={} code={}", sg.sender, sg.code);
+                vec![
+                    ("sig", v),
+                    ("sender", sg.sender.to_string()),
+                    ("code", sg.code.to_string()),
+                ]
             }
-            Body::Container(c) => {
-                let _ = write!(
-                    out,
-                    "id={} name={} image={} type={}",
-                    String::from_utf8_lossy(&c.id),
-                    String::from_utf8_lossy(&c.name),
-                    String::from_utf8_lossy(&c.image),
-                    String::from_utf8_lossy(&c.runtime)
-                );
-            }
-            Body::Loss(l) => {
-                let _ = write!(
-                    out,
-                    "count={} cpu={} from={} to={}",
-                    l.count, l.cpu, l.from, l.to
-                );
-            }
-            Body::Process(p) => {
-                let _ = write!(
-                    out,
-                    "tid={} pid={} comm={}",
-                    p.tid,
-                    p.pid,
-                    String::from_utf8_lossy(&p.comm)
-                );
-            }
-            Body::Fd(f) => {
-                let _ = write!(
-                    out,
-                    "pid={} fd={} name={}",
-                    f.pid,
-                    f.fd,
-                    String::from_utf8_lossy(&f.name)
-                );
-            }
-            Body::User(u) => {
-                let _ = write!(
-                    out,
-                    "uid={} name={}",
-                    u.uid,
-                    String::from_utf8_lossy(&u.name)
-                );
-            }
-            Body::Group(g) => {
-                let _ = write!(
-                    out,
-                    "gid={} name={}",
-                    g.gid,
-                    String::from_utf8_lossy(&g.name)
-                );
-            }
-            Body::Interface(i) => {
-                let _ = write!(
-                    out,
-                    "name={} addr={}/{}",
-                    String::from_utf8_lossy(&i.name),
-                    ip_of(i.family, &i.addr),
-                    i.prefix
-                );
-            }
-            Body::Unknown { kind, values } => {
-                let _ = write!(out, "kind={kind} values={}", values.len());
-            }
+            Body::Container(c) => vec![
+                ("id", lossy(&c.id)),
+                ("name", lossy(&c.name)),
+                ("image", lossy(&c.image)),
+                ("type", lossy(&c.runtime)),
+            ],
+            Body::Loss(l) => vec![
+                ("count", l.count.to_string()),
+                ("cpu", l.cpu.to_string()),
+                ("from", l.from.to_string()),
+                ("to", l.to.to_string()),
+            ],
+            Body::Process(p) => vec![
+                ("tid", p.tid.to_string()),
+                ("pid", p.pid.to_string()),
+                ("comm", lossy(&p.comm)),
+            ],
+            Body::Fd(f) => vec![
+                ("pid", f.pid.to_string()),
+                ("fd", f.fd.to_string()),
+                ("name", lossy(&f.name)),
+            ],
+            Body::User(u) => vec![("uid", u.uid.to_string()), ("name", lossy(&u.name))],
+            Body::Group(g) => vec![("gid", g.gid.to_string()), ("name", lossy(&g.name))],
+            Body::Interface(i) => vec![
+                ("name", lossy(&i.name)),
+                ("addr", format!("{}/{}", ip_of(i.family, &i.addr), i.prefix)),
+            ],
+            Body::Unknown { kind, values } => vec![
+                ("kind", kind.to_string()),
+                ("values", values.len().to_string()),
+            ],
         }
     }
 
@@ -423,6 +409,15 @@ impl Source<Field> for EventCtx<'_, '_> {
                 let mut t = String::new();
                 self.render_args(field.fid == Fid::EvtInfo, &mut t);
                 owned(t)
+            }
+            Fid::EvtArg | Fid::EvtRawarg if !matches!(ev.body, Body::Syscall(_)) => {
+                let args = self.other_args();
+                let (_, v) = match &field.arg {
+                    FieldArg::Index(i) => args.into_iter().nth(*i)?,
+                    FieldArg::Name(n) => args.into_iter().find(|(k, _)| k == n)?,
+                    FieldArg::None => return None,
+                };
+                owned(v)
             }
             Fid::EvtArg => {
                 let (name, ty, v) = self.param(&field.arg)?;

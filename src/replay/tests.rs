@@ -133,6 +133,7 @@ fn every_operator_on_the_state_fixture() {
         "proc.apid = 1 and not proc.pid = 100",
         "evt.arg.name contains passwd",
         "evt.rawarg.flags > 0",
+        "evt.type = procexec and evt.arg.exe endswith /cat and evt.arg[1] = /etc/passwd",
         "(proc.name = bash or proc.name = cat) and not (evt.type = read or evt.type = close)",
     ];
     let mut out = String::new();
