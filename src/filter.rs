@@ -369,6 +369,72 @@ mod tests {
         }
     }
 
+    /// Random token soup (with multi-byte characters) never panics the lexer, the parser, the
+    /// type check or the error rendering, and error spans stay inside the text.
+    #[test]
+    fn random_filters_never_panic() {
+        let pieces = [
+            "t.name",
+            "t.pid",
+            "t.anc[",
+            "]",
+            "t.anc[2]",
+            "=",
+            "==",
+            "!=",
+            "<",
+            "<=",
+            ">",
+            ">=",
+            "contains",
+            "in",
+            "pmatch",
+            "exists",
+            "glob",
+            "bcontains",
+            "and",
+            "or",
+            "not",
+            "(",
+            ")",
+            ",",
+            "'",
+            "\"",
+            "\\",
+            "\\x4",
+            "é",
+            "漢",
+            "0x1f",
+            "-3",
+            "10.0.0.0/8",
+            " ",
+            " ",
+            "x",
+            "*",
+            ".",
+            "[",
+            "t.",
+        ];
+        let mut rng = capture_format::synth::Rng::new(42);
+        for _ in 0..20_000 {
+            let n = 1 + rng.below(12) as usize;
+            let text: String = (0..n).map(|_| *rng.pick(&pieces)).collect();
+            match compile(&text, &Reg) {
+                Ok(f) => {
+                    let _ = f.matches(&mut ev());
+                }
+                Err(e) => {
+                    assert!(!e.errors.is_empty());
+                    for err in &e.errors {
+                        assert!(err.span.start <= err.span.end, "{text:?}: {err:?}");
+                        assert!(err.span.end <= text.len(), "{text:?}: {err:?}");
+                        let _ = err.render(&text);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn grammar_constant_matches_the_module_doc() {
         let src = include_str!("filter.rs");
