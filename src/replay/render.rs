@@ -317,9 +317,13 @@ pub fn hex_dump(b: &[u8], out: &mut String) {
     }
 }
 
-/// `3(<f>/etc/passwd)`: an fd with its type letter and name, when known.
+/// `3(<f>/etc/passwd)`: an fd with its type letter and name, when known; `-100(AT_FDCWD)`.
 pub fn render_fd(state: &State, pid: u32, fd: i64, out: &mut String) {
     out.push_str(itoa::Buffer::new().format(fd));
+    if fd == -100 {
+        out.push_str("(AT_FDCWD)");
+        return;
+    }
     if let Some(f) = i32::try_from(fd).ok().and_then(|n| state.fd(pid, n)) {
         let _ = write!(out, "(<{}>", f.ty.typechar());
         out.push_str(&String::from_utf8_lossy(&f.display_name()));

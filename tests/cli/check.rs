@@ -24,7 +24,7 @@ fn a_match_exits_1_and_prints_it() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     eqnice!(
-        "17 00:00:00.000016000 0 bash (100) < openat dirfd=-100 name=/etc/shadow flags=0(O_RDONLY) mode=0 res=-2(ENOENT)\n",
+        "17 00:00:00.000016000 0 bash (100) < openat dirfd=-100(AT_FDCWD) name=/etc/shadow flags=0(O_RDONLY) mode=0 res=-2(ENOENT)\n",
         stdout(&o)
     );
     eqnice!(
