@@ -356,7 +356,8 @@ impl State {
         let mut threads: Vec<_> = self.threads.iter().map(|(&tid, t)| (tid, t)).collect();
         threads.sort_by_key(|&(tid, t)| (t.pid, tid != t.pid, tid));
         for (tid, t) in threads {
-            let Some(p) = self.procs.get(&t.pid) else {
+            // A task only seen in events has no image to record; its events recreate it.
+            let Some(p) = self.procs.get(&t.pid).filter(|p| p.known) else {
                 continue;
             };
             out.push(ev(
@@ -651,10 +652,15 @@ impl State {
             }
             Action::Fcntl => {
                 // F_DUPFD (0) and F_DUPFD_CLOEXEC (1030) return a copy.
-                if matches!(int(1), Some(0 | 1030))
-                    && let Some(old) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned()
+                let cmd = int(1);
+                if matches!(cmd, Some(0 | 1030))
+                    && let Some(mut new) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned()
                 {
-                    self.insert_fd(pid, ret as i32, old);
+                    new.flags &= !O_CLOEXEC;
+                    if cmd == Some(1030) {
+                        new.flags |= O_CLOEXEC;
+                    }
+                    self.insert_fd(pid, ret as i32, new);
                 }
             }
             Action::NewFd(ty) => self.insert_fd(pid, ret as i32, Fd::new(ty, b"")),
@@ -780,6 +786,146 @@ pub fn join_path(base: &[u8], path: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::replay::testutil::{Cap, P, int, text};
+
+    fn apply_all(c: &Cap) -> State {
+        let mut st = State::default();
+        for ev in c.state.iter().chain(&c.events) {
+            let d = st.apply_before(ev);
+            st.apply_after(d);
+        }
+        st
+    }
+
+    fn names(st: &State, pid: u32) -> Vec<(i32, String)> {
+        let mut v: Vec<_> = st.procs[&pid]
+            .fds
+            .iter()
+            .map(|(n, f)| (*n, String::from_utf8_lossy(&f.display_name()).into_owned()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn exec_closes_cloexec_fds_and_keeps_the_others() {
+        let mut c = Cap::new();
+        c.process(&P {
+            pid: 10,
+            ppid: 1,
+            comm: "sh",
+            exe: "/bin/sh",
+            args: "",
+            cwd: "/",
+            uid: 0,
+            container: 0,
+        });
+        // open O_CLOEXEC → 5; dup3 without flags → 6; fcntl F_DUPFD_CLOEXEC → 7; F_DUPFD → 8.
+        c.sys(
+            10,
+            10,
+            "openat",
+            5,
+            vec![int(-100), text("/etc/hosts"), int(0o2_000_000), int(0)],
+        );
+        c.sys(10, 10, "dup3", 6, vec![int(5), int(6), int(0)]);
+        c.sys(10, 10, "fcntl", 7, vec![int(5), int(1030), int(0)]);
+        c.sys(10, 10, "fcntl", 8, vec![int(5), int(0), int(0)]);
+        c.sys(
+            10,
+            10,
+            "socketpair",
+            0,
+            vec![int(1), int(1), int(0), int(0xb | (0xc << 32))],
+        );
+        let before = apply_all(&c);
+        assert_eq!(
+            names(&before, 10),
+            [
+                (5, "/etc/hosts".into()),
+                (6, "/etc/hosts".into()),
+                (7, "/etc/hosts".into()),
+                (8, "/etc/hosts".into()),
+                (11, "socketpair".into()),
+                (12, "socketpair".into()),
+            ]
+        );
+        c.exec(10, 1, "cat", "/bin/cat", "");
+        let after = apply_all(&c);
+        assert_eq!(
+            names(&after, 10),
+            [
+                (6, "/etc/hosts".into()),
+                (8, "/etc/hosts".into()),
+                (11, "socketpair".into()),
+                (12, "socketpair".into()),
+            ]
+        );
+        assert_eq!(after.procs[&10].comm, b"cat");
+    }
+
+    #[test]
+    fn thread_and_process_exits() {
+        let mut c = Cap::new();
+        c.process(&P {
+            pid: 20,
+            ppid: 1,
+            comm: "app",
+            exe: "/app",
+            args: "",
+            cwd: "/",
+            uid: 0,
+            container: 0,
+        });
+        c.fork(20, 20, 21, 20);
+        c.fork(20, 20, 22, 20);
+        c.fork(20, 20, 30, 30);
+        // A thread exits: the process stays.
+        c.exit(21, 20, false);
+        let st = apply_all(&c);
+        assert!(st.threads.contains_key(&22) && !st.threads.contains_key(&21));
+        assert_eq!(st.procs[&20].nthreads, 2);
+        assert_eq!(st.procs[&30].comm, b"app", "the child inherits the image");
+        // The main thread exits first (not the group): the process lives on in thread 22.
+        c.exit(20, 20, false);
+        let st = apply_all(&c);
+        assert!(st.procs.contains_key(&20));
+        // The last thread exits with the group: everything of pid 20 goes.
+        c.exit(22, 20, true);
+        let st = apply_all(&c);
+        assert!(!st.procs.contains_key(&20));
+        assert!(st.threads.values().all(|t| t.pid != 20));
+        assert!(st.procs.contains_key(&30));
+    }
+
+    #[test]
+    fn keyframe_records_rebuild_the_same_tables() {
+        let st = apply_all(&crate::replay::testutil::state_scenario());
+        let mut again = State::default();
+        for ev in st.to_records(0) {
+            let d = again.apply_before(&ev);
+            again.apply_after(d);
+        }
+        // Known processes come back; a placeholder (pid 200 after its exit) does not.
+        let mut a: Vec<_> = st
+            .procs
+            .iter()
+            .filter(|(_, p)| p.known)
+            .map(|(k, _)| *k)
+            .collect();
+        let mut b: Vec<_> = again.procs.keys().copied().collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+        for pid in a {
+            assert_eq!(names(&st, pid), names(&again, pid), "fds of {pid}");
+            assert_eq!(st.procs[&pid].comm, again.procs[&pid].comm);
+            assert_eq!(st.procs[&pid].ppid, again.procs[&pid].ppid);
+        }
+        assert_eq!(st.containers.len(), again.containers.len());
+        assert_eq!(st.users.len(), again.users.len());
+    }
 
     #[test]
     fn paths_join_and_normalise() {
