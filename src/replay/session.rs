@@ -16,10 +16,12 @@ use capture_format::schema::Event;
 use capture_format::{BlockType, CaptureFile};
 
 use super::context::EventCtx;
+use super::engine::Engine;
+pub use super::engine::Flow;
 use super::fields::Field;
 use super::render::BufMode;
 use super::skip::SummaryOracle;
-use super::state::{IdMap, State};
+use super::state::IdMap;
 use crate::filter::{Filter, Tri};
 
 /// Errors while replaying.
@@ -28,15 +30,6 @@ pub enum ReplayError {
     /// The capture could not be read.
     #[error(transparent)]
     Capture(#[from] capture_format::Error),
-}
-
-/// What the sink wants next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flow {
-    /// Keep going.
-    Continue,
-    /// Stop the replay.
-    Stop,
 }
 
 /// How a session runs.
@@ -81,8 +74,7 @@ pub struct Stats {
 /// A capture being replayed.
 pub struct Session {
     cap: CaptureFile,
-    state: State,
-    first_ts: u64,
+    engine: Engine,
     opts: Options,
     stats: Stats,
     /// Containers from the footer tables, for block verdicts on container fields.
@@ -99,12 +91,15 @@ impl Session {
                 containers.insert(ev.container, c);
             }
         }
-        let mut state = State::default();
-        state.containers.clone_from(&containers);
+        let mut engine = Engine {
+            first_ts,
+            buf_mode: opts.buf_mode,
+            ..Engine::default()
+        };
+        engine.state.containers.clone_from(&containers);
         Ok(Session {
             cap,
-            state,
-            first_ts,
+            engine,
             opts,
             stats: Stats::default(),
             containers,
@@ -118,7 +113,11 @@ impl Session {
 
     /// Counters of the last run.
     pub fn stats(&self) -> Stats {
-        self.stats
+        Stats {
+            events_evaluated: self.engine.evaluated,
+            events_matched: self.engine.matched,
+            ..self.stats
+        }
     }
 
     /// Replays the capture from the start (or the block holding `from`), calling `sink` for
@@ -132,6 +131,8 @@ impl Session {
         E: From<ReplayError>,
     {
         self.stats = Stats::default();
+        self.engine.evaluated = 0;
+        self.engine.matched = 0;
         let n = self.cap.blocks().len();
         // Where to start: the keyframe before the block holding `from`.
         let target = self.opts.from.and_then(|t| self.cap.seek_time(t));
@@ -199,11 +200,9 @@ impl Session {
     /// Resets the task tables to a state block.
     fn load_keyframe(&mut self, i: usize) -> Result<(), ReplayError> {
         let b = self.cap.read_block(i)?;
-        self.state.clear_tasks();
+        self.engine.state.clear_tasks();
         for ev in b.events()? {
-            let ev = ev?;
-            let d = self.state.apply_before(&ev);
-            self.state.apply_after(d);
+            self.engine.apply(&ev?);
         }
         Ok(())
     }
@@ -231,9 +230,7 @@ impl Session {
     fn apply_block(&mut self, i: usize) -> Result<(), ReplayError> {
         let b = self.cap.read_block(i)?;
         for ev in b.events()? {
-            let ev = ev?;
-            let d = self.state.apply_before(&ev);
-            self.state.apply_after(d);
+            self.engine.apply(&ev?);
         }
         Ok(())
     }
@@ -256,25 +253,11 @@ impl Session {
                 Ok(ev) => ev,
                 Err(e) => return Err(ReplayError::from(e.clone()).into()),
             };
-            let d = self.state.apply_before(ev);
             let in_range = self.opts.from.is_none_or(|f| ev.ts >= f)
                 && self.opts.to.is_none_or(|t| ev.ts <= t);
-            let mut flow = Flow::Continue;
-            if in_range {
-                let mut ctx = EventCtx {
-                    ev,
-                    state: &self.state,
-                    num: first + k as u64 + 1,
-                    first_ts: self.first_ts,
-                    buf_mode: self.opts.buf_mode,
-                };
-                self.stats.events_evaluated += 1;
-                if filter.is_none_or(|f| f.matches(&mut ctx)) {
-                    self.stats.events_matched += 1;
-                    flow = sink(&mut ctx)?;
-                }
-            }
-            self.state.apply_after(d);
+            let flow = self
+                .engine
+                .event(ev, first + k as u64 + 1, in_range, filter, sink)?;
             if flow == Flow::Stop {
                 return Ok(Flow::Stop);
             }
