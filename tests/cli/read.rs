@@ -267,3 +267,28 @@ fn fields_are_listed() {
         stdout(&o)
     );
 }
+
+#[test]
+fn recovered_and_corrupt_captures() {
+    let v1 = |n: &str| {
+        crate::util::fixture(&format!("captures/v1/{n}.case"))
+            .display()
+            .to_string()
+    };
+    let whole = casefile(&["read", &v1("synthetic"), "-p", "%evt.num"]);
+    assert_eq!(whole.status.code(), Some(0), "{}", stderr(&whole));
+    assert_eq!(stdout(&whole).lines().count(), 3000);
+    // A capture whose writer died reads up to its last complete block.
+    let rec = casefile(&["read", &v1("recovered"), "-p", "%evt.num"]);
+    assert_eq!(rec.status.code(), Some(0), "{}", stderr(&rec));
+    let n = stdout(&rec).lines().count();
+    assert!(n > 2000 && n < 3000, "{n} events");
+    // A flipped byte stops the replay with an error naming the file and the offset.
+    let bad = casefile(&["read", &v1("corrupt-middle"), "-p", "%evt.num"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("corrupt-middle.case: at byte") && stderr(&bad).contains("checksum"),
+        "{}",
+        stderr(&bad)
+    );
+}
