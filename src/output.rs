@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use crate::filter::error::suggest;
 use crate::filter::{Registry, ResolveError, Source, Val};
-use crate::replay::context::{EventCtx, val_text};
+use crate::replay::context::EventCtx;
 use crate::replay::fields::{Fid, Field, Fields};
 use crate::replay::render::{BufMode, hex_dump};
 
@@ -153,11 +153,14 @@ impl<W: Write> Sink for TextSink<W> {
         for p in &self.format.pieces {
             match p {
                 Piece::Text(t) => self.line.push_str(t),
-                Piece::Field(f, _) => match ctx.get(f) {
-                    Some(v) => val_text(&v, &mut self.line),
-                    None if self.format.print_incomplete => self.line.push_str("<NA>"),
-                    None => return Ok(()),
-                },
+                Piece::Field(f, _) => {
+                    if !ctx.write_text(f, &mut self.line) {
+                        if !self.format.print_incomplete {
+                            return Ok(());
+                        }
+                        self.line.push_str("<NA>");
+                    }
+                }
             }
         }
         self.line.push('\n');
@@ -179,6 +182,7 @@ pub struct JsonSink<W: Write> {
     out: W,
     fields: Vec<(Field, String)>,
     line: String,
+    scratch: String,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -194,6 +198,7 @@ impl<W: Write> JsonSink<W> {
             out,
             fields,
             line: String::with_capacity(512),
+            scratch: String::with_capacity(256),
         }
     }
 }
@@ -282,6 +287,13 @@ impl<W: Write> Sink for JsonSink<W> {
             if f.fid == Fid::EvtOutputtime {
                 // As sysdig: the raw time in JSON.
                 self.line.push_str(itoa::Buffer::new().format(ctx.ev.ts));
+                continue;
+            }
+            if matches!(f.fid, Fid::EvtInfo | Fid::EvtArgs | Fid::EvtTime) {
+                // Rendered text: build it in a reused buffer, then escape it.
+                self.scratch.clear();
+                ctx.write_text(f, &mut self.scratch);
+                json_str(&self.scratch, &mut self.line);
                 continue;
             }
             match ctx.get(f) {

@@ -297,6 +297,20 @@ impl<'e> EventCtx<'_, 'e> {
         }
     }
 
+    /// Appends the text of `field` to `out` (as [`val_text`] of its value, without building
+    /// the value first for the fields printed on every line); false when the event has none.
+    pub fn write_text(&mut self, field: &Field, out: &mut String) -> bool {
+        match field.fid {
+            Fid::EvtTime | Fid::EvtOutputtime => render::time_of_day(self.ev.ts, out),
+            Fid::EvtInfo | Fid::EvtArgs => self.render_args(field.fid == Fid::EvtInfo, out),
+            _ => match self.get(field) {
+                Some(v) => val_text(&v, out),
+                None => return false,
+            },
+        }
+        true
+    }
+
     /// The event's payload buffer, if it has one.
     pub fn buffer(&self) -> Option<&[u8]> {
         let Body::Syscall(sc) = &self.ev.body else {

@@ -2,8 +2,10 @@
 
 use std::fmt::Write as _;
 
-use capture_format::schema::Value;
+use std::net::IpAddr;
+
 use capture_format::schema::syscalls::ParamType;
+use capture_format::schema::{Sock, Value};
 
 use super::state::{State, fd_pair};
 
@@ -358,7 +360,7 @@ pub fn render_param(
             return;
         }
         Value::Sock(s) => {
-            let _ = write!(out, "{s}");
+            render_sock(s, out);
             return;
         }
         Value::Int(n) => *n,
@@ -487,16 +489,48 @@ fn civil(days: i64) -> (i64, u32, u32) {
 
 /// `HH:MM:SS.nnnnnnnnn` (UTC).
 pub fn time_of_day(ts: u64, out: &mut String) {
-    let secs = ts / 1_000_000_000;
+    let sod = ts / 1_000_000_000 % 86_400;
     let ns = ts % 1_000_000_000;
-    let sod = secs % 86_400;
-    let _ = write!(
-        out,
-        "{:02}:{:02}:{:02}.{ns:09}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    );
+    let mut b = *b"00:00:00.000000000";
+    let digits = |b: &mut [u8], mut v: u64| {
+        for d in b.iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    digits(&mut b[0..2], sod / 3600);
+    digits(&mut b[3..5], sod / 60 % 60);
+    digits(&mut b[6..8], sod % 60);
+    digits(&mut b[9..18], ns);
+    // The buffer holds only ASCII digits and separators.
+    out.push_str(std::str::from_utf8(&b).unwrap_or_default());
+}
+
+/// `src:sport->dst:dport` (or `dst:dport` alone), as `Sock`'s `Display` but without the
+/// formatting machinery: this runs for every socket event printed.
+pub fn render_sock(s: &Sock, out: &mut String) {
+    let end = |out: &mut String, ip: IpAddr, port: u16| {
+        match ip {
+            IpAddr::V4(v4) => {
+                for (i, o) in v4.octets().iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    out.push_str(itoa::Buffer::new().format(*o));
+                }
+            }
+            IpAddr::V6(v6) => {
+                let _ = write!(out, "[{v6}]");
+            }
+        }
+        out.push(':');
+        out.push_str(itoa::Buffer::new().format(port));
+    };
+    if s.has_src() {
+        end(out, s.src_ip(), s.sport);
+        out.push_str("->");
+    }
+    end(out, s.dst_ip(), s.dport);
 }
 
 /// `HH:MM:SS` (UTC).
@@ -595,6 +629,30 @@ mod tests {
             Some(ts - 123_456_789)
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn sockets_render_as_the_schema_displays_them() {
+        let cases = [
+            Sock::v4(6, [10, 0, 0, 2], 40000, [93, 184, 216, 34], 443),
+            Sock::v4(17, [0; 4], 0, [0, 0, 0, 0], 53),
+            Sock {
+                family: capture_format::schema::af::INET6,
+                proto: 6,
+                src: [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+                sport: 5,
+                dst: [0; 16],
+                dport: 80,
+            },
+        ];
+        for s in cases {
+            let mut out = String::new();
+            render_sock(&s, &mut out);
+            assert_eq!(out, s.to_string());
+        }
+        let mut t = String::new();
+        time_of_day(1_767_225_600_000_000_000 + 3_723_000_000_042, &mut t);
+        assert_eq!(t, "01:02:03.000000042");
     }
 
     #[test]

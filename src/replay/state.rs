@@ -73,7 +73,9 @@ impl Fd {
     pub fn display_name(&self) -> std::borrow::Cow<'_, [u8]> {
         match self.sock {
             Some(s) if self.name.is_empty() && (s.sport != 0 || s.dport != 0) => {
-                std::borrow::Cow::Owned(s.to_string().into_bytes())
+                let mut t = String::with_capacity(48);
+                super::render::render_sock(&s, &mut t);
+                std::borrow::Cow::Owned(t.into_bytes())
             }
             _ => std::borrow::Cow::Borrowed(&self.name),
         }
