@@ -192,6 +192,12 @@ fn skipping_blocks_gives_the_same_results() {
         "k8s.ns.name = shop and fd.name contains index",
         "evt.type != futex and proc.name = curl",
         "fd.name contains /etc/passwd",
+        "evt.category = system",
+        "evt.category = net and proc.name = nginx",
+        "evt.category in (process, signal) or evt.type = procexit",
+        "evt.is_io_write = true and fd.name contains log",
+        "not evt.is_io = true and not evt.category != file",
+        "evt.is_wait = true",
     ];
     let mut skipped_some = false;
     for f in filters {
@@ -207,7 +213,7 @@ fn skipping_blocks_gives_the_same_results() {
         assert_eq!(on.0, off.0, "different results with skipping for {f}");
         assert_eq!(off.1.blocks_skipped, 0);
         skipped_some |= on.1.blocks_skipped > 0;
-        if f == "evt.type = ptrace" {
+        if f == "evt.type = ptrace" || f == "evt.category = system" {
             assert_eq!(on.1.blocks_evaluated, 0, "{f}: every block skipped");
             assert!(on.0.is_empty());
         }
