@@ -119,12 +119,16 @@ pub struct ReadArgs {
     #[arg(short = 'f', long = "filter", value_name = "FILTER")]
     pub filter: Option<String>,
     /// Output format with %field tokens, e.g. `%evt.num %proc.name %fd.name`. A leading `*`
-    /// prints events even when some fields have no value.
+    /// prints events even when some fields have no value. `-pc` and `-pk` add the container
+    /// or the Kubernetes pod to the default line.
     #[arg(short = 'p', long = "print", value_name = "FORMAT")]
     pub format: Option<String>,
     /// Print one JSON object per event.
     #[arg(short = 'j', long)]
     pub json: bool,
+    /// Stop after printing this many events.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub count: Option<u64>,
     /// Print buffers as ASCII text, keeping newlines.
     #[arg(short = 'A', long = "print-ascii", conflicts_with = "hex")]
     pub ascii: bool,
