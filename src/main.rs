@@ -6,6 +6,7 @@
 
 mod cli;
 mod cmd;
+mod containers;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
