@@ -32,6 +32,9 @@ mod resolve;
 mod time;
 mod tracker;
 
+#[cfg(test)]
+mod resolve_tests;
+
 pub use cgroup::{
     ContainerRef, Runtime, is_full_id, parse_cgroup, parse_proc_cgroup, proc_cgroup_path,
 };
