@@ -33,6 +33,8 @@ mod time;
 mod tracker;
 
 #[cfg(test)]
+mod real_tests;
+#[cfg(test)]
 mod resolve_tests;
 
 pub use cgroup::{
