@@ -27,6 +27,7 @@
     reason = "a library for record/ and replay/, which wire it in on their branches"
 )]
 
+mod bolt;
 mod cgroup;
 mod resolve;
 mod time;

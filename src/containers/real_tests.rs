@@ -234,6 +234,10 @@ fn podman_container_is_resolved_from_its_state() {
         RUNC,
         "--name",
         &name,
+        "--label",
+        "casefile.test=podman",
+        "--label",
+        "tier=backend",
         IMAGE,
         "/bin/sleep",
         "300",
@@ -270,6 +274,9 @@ fn podman_container_is_resolved_from_its_state() {
         c.start_ts
     );
     assert!(!c.privileged);
+    // Labels come from podman's own database.
+    assert_eq!(label(&c, "casefile.test"), Some("podman"));
+    assert_eq!(label(&c, "tier"), Some("backend"));
     assert_eq!(s(&c.note), "");
 
     // The tracker finds it among all processes, and marks it exited when its process goes.
@@ -287,6 +294,46 @@ fn podman_container_is_resolved_from_its_state() {
     let ev = tr.exit(pid, now_ns()).expect("exit record");
     assert_eq!(ev.container, idx);
     assert!(matches!(ev.body, Body::Container(ref c) if c.exit_ts != 0 && s(&c.name) == name));
+}
+
+#[test]
+fn podman_privileged_container() {
+    if !available(&["podman", RUNC]) {
+        return;
+    }
+    let podman = Podman::new();
+    podman.ensure_image();
+    let name = format!("casefile-test-{}", &new_id("podman-priv")[..12]);
+    let _guard = PodmanContainer {
+        podman: &podman,
+        name: name.clone(),
+    };
+    let id = run(podman.cmd().args([
+        "run",
+        "-d",
+        "--privileged",
+        "--runtime",
+        RUNC,
+        "--name",
+        &name,
+        IMAGE,
+        "/bin/sleep",
+        "300",
+    ]));
+    let pid: u32 = run(podman
+        .cmd()
+        .args(["inspect", "-f", "{{.State.Pid}}", &name]))
+    .parse()
+    .expect("pid");
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("read cgroup");
+    let (cref, path) = parse_proc_cgroup(&text).expect("a container cgroup");
+    assert_eq!(cref.id, id);
+    let c = resolve(&cref, path);
+    assert_eq!(
+        (s(&c.name), c.init_pid, c.privileged),
+        (name.as_str(), pid, true)
+    );
+    assert_eq!(s(&c.note), "");
 }
 
 // ---- runc ----

@@ -12,6 +12,8 @@
 //!                                    masked paths (privileged)
 //! docker         /var/lib/docker/containers/<id>/config.v2.json: name, image, image id,
 //!                                    labels, start time, pid; hostconfig.json: privileged
+//! podman         /var/lib/containers/storage/libpod/bolt_state.db: name, image, image id,
+//!                                    labels, privileged, start time, pid
 //! podman, cri-o  /var/lib/containers/storage/overlay-containers/containers.json: name, image
 //!                                    id and (in `metadata`) image name; overlay-images/
 //!                                    images.json: image name by id; overlay-containers/<id>/
@@ -27,9 +29,10 @@
 //! systemd-nspawn /run/systemd/machines/<name>: LEADER (init pid), TIMESTAMP, ROOT
 //! ```
 //!
-//! Podman keeps labels only in its bolt database, which is not read; podman containers get no
-//! labels beyond the Kubernetes ones. Anything unreadable or malformed leaves the field empty
-//! and says why in `note`; nothing here panics.
+//! Podman keeps its labels only in its own database: `libpod/bolt_state.db` under the graph
+//! root, read with [`super::bolt`] (podman 5's SQLite database is not read; such containers
+//! get their other fields from containers.json and a note that labels are missing). Anything
+//! unreadable or malformed leaves the field empty and says why in `note`; nothing here panics.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -41,6 +44,7 @@ use capture_format::schema::Container;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::bolt::Bolt;
 use super::cgroup::{ContainerRef, Runtime};
 use super::time::parse_rfc3339;
 
@@ -269,6 +273,30 @@ struct StorageMetadata {
     pod_name: String,
 }
 
+/// podman's container config in its database (the fields used).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LibpodConfig {
+    name: String,
+    #[serde(rename = "rootfsImageName")]
+    rootfs_image_name: String,
+    #[serde(rename = "RawImageName")]
+    raw_image_name: String,
+    #[serde(rename = "rootfsImageID")]
+    rootfs_image_id: String,
+    privileged: bool,
+    labels: Option<BTreeMap<String, String>>,
+}
+
+/// podman's container state in its database.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LibpodState {
+    #[serde(rename = "startedTime")]
+    started_time: String,
+    pid: u32,
+}
+
 // ---- accumulation ----
 
 /// What the sources found so far; the first source to give a field wins.
@@ -285,6 +313,8 @@ struct Meta {
     bundle: Option<PathBuf>,
     annotations: Option<BTreeMap<String, String>>,
     spec_privileged: Option<bool>,
+    /// The labels' source was there to read but failed.
+    labels_missing: bool,
     notes: Vec<String>,
 }
 
@@ -331,7 +361,11 @@ impl Resolver {
         self.runtime_state(&r.id, &mut m);
         match r.runtime {
             Runtime::Docker => self.docker(&r.id, &mut m, true),
-            Runtime::Podman | Runtime::CriO => self.storage(&r.id, &mut m, Some(r.runtime)),
+            Runtime::Podman => {
+                self.libpod(&r.id, &mut m);
+                self.storage(&r.id, &mut m, Some(r.runtime));
+            }
+            Runtime::CriO => self.storage(&r.id, &mut m, Some(r.runtime)),
             Runtime::Containerd => self.containerd(&r.id, &mut m, true),
             Runtime::Nspawn => self.machine(&r.id, &mut m),
             Runtime::Runc => {
@@ -339,6 +373,9 @@ impl Resolver {
                 self.docker(&r.id, &mut m, false);
                 if m.runtime.is_none() {
                     self.storage(&r.id, &mut m, None);
+                    if m.runtime == Some(Runtime::Podman) {
+                        self.libpod(&r.id, &mut m);
+                    }
                 }
                 if m.runtime.is_none() {
                     self.containerd(&r.id, &mut m, false);
@@ -480,6 +517,59 @@ impl Resolver {
         match load_json::<DockerHostConfig>(&dir.join("hostconfig.json")) {
             Ok(h) => fill(&mut m.privileged, Some(h.privileged)),
             Err(e) => m.notes.push(format!("docker: {e}")),
+        }
+    }
+
+    /// podman's own database (`libpod/bolt_state.db`, buckets `ctr` / `<id>` / `config` and
+    /// `state`): name, image, labels, privileged, start time and pid.
+    fn libpod(&self, id: &str, m: &mut Meta) {
+        let path = self.roots.storage.join("libpod/bolt_state.db");
+        let bytes = match read_file(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                m.labels_missing = true;
+                m.notes.push(format!("podman: {e}"));
+                return;
+            }
+        };
+        let value = |key: &str| -> Result<Option<&[u8]>, String> {
+            let db = Bolt::open(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            db.get(&[b"ctr", id.as_bytes(), key.as_bytes()])
+                .map_err(|e| format!("{}: {e}", path.display()))
+        };
+        match value("config") {
+            Ok(Some(v)) => match serde_json::from_slice::<LibpodConfig>(v) {
+                Ok(c) => {
+                    fill(&mut m.name, nonempty(&c.name));
+                    fill(&mut m.image, nonempty(&c.rootfs_image_name));
+                    fill(&mut m.image, nonempty(&c.raw_image_name));
+                    fill(&mut m.image_id, strip_digest(&c.rootfs_image_id));
+                    fill(&mut m.privileged, Some(c.privileged));
+                    for (k, v) in c.labels.unwrap_or_default() {
+                        add_label(&mut m.labels, &k, &v);
+                    }
+                }
+                Err(e) => {
+                    m.labels_missing = true;
+                    m.notes
+                        .push(format!("podman: {} ctr/{id}/config: {e}", path.display()));
+                }
+            },
+            Ok(None) => {
+                m.labels_missing = true;
+                m.notes
+                    .push(format!("podman: {}: no container {id}", path.display()));
+            }
+            Err(e) => {
+                m.labels_missing = true;
+                m.notes.push(format!("podman: {e}"));
+            }
+        }
+        if let Ok(Some(v)) = value("state")
+            && let Ok(st) = serde_json::from_slice::<LibpodState>(v)
+        {
+            fill(&mut m.start_ts, parse_rfc3339(&st.started_time));
+            fill(&mut m.init_pid, nonzero(st.pid));
         }
     }
 
@@ -706,6 +796,7 @@ fn finish(r: &ContainerRef, runtime: Runtime, cgroup: &str, m: Meta) -> Containe
         ("image", m.image.is_none()),
         ("start time", m.start_ts.is_none()),
         ("init pid", m.init_pid.is_none()),
+        ("labels", m.labels_missing),
     ] {
         if absent {
             missing.push(field);

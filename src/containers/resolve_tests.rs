@@ -193,18 +193,64 @@ fn podman_containers_json() {
         13970,
         &["io.container.manager=libpod"],
     );
-    let c = Resolver::new(r).resolve(
+    let db = r.storage.join("libpod/bolt_state.db");
+    fs::create_dir_all(db.parent().expect("parent")).expect("mkdir");
+    fs::write(
+        &db,
+        super::bolt::tests::libpod_db(
+            ID,
+            &format!(
+                r#"{{"id":"{ID}","name":"cfexplore","RawImageName":"localhost/casefile-test:1",
+                   "rootfsImageID":"{IMG}","rootfsImageName":"localhost/casefile-test:1",
+                   "privileged":false,"labels":{{"app":"web","team":"blue"}},
+                   "createdTime":"2026-11-30T01:45:10.2Z"}}"#
+            ),
+            r#"{"state":3,"startedTime":"2026-11-30T01:45:10.504695643Z","pid":13970}"#,
+        ),
+    )
+    .expect("write bolt db");
+    let c = Resolver::new(r.clone()).resolve(
         &cref(Runtime::Podman),
         &format!("/libpod_parent/libpod-{ID}"),
+    );
+    assert_eq!(
+        labels(&c),
+        [("app".into(), "web".into()), ("team".into(), "blue".into())]
     );
     assert_eq!(s(&c.name), "cfexplore");
     assert_eq!(s(&c.image), "localhost/casefile-test:1");
     assert_eq!(s(&c.image_id), IMG);
     assert_eq!(s(&c.runtime), "podman");
     assert_eq!((c.start_ts, c.init_pid), (START, 13970));
-    // The annotation wins over the capability guess.
+    // podman's own flag wins over the capability guess.
     assert!(!c.privileged);
     assert_eq!(s(&c.note), "");
+
+    // Without podman's database the rest still resolves, and the note says labels are
+    // missing; a database without the container says so too.
+    fs::remove_file(&db).expect("rm db");
+    let c = Resolver::new(r.clone()).resolve(&cref(Runtime::Podman), "/p");
+    assert_eq!(
+        (s(&c.name), c.init_pid, c.labels.is_empty()),
+        ("cfexplore", 13970, true)
+    );
+    let note = s(&c.note);
+    assert!(note.starts_with("no labels: podman: "), "{note}");
+    assert!(note.contains("bolt_state.db: No such file"), "{note}");
+    fs::write(&db, super::bolt::tests::libpod_db(IMG, "{}", "{}")).expect("write db");
+    let c = Resolver::new(r.clone()).resolve(&cref(Runtime::Podman), "/p");
+    assert!(
+        s(&c.note).contains(&format!("no container {ID}")),
+        "{}",
+        s(&c.note)
+    );
+    fs::write(&db, b"not a bolt file").expect("write db");
+    let c = Resolver::new(r).resolve(&cref(Runtime::Podman), "/p");
+    assert!(
+        s(&c.note).contains("no valid bolt meta page"),
+        "{}",
+        s(&c.note)
+    );
 }
 
 #[test]
@@ -224,7 +270,10 @@ fn podman_image_name_from_images_json() {
     // No runtime state: start time and pid are missing, and the note says why.
     assert_eq!(c.init_pid, 0);
     let note = s(&c.note);
-    assert!(note.starts_with("no start time, init pid: "), "{note}");
+    assert!(
+        note.starts_with("no start time, init pid, labels: "),
+        "{note}"
+    );
     assert!(note.contains("no OCI runtime state"), "{note}");
 }
 
