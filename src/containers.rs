@@ -10,7 +10,8 @@
 //! - [`Tracker`]: the capture's container table for the recorder: 1-based indices, the record
 //!   to write on first sighting, and the exit time when a container's last process exits.
 //!
-//! Pure Rust over files: no BPF, no runtime sockets, no subprocesses.
+//! Pure Rust over files, and a runtime's API socket when its files do not answer: no BPF, no
+//! subprocesses.
 //!
 //! ```ignore
 //! use crate::containers::{Resolver, Roots, Tracker};
@@ -30,6 +31,7 @@
 mod bolt;
 mod cgroup;
 mod resolve;
+mod socket;
 mod time;
 mod tracker;
 

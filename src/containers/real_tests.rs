@@ -436,7 +436,10 @@ impl RuncContainer {
             runc: vec![self.root()],
             runc_namespaced: vec![],
             crun: none.clone(),
-            machines: none,
+            machines: none.clone(),
+            docker_socket: none.join("docker.sock"),
+            podman_socket: none.join("podman.sock"),
+            crio_socket: none.join("crio.sock"),
         }
     }
 }

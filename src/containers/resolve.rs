@@ -27,6 +27,10 @@
 //!                                    io.kubernetes.pod.namespace, io.kubernetes.pod.uid,
 //!                                    io.kubernetes.container.name
 //! systemd-nspawn /run/systemd/machines/<name>: LEADER (init pid), TIMESTAMP, ROOT
+//! sockets        when the files do not answer: docker's and podman's docker-compatible API
+//!                                    (/run/docker.sock, /run/podman/podman.sock) and
+//!                                    cri-o's inspect endpoint (/run/crio/crio.sock); see
+//!                                    [`super::socket`]
 //! ```
 //!
 //! Podman keeps its labels only in its own database: `libpod/bolt_state.db` under the graph
@@ -46,6 +50,7 @@ use serde::de::DeserializeOwned;
 
 use super::bolt::Bolt;
 use super::cgroup::{ContainerRef, Runtime};
+use super::socket;
 use super::time::parse_rfc3339;
 
 /// Largest state file read (a docker config.v2.json with many labels is a few hundred KiB;
@@ -74,6 +79,12 @@ pub struct Roots {
     pub crun: PathBuf,
     /// systemd-machined's machine files.
     pub machines: PathBuf,
+    /// Docker's API socket, asked when its files are not readable.
+    pub docker_socket: PathBuf,
+    /// Podman's API socket (`podman system service`), asked when its database is not.
+    pub podman_socket: PathBuf,
+    /// cri-o's socket, asked when its files do not name the container.
+    pub crio_socket: PathBuf,
 }
 
 impl Default for Roots {
@@ -87,6 +98,9 @@ impl Default for Roots {
             runc_namespaced: vec!["/run/containerd/runc".into()],
             crun: "/run/crun".into(),
             machines: "/run/systemd/machines".into(),
+            docker_socket: "/run/docker.sock".into(),
+            podman_socket: "/run/podman/podman.sock".into(),
+            crio_socket: "/run/crio/crio.sock".into(),
         }
     }
 }
@@ -227,6 +241,8 @@ struct DockerConfig {
     created: String,
     config: DockerInner,
     state: DockerState,
+    /// Only in API replies; on disk it is hostconfig.json.
+    host_config: Option<DockerHostConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -241,6 +257,18 @@ struct DockerInner {
 struct DockerState {
     pid: u32,
     started_at: String,
+}
+
+/// cri-o's `GET /containers/<id>` reply.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CrioInfo {
+    name: String,
+    pid: u32,
+    image: String,
+    image_ref: String,
+    created_time: i64,
+    labels: BTreeMap<String, String>,
 }
 
 /// Docker's `hostconfig.json`.
@@ -391,6 +419,9 @@ impl Resolver {
                 .entry("io.kubernetes.pod.uid".into())
                 .or_insert_with(|| uid.clone());
         }
+        if r.runtime == Runtime::CriO && (m.name.is_none() || m.image.is_none()) {
+            self.crio_api(&r.id, &mut m);
+        }
         fill(&mut m.privileged, m.spec_privileged);
         let runtime = m.runtime.unwrap_or(r.runtime);
         if runtime == Runtime::Runc {
@@ -495,28 +526,55 @@ impl Resolver {
 
     fn docker(&self, id: &str, m: &mut Meta, expected: bool) {
         let dir = self.roots.docker.join("containers").join(id);
-        let c = match load_json::<DockerConfig>(&dir.join("config.v2.json")) {
-            Ok(c) => c,
-            Err(e) => {
-                if expected || !e.is_not_found() {
+        match load_json::<DockerConfig>(&dir.join("config.v2.json")) {
+            Ok(c) => {
+                m.runtime = Some(Runtime::Docker);
+                apply_docker(c, m);
+                match load_json::<DockerHostConfig>(&dir.join("hostconfig.json")) {
+                    Ok(h) => fill(&mut m.privileged, Some(h.privileged)),
+                    Err(e) => m.notes.push(format!("docker: {e}")),
+                }
+            }
+            Err(e) if !expected => {
+                if !e.is_not_found() {
                     m.notes.push(format!("docker: {e}"));
                 }
-                return;
             }
-        };
-        m.runtime = Some(Runtime::Docker);
-        fill(&mut m.name, nonempty(c.name.trim_start_matches('/')));
-        fill(&mut m.image, nonempty(&c.config.image));
-        fill(&mut m.image_id, strip_digest(&c.image));
-        fill(&mut m.start_ts, parse_rfc3339(&c.state.started_at));
-        fill(&mut m.start_ts, parse_rfc3339(&c.created));
-        fill(&mut m.init_pid, nonzero(c.state.pid));
-        for (k, v) in c.config.labels.unwrap_or_default() {
-            add_label(&mut m.labels, &k, &v);
+            Err(e) => {
+                // The engine's API knows it when its data root is elsewhere.
+                let target = format!("/containers/{id}/json");
+                match api::<DockerConfig>(&self.roots.docker_socket, &target) {
+                    Ok(c) => apply_docker(c, m),
+                    Err(se) => {
+                        m.notes.push(format!("docker: {e}"));
+                        m.notes.push(format!("docker API: {se}"));
+                    }
+                }
+            }
         }
-        match load_json::<DockerHostConfig>(&dir.join("hostconfig.json")) {
-            Ok(h) => fill(&mut m.privileged, Some(h.privileged)),
-            Err(e) => m.notes.push(format!("docker: {e}")),
+    }
+
+    /// cri-o's inspect endpoint on its socket.
+    fn crio_api(&self, id: &str, m: &mut Meta) {
+        match api::<CrioInfo>(&self.roots.crio_socket, &format!("/containers/{id}")) {
+            Ok(c) => {
+                fill(
+                    &mut m.name,
+                    c.labels.get("io.kubernetes.container.name").cloned(),
+                );
+                fill(&mut m.name, nonempty(&c.name));
+                fill(&mut m.image, nonempty(&c.image));
+                fill(&mut m.image_id, strip_digest(&c.image_ref));
+                fill(&mut m.init_pid, nonzero(c.pid));
+                fill(
+                    &mut m.start_ts,
+                    u64::try_from(c.created_time).ok().filter(|&t| t > 0),
+                );
+                for (k, v) in c.labels {
+                    add_label(&mut m.labels, &k, &v);
+                }
+            }
+            Err(e) => m.notes.push(format!("cri-o API: {e}")),
         }
     }
 
@@ -527,8 +585,16 @@ impl Resolver {
         let bytes = match read_file(&path) {
             Ok(b) => b,
             Err(e) => {
-                m.labels_missing = true;
-                m.notes.push(format!("podman: {e}"));
+                // podman 5 keeps a SQLite database instead; its API serves the same.
+                let target = format!("/containers/{id}/json");
+                match api::<DockerConfig>(&self.roots.podman_socket, &target) {
+                    Ok(c) => apply_docker(c, m),
+                    Err(se) => {
+                        m.labels_missing = true;
+                        m.notes.push(format!("podman: {e}"));
+                        m.notes.push(format!("podman API: {se}"));
+                    }
+                }
                 return;
             }
         };
@@ -771,6 +837,33 @@ fn apply_annotations(a: &BTreeMap<String, String>, m: &mut Meta) {
     }
     // OCI image-spec annotations, for bundles made by other tools.
     fill(&mut m.image, get("org.opencontainers.image.ref.name"));
+}
+
+/// Docker's config.v2.json, or the docker-compatible API reply (docker, podman).
+fn apply_docker(c: DockerConfig, m: &mut Meta) {
+    fill(&mut m.name, nonempty(c.name.trim_start_matches('/')));
+    fill(&mut m.image, nonempty(&c.config.image));
+    fill(&mut m.image_id, strip_digest(&c.image));
+    fill(&mut m.start_ts, parse_rfc3339(&c.state.started_at));
+    fill(&mut m.start_ts, parse_rfc3339(&c.created));
+    fill(&mut m.init_pid, nonzero(c.state.pid));
+    fill(&mut m.privileged, c.host_config.map(|h| h.privileged));
+    for (k, v) in c.config.labels.unwrap_or_default() {
+        add_label(&mut m.labels, &k, &v);
+    }
+}
+
+/// A JSON reply from a runtime's API socket.
+fn api<T: DeserializeOwned>(socket: &Path, target: &str) -> Result<T, String> {
+    let body = socket::get(socket, target).map_err(|e| {
+        if e.is_absent() {
+            format!("{}: no socket", socket.display())
+        } else {
+            e.to_string()
+        }
+    })?;
+    serde_json::from_slice(&body)
+        .map_err(|e| format!("{}: GET {target}: malformed reply: {e}", socket.display()))
 }
 
 fn add_label(labels: &mut BTreeMap<String, String>, k: &str, v: &str) {

@@ -44,6 +44,9 @@ impl TempDir {
             runc_namespaced: vec![p.join("containerd-runc")],
             crun: p.join("crun"),
             machines: p.join("machines"),
+            docker_socket: p.join("docker.sock"),
+            podman_socket: p.join("podman.sock"),
+            crio_socket: p.join("crio.sock"),
         }
     }
 }
@@ -464,6 +467,109 @@ fn nspawn_machine_file() {
     assert_eq!((c.init_pid, c.start_ts), (812, 1_796_003_110_476_204_000));
 }
 
+// ---- runtime sockets, when the files do not answer ----
+
+#[test]
+fn docker_api_socket() {
+    let t = TempDir::new("docker-api");
+    let r = t.roots();
+    let server = super::socket::tests::serve(
+        &r.docker_socket,
+        vec![super::socket::tests::ok(&format!(
+            r#"{{"Id":"{ID}","Created":"2026-11-30T01:45:09Z","Name":"/api-web","Image":"sha256:{IMG}",
+               "State":{{"Status":"running","Pid":4343,"StartedAt":"2026-11-30T01:45:10.476204304Z"}},
+               "Config":{{"Image":"nginx:1.27","Labels":{{"team":"red"}}}},
+               "HostConfig":{{"Privileged":true}}}}"#
+        ))],
+    );
+    let c = Resolver::new(r).resolve(&cref(Runtime::Docker), "/p");
+    assert_eq!(
+        server.join().expect("server"),
+        [format!("GET /containers/{ID}/json HTTP/1.0")]
+    );
+    assert_eq!(
+        (s(&c.name), s(&c.image), s(&c.image_id)),
+        ("api-web", "nginx:1.27", IMG)
+    );
+    assert_eq!((c.init_pid, c.start_ts, c.privileged), (4343, START, true));
+    assert_eq!(label(&c, "team"), Some("red"));
+    assert_eq!(s(&c.note), "");
+}
+
+#[test]
+fn podman_api_socket_without_a_bolt_database() {
+    let t = TempDir::new("podman-api");
+    let r = t.roots();
+    write(
+        &r.storage.join("overlay-containers/containers.json"),
+        &format!(r#"[{{"id":"{ID}","names":["p1"],"image":"{IMG}","metadata":""}}]"#),
+    );
+    let server = super::socket::tests::serve(
+        &r.podman_socket,
+        vec![super::socket::tests::ok(
+            r#"{"Name":"p1","Config":{"Image":"localhost/x:1","Labels":{"a":"1"}},
+               "State":{"Pid":55,"StartedAt":"2026-11-30T01:45:10.476204304Z"},
+               "HostConfig":{"Privileged":false}}"#,
+        )],
+    );
+    let c = Resolver::new(r).resolve(&cref(Runtime::Podman), "/p");
+    server.join().expect("server");
+    assert_eq!(
+        (s(&c.name), s(&c.image), label(&c, "a")),
+        ("p1", "localhost/x:1", Some("1"))
+    );
+    assert_eq!((c.init_pid, c.start_ts), (55, START));
+    assert_eq!(s(&c.note), "");
+}
+
+#[test]
+fn crio_api_socket() {
+    let t = TempDir::new("crio-api");
+    let r = t.roots();
+    let server = super::socket::tests::serve(
+        &r.crio_socket,
+        vec![super::socket::tests::ok(&format!(
+            r#"{{"name":"k8s_web_nginx-7d_prod_5f5c_0","pid":808,"image":"docker.io/library/nginx:1.27",
+               "image_ref":"{IMG}","created_time":1796003110476204304,
+               "labels":{{"io.kubernetes.container.name":"web","io.kubernetes.pod.name":"nginx-7d",
+                          "io.kubernetes.pod.namespace":"prod","io.kubernetes.pod.uid":"5f5c"}},
+               "annotations":{{}},"root":"/var/lib/containers/storage/overlay/x/merged",
+               "sandbox":"aa","ip_addresses":["10.0.0.5"]}}"#
+        ))],
+    );
+    let c = Resolver::new(r).resolve(&cref(Runtime::CriO), "/p");
+    assert_eq!(
+        server.join().expect("server"),
+        [format!("GET /containers/{ID} HTTP/1.0")]
+    );
+    assert_eq!(
+        (s(&c.name), s(&c.image), s(&c.image_id)),
+        ("web", "docker.io/library/nginx:1.27", IMG)
+    );
+    assert_eq!((c.init_pid, c.start_ts), (808, START));
+    assert_eq!(label(&c, "io.kubernetes.pod.namespace"), Some("prod"));
+    assert_eq!(s(&c.note), "");
+}
+
+#[test]
+fn socket_errors_are_noted() {
+    let t = TempDir::new("api-errors");
+    let r = t.roots();
+    let server = super::socket::tests::serve(
+        &r.docker_socket,
+        vec![
+            b"HTTP/1.0 404 Not Found\r\n\r\n{}".to_vec(),
+            super::socket::tests::ok("{not json"),
+        ],
+    );
+    let c = Resolver::new(r.clone()).resolve(&cref(Runtime::Docker), "/p");
+    assert!(s(&c.note).contains("docker API: "), "{}", s(&c.note));
+    assert!(s(&c.note).contains("404 Not Found"), "{}", s(&c.note));
+    let c = Resolver::new(r).resolve(&cref(Runtime::Docker), "/p");
+    assert!(s(&c.note).contains("malformed reply"), "{}", s(&c.note));
+    server.join().expect("server");
+}
+
 // ---- bad input: the id alone, a note that says why, no panic ----
 
 #[test]
@@ -485,6 +591,11 @@ fn nothing_readable() {
         assert!(note.contains("no OCI runtime state"), "{rt}: {note}");
     }
     let c = Resolver::new(t.roots()).resolve(&cref(Runtime::Docker), "/p");
+    assert!(
+        s(&c.note).contains("docker.sock: no socket"),
+        "{}",
+        s(&c.note)
+    );
     assert!(
         s(&c.note).contains("config.v2.json: No such file"),
         "{}",
