@@ -114,7 +114,12 @@ pub fn parse_cgroup(path: &str) -> Option<ContainerRef> {
             }
             if let Some(name) = scope.strip_prefix("machine-") {
                 let name = unescape_unit(name);
-                if depth > 0 && comps[depth - 1] == "machine.slice" && !name.starts_with("qemu-") {
+                let valid = !name.is_empty() && !name.contains('/') && !name.starts_with('.');
+                if valid
+                    && depth > 0
+                    && comps[depth - 1] == "machine.slice"
+                    && !name.starts_with("qemu-")
+                {
                     return Some(found(&name, Runtime::Nspawn, None));
                 }
             }
@@ -396,6 +401,12 @@ mod tests {
             parse_cgroup("/machine.slice/machine-qemu\\x2d1\\x2dvm.scope"),
             None
         );
+        // An escaped slash cannot make a machine name that leaves machined's directory.
+        assert_eq!(
+            parse_cgroup("/machine.slice/machine-\\x2e\\x2e\\x2fx.scope"),
+            None
+        );
+        assert_eq!(parse_cgroup("/machine.slice/machine-a\\x2fb.scope"), None);
         assert_eq!(parse_cgroup(&format!("/{ID}")), r(Runtime::Runc, false));
         assert_eq!(
             parse_cgroup(&format!("/actions_job/{ID}")),

@@ -386,6 +386,12 @@ impl Resolver {
     /// gives, with `note` saying which fields are missing and why. Never fails.
     pub fn resolve(&self, r: &ContainerRef, cgroup: &str) -> Container<'static> {
         let mut m = Meta::default();
+        if r.id.is_empty() || r.id.contains(['/', '\0']) || r.id == "." || r.id == ".." {
+            // Ids name files under the roots: never let one leave them.
+            m.notes
+                .push(format!("id {:?} cannot name a state file", r.id));
+            return finish(r, r.runtime, cgroup, m);
+        }
         self.runtime_state(&r.id, &mut m);
         match r.runtime {
             Runtime::Docker => self.docker(&r.id, &mut m, true),

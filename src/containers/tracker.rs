@@ -222,7 +222,10 @@ impl Tracker {
     /// Looks incomplete metadata up again, now and then; a better record is written again.
     fn retry(&mut self, index: u32, ts: u64, records: &mut Vec<Event<'static>>) {
         let resolver = &self.resolver;
-        let Some(e) = self.entries.get_mut(index as usize - 1) else {
+        let Some(e) = (index as usize)
+            .checked_sub(1)
+            .and_then(|i| self.entries.get_mut(i))
+        else {
             return;
         };
         if e.record.note.is_empty()
