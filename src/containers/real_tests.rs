@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use std::{fs, thread};
 
 use capture_format::schema::{Body, Container};
+use capture_format::{CaptureFile, HeaderInfo, Writer, WriterOptions};
 
 use super::resolve_tests::TempDir;
 use super::*;
@@ -294,6 +295,36 @@ fn podman_container_is_resolved_from_its_state() {
     let ev = tr.exit(pid, now_ns()).expect("exit record");
     assert_eq!(ev.container, idx);
     assert!(matches!(ev.body, Body::Container(ref c) if c.exit_ts != 0 && s(&c.name) == name));
+
+    // Both records go into a capture and come back from its container table after the
+    // container is gone: what replay and `timeline` will read.
+    let dir = TempDir::new("podman-capture");
+    let file = dir.path().join("c.case");
+    let mut w = Writer::create(&file, &HeaderInfo::default(), WriterOptions::default())
+        .expect("create capture");
+    w.write_state(&recs).expect("state");
+    w.append(&ev).expect("append");
+    w.finish().expect("finish");
+    let cap = CaptureFile::read(&file).expect("read capture");
+    let mine: Vec<_> = cap
+        .tables()
+        .expect("tables")
+        .into_iter()
+        .filter_map(|e| match e.body {
+            Body::Container(c) if e.container == idx => Some(c),
+            _ => None,
+        })
+        .collect();
+    let [first, last] = &mine[..] else {
+        panic!("two records for the container: {mine:?}")
+    };
+    assert_eq!(
+        (s(&first.name), s(&first.image), first.exit_ts),
+        (name.as_str(), IMAGE, 0)
+    );
+    assert_eq!(label(first, "tier"), Some("backend"));
+    assert_eq!((s(&last.id), last.init_pid), (id.as_str(), pid));
+    assert_ne!(last.exit_ts, 0);
 }
 
 #[test]
