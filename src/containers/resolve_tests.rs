@@ -427,6 +427,30 @@ fn plain_runc_bundle() {
 }
 
 #[test]
+fn crun_status() {
+    let t = TempDir::new("crun");
+    let r = t.roots();
+    let bundle = t.path().join("bundle");
+    spec(
+        &bundle.join("config.json"),
+        r#""io.podman.annotations.privileged":"TRUE""#,
+        false,
+    );
+    write(
+        &r.crun.join(ID).join("status"),
+        &format!(
+            r#"{{"id":"{ID}","pid":321,"process-start-time":4242,"cgroup-path":"/x",
+               "rootfs":"{0}/rootfs","systemd-cgroup":"","bundle":"{0}",
+               "created":"2026-11-30T01:45:10.476204304Z","owner":0,"detached":true}}"#,
+            bundle.display()
+        ),
+    );
+    let c = Resolver::new(r).resolve(&cref(Runtime::Runc), &format!("/{ID}"));
+    assert_eq!((c.init_pid, c.start_ts, c.privileged), (321, START, true));
+    assert_eq!(s(&c.note), "no image: not in runc's state");
+}
+
+#[test]
 fn bare_id_found_in_docker_state() {
     // A docker container under a custom cgroup parent (`--cgroup-parent=/actions_job`).
     let t = TempDir::new("bare");
