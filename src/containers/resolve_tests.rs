@@ -747,6 +747,16 @@ fn tracker_indices_and_first_sightings() {
     assert_eq!((tr.live(1), tr.live(2), tr.container_of(21)), (2, 2, 2));
     assert_eq!(tr.index_of_id(ID), Some(1));
     assert_eq!(tr.containers().count(), 2);
+    let all = tr.records(200);
+    assert_eq!(
+        all.iter().map(|e| (e.ts, e.container)).collect::<Vec<_>>(),
+        [(200, 1), (200, 2)]
+    );
+    // With the recorder's own cache: the index is known, only the count changes.
+    assert!(tr.enter_pid(12, 1, 201).is_empty());
+    assert_eq!(tr.live(1), 3);
+    assert!(tr.enter_pid(12, 0, 202).is_empty());
+    assert_eq!((tr.live(1), tr.container_of(12)), (2, 0));
 }
 
 #[test]

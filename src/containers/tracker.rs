@@ -10,6 +10,11 @@
 //! - [`Tracker::exit`] for each exit of a whole thread group: when the last process of a
 //!   container is gone, the container's record again with `exit_ts` set.
 //!
+//! A recorder that already maps cgroup ids to indices calls [`Tracker::observe`] once per new
+//! cgroup and [`Tracker::enter_pid`] per event instead. [`Tracker::scan_proc`] registers
+//! every process under `/proc` at start, and [`Tracker::records`] repeats the table for
+//! keyframes or a rotated file.
+//!
 //! Indices are 1-based in order of first sighting (0 is the host) and never reused: a
 //! container that exits and starts again keeps its index.
 
@@ -103,6 +108,15 @@ impl Tracker {
         s
     }
 
+    /// Process `pid` was seen in the container at `index` (0: the host), for a recorder that
+    /// keeps its own cgroup → index cache: counts it and returns the records to write (a
+    /// container that runs again, or the exit of one the process left).
+    pub fn enter_pid(&mut self, pid: u32, index: u32, ts: u64) -> Vec<Event<'static>> {
+        let mut records = Vec::new();
+        self.enter(pid, index, ts, &mut records);
+        records
+    }
+
     /// Process `child` was forked by `parent`: it starts in the parent's container.
     pub fn fork(&mut self, parent: u32, child: u32) {
         if parent == child {
@@ -178,6 +192,14 @@ impl Tracker {
             .iter()
             .enumerate()
             .map(|(i, e)| (i as u32 + 1, &e.record))
+    }
+
+    /// The latest record of every container seen, as events at `ts`: the container part of a
+    /// keyframe, or of a new file's state after rotation (the indices stay valid).
+    pub fn records(&self, ts: u64) -> Vec<Event<'static>> {
+        self.containers()
+            .map(|(i, c)| container_event(i, ts, c.clone()))
+            .collect()
     }
 
     /// The number of live processes counted in the container at `index`.
