@@ -105,6 +105,53 @@ impl Default for Roots {
     }
 }
 
+impl Roots {
+    /// The standard locations, moved where the host's configuration under `etc` (normally
+    /// `/etc`) says: docker's `data-root` in `docker/daemon.json`, and `graphroot` /
+    /// `runroot` in `containers/storage.conf`. Unreadable or malformed files leave the
+    /// defaults.
+    pub fn from_etc(etc: &Path) -> Roots {
+        let mut r = Roots::default();
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Daemon {
+            #[serde(rename = "data-root")]
+            data_root: String,
+            /// The name before docker 17.05.
+            graph: String,
+        }
+        if let Ok(d) = load_json::<Daemon>(&etc.join("docker/daemon.json"))
+            && let Some(p) = nonempty(&d.data_root).or_else(|| nonempty(&d.graph))
+        {
+            r.docker = p.into();
+        }
+        if let Ok(b) = read_file(&etc.join("containers/storage.conf")) {
+            let text = String::from_utf8_lossy(&b);
+            let mut section = "";
+            for line in text.lines() {
+                let line = line.split('#').next().unwrap_or_default().trim();
+                if line.starts_with('[') {
+                    section = line;
+                    continue;
+                }
+                let Some((k, v)) = line.split_once('=') else {
+                    continue;
+                };
+                let v = v.trim().trim_matches('"');
+                if section != "[storage]" || v.is_empty() {
+                    continue;
+                }
+                match k.trim() {
+                    "graphroot" => r.storage = v.into(),
+                    "runroot" => r.storage_run = v.into(),
+                    _ => {}
+                }
+            }
+        }
+        r
+    }
+}
+
 /// Why one source gave nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

@@ -491,6 +491,32 @@ fn nspawn_machine_file() {
     assert_eq!((c.init_pid, c.start_ts), (812, 1_796_003_110_476_204_000));
 }
 
+#[test]
+fn roots_follow_the_host_configuration() {
+    let t = TempDir::new("etc");
+    let etc = t.path();
+    assert_eq!(Roots::from_etc(etc), Roots::default());
+    write(
+        &etc.join("docker/daemon.json"),
+        r#"{"data-root": "/srv/docker", "debug": true}"#,
+    );
+    write(
+        &etc.join("containers/storage.conf"),
+        "# comment\n[storage]\ndriver = \"overlay\"\nrunroot = \"/run/cs\"\ngraphroot = \"/srv/cs\" # moved\n[storage.options]\ngraphroot = \"/not/this\"\n",
+    );
+    let r = Roots::from_etc(etc);
+    assert_eq!(r.docker, Path::new("/srv/docker"));
+    assert_eq!(r.storage, Path::new("/srv/cs"));
+    assert_eq!(r.storage_run, Path::new("/run/cs"));
+    write(
+        &etc.join("docker/daemon.json"),
+        r#"{"graph": "/old/docker"}"#,
+    );
+    assert_eq!(Roots::from_etc(etc).docker, Path::new("/old/docker"));
+    write(&etc.join("docker/daemon.json"), "{broken");
+    assert_eq!(Roots::from_etc(etc).docker, Roots::default().docker);
+}
+
 // ---- runtime sockets, when the files do not answer ----
 
 #[test]
