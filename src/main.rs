@@ -6,6 +6,7 @@
 
 mod cli;
 mod cmd;
+mod containers;
 mod filter;
 mod output;
 mod replay;
