@@ -11,6 +11,16 @@ use super::session::Options;
 use super::testutil::{fields_table, lines, state_fixture, synth_fixture};
 use crate::filter::compile;
 
+/// A session and a compiled filter move to a worker thread (the TUI replays off its UI
+/// thread) and a filter is shared between threads.
+#[test]
+fn sessions_are_send_and_filters_are_shared() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync + Send>() {}
+    send::<super::session::Session>();
+    sync::<crate::filter::Filter<super::fields::Field>>();
+}
+
 #[test]
 fn default_lines_of_the_state_fixture() {
     let (l, _) = lines(&state_fixture(), None, Options::default());
