@@ -22,6 +22,26 @@ fn sessions_are_send_and_filters_are_shared() {
 }
 
 #[test]
+fn a_session_runs_again_from_scratch() {
+    use super::session::{Flow, ReplayError, Session};
+    let cap = CaptureFile::read(state_fixture()).expect("open");
+    let mut s = Session::new(cap, Options::default()).expect("session");
+    let f = compile("fd.name exists", &Fields).expect("filter");
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let mut n = Vec::new();
+        s.run(Some(&f), |ctx| -> Result<Flow, ReplayError> {
+            n.push(ctx.num);
+            Ok(Flow::Continue)
+        })
+        .expect("run");
+        runs.push(n);
+    }
+    assert_eq!(runs[0], runs[1]);
+    assert!(!runs[0].is_empty());
+}
+
+#[test]
 fn default_lines_of_the_state_fixture() {
     let (l, _) = lines(&state_fixture(), None, Options::default());
     assert_snapshot!(l.join("\n"));
