@@ -28,9 +28,9 @@ fn a_session_runs_again_from_scratch() {
     use capture_format::{HeaderInfo, Writer, WriterOptions};
     // No state block: what a run learns must not leak into the next one. Event 1 reads fd 3
     // before event 2 opens it, so only a clean run shows no name for it.
-    let mut c = Cap::new();
-    c.sys(7, 7, "read", 1, vec![int(3), text("x"), int(1)]);
-    c.sys(
+    let mut cap_events = Cap::new();
+    cap_events.sys(7, 7, "read", 1, vec![int(3), text("x"), int(1)]);
+    cap_events.sys(
         7,
         7,
         "openat",
@@ -38,24 +38,25 @@ fn a_session_runs_again_from_scratch() {
         vec![int(-100), text("/etc/hosts"), int(0), int(0)],
     );
     let path = std::env::temp_dir().join(format!("casefile-rerun-{}.case", std::process::id()));
-    let mut w =
+    let mut writer =
         Writer::create(&path, &HeaderInfo::default(), WriterOptions::default()).expect("create");
-    for ev in &c.events {
-        w.append(ev).expect("append");
+    for ev in &cap_events.events {
+        writer.append(ev).expect("append");
     }
-    w.finish().expect("finish");
+    writer.finish().expect("finish");
     let cap = CaptureFile::read(&path).expect("open");
     let _ = std::fs::remove_file(&path);
-    let mut s = Session::new(cap, Options::default()).expect("session");
-    let f = compile("fd.name exists", &Fields).expect("filter");
+    let mut session = Session::new(cap, Options::default()).expect("session");
+    let filter = compile("fd.name exists", &Fields).expect("filter");
     for _ in 0..2 {
-        let mut n = Vec::new();
-        s.run(Some(&f), |ctx| -> Result<Flow, ReplayError> {
-            n.push(ctx.num);
-            Ok(Flow::Continue)
-        })
-        .expect("run");
-        assert_eq!(n, [2]);
+        let mut nums = Vec::new();
+        session
+            .run(Some(&filter), |ctx| -> Result<Flow, ReplayError> {
+                nums.push(ctx.num);
+                Ok(Flow::Continue)
+            })
+            .expect("run");
+        assert_eq!(nums, [2]);
     }
 }
 
