@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Describe a capture: version, host, time range, events, chunks, sizes, loss, integrity.
     Info(InfoArgs),
+    /// Convert a sysdig/Falco .scap capture (plain or gzip) into a casefile capture.
+    Import(ImportArgs),
 }
 
 /// `casefile info`.
@@ -26,6 +28,19 @@ pub struct InfoArgs {
     /// Capture file to describe.
     pub file: PathBuf,
     /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `casefile import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The .scap file to read (plain or gzip-compressed).
+    pub file: PathBuf,
+    /// The capture file to write (created with mode 0600).
+    #[arg(short = 'w', long = "write", value_name = "FILE.case")]
+    pub output: PathBuf,
+    /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
 }

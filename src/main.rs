@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Info(a) => cmd::info::run(a),
+        cli::Command::Import(a) => cmd::import::run(a),
     };
     match result {
         Ok(code) => code,

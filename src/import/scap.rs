@@ -24,7 +24,7 @@ pub mod convert;
 pub mod event;
 pub mod event_table;
 pub mod reader;
-mod source;
+pub mod source;
 
 #[cfg(test)]
 mod tests;
@@ -32,7 +32,7 @@ mod tests;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use source::{ScapSource, open, open_reader};
+pub use source::{ScapSource, open};
 
 #[expect(unused_imports, reason = "linked from the module docs")]
 use capture_format::schema::Event;
@@ -142,13 +142,13 @@ pub struct Error {
     /// Whether the offset counts decompressed bytes of a gzip file.
     pub compressed: bool,
     /// The problem and its offset (not a `source`: its text is part of this error's).
-    pub error: ParseError,
+    pub at: ParseError,
 }
 
 impl Error {
     /// Whether the file only ended inside a block: everything before was read.
     pub fn is_truncation(&self) -> bool {
-        self.error.is_truncation()
+        self.at.is_truncation()
     }
 }
 
@@ -158,13 +158,13 @@ impl fmt::Display for Error {
             f,
             "{}: at byte {}{}: {}",
             self.path.display(),
-            self.error.offset,
+            self.at.offset,
             if self.compressed {
                 " (of the decompressed stream)"
             } else {
                 ""
             },
-            self.error.kind
+            self.at.kind
         )
     }
 }

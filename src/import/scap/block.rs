@@ -23,7 +23,7 @@ use super::{ErrorKind, ParseError};
 /// before the first library release.
 pub mod id {
     /// Section header.
-    pub const SHB: u32 = 0x0A0D0D0A;
+    pub const SHB: u32 = 0x0A0D_0D0A;
     /// Machine info.
     pub const MI: u32 = 0x201;
     /// Machine info, pre-release id.
@@ -548,7 +548,11 @@ pub fn parse_block(block: &[u8], offset: u64) -> Result<Block<'_>, ParseError> {
 }
 
 fn parse_metadata(block_type: u32, mut c: Cursor<'_>) -> Result<Block<'_>, ParseError> {
-    use id::*;
+    use id::{
+        FDL_V1, FDL_V1_INT, FDL_V2, IL_V1, IL_V1_INT, IL_V2, MI, MI_INT, PL_V1, PL_V1_INT, PL_V2,
+        PL_V2_INT, PL_V3, PL_V3_INT, PL_V4, PL_V5, PL_V6, PL_V7, PL_V8, PL_V9, SHB, UL_V1,
+        UL_V1_INT, UL_V2,
+    };
     Ok(match block_type {
         SHB => Block::Section(parse_section(&mut c)?),
         MI | MI_INT => Block::Machine(parse_machine(&mut c)?),

@@ -6,7 +6,7 @@
 //!   events (captures written before libs 0.22), the enter event is kept per thread and merged
 //!   into its exit: parameters are looked up in the exit first, then in the enter, and the
 //!   latency is the difference of their times. Calls that never return (`exit`,
-//!   `exit_group`) are recorded from their enter event.
+//!   `exit_group`, `rt_sigreturn`) are recorded from their enter event.
 //! - Successful `execve`/`execveat` also yield an `Exec` record; `clone`/`fork`/`vfork`/`clone3`
 //!   a `Fork` record (from the parent's exit, or from the child's when the parent's is not in
 //!   the capture); `procexit` an `Exit`; `signaldeliver` a `Signal`.
@@ -29,7 +29,6 @@ use capture_format::schema::{
 
 use super::block::{self, Block, FdDetail, FdEntry, IfaceEntry, MachineInfo, ThreadEntry};
 use super::event::{self, Param, RawEvent, SockAddr, SockTuple, ec};
-use super::event_table::PPM_SC_NAMES;
 
 /// Counts of what was read and what was converted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -92,6 +91,10 @@ pub struct Converter {
     containers: HashMap<Vec<u8>, u32>,
     /// Socket protocol per (pid, fd), from fd lists and `socket` calls.
     sock_proto: HashMap<(u64, i64), u8>,
+    /// Local ports of listening sockets in the fd lists.
+    listen_ports: HashSet<u16>,
+    /// Whether fd-list socket tuples were put in client → server order.
+    oriented: bool,
     /// Children for which a `Fork` was written.
     forked: HashSet<u64>,
     out: VecDeque<Event<'static>>,
@@ -298,7 +301,6 @@ fn aliases(schema_name: &str, call: &str) -> &'static [&'static str] {
         ("execve", "filename") => &["filename", "exe"],
         ("execveat", "filename") => &["pathname", "exe"],
         ("umount2", "name") => &["name", "target"],
-        ("accept" | "accept4", "fd") => &[],
         ("mount", "type") => &["type"],
         ("delete_module", "name") => &["name"],
         ("dup" | "dup2" | "dup3", "oldfd") => &["oldfd", "fd"],
@@ -540,6 +542,7 @@ impl Converter {
                 (s.to_string().into_bytes(), Some(s), 0)
             }
             FdDetail::Ipv4Server { ip, port, l4 } => {
+                self.listen_ports.insert(port);
                 let proto = l4_of_scap(l4);
                 self.sock_proto.insert((pid, f.fd), proto);
                 let mut s = Sock::v4(proto, [0; 4], 0, ip, port);
@@ -551,6 +554,7 @@ impl Converter {
                 )
             }
             FdDetail::Ipv6Server { ip, port, l4 } => {
+                self.listen_ports.insert(port);
                 let proto = l4_of_scap(l4);
                 self.sock_proto.insert((pid, f.fd), proto);
                 let s = Sock {
@@ -604,7 +608,31 @@ impl Converter {
         }
     }
 
+    /// Fd lists give connections as local → remote. sysdig shows them client → server: a
+    /// connection whose local port is a listening port of the host is turned around. Done once
+    /// every fd list is read (they all precede the first event).
+    fn orient_fd_sockets(&mut self) {
+        self.oriented = true;
+        if self.listen_ports.is_empty() {
+            return;
+        }
+        for ev in &mut self.out {
+            if let Body::Fd(f) = &mut ev.body
+                && let Some(s) = &mut f.sock
+                && s.has_src()
+                && self.listen_ports.contains(&s.sport)
+            {
+                std::mem::swap(&mut s.src, &mut s.dst);
+                std::mem::swap(&mut s.sport, &mut s.dport);
+                f.name = Cow::Owned(s.to_string().into_bytes());
+            }
+        }
+    }
+
     fn event(&mut self, e: &RawEvent<'_>) {
+        if !self.oriented {
+            self.orient_fd_sockets();
+        }
         let info = e.info();
         if info.category & ec::SYSCALL != 0 {
             if event::is_enter(e.etype) {
@@ -668,9 +696,9 @@ impl Converter {
     fn enter(&mut self, e: &RawEvent<'_>) {
         let name = e.info().name;
         // Calls that never return are recorded from their enter event.
-        let generic_name = (e.etype == 0).then(|| generic_name(e));
-        let n = generic_name.as_deref().unwrap_or(name);
-        if matches!(n, "exit" | "exit_group") {
+        let full = e.name();
+        let n: &str = if e.etype == 0 { &full } else { name };
+        if matches!(n, "exit" | "exit_group" | "sigreturn" | "rt_sigreturn") {
             let stale = self.enters.remove(&e.tid);
             self.stats.enter_without_exit += u64::from(stale.is_some());
             self.syscall(n, Some(e), None, e.ts);
@@ -706,11 +734,7 @@ impl Converter {
             dump_flags: 0,
             params: en.params.iter().map(Vec::as_slice).collect(),
         });
-        let name = if x.etype == 1 {
-            generic_name(x)
-        } else {
-            x.info().name.to_string()
-        };
+        let name = x.name();
         self.syscall(&name, enter_ev.as_ref(), Some(x), x.ts);
     }
 
@@ -741,6 +765,31 @@ impl Converter {
             (Some(en), Some(x)) => x.ts.saturating_sub(en.ts),
             _ => 0,
         };
+        // Process changes first: the kernel reports fork and exec before the call returns, and
+        // the call's own record then carries the new process.
+        if let Some(x) = x {
+            match kname {
+                "clone" | "clone3" | "fork" | "vfork" => self.clone_exit(x, ret),
+                "execve" | "execveat" if ret == 0 => self.exec_exit(x),
+                "socket" if ret >= 0 => {
+                    // SOCK_STREAM = 1, SOCK_DGRAM = 2 (the low bits of `type`).
+                    let proto = match param(en, Some(x), "type").and_then(|p| p.as_i64()) {
+                        Some(t) if t & 0xf == 1 => l4::TCP,
+                        Some(t) if t & 0xf == 2 => l4::UDP,
+                        _ => l4::UNKNOWN,
+                    };
+                    let pid = self.pid_of(any.tid);
+                    self.sock_proto.insert((pid, ret), proto);
+                }
+                "close" if ret == 0 => {
+                    if let Some(fd) = param(en, Some(x), "fd").and_then(|p| p.as_i64()) {
+                        let pid = self.pid_of(any.tid);
+                        self.sock_proto.remove(&(pid, fd));
+                    }
+                }
+                _ => {}
+            }
+        }
         let (tid, pid, container) = self.header(any);
         let mut params = schema::Params::new();
         for p in spec.params {
@@ -765,51 +814,6 @@ impl Converter {
             }),
         };
         self.emit(ev);
-        if let Some(x) = x {
-            match kname {
-                "clone" | "clone3" | "fork" | "vfork" => self.clone_exit(x, ret),
-                "execve" | "execveat" if ret == 0 => self.exec_exit(x),
-                "socket" if ret >= 0 => {
-                    // SOCK_STREAM = 1, SOCK_DGRAM = 2 (the low bits of `type`).
-                    let proto = match self.param(en, Some(x), "type").and_then(|p| p.as_i64()) {
-                        Some(t) if t & 0xf == 1 => l4::TCP,
-                        Some(t) if t & 0xf == 2 => l4::UDP,
-                        _ => l4::UNKNOWN,
-                    };
-                    self.sock_proto.insert((u64::from(pid), ret), proto);
-                }
-                "close" if ret == 0 => {
-                    if let Some(fd) = self.param(en, Some(x), "fd").and_then(|p| p.as_i64()) {
-                        self.sock_proto.remove(&(u64::from(pid), fd));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// A sysdig parameter by name: in the exit (after its return value), then in the enter.
-    fn param<'e>(
-        &self,
-        en: Option<&RawEvent<'e>>,
-        x: Option<&RawEvent<'e>>,
-        name: &str,
-    ) -> Option<Param<'e>> {
-        if let Some(x) = x {
-            let found = x
-                .info()
-                .params
-                .iter()
-                .enumerate()
-                .skip(1)
-                .find(|(i, p)| p.name == name && *i < x.params.len());
-            if let Some((i, _)) = found {
-                return Some(x.param(i));
-            }
-        }
-        let en = en?;
-        let i = en.info().params.iter().position(|p| p.name == name)?;
-        (i < en.params.len()).then(|| en.param(i))
     }
 
     fn lookup(
@@ -826,18 +830,15 @@ impl Converter {
             if matches!((call, schema_name), ("accept" | "accept4", "fd")) {
                 None
             } else {
-                self.param(en, x, schema_name)
+                param(en, x, schema_name)
             }
         } else {
-            alias.iter().find_map(|a| self.param(en, x, a))
+            alias.iter().find_map(|a| param(en, x, a))
         };
         let Some(found) = found else {
             return Value::None;
         };
-        let fd = self
-            .param(en, x, "fd")
-            .and_then(|p| p.as_i64())
-            .unwrap_or(-1);
+        let fd = param(en, x, "fd").and_then(|p| p.as_i64()).unwrap_or(-1);
         let proto = self
             .sock_proto
             .get(&(u64::from(pid), fd))
@@ -895,7 +896,22 @@ impl Converter {
             };
             self.threads.insert(x.tid, th);
         }
-        if ret < 0 || !self.forked.insert(child_tid) {
+        if ret < 0 {
+            return;
+        }
+        if ret > 0 {
+            // In the parent, the return value is the child's id in the parent's pid namespace;
+            // it is the host id only when the parent is in the host namespace. Otherwise the
+            // child's own exit (with its host tid) makes the record.
+            let in_host_ns = self
+                .threads
+                .get(&x.tid)
+                .is_none_or(|t| t.vtid < 0 || t.vtid as u64 == x.tid);
+            if !in_host_ns {
+                return;
+            }
+        }
+        if !self.forked.insert(child_tid) {
             return;
         }
         // Fork: the event is the parent's.
@@ -937,11 +953,11 @@ impl Converter {
         th.args = nul_terminated(&bytes_or(x, "args", &[]));
         th.env = nul_terminated(&bytes_or(x, "env", &[]));
         th.cwd = bytes_or(x, "cwd", &th.cwd);
-        if let Some(c) = x.param_named("cgroups").and_then(|p| p.as_bytes()) {
-            if !c.is_empty() {
-                th.cgroup = first_cgroup(c);
-                th.container = self.container_of_cgroups(c);
-            }
+        if let Some(c) = x.param_named("cgroups").and_then(|p| p.as_bytes())
+            && !c.is_empty()
+        {
+            th.cgroup = first_cgroup(c);
+            th.container = self.container_of_cgroups(c);
         }
         if let Some(v) = x.param_named("uid").and_then(|p| p.as_i64()) {
             th.uid = v as u32;
@@ -1046,6 +1062,25 @@ impl Converter {
     }
 }
 
+/// A sysdig parameter by name: in the exit (after its return value), then in the enter.
+fn param<'e>(en: Option<&RawEvent<'e>>, x: Option<&RawEvent<'e>>, name: &str) -> Option<Param<'e>> {
+    if let Some(x) = x {
+        let found = x
+            .info()
+            .params
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find(|(i, p)| p.name == name && *i < x.params.len());
+        if let Some((i, _)) = found {
+            return Some(x.param(i));
+        }
+    }
+    let en = en?;
+    let i = en.info().params.iter().position(|p| p.name == name)?;
+    (i < en.params.len()).then(|| en.param(i))
+}
+
 fn bytes_or(x: &RawEvent<'_>, name: &str, default: &[u8]) -> Vec<u8> {
     match x.param_named(name).and_then(|p| p.as_bytes()) {
         Some(b) if !b.is_empty() => b.to_vec(),
@@ -1084,17 +1119,6 @@ fn process_of(tid: u64, t: &Thread) -> Process<'static> {
         cwd: own(&t.cwd),
         cgroup: own(&t.cgroup),
         tty: t.tty,
-    }
-}
-
-fn generic_name(e: &RawEvent<'_>) -> String {
-    let id = e.param(0).as_i64().unwrap_or(0);
-    match PPM_SC_NAMES.get(id as usize) {
-        Some(n) if !n.is_empty() && *n != "unknown" => (*n).to_string(),
-        _ => format!(
-            "syscall_{}",
-            e.param(1).as_i64().map_or(id, |native| native)
-        ),
     }
 }
 
@@ -1212,9 +1236,9 @@ fn sock_of_addr(a: &SockAddr<'_>, proto: u8) -> Value<'static> {
 fn convert_value(ty: ParamType, p: &Param<'_>, proto: u8) -> Value<'static> {
     use ParamType as T;
     match (ty, p) {
-        (_, Param::Empty | Param::Raw(_)) => Value::None,
-        (T::Sock, Param::SockTuple(t)) => sock_of_tuple(t, proto),
-        (T::Sock, Param::SockAddr(a)) => sock_of_addr(a, proto),
+        // libs re-encodes these as its own enums; without a table they are left out.
+        (_, Param::Empty | Param::Raw(_) | Param::FdList(_))
+        | (T::FcntlCmd | T::PtraceReq | T::MountFlags | T::SockType | T::BpfCmd, _) => Value::None,
         (_, Param::SockTuple(t)) => sock_of_tuple(t, proto),
         (_, Param::SockAddr(a)) => sock_of_addr(a, proto),
         (_, Param::Str(b) | Param::Bytes(b)) => Value::Bytes(own(b)),
@@ -1222,12 +1246,9 @@ fn convert_value(ty: ParamType, p: &Param<'_>, proto: u8) -> Value<'static> {
         (T::CloneFlags, Param::Uint(f)) => Value::Int(clone_flags_from_ppm(*f)),
         (T::Prot, Param::Uint(f)) => Value::Int(prot_from_ppm(*f)),
         (T::MmapFlags, Param::Uint(f)) => Value::Int(mmap_flags_from_ppm(*f)),
-        // libs re-encodes these as its own enums; without a table they are left out.
-        (T::FcntlCmd | T::PtraceReq | T::MountFlags | T::SockType | T::BpfCmd, _) => Value::None,
         (_, Param::Int(i)) => Value::Int(*i),
         (_, Param::Uint(u)) => Value::Int(*u as i64),
         (_, Param::Double(d)) => Value::Int(*d as i64),
-        (_, Param::FdList(_)) => Value::None,
     }
 }
 

@@ -21,14 +21,11 @@
 use std::borrow::Cow;
 
 use super::block::{Block, Cursor, id};
-use super::event_table::{EVENT_MAX, EVENTS};
+use super::event_table::{EVENT_MAX, EVENTS, PPM_SC_NAMES};
 use super::{ErrorKind, ParseError};
 
-/// Parameter types (`enum ppm_param_type`, `driver/ppm_events_public.h`).
-#[expect(
-    missing_docs,
-    reason = "the names are the libs names; the module doc says where"
-)]
+/// Parameter types (`enum ppm_param_type`, `driver/ppm_events_public.h`); the constant names
+/// are the libs names without the `PT_` prefix.
 pub mod pt {
     pub const NONE: u8 = 0;
     pub const INT8: u8 = 1;
@@ -175,6 +172,22 @@ impl<'a> RawEvent<'a> {
             Some(p) => decode(p.ty, p.dyn_types, bytes),
             // More parameters than this table knows (a newer writer): raw bytes.
             None => Param::Raw(bytes),
+        }
+    }
+
+    /// The event's name as sysdig prints it (`evt.type`): the table's name, or for the generic
+    /// `syscall` events the name of the `ppm_sc` code in their `ID` parameter.
+    pub fn name(&self) -> Cow<'static, str> {
+        if self.etype > 1 {
+            return Cow::Borrowed(self.info().name);
+        }
+        let id = self.param(0).as_i64().unwrap_or(0);
+        match PPM_SC_NAMES.get(id as usize) {
+            Some(n) if !n.is_empty() && *n != "unknown" => Cow::Borrowed(n),
+            _ => Cow::Owned(format!(
+                "syscall_{}",
+                self.param(1).as_i64().map_or(id, |native| native)
+            )),
         }
     }
 

@@ -36,7 +36,7 @@ pub fn open(path: impl AsRef<Path>) -> Result<ScapSource, Error> {
     let f = File::open(path).map_err(|e| Error {
         path: path.to_path_buf(),
         compressed: false,
-        error: ParseError::new(0, ErrorKind::Io(e)),
+        at: ParseError::new(0, ErrorKind::Io(e)),
     })?;
     open_reader(path, f)
 }
@@ -47,7 +47,7 @@ pub fn open_reader<R: Read + 'static>(name: impl Into<PathBuf>, r: R) -> Result<
     let (blocks, compressed) = sniff(r).map_err(|e| Error {
         path: path.clone(),
         compressed: false,
-        error: ParseError::new(0, ErrorKind::Io(e)),
+        at: ParseError::new(0, ErrorKind::Io(e)),
     })?;
     let mut s = ScapSource {
         path,
@@ -73,7 +73,7 @@ impl ScapSource {
         Error {
             path: self.path.clone(),
             compressed: self.compressed,
-            error,
+            at: error,
         }
     }
 
