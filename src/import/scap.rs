@@ -65,6 +65,12 @@ pub enum ErrorKind {
     /// The input holds no bytes at all.
     #[error("empty file: no section header block")]
     Empty,
+    /// The input is shorter than a block header.
+    #[error("not a scap file: only {len} bytes")]
+    TooShort {
+        /// Bytes in the input.
+        len: u64,
+    },
     /// The first block is not a section header block.
     #[error("not a scap file: first block type is {block_type:#010x}, not a section header")]
     NotScap {

@@ -1,1 +1,4 @@
 //! Integration tests of the `casefile` binary.
+
+mod import;
+mod util;

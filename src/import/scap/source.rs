@@ -88,10 +88,21 @@ impl ScapSource {
             }
             Err(e) => {
                 self.finish();
-                let e = if !self.seen_first && e.is_truncation() && e.offset == 0 {
-                    ParseError::new(0, ErrorKind::Empty)
-                } else {
+                let e = if self.seen_first {
                     e
+                } else {
+                    // The first block is broken: say whether this is a scap file at all.
+                    match e.kind {
+                        ErrorKind::Truncated { available, .. } if available < 8 => {
+                            ParseError::new(0, ErrorKind::TooShort { len: available })
+                        }
+                        ErrorKind::InvalidBlockLength { block_type, .. }
+                            if block_type != id::SHB =>
+                        {
+                            ParseError::new(0, ErrorKind::NotScap { block_type })
+                        }
+                        _ => e,
+                    }
                 };
                 return Err(self.err(e));
             }
