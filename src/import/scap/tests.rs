@@ -31,6 +31,9 @@ use super::convert::Stats;
 use super::reader::SliceBlocks;
 use super::{event, open};
 
+mod format;
+mod robust;
+
 const SAMPLES: [&str; 2] = ["libs_sample", "falco_run_as_user_0_container"];
 
 /// Event types `sysdig -r` parses but never prints.
