@@ -602,9 +602,11 @@ impl Converter {
     }
 
     fn header(&self, e: &RawEvent<'_>) -> (u32, u32, u32) {
+        // Records not tied to a thread (container events at dump start) have tid -1 in scap.
+        let tid = u32::try_from(e.tid).unwrap_or(0);
         match self.threads.get(&e.tid) {
-            Some(t) => (e.tid as u32, t.pid as u32, t.container),
-            None => (e.tid as u32, e.tid as u32, 0),
+            Some(t) => (tid, t.pid as u32, t.container),
+            None => (tid, tid, 0),
         }
     }
 
@@ -770,7 +772,7 @@ impl Converter {
         if let Some(x) = x {
             match kname {
                 "clone" | "clone3" | "fork" | "vfork" => self.clone_exit(x, ret),
-                "execve" | "execveat" if ret == 0 => self.exec_exit(x),
+                "execve" | "execveat" if ret == 0 => self.exec_exit(en, x),
                 "socket" if ret >= 0 => {
                     // SOCK_STREAM = 1, SOCK_DGRAM = 2 (the low bits of `type`).
                     let proto = match param(en, Some(x), "type").and_then(|p| p.as_i64()) {
@@ -939,7 +941,7 @@ impl Converter {
         });
     }
 
-    fn exec_exit(&mut self, x: &RawEvent<'_>) {
+    fn exec_exit(&mut self, en: Option<&RawEvent<'_>>, x: &RawEvent<'_>) {
         let mut th = self.threads.get(&x.tid).cloned().unwrap_or_default();
         if let Some(p) = x.param_named("pid").and_then(|p| p.as_i64()) {
             th.pid = p as u64;
@@ -949,7 +951,12 @@ impl Converter {
         }
         th.comm = bytes_or(x, "comm", &th.comm);
         th.exe = bytes_or(x, "exe", &th.exe);
-        th.exepath = bytes_or(x, "trusted_exepath", &th.exepath);
+        // The resolved path when the driver gave one, else the path passed to exec.
+        let filename = ["filename", "pathname"]
+            .iter()
+            .find_map(|n| param(en, Some(x), n).and_then(|p| p.as_bytes().map(<[u8]>::to_vec)))
+            .unwrap_or_default();
+        th.exepath = bytes_or(x, "trusted_exepath", &filename);
         th.args = nul_terminated(&bytes_or(x, "args", &[]));
         th.env = nul_terminated(&bytes_or(x, "env", &[]));
         th.cwd = bytes_or(x, "cwd", &th.cwd);

@@ -576,3 +576,84 @@ fn infer_nparams(
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_holds_the_libs_facts() {
+        assert_eq!(EVENTS.len(), 454);
+        let large: Vec<usize> = (0..EVENT_MAX)
+            .filter(|&i| EVENTS[i].flags & ef::LARGE_PAYLOAD != 0)
+            .collect();
+        assert_eq!(large, [322, 324, 402]);
+        assert_eq!(EVENTS[293].name, "execve");
+        assert_eq!(EVENTS[3].params[1].name, "name");
+        assert_eq!(EVENTS[3].params[1].ty, pt::FSPATH);
+        assert!(is_enter(2) && !is_enter(3));
+        assert_eq!(PPM_SC_NAMES[3], "read");
+    }
+
+    #[test]
+    fn parameters_decode_by_type() {
+        assert_eq!(
+            decode(pt::ERRNO, &[], &(-2i64).to_le_bytes()),
+            Param::Int(-2)
+        );
+        assert_eq!(
+            decode(pt::FD32, &[], &(-1i32).to_le_bytes()),
+            Param::Int(-1)
+        );
+        assert_eq!(decode(pt::UINT16, &[], &[1, 2]), Param::Uint(0x201));
+        assert_eq!(decode(pt::UINT16, &[], &[1, 2, 3]), Param::Raw(&[1, 2, 3]));
+        assert_eq!(decode(pt::CHARBUF, &[], b"abc\0"), Param::Str(b"abc"));
+        assert_eq!(decode(pt::CHARBUF, &[], b""), Param::Empty);
+        // AF_INET tuple: sip, sport, dip, dport.
+        let t = [2, 10, 0, 0, 1, 0x50, 0, 10, 0, 0, 2, 0xbb, 1];
+        assert_eq!(
+            decode(pt::SOCKTUPLE, &[], &t),
+            Param::SockTuple(SockTuple::Inet {
+                v6: false,
+                sip: [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                sport: 80,
+                dip: [10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                dport: 443,
+            })
+        );
+        assert_eq!(decode(pt::SOCKTUPLE, &[], &t[..5]), Param::Raw(&t[..5]));
+        assert_eq!(
+            decode(pt::SOCKADDR, &[], b"\x01/run/x.sock\0"),
+            Param::SockAddr(SockAddr::Unix(b"/run/x.sock"))
+        );
+        // An fd list claiming more entries than it holds is not decoded (and not allocated).
+        assert_eq!(
+            decode(pt::FDLIST, &[], &[0xff, 0xff, 1]),
+            Param::Raw(&[0xff, 0xff, 1])
+        );
+        // PT_DYN: the index byte selects the type.
+        let mut d = vec![1u8];
+        d.extend_from_slice(&5i64.to_le_bytes());
+        assert_eq!(decode(pt::DYN, &[pt::FD, pt::ERRNO], &d), Param::Int(5));
+        assert_eq!(decode(pt::DYN, &[pt::FD], &[9, 0]), Param::Raw(&[9, 0]));
+    }
+
+    #[test]
+    fn event_lengths_are_checked() {
+        // cpu, then a V2 header whose len claims more than the block holds.
+        let mut body = vec![0u8, 0];
+        body.extend_from_slice(&1u64.to_le_bytes());
+        body.extend_from_slice(&1u64.to_le_bytes());
+        body.extend_from_slice(&1000u32.to_le_bytes());
+        body.extend_from_slice(&3u16.to_le_bytes());
+        body.extend_from_slice(&0u32.to_le_bytes());
+        let e = parse_event_block(id::EV_V2, Cursor::new(&body, 100)).expect_err("too long");
+        assert!(matches!(e.kind, ErrorKind::InvalidLength { .. }), "{e}");
+        assert_eq!(e.offset, 118);
+        // nparams larger than the event can hold.
+        body[18..22].copy_from_slice(&26u32.to_le_bytes());
+        body[24..28].copy_from_slice(&40u32.to_le_bytes());
+        let e = parse_event_block(id::EV_V2, Cursor::new(&body, 0)).expect_err("nparams");
+        assert!(e.to_string().contains("parameter lengths"), "{e}");
+    }
+}
