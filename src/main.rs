@@ -17,6 +17,10 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Info(a) => cmd::info::run(a),
+        cli::Command::Verify(a) => cmd::verify::run(a),
+        cli::Command::Keygen(a) => cmd::keygen::run(a),
+        cli::Command::Export(a) => cmd::export::run(a),
+        cli::Command::Man(a) => cmd::man::run(a),
         cli::Command::Import(a) => cmd::import::run(a),
     };
     match result {
@@ -34,5 +38,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>()
             .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
     })
 }

@@ -18,7 +18,7 @@ pub enum ErrorKind {
         available: u64,
     },
     /// The file does not start with the casefile magic.
-    #[error("not a casefile capture (bad magic {found:02x?})")]
+    #[error("not a casefile capture (it starts with {})", show_magic(found))]
     BadMagic {
         /// The first bytes found.
         found: Vec<u8>,
@@ -63,6 +63,21 @@ pub enum ErrorKind {
     /// An I/O error.
     #[error("{0}")]
     Io(String),
+}
+
+fn show_magic(b: &[u8]) -> String {
+    let hex = crate::integrity::hex(b);
+    let text: String = b
+        .iter()
+        .map(|&c| {
+            if c.is_ascii_graphic() || c == b' ' {
+                c as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("{hex} \"{text}\"")
 }
 
 /// An error at a byte offset of a capture, optionally naming the file.

@@ -5,18 +5,26 @@ use std::ffi::OsStr;
 use capture_format::CaptureFile;
 use capture_format::schema::{Body, Kind};
 
-use crate::util::{Dir, casefile, fixture, text};
+use crate::util::{Dir, TestCommand, fixture};
 
 const SAMPLES: [&str; 2] = ["libs_sample", "falco_run_as_user_0_container"];
 
 fn import(input: &std::path::Path, output: &std::path::Path) -> std::process::Output {
-    casefile(&[
+    TestCommand::new([
         OsStr::new("import"),
         input.as_os_str(),
         OsStr::new("-w"),
         output.as_os_str(),
         OsStr::new("--json"),
     ])
+    .output()
+}
+
+fn text(o: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 /// Every record of a capture: (state records, event records).
@@ -40,7 +48,7 @@ fn records(cap: &CaptureFile) -> (Vec<Body<'static>>, Vec<Body<'static>>) {
 fn samples_import_and_read_back() {
     for sample in SAMPLES {
         let dir = Dir::new("import");
-        let out = dir.path("out.case");
+        let out = dir.join("out.case");
         let o = import(&fixture(&format!("scap/{sample}.scap")), &out);
         let (stdout, stderr) = text(&o);
         assert!(o.status.success(), "{sample}: {stderr}");
@@ -82,7 +90,7 @@ fn samples_import_and_read_back() {
 #[test]
 fn container_sample_keeps_its_container() {
     let dir = Dir::new("container");
-    let out = dir.path("c.case");
+    let out = dir.join("c.case");
     let o = import(&fixture("scap/falco_run_as_user_0_container.scap"), &out);
     assert!(o.status.success(), "{}", text(&o).1);
     let cap = CaptureFile::read(&out).expect("read back");
@@ -102,9 +110,9 @@ fn container_sample_keeps_its_container() {
 fn truncated_scap_imports_every_complete_block_with_a_warning() {
     let dir = Dir::new("truncated");
     let bytes = std::fs::read(fixture("scap/libs_sample.scap")).expect("sample");
-    let cut = dir.path("cut.scap");
+    let cut = dir.join("cut.scap");
     std::fs::write(&cut, &bytes[..bytes.len() - 1000]).expect("write");
-    let out = dir.path("cut.case");
+    let out = dir.join("cut.case");
     let o = import(&cut, &out);
     let (stdout, stderr) = text(&o);
     assert!(o.status.success(), "{stderr}");
@@ -129,9 +137,9 @@ fn empty_and_foreign_files_are_clear_errors() {
             "not a scap file",
         ),
     ] {
-        let p = dir.path(name);
+        let p = dir.join(name);
         std::fs::write(&p, bytes).expect("write");
-        let o = import(&p, &dir.path("x.case"));
+        let o = import(&p, &dir.join("x.case"));
         let (_, stderr) = text(&o);
         assert_eq!(o.status.code(), Some(2), "{name}: {stderr}");
         assert!(stderr.contains(msg), "{name}: {stderr}");
@@ -144,6 +152,6 @@ fn empty_and_foreign_files_are_clear_errors() {
             "{name}: error should give the offset: {stderr}"
         );
     }
-    let o = import(&dir.path("missing.scap"), &dir.path("x.case"));
+    let o = import(&dir.join("missing.scap"), &dir.join("x.case"));
     assert_eq!(o.status.code(), Some(2));
 }
