@@ -100,27 +100,13 @@ fn create(
     src: &ScapSource,
     first_ts: u64,
 ) -> anyhow::Result<Writer<std::fs::File>> {
-    let machine = src.machine();
-    let version = src
-        .section()
-        .map_or_else(String::new, |s| format!("{}.{}", s.major, s.minor));
     let info = HeaderInfo {
         created_ns: first_ts,
-        hostname: machine.map(|m| m.hostname.clone()).unwrap_or_default(),
-        boot_ns: machine.map_or(0, |m| m.boot_ts),
-        cpus: machine.map_or(0, |m| m.num_cpus),
         recorder: format!(
             "sysdig/libscap (imported by casefile {})",
             env!("CARGO_PKG_VERSION")
         ),
-        source: format!(
-            "scap {version}{}: {}",
-            if src.is_compressed() { " gzip" } else { "" },
-            args.file
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        ),
-        ..HeaderInfo::default()
+        ..src.header_info()
     };
     let opts = WriterOptions {
         // Blocks are cut by size only: the wall clock of the import says nothing about the data.

@@ -30,6 +30,9 @@ use capture_format::schema::{
 use super::block::{self, Block, FdDetail, FdEntry, IfaceEntry, MachineInfo, ThreadEntry};
 use super::event::{self, Param, RawEvent, SockAddr, SockTuple, ec};
 
+/// Dump flag of EVF blocks: the event only updates state and is hidden when reading.
+const SCAP_DF_STATE_ONLY: u32 = 1;
+
 /// Counts of what was read and what was converted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -312,6 +315,11 @@ impl Converter {
     /// A converter with empty tables.
     pub fn new() -> Converter {
         Converter::default()
+    }
+
+    /// Time of the first timed event, 0 before one was seen.
+    pub fn first_ts(&self) -> u64 {
+        self.first_ts
     }
 
     /// The next converted record, if one is ready.
@@ -801,6 +809,12 @@ impl Converter {
                 Value::None
             };
             params.push(v);
+        }
+        if any.dump_flags & SCAP_DF_STATE_ONLY != 0 {
+            // Written only so readers keep their state (sysdig's `-F`/fatfile mode); hidden
+            // from readers, so not recorded either.
+            self.skip("state-only".into());
+            return;
         }
         let ev = Event {
             ts,

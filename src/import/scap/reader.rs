@@ -7,7 +7,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use super::block::{MIN_BLOCK_LEN, peek_header};
+use super::block::{MIN_BLOCK_LEN, id, is_event_block, peek_header};
 use super::{ErrorKind, ParseError};
 
 /// Blocks larger than this are treated as corrupt (the largest real blocks are process lists of
@@ -20,8 +20,19 @@ pub trait BlockSource {
     fn next_block(&mut self) -> Result<Option<(u64, &[u8])>, ParseError>;
 }
 
+/// Event blocks other than the `_LARGE` ones hold at most this much after their 8-byte header
+/// (libscap's `READER_BUF_SIZE`; it rejects bigger ones too).
+pub const MAX_SMALL_EVENT_BLOCK: u32 = 65_536 + 8;
+
 fn check_len(block_type: u32, len: u32, offset: u64) -> Result<(), ParseError> {
-    if !(MIN_BLOCK_LEN..=MAX_BLOCK_LEN).contains(&len) {
+    let max = if is_event_block(block_type)
+        && !matches!(block_type, id::EV_V2_LARGE | id::EVF_V2_LARGE)
+    {
+        MAX_SMALL_EVENT_BLOCK
+    } else {
+        MAX_BLOCK_LEN
+    };
+    if !(MIN_BLOCK_LEN..=max).contains(&len) {
         return Err(ParseError::new(
             offset + 4,
             ErrorKind::InvalidBlockLength {

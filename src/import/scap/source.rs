@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use capture_format::HeaderInfo;
 use capture_format::schema::Event;
 
 use super::block::{self, MachineInfo, SectionHeader, id, parse_block};
@@ -166,6 +167,31 @@ impl ScapSource {
     /// The machine info block: host name, CPUs, memory, boot time.
     pub fn machine(&self) -> Option<&MachineInfo> {
         self.conv.machine.as_ref()
+    }
+
+    /// A casefile header describing this capture: host, boot time and CPUs from the machine
+    /// info block, the first event's time as the creation time (0 before any event was read),
+    /// and the scap version and file name as the source.
+    pub fn header_info(&self) -> HeaderInfo {
+        let machine = self.machine();
+        let version = self
+            .section()
+            .map_or_else(String::new, |s| format!("{}.{}", s.major, s.minor));
+        HeaderInfo {
+            created_ns: self.conv.first_ts(),
+            hostname: machine.map(|m| m.hostname.clone()).unwrap_or_default(),
+            boot_ns: machine.map_or(0, |m| m.boot_ts),
+            cpus: machine.map_or(0, |m| m.num_cpus),
+            recorder: "sysdig/libscap".to_string(),
+            source: format!(
+                "scap {version}{}: {}",
+                if self.compressed { " gzip" } else { "" },
+                self.path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            ),
+            ..HeaderInfo::default()
+        }
     }
 
     /// Counts so far: blocks and events by type, records produced, events skipped by type.

@@ -372,6 +372,9 @@ fn old_and_new_block_versions_read() {
 
     assert_eq!(stats.unknown_blocks, 1);
     assert_eq!(stats.unknown_events, 1);
+    // The EVF block carried SCAP_DF_STATE_ONLY: read, but not recorded.
+    assert_eq!(stats.skipped.get("state-only"), Some(&1));
+    assert!(!events.iter().any(|e| e.ts == 2_000));
     assert!(stats.has_enter_events);
     let machine = stats.blocks.get(&id::MI).copied();
     assert_eq!(machine, Some(1));

@@ -25,6 +25,26 @@ fn read_all(bytes: Vec<u8>) -> Result<(usize, bool, Option<Error>), Error> {
 }
 
 #[test]
+fn an_oversized_small_event_block_stops_the_read_without_allocating_it() {
+    let mut f = super::format::shb(b"");
+    f.extend_from_slice(&0x216u32.to_le_bytes());
+    f.extend_from_slice(&(1u32 << 30).to_le_bytes());
+    f.extend_from_slice(&[0; 64]);
+    // open() reads up to the first event, so the error comes from it.
+    let e = match open_reader("big.scap", Cursor::new(f)) {
+        Err(e) => e,
+        Ok(mut src) => src
+            .find_map(Result::err)
+            .expect("an error for the oversized block"),
+    };
+    assert!(
+        matches!(e.at.kind, ErrorKind::InvalidBlockLength { .. }),
+        "{e}"
+    );
+    assert_eq!(e.at.offset, 28 + 4);
+}
+
+#[test]
 fn zero_length_input_is_an_empty_file_error() {
     let e = read_all(Vec::new()).expect_err("error");
     assert!(matches!(e.at.kind, ErrorKind::Empty), "{e}");
