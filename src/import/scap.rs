@@ -32,6 +32,11 @@ mod tests;
 use std::fmt;
 use std::path::PathBuf;
 
+#[allow(
+    unused_imports,
+    reason = "for the reading commands that take a .case or a .scap"
+)]
+pub use source::is_scap;
 pub use source::{ScapSource, open};
 
 #[expect(unused_imports, reason = "linked from the module docs")]

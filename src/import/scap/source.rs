@@ -42,6 +42,33 @@ pub fn open(path: impl AsRef<Path>) -> Result<ScapSource, Error> {
     open_reader(path, f)
 }
 
+/// Whether `path` holds a scap capture: its first block (after gzip decompression, if it is
+/// gzip) is a section header. For commands that take either a `.case` or a `.scap` file.
+pub fn is_scap(path: impl AsRef<Path>) -> std::io::Result<bool> {
+    let f = File::open(path)?;
+    let mut head = [0u8; 4];
+    let mut br = std::io::BufReader::new(f);
+    let buf = std::io::BufRead::fill_buf(&mut br)?;
+    let n = if buf.starts_with(&[0x1f, 0x8b]) {
+        let mut gz = flate2::bufread::MultiGzDecoder::new(br);
+        read_up_to(&mut gz, &mut head)
+    } else {
+        read_up_to(&mut br, &mut head)
+    };
+    Ok(n == 4 && u32::from_le_bytes(head) == id::SHB)
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    n
+}
+
 /// Reads a scap stream from `r`; `name` names it in errors.
 pub fn open_reader<R: Read + 'static>(name: impl Into<PathBuf>, r: R) -> Result<ScapSource, Error> {
     let path = name.into();

@@ -45,6 +45,14 @@ fn an_oversized_small_event_block_stops_the_read_without_allocating_it() {
 }
 
 #[test]
+fn scap_files_are_recognised_by_their_first_block() {
+    use super::super::is_scap;
+    assert!(is_scap(fixture("libs_sample.scap")).expect("plain"));
+    assert!(is_scap(fixture("falco_run_as_user_0_container.scap")).expect("gzip"));
+    assert!(!is_scap(fixture("libs_sample.txt")).expect("text"));
+}
+
+#[test]
 fn zero_length_input_is_an_empty_file_error() {
     let e = read_all(Vec::new()).expect_err("error");
     assert!(matches!(e.at.kind, ErrorKind::Empty), "{e}");
