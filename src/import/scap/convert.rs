@@ -98,6 +98,9 @@ pub struct Converter {
     listen_ports: HashSet<u16>,
     /// Whether fd-list socket tuples were put in client → server order.
     oriented: bool,
+    /// Users and groups already written (the user list block and `useradded` events repeat
+    /// each other in files written through libsinsp).
+    accounts: HashSet<(bool, u32, Vec<u8>, u32)>,
     /// Children for which a `Fork` was written.
     forked: HashSet<u64>,
     out: VecDeque<Event<'static>>,
@@ -368,6 +371,16 @@ impl Converter {
     }
 
     fn state(&mut self, body: Body<'static>) {
+        let account = match &body {
+            Body::User(u) => Some((true, u.uid, u.name.to_vec(), u.container)),
+            Body::Group(g) => Some((false, g.gid, g.name.to_vec(), g.container)),
+            _ => None,
+        };
+        if let Some(a) = account
+            && !self.accounts.insert(a)
+        {
+            return;
+        }
         self.emit(Event {
             ts: 0,
             tid: 0,
@@ -391,6 +404,16 @@ impl Converter {
                 self.stats.sections += 1;
                 if self.section.is_none() {
                     self.section = Some(*s);
+                } else {
+                    // An appended file: its metadata blocks describe the state anew (libsinsp
+                    // resets its tables too). Container indices stay: they name the same
+                    // containers across the whole capture.
+                    self.threads.clear();
+                    self.enters.clear();
+                    self.sock_proto.clear();
+                    self.listen_ports.clear();
+                    self.accounts.clear();
+                    self.oriented = false;
                 }
             }
             Block::Machine(m) => {

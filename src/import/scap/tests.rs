@@ -16,6 +16,7 @@
 //!   `Fork`/`Exec`/`Syscall` records), so the test checks that the imported capture carries
 //!   everything needed: the set of process names of event records, and the set of fd names
 //!   referenced by the fd parameter of syscall records, must equal sysdig's sets.
+//! - **Fd state**: our `Fd` state records against `sysdig -c lsof` (pid, fd, type).
 //! - **Connections**: the fd names above restricted to inet sockets, against sysdig's
 //!   `fd.type in (ipv4, ipv6)` output. **Containers**: our `Container` records against
 //!   `sysdig -c lscontainers`.
@@ -405,5 +406,33 @@ fn slice_and_stream_readers_yield_the_same_blocks() {
         }
         assert_eq!(from_slice, from_stream, "{sample}");
         assert!(!from_slice.is_empty());
+    }
+}
+#[test]
+fn fd_state_matches_sysdig_lsof() {
+    // `sysdig -c lsof` lists the fd table read from the fd list blocks (once per thread; the
+    // expected file keeps unique pid, fd, type triples).
+    for sample in SAMPLES {
+        let (events, _) = load(sample);
+        let got: BTreeSet<String> = events
+            .iter()
+            .filter_map(|e| match &e.body {
+                // sysdig shows fds of unsupported types (scap type 10) as `<NA>`.
+                Body::Fd(f) => Some(format!(
+                    "{} {} {}",
+                    f.pid,
+                    f.fd,
+                    match f.fd_type {
+                        FdType::Unknown => "<NA>",
+                        t => t.name(),
+                    }
+                )),
+                _ => None,
+            })
+            .collect();
+        let want = set(expected(sample, "fds"));
+        let diff: Vec<_> = got.symmetric_difference(&want).collect();
+        assert!(diff.is_empty(), "{sample}: differs in {diff:?}");
+        assert_eq!(got.len(), want.len());
     }
 }
