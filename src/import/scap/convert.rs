@@ -92,8 +92,13 @@ pub struct Converter {
     enters: HashMap<u64, Enter>,
     /// Short (12-digit) container id → index.
     containers: HashMap<Vec<u8>, u32>,
-    /// Socket protocol per (pid, fd), from fd lists and `socket` calls.
-    sock_proto: HashMap<(u64, i64), u8>,
+    /// Open fds per process, from the fd lists and the calls that open, connect, duplicate and
+    /// close them: for socket protocols, and for the state written into keyframes.
+    fds: HashMap<u64, HashMap<i64, FdInfo<'static>>>,
+    /// Users, groups and interfaces written so far (repeated in keyframes).
+    fixed_state: Vec<Body<'static>>,
+    /// The latest record of each container, by index.
+    container_records: BTreeMap<u32, Container<'static>>,
     /// Local ports of listening sockets in the fd lists.
     listen_ports: HashSet<u16>,
     /// Whether fd-list socket tuples were put in client → server order.
@@ -381,6 +386,9 @@ impl Converter {
         {
             return;
         }
+        if matches!(body, Body::User(_) | Body::Group(_) | Body::Interface(_)) {
+            self.fixed_state.push(body.clone());
+        }
         self.emit(Event {
             ts: 0,
             tid: 0,
@@ -410,7 +418,8 @@ impl Converter {
                     // containers across the whole capture.
                     self.threads.clear();
                     self.enters.clear();
-                    self.sock_proto.clear();
+                    self.fds.clear();
+                    self.fixed_state.clear();
                     self.listen_ports.clear();
                     self.accounts.clear();
                     self.oriented = false;
@@ -549,7 +558,6 @@ impl Converter {
                 l4,
             } => {
                 let proto = l4_of_scap(l4);
-                self.sock_proto.insert((pid, f.fd), proto);
                 let s = Sock::v4(proto, sip, sport, dip, dport);
                 (s.to_string().into_bytes(), Some(s), 0)
             }
@@ -561,7 +569,6 @@ impl Converter {
                 l4,
             } => {
                 let proto = l4_of_scap(l4);
-                self.sock_proto.insert((pid, f.fd), proto);
                 let s = Sock {
                     family: af::INET6,
                     proto,
@@ -575,7 +582,6 @@ impl Converter {
             FdDetail::Ipv4Server { ip, port, l4 } => {
                 self.listen_ports.insert(port);
                 let proto = l4_of_scap(l4);
-                self.sock_proto.insert((pid, f.fd), proto);
                 let mut s = Sock::v4(proto, [0; 4], 0, ip, port);
                 s.family = af::INET;
                 (
@@ -587,7 +593,6 @@ impl Converter {
             FdDetail::Ipv6Server { ip, port, l4 } => {
                 self.listen_ports.insert(port);
                 let proto = l4_of_scap(l4);
-                self.sock_proto.insert((pid, f.fd), proto);
                 let s = Sock {
                     family: af::INET6,
                     proto,
@@ -610,7 +615,7 @@ impl Converter {
                 open_flags_from_ppm(u64::from(open_flags)) as u32,
             ),
         };
-        self.state(Body::Fd(FdInfo {
+        let info = FdInfo {
             pid: pid as u32,
             fd: f.fd as i32,
             fd_type,
@@ -618,7 +623,9 @@ impl Converter {
             name: Cow::Owned(name),
             sock,
             ino: f.ino,
-        }));
+        };
+        self.fds.entry(pid).or_default().insert(f.fd, info.clone());
+        self.state(Body::Fd(info));
     }
 
     fn iface_entry(&mut self, i: &IfaceEntry<'_>) {
@@ -652,6 +659,16 @@ impl Converter {
         for ev in &mut self.out {
             if let Body::Fd(f) = &mut ev.body
                 && let Some(s) = &mut f.sock
+                && s.has_src()
+                && self.listen_ports.contains(&s.sport)
+            {
+                std::mem::swap(&mut s.src, &mut s.dst);
+                std::mem::swap(&mut s.sport, &mut s.dport);
+                f.name = Cow::Owned(s.to_string().into_bytes());
+            }
+        }
+        for f in self.fds.values_mut().flat_map(HashMap::values_mut) {
+            if let Some(s) = &mut f.sock
                 && s.has_src()
                 && self.listen_ports.contains(&s.sport)
             {
@@ -804,23 +821,7 @@ impl Converter {
             match kname {
                 "clone" | "clone3" | "fork" | "vfork" => self.clone_exit(x, ret),
                 "execve" | "execveat" if ret == 0 => self.exec_exit(en, x),
-                "socket" if ret >= 0 => {
-                    // SOCK_STREAM = 1, SOCK_DGRAM = 2 (the low bits of `type`).
-                    let proto = match param(en, Some(x), "type").and_then(|p| p.as_i64()) {
-                        Some(t) if t & 0xf == 1 => l4::TCP,
-                        Some(t) if t & 0xf == 2 => l4::UDP,
-                        _ => l4::UNKNOWN,
-                    };
-                    let pid = self.pid_of(any.tid);
-                    self.sock_proto.insert((pid, ret), proto);
-                }
-                "close" if ret == 0 => {
-                    if let Some(fd) = param(en, Some(x), "fd").and_then(|p| p.as_i64()) {
-                        let pid = self.pid_of(any.tid);
-                        self.sock_proto.remove(&(pid, fd));
-                    }
-                }
-                _ => {}
+                _ => self.track_fds(kname, en, x, ret),
             }
         }
         let (tid, pid, container) = self.header(any);
@@ -855,6 +856,216 @@ impl Converter {
         self.emit(ev);
     }
 
+    /// Keeps the fd table current after calls that open, connect, duplicate or close fds.
+    fn track_fds(&mut self, call: &str, en: Option<&RawEvent<'_>>, x: &RawEvent<'_>, ret: i64) {
+        let pid = self.pid_of(x.tid);
+        let get = |name: &str| param(en, Some(x), name);
+        let int = |name: &str| get(name).and_then(|p| p.as_i64());
+        let new = |fd_type: FdType, name: Vec<u8>, sock: Option<Sock>| FdInfo {
+            pid: pid as u32,
+            fd: ret as i32,
+            fd_type,
+            flags: 0,
+            name: Cow::Owned(name),
+            sock,
+            ino: 0,
+        };
+        let info = match call {
+            _ if ret < 0 && call != "connect" => return,
+            "open" | "openat" | "openat2" | "creat" => {
+                let path = get("name").and_then(|p| p.as_bytes()).unwrap_or_default();
+                let dirfd = int("dirfd").unwrap_or(-100);
+                let path = self.absolute(x.tid, pid, dirfd, path);
+                let mut f = new(FdType::File, path, None);
+                f.flags = int("flags").map_or(0, |v| open_flags_from_ppm(v as u64) as u32);
+                f.ino = int("ino").unwrap_or(0) as u64;
+                f
+            }
+            "socket" => {
+                // SOCK_STREAM = 1, SOCK_DGRAM = 2 (the low bits of `type`).
+                let proto = match int("type") {
+                    Some(t) if t & 0xf == 1 => l4::TCP,
+                    Some(t) if t & 0xf == 2 => l4::UDP,
+                    _ => l4::UNKNOWN,
+                };
+                let (fd_type, family) = match int("domain") {
+                    Some(2) => (FdType::Ipv4, af::INET),
+                    Some(10) => (FdType::Ipv6, af::INET6),
+                    Some(1) => (FdType::Unix, af::UNIX),
+                    Some(16) => (FdType::Netlink, af::NETLINK),
+                    _ => (FdType::Unknown, 0),
+                };
+                let sock = matches!(family, af::INET | af::INET6).then_some(Sock {
+                    family,
+                    proto,
+                    ..Sock::default()
+                });
+                new(fd_type, Vec::new(), sock)
+            }
+            "connect" | "accept" | "accept4" => {
+                let fd = if call == "connect" {
+                    match int("fd") {
+                        Some(fd) if ret == 0 || ret == -115 => fd,
+                        _ => return,
+                    }
+                } else {
+                    ret
+                };
+                let old = self.fds.get(&pid).and_then(|t| t.get(&fd)).cloned();
+                let proto = old
+                    .as_ref()
+                    .and_then(|f| f.sock)
+                    .map_or(l4::TCP, |s| s.proto);
+                let mut f = old.unwrap_or_else(|| new(FdType::Unknown, Vec::new(), None));
+                f.fd = fd as i32;
+                match get("tuple") {
+                    Some(Param::SockTuple(t)) => match sock_of_tuple(&t, proto) {
+                        Value::Sock(s) => {
+                            f.fd_type = if s.family == af::INET6 {
+                                FdType::Ipv6
+                            } else {
+                                FdType::Ipv4
+                            };
+                            f.name = Cow::Owned(s.to_string().into_bytes());
+                            f.sock = Some(s);
+                        }
+                        Value::Bytes(path) => {
+                            f.fd_type = FdType::Unix;
+                            f.name = path;
+                        }
+                        _ => {}
+                    },
+                    _ => return,
+                }
+                f
+            }
+            "pipe" | "pipe2" => {
+                for k in ["fd1", "fd2"] {
+                    if let Some(fd) = int(k) {
+                        let mut f = new(FdType::Pipe, Vec::new(), None);
+                        f.fd = fd as i32;
+                        f.ino = int("ino").unwrap_or(0) as u64;
+                        self.fds.entry(pid).or_default().insert(fd, f);
+                    }
+                }
+                return;
+            }
+            "dup" | "dup2" | "dup3" => {
+                let Some(old) = int("oldfd").or_else(|| int("fd")) else {
+                    return;
+                };
+                let Some(mut f) = self.fds.get(&pid).and_then(|t| t.get(&old)).cloned() else {
+                    return;
+                };
+                f.fd = ret as i32;
+                f
+            }
+            "eventfd" | "eventfd2" => new(FdType::Event, Vec::new(), None),
+            "epoll_create" | "epoll_create1" => new(FdType::Eventpoll, Vec::new(), None),
+            "inotify_init" | "inotify_init1" => new(FdType::Inotify, Vec::new(), None),
+            "signalfd" | "signalfd4" => new(FdType::Signalfd, Vec::new(), None),
+            "timerfd_create" => new(FdType::Timerfd, Vec::new(), None),
+            "userfaultfd" => new(FdType::Userfaultfd, Vec::new(), None),
+            "pidfd_open" => new(FdType::Pidfd, Vec::new(), None),
+            "memfd_create" => {
+                let name = get("name").and_then(|p| p.as_bytes()).unwrap_or_default();
+                new(FdType::Memfd, name.to_vec(), None)
+            }
+            "close" => {
+                if ret == 0
+                    && let Some(fd) = int("fd")
+                    && let Some(t) = self.fds.get_mut(&pid)
+                {
+                    t.remove(&fd);
+                }
+                return;
+            }
+            _ => return,
+        };
+        self.fds
+            .entry(pid)
+            .or_default()
+            .insert(i64::from(info.fd), info);
+    }
+
+    /// A path as sysdig resolves it: relative paths against the dirfd's path or the thread's
+    /// working directory, `.` and `..` removed.
+    fn absolute(&self, tid: u64, pid: u64, dirfd: i64, path: &[u8]) -> Vec<u8> {
+        if path.is_empty() {
+            return Vec::new();
+        }
+        let joined = if path.first() == Some(&b'/') {
+            path.to_vec()
+        } else {
+            let base = if dirfd == -100 {
+                self.threads.get(&tid).map(|t| t.cwd.clone())
+            } else {
+                self.fds
+                    .get(&pid)
+                    .and_then(|t| t.get(&dirfd))
+                    .map(|f| f.name.to_vec())
+            };
+            let mut b = base.unwrap_or_default();
+            b.push(b'/');
+            b.extend_from_slice(path);
+            b
+        };
+        let mut parts: Vec<&[u8]> = Vec::new();
+        for c in joined.split(|&b| b == b'/') {
+            match c {
+                b"" | b"." => {}
+                b".." => {
+                    parts.pop();
+                }
+                c => parts.push(c),
+            }
+        }
+        let mut out = Vec::with_capacity(joined.len());
+        for p in parts {
+            out.push(b'/');
+            out.extend_from_slice(p);
+        }
+        if out.is_empty() {
+            out.push(b'/');
+        }
+        out
+    }
+
+    /// The state as of the last converted block, as state records (processes, fds, users,
+    /// groups, interfaces, containers) stamped `ts`: a keyframe.
+    pub fn snapshot(&self, ts: u64) -> Vec<Event<'static>> {
+        let rec = |body: Body<'static>, container: u32| Event {
+            ts,
+            tid: 0,
+            pid: 0,
+            cpu: 0,
+            container,
+            body,
+        };
+        let mut out = Vec::new();
+        for (i, c) in &self.container_records {
+            out.push(rec(Body::Container(c.clone()), *i));
+        }
+        let mut tids: Vec<_> = self.threads.keys().copied().collect();
+        tids.sort_unstable();
+        for tid in tids {
+            if let Some(t) = self.threads.get(&tid) {
+                out.push(rec(Body::Process(process_of(tid, t)), t.container));
+            }
+        }
+        let mut pids: Vec<_> = self.fds.keys().copied().collect();
+        pids.sort_unstable();
+        for pid in pids {
+            if let Some(table) = self.fds.get(&pid) {
+                let mut fds: Vec<_> = table.values().collect();
+                fds.sort_by_key(|f| f.fd);
+                out.extend(fds.into_iter().map(|f| rec(Body::Fd(f.clone()), 0)));
+            }
+        }
+        out.extend(self.fixed_state.iter().map(|b| rec(b.clone(), 0)));
+        out
+    }
+
     fn lookup(
         &self,
         call: &str,
@@ -879,10 +1090,11 @@ impl Converter {
         };
         let fd = param(en, x, "fd").and_then(|p| p.as_i64()).unwrap_or(-1);
         let proto = self
-            .sock_proto
-            .get(&(u64::from(pid), fd))
-            .copied()
-            .unwrap_or(l4::UNKNOWN);
+            .fds
+            .get(&u64::from(pid))
+            .and_then(|t| t.get(&fd))
+            .and_then(|f| f.sock)
+            .map_or(l4::UNKNOWN, |s| s.proto);
         convert_value(ty, &found, proto)
     }
 
@@ -933,7 +1145,19 @@ impl Converter {
                 },
                 ..parent
             };
+            let (child_pid, parent_pid) = (th.pid, parent.pid);
             self.threads.insert(x.tid, th);
+            if child_pid != parent_pid
+                && !self.fds.contains_key(&child_pid)
+                && let Some(table) = self.fds.get(&parent_pid)
+            {
+                // A new process starts with a copy of its parent's fds.
+                let mut copy = table.clone();
+                for f in copy.values_mut() {
+                    f.pid = child_pid as u32;
+                }
+                self.fds.insert(child_pid, copy);
+            }
         }
         if ret < 0 {
             return;
@@ -1047,6 +1271,9 @@ impl Converter {
         });
         self.threads.remove(&e.tid);
         self.enters.remove(&e.tid);
+        if tid == pid {
+            self.fds.remove(&u64::from(pid));
+        }
     }
 
     fn signal(&mut self, e: &RawEvent<'_>) {
@@ -1095,6 +1322,7 @@ impl Converter {
         let short = c.id[..c.id.len().min(12)].to_vec();
         let index = self.container_index(&short);
         let (tid, pid, _) = self.header(e);
+        self.container_records.insert(index, c.clone());
         self.emit(Event {
             ts: e.ts,
             tid,

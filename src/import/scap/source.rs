@@ -221,6 +221,13 @@ impl ScapSource {
         }
     }
 
+    /// A keyframe: the state (processes, fds, users, groups, interfaces, containers) after the
+    /// records returned so far, stamped `ts`. `None` while records of the last block read are
+    /// still waiting to be returned (the state would be ahead of them).
+    pub fn snapshot(&self, ts: u64) -> Option<Vec<Event<'static>>> {
+        (!self.conv.has_output()).then(|| self.conv.snapshot(ts))
+    }
+
     /// Counts so far: blocks and events by type, records produced, events skipped by type.
     pub fn stats(&self) -> &Stats {
         &self.conv.stats
