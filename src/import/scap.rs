@@ -18,6 +18,22 @@
 //! The on-disk format is described in the project's scap reference; every length read from the
 //! file is checked against what remains before it is used, and no allocation is sized from a
 //! length in the file.
+//!
+//! For commands that read a capture, a `.scap` is one more source of the same records:
+//!
+//! ```ignore
+//! use crate::import::scap;
+//!
+//! if scap::is_scap(&path)? {
+//!     let mut src = scap::open(&path)?;            // reads the metadata blocks
+//!     let header = src.header_info();              // host, boot time, CPUs, source
+//!     for ev in src.by_ref() {
+//!         let ev = ev?;                            // state records first, then events
+//!     }
+//!     let stats = src.stats();                     // per-type counts, skipped types
+//!     if let Some(t) = src.truncation() { /* the file ended inside a block */ }
+//! }
+//! ```
 
 pub mod block;
 pub mod convert;
