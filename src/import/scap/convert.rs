@@ -1112,7 +1112,13 @@ impl Converter {
                 .and_then(|p| p.as_bytes())
                 .unwrap_or_default();
             let container = self.container_of_cgroups(cgroups);
-            let parent = self.threads.get(&ptid).cloned().unwrap_or_default();
+            // A new thread copies its process (whose main thread has the pid's number); a new
+            // process copies its parent, `ptid`.
+            let creator = match pid_p {
+                Some(p) if p as u64 != x.tid => p as u64,
+                _ => ptid,
+            };
+            let parent = self.threads.get(&creator).cloned().unwrap_or_default();
             let th = Thread {
                 pid: pid_p.unwrap_or(x.tid as i64) as u64,
                 ptid,
@@ -1165,10 +1171,11 @@ impl Converter {
             // In the parent, the return value is the child's id in the parent's pid namespace;
             // it is the host id only when the parent is in the host namespace. Otherwise the
             // child's own exit (with its host tid) makes the record.
+            // (A vtid of 0 or less means the writer did not record it.)
             let in_host_ns = self
                 .threads
                 .get(&x.tid)
-                .is_none_or(|t| t.vtid < 0 || t.vtid as u64 == x.tid);
+                .is_none_or(|t| t.vtid <= 0 || t.vtid as u64 == x.tid);
             if !in_host_ns {
                 return;
             }
@@ -1177,7 +1184,13 @@ impl Converter {
             return;
         }
         // Fork: the event is the parent's.
-        let parent_tid = if ret > 0 { x.tid } else { ptid };
+        let parent_tid = match pid_p {
+            _ if ret > 0 => x.tid,
+            // The child's exit does not say which thread cloned it: for a new thread, its
+            // process's main thread; for a new process, its parent.
+            Some(p) if p as u64 != x.tid => p as u64,
+            _ => ptid,
+        };
         let (pid, container) = self
             .threads
             .get(&parent_tid)
