@@ -7,6 +7,7 @@
 mod cli;
 mod cmd;
 mod containers;
+mod import;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         cli::Command::Keygen(a) => cmd::keygen::run(a),
         cli::Command::Export(a) => cmd::export::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
+        cli::Command::Import(a) => cmd::import::run(a),
     };
     match result {
         Ok(code) => code,
