@@ -30,6 +30,8 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Write a capture's events to a new file, optionally redacted for sharing.
     Export(ExportArgs),
+    /// Convert a sysdig/Falco .scap capture (plain or gzip) into a casefile capture.
+    Import(ImportArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -177,4 +179,17 @@ pub struct FieldsArgs {
     /// Print the casefile-filter(7) man page (the language and every field) instead.
     #[arg(long, conflicts_with = "prefix")]
     pub man: bool,
+}
+
+/// `casefile import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The .scap file to read (plain or gzip-compressed).
+    pub file: PathBuf,
+    /// The capture file to write (created with mode 0600).
+    #[arg(short = 'w', long = "write", value_name = "FILE.case")]
+    pub output: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }

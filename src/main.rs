@@ -8,6 +8,7 @@ mod cli;
 mod cmd;
 mod containers;
 mod filter;
+mod import;
 mod output;
 mod replay;
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         cli::Command::Keygen(a) => cmd::keygen::run(a),
         cli::Command::Export(a) => cmd::export::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
+        cli::Command::Import(a) => cmd::import::run(a),
     };
     match result {
         Ok(code) => code,
