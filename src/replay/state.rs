@@ -7,8 +7,14 @@
 //!   opened with `O_CLOEXEC`;
 //! - open/creat/socket/accept/pipe/socketpair/dup*/fcntl(F_DUPFD*)/eventfd/... add fds when
 //!   they succeed, before the event is evaluated (the event shows its new fd);
+//! - connect names the fd after its tuple (or a unix socket's path) whatever the result (a
+//!   non-blocking connect returns EINPROGRESS); sendto/recvfrom name an unconnected socket;
 //! - close and exits change the tables after the event was evaluated (the event still shows
-//!   the fd, the thread), which [`State::apply_after`] does.
+//!   the fd, the thread), which [`State::apply_after`] does;
+//! - a thread may have its own name (state records of non-main threads), shown by
+//!   `proc.name` for its events; forks inherit the forking thread's name, exec resets it;
+//! - state blocks (snapshot, keyframes) reset the task tables; [`State::to_records`] writes
+//!   the tables back as such records.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
