@@ -18,6 +18,12 @@ pub struct Cli {
 pub enum Command {
     /// Describe a capture: version, host, time range, events, chunks, sizes, loss, integrity.
     Info(InfoArgs),
+    /// Print the events of a capture, sysdig style, optionally filtered.
+    Read(ReadArgs),
+    /// Exit 1 when a filter matches any event of a capture, 0 when none does (for CI).
+    Check(CheckArgs),
+    /// List the fields that filters and -p formats can use.
+    Fields(FieldsArgs),
     /// Recompute a capture's hash chain and check its signature (exit 0 intact, 1 changed).
     Verify(VerifyArgs),
     /// Make an ed25519 key pair for signing captures.
@@ -116,4 +122,74 @@ pub struct ImportArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `casefile read`.
+#[derive(Debug, clap::Args)]
+pub struct ReadArgs {
+    /// Capture file to read.
+    pub file: PathBuf,
+    /// Filter in sysdig/Falco syntax, e.g. `proc.name=nginx and fd.name contains /etc`
+    /// (see casefile-filter(7)).
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Output format with %field tokens, e.g. `%evt.num %proc.name %fd.name`. A leading `*`
+    /// prints events even when some fields have no value. `-pc` and `-pk` add the container
+    /// or the Kubernetes pod to the default line.
+    #[arg(short = 'p', long = "print", value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Print one JSON object per event.
+    #[arg(short = 'j', long)]
+    pub json: bool,
+    /// Stop after printing this many events.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Print buffers as ASCII text, keeping newlines.
+    #[arg(short = 'A', long = "print-ascii", conflicts_with = "hex")]
+    pub ascii: bool,
+    /// Print buffers as hex and ASCII, under each event.
+    #[arg(short = 'X', long = "print-hex-ascii")]
+    pub hex: bool,
+    /// Start at this time: RFC 3339, epoch nanoseconds, or relative (`+2s` from the start,
+    /// `-500ms` from the end).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// Stop at this time (same forms as --from).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub to: Option<String>,
+    /// Decode every block, even those whose summary excludes the filter (for measurement).
+    #[arg(long)]
+    pub no_skip: bool,
+    /// Print counters (blocks skipped, events evaluated and matched, rate) on stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
+    /// Filter given as trailing words, as sysdig takes it (joined with spaces).
+    #[arg(trailing_var_arg = true, value_name = "FILTER WORDS")]
+    pub words: Vec<String>,
+}
+
+/// `casefile check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Capture file to check.
+    pub file: PathBuf,
+    /// Filter that must not match (sysdig/Falco syntax).
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Print at most this many matching events, then stop.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_matches: u64,
+    /// Filter given as trailing words.
+    #[arg(trailing_var_arg = true, value_name = "FILTER WORDS")]
+    pub words: Vec<String>,
+}
+
+/// `casefile fields`.
+#[derive(Debug, clap::Args)]
+pub struct FieldsArgs {
+    /// Only fields whose name starts with this (e.g. `fd` or `proc.a`).
+    pub prefix: Option<String>,
+    /// Print the casefile-filter(7) man page (the language and every field) instead.
+    #[arg(long, conflicts_with = "prefix")]
+    pub man: bool,
 }

@@ -7,7 +7,10 @@
 mod cli;
 mod cmd;
 mod containers;
+mod filter;
 mod import;
+mod output;
+mod replay;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -18,6 +21,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Info(a) => cmd::info::run(a),
+        cli::Command::Read(a) => cmd::read::run(a),
+        cli::Command::Check(a) => cmd::check::run(a),
+        cli::Command::Fields(a) => cmd::fields::run(a),
         cli::Command::Verify(a) => cmd::verify::run(a),
         cli::Command::Keygen(a) => cmd::keygen::run(a),
         cli::Command::Export(a) => cmd::export::run(a),

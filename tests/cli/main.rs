@@ -2,7 +2,9 @@
 
 mod util;
 
+mod check;
 mod import;
 mod info;
 mod integrity;
 mod man;
+mod read;

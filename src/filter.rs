@@ -1,0 +1,465 @@
+//! The filter language: sysdig/Falco syntax and operators.
+//!
+//! Text goes through a pipeline: [`lexer`] → [`parser`] (an [`ast::Expr`] with byte spans) →
+//! type check against a [`Registry`] of fields → a compiled [`Filter`] that is evaluated per
+//! event through a [`Source`], or per block of events through a [`BlockOracle`] that reads a
+//! block summary (three-valued: none / all / unknown).
+//!
+//! # Grammar
+//!
+//! ```text
+//! filter      = or_expr ;
+//! or_expr     = and_expr , { "or" , and_expr } ;
+//! and_expr    = not_expr , { "and" , not_expr } ;
+//! not_expr    = { "not" } , primary ;
+//! primary     = "(" , or_expr , ")" | check ;
+//! check       = field , ( "exists"
+//!                       | cmp_op , value
+//!                       | list_op , "(" , [ value , { "," , value } ] , ")" ) ;
+//! field       = field_name , [ "[" , argument , "]" ] ;
+//! field_name  = ident , { "." , ident } ;             (* proc.name, evt.arg.fd *)
+//! ident       = ( letter | "_" ) , { letter | digit | "_" } ;
+//! argument    = quoted | { any char but whitespace, "[", "]", quotes } ;
+//! cmp_op      = "=" | "==" | "!=" | "<" | "<=" | ">" | ">="
+//!             | "contains" | "icontains" | "bcontains" | "startswith" | "bstartswith"
+//!             | "endswith" | "glob" | "iglob" ;
+//! list_op     = "in" | "intersects" | "pmatch" ;
+//! value       = quoted | bare ;
+//! quoted      = '"' , { char | escape } , '"' | "'" , { char | escape } , "'" ;
+//! escape      = "\\" , ( "\\" | '"' | "'" | "n" | "t" | "r" | "x" , hex , hex ) ;
+//! bare        = { any char but whitespace, "(", ")", ",", "=", quotes } ;
+//! ```
+//!
+//! Keywords (`and`, `or`, `not`) and word operators must be followed by whitespace or `(`.
+//! Precedence, tightest first: a comparison, `not`, `and`, `or`.
+//!
+//! # Semantics
+//!
+//! A comparison on a field the event does not have is false (whatever the operator; use
+//! `exists` to test presence, and `not` to negate). Numbers are decimal or `0x` hex. Booleans
+//! are `true`/`false`. IP fields take addresses or `addr/prefix` networks. `glob` matches the
+//! whole value (`*` crosses `/`); `pmatch` matches whole leading path components. On
+//! multi-valued fields a comparison holds when it holds for any value, and `!=` when no value
+//! is equal.
+
+#![forbid(unsafe_code)]
+
+/// The grammar in the module documentation above, for the man page (a test keeps them equal).
+pub const GRAMMAR: &str = r#"filter      = or_expr ;
+or_expr     = and_expr , { "or" , and_expr } ;
+and_expr    = not_expr , { "and" , not_expr } ;
+not_expr    = { "not" } , primary ;
+primary     = "(" , or_expr , ")" | check ;
+check       = field , ( "exists"
+                      | cmp_op , value
+                      | list_op , "(" , [ value , { "," , value } ] , ")" ) ;
+field       = field_name , [ "[" , argument , "]" ] ;
+field_name  = ident , { "." , ident } ;             (* proc.name, evt.arg.fd *)
+ident       = ( letter | "_" ) , { letter | digit | "_" } ;
+argument    = quoted | { any char but whitespace, "[", "]", quotes } ;
+cmp_op      = "=" | "==" | "!=" | "<" | "<=" | ">" | ">="
+            | "contains" | "icontains" | "bcontains" | "startswith" | "bstartswith"
+            | "endswith" | "glob" | "iglob" ;
+list_op     = "in" | "intersects" | "pmatch" ;
+value       = quoted | bare ;
+quoted      = '"' , { char | escape } , '"' | "'" , { char | escape } , "'" ;
+escape      = "\\" , ( "\\" | '"' | "'" | "n" | "t" | "r" | "x" , hex , hex ) ;
+bare        = { any char but whitespace, "(", ")", ",", "=", quotes } ;
+"#;
+
+pub mod ast;
+mod compile;
+pub mod error;
+mod glob;
+pub mod lexer;
+pub mod parser;
+
+#[cfg_attr(
+    not(test),
+    expect(
+        unused_imports,
+        reason = "the TUI filter bar's entry point; tested here"
+    )
+)]
+pub use compile::diagnose;
+pub use compile::{
+    BlockOracle, Cmp, FieldSpec, FieldType, Filter, Registry, ResolveError, Rhs, Source, Tri, Val,
+    compile,
+};
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::net::IpAddr;
+
+    use super::ast::Op;
+    use super::*;
+
+    /// A tiny registry for testing the language apart from replay's fields.
+    struct Reg;
+
+    #[derive(Clone, Debug, PartialEq)]
+    enum F {
+        Name,
+        Path,
+        Pid,
+        Failed,
+        Ip,
+        Buf,
+        Arg,
+        Anc(Option<usize>),
+        Missing,
+    }
+
+    impl Registry for Reg {
+        type Field = F;
+        fn resolve(&self, name: &str, arg: Option<&str>) -> Result<FieldSpec<F>, ResolveError> {
+            let (id, ty) = match (name, arg) {
+                ("t.name", None) => (F::Name, FieldType::Str),
+                ("t.path", None) => (F::Path, FieldType::Str),
+                ("t.pid", None) => (F::Pid, FieldType::Num),
+                ("t.failed", None) => (F::Failed, FieldType::Bool),
+                ("t.ip", None) => (F::Ip, FieldType::Ip),
+                ("t.buf", None) => (F::Buf, FieldType::Bytes),
+                ("t.arg", None) => (F::Arg, FieldType::Any),
+                ("t.missing", None) => (F::Missing, FieldType::Str),
+                ("t.anc", None) => {
+                    return Ok(FieldSpec {
+                        id: F::Anc(None),
+                        ty: FieldType::Str,
+                        multi: true,
+                    });
+                }
+                ("t.anc", Some(a)) => (
+                    F::Anc(Some(
+                        a.parse()
+                            .map_err(|_| ResolveError::Arg(format!("bad index '{a}'")))?,
+                    )),
+                    FieldType::Str,
+                ),
+                (n, Some(_)) if n.starts_with("t.") && n != "t.anc" => {
+                    return Err(ResolveError::Arg(format!("{n} takes no argument")));
+                }
+                _ => return Err(ResolveError::Unknown),
+            };
+            Ok(FieldSpec {
+                id,
+                ty,
+                multi: false,
+            })
+        }
+        fn names(&self) -> Vec<&str> {
+            vec![
+                "t.name", "t.path", "t.pid", "t.failed", "t.ip", "t.buf", "t.arg", "t.anc",
+            ]
+        }
+    }
+
+    struct Ev {
+        name: &'static str,
+        path: &'static str,
+        pid: i64,
+        failed: bool,
+        ip: IpAddr,
+        buf: &'static [u8],
+        arg: &'static str,
+        anc: Vec<&'static str>,
+    }
+
+    impl Source<F> for Ev {
+        fn get(&mut self, f: &F) -> Option<Val<'_>> {
+            Some(match f {
+                F::Name => Val::Str(Cow::Borrowed(self.name.as_bytes())),
+                F::Path => Val::Str(Cow::Borrowed(self.path.as_bytes())),
+                F::Pid => Val::Num(self.pid),
+                F::Failed => Val::Bool(self.failed),
+                F::Ip => Val::Ip(self.ip),
+                F::Buf => Val::Str(Cow::Borrowed(self.buf)),
+                F::Arg => Val::Str(Cow::Borrowed(self.arg.as_bytes())),
+                F::Anc(None) => Val::List(
+                    self.anc
+                        .iter()
+                        .map(|a| Val::Str(Cow::Borrowed(a.as_bytes())))
+                        .collect(),
+                ),
+                F::Anc(Some(i)) => Val::Str(Cow::Borrowed(self.anc.get(*i)?.as_bytes())),
+                F::Missing => return None,
+            })
+        }
+    }
+
+    fn ev() -> Ev {
+        Ev {
+            name: "Bash",
+            path: "/etc/nsswitch.conf",
+            pid: 42,
+            failed: true,
+            ip: "10.1.2.3".parse().expect("ip"),
+            buf: b"GET /x HTTP/1.1\r\n\xca\xfe",
+            arg: "3",
+            anc: vec!["sshd", "systemd"],
+        }
+    }
+
+    fn m(filter: &str) -> bool {
+        let f = compile(filter, &Reg).unwrap_or_else(|e| panic!("{e}"));
+        f.matches(&mut ev())
+    }
+
+    fn err(filter: &str) -> String {
+        compile(filter, &Reg)
+            .map(|_| ())
+            .expect_err("should not compile")
+            .to_string()
+    }
+
+    #[test]
+    fn every_operator() {
+        // (filter, expected) for the event above: each operator both ways.
+        let cases: &[(&str, bool)] = &[
+            ("t.name = Bash", true),
+            ("t.name == bash", false),
+            ("t.name != bash", true),
+            ("t.name != Bash", false),
+            ("t.pid = 42", true),
+            ("t.pid = 0x2a", true),
+            ("t.pid < 43", true),
+            ("t.pid < 42", false),
+            ("t.pid <= 42", true),
+            ("t.pid > 41", true),
+            ("t.pid > 42", false),
+            ("t.pid >= 42", true),
+            ("t.pid >= -1", true),
+            ("t.path contains /etc", true),
+            ("t.path contains /ETC", false),
+            ("t.path icontains /ETC", true),
+            ("t.path icontains /usr", false),
+            ("t.path startswith /etc/", true),
+            ("t.path startswith etc", false),
+            ("t.path endswith .conf", true),
+            ("t.path endswith .con", false),
+            ("t.path glob '/etc/*.conf'", true),
+            ("t.path glob '/etc/*.cnf'", false),
+            ("t.path iglob '/ETC/*.CONF'", true),
+            ("t.path pmatch (/usr, /etc)", true),
+            ("t.path pmatch (/et)", false),
+            ("t.name in (zsh, Bash)", true),
+            ("t.name in (zsh, bash)", false),
+            ("t.pid in (1, 42)", true),
+            ("t.pid in (1, 2)", false),
+            ("t.name intersects (Bash)", true),
+            ("t.name exists", true),
+            ("t.missing exists", false),
+            ("t.failed = true", true),
+            ("t.failed = false", false),
+            ("t.failed != false", true),
+            ("t.ip = 10.1.2.3", true),
+            ("t.ip = 10.0.0.0/8", true),
+            ("t.ip = 192.168.0.0/16", false),
+            ("t.ip != 10.1.2.4", true),
+            ("t.ip in (1.1.1.1, 10.1.2.3)", true),
+            ("t.buf contains 'HTTP/'", true),
+            ("t.buf bcontains CAFE", true),
+            ("t.buf bcontains CAFF", false),
+            ("t.buf bstartswith 474554", true),
+            ("t.buf bstartswith 4745", true),
+            ("t.buf bstartswith 4845", false),
+            ("t.arg = 3", true),
+            ("t.arg > 2", true),
+            ("t.arg < 3", false),
+            ("t.anc = systemd", true),
+            ("t.anc != systemd", false),
+            ("t.anc != init", true),
+            ("t.anc[0] = sshd", true),
+            ("t.anc[1] startswith sys", true),
+            ("t.anc[5] = x", false),
+            ("t.anc[5] exists", false),
+        ];
+        let mut wrong = Vec::new();
+        for (f, want) in cases {
+            if m(f) != *want {
+                wrong.push(*f);
+            }
+        }
+        assert!(wrong.is_empty(), "wrong results for {wrong:?}");
+    }
+
+    #[test]
+    fn missing_fields_are_false_for_every_operator() {
+        assert!(!m("t.missing = x"));
+        assert!(!m("t.missing != x"));
+        assert!(m("not t.missing = x"));
+        assert!(!m("t.missing contains x"));
+    }
+
+    #[test]
+    fn boolean_logic() {
+        assert!(m("t.pid = 42 and t.name = Bash"));
+        assert!(!m("t.pid = 42 and t.name = zsh"));
+        assert!(m("t.pid = 1 or t.name = Bash"));
+        assert!(!m("not (t.pid = 1 or t.name = Bash)"));
+        assert!(m("not not t.pid = 42"));
+        assert!(m("(t.pid = 1 or t.pid = 42) and not t.name = x"));
+    }
+
+    #[test]
+    fn type_errors_name_the_column() {
+        assert_eq!(
+            err("t.pid = abc"),
+            "invalid filter: column 9: 'abc' is not a number (the type of t.pid)\n  t.pid = abc\n          ^^^"
+        );
+        assert_eq!(
+            err("t.pid contains 4"),
+            "invalid filter: column 7: operator 'contains' does not apply to t.pid, which is a number\n  t.pid contains 4\n        ^^^^^^^^"
+        );
+        assert_eq!(
+            err("t.name < b"),
+            "invalid filter: column 8: operator '<' does not apply to t.name, which is a string\n  t.name < b\n         ^"
+        );
+        assert_eq!(
+            err("t.failed = maybe"),
+            "invalid filter: column 12: 'maybe' is not true or false (the type of t.failed)\n  t.failed = maybe\n             ^^^^^"
+        );
+        assert_eq!(
+            err("t.ip = 10.1"),
+            "invalid filter: column 8: '10.1' is not an IP address (the type of t.ip)\n  t.ip = 10.1\n         ^^^^"
+        );
+        assert_eq!(
+            err("t.buf bcontains XYZ"),
+            "invalid filter: column 17: 'XYZ' is not hex bytes (the type of t.buf)\n  t.buf bcontains XYZ\n                  ^^^"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_suggest_the_nearest_name() {
+        assert_eq!(
+            err("t.nmae = x"),
+            "invalid filter: column 1: unknown field 't.nmae' (did you mean 't.name'?)\n  t.nmae = x\n  ^^^^^^"
+        );
+        assert_eq!(
+            err("zz.top = x"),
+            "invalid filter: column 1: unknown field 'zz.top'\n  zz.top = x\n  ^^^^^^"
+        );
+        assert_eq!(
+            err("t.name[1] = x"),
+            "invalid filter: column 1: t.name takes no argument\n  t.name[1] = x\n  ^^^^^^^^^"
+        );
+    }
+
+    #[test]
+    fn all_errors_are_reported_in_order() {
+        let e = diagnose("t.nmae = x and t.pid = y or (t.name =", &Reg);
+        let cols: Vec<usize> = e
+            .iter()
+            .map(|x| x.column("t.nmae = x and t.pid = y or (t.name ="))
+            .collect();
+        assert_eq!(cols, vec![1, 24, 29, 38], "{e:?}");
+        assert!(diagnose("t.name = x", &Reg).is_empty());
+    }
+
+    struct Oracle;
+    impl BlockOracle<F> for Oracle {
+        fn verdict(&self, field: &F, cmp: &Cmp) -> Tri {
+            match (field, &cmp.rhs, cmp.op) {
+                // The block only holds pid 42.
+                (F::Pid, Rhs::Num(42), Op::Eq) => Tri::AllMatch,
+                (F::Pid, Rhs::Num(_), Op::Eq) => Tri::NoneMatch,
+                _ => Tri::Unknown,
+            }
+        }
+    }
+
+    /// Random token soup (with multi-byte characters) never panics the lexer, the parser, the
+    /// type check or the error rendering, and error spans stay inside the text.
+    #[test]
+    fn random_filters_never_panic() {
+        let pieces = [
+            "t.name",
+            "t.pid",
+            "t.anc[",
+            "]",
+            "t.anc[2]",
+            "=",
+            "==",
+            "!=",
+            "<",
+            "<=",
+            ">",
+            ">=",
+            "contains",
+            "in",
+            "pmatch",
+            "exists",
+            "glob",
+            "bcontains",
+            "and",
+            "or",
+            "not",
+            "(",
+            ")",
+            ",",
+            "'",
+            "\"",
+            "\\",
+            "\\x4",
+            "é",
+            "漢",
+            "0x1f",
+            "-3",
+            "10.0.0.0/8",
+            " ",
+            " ",
+            "x",
+            "*",
+            ".",
+            "[",
+            "t.",
+        ];
+        let mut rng = capture_format::synth::Rng::new(42);
+        for _ in 0..20_000 {
+            let n = 1 + rng.below(12) as usize;
+            let text: String = (0..n).map(|_| *rng.pick(&pieces)).collect();
+            match compile(&text, &Reg) {
+                Ok(f) => {
+                    let _ = f.matches(&mut ev());
+                }
+                Err(e) => {
+                    assert!(!e.errors.is_empty());
+                    for err in &e.errors {
+                        assert!(err.span.start <= err.span.end, "{text:?}: {err:?}");
+                        assert!(err.span.end <= text.len(), "{text:?}: {err:?}");
+                        let _ = err.render(&text);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn grammar_constant_matches_the_module_doc() {
+        let src = include_str!("filter.rs");
+        for line in GRAMMAR.lines() {
+            let doc = if line.is_empty() {
+                "//!".to_owned()
+            } else {
+                format!("//! {line}")
+            };
+            assert!(src.lines().any(|l| l == doc), "module doc lacks: {line}");
+        }
+    }
+
+    #[test]
+    fn block_verdicts_combine_three_valued() {
+        let v = |s: &str| compile(s, &Reg).expect("compiles").block_verdict(&Oracle);
+        assert_eq!(v("t.pid = 42"), Tri::AllMatch);
+        assert_eq!(v("t.pid = 7"), Tri::NoneMatch);
+        assert_eq!(v("not t.pid = 7"), Tri::AllMatch);
+        assert_eq!(v("t.pid = 7 and t.name = x"), Tri::NoneMatch);
+        assert_eq!(v("t.pid = 42 and t.name = x"), Tri::Unknown);
+        assert_eq!(v("t.pid = 7 or t.name = x"), Tri::Unknown);
+        assert_eq!(v("t.pid = 42 or t.name = x"), Tri::AllMatch);
+        assert_eq!(v("t.pid = 7 or t.pid = 8"), Tri::NoneMatch);
+        assert_eq!(v("not (t.pid = 7 or t.name = x)"), Tri::Unknown);
+        assert_eq!(v("t.name = x"), Tri::Unknown);
+    }
+}

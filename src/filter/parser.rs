@@ -1,0 +1,475 @@
+//! Recursive-descent parser: text → [`Expr`] with spans. It keeps going after an error (the
+//! broken part becomes [`Expr::Error`]) so every error in a filter is reported at once.
+
+use super::ast::{Check, Expr, Operand, Span};
+use super::error::{ErrorKind, FilterError};
+use super::lexer::Lexer;
+
+/// Parses a whole filter. Returns the tree (possibly with [`Expr::Error`] parts) and every error
+/// found; the tree is `None` only for an empty filter.
+pub fn parse(src: &str) -> (Option<Expr>, Vec<FilterError>) {
+    let mut p = Parser {
+        lx: Lexer::new(src),
+        errors: Vec::new(),
+    };
+    p.lx.skip_ws();
+    if p.lx.at_end() {
+        return (
+            None,
+            vec![FilterError::new(ErrorKind::Empty, Span::new(0, src.len()))],
+        );
+    }
+    let mut expr = p.or_expr();
+    // Anything left is an error; report it and parse on so later errors show too.
+    loop {
+        p.lx.skip_ws();
+        if p.lx.at_end() {
+            break;
+        }
+        if p.lx.peek() == Some(')') {
+            let s = p.lx.pos();
+            p.lx.eat(')');
+            p.errors.push(FilterError::new(
+                ErrorKind::UnmatchedParen,
+                Span::new(s, s + 1),
+            ));
+            continue;
+        }
+        p.errors.push(FilterError::new(
+            ErrorKind::ExpectedConnective {
+                found: p.lx.describe_here(),
+            },
+            p.lx.here_span(),
+        ));
+        // Skip the junk; go on after the next `and`/`or` if there is one.
+        let _ = p.recover();
+        p.lx.skip_ws();
+        let kw = p.lx.at_keyword("and").or_else(|| p.lx.at_keyword("or"));
+        if let Some(span) = kw {
+            p.lx.set_pos(span.end);
+            let rest = p.or_expr();
+            expr = Expr::And(Box::new(expr), Box::new(rest));
+        }
+    }
+    (Some(expr), p.errors)
+}
+
+struct Parser<'a> {
+    lx: Lexer<'a>,
+    errors: Vec<FilterError>,
+}
+
+impl Parser<'_> {
+    fn or_expr(&mut self) -> Expr {
+        let mut left = self.and_expr();
+        loop {
+            self.lx.skip_ws();
+            let Some(span) = self.lx.at_keyword("or") else {
+                return left;
+            };
+            self.lx.set_pos(span.end);
+            let right = self.and_expr();
+            left = Expr::Or(Box::new(left), Box::new(right));
+        }
+    }
+
+    fn and_expr(&mut self) -> Expr {
+        let mut left = self.not_expr();
+        loop {
+            self.lx.skip_ws();
+            let Some(span) = self.lx.at_keyword("and") else {
+                return left;
+            };
+            self.lx.set_pos(span.end);
+            let right = self.not_expr();
+            left = Expr::And(Box::new(left), Box::new(right));
+        }
+    }
+
+    fn not_expr(&mut self) -> Expr {
+        self.lx.skip_ws();
+        if let Some(span) = self.lx.at_keyword("not") {
+            self.lx.set_pos(span.end);
+            let inner = self.not_expr();
+            return Expr::Not(Box::new(inner), span);
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Expr {
+        self.lx.skip_ws();
+        let start = self.lx.pos();
+        if self.lx.eat('(') {
+            let inner = self.or_expr();
+            self.lx.skip_ws();
+            if self.lx.eat(')') {
+                return inner;
+            }
+            // A missing ')' at the end, or junk inside the parentheses.
+            if self.lx.at_end() {
+                self.errors.push(FilterError::new(
+                    ErrorKind::UnclosedParen,
+                    Span::new(start, start + 1),
+                ));
+            } else {
+                self.errors.push(FilterError::new(
+                    ErrorKind::ExpectedConnective {
+                        found: self.lx.describe_here(),
+                    },
+                    self.lx.here_span(),
+                ));
+                let _ = self.recover();
+                self.lx.eat(')');
+            }
+            return inner;
+        }
+        match self.check() {
+            Ok(c) => Expr::Check(c),
+            Err(e) => {
+                self.errors.push(e);
+                let end = self.recover();
+                Expr::Error(Span::new(start, end.max(start)))
+            }
+        }
+    }
+
+    fn check(&mut self) -> Result<Check, FilterError> {
+        let field = self.lx.field()?;
+        self.lx.skip_ws();
+        let (op, op_span) = self.lx.operator()?;
+        let operand = if op == super::ast::Op::Exists {
+            Operand::None
+        } else if op.takes_list() {
+            self.lx.skip_ws();
+            let list_start = self.lx.pos();
+            if !self.lx.eat('(') {
+                return Err(FilterError::new(
+                    ErrorKind::ExpectedList {
+                        op: op.as_str(),
+                        found: self.lx.describe_here(),
+                    },
+                    self.lx.here_span(),
+                ));
+            }
+            let items = self.list_items(op).inspect_err(|_| self.skip_list_rest())?;
+            Operand::List(items, Span::new(list_start, self.lx.pos()))
+        } else {
+            self.lx.skip_ws();
+            match self.lx.value()? {
+                Some(v) => Operand::One(v),
+                None => {
+                    return Err(FilterError::new(
+                        ErrorKind::ExpectedValue {
+                            op: op.as_str(),
+                            found: self.lx.describe_here(),
+                        },
+                        self.lx.here_span(),
+                    ));
+                }
+            }
+        };
+        Ok(Check {
+            field,
+            op,
+            op_span,
+            operand,
+        })
+    }
+
+    fn list_items(&mut self, op: super::ast::Op) -> Result<Vec<super::ast::Literal>, FilterError> {
+        let mut items = Vec::new();
+        loop {
+            self.lx.skip_ws();
+            if self.lx.eat(')') {
+                break;
+            }
+            if !items.is_empty() {
+                if !self.lx.eat(',') {
+                    return Err(FilterError::new(
+                        ErrorKind::ExpectedListSep {
+                            found: self.lx.describe_here(),
+                        },
+                        self.lx.here_span(),
+                    ));
+                }
+                self.lx.skip_ws();
+            }
+            match self.lx.value()? {
+                Some(v) => items.push(v),
+                None => {
+                    return Err(FilterError::new(
+                        ErrorKind::ExpectedValue {
+                            op: op.as_str(),
+                            found: self.lx.describe_here(),
+                        },
+                        self.lx.here_span(),
+                    ));
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// After an error inside a list: skips to just past the `)` that closes it.
+    fn skip_list_rest(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            match self.lx.peek() {
+                None => return,
+                Some(')') => {
+                    self.lx.eat(')');
+                    if depth == 0 {
+                        return;
+                    }
+                    depth -= 1;
+                }
+                Some('(') => {
+                    depth += 1;
+                    self.lx.eat('(');
+                }
+                Some('"' | '\'') => {
+                    if self.lx.value().is_err() {
+                        self.lx.skip_to_end();
+                    }
+                }
+                Some(c) => self.lx.set_pos(self.lx.pos() + c.len_utf8()),
+            }
+        }
+    }
+
+    /// Skips to the next `and`/`or` at this nesting level, a `)` that closes it, or the end.
+    /// Returns the end of the last thing skipped.
+    fn recover(&mut self) -> usize {
+        let mut depth = 0usize;
+        let mut end = self.lx.pos();
+        loop {
+            self.lx.skip_ws();
+            if self.lx.at_end() {
+                return end;
+            }
+            if depth == 0
+                && (self.lx.at_keyword("and").is_some() || self.lx.at_keyword("or").is_some())
+            {
+                return end;
+            }
+            match self.lx.peek() {
+                Some('(') => {
+                    depth += 1;
+                    self.lx.eat('(');
+                }
+                Some(')') => {
+                    if depth == 0 {
+                        // Closes an enclosing group, or is stray (the caller reports it).
+                        return end;
+                    }
+                    depth -= 1;
+                    self.lx.eat(')');
+                }
+                Some('"' | '\'') => {
+                    if self.lx.value().is_err() {
+                        self.lx.skip_to_end();
+                    }
+                }
+                Some(c) => {
+                    // Skip one bare run or one character.
+                    let pos = self.lx.pos();
+                    if !matches!(self.lx.value(), Ok(Some(_))) {
+                        self.lx.set_pos(pos + c.len_utf8());
+                    }
+                }
+                None => return end,
+            }
+            end = self.lx.pos();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(src: &str) -> String {
+        let (e, errs) = parse(src);
+        assert!(errs.is_empty(), "{src}: {errs:?}");
+        format!("{:?}", e.expect("tree"))
+    }
+
+    fn errs(src: &str) -> Vec<String> {
+        parse(src).1.iter().map(|e| e.render(src)).collect()
+    }
+
+    #[test]
+    fn simple_comparison() {
+        assert_eq!(ok("proc.name=bash"), "(= proc.name@0..9 bash@10..14)");
+        assert_eq!(
+            ok("proc.name == 'ba sh'"),
+            r#"(= proc.name@0..9 "ba sh"@13..20)"#
+        );
+        assert_eq!(ok("evt.dir=<"), "(= evt.dir@0..7 <@8..9)");
+        assert_eq!(ok("evt.rawres<0"), "(< evt.rawres@0..10 0@11..12)");
+        assert_eq!(ok("proc.pid >= 100"), "(>= proc.pid@0..8 100@12..15)");
+        assert_eq!(ok("proc.pid!=1"), "(!= proc.pid@0..8 1@10..11)");
+        assert_eq!(ok("proc.pid<=1"), "(<= proc.pid@0..8 1@10..11)");
+        assert_eq!(ok("proc.pid>1"), "(> proc.pid@0..8 1@9..10)");
+    }
+
+    #[test]
+    fn word_operators() {
+        assert_eq!(
+            ok("fd.name contains /etc"),
+            "(contains fd.name@0..7 /etc@17..21)"
+        );
+        assert_eq!(
+            ok("fd.name icontains /ETC"),
+            "(icontains fd.name@0..7 /ETC@18..22)"
+        );
+        assert_eq!(
+            ok("fd.name startswith /lib"),
+            "(startswith fd.name@0..7 /lib@19..23)"
+        );
+        assert_eq!(
+            ok("fd.name endswith .conf"),
+            "(endswith fd.name@0..7 .conf@17..22)"
+        );
+        assert_eq!(
+            ok("fd.name glob '/etc/*.conf'"),
+            r#"(glob fd.name@0..7 "/etc/*.conf"@13..26)"#
+        );
+        assert_eq!(ok("container.name exists"), "(exists container.name@0..14)");
+        assert_eq!(
+            ok("evt.type in (open, openat)"),
+            "(in evt.type@0..8 (open@13..17 openat@19..25)@12..26)"
+        );
+        assert_eq!(
+            ok("fd.name pmatch (/etc,/lib)"),
+            "(pmatch fd.name@0..7 (/etc@16..20 /lib@21..25)@15..26)"
+        );
+        assert_eq!(ok("evt.type in ()"), "(in evt.type@0..8 ()@12..14)");
+    }
+
+    #[test]
+    fn field_arguments() {
+        assert_eq!(
+            ok("proc.aname[2]=sshd"),
+            "(= proc.aname[2]@0..13 sshd@14..18)"
+        );
+        assert_eq!(ok("evt.arg.name=x"), "(= evt.arg.name@0..12 x@13..14)");
+        assert_eq!(ok("evt.arg[0]=x"), "(= evt.arg[0]@0..10 x@11..12)");
+        assert_eq!(
+            ok("container.label[io.kubernetes.pod.name] = web"),
+            "(= container.label[io.kubernetes.pod.name]@0..39 web@42..45)"
+        );
+        assert_eq!(
+            ok(r#"container.label["a b"] exists"#),
+            "(exists container.label[a b]@0..22)"
+        );
+    }
+
+    #[test]
+    fn precedence_and_grouping() {
+        assert_eq!(
+            ok("a.b=1 or c.d=2 and e.f=3"),
+            "(or (= a.b@0..3 1@4..5) (and (= c.d@9..12 2@13..14) (= e.f@19..22 3@23..24)))"
+        );
+        assert_eq!(
+            ok("(a.b=1 or c.d=2) and e.f=3"),
+            "(and (or (= a.b@1..4 1@5..6) (= c.d@10..13 2@14..15)) (= e.f@21..24 3@25..26))"
+        );
+        assert_eq!(
+            ok("not a.b=1 and not not c.d exists"),
+            "(and (not@0..3 (= a.b@4..7 1@8..9)) (not@14..17 (not@18..21 (exists c.d@22..25))))"
+        );
+        assert_eq!(ok("not(a.b=1)"), "(not@0..3 (= a.b@4..7 1@8..9))");
+        assert_eq!(
+            ok("a.b=1 and(c.d=2)"),
+            "(and (= a.b@0..3 1@4..5) (= c.d@10..13 2@14..15))"
+        );
+    }
+
+    #[test]
+    fn quoted_strings_and_escapes() {
+        assert_eq!(
+            ok(r#"evt.buffer contains "a\"b\\c\x41\n""#),
+            r#"(contains evt.buffer@0..10 "a\"b\\cA\n"@20..35)"#
+        );
+        assert_eq!(ok("a.b = \"and\""), r#"(= a.b@0..3 "and"@6..11)"#);
+    }
+
+    #[test]
+    fn keywords_need_a_separator() {
+        // `andx` is not `and`: it is junk after a complete check.
+        assert_eq!(
+            errs("a.b=1 andx c.d=2"),
+            vec![
+                "column 7: expected 'and', 'or' or the end of the filter, found 'andx'\n  a.b=1 andx c.d=2\n        ^^^^"
+            ]
+        );
+        // A word operator needs a space after it.
+        assert_eq!(
+            errs("a.b containsx"),
+            vec![
+                "column 5: expected an operator after the field (=, !=, <, contains, in, exists, ...), found 'containsx'\n  a.b containsx\n      ^^^^^^^^^"
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_carry_columns() {
+        assert_eq!(errs(""), vec!["column 1: empty filter\n  \n  ^"]);
+        assert_eq!(
+            errs("proc.name ="),
+            vec![
+                "column 12: expected a value after '=', found the end of the filter\n  proc.name =\n             ^"
+            ]
+        );
+        assert_eq!(
+            errs("(proc.name=a"),
+            vec!["column 1: this '(' is never closed\n  (proc.name=a\n  ^"]
+        );
+        assert_eq!(
+            errs("proc.name=a)"),
+            vec!["column 12: unmatched ')'\n  proc.name=a)\n             ^"]
+        );
+        assert_eq!(
+            errs("evt.type in open"),
+            vec![
+                "column 13: expected '(' after 'in', found 'open'\n  evt.type in open\n              ^^^^"
+            ]
+        );
+        assert_eq!(
+            errs("evt.type in (a b)"),
+            vec![
+                "column 16: expected ',' or ')' in the list, found 'b'\n  evt.type in (a b)\n                 ^"
+            ]
+        );
+        assert_eq!(
+            errs("a.b = 'x"),
+            vec!["column 7: unterminated string\n  a.b = 'x\n        ^^"]
+        );
+        assert_eq!(
+            errs("a.b = 'x\\q'"),
+            vec!["column 9: unknown escape '\\q' in string\n  a.b = 'x\\q'\n          ^^"]
+        );
+        assert_eq!(
+            errs("proc.aname[2 = x"),
+            vec![
+                "column 11: field argument is not closed by ']'\n  proc.aname[2 = x\n            ^^"
+            ]
+        );
+        assert_eq!(
+            errs("= x"),
+            vec!["column 1: expected a field name (like proc.name), found '='\n  = x\n  ^"]
+        );
+    }
+
+    #[test]
+    fn lenient_parse_reports_every_error_and_keeps_the_rest() {
+        let src = "proc.name bogus x and fd.name contains /etc or evt.type in x";
+        let (tree, errors) = parse(src);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(
+            format!("{:?}", tree.expect("tree")),
+            "(or (and (error@0..17) (contains fd.name@22..29 /etc@39..43)) (error@47..60))"
+        );
+    }
+}

@@ -1,0 +1,775 @@
+//! One event seen with its context: the values of every field, for filters and printers.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use capture_format::schema::syscalls::{self, Category, ParamType, SyscallSpec, io};
+use capture_format::schema::{Body, Container, Event, FdType, Syscall, Value, af, l4};
+
+use super::calls;
+use super::fields::{Fid, Field, FieldArg};
+use super::render::{self, BufMode};
+use super::state::{Fd, Proc, State};
+use crate::filter::{Source, Val};
+
+/// An event, its number, and the state it happened in.
+pub struct EventCtx<'a, 'e> {
+    /// The event.
+    pub ev: &'a Event<'e>,
+    /// The state (already updated for this event's own effects).
+    pub state: &'a State,
+    /// Event number, from 1.
+    pub num: u64,
+    /// Time of the first event of the capture (for `evt.reltime`).
+    pub first_ts: u64,
+    /// How buffers render.
+    pub buf_mode: BufMode,
+}
+
+fn s(b: &[u8]) -> Val<'_> {
+    Val::Str(Cow::Borrowed(b))
+}
+
+fn owned<'x>(t: String) -> Val<'x> {
+    Val::Str(Cow::Owned(t.into_bytes()))
+}
+
+/// One parameter; the fd pair of pipe/socketpair (`fds`) shows as `6,7`.
+fn render_one(
+    state: &State,
+    pid: u32,
+    name: &str,
+    ty: ParamType,
+    v: &Value<'_>,
+    mode: BufMode,
+    out: &mut String,
+) {
+    if name == "fds"
+        && let Some((a, b)) = super::state::fd_pair(v)
+    {
+        let _ = write!(out, "{a},{b}");
+        return;
+    }
+    render::render_param(state, pid, ty, v, mode, out);
+}
+
+/// The `%`-free text form of a value, as printers show it.
+pub fn val_text(v: &Val<'_>, out: &mut String) {
+    match v {
+        Val::Num(n) => out.push_str(itoa::Buffer::new().format(*n)),
+        Val::Str(b) => match std::str::from_utf8(b) {
+            Ok(t) => out.push_str(t),
+            Err(_) => out.push_str(&String::from_utf8_lossy(b)),
+        },
+        Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Val::Ip(ip) => {
+            let _ = write!(out, "{ip}");
+        }
+        Val::List(items) => {
+            for (i, it) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                val_text(it, out);
+            }
+        }
+    }
+}
+
+/// Space-separated NUL-terminated entries (`proc.args`).
+fn nul_list(b: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, part) in b.split(|&c| c == 0).filter(|p| !p.is_empty()).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&String::from_utf8_lossy(part));
+    }
+    out
+}
+
+fn label<'c>(c: &'c Container<'_>, key: &str) -> Option<&'c [u8]> {
+    c.label_pairs()
+        .find(|(k, _)| *k == key.as_bytes())
+        .map(|(_, v)| v)
+}
+
+fn cmdline(p: &Proc) -> String {
+    let mut out = String::from_utf8_lossy(&p.comm).into_owned();
+    let args = nul_list(&p.args);
+    if !args.is_empty() {
+        out.push(' ');
+        out.push_str(&args);
+    }
+    out
+}
+
+fn ip_of(family: u8, b: &[u8; 16]) -> IpAddr {
+    if family == af::INET6 {
+        IpAddr::from(*b)
+    } else {
+        IpAddr::from([b[0], b[1], b[2], b[3]])
+    }
+}
+
+impl<'e> EventCtx<'_, 'e> {
+    fn syscall(&self) -> Option<(&Syscall<'e>, &'static SyscallSpec)> {
+        match &self.ev.body {
+            Body::Syscall(sc) => Some((sc, &calls::info(sc.nr).spec)),
+            _ => None,
+        }
+    }
+
+    /// The process the event belongs to, when its image is known.
+    pub fn proc(&self) -> Option<&Proc> {
+        self.state.procs.get(&self.ev.pid).filter(|p| p.known)
+    }
+
+    /// The fd number the event is about: the new fd for calls that return one, else the first
+    /// fd argument.
+    pub fn fd_num(&self) -> Option<i64> {
+        let Body::Syscall(sc) = &self.ev.body else {
+            return None;
+        };
+        let call = calls::info(sc.nr);
+        if call.returns_fd && sc.ret >= 0 {
+            return Some(sc.ret);
+        }
+        sc.params.get(usize::from(call.fd_param?))?.as_int()
+    }
+
+    /// The fd the event is about, from the state.
+    pub fn fd(&self) -> Option<&Fd> {
+        let n = i32::try_from(self.fd_num()?).ok()?;
+        self.state.fd(self.ev.pid, n)
+    }
+
+    fn container(&self) -> Option<&Container<'static>> {
+        self.state.containers.get(&self.ev.container)
+    }
+
+    fn param(&self, arg: &FieldArg) -> Option<(&'static str, ParamType, &Value<'e>)> {
+        let (sc, spec) = self.syscall()?;
+        let i = match arg {
+            FieldArg::Index(i) => *i,
+            FieldArg::Name(n) => spec.params.iter().position(|p| p.name == n)?,
+            FieldArg::None => return None,
+        };
+        let (name, ty) = spec
+            .params
+            .get(i)
+            .map_or(("arg", ParamType::Hex), |p| (p.name, p.ty));
+        Some((name, ty, sc.params.get(i)?))
+    }
+
+    /// `name=value` pairs of every parameter; with `res`, the result too (before any data).
+    pub fn render_args(&self, with_res: bool, out: &mut String) {
+        let ev = self.ev;
+        match &ev.body {
+            Body::Syscall(sc) => {
+                let spec = calls::info(sc.nr).spec;
+                let mut data = None;
+                let mut first = true;
+                let mut sep = |out: &mut String| {
+                    if !first {
+                        out.push(' ');
+                    }
+                    first = false;
+                };
+                for (i, v) in sc.params.iter().enumerate() {
+                    let (name, ty) = spec
+                        .params
+                        .get(i)
+                        .map_or(("arg", ParamType::Hex), |p| (p.name, p.ty));
+                    if ty == ParamType::Buffer {
+                        data = Some((name, v));
+                        continue;
+                    }
+                    sep(out);
+                    out.push_str(name);
+                    out.push('=');
+                    render_one(self.state, ev.pid, name, ty, v, self.buf_mode, out);
+                }
+                if with_res {
+                    sep(out);
+                    out.push_str("res=");
+                    if spec.ret == ParamType::Fd && sc.ret >= 0 {
+                        render::render_fd(self.state, ev.pid, sc.ret, out);
+                    } else {
+                        render::render_ret(sc.ret, spec.ret, out);
+                    }
+                }
+                if let Some((name, v)) = data {
+                    sep(out);
+                    out.push_str(name);
+                    out.push('=');
+                    render::render_param(
+                        self.state,
+                        ev.pid,
+                        ParamType::Buffer,
+                        v,
+                        self.buf_mode,
+                        out,
+                    );
+                }
+            }
+            _ => {
+                for (k, (name, value)) in self.other_args().into_iter().enumerate() {
+                    if k > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(name);
+                    out.push('=');
+                    out.push_str(&value);
+                }
+            }
+        }
+    }
+
+    /// The arguments of a record that is not a system call, as `(name, rendered value)`.
+    pub fn other_args(&self) -> Vec<(&'static str, String)> {
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        match &self.ev.body {
+            Body::Syscall(_) => Vec::new(),
+            Body::Fork(f) => vec![
+                ("child_tid", f.child_tid.to_string()),
+                ("child_pid", f.child_pid.to_string()),
+                ("flags", format!("{:#x}", f.flags)),
+            ],
+            Body::Exec(p) => vec![
+                ("exe", lossy(&p.exe)),
+                ("args", nul_list(&p.args)),
+                ("cwd", lossy(&p.cwd)),
+            ],
+            Body::Exit(x) => vec![
+                ("status", x.code.to_string()),
+                ("group_dead", x.group_dead.to_string()),
+            ],
+            Body::Signal(sg) => {
+                let mut v = String::new();
+                render::render_param(
+                    self.state,
+                    self.ev.pid,
+                    ParamType::Signal,
+                    &Value::Int(i64::from(sg.sig)),
+                    self.buf_mode,
+                    &mut v,
+                );
+                vec![
+                    ("sig", v),
+                    ("sender", sg.sender.to_string()),
+                    ("code", sg.code.to_string()),
+                ]
+            }
+            Body::Container(c) => vec![
+                ("id", lossy(&c.id)),
+                ("name", lossy(&c.name)),
+                ("image", lossy(&c.image)),
+                ("type", lossy(&c.runtime)),
+            ],
+            Body::Loss(l) => vec![
+                ("count", l.count.to_string()),
+                ("cpu", l.cpu.to_string()),
+                ("from", l.from.to_string()),
+                ("to", l.to.to_string()),
+            ],
+            Body::Process(p) => vec![
+                ("tid", p.tid.to_string()),
+                ("pid", p.pid.to_string()),
+                ("comm", lossy(&p.comm)),
+            ],
+            Body::Fd(f) => vec![
+                ("pid", f.pid.to_string()),
+                ("fd", f.fd.to_string()),
+                ("name", lossy(&f.name)),
+            ],
+            Body::User(u) => vec![("uid", u.uid.to_string()), ("name", lossy(&u.name))],
+            Body::Group(g) => vec![("gid", g.gid.to_string()), ("name", lossy(&g.name))],
+            Body::Interface(i) => vec![
+                ("name", lossy(&i.name)),
+                ("addr", format!("{}/{}", ip_of(i.family, &i.addr), i.prefix)),
+            ],
+            Body::Unknown { kind, values } => vec![
+                ("kind", kind.to_string()),
+                ("values", values.len().to_string()),
+            ],
+        }
+    }
+
+    /// Appends the text of `field` to `out` (as [`val_text`] of its value, without building
+    /// the value first for the fields printed on every line); false when the event has none.
+    pub fn write_text(&mut self, field: &Field, out: &mut String) -> bool {
+        match field.fid {
+            Fid::EvtTime | Fid::EvtOutputtime => render::time_of_day(self.ev.ts, out),
+            Fid::EvtInfo | Fid::EvtArgs => self.render_args(field.fid == Fid::EvtInfo, out),
+            _ => match self.get(field) {
+                Some(v) => val_text(&v, out),
+                None => return false,
+            },
+        }
+        true
+    }
+
+    /// The event's payload buffer, if it has one.
+    pub fn buffer(&self) -> Option<&[u8]> {
+        let Body::Syscall(sc) = &self.ev.body else {
+            return None;
+        };
+        sc.params
+            .get(usize::from(calls::info(sc.nr).buf_param?))?
+            .as_bytes()
+    }
+
+    fn path_param(&self, names: &[&str]) -> Option<Vec<u8>> {
+        let (sc, spec) = self.syscall()?;
+        if !matches!(spec.category, Category::File) && spec.name != "execve" {
+            return None;
+        }
+        let idx = spec.params.iter().position(|p| {
+            names.contains(&p.name) && matches!(p.ty, ParamType::Path | ParamType::Str)
+        })?;
+        let path = sc.params.get(idx)?.as_bytes()?;
+        // The dirfd is the Fd parameter just before the path, when there is one.
+        let dirfd = idx
+            .checked_sub(1)
+            .and_then(|d| {
+                spec.params
+                    .get(d)
+                    .filter(|p| p.ty == ParamType::Fd)
+                    .map(|_| d)
+            })
+            .and_then(|d| sc.params.get(d)?.as_int());
+        Some(
+            self.state
+                .resolve_path(self.ev.pid, dirfd.or(Some(-100)), path),
+        )
+    }
+
+    fn io_flag(&self, flag: u8) -> bool {
+        self.syscall().is_some_and(|(_, spec)| spec.io & flag != 0)
+    }
+
+    fn ancestors(&self) -> Vec<&Proc> {
+        let mut out = Vec::new();
+        let mut cur = self.proc();
+        while let Some(p) = cur {
+            if out.len() > 64 || (p.ppid == p.pid) {
+                break;
+            }
+            cur = self.state.procs.get(&p.ppid).filter(|p| p.known);
+            if let Some(parent) = cur {
+                out.push(parent);
+            }
+        }
+        out
+    }
+
+    fn user_of(&self) -> Option<&capture_format::schema::User<'static>> {
+        let uid = self.proc()?.uid;
+        self.state
+            .users
+            .get(&(self.ev.container, uid))
+            .or_else(|| self.state.users.get(&(0, uid)))
+    }
+
+    fn group_of(&self) -> Option<&capture_format::schema::Group<'static>> {
+        let gid = self.proc()?.gid;
+        self.state
+            .groups
+            .get(&(self.ev.container, gid))
+            .or_else(|| self.state.groups.get(&(0, gid)))
+    }
+}
+
+impl Source<Field> for EventCtx<'_, '_> {
+    fn get(&mut self, field: &Field) -> Option<Val<'_>> {
+        let ev = self.ev;
+        Some(match field.fid {
+            Fid::EvtNum => Val::Num(self.num as i64),
+            Fid::EvtTime | Fid::EvtOutputtime => {
+                let mut t = String::new();
+                render::time_of_day(ev.ts, &mut t);
+                owned(t)
+            }
+            Fid::EvtTimeS => {
+                let mut t = String::new();
+                render::time_of_day_s(ev.ts, &mut t);
+                owned(t)
+            }
+            Fid::EvtTimeIso8601 => {
+                let mut t = String::new();
+                render::datetime(ev.ts, &mut t);
+                t.replace_range(10..11, "T");
+                t.push('Z');
+                owned(t)
+            }
+            Fid::EvtDatetime => {
+                let mut t = String::new();
+                render::datetime(ev.ts, &mut t);
+                owned(t)
+            }
+            Fid::EvtRawtime => Val::Num(ev.ts as i64),
+            Fid::EvtRawtimeS => Val::Num((ev.ts / 1_000_000_000) as i64),
+            Fid::EvtRawtimeNs => Val::Num((ev.ts % 1_000_000_000) as i64),
+            Fid::EvtReltime => Val::Num(ev.ts.saturating_sub(self.first_ts) as i64),
+            Fid::EvtLatency => Val::Num(self.syscall().map_or(0, |(sc, _)| sc.latency as i64)),
+            Fid::EvtType => match &ev.body {
+                Body::Syscall(sc) => s(syscalls::name(sc.nr).unwrap_or("unknown").as_bytes()),
+                b => s(b.kind().map_or("unknown", |k| k.name()).as_bytes()),
+            },
+            Fid::EvtCategory => s(match &ev.body {
+                Body::Syscall(sc) => calls::info(sc.nr).spec.category.name(),
+                Body::Fork(_) | Body::Exec(_) | Body::Exit(_) => "process",
+                Body::Signal(_) => "signal",
+                _ => "other",
+            }
+            .as_bytes()),
+            Fid::EvtCpu => Val::Num(i64::from(ev.cpu)),
+            Fid::EvtArgs | Fid::EvtInfo => {
+                let mut t = String::new();
+                self.render_args(field.fid == Fid::EvtInfo, &mut t);
+                owned(t)
+            }
+            Fid::EvtArg | Fid::EvtRawarg if !matches!(ev.body, Body::Syscall(_)) => {
+                let args = self.other_args();
+                let (_, v) = match &field.arg {
+                    FieldArg::Index(i) => args.into_iter().nth(*i)?,
+                    FieldArg::Name(n) => args.into_iter().find(|(k, _)| k == n)?,
+                    FieldArg::None => return None,
+                };
+                owned(v)
+            }
+            Fid::EvtArg => {
+                let (name, ty, v) = self.param(&field.arg)?;
+                let mut t = String::new();
+                render_one(self.state, ev.pid, name, ty, v, self.buf_mode, &mut t);
+                owned(t)
+            }
+            Fid::EvtRawarg => {
+                let (_, _, v) = self.param(&field.arg)?;
+                match v {
+                    Value::Int(n) => Val::Num(*n),
+                    Value::Bytes(b) => s(b),
+                    Value::Sock(so) => owned(so.to_string()),
+                    Value::None => return None,
+                }
+            }
+            Fid::EvtBuffer => s(self.buffer()?),
+            Fid::EvtBuflen => {
+                let (sc, spec) = self.syscall()?;
+                if spec.io & (io::READ | io::WRITE) == 0 {
+                    return None;
+                }
+                Val::Num(sc.ret.max(0))
+            }
+            Fid::EvtRes => owned(render::res_name(self.syscall()?.0.ret)),
+            Fid::EvtRawres => Val::Num(self.syscall()?.0.ret),
+            Fid::EvtFailed => Val::Bool(
+                self.syscall()
+                    .is_some_and(|(sc, _)| sc.ret < 0 && sc.ret > -4096),
+            ),
+            Fid::EvtIsIo => Val::Bool(self.io_flag(io::READ | io::WRITE)),
+            Fid::EvtIsIoRead => Val::Bool(self.io_flag(io::READ)),
+            Fid::EvtIsIoWrite => Val::Bool(self.io_flag(io::WRITE)),
+            Fid::EvtIsWait => Val::Bool(self.io_flag(io::WAIT)),
+            Fid::EvtDir => s(b"<"),
+            Fid::ProcPid => Val::Num(i64::from(ev.pid)),
+            Fid::ProcName => s(&self.proc().filter(|p| !p.comm.is_empty())?.comm),
+            Fid::ProcExe => s(&self.proc().filter(|p| !p.exe.is_empty())?.exe),
+            Fid::ProcExepath => s(&self.proc().filter(|p| !p.exe_path.is_empty())?.exe_path),
+            Fid::ProcArgs => owned(nul_list(&self.proc()?.args)),
+            Fid::ProcCmdline => owned(cmdline(self.proc().filter(|p| !p.comm.is_empty())?)),
+            Fid::ProcExeline => {
+                let p = self.proc()?;
+                let mut t = String::from_utf8_lossy(&p.exe).into_owned();
+                let a = nul_list(&p.args);
+                if !a.is_empty() {
+                    t.push(' ');
+                    t.push_str(&a);
+                }
+                owned(t)
+            }
+            Fid::ProcCwd => s(&self.proc().filter(|p| !p.cwd.is_empty())?.cwd),
+            Fid::ProcPpid => Val::Num(i64::from(self.proc()?.ppid)),
+            Fid::ProcPname => {
+                let pp = self.proc()?.ppid;
+                s(&self
+                    .state
+                    .procs
+                    .get(&pp)
+                    .filter(|p| !p.comm.is_empty())?
+                    .comm)
+            }
+            Fid::ProcPcmdline => {
+                let pp = self.proc()?.ppid;
+                owned(cmdline(
+                    self.state.procs.get(&pp).filter(|p| !p.comm.is_empty())?,
+                ))
+            }
+            Fid::ProcApid | Fid::ProcAname => {
+                let name = field.fid == Fid::ProcAname;
+                fn one(p: &Proc, name: bool) -> Val<'_> {
+                    if name {
+                        s(&p.comm)
+                    } else {
+                        Val::Num(i64::from(p.pid))
+                    }
+                }
+                match field.arg {
+                    FieldArg::Index(0) => one(self.proc()?, name),
+                    FieldArg::Index(i) => one(self.ancestors().get(i - 1).copied()?, name),
+                    _ => Val::List(self.ancestors().into_iter().map(|p| one(p, name)).collect()),
+                }
+            }
+            Fid::ProcEnv => {
+                let env = &self.proc()?.env;
+                match &field.arg {
+                    FieldArg::Name(k) => {
+                        let entry = env.split(|&c| c == 0).find(|e| {
+                            e.len() > k.len() && e.starts_with(k.as_bytes()) && e[k.len()] == b'='
+                        })?;
+                        s(&entry[k.len() + 1..])
+                    }
+                    _ => owned(nul_list(env)),
+                }
+            }
+            Fid::ProcVpid => Val::Num(i64::from(self.proc()?.vpid)),
+            Fid::ProcTty => Val::Num(i64::from(self.proc()?.tty)),
+            Fid::ProcDuration => {
+                let st = self.proc()?.start_ts;
+                if st == 0 {
+                    return None;
+                }
+                Val::Num(ev.ts.saturating_sub(st) as i64)
+            }
+            Fid::ProcNthreads => Val::Num(i64::from(self.proc()?.nthreads)),
+            Fid::ThreadTid => Val::Num(i64::from(ev.tid)),
+            Fid::ThreadVtid => Val::Num(i64::from(self.state.threads.get(&ev.tid)?.vtid)),
+            Fid::ThreadIsmain => Val::Bool(ev.tid == ev.pid),
+            Fid::FdNum => Val::Num(self.fd_num()?),
+            Fid::FdType => s(self.fd()?.ty.name().as_bytes()),
+            Fid::FdTypechar => {
+                let c = self.fd()?.ty.typechar();
+                owned(c.to_string())
+            }
+            Fid::FdName => {
+                let name = self.fd()?.display_name();
+                if name.is_empty() {
+                    return None;
+                }
+                Val::Str(name)
+            }
+            Fid::FdDirectory | Fid::FdFilename => {
+                let fd = self.fd()?;
+                if !matches!(fd.ty, FdType::File | FdType::Directory) {
+                    return None;
+                }
+                let n: &[u8] = &fd.name;
+                if fd.ty == FdType::Directory {
+                    return Some(if field.fid == Fid::FdDirectory {
+                        s(n)
+                    } else {
+                        s(b"")
+                    });
+                }
+                let cut = n.iter().rposition(|&c| c == b'/')?;
+                if field.fid == Fid::FdDirectory {
+                    s(if cut == 0 { b"/" } else { &n[..cut] })
+                } else {
+                    s(&n[cut + 1..])
+                }
+            }
+            Fid::FdIp | Fid::FdCip | Fid::FdSip | Fid::FdLip | Fid::FdRip => {
+                let fd = self.fd()?;
+                // A socket with no address yet (before connect/bind) has no ends.
+                let so = fd.sock.filter(|so| {
+                    matches!(so.family, af::INET | af::INET6) && (so.sport != 0 || so.dport != 0)
+                })?;
+                let cip = ip_of(so.family, &so.src);
+                let sip = ip_of(so.family, &so.dst);
+                match field.fid {
+                    Fid::FdIp => Val::List(vec![Val::Ip(cip), Val::Ip(sip)]),
+                    Fid::FdCip => Val::Ip(cip),
+                    Fid::FdSip => Val::Ip(sip),
+                    Fid::FdLip => Val::Ip(if fd.is_server { sip } else { cip }),
+                    _ => Val::Ip(if fd.is_server { cip } else { sip }),
+                }
+            }
+            Fid::FdPort | Fid::FdCport | Fid::FdSport | Fid::FdLport | Fid::FdRport => {
+                let fd = self.fd()?;
+                // A socket with no address yet (before connect/bind) has no ends.
+                let so = fd.sock.filter(|so| {
+                    matches!(so.family, af::INET | af::INET6) && (so.sport != 0 || so.dport != 0)
+                })?;
+                let (c, sv) = (i64::from(so.sport), i64::from(so.dport));
+                match field.fid {
+                    Fid::FdPort => Val::List(vec![Val::Num(c), Val::Num(sv)]),
+                    Fid::FdCport => Val::Num(c),
+                    Fid::FdSport => Val::Num(sv),
+                    Fid::FdLport => Val::Num(if fd.is_server { sv } else { c }),
+                    _ => Val::Num(if fd.is_server { c } else { sv }),
+                }
+            }
+            Fid::FdL4proto => {
+                let so = self.fd()?.sock?;
+                s(match so.proto {
+                    l4::TCP => b"tcp",
+                    l4::UDP => b"udp",
+                    l4::ICMP => b"icmp",
+                    l4::RAW => b"raw",
+                    _ => return None,
+                })
+            }
+            Fid::FdSockfamily => s(match self.fd()?.ty {
+                FdType::Ipv4 | FdType::Ipv6 => b"ip",
+                FdType::Unix => b"unix",
+                _ => return None,
+            }),
+            Fid::FdIsServer => {
+                let fd = self.fd()?;
+                if !matches!(fd.ty, FdType::Ipv4 | FdType::Ipv6 | FdType::Unix) {
+                    return None;
+                }
+                Val::Bool(fd.is_server)
+            }
+            Fid::ContainerId
+            | Fid::ContainerName
+            | Fid::ContainerType
+            | Fid::ContainerImage
+            | Fid::ContainerImageId
+            | Fid::ContainerImageRepository
+            | Fid::ContainerImageTag
+            | Fid::ContainerPrivileged
+            | Fid::ContainerLabel
+            | Fid::K8sPodName
+            | Fid::K8sNsName
+            | Fid::K8sPodUid => return container_value(field, ev.container, self.container()),
+            Fid::UserUid => Val::Num(i64::from(self.proc()?.uid)),
+            Fid::UserName => s(&self.user_of()?.name),
+            Fid::UserHomedir => s(&self.user_of()?.home),
+            Fid::UserShell => s(&self.user_of()?.shell),
+            Fid::UserLoginuid => {
+                let l = self.proc()?.loginuid;
+                Val::Num(if l == u32::MAX { -1 } else { i64::from(l) })
+            }
+            Fid::GroupGid => Val::Num(i64::from(self.proc()?.gid)),
+            Fid::GroupName => s(&self.group_of()?.name),
+            Fid::FsPathName => owned(
+                String::from_utf8_lossy(
+                    &self.path_param(&["name", "path", "pathname", "filename"])?,
+                )
+                .into_owned(),
+            ),
+            Fid::FsPathSource => owned(
+                String::from_utf8_lossy(&self.path_param(&["oldpath", "target"])?).into_owned(),
+            ),
+            Fid::FsPathTarget => owned(
+                String::from_utf8_lossy(&self.path_param(&["newpath", "linkpath"])?).into_owned(),
+            ),
+        })
+    }
+}
+
+/// Splits an image reference into repository and tag: `host:5000/app:1.2@sha256:..` gives
+/// `host:5000/app` and `1.2` (a `:` before the last `/` is a registry port, not a tag).
+fn split_image(image: &[u8]) -> (&[u8], Option<&[u8]>) {
+    let no_digest = match image.iter().position(|&c| c == b'@') {
+        Some(i) => &image[..i],
+        None => image,
+    };
+    let last_slash = no_digest
+        .iter()
+        .rposition(|&c| c == b'/')
+        .map_or(0, |i| i + 1);
+    match no_digest[last_slash..].iter().rposition(|&c| c == b':') {
+        Some(i) => (
+            &no_digest[..last_slash + i],
+            Some(&no_digest[last_slash + i + 1..]),
+        ),
+        None => (no_digest, None),
+    }
+}
+
+/// Whether a field's value depends only on the event's container (so a block's container list
+/// decides it).
+pub fn is_container_field(fid: Fid) -> bool {
+    matches!(
+        fid,
+        Fid::ContainerId
+            | Fid::ContainerName
+            | Fid::ContainerType
+            | Fid::ContainerImage
+            | Fid::ContainerImageId
+            | Fid::ContainerImageRepository
+            | Fid::ContainerImageTag
+            | Fid::ContainerPrivileged
+            | Fid::ContainerLabel
+            | Fid::K8sPodName
+            | Fid::K8sNsName
+            | Fid::K8sPodUid
+    )
+}
+
+/// The value of a container field for container `index` (0 = host) with metadata `c`.
+pub fn container_value<'c>(
+    field: &Field,
+    index: u32,
+    c: Option<&'c Container<'static>>,
+) -> Option<Val<'c>> {
+    let host = index == 0 && c.is_none();
+    Some(match field.fid {
+        Fid::ContainerId | Fid::ContainerName | Fid::ContainerType if host => s(b"host"),
+        Fid::ContainerId => {
+            let c = c?;
+            s(&c.id[..c.id.len().min(12)])
+        }
+        Fid::ContainerName => s(&c?.name),
+        Fid::ContainerType => s(&c?.runtime),
+        Fid::ContainerImage => s(&c?.image),
+        Fid::ContainerImageId => s(&c?.image_id),
+        Fid::ContainerImageRepository | Fid::ContainerImageTag => {
+            let (repo, tag) = split_image(&c?.image);
+            if field.fid == Fid::ContainerImageRepository {
+                s(repo)
+            } else {
+                s(tag?)
+            }
+        }
+        Fid::ContainerPrivileged => Val::Bool(c?.privileged),
+        Fid::ContainerLabel => match &field.arg {
+            FieldArg::Name(k) => s(label(c?, k)?),
+            _ => return None,
+        },
+        Fid::K8sPodName => s(label(c?, "io.kubernetes.pod.name")?),
+        Fid::K8sNsName => s(label(c?, "io.kubernetes.pod.namespace")?),
+        Fid::K8sPodUid => s(label(c?, "io.kubernetes.pod.uid")?),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_image;
+
+    #[test]
+    fn image_references_split() {
+        let t = |i: &str| {
+            let (r, t) = split_image(i.as_bytes());
+            (
+                String::from_utf8_lossy(r).into_owned(),
+                t.map(|t| String::from_utf8_lossy(t).into_owned()),
+            )
+        };
+        assert_eq!(
+            t("docker.io/library/nginx:1.25"),
+            ("docker.io/library/nginx".into(), Some("1.25".into()))
+        );
+        assert_eq!(t("host:5000/app"), ("host:5000/app".into(), None));
+        assert_eq!(
+            t("host:5000/app:2@sha256:ab"),
+            ("host:5000/app".into(), Some("2".into()))
+        );
+        assert_eq!(t("busybox"), ("busybox".into(), None));
+    }
+}

@@ -1,0 +1,772 @@
+//! The field registry: sysdig/Falco field names, their types and one-line docs.
+//!
+//! [`FIELDS`] is the single table; the filter type-checks against it through
+//! [`crate::filter::Registry`], `-p` formats resolve `%field` tokens through it, and
+//! `casefile fields` prints it.
+
+use std::fmt::Write as _;
+
+use crate::filter::{FieldSpec, FieldType, Registry, ResolveError};
+
+/// Which field (without its argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fid {
+    EvtNum,
+    EvtTime,
+    EvtTimeS,
+    EvtDatetime,
+    EvtTimeIso8601,
+    EvtRawtime,
+    EvtRawtimeS,
+    EvtRawtimeNs,
+    EvtReltime,
+    EvtOutputtime,
+    EvtLatency,
+    EvtType,
+    EvtCategory,
+    EvtCpu,
+    EvtArgs,
+    EvtArg,
+    EvtRawarg,
+    EvtInfo,
+    EvtBuffer,
+    EvtBuflen,
+    EvtRes,
+    EvtRawres,
+    EvtFailed,
+    EvtIsIo,
+    EvtIsIoRead,
+    EvtIsIoWrite,
+    EvtIsWait,
+    EvtDir,
+    ProcPid,
+    ProcName,
+    ProcExe,
+    ProcExepath,
+    ProcArgs,
+    ProcCmdline,
+    ProcExeline,
+    ProcCwd,
+    ProcPpid,
+    ProcPname,
+    ProcPcmdline,
+    ProcApid,
+    ProcAname,
+    ProcEnv,
+    ProcVpid,
+    ProcTty,
+    ProcDuration,
+    ProcNthreads,
+    ThreadTid,
+    ThreadVtid,
+    ThreadIsmain,
+    FdNum,
+    FdType,
+    FdTypechar,
+    FdName,
+    FdDirectory,
+    FdFilename,
+    FdIp,
+    FdCip,
+    FdSip,
+    FdLip,
+    FdRip,
+    FdPort,
+    FdCport,
+    FdSport,
+    FdLport,
+    FdRport,
+    FdL4proto,
+    FdSockfamily,
+    FdIsServer,
+    ContainerId,
+    ContainerName,
+    ContainerImage,
+    ContainerImageId,
+    ContainerImageRepository,
+    ContainerImageTag,
+    ContainerType,
+    ContainerPrivileged,
+    ContainerLabel,
+    K8sPodName,
+    K8sNsName,
+    K8sPodUid,
+    UserUid,
+    UserName,
+    UserHomedir,
+    UserShell,
+    UserLoginuid,
+    GroupGid,
+    GroupName,
+    FsPathName,
+    FsPathSource,
+    FsPathTarget,
+}
+
+/// What goes in brackets after a field name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgKind {
+    /// Nothing.
+    None,
+    /// A number, optional (`proc.aname` alone means all ancestors).
+    OptIndex,
+    /// A parameter name (`evt.arg.fd` or `evt.arg[fd]`) or position (`evt.arg[0]`).
+    Param,
+    /// A key (`container.label[app]`, `proc.env[HOME]`), optional where noted.
+    Key,
+    /// An optional key (`proc.env` alone is the whole environment).
+    OptKey,
+}
+
+/// One field of the registry.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldDef {
+    /// Name, as in filters and `-p` formats.
+    pub name: &'static str,
+    /// Id.
+    pub fid: Fid,
+    /// Value type.
+    pub ty: FieldType,
+    /// Argument.
+    pub arg: ArgKind,
+    /// One-line description.
+    pub doc: &'static str,
+}
+
+const fn f(name: &'static str, fid: Fid, ty: FieldType, doc: &'static str) -> FieldDef {
+    FieldDef {
+        name,
+        fid,
+        ty,
+        arg: ArgKind::None,
+        doc,
+    }
+}
+
+const fn fa(
+    name: &'static str,
+    fid: Fid,
+    ty: FieldType,
+    arg: ArgKind,
+    doc: &'static str,
+) -> FieldDef {
+    FieldDef {
+        name,
+        fid,
+        ty,
+        arg,
+        doc,
+    }
+}
+
+use FieldType::{Any, Bool, Bytes, Ip, Num, Str};
+
+/// Every field, grouped by class.
+pub static FIELDS: &[FieldDef] = &[
+    f(
+        "evt.num",
+        Fid::EvtNum,
+        Num,
+        "Event number, from 1 at the start of the capture.",
+    ),
+    f(
+        "evt.time",
+        Fid::EvtTime,
+        Str,
+        "Event time as HH:MM:SS.nnnnnnnnn (UTC).",
+    ),
+    f(
+        "evt.time.s",
+        Fid::EvtTimeS,
+        Str,
+        "Event time as HH:MM:SS (UTC).",
+    ),
+    f(
+        "evt.datetime",
+        Fid::EvtDatetime,
+        Str,
+        "Event date and time as YYYY-MM-DD HH:MM:SS.nnnnnnnnn (UTC).",
+    ),
+    f(
+        "evt.time.iso8601",
+        Fid::EvtTimeIso8601,
+        Str,
+        "Event time as YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ.",
+    ),
+    f(
+        "evt.rawtime",
+        Fid::EvtRawtime,
+        Num,
+        "Event time in nanoseconds since the epoch.",
+    ),
+    f(
+        "evt.rawtime.s",
+        Fid::EvtRawtimeS,
+        Num,
+        "Seconds part of evt.rawtime.",
+    ),
+    f(
+        "evt.rawtime.ns",
+        Fid::EvtRawtimeNs,
+        Num,
+        "Nanoseconds part of evt.rawtime.",
+    ),
+    f(
+        "evt.reltime",
+        Fid::EvtReltime,
+        Num,
+        "Nanoseconds since the first event of the capture.",
+    ),
+    f(
+        "evt.outputtime",
+        Fid::EvtOutputtime,
+        Str,
+        "Event time as the default output prints it (like evt.time).",
+    ),
+    f(
+        "evt.latency",
+        Fid::EvtLatency,
+        Num,
+        "Time the system call took, in nanoseconds (0 for other events).",
+    ),
+    f(
+        "evt.type",
+        Fid::EvtType,
+        Str,
+        "System call name (open, connect, ...) or event kind (procexec, procexit, ...).",
+    ),
+    f(
+        "evt.category",
+        Fid::EvtCategory,
+        Str,
+        "Event category: file, net, process, ipc, memory, signal, time, system, other.",
+    ),
+    f("evt.cpu", Fid::EvtCpu, Num, "CPU the event happened on."),
+    f(
+        "evt.args",
+        Fid::EvtArgs,
+        Str,
+        "All arguments, rendered as name=value pairs.",
+    ),
+    fa(
+        "evt.arg",
+        Fid::EvtArg,
+        Any,
+        ArgKind::Param,
+        "One argument, rendered (evt.arg.fd, evt.arg[0]): fd=3(<f>/etc/passwd).",
+    ),
+    fa(
+        "evt.rawarg",
+        Fid::EvtRawarg,
+        Any,
+        ArgKind::Param,
+        "One argument's raw value (evt.rawarg.flags, evt.rawarg[1]).",
+    ),
+    f(
+        "evt.info",
+        Fid::EvtInfo,
+        Str,
+        "Arguments and result as the default output prints them.",
+    ),
+    f(
+        "evt.buffer",
+        Fid::EvtBuffer,
+        Bytes,
+        "The I/O payload snippet of a read/write/send/recv call.",
+    ),
+    f(
+        "evt.buflen",
+        Fid::EvtBuflen,
+        Num,
+        "Bytes transferred by an I/O call (its result when non-negative).",
+    ),
+    f(
+        "evt.res",
+        Fid::EvtRes,
+        Str,
+        "Result: SUCCESS, or the error name (ENOENT) on failure.",
+    ),
+    f(
+        "evt.rawres",
+        Fid::EvtRawres,
+        Num,
+        "Result as a number (negative errno on failure).",
+    ),
+    f(
+        "evt.failed",
+        Fid::EvtFailed,
+        Bool,
+        "Whether the system call failed.",
+    ),
+    f(
+        "evt.is_io",
+        Fid::EvtIsIo,
+        Bool,
+        "Whether the call reads or writes data.",
+    ),
+    f(
+        "evt.is_io_read",
+        Fid::EvtIsIoRead,
+        Bool,
+        "Whether the call reads data.",
+    ),
+    f(
+        "evt.is_io_write",
+        Fid::EvtIsIoWrite,
+        Bool,
+        "Whether the call writes data.",
+    ),
+    f(
+        "evt.is_wait",
+        Fid::EvtIsWait,
+        Bool,
+        "Whether the call waits (accept, ...).",
+    ),
+    f(
+        "evt.dir",
+        Fid::EvtDir,
+        Str,
+        "Always '<': events are recorded at exit (enter events do not exist).",
+    ),
+    f("proc.pid", Fid::ProcPid, Num, "Process id."),
+    f("proc.name", Fid::ProcName, Str, "Process name (comm)."),
+    f(
+        "proc.exe",
+        Fid::ProcExe,
+        Str,
+        "Executable as given to exec (argv[0]).",
+    ),
+    f(
+        "proc.exepath",
+        Fid::ProcExepath,
+        Str,
+        "Full path of the executable.",
+    ),
+    f(
+        "proc.args",
+        Fid::ProcArgs,
+        Str,
+        "Arguments after argv[0], space separated.",
+    ),
+    f(
+        "proc.cmdline",
+        Fid::ProcCmdline,
+        Str,
+        "proc.name followed by proc.args.",
+    ),
+    f(
+        "proc.exeline",
+        Fid::ProcExeline,
+        Str,
+        "proc.exe followed by proc.args.",
+    ),
+    f("proc.cwd", Fid::ProcCwd, Str, "Working directory."),
+    f("proc.ppid", Fid::ProcPpid, Num, "Parent process id."),
+    f("proc.pname", Fid::ProcPname, Str, "Parent process name."),
+    f(
+        "proc.pcmdline",
+        Fid::ProcPcmdline,
+        Str,
+        "Parent command line.",
+    ),
+    fa(
+        "proc.apid",
+        Fid::ProcApid,
+        Num,
+        ArgKind::OptIndex,
+        "Ancestor pid: proc.apid[1] is the parent, [2] the grandparent; alone, any ancestor.",
+    ),
+    fa(
+        "proc.aname",
+        Fid::ProcAname,
+        Str,
+        ArgKind::OptIndex,
+        "Ancestor name: proc.aname[1] is the parent's, [0] the process's; alone, any ancestor.",
+    ),
+    fa(
+        "proc.env",
+        Fid::ProcEnv,
+        Str,
+        ArgKind::OptKey,
+        "Environment (when captured); proc.env[NAME] is one variable.",
+    ),
+    f(
+        "proc.vpid",
+        Fid::ProcVpid,
+        Num,
+        "Process id inside its pid namespace.",
+    ),
+    f(
+        "proc.tty",
+        Fid::ProcTty,
+        Num,
+        "Controlling terminal device number (0 for none).",
+    ),
+    f(
+        "proc.duration",
+        Fid::ProcDuration,
+        Num,
+        "Nanoseconds since the process started.",
+    ),
+    f(
+        "proc.nthreads",
+        Fid::ProcNthreads,
+        Num,
+        "Number of threads the process has.",
+    ),
+    f("thread.tid", Fid::ThreadTid, Num, "Thread id."),
+    f(
+        "thread.vtid",
+        Fid::ThreadVtid,
+        Num,
+        "Thread id inside its pid namespace.",
+    ),
+    f(
+        "thread.ismain",
+        Fid::ThreadIsmain,
+        Bool,
+        "Whether the thread is the process's main thread.",
+    ),
+    f(
+        "fd.num",
+        Fid::FdNum,
+        Num,
+        "File descriptor number the event uses.",
+    ),
+    f(
+        "fd.type",
+        Fid::FdType,
+        Str,
+        "fd type: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, timerfd, netlink, memfd, ...",
+    ),
+    f(
+        "fd.typechar",
+        Fid::FdTypechar,
+        Str,
+        "fd type as one letter (f, d, 4, 6, u, p, e, s, l, i, t, n, ...).",
+    ),
+    f(
+        "fd.name",
+        Fid::FdName,
+        Str,
+        "fd name: the path, the connection tuple, or a description.",
+    ),
+    f(
+        "fd.directory",
+        Fid::FdDirectory,
+        Str,
+        "Directory part of a file fd's path.",
+    ),
+    f(
+        "fd.filename",
+        Fid::FdFilename,
+        Str,
+        "File name part of a file fd's path.",
+    ),
+    f(
+        "fd.ip",
+        Fid::FdIp,
+        Ip,
+        "Either end's IP address (matches client or server).",
+    ),
+    f("fd.cip", Fid::FdCip, Ip, "Client IP address."),
+    f("fd.sip", Fid::FdSip, Ip, "Server IP address."),
+    f("fd.lip", Fid::FdLip, Ip, "Local IP address."),
+    f("fd.rip", Fid::FdRip, Ip, "Remote IP address."),
+    f(
+        "fd.port",
+        Fid::FdPort,
+        Num,
+        "Either end's port (matches client or server).",
+    ),
+    f("fd.cport", Fid::FdCport, Num, "Client port."),
+    f("fd.sport", Fid::FdSport, Num, "Server port."),
+    f("fd.lport", Fid::FdLport, Num, "Local port."),
+    f("fd.rport", Fid::FdRport, Num, "Remote port."),
+    f(
+        "fd.l4proto",
+        Fid::FdL4proto,
+        Str,
+        "Layer-4 protocol: tcp, udp, icmp, raw.",
+    ),
+    f(
+        "fd.sockfamily",
+        Fid::FdSockfamily,
+        Str,
+        "Socket family: ip or unix.",
+    ),
+    f(
+        "fd.is_server",
+        Fid::FdIsServer,
+        Bool,
+        "Whether this end is the server (accepted, or listening).",
+    ),
+    f(
+        "container.id",
+        Fid::ContainerId,
+        Str,
+        "Container id (12 characters, as sysdig prints it), or 'host'.",
+    ),
+    f(
+        "container.name",
+        Fid::ContainerName,
+        Str,
+        "Container name, or 'host'.",
+    ),
+    f(
+        "container.image",
+        Fid::ContainerImage,
+        Str,
+        "Container image reference.",
+    ),
+    f(
+        "container.image.id",
+        Fid::ContainerImageId,
+        Str,
+        "Container image id.",
+    ),
+    f(
+        "container.image.repository",
+        Fid::ContainerImageRepository,
+        Str,
+        "Image reference without its tag or digest (docker.io/library/nginx).",
+    ),
+    f(
+        "container.image.tag",
+        Fid::ContainerImageTag,
+        Str,
+        "Tag of the image reference (1.25).",
+    ),
+    f(
+        "container.type",
+        Fid::ContainerType,
+        Str,
+        "Container runtime: docker, containerd, cri-o, podman, ... or 'host'.",
+    ),
+    f(
+        "container.privileged",
+        Fid::ContainerPrivileged,
+        Bool,
+        "Whether the container runs privileged.",
+    ),
+    fa(
+        "container.label",
+        Fid::ContainerLabel,
+        Str,
+        ArgKind::Key,
+        "One container label: container.label[app].",
+    ),
+    f(
+        "k8s.pod.name",
+        Fid::K8sPodName,
+        Str,
+        "Kubernetes pod name (label io.kubernetes.pod.name).",
+    ),
+    f(
+        "k8s.ns.name",
+        Fid::K8sNsName,
+        Str,
+        "Kubernetes namespace (label io.kubernetes.pod.namespace).",
+    ),
+    f(
+        "k8s.pod.uid",
+        Fid::K8sPodUid,
+        Str,
+        "Kubernetes pod uid (label io.kubernetes.pod.uid).",
+    ),
+    f("user.uid", Fid::UserUid, Num, "User id of the process."),
+    f("user.name", Fid::UserName, Str, "User name."),
+    f(
+        "user.homedir",
+        Fid::UserHomedir,
+        Str,
+        "User's home directory.",
+    ),
+    f("user.shell", Fid::UserShell, Str, "User's login shell."),
+    f(
+        "user.loginuid",
+        Fid::UserLoginuid,
+        Num,
+        "Login (audit) user id; -1 when unset.",
+    ),
+    f("group.gid", Fid::GroupGid, Num, "Group id of the process."),
+    f("group.name", Fid::GroupName, Str, "Group name."),
+    f(
+        "fs.path.name",
+        Fid::FsPathName,
+        Str,
+        "Path a file system call acts on, made absolute.",
+    ),
+    f(
+        "fs.path.source",
+        Fid::FsPathSource,
+        Str,
+        "Source path of rename, link and symlink calls, made absolute.",
+    ),
+    f(
+        "fs.path.target",
+        Fid::FsPathTarget,
+        Str,
+        "Target path of rename, link and symlink calls, made absolute.",
+    ),
+];
+
+/// The argument folded into a resolved field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldArg {
+    /// None.
+    None,
+    /// An index.
+    Index(usize),
+    /// A name or key.
+    Name(String),
+}
+
+/// A resolved field: which one and its argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// Which field.
+    pub fid: Fid,
+    /// Its argument.
+    pub arg: FieldArg,
+}
+
+/// The registry of replay's fields.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fields;
+
+impl Fields {
+    /// Looks a field up by its exact name.
+    pub fn def(name: &str) -> Option<&'static FieldDef> {
+        FIELDS.iter().find(|d| d.name == name)
+    }
+}
+
+impl Registry for Fields {
+    type Field = Field;
+
+    fn resolve(&self, name: &str, arg: Option<&str>) -> Result<FieldSpec<Field>, ResolveError> {
+        // `evt.arg.fd` is `evt.arg[fd]`; `container.label.app` is not accepted (keys have dots).
+        let (def, arg) = if let Some(d) = Fields::def(name) {
+            (d, arg.map(str::to_owned))
+        } else {
+            let (prefix, rest) = name.rsplit_once('.').ok_or(ResolveError::Unknown)?;
+            match Fields::def(prefix) {
+                Some(d) if d.arg == ArgKind::Param && arg.is_none() => (d, Some(rest.to_owned())),
+                _ => return Err(ResolveError::Unknown),
+            }
+        };
+        let (arg, multi) = match (def.arg, arg) {
+            (ArgKind::None | ArgKind::OptKey, None) => (FieldArg::None, false),
+            (ArgKind::None, Some(_)) => {
+                return Err(ResolveError::Arg(format!("{} takes no argument", def.name)));
+            }
+            (ArgKind::OptIndex, None) => (FieldArg::None, true),
+            (ArgKind::OptIndex, Some(a)) => (
+                FieldArg::Index(a.parse().map_err(|_| {
+                    ResolveError::Arg(format!("{}[{a}]: the argument must be a number", def.name))
+                })?),
+                false,
+            ),
+            (ArgKind::Param, Some(a)) => match a.parse::<usize>() {
+                Ok(i) => (FieldArg::Index(i), false),
+                Err(_) => (FieldArg::Name(a), false),
+            },
+            (ArgKind::Param | ArgKind::Key, None) => {
+                return Err(ResolveError::Arg(format!(
+                    "{} needs an argument, like {}[name]",
+                    def.name, def.name
+                )));
+            }
+            (ArgKind::Key | ArgKind::OptKey, Some(a)) => (FieldArg::Name(a), false),
+        };
+        Ok(FieldSpec {
+            id: Field { fid: def.fid, arg },
+            ty: def.ty,
+            multi,
+        })
+    }
+
+    fn names(&self) -> Vec<&str> {
+        FIELDS.iter().map(|d| d.name).collect()
+    }
+}
+
+/// The field list as `casefile fields` prints it: one line per field with its type and doc.
+pub fn list_text() -> String {
+    let mut out = String::new();
+    let mut class = "";
+    for d in FIELDS {
+        let c = d.name.split('.').next().unwrap_or("");
+        if c != class {
+            if !class.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{c} fields");
+            class = c;
+        }
+        let name = match d.arg {
+            ArgKind::None => d.name.to_owned(),
+            ArgKind::OptIndex => format!("{}[N]", d.name),
+            ArgKind::Param => format!("{}.NAME, {}[N]", d.name, d.name),
+            ArgKind::Key | ArgKind::OptKey => format!("{}[KEY]", d.name),
+        };
+        let _ = writeln!(out, "  {name:<28} {:<5} {}", d.ty.short(), d.doc);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::compile;
+
+    #[test]
+    fn names_are_unique_and_every_id_is_listed() {
+        let mut names = std::collections::HashSet::new();
+        let mut ids = std::collections::HashSet::new();
+        for d in FIELDS {
+            assert!(names.insert(d.name), "{} twice", d.name);
+            assert!(ids.insert(d.fid), "{:?} twice", d.fid);
+        }
+    }
+
+    #[test]
+    fn arguments_resolve() {
+        let r = |n: &str, a: Option<&str>| Fields.resolve(n, a).map(|s| (s.id.arg, s.multi));
+        assert_eq!(
+            r("evt.arg.fd", None),
+            Ok((FieldArg::Name("fd".into()), false))
+        );
+        assert_eq!(r("evt.arg", Some("2")), Ok((FieldArg::Index(2), false)));
+        assert_eq!(r("proc.aname", None), Ok((FieldArg::None, true)));
+        assert_eq!(r("proc.aname", Some("2")), Ok((FieldArg::Index(2), false)));
+        assert!(matches!(
+            r("proc.aname", Some("x")),
+            Err(ResolveError::Arg(_))
+        ));
+        assert!(matches!(
+            r("container.label", None),
+            Err(ResolveError::Arg(_))
+        ));
+        assert_eq!(r("proc.nme", None), Err(ResolveError::Unknown));
+        assert!(matches!(
+            r("proc.name", Some("1")),
+            Err(ResolveError::Arg(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_field_message_suggests() {
+        let e = compile("proc.nmae = bash", &Fields).expect_err("unknown");
+        assert_eq!(
+            e.to_string(),
+            "invalid filter: column 1: unknown field 'proc.nmae' (did you mean 'proc.name'?)\n  proc.nmae = bash\n  ^^^^^^^^^"
+        );
+        let e = compile("evt.type = open and fd.nam contains x", &Fields).expect_err("unknown");
+        assert_eq!(
+            e.to_string(),
+            "invalid filter: column 21: unknown field 'fd.nam' (did you mean 'fd.name'?)\n  evt.type = open and fd.nam contains x\n                      ^^^^^^"
+        );
+    }
+}

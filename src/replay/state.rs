@@ -1,0 +1,938 @@
+//! Thread, process, fd, container and user tables, rebuilt from state records and events.
+//!
+//! Rules (sysdig's, adapted to exit-time records):
+//! - threads of a process share its fd table (`Proc::fds`);
+//! - a fork of a new process copies the parent's image and fd table; a new thread joins it;
+//! - exec replaces the image (name, exe, args, env, cwd, ids) and keeps the fds, except those
+//!   opened with `O_CLOEXEC`;
+//! - open/creat/socket/accept/pipe/socketpair/dup*/fcntl(F_DUPFD*)/eventfd/... add fds when
+//!   they succeed, before the event is evaluated (the event shows its new fd);
+//! - close and exits change the tables after the event was evaluated (the event still shows
+//!   the fd, the thread), which [`State::apply_after`] does.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use super::calls::{self, Action};
+use capture_format::schema::{
+    Body, Container, Event, FdInfo, FdType, Group, Process, Sock, User, Value, af, l4,
+};
+
+/// A fast hasher for small integer keys (pids, tids, fds).
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.write_u32(n as u32);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A hash map keyed by small integers.
+pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// `O_CLOEXEC`.
+const O_CLOEXEC: u32 = 0o2_000_000;
+/// `O_DIRECTORY`.
+const O_DIRECTORY: u32 = 0o200_000;
+/// `AT_FDCWD`.
+const AT_FDCWD: i64 = -100;
+
+/// An open file descriptor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fd {
+    /// What it refers to.
+    pub ty: FdType,
+    /// Path, tuple or description.
+    pub name: Arc<[u8]>,
+    /// Connection tuple (client → server) for inet sockets.
+    pub sock: Option<Sock>,
+    /// `open` flags.
+    pub flags: u32,
+    /// Whether this end is the server (accepted or bound).
+    pub is_server: bool,
+}
+
+impl Fd {
+    /// The name: the stored one, or the connection tuple for sockets.
+    pub fn display_name(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self.sock {
+            Some(s) if self.name.is_empty() && (s.sport != 0 || s.dport != 0) => {
+                let mut t = String::with_capacity(48);
+                super::render::render_sock(&s, &mut t);
+                std::borrow::Cow::Owned(t.into_bytes())
+            }
+            _ => std::borrow::Cow::Borrowed(&self.name),
+        }
+    }
+
+    fn new(ty: FdType, name: &[u8]) -> Fd {
+        Fd {
+            ty,
+            name: Arc::from(name),
+            sock: None,
+            flags: 0,
+            is_server: false,
+        }
+    }
+}
+
+/// A process: its image and its fd table (shared by its threads).
+#[derive(Clone, Debug, Default)]
+pub struct Proc {
+    /// Process id.
+    pub pid: u32,
+    /// Parent process id.
+    pub ppid: u32,
+    /// Pid in its namespace.
+    pub vpid: u32,
+    /// Real user id.
+    pub uid: u32,
+    /// Real group id.
+    pub gid: u32,
+    /// Login uid.
+    pub loginuid: u32,
+    /// Start time (ns since the epoch).
+    pub start_ts: u64,
+    /// `comm`.
+    pub comm: Vec<u8>,
+    /// `argv[0]`.
+    pub exe: Vec<u8>,
+    /// Resolved executable path.
+    pub exe_path: Vec<u8>,
+    /// Arguments after `argv[0]`, NUL-terminated each.
+    pub args: Vec<u8>,
+    /// Environment, NUL-terminated entries.
+    pub env: Vec<u8>,
+    /// Working directory.
+    pub cwd: Vec<u8>,
+    /// Controlling tty.
+    pub tty: u32,
+    /// Container index (0 = host).
+    pub container: u32,
+    /// Number of live threads known.
+    pub nthreads: u32,
+    /// Open fds.
+    pub fds: IdMap<i32, Fd>,
+    /// Whether an exec or a state record described it (false: first seen in an event, so its
+    /// image, parent and ids are unknown).
+    pub known: bool,
+}
+
+impl Proc {
+    fn set_image(&mut self, p: &Process<'_>) {
+        self.known = true;
+        self.ppid = p.ppid;
+        self.vpid = p.vpid;
+        self.uid = p.uid;
+        self.gid = p.gid;
+        self.loginuid = p.loginuid;
+        if p.start_ts != 0 {
+            self.start_ts = p.start_ts;
+        }
+        self.comm.clone_from(&p.comm.to_vec());
+        self.exe = p.exe.to_vec();
+        self.exe_path = p.exe_path.to_vec();
+        self.args = p.args.to_vec();
+        self.env = p.env.to_vec();
+        if !p.cwd.is_empty() {
+            self.cwd = p.cwd.to_vec();
+        }
+        self.tty = p.tty;
+    }
+}
+
+/// A thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Thread {
+    /// Its process.
+    pub pid: u32,
+    /// Tid in its namespace.
+    pub vtid: u32,
+}
+
+/// Everything replay knows about the system at one point of the capture.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Processes by pid.
+    pub procs: IdMap<u32, Proc>,
+    /// Threads by tid.
+    pub threads: IdMap<u32, Thread>,
+    /// Containers by capture index (1-based).
+    pub containers: IdMap<u32, Container<'static>>,
+    /// Users by (container index, uid).
+    pub users: HashMap<(u32, u32), User<'static>>,
+    /// Groups by (container index, gid).
+    pub groups: HashMap<(u32, u32), Group<'static>>,
+    /// The thread last seen by `ensure_task` (most events come in runs from one thread).
+    last_tid: u32,
+}
+
+/// A change to make after the event was evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deferred {
+    /// Nothing.
+    None,
+    /// Close fd `fd` of process `pid`.
+    Close {
+        /// Process.
+        pid: u32,
+        /// Descriptor.
+        fd: i32,
+    },
+    /// Remove thread `tid` (and its process when `group_dead` or it was the last).
+    Exit {
+        /// Thread.
+        tid: u32,
+        /// Process.
+        pid: u32,
+        /// Whether the whole process is gone.
+        group_dead: bool,
+    },
+}
+
+impl State {
+    /// Forgets everything except the container, user and group tables (used before a state
+    /// block is applied to resynchronise).
+    pub fn clear_tasks(&mut self) {
+        self.last_tid = 0;
+        self.procs.clear();
+        self.threads.clear();
+    }
+
+    /// The thread and process of an event, creating placeholders for tasks first seen here
+    /// (their names stay empty until an exec or a state record names them).
+    fn ensure_task(&mut self, tid: u32, pid: u32, container: u32) {
+        if tid == 0 || tid == self.last_tid {
+            return;
+        }
+        self.last_tid = tid;
+        if let std::collections::hash_map::Entry::Vacant(e) = self.threads.entry(tid) {
+            e.insert(Thread { pid, vtid: 0 });
+            let p = self.procs.entry(pid).or_insert_with(|| Proc {
+                pid,
+                container,
+                ..Proc::default()
+            });
+            p.nthreads += 1;
+        }
+    }
+
+    /// Applies an event's effect that must be visible when it is evaluated, and returns the
+    /// effect to apply after.
+    pub fn apply_before(&mut self, ev: &Event<'_>) -> Deferred {
+        match &ev.body {
+            Body::Syscall(sc) => {
+                self.ensure_task(ev.tid, ev.pid, ev.container);
+                self.apply_syscall(ev.pid, sc.nr, sc.ret, &sc.params)
+            }
+            Body::Fork(fk) => {
+                self.ensure_task(ev.tid, ev.pid, ev.container);
+                self.fork(ev.pid, fk.child_tid, fk.child_pid, ev.container);
+                Deferred::None
+            }
+            Body::Exec(p) => {
+                self.ensure_task(ev.tid, ev.pid, ev.container);
+                if let Some(pr) = self.procs.get_mut(&ev.pid) {
+                    pr.set_image(p);
+                    pr.container = ev.container;
+                    pr.fds.retain(|_, fd| fd.flags & O_CLOEXEC == 0);
+                }
+                if let Some(t) = self.threads.get_mut(&ev.tid) {
+                    t.vtid = p.vtid;
+                }
+                Deferred::None
+            }
+            Body::Exit(x) => Deferred::Exit {
+                tid: ev.tid,
+                pid: ev.pid,
+                group_dead: x.group_dead,
+            },
+            Body::Container(c) => {
+                self.containers.insert(ev.container, c.clone().into_owned());
+                Deferred::None
+            }
+            Body::Process(p) => {
+                self.add_process(p, ev.container);
+                Deferred::None
+            }
+            Body::Fd(f) => {
+                self.add_fd(f);
+                Deferred::None
+            }
+            Body::User(u) => {
+                self.users
+                    .insert((u.container, u.uid), u.clone().into_owned());
+                Deferred::None
+            }
+            Body::Group(g) => {
+                self.groups
+                    .insert((g.container, g.gid), g.clone().into_owned());
+                Deferred::None
+            }
+            Body::Signal(_) | Body::Loss(_) | Body::Interface(_) | Body::Unknown { .. } => {
+                Deferred::None
+            }
+        }
+    }
+
+    /// Applies what [`State::apply_before`] deferred.
+    pub fn apply_after(&mut self, d: Deferred) {
+        match d {
+            Deferred::None => {}
+            Deferred::Close { pid, fd } => {
+                if let Some(p) = self.procs.get_mut(&pid) {
+                    p.fds.remove(&fd);
+                }
+            }
+            Deferred::Exit {
+                tid,
+                pid,
+                group_dead,
+            } => {
+                self.last_tid = 0;
+                if self.threads.remove(&tid).is_some()
+                    && let Some(p) = self.procs.get_mut(&pid)
+                {
+                    p.nthreads = p.nthreads.saturating_sub(1);
+                }
+                let empty = self.procs.get(&pid).is_some_and(|p| p.nthreads == 0);
+                if group_dead || empty {
+                    self.procs.remove(&pid);
+                    self.threads.retain(|_, t| t.pid != pid);
+                }
+            }
+        }
+    }
+
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "writes keyframes in tests; for writers that replay state"
+        )
+    )]
+    /// The whole state as state records (for a keyframe): containers, users, groups, then each
+    /// thread and each process's fds, ordered by id so the output is stable.
+    pub fn to_records(&self, ts: u64) -> Vec<Event<'static>> {
+        let ev = |tid: u32, pid: u32, container: u32, body: Body<'static>| Event {
+            ts,
+            tid,
+            pid,
+            cpu: 0,
+            container,
+            body,
+        };
+        let own = |b: &[u8]| std::borrow::Cow::Owned(b.to_vec());
+        let mut out = Vec::new();
+        let mut cs: Vec<_> = self.containers.iter().collect();
+        cs.sort_by_key(|(k, _)| **k);
+        for (&i, c) in cs {
+            out.push(ev(0, 0, i, Body::Container(c.clone())));
+        }
+        let mut us: Vec<_> = self.users.values().collect();
+        us.sort_by_key(|u| (u.container, u.uid));
+        for u in us {
+            out.push(ev(0, 0, u.container, Body::User(u.clone())));
+        }
+        let mut gs: Vec<_> = self.groups.values().collect();
+        gs.sort_by_key(|g| (g.container, g.gid));
+        for g in gs {
+            out.push(ev(0, 0, g.container, Body::Group(g.clone())));
+        }
+        let mut threads: Vec<_> = self.threads.iter().map(|(&tid, t)| (tid, t)).collect();
+        threads.sort_by_key(|&(tid, t)| (t.pid, tid != t.pid, tid));
+        for (tid, t) in threads {
+            // A task only seen in events has no image to record; its events recreate it.
+            let Some(p) = self.procs.get(&t.pid).filter(|p| p.known) else {
+                continue;
+            };
+            out.push(ev(
+                tid,
+                t.pid,
+                p.container,
+                Body::Process(Process {
+                    tid,
+                    pid: t.pid,
+                    ppid: p.ppid,
+                    vtid: t.vtid,
+                    vpid: p.vpid,
+                    uid: p.uid,
+                    gid: p.gid,
+                    euid: p.uid,
+                    egid: p.gid,
+                    loginuid: p.loginuid,
+                    start_ts: p.start_ts,
+                    comm: own(&p.comm),
+                    exe: own(&p.exe),
+                    exe_path: own(&p.exe_path),
+                    args: own(&p.args),
+                    env: own(&p.env),
+                    cwd: own(&p.cwd),
+                    tty: p.tty,
+                    ..Process::default()
+                }),
+            ));
+        }
+        let mut pids: Vec<_> = self.procs.keys().copied().collect();
+        pids.sort_unstable();
+        for pid in pids {
+            let p = &self.procs[&pid];
+            let mut fds: Vec<_> = p.fds.iter().collect();
+            fds.sort_by_key(|(n, _)| **n);
+            for (&n, f) in fds {
+                out.push(ev(
+                    pid,
+                    pid,
+                    p.container,
+                    Body::Fd(FdInfo {
+                        pid,
+                        fd: n,
+                        fd_type: f.ty,
+                        flags: f.flags,
+                        name: own(&f.name),
+                        sock: f.sock,
+                        ino: 0,
+                    }),
+                ));
+            }
+        }
+        out
+    }
+
+    /// A state record for one thread.
+    pub fn add_process(&mut self, p: &Process<'_>, container: u32) {
+        let fresh = !self.threads.contains_key(&p.tid);
+        self.threads.insert(
+            p.tid,
+            Thread {
+                pid: p.pid,
+                vtid: p.vtid,
+            },
+        );
+        let pr = self.procs.entry(p.pid).or_insert_with(|| Proc {
+            pid: p.pid,
+            ..Proc::default()
+        });
+        if fresh {
+            pr.nthreads += 1;
+        }
+        // The main thread's record describes the process; others only add a thread.
+        if p.tid == p.pid || pr.comm.is_empty() {
+            pr.set_image(p);
+            pr.container = container;
+        }
+    }
+
+    /// A state record for one fd.
+    pub fn add_fd(&mut self, f: &FdInfo<'_>) {
+        let pr = self.procs.entry(f.pid).or_insert_with(|| Proc {
+            pid: f.pid,
+            ..Proc::default()
+        });
+        let name = if f.name.is_empty() {
+            f.sock
+                .map(|s| s.to_string().into_bytes())
+                .unwrap_or_default()
+        } else {
+            f.name.to_vec()
+        };
+        pr.fds.insert(
+            f.fd,
+            Fd {
+                ty: f.fd_type,
+                name: Arc::from(name.as_slice()),
+                sock: f.sock,
+                flags: f.flags,
+                is_server: false,
+            },
+        );
+    }
+
+    fn fork(&mut self, parent_pid: u32, child_tid: u32, child_pid: u32, container: u32) {
+        if child_pid == parent_pid {
+            // A new thread of the same process.
+            if !self.threads.contains_key(&child_tid)
+                && let Some(p) = self.procs.get_mut(&parent_pid)
+            {
+                p.nthreads += 1;
+            }
+            self.threads.insert(
+                child_tid,
+                Thread {
+                    pid: child_pid,
+                    vtid: 0,
+                },
+            );
+            return;
+        }
+        let mut child = self.procs.get(&parent_pid).cloned().unwrap_or_default();
+        child.pid = child_pid;
+        child.ppid = parent_pid;
+        child.vpid = 0;
+        child.nthreads = 1;
+        child.container = container;
+        self.procs.insert(child_pid, child);
+        self.threads.insert(
+            child_tid,
+            Thread {
+                pid: child_pid,
+                vtid: 0,
+            },
+        );
+    }
+
+    /// Resolves a path argument against a dirfd (or the cwd) of process `pid`.
+    pub fn resolve_path(&self, pid: u32, dirfd: Option<i64>, path: &[u8]) -> Vec<u8> {
+        if path.first() == Some(&b'/') || path.is_empty() {
+            return path.to_vec();
+        }
+        let p = self.procs.get(&pid);
+        let base: &[u8] = match dirfd {
+            Some(d) if d != AT_FDCWD => p
+                .and_then(|p| p.fds.get(&(d as i32)))
+                .map_or(&[][..], |f| &f.name[..]),
+            _ => p.map_or(&[][..], |p| &p.cwd[..]),
+        };
+        if base.is_empty() {
+            return path.to_vec();
+        }
+        join_path(base, path)
+    }
+
+    fn proc_mut(&mut self, pid: u32) -> Option<&mut Proc> {
+        self.procs.get_mut(&pid)
+    }
+
+    fn apply_syscall(&mut self, pid: u32, nr: u16, ret: i64, params: &[Value<'_>]) -> Deferred {
+        let call = calls::info(nr);
+        if call.action == Action::None {
+            return Deferred::None;
+        }
+        let spec = call.spec;
+        let int = |i: usize| params.get(i).and_then(Value::as_int);
+        let bytes = |i: usize| params.get(i).and_then(Value::as_bytes).unwrap_or(&[]);
+        let named = |n: &str| spec.params.iter().position(|p| p.name == n);
+        if call.action == Action::Close {
+            // close: the event still shows the fd; it goes away after.
+            return match int(0) {
+                Some(fd) if ret >= 0 => Deferred::Close { pid, fd: fd as i32 },
+                _ => Deferred::None,
+            };
+        }
+        if ret < 0 {
+            return Deferred::None;
+        }
+        match call.action {
+            Action::Open => {
+                let dirfd = named("dirfd").and_then(int);
+                let path = named("name").map_or(&[][..], bytes);
+                let flags = named("flags").and_then(int).unwrap_or(0) as u32;
+                let full = self.resolve_path(pid, dirfd, path);
+                let ty = if flags & O_DIRECTORY != 0 {
+                    FdType::Directory
+                } else {
+                    FdType::File
+                };
+                let mut fd = Fd::new(ty, &full);
+                fd.flags = flags;
+                self.insert_fd(pid, ret as i32, fd);
+            }
+            Action::Memfd => {
+                let mut name = b"memfd:".to_vec();
+                name.extend_from_slice(bytes(0));
+                self.insert_fd(pid, ret as i32, Fd::new(FdType::Memfd, &name));
+            }
+            Action::Socket => {
+                let domain = int(0).unwrap_or(0) as u8;
+                let stype = int(1).unwrap_or(0) & 0xf;
+                let ty = match domain {
+                    af::INET => FdType::Ipv4,
+                    af::INET6 => FdType::Ipv6,
+                    af::UNIX => FdType::Unix,
+                    af::NETLINK => FdType::Netlink,
+                    _ => FdType::Unknown,
+                };
+                let mut fd = Fd::new(ty, b"");
+                if matches!(ty, FdType::Ipv4 | FdType::Ipv6) {
+                    let proto = match stype {
+                        1 => l4::TCP,
+                        2 => l4::UDP,
+                        3 => l4::RAW,
+                        _ => l4::UNKNOWN,
+                    };
+                    fd.sock = Some(Sock {
+                        family: domain,
+                        proto,
+                        ..Sock::default()
+                    });
+                }
+                self.insert_fd(pid, ret as i32, fd);
+            }
+            Action::Connect => {
+                let tuple = named("tuple").and_then(|i| sock_at(params, i));
+                let addr = named("addr").and_then(|i| sock_at(params, i));
+                if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
+                    update_sock(fd, tuple.or(addr), false);
+                }
+            }
+            Action::Accept => {
+                let tuple = named("tuple").and_then(|i| sock_at(params, i));
+                let listen = int(0).and_then(|f| self.fd(pid, f as i32)).cloned();
+                let ty = match (tuple, &listen) {
+                    (Some(s), _) if s.family == af::INET6 => FdType::Ipv6,
+                    (Some(s), _) if s.family == af::INET => FdType::Ipv4,
+                    (_, Some(l)) => l.ty,
+                    _ => FdType::Unknown,
+                };
+                let mut fd = Fd::new(ty, listen.as_ref().map_or(&[][..], |l| &l.name[..]));
+                update_sock(&mut fd, tuple, true);
+                self.insert_fd(pid, ret as i32, fd);
+            }
+            Action::Bind => {
+                let addr = named("addr").and_then(|i| sock_at(params, i));
+                if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
+                    fd.is_server = true;
+                    if let Some(a) = addr {
+                        // A bound address is the server end.
+                        let mut s = fd.sock.unwrap_or_default();
+                        s.family = a.family;
+                        s.dst = a.dst;
+                        s.dport = a.dport;
+                        if a.dport == 0 && a.sport != 0 {
+                            s.dst = a.src;
+                            s.dport = a.sport;
+                        }
+                        fd.sock = Some(s);
+                        fd.name = Arc::from(s.to_string().as_bytes());
+                    } else if let Some(Value::Bytes(b)) = params.get(1) {
+                        fd.name = Arc::from(&b[..]);
+                    }
+                }
+            }
+            Action::Listen => {
+                if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
+                    fd.is_server = true;
+                }
+            }
+            Action::Pipe | Action::SocketPair => {
+                let idx = named("fds").unwrap_or(0);
+                if let Some((a, b)) = params.get(idx).and_then(fd_pair) {
+                    let (ty, name): (FdType, &[u8]) = if call.action == Action::SocketPair {
+                        (FdType::Unix, b"socketpair")
+                    } else {
+                        (FdType::Pipe, b"pipe")
+                    };
+                    self.insert_fd(pid, a, Fd::new(ty, name));
+                    self.insert_fd(pid, b, Fd::new(ty, name));
+                }
+            }
+            Action::Dup | Action::Dup3 => {
+                if let Some(old) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned() {
+                    let mut new = old;
+                    new.flags &= !O_CLOEXEC;
+                    if call.action == Action::Dup3 && int(2).unwrap_or(0) as u32 & O_CLOEXEC != 0 {
+                        new.flags |= O_CLOEXEC;
+                    }
+                    self.insert_fd(pid, ret as i32, new);
+                }
+            }
+            Action::Fcntl => {
+                // F_DUPFD (0) and F_DUPFD_CLOEXEC (1030) return a copy.
+                let cmd = int(1);
+                if matches!(cmd, Some(0 | 1030))
+                    && let Some(mut new) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned()
+                {
+                    new.flags &= !O_CLOEXEC;
+                    if cmd == Some(1030) {
+                        new.flags |= O_CLOEXEC;
+                    }
+                    self.insert_fd(pid, ret as i32, new);
+                }
+            }
+            Action::NewFd(ty) => self.insert_fd(pid, ret as i32, Fd::new(ty, b"")),
+            Action::Chdir => {
+                let path = self.resolve_path(pid, None, bytes(0));
+                if let Some(p) = self.proc_mut(pid) {
+                    p.cwd = path;
+                }
+            }
+            Action::Fchdir => {
+                if let Some(name) = int(0)
+                    .and_then(|f| self.fd(pid, f as i32))
+                    .map(|f| f.name.to_vec())
+                    && let Some(p) = self.proc_mut(pid)
+                {
+                    p.cwd = name;
+                }
+            }
+            Action::SetUid | Action::SetReUid => {
+                let uid = if call.action == Action::SetUid {
+                    int(0)
+                } else {
+                    int(0).filter(|&u| u != -1 && u != u32::MAX as i64)
+                };
+                if let (Some(uid), Some(p)) = (uid, self.procs.get_mut(&pid)) {
+                    p.uid = uid as u32;
+                }
+            }
+            Action::SetGid | Action::SetReGid => {
+                let gid = if call.action == Action::SetGid {
+                    int(0)
+                } else {
+                    int(0).filter(|&g| g != -1 && g != u32::MAX as i64)
+                };
+                if let (Some(gid), Some(p)) = (gid, self.procs.get_mut(&pid)) {
+                    p.gid = gid as u32;
+                }
+            }
+            Action::None | Action::Close => {}
+        }
+        Deferred::None
+    }
+
+    fn insert_fd(&mut self, pid: u32, fd: i32, entry: Fd) {
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.fds.insert(fd, entry);
+        }
+    }
+
+    /// The fd `fd` of process `pid`.
+    pub fn fd(&self, pid: u32, fd: i32) -> Option<&Fd> {
+        self.procs.get(&pid)?.fds.get(&fd)
+    }
+
+    fn fd_mut(&mut self, pid: u32, fd: i32) -> Option<&mut Fd> {
+        self.procs.get_mut(&pid)?.fds.get_mut(&fd)
+    }
+}
+
+/// Two fds stored for pipe/socketpair: an `Int` holding both (first in the low 32 bits), or
+/// 8 bytes (two little-endian `i32`).
+pub fn fd_pair(v: &Value<'_>) -> Option<(i32, i32)> {
+    match v {
+        Value::Int(i) => Some((*i as i32, (*i >> 32) as i32)),
+        Value::Bytes(b) if b.len() >= 8 => Some((
+            i32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            i32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        )),
+        _ => None,
+    }
+}
+
+fn sock_at(params: &[Value<'_>], i: usize) -> Option<Sock> {
+    match params.get(i) {
+        Some(Value::Sock(s)) => Some(*s),
+        _ => None,
+    }
+}
+
+fn update_sock(fd: &mut Fd, tuple: Option<Sock>, server: bool) {
+    fd.is_server = server;
+    if let Some(t) = tuple {
+        let mut s = t;
+        if let Some(old) = fd.sock
+            && s.proto == l4::UNKNOWN
+        {
+            s.proto = old.proto;
+        }
+        fd.sock = Some(s);
+        fd.ty = match t.family {
+            af::INET6 => FdType::Ipv6,
+            af::INET => FdType::Ipv4,
+            _ => fd.ty,
+        };
+        // The name is rendered from the tuple when asked for (see `Fd::display_name`).
+        fd.name = Arc::from(&[][..]);
+    }
+}
+
+/// `base/path` with `.` and `..` components resolved.
+pub fn join_path(base: &[u8], path: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for comp in base.split(|&b| b == b'/').chain(path.split(|&b| b == b'/')) {
+        match comp {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = Vec::with_capacity(base.len() + path.len() + 1);
+    for p in parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::replay::testutil::{Cap, P, int, text};
+
+    fn apply_all(c: &Cap) -> State {
+        let mut st = State::default();
+        for ev in c.state.iter().chain(&c.events) {
+            let d = st.apply_before(ev);
+            st.apply_after(d);
+        }
+        st
+    }
+
+    fn names(st: &State, pid: u32) -> Vec<(i32, String)> {
+        let mut v: Vec<_> = st.procs[&pid]
+            .fds
+            .iter()
+            .map(|(n, f)| (*n, String::from_utf8_lossy(&f.display_name()).into_owned()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn exec_closes_cloexec_fds_and_keeps_the_others() {
+        let mut c = Cap::new();
+        c.process(&P {
+            pid: 10,
+            ppid: 1,
+            comm: "sh",
+            exe: "/bin/sh",
+            args: "",
+            cwd: "/",
+            uid: 0,
+            container: 0,
+        });
+        // open O_CLOEXEC → 5; dup3 without flags → 6; fcntl F_DUPFD_CLOEXEC → 7; F_DUPFD → 8.
+        c.sys(
+            10,
+            10,
+            "openat",
+            5,
+            vec![int(-100), text("/etc/hosts"), int(0o2_000_000), int(0)],
+        );
+        c.sys(10, 10, "dup3", 6, vec![int(5), int(6), int(0)]);
+        c.sys(10, 10, "fcntl", 7, vec![int(5), int(1030), int(0)]);
+        c.sys(10, 10, "fcntl", 8, vec![int(5), int(0), int(0)]);
+        c.sys(
+            10,
+            10,
+            "socketpair",
+            0,
+            vec![int(1), int(1), int(0), int(0xb | (0xc << 32))],
+        );
+        let before = apply_all(&c);
+        assert_eq!(
+            names(&before, 10),
+            [
+                (5, "/etc/hosts".into()),
+                (6, "/etc/hosts".into()),
+                (7, "/etc/hosts".into()),
+                (8, "/etc/hosts".into()),
+                (11, "socketpair".into()),
+                (12, "socketpair".into()),
+            ]
+        );
+        c.exec(10, 1, "cat", "/bin/cat", "");
+        let after = apply_all(&c);
+        assert_eq!(
+            names(&after, 10),
+            [
+                (6, "/etc/hosts".into()),
+                (8, "/etc/hosts".into()),
+                (11, "socketpair".into()),
+                (12, "socketpair".into()),
+            ]
+        );
+        assert_eq!(after.procs[&10].comm, b"cat");
+    }
+
+    #[test]
+    fn thread_and_process_exits() {
+        let mut c = Cap::new();
+        c.process(&P {
+            pid: 20,
+            ppid: 1,
+            comm: "app",
+            exe: "/app",
+            args: "",
+            cwd: "/",
+            uid: 0,
+            container: 0,
+        });
+        c.fork(20, 20, 21, 20);
+        c.fork(20, 20, 22, 20);
+        c.fork(20, 20, 30, 30);
+        // A thread exits: the process stays.
+        c.exit(21, 20, false);
+        let st = apply_all(&c);
+        assert!(st.threads.contains_key(&22) && !st.threads.contains_key(&21));
+        assert_eq!(st.procs[&20].nthreads, 2);
+        assert_eq!(st.procs[&30].comm, b"app", "the child inherits the image");
+        // The main thread exits first (not the group): the process lives on in thread 22.
+        c.exit(20, 20, false);
+        let st = apply_all(&c);
+        assert!(st.procs.contains_key(&20));
+        // The last thread exits with the group: everything of pid 20 goes.
+        c.exit(22, 20, true);
+        let st = apply_all(&c);
+        assert!(!st.procs.contains_key(&20));
+        assert!(st.threads.values().all(|t| t.pid != 20));
+        assert!(st.procs.contains_key(&30));
+    }
+
+    #[test]
+    fn keyframe_records_rebuild_the_same_tables() {
+        let st = apply_all(&crate::replay::testutil::state_scenario());
+        let mut again = State::default();
+        for ev in st.to_records(0) {
+            let d = again.apply_before(&ev);
+            again.apply_after(d);
+        }
+        // Known processes come back; a placeholder (pid 200 after its exit) does not.
+        let mut a: Vec<_> = st
+            .procs
+            .iter()
+            .filter(|(_, p)| p.known)
+            .map(|(k, _)| *k)
+            .collect();
+        let mut b: Vec<_> = again.procs.keys().copied().collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+        for pid in a {
+            assert_eq!(names(&st, pid), names(&again, pid), "fds of {pid}");
+            assert_eq!(st.procs[&pid].comm, again.procs[&pid].comm);
+            assert_eq!(st.procs[&pid].ppid, again.procs[&pid].ppid);
+        }
+        assert_eq!(st.containers.len(), again.containers.len());
+        assert_eq!(st.users.len(), again.users.len());
+    }
+
+    #[test]
+    fn paths_join_and_normalise() {
+        assert_eq!(join_path(b"/home/u", b"../etc/./x"), b"/home/etc/x");
+        assert_eq!(join_path(b"/", b"a"), b"/a");
+        assert_eq!(join_path(b"/a", b".."), b"/");
+    }
+}
