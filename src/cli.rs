@@ -32,6 +32,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Convert a sysdig/Falco .scap capture (plain or gzip) into a casefile capture.
     Import(ImportArgs),
+    /// What each container did: start, programs run, files written, connections, privilege
+    /// changes, errors, exit; from the capture alone.
+    Timeline(TimelineArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -192,4 +195,17 @@ pub struct FieldsArgs {
     /// Print the casefile-filter(7) man page (the language and every field) instead.
     #[arg(long, conflicts_with = "prefix")]
     pub man: bool,
+}
+
+/// `casefile timeline`.
+#[derive(Debug, clap::Args)]
+pub struct TimelineArgs {
+    /// Capture file (or .scap).
+    pub file: PathBuf,
+    /// Only this container: an id prefix or a name.
+    #[arg(long, value_name = "ID|NAME")]
+    pub container: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
