@@ -32,6 +32,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Convert a sysdig/Falco .scap capture (plain or gzip) into a casefile capture.
     Import(ImportArgs),
+    /// What each container did: start, programs run, files written, connections, privilege
+    /// changes, errors, exit; from the capture alone.
+    Timeline(TimelineArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -111,6 +114,19 @@ pub struct ExportArgs {
     pub sign_key: Option<PathBuf>,
 }
 
+/// `casefile import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The .scap file to read (plain or gzip-compressed).
+    pub file: PathBuf,
+    /// The capture file to write (created with mode 0600).
+    #[arg(short = 'w', long = "write", value_name = "FILE.case")]
+    pub output: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `casefile read`.
 #[derive(Debug, clap::Args)]
 pub struct ReadArgs {
@@ -181,15 +197,15 @@ pub struct FieldsArgs {
     pub man: bool,
 }
 
-/// `casefile import`.
+/// `casefile timeline`.
 #[derive(Debug, clap::Args)]
-pub struct ImportArgs {
-    /// The .scap file to read (plain or gzip-compressed).
+pub struct TimelineArgs {
+    /// Capture file (or .scap).
     pub file: PathBuf,
-    /// The capture file to write (created with mode 0600).
-    #[arg(short = 'w', long = "write", value_name = "FILE.case")]
-    pub output: PathBuf,
-    /// Print the summary as one JSON object.
+    /// Only this container: an id prefix or a name.
+    #[arg(long, value_name = "ID|NAME")]
+    pub container: Option<String>,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         cli::Command::Keygen(a) => cmd::keygen::run(a),
         cli::Command::Export(a) => cmd::export::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
+        cli::Command::Timeline(a) => cmd::timeline::run(a),
         cli::Command::Import(a) => cmd::import::run(a),
     };
     match result {

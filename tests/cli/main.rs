@@ -8,3 +8,4 @@ mod info;
 mod integrity;
 mod man;
 mod read;
+mod timeline;
