@@ -197,6 +197,11 @@ impl<'e> EventCtx<'_, 'e> {
                         data = Some((name, v));
                         continue;
                     }
+                    // Raw arguments of an undecoded call that were not captured (imported
+                    // captures) say nothing.
+                    if !spec.decoded && matches!(v, Value::None) {
+                        continue;
+                    }
                     sep(out);
                     out.push_str(name);
                     out.push('=');
