@@ -30,7 +30,10 @@ fn run() -> Result<(), String> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let probe = root.join("probe");
     let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?).join("probe.bpf.o");
-    for f in SOURCES.iter().chain(&["probe.bpf.o", "probe.bpf.o.srchash"]) {
+    for f in SOURCES
+        .iter()
+        .chain(&["probe.bpf.o", "probe.bpf.o.srchash"])
+    {
         println!("cargo:rerun-if-changed=probe/{f}");
     }
     println!("cargo:rerun-if-env-changed=PROBE_BPF_REBUILD");
@@ -50,8 +53,8 @@ fn run() -> Result<(), String> {
         s
     });
     let hash_file = probe.join("probe.bpf.o.srchash");
-    let want = fs::read_to_string(&hash_file)
-        .map_err(|e| format!("{}: {e}", hash_file.display()))?;
+    let want =
+        fs::read_to_string(&hash_file).map_err(|e| format!("{}: {e}", hash_file.display()))?;
     if want.trim() != have {
         return Err(format!(
             "probe/probe.bpf.o is stale: its sources hash to {have}, but \
@@ -70,7 +73,15 @@ fn rebuild(probe: &Path, out: &Path) -> Result<(), String> {
     let clang = env::var("CLANG").unwrap_or_else(|_| "clang-14".into());
     let status = Command::new(&clang)
         .current_dir(probe)
-        .args(["-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_x86", "-I.", "-Wall"])
+        .args([
+            "-O2",
+            "-g",
+            "-target",
+            "bpf",
+            "-D__TARGET_ARCH_x86",
+            "-I.",
+            "-Wall",
+        ])
         .arg(format!("-fdebug-prefix-map={}=.", probe.display()))
         .args(["-fno-ident", "-c", "probe.bpf.c", "-o"])
         .arg(out)
@@ -79,6 +90,8 @@ fn rebuild(probe: &Path, out: &Path) -> Result<(), String> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{clang} failed to compile probe/probe.bpf.c ({status})"))
+        Err(format!(
+            "{clang} failed to compile probe/probe.bpf.c ({status})"
+        ))
     }
 }

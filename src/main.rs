@@ -6,6 +6,7 @@
 
 mod cli;
 mod cmd;
+mod record;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Info(a) => cmd::info::run(a),
+        cli::Command::Record(a) => cmd::record::run(a),
     };
     match result {
         Ok(code) => code,
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
 /// Whether the error chain holds an `EPIPE`: the reader of our output went away.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
     })
 }

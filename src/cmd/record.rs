@@ -1,0 +1,68 @@
+//! `casefile record`: record the host, or one command and its descendants, into a capture.
+
+use std::process::ExitCode;
+
+use crate::cli::RecordArgs;
+
+/// Runs `casefile record`.
+#[cfg(not(target_os = "linux"))]
+pub fn run(_args: &RecordArgs) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("recording needs Linux (eBPF); other systems can only read captures")
+}
+
+/// Runs `casefile record`.
+#[cfg(target_os = "linux")]
+pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use anyhow::Context;
+
+    use crate::record::output::{DebugDump, Output};
+    use crate::record::session::{self, CaptureMeta, Options};
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing the SIGINT/SIGTERM handlers")?;
+    }
+    let opts = Options {
+        path: args.file.clone(),
+        duration: args.duration,
+        snaplen: if args.no_payload { 0 } else { args.snaplen },
+        command: args.command.clone(),
+        rotate_size: args.rotate_size,
+        rotate_count: args.rotate_count,
+        ring_bytes: args.ring_mib << 20,
+        status: std::io::stderr().is_terminal(),
+    };
+    let debug = args.debug_dump;
+    let open = move |path: &Path, _meta: &CaptureMeta| -> std::io::Result<Box<dyn Output>> {
+        if debug {
+            return Ok(Box::new(DebugDump::create(path)?));
+        }
+        Ok(Box::new(DebugDump::create(path)?))
+    };
+    let summary = session::record(&opts, &stop, &open)?;
+    for (program, why) in &summary.degraded {
+        eprintln!("casefile: warning: optional probe {program} not attached: {why}");
+    }
+    eprintln!(
+        "casefile: recorded {} events in {:.1} s into {} ({} file{}, {:.1} MiB), {} lost{}",
+        summary.events,
+        summary.elapsed.as_secs_f64(),
+        args.file.display(),
+        summary.files,
+        if summary.files == 1 { "" } else { "s" },
+        summary.bytes as f64 / f64::from(1 << 20),
+        summary.lost,
+        if summary.malformed > 0 {
+            format!(", {} malformed probe records skipped", summary.malformed)
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
