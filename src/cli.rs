@@ -32,6 +32,9 @@ pub struct InfoArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Skip walking the hash chain (it reads every block once; nothing is decompressed).
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 /// `casefile record`.

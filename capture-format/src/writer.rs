@@ -1,0 +1,327 @@
+//! Writing captures.
+//!
+//! The writer keeps one block in memory (bounded by [`WriterOptions::block_bytes`]) and writes it
+//! out, compressed and chained, when it is full or older than [`WriterOptions::max_age`]. Each
+//! block reaches the file in one `write`, so a writer killed at any point leaves a file whose
+//! complete blocks all read back; at most the block being filled is lost.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::block::{BlockHeader, BlockType, body_hash, codec_id};
+use crate::codec::Encoder;
+use crate::footer::{Footer, IndexEntry, Trailer};
+use crate::header::HeaderInfo;
+use crate::integrity::{first_link, next_link};
+use crate::schema::{Body, Event};
+use crate::summary::Summary;
+
+/// How the writer cuts and compresses blocks.
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    /// zstd level.
+    pub level: i32,
+    /// A block is written when its raw body reaches this size.
+    pub block_bytes: usize,
+    /// A block is written when its first record is older than this (wall clock of the writer).
+    pub max_age: Duration,
+    /// [`Writer::needs_keyframe`] turns true after this many event blocks.
+    pub keyframe_every: u32,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            level: 3,
+            block_bytes: 1 << 20,
+            max_age: Duration::from_secs(1),
+            keyframe_every: 64,
+        }
+    }
+}
+
+/// Totals of what a writer wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Event records written (state records excluded).
+    pub events: u64,
+    /// Blocks written (footer excluded).
+    pub blocks: u64,
+    /// Bytes written to the file so far.
+    pub bytes: u64,
+    /// Raw bytes of all bodies.
+    pub raw_bytes: u64,
+}
+
+/// Writes a capture to any `Write`.
+pub struct Writer<W: Write> {
+    out: W,
+    opts: WriterOptions,
+    compressor: zstd::bulk::Compressor<'static>,
+    link: [u8; 32],
+    enc: Encoder,
+    block_started: Option<Instant>,
+    next_event: u64,
+    index: Vec<IndexEntry>,
+    stats: WriteStats,
+    stored_bytes: u64,
+    first_ts: Option<u64>,
+    last_ts: u64,
+    tables: Vec<Event<'static>>,
+    blocks_since_keyframe: u32,
+    failed: bool,
+}
+
+impl Writer<File> {
+    /// Creates (or truncates) `path` with mode 0600 and writes the header.
+    pub fn create(
+        path: impl AsRef<Path>,
+        info: &HeaderInfo,
+        opts: WriterOptions,
+    ) -> io::Result<Self> {
+        let mut o = OpenOptions::new();
+        o.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let f = o.open(path.as_ref())?;
+        Writer::new(f, info, opts)
+    }
+}
+
+impl<W: Write> Writer<W> {
+    /// Starts a capture on `out` by writing the header.
+    pub fn new(mut out: W, info: &HeaderInfo, opts: WriterOptions) -> io::Result<Self> {
+        let header = info.encode();
+        out.write_all(&header)?;
+        out.flush()?;
+        let compressor = zstd::bulk::Compressor::new(opts.level)?;
+        Ok(Writer {
+            out,
+            opts,
+            compressor,
+            link: first_link(&header),
+            enc: Encoder::default(),
+            block_started: None,
+            next_event: 0,
+            index: Vec::new(),
+            stats: WriteStats {
+                bytes: header.len() as u64,
+                ..WriteStats::default()
+            },
+            stored_bytes: 0,
+            first_ts: None,
+            last_ts: 0,
+            tables: Vec::new(),
+            blocks_since_keyframe: 0,
+            failed: false,
+        })
+    }
+
+    /// What has been written so far.
+    pub fn stats(&self) -> WriteStats {
+        self.stats
+    }
+
+    /// The underlying writer.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
+    /// Appends an event. Events should come in time order.
+    pub fn append(&mut self, ev: &Event<'_>) -> io::Result<()> {
+        self.check()?;
+        if self.block_started.is_none() {
+            self.block_started = Some(Instant::now());
+        }
+        self.note(ev);
+        self.enc.push(ev);
+        if self.enc.raw_len() >= self.opts.block_bytes
+            || (self.enc.count().is_multiple_of(256) && self.block_is_old())
+        {
+            self.flush_block()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the block being filled if it is older than the maximum age. Call it at least once
+    /// a second while events are scarce.
+    pub fn tick(&mut self) -> io::Result<()> {
+        self.check()?;
+        if self.block_is_old() {
+            self.flush_block()?;
+        }
+        Ok(())
+    }
+
+    /// Whether enough event blocks were written since the last state block that the producer
+    /// should write a keyframe ([`Writer::write_state`]).
+    pub fn needs_keyframe(&self) -> bool {
+        self.blocks_since_keyframe >= self.opts.keyframe_every
+    }
+
+    /// Writes a state block (the snapshot at start, or a keyframe): the complete state as of now.
+    /// The block being filled is written first, so the state sits between event blocks.
+    pub fn write_state(&mut self, records: &[Event<'_>]) -> io::Result<()> {
+        self.check()?;
+        self.flush_block()?;
+        let mut enc = Encoder::default();
+        for r in records {
+            if matches!(r.body, Body::Process(_) | Body::Container(_)) {
+                self.keep_table(r);
+            }
+            enc.push(r);
+        }
+        self.write_block(BlockType::State, &mut enc)?;
+        self.blocks_since_keyframe = 0;
+        Ok(())
+    }
+
+    /// Writes the block being filled, if any.
+    pub fn flush_block(&mut self) -> io::Result<()> {
+        self.check()?;
+        if self.enc.count() == 0 {
+            return Ok(());
+        }
+        let mut enc = std::mem::take(&mut self.enc);
+        let r = self.write_block(BlockType::Events, &mut enc);
+        self.enc = enc;
+        self.block_started = None;
+        self.blocks_since_keyframe += 1;
+        r
+    }
+
+    /// Writes the remaining block, the footer and the trailer, and returns the output.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.flush_block()?;
+        let mut enc = Encoder::default();
+        self.tables.sort_by_key(|e| e.ts);
+        for t in &self.tables {
+            enc.push(t);
+        }
+        let (raw, _) = enc.finish();
+        let tables = self.compressor.compress(&raw)?;
+        let footer = Footer {
+            index: std::mem::take(&mut self.index),
+            events: self.next_event,
+            raw_bytes: self.stats.raw_bytes,
+            stored_bytes: self.stored_bytes,
+            first_ts: self.first_ts.unwrap_or(0),
+            last_ts: self.last_ts,
+            root: self.link,
+            tables,
+            tables_raw_len: raw.len() as u32,
+        };
+        let body = footer.encode();
+        let header = BlockHeader {
+            block_type: BlockType::Footer,
+            codec: codec_id::STORED,
+            header_len: 0,
+            body_len: body.len() as u32,
+            raw_len: body.len() as u32,
+            count: 0,
+            flags: 0,
+            first_event: self.next_event,
+            first_ts: footer.first_ts,
+            last_ts: footer.last_ts,
+            body_hash: body_hash(&body),
+            prev: self.link,
+            summary: Summary::default(),
+        }
+        .encode();
+        let footer_offset = self.stats.bytes;
+        let seal = next_link(&self.link, &header);
+        let trailer = Trailer {
+            footer_offset,
+            footer_len: (header.len() + body.len()) as u64,
+            seal,
+        };
+        let mut all = header;
+        all.extend_from_slice(&body);
+        all.extend_from_slice(&trailer.encode());
+        self.out.write_all(&all)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn check(&self) -> io::Result<()> {
+        if self.failed {
+            return Err(io::Error::other(
+                "an earlier write failed; the capture is closed",
+            ));
+        }
+        Ok(())
+    }
+
+    fn block_is_old(&self) -> bool {
+        self.block_started
+            .is_some_and(|t| t.elapsed() >= self.opts.max_age)
+    }
+
+    fn note(&mut self, ev: &Event<'_>) {
+        self.first_ts = Some(self.first_ts.map_or(ev.ts, |f| f.min(ev.ts)));
+        self.last_ts = self.last_ts.max(ev.ts);
+        match &ev.body {
+            Body::Container(_) | Body::Exec(_) | Body::Loss(_) => self.keep_table(ev),
+            Body::Exit(e) if e.group_dead => self.keep_table(ev),
+            _ => {}
+        }
+    }
+
+    fn keep_table(&mut self, ev: &Event<'_>) {
+        self.tables.push(ev.clone().into_owned());
+    }
+
+    fn write_block(&mut self, block_type: BlockType, enc: &mut Encoder) -> io::Result<()> {
+        let count = enc.count();
+        let (first_ts, last_ts) = (enc.first_ts(), enc.last_ts());
+        let (raw, summary) = enc.finish();
+        let stored = self.compressor.compress(&raw)?;
+        let header = BlockHeader {
+            block_type,
+            codec: codec_id::ZSTD,
+            header_len: 0,
+            body_len: stored.len() as u32,
+            raw_len: raw.len() as u32,
+            count,
+            flags: 0,
+            first_event: self.next_event,
+            first_ts,
+            last_ts,
+            body_hash: body_hash(&stored),
+            prev: self.link,
+            summary,
+        };
+        let hbytes = header.encode();
+        let mut buf = Vec::with_capacity(hbytes.len() + stored.len());
+        buf.extend_from_slice(&hbytes);
+        buf.extend_from_slice(&stored);
+        let offset = self.stats.bytes;
+        if let Err(e) = self.out.write_all(&buf).and_then(|()| self.out.flush()) {
+            self.failed = true;
+            return Err(e);
+        }
+        let parsed_len = hbytes.len() as u16;
+        self.index.push(IndexEntry::of(
+            &BlockHeader {
+                header_len: parsed_len,
+                ..header
+            },
+            offset,
+        ));
+        self.link = next_link(&self.link, &hbytes);
+        self.stats.bytes += buf.len() as u64;
+        self.stats.raw_bytes += raw.len() as u64;
+        self.stored_bytes += stored.len() as u64;
+        self.stats.blocks += 1;
+        if block_type == BlockType::Events {
+            self.next_event += u64::from(count);
+            self.stats.events += u64::from(count);
+        }
+        Ok(())
+    }
+}
