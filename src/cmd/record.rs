@@ -20,7 +20,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
 
     use anyhow::Context;
 
-    use crate::record::output::{DebugDump, Output};
+    use crate::record::output::{CaptureOutput, DebugDump, Output};
     use crate::record::session::{self, CaptureMeta, Options};
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -39,11 +39,11 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         status: std::io::stderr().is_terminal(),
     };
     let debug = args.debug_dump;
-    let open = move |path: &Path, _meta: &CaptureMeta| -> std::io::Result<Box<dyn Output>> {
+    let open = move |path: &Path, meta: &CaptureMeta| -> std::io::Result<Box<dyn Output>> {
         if debug {
             return Ok(Box::new(DebugDump::create(path)?));
         }
-        Ok(Box::new(DebugDump::create(path)?))
+        Ok(Box::new(CaptureOutput::create(path, &header_info(meta))?))
     };
     let summary = session::record(&opts, &stop, &open)?;
     for (program, why) in &summary.degraded {
@@ -65,4 +65,23 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(target_os = "linux")]
+fn header_info(meta: &crate::record::session::CaptureMeta) -> capture_format::HeaderInfo {
+    capture_format::HeaderInfo {
+        created_ns: meta.created_ns,
+        hostname: meta.hostname.clone(),
+        kernel: meta.kernel.clone(),
+        boot_ns: meta.boot_ns,
+        cpus: meta.cpus,
+        recorder: format!("casefile {}", env!("CARGO_PKG_VERSION")),
+        options: meta.options.clone(),
+        user: meta.user.clone(),
+        source: "ebpf".into(),
+        machine_id: meta.machine_id.clone(),
+        redacted: String::new(),
+        snaplen: meta.snaplen,
+        unknown: Vec::new(),
+    }
 }

@@ -6,6 +6,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use capture_format::schema::Event;
+use capture_format::{HeaderInfo, Writer, WriterOptions};
 
 /// A sink for a capture: a state block, then events in time order.
 pub trait Output {
@@ -32,6 +33,40 @@ pub fn create_private(path: &Path) -> io::Result<File> {
         .open(path)?;
     f.set_permissions(fs::Permissions::from_mode(0o600))?;
     Ok(f)
+}
+
+/// A capture file written through `capture_format::Writer`.
+pub struct CaptureOutput {
+    writer: Writer<File>,
+}
+
+impl CaptureOutput {
+    /// Creates the capture (mode 0600) and writes its header.
+    pub fn create(path: &Path, info: &HeaderInfo) -> io::Result<CaptureOutput> {
+        // Create it ourselves first so an existing file's mode is reset to 0600 too.
+        drop(create_private(path)?);
+        Ok(CaptureOutput {
+            writer: Writer::create(path, info, WriterOptions::default())?,
+        })
+    }
+}
+
+impl Output for CaptureOutput {
+    fn write_state(&mut self, records: &[Event<'_>]) -> io::Result<()> {
+        self.writer.write_state(records)
+    }
+    fn append(&mut self, ev: &Event<'_>) -> io::Result<()> {
+        self.writer.append(ev)
+    }
+    fn tick(&mut self) -> io::Result<()> {
+        self.writer.tick()
+    }
+    fn bytes(&self) -> u64 {
+        self.writer.stats().bytes
+    }
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        self.writer.finish()?.sync_all()
+    }
 }
 
 /// A text dump of the records, one `Debug` line each: for looking at what the probe sends.

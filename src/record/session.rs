@@ -46,6 +46,12 @@ pub struct Options {
 /// Facts about the host and the recording, for the capture header.
 #[derive(Clone, Debug)]
 pub struct CaptureMeta {
+    /// When recording started, ns since the epoch.
+    pub created_ns: u64,
+    /// Who recorded (user name or uid).
+    pub user: String,
+    /// `/etc/machine-id`.
+    pub machine_id: String,
     /// Host name.
     pub hostname: String,
     /// Kernel release.
@@ -387,7 +393,12 @@ fn capture_meta(opts: &Options) -> CaptureMeta {
     let clock = Clock::now();
     // SAFETY: sysconf has no preconditions.
     let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as u32;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
     CaptureMeta {
+        created_ns: Clock::wall_now(),
+        user: if uid == 0 { "root".into() } else { uid.to_string() },
+        machine_id: read("/etc/machine-id"),
         hostname: read("/proc/sys/kernel/hostname"),
         kernel: read("/proc/sys/kernel/osrelease"),
         boot_ns: clock.boot_to_wall.max(0) as u64,
