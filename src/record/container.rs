@@ -131,7 +131,6 @@ impl Containers {
         };
         (idx, Some(rec))
     }
-
 }
 
 #[cfg(target_os = "linux")]

@@ -397,7 +397,11 @@ fn capture_meta(opts: &Options) -> CaptureMeta {
     let uid = unsafe { libc::getuid() };
     CaptureMeta {
         created_ns: Clock::wall_now(),
-        user: if uid == 0 { "root".into() } else { uid.to_string() },
+        user: if uid == 0 {
+            "root".into()
+        } else {
+            uid.to_string()
+        },
         machine_id: read("/etc/machine-id"),
         hostname: read("/proc/sys/kernel/hostname"),
         kernel: read("/proc/sys/kernel/osrelease"),

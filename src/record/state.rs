@@ -494,7 +494,11 @@ fn interfaces() -> Vec<Interface<'static>> {
                     0
                 } else {
                     // SAFETY: non-null netmask of the same family.
-                    let m = unsafe { ifa.ifa_netmask.cast::<libc::sockaddr_in6>().read_unaligned() };
+                    let m = unsafe {
+                        ifa.ifa_netmask
+                            .cast::<libc::sockaddr_in6>()
+                            .read_unaligned()
+                    };
                     m.sin6_addr
                         .s6_addr
                         .iter()

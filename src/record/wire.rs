@@ -582,7 +582,9 @@ impl Decoder {
                     args.get(usize::from(a)).copied().unwrap_or(0),
                 )),
                 Src::Str(_) => match blob {
-                    Some(b) if b.err == 0 && b.kind == blob::STR => Value::Bytes(Cow::Owned(b.data.to_vec())),
+                    Some(b) if b.err == 0 && b.kind == blob::STR => {
+                        Value::Bytes(Cow::Owned(b.data.to_vec()))
+                    }
                     _ if is_exec(nr) && ret == 0 => self
                         .exec_names
                         .get(&h.tid)
@@ -590,7 +592,9 @@ impl Decoder {
                     _ => Value::None,
                 },
                 Src::Buf { .. } | Src::Iov { .. } | Src::Msg(_) => match blob {
-                    Some(b) if b.err == 0 && b.kind == blob::BUF => Value::Bytes(Cow::Owned(b.data.to_vec())),
+                    Some(b) if b.err == 0 && b.kind == blob::BUF => {
+                        Value::Bytes(Cow::Owned(b.data.to_vec()))
+                    }
                     _ => Value::None,
                 },
                 Src::SockAddr { .. } => match blob {
