@@ -103,12 +103,19 @@ static __always_inline void count(__u32 slot, __u64 value, bool set)
 	}
 }
 
-static __always_inline __u64 rb_flags(void)
+/*
+ * Wake-up batching: records are submitted without waking the reader, except the one that
+ * makes the pending data cross a multiple of wakeup_batch bytes. A reader that is behind is
+ * therefore not woken for every record (each wake-up is an irq_work), and one that sleeps is
+ * woken at least once per wakeup_batch bytes; it also polls with a timeout.
+ */
+static __always_inline __u64 rb_flags(__u32 len)
 {
 	if (!wakeup_batch)
 		return 0;
-	return bpf_ringbuf_query(&EVENTS, BPF_RB_AVAIL_DATA) >= wakeup_batch ? BPF_RB_FORCE_WAKEUP
-									       : BPF_RB_NO_WAKEUP;
+	__u64 before = bpf_ringbuf_query(&EVENTS, BPF_RB_AVAIL_DATA);
+	return before / wakeup_batch != (before + len) / wakeup_batch ? BPF_RB_FORCE_WAKEUP
+								       : BPF_RB_NO_WAKEUP;
 }
 
 /* Copies a finished record into the ring buffer; counts a failure as loss. */
@@ -117,7 +124,7 @@ static __always_inline int emit(void *rec, __u32 len)
 	len &= (CF_SCRATCH - 1);
 	if (len < sizeof(struct cf_hdr))
 		return -EINVAL;
-	if (bpf_ringbuf_output(&EVENTS, rec, len, rb_flags())) {
+	if (bpf_ringbuf_output(&EVENTS, rec, len, rb_flags(len))) {
 		count(CF_CNT_DROPPED, 1, false);
 		count(CF_CNT_LAST_DROP_TS, bpf_ktime_get_boot_ns(), true);
 		return -ENOSPC;

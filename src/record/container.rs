@@ -85,16 +85,20 @@ pub struct Containers {
 impl Containers {
     /// The index for a cgroup, assigning one (and returning the record to write) on first
     /// sighting. Index 0 is the host.
+    /// `path` is asked only for cgroups not seen before.
     pub fn index(
         &mut self,
         cgroup_id: u64,
-        path: Option<&str>,
         ts: u64,
+        path: impl FnOnce(u64) -> Option<String>,
     ) -> (u32, Option<Event<'static>>) {
         if let Some(&i) = self.by_cgroup.get(&cgroup_id) {
             return (i, None);
         }
-        let Some(path) = path else { return (0, None) };
+        let Some(path) = path(cgroup_id) else {
+            return (0, None);
+        };
+        let path = path.as_str();
         let Some(c) = parse_cgroup(path) else {
             self.by_cgroup.insert(cgroup_id, 0);
             return (0, None);
@@ -262,12 +266,12 @@ mod tests {
     fn indices_start_at_one_and_records_come_once() {
         let mut c = Containers::default();
         let p = format!("/docker/{ID}");
-        let (i, rec) = c.index(10, Some(&p), 5);
+        let (i, rec) = c.index(10, 5, |_| Some(p.clone()));
         assert_eq!(i, 1);
         assert!(matches!(rec.map(|r| r.body), Some(Body::Container(_))));
-        assert_eq!(c.index(10, Some(&p), 6), (1, None));
-        assert_eq!(c.index(11, Some(&p), 6), (1, None));
-        assert_eq!(c.index(12, Some("/user.slice"), 6), (0, None));
+        assert_eq!(c.index(10, 6, |_| panic!("cached")), (1, None));
+        assert_eq!(c.index(11, 6, |_| Some(p.clone())), (1, None));
+        assert_eq!(c.index(12, 6, |_| Some("/user.slice".into())), (0, None));
         assert_eq!(c.by_id.len(), 1);
     }
 }

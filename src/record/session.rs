@@ -93,7 +93,11 @@ pub struct Summary {
 }
 
 /// How long events wait to be put in time order.
-const REORDER_WINDOW: Duration = Duration::from_millis(200);
+const REORDER_WINDOW: Duration = Duration::from_millis(50);
+/// Records decoded between two looks at the clock, the signals and the output.
+const DRAIN_BATCH: usize = 65_536;
+/// How often ready events are released to the output.
+const FLUSH_EVERY: Duration = Duration::from_millis(20);
 /// Ring buffer poll timeout: bounds the latency of batched wake-ups.
 const POLL_MS: i32 = 10;
 /// Wake the reader once this much is pending.
@@ -154,6 +158,7 @@ pub fn record(
     let mut child = held.map(HeldChild::release).transpose()?;
     let mut last_status = Instant::now();
     let mut last_tick = Instant::now();
+    let mut last_flush = Instant::now();
     let mut events_at_status = 0;
     let mut child_done = false;
     let ring_fd = rec.probe.ring.as_raw_fd();
@@ -171,11 +176,14 @@ pub fn record(
                 return Err(RecordError::Poll(e));
             }
         }
-        rec.drain_ring();
+        rec.drain_ring(DRAIN_BATCH);
+        if last_flush.elapsed() >= FLUSH_EVERY {
+            last_flush = Instant::now();
+            rec.flush_ready(out.as_mut(), &opts.path, false)?;
+        }
         if last_tick.elapsed() >= Duration::from_millis(100) {
             last_tick = Instant::now();
             rec.check_loss()?;
-            rec.flush_ready(out.as_mut(), &opts.path, false)?;
             out.tick().map_err(|source| RecordError::Output {
                 path: opts.path.clone(),
                 source,
@@ -210,7 +218,7 @@ pub fn record(
         }
     }
     // Whatever is in the ring now was produced before we stopped; take it all.
-    rec.drain_ring();
+    rec.drain_ring(usize::MAX);
     rec.check_loss()?;
     rec.flush_ready(out.as_mut(), &opts.path, true)?;
     if opts.status {
@@ -256,13 +264,20 @@ impl Recorder {
             })
     }
 
-    fn drain_ring(&mut self) {
-        while let Some(item) = self.probe.ring.next() {
+    /// Decodes up to `max` records from the ring buffer into the reorder buffer.
+    fn drain_ring(&mut self, max: usize) {
+        let mut n = 0;
+        while n < max
+            && let Some(item) = self.probe.ring.next()
+        {
+            n += 1;
             match self.decoder.decode(&item) {
                 Ok(d) => {
                     let mut ev = d.event;
-                    let path = self.cgroups.path(d.cgroup_id);
-                    let (idx, rec) = self.containers.index(d.cgroup_id, path, ev.ts);
+                    let cgroups = &mut self.cgroups;
+                    let (idx, rec) =
+                        self.containers
+                            .index(d.cgroup_id, ev.ts, |id| cgroups.path(id).map(str::to_owned));
                     ev.container = idx;
                     if let Some(r) = rec {
                         self.pending.push(r);
