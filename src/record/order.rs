@@ -45,11 +45,6 @@ impl Reorder {
         self.pending.push(Some(event));
     }
 
-    /// Events waiting.
-    pub fn len(&self) -> usize {
-        self.pending.len()
-    }
-
     /// Releases, oldest first, the events older than the newest time minus the window, or than
     /// `now` minus the window when `now` is later (so an idle stream still drains).
     pub fn pop_ready(&mut self, now: u64, out: impl FnMut(Event<'static>)) {
@@ -124,7 +119,7 @@ mod tests {
         assert_eq!(out, [(990, 2), (995, 4), (1000, 1)]);
         r.pop_ready(1300, |e| out.push((e.ts, e.tid)));
         assert_eq!(out, [(990, 2), (995, 4), (1000, 1), (1050, 3), (1100, 5)]);
-        assert_eq!(r.len(), 0);
+        assert!(r.pending.is_empty());
     }
 
     #[test]
