@@ -345,7 +345,13 @@ static __always_inline __u32 capture(struct cf_scratch *s, __u32 off, const stru
 }
 
 /* ---- syscalls */
-static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
+/*
+ * `typed` is true under tp_btf, where `regs` is a BTF pointer the verifier lets us load from
+ * directly; under raw_tp it is an untyped kernel pointer read through CO-RE probe reads.
+ */
+#define CF_REG(regs, typed, r) ((typed) ? (regs)->r : BPF_CORE_READ((regs), r))
+
+static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool typed)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if (!wanted(pid_tgid >> 32))
@@ -356,16 +362,16 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
 		return -ENOMEM;
 	e->ts = bpf_ktime_get_boot_ns();
 	e->nr = id;
-	e->args[0] = regs->di;
-	e->args[1] = regs->si;
-	e->args[2] = regs->dx;
-	e->args[3] = regs->r10;
-	e->args[4] = regs->r8;
-	e->args[5] = regs->r9;
+	e->args[0] = CF_REG(regs, typed, di);
+	e->args[1] = CF_REG(regs, typed, si);
+	e->args[2] = CF_REG(regs, typed, dx);
+	e->args[3] = CF_REG(regs, typed, r10);
+	e->args[4] = CF_REG(regs, typed, r8);
+	e->args[5] = CF_REG(regs, typed, r9);
 	return 0;
 }
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, bool typed)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if (!wanted(pid_tgid >> 32))
@@ -384,7 +390,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 	struct cf_enter *e = bpf_task_storage_get(&ENTERS, task, 0, 0);
 	if (!e || e->nr < 0) {
 		r->hdr.flags = CF_F_NO_ENTER;
-		r->nr = regs->orig_ax;
+		r->nr = CF_REG(regs, typed, orig_ax);
 		r->enter_ts = 0;
 		__builtin_memset(r->args, 0, sizeof(r->args));
 		r->hdr.size = off;
@@ -415,7 +421,15 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(cf_sys_enter, struct pt_regs *regs, long id)
 {
-	on_sys_enter(regs, id);
+	on_sys_enter(regs, id, true);
+	return 0;
+}
+
+/* The same hooks as raw tracepoints, for kernels that refuse tp_btf (see record/loader.rs). */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(cf_sys_enter_raw, struct pt_regs *regs, long id)
+{
+	on_sys_enter(regs, id, false);
 	return 0;
 }
 
@@ -423,7 +437,14 @@ int BPF_PROG(cf_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(cf_sys_exit, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(regs, ret);
+	on_sys_exit(regs, ret, true);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(cf_sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	on_sys_exit(regs, ret, false);
 	return 0;
 }
 
@@ -575,6 +596,34 @@ int BPF_PROG(cf_exit, struct task_struct *p, bool group_dead)
  * void (*)(void *, int, struct kernel_siginfo *, struct k_sigaction *) */
 SEC("tp_btf/signal_deliver")
 int BPF_PROG(cf_signal, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	on_signal(sig, info);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(cf_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	on_fork(parent, child);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(cf_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	on_exec(p, bprm);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(cf_exit_raw, struct task_struct *p, bool group_dead)
+{
+	on_exit(p, group_dead);
+	return 0;
+}
+
+SEC("raw_tp/signal_deliver")
+int BPF_PROG(cf_signal_raw, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
 {
 	on_signal(sig, info);
 	return 0;

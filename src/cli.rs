@@ -64,6 +64,9 @@ pub struct RecordArgs {
     /// Write a text dump of the decoded records instead of a capture (for debugging the probe).
     #[arg(long, hide = true)]
     pub debug_dump: bool,
+    /// Attach the raw_tp fallback programs instead of tp_btf (for testing the fallback).
+    #[arg(long, hide = true)]
+    pub force_raw_tp: bool,
     /// Run this command and record only it and its descendants.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<OsString>,

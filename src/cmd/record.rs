@@ -37,6 +37,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         rotate_count: args.rotate_count,
         ring_bytes: args.ring_mib << 20,
         status: std::io::stderr().is_terminal(),
+        force_raw_tp: args.force_raw_tp,
     };
     let debug = args.debug_dump;
     let open = move |path: &Path, meta: &CaptureMeta| -> std::io::Result<Box<dyn Output>> {
@@ -46,6 +47,12 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         Ok(Box::new(CaptureOutput::create(path, &header_info(meta))?))
     };
     let summary = session::record(&opts, &stop, &open)?;
+    if !summary.fallbacks.is_empty() {
+        eprintln!(
+            "casefile: attached through raw_tp (tp_btf refused): {}",
+            summary.fallbacks.join(", ")
+        );
+    }
     for (program, why) in &summary.degraded {
         eprintln!("casefile: warning: optional probe {program} not attached: {why}");
     }

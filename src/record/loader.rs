@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
-use aya::programs::BtfTracePoint;
+use aya::programs::{BtfTracePoint, RawTracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 
 use super::RecordError;
@@ -18,22 +18,17 @@ static PROBE: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/pro
 /// Where the kernel's BTF lives; tp_btf programs and CO-RE both need it.
 pub const BTF_PATH: &str = "/sys/kernel/btf/vmlinux";
 
-/// How a program attaches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Attach {
-    /// A BTF-typed raw tracepoint (`tp_btf/NAME`).
-    TpBtf,
-}
-
-/// One entry of the attach table.
+/// One entry of the attach table: a tracepoint, the `tp_btf` program tried first and the
+/// `raw_tp` program (same code, untyped pointers read through CO-RE) tried when the kernel
+/// refuses the first.
 #[derive(Clone, Copy, Debug)]
 pub struct Hook {
-    /// Program (function) name in the object.
-    pub program: &'static str,
     /// Tracepoint name.
     pub tracepoint: &'static str,
-    /// How it attaches.
-    pub attach: Attach,
+    /// The `tp_btf/` program.
+    pub program: &'static str,
+    /// The `raw_tp/` program.
+    pub fallback: &'static str,
     /// Whether the capture is useless without it (the recorder stops) or merely poorer.
     pub required: bool,
 }
@@ -41,39 +36,39 @@ pub struct Hook {
 /// Every program and where it attaches.
 pub const ATTACH: &[Hook] = &[
     Hook {
-        program: "cf_sys_enter",
         tracepoint: "sys_enter",
-        attach: Attach::TpBtf,
+        program: "cf_sys_enter",
+        fallback: "cf_sys_enter_raw",
         required: true,
     },
     Hook {
-        program: "cf_sys_exit",
         tracepoint: "sys_exit",
-        attach: Attach::TpBtf,
+        program: "cf_sys_exit",
+        fallback: "cf_sys_exit_raw",
         required: true,
     },
     Hook {
-        program: "cf_fork",
         tracepoint: "sched_process_fork",
-        attach: Attach::TpBtf,
+        program: "cf_fork",
+        fallback: "cf_fork_raw",
         required: true,
     },
     Hook {
-        program: "cf_exec",
         tracepoint: "sched_process_exec",
-        attach: Attach::TpBtf,
+        program: "cf_exec",
+        fallback: "cf_exec_raw",
         required: true,
     },
     Hook {
-        program: "cf_exit",
         tracepoint: "sched_process_exit",
-        attach: Attach::TpBtf,
+        program: "cf_exit",
+        fallback: "cf_exit_raw",
         required: true,
     },
     Hook {
-        program: "cf_signal",
         tracepoint: "signal_deliver",
-        attach: Attach::TpBtf,
+        program: "cf_signal",
+        fallback: "cf_signal_raw",
         required: false,
     },
 ];
@@ -91,6 +86,8 @@ pub struct ProbeConfig {
     pub ring_bytes: u32,
     /// Wake the reader once this many bytes are pending; 0 wakes it for every record.
     pub wakeup_batch: u32,
+    /// Skip tp_btf and attach the raw_tp programs (to exercise the fallback).
+    pub force_raw_tp: bool,
 }
 
 /// A loaded and attached probe and the maps the recorder reads.
@@ -103,6 +100,8 @@ pub struct Probe {
     pub counters: PerCpuArray<MapData, u64>,
     /// Optional hooks that could not attach, with why.
     pub degraded: Vec<(&'static str, String)>,
+    /// Hooks attached through their raw_tp fallback.
+    pub fallbacks: Vec<&'static str>,
 }
 
 /// Checks the preconditions that give a clearer message than a failed `bpf()` call.
@@ -150,8 +149,19 @@ pub fn load(cfg: &ProbeConfig) -> Result<Probe, RecordError> {
     }
 
     let mut degraded = Vec::new();
+    let mut fallbacks = Vec::new();
     for hook in ATTACH {
-        if let Err(reason) = attach(&mut ebpf, &btf, hook) {
+        let typed = if cfg.force_raw_tp {
+            Err("tp_btf not tried (forced raw_tp)".to_string())
+        } else {
+            attach_tp_btf(&mut ebpf, &btf, hook)
+        };
+        let result = typed.or_else(|why| {
+            attach_raw_tp(&mut ebpf, hook)
+                .map(|()| fallbacks.push(hook.tracepoint))
+                .map_err(|raw| format!("tp_btf: {why}; raw_tp: {raw}"))
+        });
+        if let Err(reason) = result {
             if hook.required {
                 return Err(RecordError::Refused {
                     program: hook.program,
@@ -177,20 +187,28 @@ pub fn load(cfg: &ProbeConfig) -> Result<Probe, RecordError> {
         ring,
         counters,
         degraded,
+        fallbacks,
     })
 }
 
-fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook) -> Result<(), String> {
+fn attach_tp_btf(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook) -> Result<(), String> {
     let prog = ebpf
         .program_mut(hook.program)
-        .ok_or_else(|| "not in the probe object".to_string())?;
-    match hook.attach {
-        Attach::TpBtf => {
-            let p: &mut BtfTracePoint = prog.try_into().map_err(|e| format!("{e}"))?;
-            p.load(hook.tracepoint, btf).map_err(|e| format!("{e}"))?;
-            p.attach().map(|_| ()).map_err(|e| format!("{e}"))
-        }
-    }
+        .ok_or_else(|| format!("{} is not in the probe object", hook.program))?;
+    let p: &mut BtfTracePoint = prog.try_into().map_err(|e| format!("{e}"))?;
+    p.load(hook.tracepoint, btf).map_err(|e| format!("{e}"))?;
+    p.attach().map(|_| ()).map_err(|e| format!("{e}"))
+}
+
+fn attach_raw_tp(ebpf: &mut Ebpf, hook: &Hook) -> Result<(), String> {
+    let prog = ebpf
+        .program_mut(hook.fallback)
+        .ok_or_else(|| format!("{} is not in the probe object", hook.fallback))?;
+    let p: &mut RawTracePoint = prog.try_into().map_err(|e| format!("{e}"))?;
+    p.load().map_err(|e| format!("{e}"))?;
+    p.attach(hook.tracepoint)
+        .map(|_| ())
+        .map_err(|e| format!("{e}"))
 }
 
 impl Probe {

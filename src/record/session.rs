@@ -41,6 +41,8 @@ pub struct Options {
     pub ring_bytes: u32,
     /// Print a status line on stderr once a second.
     pub status: bool,
+    /// Attach the raw_tp programs instead of tp_btf (tests the fallback).
+    pub force_raw_tp: bool,
 }
 
 /// Facts about the host and the recording, for the capture header.
@@ -90,6 +92,8 @@ pub struct Summary {
     pub child: Option<ExitStatus>,
     /// Optional hooks that did not attach.
     pub degraded: Vec<(&'static str, String)>,
+    /// Tracepoints attached through raw_tp instead of tp_btf.
+    pub fallbacks: Vec<&'static str>,
 }
 
 /// How long events wait to be put in time order.
@@ -126,6 +130,7 @@ pub fn record(
         snaplen: opts.snaplen,
         ring_bytes: opts.ring_bytes,
         wakeup_batch: WAKEUP_BATCH,
+        force_raw_tp: opts.force_raw_tp,
     };
     let probe = match loader::load(&cfg) {
         Ok(p) => p,
@@ -151,6 +156,7 @@ pub fn record(
         pending: Vec::new(),
     };
     rec.summary.degraded.clone_from(&rec.probe.degraded);
+    rec.summary.fallbacks.clone_from(&rec.probe.fallbacks);
     rec.last_drops = rec.probe.counters()?.iter().map(|c| c.1).collect();
     rec.write_state(out.as_mut(), &opts.path)?;
 
@@ -275,9 +281,9 @@ impl Recorder {
                 Ok(d) => {
                     let mut ev = d.event;
                     let cgroups = &mut self.cgroups;
-                    let (idx, rec) =
-                        self.containers
-                            .index(d.cgroup_id, ev.ts, |id| cgroups.path(id).map(str::to_owned));
+                    let (idx, rec) = self
+                        .containers
+                        .index(d.cgroup_id, ev.ts, |id| cgroups.path(id).map(str::to_owned));
                     ev.container = idx;
                     if let Some(r) = rec {
                         self.pending.push(r);

@@ -50,11 +50,12 @@ fn bpf_unavailable(out: &Output) -> bool {
 }
 
 /// Records `cmd` into `file`; `None` when BPF is unavailable here (and not in CI).
-fn record(file: &Path, cmd: &[&str]) -> Option<Output> {
+fn record(file: &Path, flags: &[&str], cmd: &[&str]) -> Option<Output> {
     let out = casefile()
         .arg("record")
         .arg("-w")
         .arg(file)
+        .args(flags)
         .arg("--")
         .args(cmd)
         .output()
@@ -125,7 +126,17 @@ fn exec_of<'a>(evs: &'a [Event<'static>], prog: &str) -> &'a Process<'static> {
 
 #[test]
 fn record_sees_files_network_exec_and_errors_of_a_command() {
-    let dir = Dir::new("record");
+    workload_appears_in_the_capture("tp-btf", &[]);
+}
+
+/// The same through the attach table's raw_tp fallback programs.
+#[test]
+fn record_through_the_raw_tp_fallback() {
+    workload_appears_in_the_capture("raw-tp", &["--force-raw-tp"]);
+}
+
+fn workload_appears_in_the_capture(name: &str, flags: &[&str]) {
+    let dir = Dir::new(name);
     let file = dir.0.join("cap.case");
     let server = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = server.local_addr().expect("addr").port();
@@ -139,10 +150,10 @@ fn record_sees_files_network_exec_and_errors_of_a_command() {
         "cd {dir} && echo hello-casefile > a.txt && mv a.txt b.txt && rm b.txt; \
          cat missing.txt 2>/dev/null; \
          exec 3<>/dev/tcp/127.0.0.1/{port}; printf ping-casefile >&3; exec 3>&-; \
-         /bin/echo child-ran >/dev/null",
+         /bin/echo child-ran >/dev/null; trap : USR1; kill -USR1 $$",
         dir = dir.0.display()
     );
-    let Some(_) = record(&file, &["bash", "-c", &script]) else {
+    let Some(_) = record(&file, flags, &["bash", "-c", &script]) else {
         return;
     };
     assert_eq!(received.join().expect("server"), b"ping-casefile");
@@ -235,6 +246,13 @@ fn record_sees_files_network_exec_and_errors_of_a_command() {
     assert!(
         evs.iter()
             .any(|e| e.pid == shell && matches!(e.body, Body::Fork(f) if f.child_pid == echo.pid))
+    );
+
+    // The shell signalled itself.
+    assert!(
+        evs.iter().any(|e| e.pid == shell
+            && matches!(e.body, Body::Signal(sg) if sg.sig == 10 && sg.sender == shell)),
+        "SIGUSR1 delivered to the shell"
     );
 
     // Every event belongs to the command's tree.
