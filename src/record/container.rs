@@ -80,6 +80,7 @@ pub fn parse_cgroup(path: &str) -> Option<CgroupContainer> {
 pub struct Containers {
     by_id: HashMap<String, u32>,
     by_cgroup: HashMap<u64, u32>,
+    records: Vec<Event<'static>>,
 }
 
 impl Containers {
@@ -118,7 +119,7 @@ impl Containers {
         if let Some(&i) = self.by_id.get(&c.id) {
             return (i, None);
         }
-        let idx = self.by_id.len() as u32 + 1;
+        let idx = self.records.len() as u32 + 1;
         self.by_id.insert(c.id.clone(), idx);
         let rec = Event {
             ts,
@@ -133,7 +134,13 @@ impl Containers {
                 ..Container::default()
             }),
         };
+        self.records.push(rec.clone());
         (idx, Some(rec))
+    }
+
+    /// The records of every container seen, in index order (for keyframes).
+    pub fn records(&self) -> &[Event<'static>] {
+        &self.records
     }
 }
 

@@ -18,6 +18,10 @@ pub trait Output {
     fn tick(&mut self) -> io::Result<()>;
     /// Bytes written to disk so far.
     fn bytes(&self) -> u64;
+    /// Whether it is time for a keyframe (a fresh state block).
+    fn needs_keyframe(&self) -> bool {
+        false
+    }
     /// Writes the footer and closes the file.
     fn finish(self: Box<Self>) -> io::Result<()>;
 }
@@ -63,6 +67,9 @@ impl Output for CaptureOutput {
     }
     fn bytes(&self) -> u64 {
         self.writer.stats().bytes
+    }
+    fn needs_keyframe(&self) -> bool {
+        self.writer.needs_keyframe()
     }
     fn finish(self: Box<Self>) -> io::Result<()> {
         self.writer.finish()?.sync_all()

@@ -186,6 +186,10 @@ pub fn record(
         if last_flush.elapsed() >= FLUSH_EVERY {
             last_flush = Instant::now();
             rec.flush_ready(out.as_mut(), &opts.path, false)?;
+            if out.needs_keyframe() {
+                // A keyframe lets replay start mid-file: the state as /proc shows it now.
+                rec.write_state(out.as_mut(), &opts.path)?;
+            }
         }
         if last_tick.elapsed() >= Duration::from_millis(100) {
             last_tick = Instant::now();

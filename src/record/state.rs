@@ -60,11 +60,10 @@ impl Clock {
 }
 
 /// Takes the snapshot. Containers seen in process cgroups are registered in `containers`, and
-/// their records lead the returned list.
+/// the records of all known containers lead the returned list.
 pub fn snapshot(clock: Clock, containers: &mut Containers) -> Vec<Event<'static>> {
     let ts = Clock::wall_now();
     let mut out = Vec::new();
-    let mut container_records = Vec::new();
     let mut socks = SocketTables::default();
     let Ok(rd) = fs::read_dir("/proc") else {
         return out;
@@ -81,11 +80,7 @@ pub fn snapshot(clock: Clock, containers: &mut Containers) -> Vec<Event<'static>
             .as_deref()
             .and_then(|c| parse_cgroup(c).map(|p| (c, p)))
         {
-            Some((path, c)) => {
-                let (i, rec) = containers.index_of(&c, path, ts);
-                container_records.extend(rec);
-                i
-            }
+            Some((path, c)) => containers.index_of(&c, path, ts).0,
             None => 0,
         };
         let Some(main) = read_process(&dir, pid, pid, clock, cgroup.as_deref()) else {
@@ -135,8 +130,9 @@ pub fn snapshot(clock: Clock, containers: &mut Containers) -> Vec<Event<'static>
     out.extend(users().into_iter().map(|u| meta(Body::User(u))));
     out.extend(groups().into_iter().map(|g| meta(Body::Group(g))));
     out.extend(interfaces().into_iter().map(|i| meta(Body::Interface(i))));
-    container_records.extend(out);
-    container_records
+    let mut all = containers.records().to_vec();
+    all.extend(out);
+    all
 }
 
 fn read_cgroup(dir: &str) -> Option<String> {

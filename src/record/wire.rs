@@ -911,6 +911,26 @@ mod tests {
     }
 
     #[test]
+    fn accept_tuples_put_the_client_first() {
+        let mut t = Vec::new();
+        t.extend(2u16.to_le_bytes());
+        t.extend(6u16.to_le_bytes());
+        t.extend(8080u16.to_le_bytes()); // local: the server
+        t.extend(40000u16.to_le_bytes()); // remote: the client
+        t.extend([10, 0, 0, 1]);
+        t.extend([0; 12]);
+        t.extend([10, 0, 0, 2]);
+        t.extend([0; 12]);
+        let client_first = Sock::v4(schema::l4::TCP, [10, 0, 0, 2], 40000, [10, 0, 0, 1], 8080);
+        assert_eq!(tuple(&t, 43), Some(client_first));
+        assert_eq!(tuple(&t, 288), Some(client_first));
+        // send/recv on the same socket: local end first.
+        let local_first = Sock::v4(schema::l4::TCP, [10, 0, 0, 1], 8080, [10, 0, 0, 2], 40000);
+        assert_eq!(tuple(&t, 44), Some(local_first));
+        assert_eq!(tuple(&t[..39], 44), None);
+    }
+
+    #[test]
     fn truncated_records_are_errors_not_panics() {
         let mut b = hdr(kind::SYSCALL, 0);
         b.extend([0u8; 64]); // enter_ts, ret, args
