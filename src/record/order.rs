@@ -1,89 +1,155 @@
-//! Puts events from all CPUs back in time order.
+//! Puts records from all CPUs back in time order.
 //!
 //! Records reach the ring buffer in reservation order, which differs from their timestamps by
-//! up to the time a CPU spends between taking the time and reserving, and (for syscalls, stamped
-//! at exit) no more. Events are held until the newest time seen is `window` past them, then
-//! released oldest first. An event older than what was already released is released at once
-//! (and counted), so nothing is dropped.
+//! the time a CPU spends between taking the time and reserving (syscall records are stamped
+//! and emitted at exit). Records are held until the newest time seen is `window` past them,
+//! then released oldest first. A record older than what was already released goes out at once,
+//! stamped with the last released time so the output stays ordered, and is counted.
+//!
+//! Raw probe records are kept as bytes in one arena and decoded only when released: a decoded
+//! event is ~300 bytes, and moving those around cost more than decoding them.
 
 use capture_format::schema::Event;
 
-/// The reorder buffer. Events wait in arrival order; releasing sorts their keys (nearly sorted
-/// already, so the sort is close to linear) and moves each event out once, which is far
-/// cheaper than a heap of ~300-byte events.
+/// A record released by [`Reorder`].
+pub enum Item<'a> {
+    /// A raw probe record, to be decoded.
+    Raw(&'a [u8]),
+    /// An event made by the recorder (loss).
+    Event(Box<Event<'static>>),
+}
+
+#[derive(Clone, Copy)]
+struct Key {
+    ts: u64,
+    seq: u64,
+    /// Arena offset of a raw record, or index into `events`.
+    at: u32,
+    /// Length of a raw record; `u32::MAX` marks an event.
+    len: u32,
+}
+
+const EVENT: u32 = u32::MAX;
+
+/// The reorder buffer.
 pub struct Reorder {
-    pending: Vec<Option<Event<'static>>>,
-    keys: Vec<(u64, u32)>,
+    arena: Vec<u8>,
+    events: Vec<Option<Box<Event<'static>>>>,
+    keys: Vec<Key>,
     window: u64,
+    seq: u64,
     newest: u64,
     released: u64,
     late: u64,
 }
 
 impl Reorder {
-    /// Holds events for `window_ns` of event time.
+    /// Holds records for `window_ns` of record time.
     pub fn new(window_ns: u64) -> Reorder {
         Reorder {
-            pending: Vec::new(),
+            arena: Vec::new(),
+            events: Vec::new(),
             keys: Vec::new(),
             window: window_ns,
+            seq: 0,
             newest: 0,
             released: 0,
             late: 0,
         }
     }
 
-    /// Adds an event.
-    pub fn push(&mut self, mut event: Event<'static>) {
-        if event.ts < self.released {
-            // Too late for its place: it goes out next, stamped with the last released time
-            // so the output stays in order, and is counted.
+    fn key(&mut self, ts: u64, at: u32, len: u32) {
+        let ts = if ts < self.released {
             self.late += 1;
-            event.ts = self.released;
-        }
-        self.newest = self.newest.max(event.ts);
-        self.pending.push(Some(event));
+            self.released
+        } else {
+            ts
+        };
+        self.newest = self.newest.max(ts);
+        self.seq += 1;
+        self.keys.push(Key {
+            ts,
+            seq: self.seq,
+            at,
+            len,
+        });
     }
 
-    /// Releases, oldest first, the events older than the newest time minus the window, or than
-    /// `now` minus the window when `now` is later (so an idle stream still drains).
-    pub fn pop_ready(&mut self, now: u64, out: impl FnMut(Event<'static>)) {
+    /// Adds a raw record with its wall-clock time.
+    pub fn push_raw(&mut self, ts: u64, raw: &[u8]) {
+        let at = self.arena.len() as u32;
+        self.arena.extend_from_slice(raw);
+        self.key(ts, at, raw.len() as u32);
+    }
+
+    /// Adds an event.
+    pub fn push_event(&mut self, event: Event<'static>) {
+        let at = self.events.len() as u32;
+        let ts = event.ts;
+        self.events.push(Some(Box::new(event)));
+        self.key(ts, at, EVENT);
+    }
+
+    /// Bytes held in the arena (to release early when it grows large).
+    pub fn held_bytes(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Releases, oldest first, the records older than the newest time minus the window, or
+    /// than `now` minus the window when `now` is later (so an idle stream still drains). The
+    /// callback gets the time to stamp on the record with it.
+    pub fn pop_ready(&mut self, now: u64, out: impl FnMut(u64, Item<'_>)) {
         let limit = self.newest.max(now).saturating_sub(self.window);
         self.release(limit, out);
     }
 
     /// Releases everything, oldest first.
-    pub fn drain(&mut self, out: impl FnMut(Event<'static>)) {
+    pub fn drain(&mut self, out: impl FnMut(u64, Item<'_>)) {
         self.release(u64::MAX, out);
     }
 
-    fn release(&mut self, limit: u64, mut out: impl FnMut(Event<'static>)) {
-        if self.pending.is_empty() {
-            return;
-        }
-        self.keys.clear();
-        self.keys.extend(
-            self.pending
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (e.as_ref().map_or(0, |e| e.ts), i as u32)),
-        );
-        // Stable by arrival for equal times: (ts, index) keys are unique.
-        self.keys.sort_unstable();
-        let ready = self.keys.partition_point(|&(ts, _)| ts <= limit);
+    fn release(&mut self, limit: u64, mut out: impl FnMut(u64, Item<'_>)) {
+        // Nearly sorted already, so this is close to linear.
+        self.keys.sort_unstable_by_key(|k| (k.ts, k.seq));
+        let ready = self.keys.partition_point(|k| k.ts <= limit);
         if ready == 0 {
             return;
         }
-        for &(ts, i) in &self.keys[..ready] {
-            if let Some(ev) = self.pending[i as usize].take() {
-                self.released = ts;
-                out(ev);
+        for k in &self.keys[..ready] {
+            self.released = k.ts;
+            if k.len == EVENT {
+                if let Some(ev) = self.events.get_mut(k.at as usize).and_then(Option::take) {
+                    out(k.ts, Item::Event(ev));
+                }
+            } else if let Some(raw) = self
+                .arena
+                .get(k.at as usize..k.at as usize + k.len as usize)
+            {
+                out(k.ts, Item::Raw(raw));
             }
         }
-        self.pending.retain(Option::is_some);
+        // Keep what waits, compacted.
+        let rest: Vec<Key> = self.keys.drain(ready..).collect();
+        self.keys.clear();
+        let old_arena = std::mem::take(&mut self.arena);
+        let old_events = std::mem::take(&mut self.events);
+        let mut old_events = old_events;
+        for mut k in rest {
+            if k.len == EVENT {
+                if let Some(ev) = old_events.get_mut(k.at as usize).and_then(Option::take) {
+                    k.at = self.events.len() as u32;
+                    self.events.push(Some(ev));
+                    self.keys.push(k);
+                }
+            } else if let Some(raw) = old_arena.get(k.at as usize..k.at as usize + k.len as usize) {
+                k.at = self.arena.len() as u32;
+                self.arena.extend_from_slice(raw);
+                self.keys.push(k);
+            }
+        }
     }
 
-    /// Events that arrived after later ones had been released (their time was raised).
+    /// Records that arrived after later ones had been released (their time was raised).
     pub fn late(&self) -> u64 {
         self.late
     }
@@ -105,34 +171,42 @@ mod tests {
         }
     }
 
-    #[test]
-    fn releases_in_time_order_after_the_window() {
-        let mut r = Reorder::new(100);
-        for (ts, tid) in [(1000, 1), (990, 2), (1050, 3), (995, 4)] {
-            r.push(ev(ts, tid));
+    fn tag(ts: u64, item: Item<'_>) -> (u64, u32) {
+        match item {
+            Item::Raw(b) => (ts, u32::from(b[0])),
+            Item::Event(e) => (ts, e.tid),
         }
-        let mut out = Vec::new();
-        r.pop_ready(0, |e| out.push((e.ts, e.tid)));
-        assert_eq!(out, []);
-        r.push(ev(1100, 5));
-        r.pop_ready(0, |e| out.push((e.ts, e.tid)));
-        assert_eq!(out, [(990, 2), (995, 4), (1000, 1)]);
-        r.pop_ready(1300, |e| out.push((e.ts, e.tid)));
-        assert_eq!(out, [(990, 2), (995, 4), (1000, 1), (1050, 3), (1100, 5)]);
-        assert!(r.pending.is_empty());
     }
 
     #[test]
-    fn late_events_are_kept_and_counted() {
-        let mut r = Reorder::new(10);
-        r.push(ev(100, 1));
-        r.push(ev(200, 2));
+    fn releases_in_time_order_after_the_window() {
+        let mut r = Reorder::new(100);
+        r.push_raw(1000, &[1]);
+        r.push_raw(990, &[2]);
+        r.push_event(ev(1050, 3));
+        r.push_raw(995, &[4, 4, 4]);
         let mut out = Vec::new();
-        r.pop_ready(0, |e| out.push(e.ts));
-        assert_eq!(out, [100]);
-        r.push(ev(50, 3));
-        r.drain(|e| out.push(e.ts));
-        assert_eq!(out, [100, 100, 200]);
+        r.pop_ready(0, |ts, i| out.push(tag(ts, i)));
+        assert_eq!(out, []);
+        r.push_raw(1100, &[5]);
+        r.pop_ready(0, |ts, i| out.push(tag(ts, i)));
+        assert_eq!(out, [(990, 2), (995, 4), (1000, 1)]);
+        r.pop_ready(1300, |ts, i| out.push(tag(ts, i)));
+        assert_eq!(out, [(990, 2), (995, 4), (1000, 1), (1050, 3), (1100, 5)]);
+        assert!(r.keys.is_empty() && r.arena.is_empty() && r.events.is_empty());
+    }
+
+    #[test]
+    fn late_records_are_kept_and_counted() {
+        let mut r = Reorder::new(10);
+        r.push_raw(100, &[1]);
+        r.push_raw(200, &[2]);
+        let mut out = Vec::new();
+        r.pop_ready(0, |ts, i| out.push(tag(ts, i)));
+        assert_eq!(out, [(100, 1)]);
+        r.push_raw(50, &[3]);
+        r.drain(|ts, i| out.push(tag(ts, i)));
+        assert_eq!(out, [(100, 1), (100, 3), (200, 2)]);
         assert_eq!(r.late(), 1);
     }
 }

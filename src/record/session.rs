@@ -17,10 +17,10 @@ use capture_format::schema::{Body, Event, Loss};
 use super::RecordError;
 use super::container::{CgroupDirs, Containers};
 use super::loader::{self, Probe, ProbeConfig};
-use super::order::Reorder;
+use super::order::{Item, Reorder};
 use super::output::{self, Output};
 use super::state::{self, Clock};
-use super::wire::Decoder;
+use super::wire::{self, Decoder};
 
 /// What to record and where.
 #[derive(Clone, Debug)]
@@ -100,6 +100,8 @@ pub struct Summary {
 const REORDER_WINDOW: Duration = Duration::from_millis(50);
 /// Records decoded between two looks at the clock, the signals and the output.
 const DRAIN_BATCH: usize = 65_536;
+/// Release early when the reorder buffer holds this much.
+const MAX_HELD_BYTES: usize = 64 << 20;
 /// How often ready events are released to the output.
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
 /// Ring buffer poll timeout: bounds the latency of batched wake-ups.
@@ -153,7 +155,6 @@ pub fn record(
         summary: Summary::default(),
         clock,
         file_index: 0,
-        pending: Vec::new(),
     };
     rec.summary.degraded.clone_from(&rec.probe.degraded);
     rec.summary.fallbacks.clone_from(&rec.probe.fallbacks);
@@ -183,7 +184,7 @@ pub fn record(
             }
         }
         rec.drain_ring(DRAIN_BATCH);
-        if last_flush.elapsed() >= FLUSH_EVERY {
+        if last_flush.elapsed() >= FLUSH_EVERY || rec.reorder.held_bytes() > MAX_HELD_BYTES {
             last_flush = Instant::now();
             rec.flush_ready(out.as_mut(), &opts.path, false)?;
             if out.needs_keyframe() {
@@ -260,8 +261,6 @@ struct Recorder {
     summary: Summary,
     clock: Clock,
     file_index: u64,
-    /// Container records to write before the next events.
-    pending: Vec<Event<'static>>,
 }
 
 impl Recorder {
@@ -274,33 +273,15 @@ impl Recorder {
             })
     }
 
-    /// Decodes up to `max` records from the ring buffer into the reorder buffer.
+    /// Moves up to `max` records from the ring buffer into the reorder buffer.
     fn drain_ring(&mut self, max: usize) {
         let mut n = 0;
         while n < max
             && let Some(item) = self.probe.ring.next()
         {
             n += 1;
-            match self.decoder.decode(&item) {
-                Ok(d) => {
-                    let mut ev = d.event;
-                    let cgroups = &mut self.cgroups;
-                    let (idx, rec) = self
-                        .containers
-                        .index(d.cgroup_id, ev.ts, |id| cgroups.path(id).map(str::to_owned));
-                    ev.container = idx;
-                    if let Some(r) = rec {
-                        self.pending.push(r);
-                    }
-                    if let Body::Exec(p) = &mut ev.body {
-                        // Best effort: the process may be gone by now.
-                        p.cwd = state::cwd_of(ev.pid).into();
-                        if let Some(path) = self.cgroups.path(d.cgroup_id) {
-                            p.cgroup = path.as_bytes().to_vec().into();
-                        }
-                    }
-                    self.reorder.push(ev);
-                }
+            match wire::parse_hdr(&item) {
+                Ok(h) => self.reorder.push_raw(self.decoder.wall(h.ts), &item),
                 Err(_) => self.summary.malformed += 1,
             }
         }
@@ -316,7 +297,7 @@ impl Recorder {
                 let count = dropped - before;
                 let to = self.decoder.wall(*last_ts).clamp(self.last_loss_check, now);
                 self.summary.lost += count;
-                self.reorder.push(Event {
+                self.reorder.push_event(Event {
                     ts: to,
                     tid: 0,
                     pid: 0,
@@ -336,34 +317,64 @@ impl Recorder {
         Ok(())
     }
 
+    /// Decodes and writes the records that are ready (all of them when `all`).
     fn flush_ready(
         &mut self,
         out: &mut dyn Output,
         path: &Path,
         all: bool,
     ) -> Result<(), RecordError> {
+        let Recorder {
+            reorder,
+            decoder,
+            cgroups,
+            containers,
+            summary,
+            ..
+        } = self;
         let mut err = None;
-        let mut n = 0;
-        let pending = std::mem::take(&mut self.pending);
-        for r in &pending {
-            if let Err(e) = out.append(r) {
-                err.get_or_insert(e);
+        let mut write = |ts: u64, item: Item<'_>| {
+            if err.is_some() {
+                return;
             }
-        }
-        let mut write = |ev: Event<'static>| {
-            if err.is_none() {
-                match out.append(&ev) {
-                    Ok(()) => n += 1,
-                    Err(e) => err = Some(e),
+            let ev = match item {
+                Item::Event(ev) => *ev,
+                Item::Raw(raw) => {
+                    let Ok(d) = decoder.decode(raw) else {
+                        summary.malformed += 1;
+                        return;
+                    };
+                    let mut ev = d.event;
+                    ev.ts = ts;
+                    let (idx, first) =
+                        containers.index(d.cgroup_id, ts, |id| cgroups.path(id).map(str::to_owned));
+                    ev.container = idx;
+                    if let Some(rec) = first
+                        && let Err(e) = out.append(&rec)
+                    {
+                        err = Some(e);
+                        return;
+                    }
+                    if let Body::Exec(p) = &mut ev.body {
+                        // Best effort: the process may be gone by now.
+                        p.cwd = state::cwd_of(ev.pid).into();
+                        if let Some(path) = cgroups.path(d.cgroup_id) {
+                            p.cgroup = path.as_bytes().to_vec().into();
+                        }
+                    }
+                    ev
                 }
+            };
+            match out.append(&ev) {
+                Ok(()) => summary.events += 1,
+                Err(e) => err = Some(e),
             }
         };
         if all {
-            self.reorder.drain(&mut write);
+            reorder.drain(&mut write);
         } else {
-            self.reorder.pop_ready(Clock::wall_now(), &mut write);
+            reorder.pop_ready(Clock::wall_now(), &mut write);
         }
-        self.summary.events += n;
         match err {
             Some(source) => Err(RecordError::Output {
                 path: path.to_path_buf(),

@@ -26,7 +26,7 @@ use std::mem::{offset_of, size_of};
 
 use capture_format::schema::{
     self, Body, Event, Exit, Fork, Process, Signal, Sock, Syscall, Value, af,
-    syscalls::{self, ParamType, Src, io},
+    syscalls::{self, ParamSpec, ParamType, Src, io},
 };
 
 /// Record kinds (`CF_KIND_*`).
@@ -477,6 +477,9 @@ struct BlobRef<'a> {
 /// Context the decoder keeps across records.
 #[derive(Debug, Default)]
 pub struct Decoder {
+    /// Parameters of each syscall number, looked up once (`spec` names undecoded calls by
+    /// string matching, too slow per record).
+    params: Vec<&'static [ParamSpec]>,
     /// Nanoseconds to add to a boot-clock time to get wall-clock time.
     pub boot_to_wall: i64,
     /// Last exec filename per thread, for the filename of a successful execve (whose user
@@ -497,6 +500,9 @@ impl Decoder {
     /// A decoder that converts boot-clock times with this offset.
     pub fn new(boot_to_wall: i64) -> Decoder {
         Decoder {
+            params: (0..MAX_NR as u16)
+                .map(|nr| syscalls::spec(nr).params)
+                .collect(),
             boot_to_wall,
             exec_names: HashMap::new(),
         }
@@ -571,9 +577,12 @@ impl Decoder {
             off = (off + size_of::<CfBlob>() + len + 7) & !7;
         }
         let no_enter = h.flags & F_NO_ENTER != 0;
-        let spec = syscalls::spec(nr);
+        let specs = match self.params.get(usize::from(nr)) {
+            Some(p) => *p,
+            None => syscalls::spec(nr).params,
+        };
         let mut params = schema::Params::new();
-        for (i, p) in spec.params.iter().enumerate() {
+        for (i, p) in specs.iter().enumerate() {
             let blob = blobs.get(i).copied().flatten();
             let v = match p.src {
                 _ if no_enter => Value::None,
