@@ -109,8 +109,8 @@ impl Reorder {
     }
 
     fn release(&mut self, limit: u64, mut out: impl FnMut(u64, Item<'_>)) {
-        // Nearly sorted already, so this is close to linear.
-        self.keys.sort_unstable_by_key(|k| (k.ts, k.seq));
+        // Nearly sorted already: the stable sort finds the runs, so this is close to linear.
+        self.keys.sort_by_key(|k| (k.ts, k.seq));
         let ready = self.keys.partition_point(|k| k.ts <= limit);
         if ready == 0 {
             return;
@@ -128,23 +128,41 @@ impl Reorder {
                 out(k.ts, Item::Raw(raw));
             }
         }
-        // Keep what waits, compacted.
-        let rest: Vec<Key> = self.keys.drain(ready..).collect();
-        self.keys.clear();
+        self.keys.drain(..ready);
+        if self.keys.is_empty() {
+            self.arena.clear();
+            self.events.clear();
+        } else if self.arena.len() > 2 * self.live_bytes() {
+            self.compact();
+        }
+    }
+
+    fn live_bytes(&self) -> usize {
+        self.keys
+            .iter()
+            .filter(|k| k.len != EVENT)
+            .map(|k| k.len as usize)
+            .sum()
+    }
+
+    /// Moves what still waits to the front, once released records fill half the arena: each
+    /// byte is copied at most about once more.
+    fn compact(&mut self) {
         let old_arena = std::mem::take(&mut self.arena);
-        let old_events = std::mem::take(&mut self.events);
-        let mut old_events = old_events;
-        for mut k in rest {
+        let mut old_events = std::mem::take(&mut self.events);
+        for k in &mut self.keys {
             if k.len == EVENT {
-                if let Some(ev) = old_events.get_mut(k.at as usize).and_then(Option::take) {
-                    k.at = self.events.len() as u32;
-                    self.events.push(Some(ev));
-                    self.keys.push(k);
-                }
-            } else if let Some(raw) = old_arena.get(k.at as usize..k.at as usize + k.len as usize) {
+                let ev = old_events.get_mut(k.at as usize).and_then(Option::take);
+                k.at = self.events.len() as u32;
+                self.events.push(ev);
+            } else {
+                let from = k.at as usize;
                 k.at = self.arena.len() as u32;
-                self.arena.extend_from_slice(raw);
-                self.keys.push(k);
+                self.arena.extend_from_slice(
+                    old_arena
+                        .get(from..from + k.len as usize)
+                        .unwrap_or_default(),
+                );
             }
         }
     }

@@ -337,8 +337,8 @@ impl Recorder {
             if err.is_some() {
                 return;
             }
-            let ev = match item {
-                Item::Event(ev) => *ev,
+            let result = match item {
+                Item::Event(ev) => out.append(&ev),
                 Item::Raw(raw) => {
                     let Ok(d) = decoder.decode(raw) else {
                         summary.malformed += 1;
@@ -362,10 +362,10 @@ impl Recorder {
                             p.cgroup = path.as_bytes().to_vec().into();
                         }
                     }
-                    ev
+                    out.append(&ev)
                 }
             };
-            match out.append(&ev) {
+            match result {
                 Ok(()) => summary.events += 1,
                 Err(e) => err = Some(e),
             }

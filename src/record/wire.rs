@@ -416,8 +416,8 @@ struct Rec<'a> {
     kind: u16,
 }
 
-impl Rec<'_> {
-    fn bytes(&self, off: usize, n: usize) -> Result<&[u8], WireError> {
+impl<'a> Rec<'a> {
+    fn bytes(&self, off: usize, n: usize) -> Result<&'a [u8], WireError> {
         self.b
             .get(off..off.saturating_add(n))
             .ok_or(WireError::Truncated {
@@ -489,9 +489,9 @@ pub struct Decoder {
 
 /// A decoded record and the cgroup it came from (the caller maps cgroups to containers).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Decoded {
-    /// The event; `container` is 0 until the caller sets it.
-    pub event: Event<'static>,
+pub struct Decoded<'a> {
+    /// The event, borrowing from the raw record; `container` is 0 until the caller sets it.
+    pub event: Event<'a>,
     /// The record's cgroup v2 id.
     pub cgroup_id: u64,
 }
@@ -514,7 +514,7 @@ impl Decoder {
     }
 
     /// Decodes one raw record.
-    pub fn decode(&mut self, b: &[u8]) -> Result<Decoded, WireError> {
+    pub fn decode<'a>(&mut self, b: &'a [u8]) -> Result<Decoded<'a>, WireError> {
         let h = parse_hdr(b)?;
         let r = Rec { b, kind: h.kind };
         let body = match h.kind {
@@ -554,7 +554,7 @@ impl Decoder {
         })
     }
 
-    fn syscall(&mut self, r: &Rec<'_>, h: &CfHdr) -> Result<Syscall<'static>, WireError> {
+    fn syscall<'a>(&mut self, r: &Rec<'a>, h: &CfHdr) -> Result<Syscall<'a>, WireError> {
         let nr = r.u16(offset_of!(CfSyscall, nr))?;
         let ret = r.u64(offset_of!(CfSyscall, ret))? as i64;
         let enter_ts = r.u64(offset_of!(CfSyscall, enter_ts))?;
@@ -592,7 +592,7 @@ impl Decoder {
                 )),
                 Src::Str(_) => match blob {
                     Some(b) if b.err == 0 && b.kind == blob::STR => {
-                        Value::Bytes(Cow::Owned(b.data.to_vec()))
+                        Value::Bytes(Cow::Borrowed(b.data))
                     }
                     _ if is_exec(nr) && ret == 0 => self
                         .exec_names
@@ -602,7 +602,7 @@ impl Decoder {
                 },
                 Src::Buf { .. } | Src::Iov { .. } | Src::Msg(_) => match blob {
                     Some(b) if b.err == 0 && b.kind == blob::BUF => {
-                        Value::Bytes(Cow::Owned(b.data.to_vec()))
+                        Value::Bytes(Cow::Borrowed(b.data))
                     }
                     _ => Value::None,
                 },
@@ -645,16 +645,16 @@ impl Decoder {
         })
     }
 
-    fn exec(&mut self, r: &Rec<'_>, h: &CfHdr) -> Result<Process<'static>, WireError> {
+    fn exec<'a>(&mut self, r: &Rec<'a>, h: &CfHdr) -> Result<Process<'a>, WireError> {
         let flen = usize::from(r.u16(offset_of!(CfExec, filename_len))?);
         let alen = usize::from(r.u16(offset_of!(CfExec, args_len))?);
         let base = size_of::<CfExec>();
-        let filename = r.bytes(base, flen)?.to_vec();
+        let filename = r.bytes(base, flen)?;
         let argv = r.bytes(base + flen, alen)?;
         // argv[0] is the program as invoked; the rest are the arguments, each NUL-terminated.
         let (exe, args) = match argv.iter().position(|&c| c == 0) {
-            Some(i) => (argv[..i].to_vec(), argv[i + 1..].to_vec()),
-            None => (argv.to_vec(), Vec::new()),
+            Some(i) => (&argv[..i], &argv[i + 1..]),
+            None => (argv, &argv[argv.len()..]),
         };
         let mut ns = [0u64; 7];
         for (i, n) in ns.iter_mut().enumerate() {
@@ -662,7 +662,7 @@ impl Decoder {
         }
         let comm = r.bytes(offset_of!(CfExec, comm), 16)?;
         let comm = &comm[..comm.iter().position(|&c| c == 0).unwrap_or(16)];
-        self.exec_names.insert(h.tid, filename.clone());
+        self.exec_names.insert(h.tid, filename.to_vec());
         Ok(Process {
             tid: h.tid,
             pid: h.pid,
@@ -677,14 +677,10 @@ impl Decoder {
             start_ts: self.wall(r.u64(offset_of!(CfExec, start_ts))?),
             cap_effective: r.u64(offset_of!(CfExec, cap_effective))?,
             ns,
-            comm: Cow::Owned(comm.to_vec()),
-            exe: Cow::Owned(if exe.is_empty() {
-                filename.clone()
-            } else {
-                exe
-            }),
-            exe_path: Cow::Owned(filename),
-            args: Cow::Owned(args),
+            comm: Cow::Borrowed(comm),
+            exe: Cow::Borrowed(if exe.is_empty() { filename } else { exe }),
+            exe_path: Cow::Borrowed(filename),
+            args: Cow::Borrowed(args),
             env: Cow::Borrowed(&[]),
             cwd: Cow::Borrowed(&[]),
             cgroup: Cow::Borrowed(&[]),
