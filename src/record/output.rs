@@ -22,8 +22,8 @@ pub trait Output {
     fn needs_keyframe(&self) -> bool {
         false
     }
-    /// Writes the footer and closes the file.
-    fn finish(self: Box<Self>) -> io::Result<()>;
+    /// Writes the footer and closes the file; returns its final size.
+    fn finish(self: Box<Self>) -> io::Result<u64>;
 }
 
 /// Creates a capture file readable by its owner only (an existing file is truncated and its
@@ -71,8 +71,10 @@ impl Output for CaptureOutput {
     fn needs_keyframe(&self) -> bool {
         self.writer.needs_keyframe()
     }
-    fn finish(self: Box<Self>) -> io::Result<()> {
-        self.writer.finish()?.sync_all()
+    fn finish(self: Box<Self>) -> io::Result<u64> {
+        let f = self.writer.finish()?;
+        f.sync_all()?;
+        Ok(f.metadata()?.len())
     }
 }
 
@@ -111,9 +113,10 @@ impl Output for DebugDump {
     fn bytes(&self) -> u64 {
         self.bytes
     }
-    fn finish(mut self: Box<Self>) -> io::Result<()> {
+    fn finish(mut self: Box<Self>) -> io::Result<u64> {
         self.out.flush()?;
-        self.out.get_ref().sync_all()
+        self.out.get_ref().sync_all()?;
+        Ok(self.bytes)
     }
 }
 

@@ -235,8 +235,7 @@ pub fn record(
     if opts.status {
         let _ = writeln!(io::stderr());
     }
-    rec.summary.bytes += out.bytes();
-    out.finish().map_err(|source| RecordError::Output {
+    rec.summary.bytes += out.finish().map_err(|source| RecordError::Output {
         path: output::rotated_path(&opts.path, rec.file_index),
         source,
     })?;

@@ -304,3 +304,98 @@ fn record_to_an_unwritable_directory_fails_clearly() {
         assert!(err.contains("needs root"), "stderr: {err}");
     }
 }
+
+/// Opens a capture and returns (events, state blocks, has footer).
+fn shape(file: &Path) -> (u64, usize, bool) {
+    let cap = CaptureFile::read(file).expect("open capture");
+    let states = (0..cap.blocks().len())
+        .filter(|&i| !cap.read_block(i).expect("block").is_events())
+        .count();
+    (cap.event_count(), states, cap.recovery().is_none())
+}
+
+#[test]
+fn sigterm_stops_a_host_wide_recording_cleanly() {
+    let dir = Dir::new("sigterm");
+    let file = dir.0.join("host.case");
+    let child = casefile()
+        .arg("record")
+        .arg("-w")
+        .arg(&file)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start casefile record");
+    // Let it load, snapshot and record a little, then ask it to stop.
+    thread::sleep(std::time::Duration::from_millis(1500));
+    let recorder = child.id();
+    let status = Command::new("kill")
+        .args(["-TERM", &recorder.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    if bpf_unavailable(&out) {
+        let why = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "BPF must load in CI, but: {why}"
+        );
+        eprintln!("skipping: the probe cannot load here: {why}");
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "record exited with {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (count, states, footer) = shape(&file);
+    assert!(footer, "the footer was written");
+    assert!(states >= 1, "the /proc snapshot was written");
+    assert!(count > 0, "a host always makes some system calls");
+    assert!(
+        events(&file).iter().all(|e| e.pid != recorder),
+        "the recorder recorded itself"
+    );
+}
+
+#[test]
+fn rotation_keeps_the_newest_files_each_a_whole_capture() {
+    let dir = Dir::new("rotate");
+    let file = dir.0.join("rot.case");
+    // The command writes far more than one small file's worth of payload.
+    let Some(out) = record(
+        &file,
+        &[
+            "--rotate-size",
+            "64K",
+            "--rotate-count",
+            "2",
+            "--snaplen",
+            "4096",
+        ],
+        &[
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 400 ]; do head -c 4096 /dev/urandom >/dev/null; i=$((i+1)); done",
+        ],
+    ) else {
+        return;
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir.0)
+        .expect("list")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "kept the newest two of: {err}");
+    assert!(!file.exists(), "the oldest file was removed");
+    for f in &files {
+        let (events, states, footer) = shape(f);
+        assert!(
+            footer && states >= 1 && events > 0,
+            "{} is not a whole capture",
+            f.display()
+        );
+    }
+}
