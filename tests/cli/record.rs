@@ -399,3 +399,65 @@ fn rotation_keeps_the_newest_files_each_a_whole_capture() {
         );
     }
 }
+
+/// A process moved into a cgroup laid out the way docker names its containers is recorded
+/// with a container index, and the capture holds that container's record.
+#[test]
+fn processes_in_a_container_cgroup_get_a_container() {
+    let root = Path::new("/sys/fs/cgroup/unified");
+    let root = if root.join("cgroup.procs").exists() {
+        root
+    } else {
+        Path::new("/sys/fs/cgroup")
+    };
+    if !root.join("cgroup.controllers").exists() {
+        eprintln!("skipping: no cgroup v2 hierarchy here");
+        return;
+    }
+    let id = format!("{:064x}", u128::from(std::process::id()) << 64 | 0xcafe);
+    let parent = root.join(format!("casefile-test-{}", std::process::id()));
+    let cg = parent.join(format!("docker-{id}.scope"));
+    if let Err(e) = std::fs::create_dir_all(&cg) {
+        eprintln!("skipping: cannot create a cgroup ({e})");
+        return;
+    }
+    let dir = Dir::new("container");
+    let file = dir.0.join("ctr.case");
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && cat /etc/hostname >/dev/null",
+        cg.display()
+    );
+    let out = record(&file, &[], &["sh", "-c", &script]);
+    let _ = std::fs::remove_dir(&cg);
+    let _ = std::fs::remove_dir(&parent);
+    if out.is_none() {
+        return;
+    }
+    let evs = events(&file);
+    let container = evs
+        .iter()
+        .find_map(|e| match &e.body {
+            Body::Container(c) if c.id.as_ref() == id.as_bytes() => Some((e.container, c)),
+            _ => None,
+        })
+        .expect("a container record for the cgroup");
+    assert_eq!(container.0, 1, "first container gets index 1");
+    assert_eq!(container.1.runtime.as_ref(), b"docker");
+    assert!(
+        container
+            .1
+            .cgroup
+            .ends_with(format!("docker-{id}.scope").as_bytes())
+    );
+    let cat = exec_of(&evs, "cat");
+    assert!(
+        evs.iter()
+            .filter(|e| e.pid == cat.pid)
+            .all(|e| e.container == 1),
+        "cat ran inside the container"
+    );
+    let (opened, _) = syscalls_named(&evs, &["openat", "open"])
+        .find(|(e, s)| e.pid == cat.pid && bytes_end_with(param(s, "name"), "/etc/hostname"))
+        .expect("cat opened /etc/hostname");
+    assert_eq!(opened.container, 1);
+}
