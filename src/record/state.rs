@@ -150,7 +150,7 @@ fn link_bytes(p: &str) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// The namespace inode of `/proc/.../ns/NAME` ("net:[4026531840]").
+/// The namespace inode of `/proc/.../ns/NAME` (as in `net:[4026531840]`).
 fn ns_inode(dir: &str, name: &str) -> u64 {
     fs::metadata(format!("{dir}/ns/{name}")).map_or(0, |m| m.ino())
 }

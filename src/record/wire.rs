@@ -76,7 +76,7 @@ pub mod src {
     pub const SOCKADDR_LENPTR: u8 = 6;
     /// Socket tuple of an fd.
     pub const TUPLE: u8 = 7;
-    /// int[2] written by the kernel.
+    /// `int[2]` written by the kernel.
     pub const FDPAIR: u8 = 8;
     /// `clone_args.flags`.
     pub const CLONE3: u8 = 9;
