@@ -71,6 +71,15 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
             String::new()
         }
     );
+    if summary.late > 0 {
+        eprintln!(
+            "casefile: {} events arrived after later ones were written; their times were raised",
+            summary.late
+        );
+    }
+    if let Some(st) = summary.child.filter(|st| !st.success()) {
+        eprintln!("casefile: the recorded command exited with {st}");
+    }
     let (user, sys) = own_cpu();
     eprintln!("casefile: recorder CPU: {user:.2} s user, {sys:.2} s system");
     Ok(ExitCode::SUCCESS)

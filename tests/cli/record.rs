@@ -31,6 +31,17 @@ impl Drop for Dir {
     }
 }
 
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|u| u.split_whitespace().next() == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
 fn casefile() -> Command {
     Command::new(env!("CARGO_BIN_EXE_casefile"))
 }
@@ -287,15 +298,7 @@ fn record_to_an_unwritable_directory_fails_clearly() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     // The first check that fails depends on who runs the test.
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .map(|u| u.split_whitespace().next() == Some("0"))
-        })
-        .unwrap_or(false);
-    if root {
+    if is_root() {
         assert!(
             err.contains("cannot write /nonexistent-casefile-dir/x.case"),
             "stderr: {err}"
@@ -460,4 +463,36 @@ fn processes_in_a_container_cgroup_get_a_container() {
         .find(|(e, s)| e.pid == cat.pid && bytes_end_with(param(s, "name"), "/etc/hostname"))
         .expect("cat opened /etc/hostname");
     assert_eq!(opened.container, 1);
+}
+
+#[test]
+fn record_as_an_ordinary_user_says_it_needs_root() {
+    // As root, drop to nobody with setpriv; as anyone else, run as is.
+    let mut cmd = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_casefile"));
+        c
+    } else {
+        casefile()
+    };
+    let out = match cmd
+        .args([
+            "record",
+            "-w",
+            "/tmp/casefile-never-written.case",
+            "--",
+            "true",
+        ])
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("skipping: cannot run setpriv ({e})");
+            return;
+        }
+    };
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("recording needs root"), "stderr: {err}");
 }
