@@ -22,6 +22,22 @@ pub enum Command {
     Info(InfoArgs),
     /// Record system calls, processes, files, network and containers into a capture (root).
     Record(RecordArgs),
+    /// Recompute a capture's hash chain and check its signature (exit 0 intact, 1 changed).
+    Verify(VerifyArgs),
+    /// Make an ed25519 key pair for signing captures.
+    Keygen(KeygenArgs),
+    /// Write a capture's events to a new file, optionally redacted for sharing.
+    Export(ExportArgs),
+    /// Write the man pages (generated from these definitions) into a directory.
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+/// `casefile man` (hidden; used to regenerate `man/`).
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Directory to write `casefile.1` and `casefile-*.1` into.
+    pub dir: PathBuf,
 }
 
 /// `casefile info`.
@@ -35,6 +51,60 @@ pub struct InfoArgs {
     /// Skip walking the hash chain (it reads every block once; nothing is decompressed).
     #[arg(long)]
     pub no_verify: bool,
+}
+
+/// `casefile verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Capture file to check.
+    pub file: PathBuf,
+    /// Public key file (from `casefile keygen`) the capture must be signed with.
+    #[arg(long, value_name = "KEY.pub")]
+    pub pubkey: Option<PathBuf>,
+}
+
+/// `casefile keygen`.
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Private key file to write; the public key goes to the same name with `.pub` added.
+    #[arg(short = 'o', long = "out", value_name = "KEY")]
+    pub out: PathBuf,
+    /// Overwrite existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Output formats of `casefile export`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// A new casefile capture (verifiable; records any redaction in its header).
+    Case,
+}
+
+/// `casefile export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Capture to export.
+    pub file: PathBuf,
+    /// Output file.
+    #[arg(short = 'o', long = "out", value_name = "OUT")]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "case")]
+    pub format: ExportFormat,
+    /// Drop payload snippets and environments (and hash the fields given with --hash).
+    #[arg(long)]
+    pub redact: bool,
+    /// With --redact: replace this field by a salted digest (proc.args, proc.cwd, proc.exe,
+    /// fd.name, fd.ip, user.name, container.label). Repeat for several.
+    #[arg(long, value_name = "FIELD")]
+    pub hash: Vec<String>,
+    /// Salt for --hash, so that several exports hash alike (default: random per export).
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// Sign the exported capture with this private key (from `casefile keygen`).
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 /// `casefile record`.

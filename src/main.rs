@@ -18,6 +18,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Info(a) => cmd::info::run(a),
         cli::Command::Record(a) => cmd::record::run(a),
+        cli::Command::Verify(a) => cmd::verify::run(a),
+        cli::Command::Keygen(a) => cmd::keygen::run(a),
+        cli::Command::Export(a) => cmd::export::run(a),
+        cli::Command::Man(a) => cmd::man::run(a),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,8 @@
 //! - write: generating the events without writing them (the generator's own cost);
 //! - decode: the same zstd decompression without record decoding.
 
+#![expect(clippy::many_single_char_names, reason = "short-lived timing locals")]
+
 use std::hint::black_box;
 use std::time::Instant;
 

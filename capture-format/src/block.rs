@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic "CFBK"
-//! 4       1     block type: 1 events, 2 state (snapshot or keyframe), 3 footer
+//! 4       1     block type: 1 events, 2 state (snapshot or keyframe), 3 footer, 4 signature
 //! 5       1     codec: 0 stored, 1 zstd
 //! 6       2     header length H, u16le (whole header including summary and CRC)
 //! 8       4     body length (stored bytes), u32le
@@ -39,6 +39,8 @@ pub enum BlockType {
     State,
     /// The footer.
     Footer,
+    /// A signature of the seal, after the footer.
+    Signature,
     /// A type this version does not know; skipped.
     Unknown(u8),
 }
@@ -50,6 +52,7 @@ impl BlockType {
             BlockType::Events => 1,
             BlockType::State => 2,
             BlockType::Footer => 3,
+            BlockType::Signature => 4,
             BlockType::Unknown(v) => v,
         }
     }
@@ -60,6 +63,7 @@ impl BlockType {
             1 => BlockType::Events,
             2 => BlockType::State,
             3 => BlockType::Footer,
+            4 => BlockType::Signature,
             v => BlockType::Unknown(v),
         }
     }
@@ -112,7 +116,7 @@ impl BlockHeader {
 
     /// Serializes the header (with CRC).
     pub fn encode(&self) -> Vec<u8> {
-        let summary_len = if self.block_type == BlockType::Footer {
+        let summary_len = if matches!(self.block_type, BlockType::Footer | BlockType::Signature) {
             0
         } else {
             self.summary.encoded_len()
@@ -222,7 +226,8 @@ impl BlockHeader {
         body_hash.copy_from_slice(&b[48..64]);
         let mut prev = [0u8; 32];
         prev.copy_from_slice(&b[64..96]);
-        let summary = if block_type == BlockType::Footer || hl == FIXED_LEN + 4 {
+        let no_summary = matches!(block_type, BlockType::Footer | BlockType::Signature);
+        let summary = if no_summary || hl == FIXED_LEN + 4 {
             Summary::default()
         } else {
             let (s, used) = Summary::decode(&b[FIXED_LEN..hl - 4]).ok_or_else(|| {

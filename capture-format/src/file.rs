@@ -13,6 +13,7 @@ use crate::footer::{self, Footer, IndexEntry, Trailer};
 use crate::header::FileHeader;
 use crate::integrity::{first_link, next_link};
 use crate::schema::{Body, Event, Kind};
+use crate::sign::{self, FileSignature};
 
 enum Source {
     Map(memmap2::Mmap),
@@ -44,6 +45,7 @@ pub struct CaptureFile {
     header: FileHeader,
     blocks: Vec<IndexEntry>,
     footer: Option<Footer>,
+    signature: Option<FileSignature>,
     recovery: Option<Recovery>,
     damage: Vec<Error>,
 }
@@ -131,13 +133,15 @@ impl CaptureFile {
             header,
             blocks: Vec::new(),
             footer: None,
+            signature: None,
             recovery: None,
             damage: Vec::new(),
         };
         match cf.load_footer() {
-            Ok(f) => {
+            Ok((f, sig)) => {
                 cf.blocks.clone_from(&f.index);
                 cf.footer = Some(f);
+                cf.signature = sig;
             }
             Err(reason) => {
                 let tail = cf.scan();
@@ -162,7 +166,7 @@ impl CaptureFile {
     }
 
     /// Reads the footer through the trailer, or says why it cannot.
-    fn load_footer(&self) -> std::result::Result<Footer, String> {
+    fn load_footer(&self) -> std::result::Result<(Footer, Option<FileSignature>), String> {
         let b = self.data.bytes();
         let len = b.len() as u64;
         if b.len() < self.header.len as usize + footer::TRAILER_LEN {
@@ -192,7 +196,23 @@ impl CaptureFile {
                 bad.offset
             ));
         }
-        Ok(f)
+        // Between the footer and the trailer: nothing, or one signature block.
+        let gap_start = (t.footer_offset + t.footer_len) as usize;
+        let gap = &b[gap_start..b.len() - footer::TRAILER_LEN];
+        let sig = if gap.is_empty() {
+            None
+        } else {
+            let sh =
+                BlockHeader::parse(gap, gap_start as u64).map_err(|e| format!("signature: {e}"))?;
+            let body = gap.get(sh.header_len as usize..sh.total_len() as usize);
+            match (sh.block_type, body) {
+                (BlockType::Signature, Some(body)) if sh.total_len() as usize == gap.len() => {
+                    Some(sign::parse_body(body).ok_or("signature block is malformed")?)
+                }
+                _ => return Err("unexpected bytes between the footer and the trailer".into()),
+            }
+        };
+        Ok((f, sig))
     }
 
     /// Rebuilds the index by walking the blocks; returns the bytes of an incomplete tail.
@@ -265,6 +285,11 @@ impl CaptureFile {
     /// The footer, when the file was finished.
     pub fn footer(&self) -> Option<&Footer> {
         self.footer.as_ref()
+    }
+
+    /// The signature, when the writer signed the file.
+    pub fn signature(&self) -> Option<&FileSignature> {
+        self.signature.as_ref()
     }
 
     /// Set when the file had no usable footer and was opened by scanning.
@@ -483,6 +508,17 @@ impl CaptureFile {
                             checked,
                         );
                     }
+                }
+                if let Some(sig) = &self.signature
+                    && !sig.is_valid_for(&t.seal)
+                {
+                    let at = t.footer_offset + t.footer_len;
+                    return fail(
+                        n,
+                        at,
+                        "the signature does not match the file".into(),
+                        checked,
+                    );
                 }
             }
         }

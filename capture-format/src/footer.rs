@@ -25,6 +25,16 @@
 //! 24  8   first event    32  8  first time                     40  8  last time
 //! ```
 //!
+//! An optional signature block (type 4, stored, no summary) may sit between the footer and the
+//! trailer:
+//! ```text
+//! 0   4   magic "CFSG"
+//! 4   1   algorithm: 1 = ed25519
+//! 5   3   reserved
+//! 8   32  public key
+//! 40  64  signature of "casefile signature v1" || seal
+//! ```
+//!
 //! Trailer, the last 56 bytes of a finished file:
 //! ```text
 //! 0   8   footer block offset, u64le
@@ -264,7 +274,8 @@ impl Trailer {
     }
 
     /// Reads the trailer at the end of a file of `file_len` bytes; `None` when there is none
-    /// (the writer died before finishing) or it points outside the file.
+    /// (the writer died before finishing) or it points outside the file. The footer ends where
+    /// the trailer begins, or where a signature block (type 4) that fills the gap begins.
     pub fn parse(tail: &[u8], file_len: u64) -> Option<Trailer> {
         if tail.len() != TRAILER_LEN || tail[48..56] != TRAILER_MAGIC {
             return None;
@@ -275,7 +286,7 @@ impl Trailer {
         a.copy_from_slice(&tail[8..16]);
         let footer_len = u64::from_le_bytes(a);
         let end = footer_offset.checked_add(footer_len)?;
-        if end != file_len.checked_sub(TRAILER_LEN as u64)? {
+        if end > file_len.checked_sub(TRAILER_LEN as u64)? {
             return None;
         }
         let mut seal = [0u8; 32];

@@ -34,6 +34,7 @@ pub mod header;
 pub mod integrity;
 pub mod reader;
 pub mod schema;
+pub mod sign;
 pub mod summary;
 pub mod synth;
 pub mod writer;

@@ -196,7 +196,16 @@ impl<W: Write> Writer<W> {
     }
 
     /// Writes the remaining block, the footer and the trailer, and returns the output.
-    pub fn finish(mut self) -> io::Result<W> {
+    pub fn finish(self) -> io::Result<W> {
+        self.finish_inner(None)
+    }
+
+    /// Like [`Writer::finish`], and signs the seal with `key` in a signature block.
+    pub fn finish_signed(self, key: &ed25519_dalek::SigningKey) -> io::Result<W> {
+        self.finish_inner(Some(key))
+    }
+
+    fn finish_inner(mut self, key: Option<&ed25519_dalek::SigningKey>) -> io::Result<W> {
         self.flush_block()?;
         let mut enc = Encoder::default();
         self.tables.sort_by_key(|e| e.ts);
@@ -242,6 +251,26 @@ impl<W: Write> Writer<W> {
         };
         let mut all = header;
         all.extend_from_slice(&body);
+        if let Some(key) = key {
+            let sbody = crate::sign::sign_body(key, &seal);
+            let sheader = BlockHeader {
+                block_type: BlockType::Signature,
+                codec: codec_id::STORED,
+                header_len: 0,
+                body_len: sbody.len() as u32,
+                raw_len: sbody.len() as u32,
+                count: 0,
+                flags: 0,
+                first_event: self.next_event,
+                first_ts: footer.first_ts,
+                last_ts: footer.last_ts,
+                body_hash: body_hash(&sbody),
+                prev: seal,
+                summary: Summary::default(),
+            };
+            all.extend_from_slice(&sheader.encode());
+            all.extend_from_slice(&sbody);
+        }
         all.extend_from_slice(&trailer.encode());
         self.out.write_all(&all)?;
         self.out.flush()?;

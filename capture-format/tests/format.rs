@@ -545,3 +545,33 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).expect("tempdir");
     d
 }
+
+#[test]
+fn signed_captures_verify_and_a_changed_byte_breaks_the_signature_or_chain() {
+    let key = capture_format::sign::key_from_seed(&[7; 32]);
+    let mut w = Writer::new(Vec::new(), &info(), small_blocks()).expect("w");
+    for e in Synth::new(3).take(2000) {
+        w.append(&e).expect("append");
+    }
+    let bytes = w.finish_signed(&key).expect("finish");
+    let cap = CaptureFile::from_bytes(bytes.clone()).expect("open");
+    let sig = cap.signature().expect("signed");
+    assert_eq!(&sig.public_key, key.verifying_key().as_bytes());
+    assert!(cap.recovery().is_none());
+    assert!(cap.verify().failure.is_none());
+    assert_eq!(read_all(&cap).len(), 2000);
+    // A forged signature (valid block, wrong bytes) is caught by verify.
+    let mut forged = bytes.clone();
+    let sig_at = bytes.len() - 56 - 64 + 3;
+    forged[sig_at] ^= 1;
+    let hl_start = bytes.len() - 56 - 104 - (96 + 4);
+    // Recompute the body hash and CRC of the signature block so only the signature is wrong.
+    let body = forged[hl_start + 100..bytes.len() - 56].to_vec();
+    let h = blake3::hash(&body);
+    forged[hl_start + 48..hl_start + 64].copy_from_slice(&h.as_bytes()[..16]);
+    let crc = crc32fast_hash(&forged[hl_start..hl_start + 96]);
+    forged[hl_start + 96..hl_start + 100].copy_from_slice(&crc.to_le_bytes());
+    let cap = CaptureFile::from_bytes(forged).expect("open");
+    let f = cap.verify().failure.expect("forgery detected");
+    assert!(f.what.contains("signature"), "{}", f.what);
+}

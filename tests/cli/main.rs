@@ -1,2 +1,8 @@
-//! Integration tests of the `casefile` binary.
+//! Integration tests of the `casefile` binary: one test binary, one module per command.
+
+mod util;
+
+mod info;
+mod integrity;
+mod man;
 mod record;
