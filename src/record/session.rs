@@ -294,7 +294,10 @@ impl Recorder {
             let before = self.last_drops.get(cpu).copied().unwrap_or(0);
             if *dropped > before {
                 let count = dropped - before;
-                let to = self.decoder.wall(*last_ts).clamp(self.last_loss_check, now);
+                // The latest drop on this CPU, kept inside the interval (clocks may disagree
+                // by a little; `clamp` would panic if the wall clock stepped back).
+                let from = self.last_loss_check;
+                let to = self.decoder.wall(*last_ts).min(now).max(from);
                 self.summary.lost += count;
                 self.reorder.push_event(Event {
                     ts: to,
@@ -305,7 +308,7 @@ impl Recorder {
                     body: Body::Loss(Loss {
                         cpu: cpu as u16,
                         count,
-                        from: self.last_loss_check,
+                        from,
                         to,
                     }),
                 });
