@@ -498,3 +498,48 @@ fn record_as_an_ordinary_user_says_it_needs_root() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("recording needs root"), "stderr: {err}");
 }
+
+/// With a ring buffer too small for a syscall storm, every system call is either in the
+/// capture or counted in its loss records: loss is never silent.
+#[test]
+fn a_starved_ring_buffer_loses_nothing_silently() {
+    let dir = Dir::new("loss");
+    let file = dir.0.join("loss.case");
+    let n = 200_000;
+    let Some(out) = record(
+        &file,
+        &["--ring-mib", "1"],
+        &[
+            "dd",
+            "if=/dev/zero",
+            "of=/dev/null",
+            "bs=1",
+            &format!("count={n}"),
+        ],
+    ) else {
+        return;
+    };
+    let evs = events(&file);
+    let lost: u64 = evs
+        .iter()
+        .map(|e| match e.body {
+            Body::Loss(l) => {
+                assert!(l.from <= l.to, "loss interval {l:?}");
+                l.count
+            }
+            _ => 0,
+        })
+        .sum();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!(", {lost} lost")), "stderr: {err}");
+    let dd = exec_of(&evs, "dd").pid;
+    let io = syscalls_named(&evs, &["read", "write"])
+        .filter(|(e, _)| e.pid == dd)
+        .count() as u64;
+    // dd makes n reads and n writes of one byte, plus a few of its own.
+    assert!(
+        io + lost >= 2 * n,
+        "{io} reads/writes recorded + {lost} lost < {}",
+        2 * n
+    );
+}
