@@ -57,7 +57,7 @@ pub enum RecordError {
     #[error("the probe object has no map {0}")]
     MissingMap(&'static str),
     /// The output file could not be created or written.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Output {
         /// The file.
         path: PathBuf,
@@ -65,7 +65,7 @@ pub enum RecordError {
         source: io::Error,
     },
     /// The command to record could not be started.
-    #[error("cannot start {command}: {source}")]
+    #[error("cannot start {command}")]
     Spawn {
         /// The command.
         command: String,

@@ -122,8 +122,17 @@ pub fn record(
         path: opts.path.clone(),
         source,
     })?;
+    // Until recording starts, a failure leaves no capture behind.
+    let abandon = |out: Box<dyn Output>, e: RecordError| {
+        drop(out);
+        let _ = std::fs::remove_file(&opts.path);
+        e
+    };
     let mut held = match opts.command.split_first() {
-        Some((prog, args)) => Some(spawn_held(prog, args)?),
+        Some((prog, args)) => match spawn_held(prog, args) {
+            Ok(h) => Some(h),
+            Err(e) => return Err(abandon(out, e)),
+        },
         None => None,
     };
     let cfg = ProbeConfig {
@@ -140,7 +149,7 @@ pub fn record(
             if let Some(h) = held.take() {
                 h.abandon();
             }
-            return Err(e);
+            return Err(abandon(out, e));
         }
     };
     let clock = Clock::now();
@@ -476,7 +485,12 @@ fn spawn_held(prog: &OsString, args: &[OsString]) -> Result<HeldChild, RecordErr
     let cstr = |s: &OsStr| {
         CString::new(s.as_bytes()).map_err(|_| spawn_err(io::ErrorKind::InvalidInput.into()))
     };
-    let path = resolve(prog).ok_or_else(|| spawn_err(io::ErrorKind::NotFound.into()))?;
+    let path = resolve(prog).ok_or_else(|| {
+        spawn_err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "no such executable (searched PATH)",
+        ))
+    })?;
     let path = cstr(path.as_os_str())?;
     let argv: Vec<CString> = std::iter::once(prog.as_os_str())
         .chain(args.iter().map(OsString::as_os_str))
