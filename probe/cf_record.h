@@ -47,6 +47,7 @@
 #define CF_SNAPLEN_MAX 4096
 #define CF_SOCKADDR_MAX 128
 #define CF_ARGS_MAX 1024
+#define CF_ENV_MAX 2048
 
 /* Counter slots of the per-CPU COUNTERS array. */
 #define CF_CNT_EMITTED 0
@@ -98,7 +99,7 @@ struct cf_fork { /* 48 bytes; hdr is the parent's */
 	__u64 clone_flags;
 };
 
-struct cf_exec { /* 160 bytes, then filename_len + args_len bytes */
+struct cf_exec { /* 160 bytes, then filename_len + args_len + env_len bytes */
 	struct cf_hdr hdr;
 	__u32 ppid;
 	__u32 vtid;
@@ -114,7 +115,8 @@ struct cf_exec { /* 160 bytes, then filename_len + args_len bytes */
 	char comm[16];
 	__u16 filename_len;
 	__u16 args_len; /* argv, each entry followed by a NUL */
-	__u32 _pad;
+	__u16 env_len;  /* environment after argv, when capture_env is set */
+	__u16 _pad;
 };
 
 struct cf_exit { /* 40 bytes */
@@ -158,3 +160,4 @@ _Static_assert(sizeof(struct cf_desc) == 16, "cf_desc");
 _Static_assert(__builtin_offsetof(struct cf_syscall, nr) == 96, "cf_syscall.nr");
 _Static_assert(__builtin_offsetof(struct cf_exec, ns) == 80, "cf_exec.ns");
 _Static_assert(__builtin_offsetof(struct cf_exec, filename_len) == 152, "cf_exec.filename_len");
+_Static_assert(__builtin_offsetof(struct cf_exec, env_len) == 156, "cf_exec.env_len");

@@ -33,6 +33,7 @@ const volatile __u32 target_tgid = 0;    /* 0: every process */
 const volatile __u32 self_tgid = 0;      /* the recorder, never recorded */
 const volatile __u32 snaplen = 80;       /* payload bytes per buffer, 0: none */
 const volatile __u32 wakeup_batch = 65536; /* wake the reader once this many bytes are pending */
+const volatile __u32 capture_env = 0;    /* exec records carry the environment */
 
 /* ---- maps */
 struct {
@@ -530,6 +531,20 @@ static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *b
 		alen = 0;
 	r->args_len = alen;
 	off += alen;
+
+	if (capture_env) {
+		__u64 estart = BPF_CORE_READ(mm, env_start);
+		__u64 eend = BPF_CORE_READ(mm, env_end);
+		__u64 elen = eend > estart ? eend - estart : 0;
+		if (elen > CF_ENV_MAX)
+			elen = CF_ENV_MAX;
+		off &= 2047; /* at most sizeof(*r) + CF_STR_MAX + CF_ARGS_MAX */
+		if (elen && bpf_probe_read_user(&s->buf[off], elen & (CF_ENV_MAX * 2 - 1),
+						(const void *)estart))
+			elen = 0;
+		r->env_len = elen;
+		off += elen;
+	}
 	off = (off + 7) & ~7u;
 	r->hdr.size = off;
 	return emit(r, off);

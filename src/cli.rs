@@ -122,6 +122,10 @@ pub struct RecordArgs {
     /// Keep no payload bytes (same as --snaplen 0).
     #[arg(long)]
     pub no_payload: bool,
+    /// Keep each new program's environment (up to 2 KiB) in its exec record. Environments
+    /// often hold secrets: share such captures with care (see `export --redact`).
+    #[arg(long)]
+    pub env: bool,
     /// Start a new file when the current one reaches this size (e.g. 100M, 1G).
     #[arg(long, value_parser = parse_size, value_name = "SIZE")]
     pub rotate_size: Option<u64>,

@@ -38,6 +38,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         ring_bytes: args.ring_mib << 20,
         status: std::io::stderr().is_terminal(),
         force_raw_tp: args.force_raw_tp,
+        env: args.env,
     };
     let debug = args.debug_dump;
     let open = move |path: &Path, meta: &CaptureMeta| -> std::io::Result<Box<dyn Output>> {

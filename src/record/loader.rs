@@ -88,6 +88,8 @@ pub struct ProbeConfig {
     pub wakeup_batch: u32,
     /// Skip tp_btf and attach the raw_tp programs (to exercise the fallback).
     pub force_raw_tp: bool,
+    /// Exec records carry the new program's environment.
+    pub capture_env: bool,
 }
 
 /// A loaded and attached probe and the maps the recorder reads.
@@ -131,6 +133,7 @@ pub fn load(cfg: &ProbeConfig) -> Result<Probe, RecordError> {
         .override_global("self_tgid", &cfg.self_pid, true)
         .override_global("snaplen", &snaplen, true)
         .override_global("wakeup_batch", &cfg.wakeup_batch, true)
+        .override_global("capture_env", &u32::from(cfg.capture_env), true)
         .map_max_entries("EVENTS", cfg.ring_bytes)
         .load(PROBE)
         .map_err(|e| RecordError::Load(format!("{e:#}")))?;

@@ -43,6 +43,8 @@ pub struct Options {
     pub status: bool,
     /// Attach the raw_tp programs instead of tp_btf (tests the fallback).
     pub force_raw_tp: bool,
+    /// Keep each new program's environment in its exec record.
+    pub env: bool,
 }
 
 /// Facts about the host and the recording, for the capture header.
@@ -142,6 +144,7 @@ pub fn record(
         ring_bytes: opts.ring_bytes,
         wakeup_batch: WAKEUP_BATCH,
         force_raw_tp: opts.force_raw_tp,
+        capture_env: opts.env,
     };
     let probe = match loader::load(&cfg) {
         Ok(p) => p,
@@ -456,8 +459,8 @@ fn capture_meta(opts: &Options) -> CaptureMeta {
         cpus,
         snaplen: opts.snaplen,
         options: format!(
-            "snaplen={} command={:?} ring={}",
-            opts.snaplen, opts.command, opts.ring_bytes
+            "snaplen={} env={} command={:?} ring={}",
+            opts.snaplen, opts.env, opts.command, opts.ring_bytes
         ),
     }
 }

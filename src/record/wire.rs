@@ -13,7 +13,7 @@
 //! cf_fork (48)     hdr | child_tid u32 | child_pid u32 | clone_flags u64
 //! cf_exec (160)    hdr | ppid vtid vpid uid gid euid egid loginuid (u32) | start_ts u64
 //!                  | cap_effective u64 | ns [u64; 7] | comm [u8; 16] | filename_len u16
-//!                  | args_len u16 | pad u32, then filename, then argv (NUL-separated)
+//!                  | args_len u16 | env_len u16 | pad u16, then filename, argv, environment
 //! cf_exit (40)     hdr | code i32 | group_dead u32
 //! cf_signal (48)   hdr | sig u32 | sender u32 | code i32 | pad u32
 //! cf_tuple (40)    family u16 | proto u16 | lport u16 | rport u16 | laddr [u8; 16] | raddr [u8; 16]
@@ -223,8 +223,10 @@ pub struct CfExec {
     pub filename_len: u16,
     /// argv bytes that follow the filename.
     pub args_len: u16,
+    /// Environment bytes that follow argv (0 unless requested).
+    pub env_len: u16,
     /// Padding.
-    pub pad: u32,
+    pub pad: u16,
 }
 
 /// `struct cf_exit`.
@@ -297,6 +299,7 @@ const _: () = assert!(size_of::<CfDesc>() == 16);
 const _: () = assert!(offset_of!(CfSyscall, nr) == 96);
 const _: () = assert!(offset_of!(CfExec, ns) == 80);
 const _: () = assert!(offset_of!(CfExec, filename_len) == 152);
+const _: () = assert!(offset_of!(CfExec, env_len) == 156);
 
 impl CfDesc {
     /// The descriptor's bytes, as the probe's `DESCS` array stores them.
@@ -651,6 +654,8 @@ impl Decoder {
         let base = size_of::<CfExec>();
         let filename = r.bytes(base, flen)?;
         let argv = r.bytes(base + flen, alen)?;
+        let elen = usize::from(r.u16(offset_of!(CfExec, env_len))?);
+        let env = r.bytes(base + flen + alen, elen)?;
         // argv[0] is the program as invoked; the rest are the arguments, each NUL-terminated.
         let (exe, args) = match argv.iter().position(|&c| c == 0) {
             Some(i) => (&argv[..i], &argv[i + 1..]),
@@ -681,7 +686,7 @@ impl Decoder {
             exe: Cow::Borrowed(if exe.is_empty() { filename } else { exe }),
             exe_path: Cow::Borrowed(filename),
             args: Cow::Borrowed(args),
-            env: Cow::Borrowed(&[]),
+            env: Cow::Borrowed(env),
             cwd: Cow::Borrowed(&[]),
             cgroup: Cow::Borrowed(&[]),
             tty: 0,

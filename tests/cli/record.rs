@@ -543,3 +543,29 @@ fn a_starved_ring_buffer_loses_nothing_silently() {
         2 * n
     );
 }
+
+/// `--env` keeps each new program's environment; by default none is kept.
+#[test]
+fn environments_are_kept_only_on_request() {
+    let dir = Dir::new("env");
+    for (flags, kept) in [(&["--env"][..], true), (&[][..], false)] {
+        let file = dir.0.join(format!("env-{kept}.case"));
+        let Some(_) = record(&file, flags, &["sh", "-c", "CF_TEST_VAR=hunter2 /bin/true"]) else {
+            return;
+        };
+        let evs = events(&file);
+        let env = &exec_of(&evs, "true").env;
+        let has = env
+            .split(|&b| b == 0)
+            .any(|kv| kv == b"CF_TEST_VAR=hunter2");
+        assert_eq!(
+            has,
+            kept,
+            "flags {flags:?}: env {:?}",
+            String::from_utf8_lossy(env)
+        );
+        if !kept {
+            assert!(env.is_empty());
+        }
+    }
+}
