@@ -11,25 +11,9 @@ use std::process::{Command, Output};
 use std::thread;
 
 use capture_format::CaptureFile;
+
+use crate::util::{Dir, TestCommand};
 use capture_format::schema::{Body, Event, Process, Syscall, Value, syscalls};
-
-/// A unique scratch directory, removed on drop.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("casefile-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("create test dir");
-        Dir(p)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
@@ -40,10 +24,6 @@ fn is_root() -> bool {
                 .map(|u| u.split_whitespace().next() == Some("0"))
         })
         .unwrap_or(false)
-}
-
-fn casefile() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_casefile"))
 }
 
 /// Whether the failure means "this machine cannot load BPF" rather than a bug.
@@ -62,15 +42,9 @@ fn bpf_unavailable(out: &Output) -> bool {
 
 /// Records `cmd` into `file`; `None` when BPF is unavailable here (and not in CI).
 fn record(file: &Path, flags: &[&str], cmd: &[&str]) -> Option<Output> {
-    let out = casefile()
-        .arg("record")
-        .arg("-w")
-        .arg(file)
-        .args(flags)
-        .arg("--")
-        .args(cmd)
-        .output()
-        .expect("run casefile record");
+    let mut rec = TestCommand::new(["record", "-w"]);
+    rec.cmd().arg(file).args(flags).arg("--").args(cmd);
+    let out = rec.output();
     if bpf_unavailable(&out) {
         let why = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -148,7 +122,7 @@ fn record_through_the_raw_tp_fallback() {
 
 fn workload_appears_in_the_capture(name: &str, flags: &[&str]) {
     let dir = Dir::new(name);
-    let file = dir.0.join("cap.case");
+    let file = dir.path.join("cap.case");
     let server = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = server.local_addr().expect("addr").port();
     let received = thread::spawn(move || {
@@ -162,7 +136,7 @@ fn workload_appears_in_the_capture(name: &str, flags: &[&str]) {
          cat missing.txt 2>/dev/null; \
          exec 3<>/dev/tcp/127.0.0.1/{port}; printf ping-casefile >&3; exec 3>&-; \
          /bin/echo child-ran >/dev/null; trap : USR1; kill -USR1 $$",
-        dir = dir.0.display()
+        dir = dir.path.display()
     );
     let Some(_) = record(&file, flags, &["bash", "-c", &script]) else {
         return;
@@ -285,18 +259,14 @@ fn workload_appears_in_the_capture(name: &str, flags: &[&str]) {
 
 #[test]
 fn record_to_an_unwritable_directory_fails_clearly() {
-    let out = casefile()
-        .args([
-            "record",
-            "-w",
-            "/nonexistent-casefile-dir/x.case",
-            "--",
-            "true",
-        ])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err) = TestCommand::new([
+        "record",
+        "-w",
+        "/nonexistent-casefile-dir/x.case",
+        "--",
+        "true",
+    ])
+    .expect_code(2);
     // The first check that fails depends on who runs the test.
     if is_root() {
         assert!(
@@ -320,10 +290,10 @@ fn shape(file: &Path) -> (u64, usize, bool) {
 #[test]
 fn sigterm_stops_a_host_wide_recording_cleanly() {
     let dir = Dir::new("sigterm");
-    let file = dir.0.join("host.case");
-    let child = casefile()
-        .arg("record")
-        .arg("-w")
+    let file = dir.path.join("host.case");
+    let mut rec = TestCommand::new(["record", "-w"]);
+    let child = rec
+        .cmd()
         .arg(&file)
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -365,7 +335,7 @@ fn sigterm_stops_a_host_wide_recording_cleanly() {
 #[test]
 fn rotation_keeps_the_newest_files_each_a_whole_capture() {
     let dir = Dir::new("rotate");
-    let file = dir.0.join("rot.case");
+    let file = dir.path.join("rot.case");
     // The command writes far more than one small file's worth of payload.
     let Some(out) = record(
         &file,
@@ -386,7 +356,7 @@ fn rotation_keeps_the_newest_files_each_a_whole_capture() {
         return;
     };
     let err = String::from_utf8_lossy(&out.stderr);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir.0)
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir.path)
         .expect("list")
         .map(|e| e.expect("entry").path())
         .collect();
@@ -425,7 +395,7 @@ fn processes_in_a_container_cgroup_get_a_container() {
         return;
     }
     let dir = Dir::new("container");
-    let file = dir.0.join("ctr.case");
+    let file = dir.path.join("ctr.case");
     let script = format!(
         "echo $$ > {}/cgroup.procs && cat /etc/hostname >/dev/null",
         cg.display()
@@ -476,7 +446,7 @@ fn record_as_an_ordinary_user_says_it_needs_root() {
             .arg(env!("CARGO_BIN_EXE_casefile"));
         c
     } else {
-        casefile()
+        Command::new(env!("CARGO_BIN_EXE_casefile"))
     };
     let out = match cmd
         .args([
@@ -504,7 +474,7 @@ fn record_as_an_ordinary_user_says_it_needs_root() {
 #[test]
 fn a_starved_ring_buffer_loses_nothing_silently() {
     let dir = Dir::new("loss");
-    let file = dir.0.join("loss.case");
+    let file = dir.path.join("loss.case");
     let n = 200_000;
     let Some(out) = record(
         &file,
@@ -549,7 +519,7 @@ fn a_starved_ring_buffer_loses_nothing_silently() {
 fn environments_are_kept_only_on_request() {
     let dir = Dir::new("env");
     for (flags, kept) in [(&["--env"][..], true), (&[][..], false)] {
-        let file = dir.0.join(format!("env-{kept}.case"));
+        let file = dir.path.join(format!("env-{kept}.case"));
         let Some(_) = record(&file, flags, &["sh", "-c", "CF_TEST_VAR=hunter2 /bin/true"]) else {
             return;
         };
