@@ -11,9 +11,9 @@ use std::process::{Command, Output};
 use std::thread;
 
 use capture_format::CaptureFile;
+use capture_format::schema::{Body, Event, Process, Syscall, Value, syscalls};
 
 use crate::util::{Dir, TestCommand};
-use capture_format::schema::{Body, Event, Process, Syscall, Value, syscalls};
 
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
