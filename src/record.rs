@@ -1,17 +1,27 @@
 //! The recorder: loads the eBPF probe, drains its ring buffer, orders events by time, accounts
-//! for loss, snapshots `/proc` at start and writes everything through an output.
+//! for loss, snapshots `/proc` at start and writes everything through `capture_format::Writer`.
 //!
-//! Only this module and `cmd/record.rs` use aya, and only on Linux. [`wire`] (the probe's
-//! record layout and its decoder), [`order`] and [`container`]'s cgroup-path parsing build
-//! everywhere.
+//! ```text
+//! probe/ (C, CO-RE) ──ring buffer──► session::drain_ring ──raw bytes──► order::Reorder
+//!   ▲ DESCS from the syscall table (wire::descriptors)                      │ oldest first
+//!   │ loader: tp_btf, else raw_tp                                            ▼
+//! state::snapshot (/proc, /etc) ──► output (state block)  ◄── wire::Decoder + container index
+//! ```
+//!
+//! The probe is table-driven: what each syscall parameter captures (strings, buffers, socket
+//! addresses, socket tuples...) comes from `capture_format::schema::syscalls`, loaded into the
+//! probe's `DESCS` map before attaching, and the decoder reads records back in the same
+//! table's parameter order. Only this module and `cmd/record.rs` use aya, and only on Linux.
+//! [`wire`], [`order`] and [`container`]'s path parsing build everywhere.
 
 pub mod container;
 pub mod order;
-pub mod output;
 pub mod wire;
 
 #[cfg(target_os = "linux")]
 pub mod loader;
+#[cfg(target_os = "linux")]
+pub mod output;
 #[cfg(target_os = "linux")]
 pub mod session;
 #[cfg(target_os = "linux")]
