@@ -99,7 +99,7 @@ struct cf_fork { /* 48 bytes; hdr is the parent's */
 	__u64 clone_flags;
 };
 
-struct cf_exec { /* 160 bytes, then filename_len + args_len + env_len bytes */
+struct cf_exec { /* 160 bytes, then filename, argv, environment, cwd */
 	struct cf_hdr hdr;
 	__u32 ppid;
 	__u32 vtid;
@@ -116,8 +116,17 @@ struct cf_exec { /* 160 bytes, then filename_len + args_len + env_len bytes */
 	__u16 filename_len;
 	__u16 args_len; /* argv, each entry followed by a NUL */
 	__u16 env_len;  /* environment after argv, when capture_env is set */
-	__u16 _pad;
+	__u16 cwd_len;  /* working directory after the environment, see below */
 };
+
+/*
+ * The working directory of an exec record is written as its components, innermost first,
+ * each followed by a NUL, then one more NUL when the walk reached the task's root (so "/" is
+ * a single NUL); without that final NUL the path was cut at CF_PATH_DEPTH components or
+ * CF_CWD_MAX bytes. cwd_len 0 means it could not be read.
+ */
+#define CF_PATH_DEPTH 32
+#define CF_CWD_MAX 1024
 
 struct cf_exit { /* 40 bytes */
 	struct cf_hdr hdr;
@@ -161,3 +170,4 @@ _Static_assert(__builtin_offsetof(struct cf_syscall, nr) == 96, "cf_syscall.nr")
 _Static_assert(__builtin_offsetof(struct cf_exec, ns) == 80, "cf_exec.ns");
 _Static_assert(__builtin_offsetof(struct cf_exec, filename_len) == 152, "cf_exec.filename_len");
 _Static_assert(__builtin_offsetof(struct cf_exec, env_len) == 156, "cf_exec.env_len");
+_Static_assert(__builtin_offsetof(struct cf_exec, cwd_len) == 158, "cf_exec.cwd_len");

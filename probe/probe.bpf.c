@@ -468,6 +468,85 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	return emit(&r, sizeof(r));
 }
 
+/* State of the working-directory walk, one bpf_loop step per component or mount crossing. */
+struct cf_cwd_walk {
+	struct cf_scratch *s;
+	struct dentry *d;
+	struct dentry *root_d;
+	struct vfsmount *vm;
+	struct vfsmount *root_m;
+	struct mount *m;
+	__u64 mnt_off;
+	__u32 off;
+	__u32 n;
+	__u32 done;
+};
+
+static long cwd_step(__u32 i, void *data)
+{
+	struct cf_cwd_walk *w = data;
+	/* Locals: CO-RE macros must not relocate accesses to our own struct. */
+	struct dentry *d = w->d;
+	struct vfsmount *vm = w->vm;
+	struct mount *m = w->m;
+	if (d == w->root_d && vm == w->root_m) {
+		w->done = 1;
+		return 1;
+	}
+	struct dentry *mnt_root = BPF_CORE_READ(vm, mnt_root);
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	if (d == mnt_root || d == parent) {
+		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+		if (mp == m || !mp) { /* the namespace's root mount */
+			w->done = 1;
+			return 1;
+		}
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->m = mp;
+		w->vm = (void *)mp + w->mnt_off;
+		return 0;
+	}
+	__u32 n = w->n;
+	if (n > CF_CWD_MAX)
+		return 1;
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	long k = bpf_probe_read_kernel_str(&w->s->buf[(w->off + n) & 8191], CF_STR_MAX, name);
+	if (k <= 0)
+		return 1;
+	w->n = n + k;
+	w->d = parent;
+	return 0;
+}
+
+/*
+ * Writes the working directory of `p` at `off` in the layout cf_record.h describes: a dentry
+ * walk up to the task's root, crossing mounts through struct mount (container_of the
+ * vfsmount, with a CO-RE offset). Returns the bytes written.
+ */
+static __always_inline __u32 read_cwd(struct task_struct *p, struct cf_scratch *s, __u32 off)
+{
+	struct fs_struct *fs = BPF_CORE_READ(p, fs);
+	if (!fs)
+		return 0;
+	struct cf_cwd_walk w = {
+		.s = s,
+		.root_d = BPF_CORE_READ(fs, root.dentry),
+		.root_m = BPF_CORE_READ(fs, root.mnt),
+		.d = BPF_CORE_READ(fs, pwd.dentry),
+		.vm = BPF_CORE_READ(fs, pwd.mnt),
+		.mnt_off = bpf_core_field_offset(struct mount, mnt),
+		.off = off,
+	};
+	w.m = (void *)w.vm - w.mnt_off;
+	bpf_loop(CF_PATH_DEPTH, cwd_step, &w, 0);
+	__u32 n = w.n;
+	if (w.done && n <= CF_CWD_MAX + CF_STR_MAX) {
+		s->buf[(off + n) & 8191] = 0;
+		n++;
+	}
+	return n;
+}
+
 static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *bprm)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
@@ -545,6 +624,9 @@ static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *b
 		r->env_len = elen;
 		off += elen;
 	}
+	off &= 4095; /* at most sizeof(*r) + CF_STR_MAX + CF_ARGS_MAX + CF_ENV_MAX */
+	r->cwd_len = read_cwd(p, s, off);
+	off += r->cwd_len;
 	off = (off + 7) & ~7u;
 	r->hdr.size = off;
 	return emit(r, off);

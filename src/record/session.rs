@@ -370,8 +370,10 @@ impl Recorder {
                         return;
                     }
                     if let Body::Exec(p) = &mut ev.body {
-                        // Best effort: the process may be gone by now.
-                        p.cwd = state::cwd_of(ev.pid).into();
+                        if p.cwd.is_empty() {
+                            // The probe could not walk it; the process may still be there.
+                            p.cwd = state::cwd_of(ev.pid).into();
+                        }
                         if let Some(path) = cgroups.path(d.cgroup_id) {
                             p.cgroup = path.as_bytes().to_vec().into();
                         }

@@ -13,7 +13,9 @@
 //! cf_fork (48)     hdr | child_tid u32 | child_pid u32 | clone_flags u64
 //! cf_exec (160)    hdr | ppid vtid vpid uid gid euid egid loginuid (u32) | start_ts u64
 //!                  | cap_effective u64 | ns [u64; 7] | comm [u8; 16] | filename_len u16
-//!                  | args_len u16 | env_len u16 | pad u16, then filename, argv, environment
+//!                  | args_len u16 | env_len u16 | cwd_len u16, then filename, argv,
+//!                  environment, cwd (components innermost first, NUL after each, and one
+//!                  more NUL when the walk reached the root)
 //! cf_exit (40)     hdr | code i32 | group_dead u32
 //! cf_signal (48)   hdr | sig u32 | sender u32 | code i32 | pad u32
 //! cf_tuple (40)    family u16 | proto u16 | lport u16 | rport u16 | laddr [u8; 16] | raddr [u8; 16]
@@ -225,8 +227,8 @@ pub struct CfExec {
     pub args_len: u16,
     /// Environment bytes that follow argv (0 unless requested).
     pub env_len: u16,
-    /// Padding.
-    pub pad: u16,
+    /// Working-directory bytes that follow the environment (components innermost first).
+    pub cwd_len: u16,
 }
 
 /// `struct cf_exit`.
@@ -300,6 +302,7 @@ const _: () = assert!(offset_of!(CfSyscall, nr) == 96);
 const _: () = assert!(offset_of!(CfExec, ns) == 80);
 const _: () = assert!(offset_of!(CfExec, filename_len) == 152);
 const _: () = assert!(offset_of!(CfExec, env_len) == 156);
+const _: () = assert!(offset_of!(CfExec, cwd_len) == 158);
 
 impl CfDesc {
     /// The descriptor's bytes, as the probe's `DESCS` array stores them.
@@ -656,6 +659,8 @@ impl Decoder {
         let argv = r.bytes(base + flen, alen)?;
         let elen = usize::from(r.u16(offset_of!(CfExec, env_len))?);
         let env = r.bytes(base + flen + alen, elen)?;
+        let clen = usize::from(r.u16(offset_of!(CfExec, cwd_len))?);
+        let cwd = cwd_path(r.bytes(base + flen + alen + elen, clen)?);
         // argv[0] is the program as invoked; the rest are the arguments, each NUL-terminated.
         let (exe, args) = match argv.iter().position(|&c| c == 0) {
             Some(i) => (&argv[..i], &argv[i + 1..]),
@@ -687,7 +692,7 @@ impl Decoder {
             exe_path: Cow::Borrowed(filename),
             args: Cow::Borrowed(args),
             env: Cow::Borrowed(env),
-            cwd: Cow::Borrowed(&[]),
+            cwd: Cow::Owned(cwd),
             cgroup: Cow::Borrowed(&[]),
             tty: 0,
         })
@@ -711,6 +716,40 @@ fn arg_value(ty: ParamType, raw: u64) -> i64 {
         | ParamType::FcntlCmd => i64::from(raw as u32),
         _ => raw as i64,
     }
+}
+
+/// The probe's working-directory walk as a path: components come innermost first, each
+/// NUL-terminated, with one more NUL when the walk reached the root. An empty walk is an empty
+/// path (unknown); a walk that was cut short gets `…` where the rest would be.
+pub fn cwd_path(walk: &[u8]) -> Vec<u8> {
+    if walk.is_empty() {
+        return Vec::new();
+    }
+    let complete = walk.ends_with(&[0, 0]) || walk == [0];
+    let body = walk.strip_suffix(&[0]).unwrap_or(walk);
+    let body = if complete {
+        body.strip_suffix(&[0]).unwrap_or(body)
+    } else {
+        body
+    };
+    let mut parts: Vec<&[u8]> = if body.is_empty() {
+        Vec::new()
+    } else {
+        body.split(|&c| c == 0).collect()
+    };
+    parts.reverse();
+    let mut out = Vec::with_capacity(walk.len() + 4);
+    if !complete {
+        out.extend_from_slice("/…".as_bytes());
+    }
+    for p in parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
 }
 
 fn is_exec(nr: u16) -> bool {
@@ -918,6 +957,15 @@ mod tests {
         assert_eq!(s.params[1], Value::Sock(addr));
         let tuple = Sock::v4(schema::l4::TCP, [127, 0, 0, 1], 40000, [127, 0, 0, 1], 8080);
         assert_eq!(s.params[2], Value::Sock(tuple));
+    }
+
+    #[test]
+    fn working_directory_walks_become_paths() {
+        assert_eq!(cwd_path(b""), b"");
+        assert_eq!(cwd_path(b"\0"), b"/");
+        assert_eq!(cwd_path(b"tmp\0\0"), b"/tmp");
+        assert_eq!(cwd_path(b"c\0b\0a\0\0"), b"/a/b/c");
+        assert_eq!(cwd_path(b"c\0b\0"), "/…/b/c".as_bytes());
     }
 
     #[test]

@@ -174,6 +174,14 @@ fn workload_appears_in_the_capture(name: &str, flags: &[&str]) {
     // mv renames, rm unlinks, each in its own process.
     let mv = exec_of(&evs, "mv");
     assert_eq!(mv.ppid, shell);
+    // Its working directory comes from the probe's dentry walk (mv is gone long before
+    // /proc could be asked).
+    let cwd = std::fs::canonicalize(&dir.path).expect("canonical test dir");
+    assert_eq!(
+        String::from_utf8_lossy(&mv.cwd),
+        cwd.to_string_lossy(),
+        "cwd of mv"
+    );
     let (_, rename) = syscalls_named(&evs, &["rename", "renameat", "renameat2"])
         .find(|(e, _)| e.pid == mv.pid)
         .expect("rename by mv");
