@@ -99,7 +99,7 @@ struct cf_fork { /* 48 bytes; hdr is the parent's */
 	__u64 clone_flags;
 };
 
-struct cf_exec { /* 160 bytes, then filename, argv, environment, cwd */
+struct cf_exec { /* 168 bytes, then filename, argv, environment, cwd */
 	struct cf_hdr hdr;
 	__u32 ppid;
 	__u32 vtid;
@@ -117,6 +117,8 @@ struct cf_exec { /* 160 bytes, then filename, argv, environment, cwd */
 	__u16 args_len; /* argv, each entry followed by a NUL */
 	__u16 env_len;  /* environment after argv, when capture_env is set */
 	__u16 cwd_len;  /* working directory after the environment, see below */
+	__u32 tty;      /* controlling terminal, encoded as /proc/PID/stat's tty_nr; 0: none */
+	__u32 _pad;
 };
 
 /*
@@ -161,7 +163,7 @@ _Static_assert(sizeof(struct cf_syscall) == 104, "cf_syscall");
 _Static_assert(sizeof(struct cf_blob) == 8, "cf_blob");
 _Static_assert(sizeof(struct cf_tuple) == 40, "cf_tuple");
 _Static_assert(sizeof(struct cf_fork) == 48, "cf_fork");
-_Static_assert(sizeof(struct cf_exec) == 160, "cf_exec");
+_Static_assert(sizeof(struct cf_exec) == 168, "cf_exec");
 _Static_assert(sizeof(struct cf_exit) == 40, "cf_exit");
 _Static_assert(sizeof(struct cf_signal) == 48, "cf_signal");
 _Static_assert(sizeof(struct cf_cap) == 4, "cf_cap");
@@ -171,3 +173,4 @@ _Static_assert(__builtin_offsetof(struct cf_exec, ns) == 80, "cf_exec.ns");
 _Static_assert(__builtin_offsetof(struct cf_exec, filename_len) == 152, "cf_exec.filename_len");
 _Static_assert(__builtin_offsetof(struct cf_exec, env_len) == 156, "cf_exec.env_len");
 _Static_assert(__builtin_offsetof(struct cf_exec, cwd_len) == 158, "cf_exec.cwd_len");
+_Static_assert(__builtin_offsetof(struct cf_exec, tty) == 160, "cf_exec.tty");

@@ -547,6 +547,17 @@ static __always_inline __u32 read_cwd(struct task_struct *p, struct cf_scratch *
 	return n;
 }
 
+/* The controlling terminal as /proc/PID/stat's tty_nr: new_encode_dev(MKDEV(major, minor)). */
+static __always_inline __u32 tty_nr(struct task_struct *p)
+{
+	struct tty_struct *tty = BPF_CORE_READ(p, signal, tty);
+	if (!tty)
+		return 0;
+	__u32 major = BPF_CORE_READ(tty, driver, major);
+	__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
 static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *bprm)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
@@ -589,6 +600,7 @@ static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *b
 	r->ns[5] = BPF_CORE_READ(cred, user_ns, ns.inum);
 	r->ns[6] = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	r->tty = tty_nr(p);
 
 	__u32 off = sizeof(*r);
 	const char *fname = BPF_CORE_READ(bprm, filename);
@@ -604,7 +616,7 @@ static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *b
 	__u64 alen = aend > astart ? aend - astart : 0;
 	if (alen > CF_ARGS_MAX)
 		alen = CF_ARGS_MAX;
-	off &= 511; /* at most sizeof(*r) + CF_STR_MAX */
+	off &= 511; /* at most sizeof(*r) + CF_STR_MAX - 1 */
 	if (alen && bpf_probe_read_user(&s->buf[off], alen & (CF_ARGS_MAX * 2 - 1),
 					(const void *)astart))
 		alen = 0;

@@ -191,6 +191,11 @@ fn read_process(
         .and_then(|(_, rest)| rest.split_whitespace().nth(19)?.parse().ok())
         .unwrap_or(0);
     let start_boot = start_ticks.saturating_mul(1_000_000_000 / clock.ticks);
+    // tty_nr is field 7 overall, the 5th after ')'.
+    let tty: u32 = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(4)?.parse::<i64>().ok())
+        .map_or(0, |t| t as u32);
     let comm = fs::read(format!("{dir}/comm")).unwrap_or_default();
     let comm = comm.strip_suffix(b"\n").unwrap_or(&comm).to_vec();
     let loginuid = fs::read_to_string(format!("{dir}/loginuid"))
@@ -225,7 +230,7 @@ fn read_process(
         env: Cow::Borrowed(&[]),
         cwd: Cow::Owned(link_bytes(&format!("{dir}/cwd"))),
         cgroup: Cow::Owned(cgroup.unwrap_or("").as_bytes().to_vec()),
-        tty: 0,
+        tty,
     })
 }
 

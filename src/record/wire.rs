@@ -11,9 +11,9 @@
 //! cf_syscall (104) hdr | enter_ts u64 | ret i64 | args [u64; 6] | nr u16 | nblob u16 | pad u32
 //!                  then nblob × (cf_blob (8): param u8 | kind u8 | len u16 | err i32, data, pad to 8)
 //! cf_fork (48)     hdr | child_tid u32 | child_pid u32 | clone_flags u64
-//! cf_exec (160)    hdr | ppid vtid vpid uid gid euid egid loginuid (u32) | start_ts u64
+//! cf_exec (168)    hdr | ppid vtid vpid uid gid euid egid loginuid (u32) | start_ts u64
 //!                  | cap_effective u64 | ns [u64; 7] | comm [u8; 16] | filename_len u16
-//!                  | args_len u16 | env_len u16 | cwd_len u16, then filename, argv,
+//!                  | args_len u16 | env_len u16 | cwd_len u16 | tty u32 | pad u32, then filename, argv,
 //!                  environment, cwd (components innermost first, NUL after each, and one
 //!                  more NUL when the walk reached the root)
 //! cf_exit (40)     hdr | code i32 | group_dead u32
@@ -229,6 +229,10 @@ pub struct CfExec {
     pub env_len: u16,
     /// Working-directory bytes that follow the environment (components innermost first).
     pub cwd_len: u16,
+    /// Controlling terminal (`tty_nr` encoding), 0 for none.
+    pub tty: u32,
+    /// Padding.
+    pub pad: u32,
 }
 
 /// `struct cf_exit`.
@@ -293,7 +297,7 @@ const _: () = assert!(size_of::<CfSyscall>() == 104);
 const _: () = assert!(size_of::<CfBlob>() == 8);
 const _: () = assert!(size_of::<CfTuple>() == 40);
 const _: () = assert!(size_of::<CfFork>() == 48);
-const _: () = assert!(size_of::<CfExec>() == 160);
+const _: () = assert!(size_of::<CfExec>() == 168);
 const _: () = assert!(size_of::<CfExit>() == 40);
 const _: () = assert!(size_of::<CfSignal>() == 48);
 const _: () = assert!(size_of::<CfCap>() == 4);
@@ -303,6 +307,7 @@ const _: () = assert!(offset_of!(CfExec, ns) == 80);
 const _: () = assert!(offset_of!(CfExec, filename_len) == 152);
 const _: () = assert!(offset_of!(CfExec, env_len) == 156);
 const _: () = assert!(offset_of!(CfExec, cwd_len) == 158);
+const _: () = assert!(offset_of!(CfExec, tty) == 160);
 
 impl CfDesc {
     /// The descriptor's bytes, as the probe's `DESCS` array stores them.
@@ -694,7 +699,7 @@ impl Decoder {
             env: Cow::Borrowed(env),
             cwd: Cow::Owned(cwd),
             cgroup: Cow::Borrowed(&[]),
-            tty: 0,
+            tty: r.u32(offset_of!(CfExec, tty))?,
         })
     }
 }
@@ -1032,7 +1037,7 @@ mod tests {
             ("cf_blob", 8),
             ("cf_tuple", 40),
             ("cf_fork", 48),
-            ("cf_exec", 160),
+            ("cf_exec", 168),
             ("cf_exit", 40),
             ("cf_signal", 48),
             ("cf_cap", 4),

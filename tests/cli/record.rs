@@ -547,3 +547,50 @@ fn environments_are_kept_only_on_request() {
         }
     }
 }
+
+/// A program started on a terminal carries it (as `tty_nr`), one without carries 0.
+#[test]
+fn exec_records_carry_the_controlling_terminal() {
+    let dir = Dir::new("tty");
+    let file = dir.join("tty.case");
+    // `script` gives the recorded command a pseudo-terminal.
+    let line = format!(
+        "{} record -w {} -- sh -c /bin/true",
+        env!("CARGO_BIN_EXE_casefile"),
+        file.display()
+    );
+    let out = match Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("skipping: no script(1) for a pseudo-terminal ({e})");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if text.contains("recording needs root") || text.contains("eBPF") || text.contains("BTF") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "BPF must load in CI, but: {text}"
+        );
+        eprintln!("skipping: the probe cannot load here: {text}");
+        return;
+    }
+    assert!(out.status.success(), "script/record failed: {text}");
+    let evs = events(&file);
+    let tty = exec_of(&evs, "true").tty;
+    assert_eq!(
+        tty >> 8 & 0xfff,
+        136,
+        "a Unix98 pty (major 136): tty_nr {tty:#x}"
+    );
+
+    // A new session has no controlling terminal, whatever the test runs under.
+    let file = dir.join("notty.case");
+    let Some(_) = record(&file, &[], &["setsid", "-w", "/bin/true"]) else {
+        return;
+    };
+    assert_eq!(exec_of(&events(&file), "true").tty, 0);
+}
