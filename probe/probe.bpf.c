@@ -450,6 +450,32 @@ int BPF_PROG(cf_sys_exit_raw, struct pt_regs *regs, long ret)
 }
 
 /* ---- process lifecycle */
+/*
+ * The flags of the clone in progress: the tracepoint runs inside the parent's clone, fork,
+ * vfork or clone3 call, whose arguments sys_enter kept. 0 when unknown (a kernel thread, or a
+ * call that began before the probe attached).
+ */
+static __always_inline __u64 clone_flags(void)
+{
+	struct cf_enter *e = bpf_task_storage_get(&ENTERS, bpf_get_current_task_btf(), 0, 0);
+	if (!e)
+		return 0;
+	switch (e->nr) {
+	case 56: /* clone(flags, ...) */
+		return e->args[0];
+	case 57: /* fork: SIGCHLD */
+		return 17;
+	case 58: /* vfork: CLONE_VM | CLONE_VFORK | SIGCHLD */
+		return 0x100 | 0x4000 | 17;
+	case 435: { /* clone3(struct clone_args *, size): flags is the first field */
+		__u64 flags = 0;
+		bpf_probe_read_user(&flags, sizeof(flags), (const void *)e->args[0]);
+		return flags;
+	}
+	}
+	return 0;
+}
+
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
@@ -465,6 +491,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	r.hdr.size = sizeof(r);
 	r.child_tid = BPF_CORE_READ(child, pid);
 	r.child_pid = ctgid;
+	r.clone_flags = clone_flags();
 	return emit(&r, sizeof(r));
 }
 

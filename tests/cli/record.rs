@@ -236,10 +236,16 @@ fn workload_appears_in_the_capture(name: &str, flags: &[&str]) {
     assert!(evs.iter().any(
         |e| e.pid == echo.pid && matches!(e.body, Body::Exit(x) if x.group_dead && x.code == 0)
     ));
-    assert!(
-        evs.iter()
-            .any(|e| e.pid == shell && matches!(e.body, Body::Fork(f) if f.child_pid == echo.pid))
-    );
+    let fork = evs
+        .iter()
+        .find_map(|e| match e.body {
+            Body::Fork(f) if e.pid == shell && f.child_pid == echo.pid => Some(f),
+            _ => None,
+        })
+        .expect("the shell forked the child");
+    // A new process, not a thread: SIGCHLD as exit signal, no CLONE_THREAD (0x10000).
+    assert_eq!(fork.flags & 0xff, 17, "clone flags {:#x}", fork.flags);
+    assert_eq!(fork.flags & 0x10000, 0, "clone flags {:#x}", fork.flags);
 
     // The shell signalled itself.
     assert!(
