@@ -164,7 +164,7 @@ pub fn load(cfg: &ProbeConfig) -> Result<Probe, RecordError> {
                 .map(|()| fallbacks.push(hook.tracepoint))
                 .map_err(|raw| format!("tp_btf: {why}; raw_tp: {raw}"))
         });
-        if let Err(reason) = result {
+        if let Err(reason) = result.map_err(|r| tail(&r, 4000)) {
             if hook.required {
                 return Err(RecordError::Refused {
                     program: hook.program,
@@ -192,6 +192,18 @@ pub fn load(cfg: &ProbeConfig) -> Result<Probe, RecordError> {
         degraded,
         fallbacks,
     })
+}
+
+/// The end of a long kernel message (verifier logs run to megabytes; the cause is at the end).
+fn tail(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut start = s.len() - max;
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &s[start..])
 }
 
 fn attach_tp_btf(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook) -> Result<(), String> {
@@ -232,5 +244,36 @@ impl Probe {
             .zip(t.iter())
             .map(|((e, d), t)| (*e, *d, *t))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_kernel_messages_keep_their_end() {
+        assert_eq!(tail("short", 10), "short");
+        assert_eq!(tail("0123456789abc", 3), "…abc");
+        assert_eq!(tail("ééé", 3), "…é");
+    }
+
+    #[test]
+    fn every_hook_has_both_programs_in_the_object() {
+        let has = |needle: &str| PROBE.windows(needle.len()).any(|w| w == needle.as_bytes());
+        for h in ATTACH {
+            assert!(
+                has(&format!("tp_btf/{}\0", h.tracepoint)),
+                "{}",
+                h.tracepoint
+            );
+            assert!(
+                has(&format!("raw_tp/{}\0", h.tracepoint)),
+                "{}",
+                h.tracepoint
+            );
+            assert!(has(&format!("{}\0", h.program)), "{}", h.program);
+            assert!(has(&format!("{}\0", h.fallback)), "{}", h.fallback);
+        }
     }
 }
