@@ -23,7 +23,7 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::mem::{offset_of, size_of};
 
 use capture_format::schema::{
@@ -496,6 +496,8 @@ pub struct Decoder {
     /// Last exec filename per thread, for the filename of a successful execve (whose user
     /// memory is gone at exit).
     exec_names: HashMap<u32, Vec<u8>>,
+    /// (pid, fd) of connections returned by accept: their remote end is the client.
+    accepted: HashSet<(u32, i32)>,
 }
 
 /// A decoded record and the cgroup it came from (the caller maps cgroups to containers).
@@ -516,6 +518,7 @@ impl Decoder {
                 .collect(),
             boot_to_wall,
             exec_names: HashMap::new(),
+            accepted: HashSet::new(),
         }
     }
 
@@ -621,9 +624,13 @@ impl Decoder {
                     Some(b) if b.err == 0 && b.kind == blob::SOCKADDR => sockaddr(b.data),
                     _ => Value::None,
                 },
-                Src::Tuple(_) => match blob {
+                Src::Tuple(a) => match blob {
                     Some(b) if b.err == 0 && b.kind == blob::TUPLE => {
-                        tuple(b.data, nr).map_or(Value::None, Value::Sock)
+                        // The remote end is the client for the connection accept returns, and
+                        // for later calls on an fd that came from accept.
+                        let fd = args.get(usize::from(a)).map_or(-1, |&v| v as u32 as i32);
+                        let accepted = is_accept(nr) || self.accepted.contains(&(h.pid, fd));
+                        tuple(b.data, accepted).map_or(Value::None, Value::Sock)
                     }
                     _ => Value::None,
                 },
@@ -643,6 +650,11 @@ impl Decoder {
                 },
             };
             params.push(v);
+        }
+        if is_accept(nr) && ret >= 0 {
+            self.accepted.insert((h.pid, ret as i32));
+        } else if syscalls::name(nr) == Some("close") && !self.accepted.is_empty() {
+            self.accepted.remove(&(h.pid, args[0] as u32 as i32));
         }
         Ok(Syscall {
             nr,
@@ -757,6 +769,10 @@ pub fn cwd_path(walk: &[u8]) -> Vec<u8> {
     out
 }
 
+fn is_accept(nr: u16) -> bool {
+    matches!(syscalls::name(nr), Some("accept" | "accept4"))
+}
+
 fn is_exec(nr: u16) -> bool {
     matches!(syscalls::name(nr), Some("execve" | "execveat"))
 }
@@ -814,9 +830,9 @@ pub fn sockaddr(raw: &[u8]) -> Value<'static> {
     }
 }
 
-/// A socket tuple from the kernel socket. `src` is the local end, except for the connection an
-/// `accept` returns, whose client is the remote end (the schema keeps tuples client → server).
-pub fn tuple(b: &[u8], nr: u16) -> Option<Sock> {
+/// A socket tuple from the kernel socket, client first as the schema keeps tuples: the local
+/// end is the client unless `remote_is_client` (a connection that came from accept).
+pub fn tuple(b: &[u8], remote_is_client: bool) -> Option<Sock> {
     if b.len() < size_of::<CfTuple>() {
         return None;
     }
@@ -841,11 +857,10 @@ pub fn tuple(b: &[u8], nr: u16) -> Option<Sock> {
         u16_at(offset_of!(CfTuple, lport)),
         u16_at(offset_of!(CfTuple, rport)),
     );
-    let local_is_client = !matches!(syscalls::name(nr), Some("accept" | "accept4"));
-    let (src, sport, dst, dport) = if local_is_client {
-        (laddr, lport, raddr, rport)
-    } else {
+    let (src, sport, dst, dport) = if remote_is_client {
         (raddr, rport, laddr, lport)
+    } else {
+        (laddr, lport, raddr, rport)
     };
     Some(Sock {
         family: fam,
@@ -973,8 +988,23 @@ mod tests {
         assert_eq!(cwd_path(b"c\0b\0"), "/…/b/c".as_bytes());
     }
 
-    #[test]
-    fn accept_tuples_put_the_client_first() {
+    fn sys(nr: u16, ret: i64, args: [u64; 6], blobs: &[(u8, u8, &[u8])]) -> Vec<u8> {
+        let mut b = hdr(kind::SYSCALL, 0);
+        b.extend(1_000u64.to_le_bytes());
+        b.extend(ret.to_le_bytes());
+        for a in args {
+            b.extend(a.to_le_bytes());
+        }
+        b.extend(nr.to_le_bytes());
+        b.extend((blobs.len() as u16).to_le_bytes());
+        b.extend(0u32.to_le_bytes());
+        for (param, kind, data) in blobs {
+            blob(&mut b, *param, *kind, data);
+        }
+        b
+    }
+
+    fn server_tuple() -> Vec<u8> {
         let mut t = Vec::new();
         t.extend(2u16.to_le_bytes());
         t.extend(6u16.to_le_bytes());
@@ -984,13 +1014,44 @@ mod tests {
         t.extend([0; 12]);
         t.extend([10, 0, 0, 2]);
         t.extend([0; 12]);
+        t
+    }
+
+    #[test]
+    fn calls_on_an_accepted_connection_keep_the_client_first() {
+        let t = server_tuple();
         let client_first = Sock::v4(schema::l4::TCP, [10, 0, 0, 2], 40000, [10, 0, 0, 1], 8080);
-        assert_eq!(tuple(&t, 43), Some(client_first));
-        assert_eq!(tuple(&t, 288), Some(client_first));
-        // send/recv on the same socket: local end first.
+        let server_first = Sock::v4(schema::l4::TCP, [10, 0, 0, 1], 8080, [10, 0, 0, 2], 40000);
+        let tuple_of = |d: &mut Decoder, rec: &[u8], param: usize| match d.decode(rec) {
+            Ok(Decoded {
+                event:
+                    Event {
+                        body: Body::Syscall(s),
+                        ..
+                    },
+                ..
+            }) => s.params[param].clone().into_owned(),
+            other => panic!("not a syscall: {other:?}"),
+        };
+        let mut d = Decoder::new(0);
+        let accept = sys(43, 5, [3, 0, 0, 0, 0, 0], &[(1, blob::TUPLE, &t)]);
+        assert_eq!(tuple_of(&mut d, &accept, 1), Value::Sock(client_first));
+        let recv = sys(45, 4, [5, 0, 64, 0, 0, 0], &[(3, blob::TUPLE, &t)]);
+        assert_eq!(tuple_of(&mut d, &recv, 3), Value::Sock(client_first));
+        let close = sys(3, 0, [5, 0, 0, 0, 0, 0], &[]);
+        let _ = tuple_of(&mut d, &close, 0);
+        assert_eq!(tuple_of(&mut d, &recv, 3), Value::Sock(server_first));
+    }
+
+    #[test]
+    fn accept_tuples_put_the_client_first() {
+        let t = server_tuple();
+        let client_first = Sock::v4(schema::l4::TCP, [10, 0, 0, 2], 40000, [10, 0, 0, 1], 8080);
+        assert_eq!(tuple(&t, true), Some(client_first));
+        // A socket we connected: the local end is the client.
         let local_first = Sock::v4(schema::l4::TCP, [10, 0, 0, 1], 8080, [10, 0, 0, 2], 40000);
-        assert_eq!(tuple(&t, 44), Some(local_first));
-        assert_eq!(tuple(&t[..39], 44), None);
+        assert_eq!(tuple(&t, false), Some(local_first));
+        assert_eq!(tuple(&t[..39], false), None);
     }
 
     #[test]
