@@ -28,6 +28,8 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Write a capture's events to a new file, optionally redacted for sharing.
     Export(ExportArgs),
+    /// Convert a sysdig/Falco .scap capture (plain or gzip) into a casefile capture.
+    Import(ImportArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -105,6 +107,19 @@ pub struct ExportArgs {
     /// Sign the exported capture with this private key (from `casefile keygen`).
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+}
+
+/// `casefile import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The .scap file to read (plain or gzip-compressed).
+    pub file: PathBuf,
+    /// The capture file to write (created with mode 0600).
+    #[arg(short = 'w', long = "write", value_name = "FILE.case")]
+    pub output: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `casefile record`.

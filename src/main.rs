@@ -6,6 +6,8 @@
 
 mod cli;
 mod cmd;
+mod containers;
+mod import;
 mod record;
 
 use std::io::{self, Write};
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
         cli::Command::Keygen(a) => cmd::keygen::run(a),
         cli::Command::Export(a) => cmd::export::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
+        cli::Command::Import(a) => cmd::import::run(a),
     };
     match result {
         Ok(code) => code,

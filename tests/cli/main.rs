@@ -2,6 +2,7 @@
 
 mod util;
 
+mod import;
 mod info;
 mod integrity;
 mod man;
