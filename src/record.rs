@@ -5,19 +5,22 @@
 //! probe/ (C, CO-RE) ──ring buffer──► session::drain_ring ──raw bytes──► order::Reorder
 //!   ▲ DESCS from the syscall table (wire::descriptors)                      │ oldest first
 //!   │ loader: tp_btf, else raw_tp                                            ▼
-//! state::snapshot (/proc, /etc) ──► output (state block)  ◄── wire::Decoder + container index
+//! state::snapshot (/proc, /etc) ──► output (state block)  ◄── wire::Decoder + containers::Tracker
 //! ```
 //!
 //! The probe is table-driven: what each syscall parameter captures (strings, buffers, socket
 //! addresses, socket tuples...) comes from `capture_format::schema::syscalls`, loaded into the
 //! probe's `DESCS` map before attaching, and the decoder reads records back in the same
 //! table's parameter order. Only this module and `cmd/record.rs` use aya, and only on Linux.
-//! [`wire`], [`order`] and [`container`]'s path parsing build everywhere.
+//! [`wire`] and [`order`] build everywhere. Container ids, metadata and the capture's
+//! container table come from `crate::containers`; [`cgroup_dirs`] maps the probe's cgroup ids
+//! to the paths it reads.
 
-pub mod container;
 pub mod order;
 pub mod wire;
 
+#[cfg(target_os = "linux")]
+pub mod cgroup_dirs;
 #[cfg(target_os = "linux")]
 pub mod loader;
 #[cfg(target_os = "linux")]

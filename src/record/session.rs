@@ -1,6 +1,7 @@
 //! One recording: load the probe, snapshot the state, drain the ring buffer into the output
 //! until told to stop, then write the footer.
 
+use std::collections::HashMap;
 use std::ffi::{CString, OsStr, OsString};
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -15,12 +16,13 @@ use std::time::{Duration, Instant};
 use capture_format::schema::{Body, Event, Loss};
 
 use super::RecordError;
-use super::container::{CgroupDirs, Containers};
+use super::cgroup_dirs::CgroupDirs;
 use super::loader::{self, Probe, ProbeConfig};
 use super::order::{Item, Reorder};
 use super::output::{self, Output};
 use super::state::{self, Clock};
 use super::wire::{self, Decoder};
+use crate::containers::{Resolver, Roots, Tracker};
 
 /// What to record and where.
 #[derive(Clone, Debug)]
@@ -160,7 +162,9 @@ pub fn record(
         probe,
         decoder: Decoder::new(clock.boot_to_wall),
         cgroups: CgroupDirs::new(),
-        containers: Containers::default(),
+        containers: Tracker::new(Resolver::new(Roots::from_etc(Path::new("/etc")))),
+        cgroup_index: HashMap::new(),
+        last_entered: None,
         reorder: Reorder::new(REORDER_WINDOW.as_nanos() as u64),
         last_drops: Vec::new(),
         last_loss_check: Clock::wall_now(),
@@ -265,7 +269,12 @@ struct Recorder {
     probe: Probe,
     decoder: Decoder,
     cgroups: CgroupDirs,
-    containers: Containers,
+    /// The capture's container table (indices, records, exits).
+    containers: Tracker,
+    /// cgroup id → container index, so an event costs one lookup.
+    cgroup_index: HashMap<u64, u32>,
+    /// The (pid, index) last counted with the tracker.
+    last_entered: Option<(u32, u32)>,
     reorder: Reorder,
     last_drops: Vec<u64>,
     last_loss_check: u64,
@@ -343,6 +352,8 @@ impl Recorder {
             decoder,
             cgroups,
             containers,
+            cgroup_index,
+            last_entered,
             summary,
             ..
         } = self;
@@ -360,25 +371,58 @@ impl Recorder {
                     };
                     let mut ev = d.event;
                     ev.ts = ts;
-                    let (idx, first) =
-                        containers.index(d.cgroup_id, ts, |id| cgroups.path(id).map(str::to_owned));
-                    ev.container = idx;
-                    if let Some(rec) = first
-                        && let Err(e) = out.append(&rec)
-                    {
-                        err = Some(e);
-                        return;
+                    let mut records = Vec::new();
+                    let index = match cgroup_index.get(&d.cgroup_id) {
+                        Some(&i) => i,
+                        None => match cgroups.path(d.cgroup_id) {
+                            Some(path) => {
+                                let s = containers.observe(path, ts);
+                                records.extend(s.records);
+                                cgroup_index.insert(d.cgroup_id, s.index);
+                                s.index
+                            }
+                            // A cgroup created after the last scan; looked up again later.
+                            None => 0,
+                        },
+                    };
+                    ev.container = index;
+                    if ev.pid != 0 && *last_entered != Some((ev.pid, index)) {
+                        records.extend(containers.enter_pid(ev.pid, index, ts));
+                        *last_entered = Some((ev.pid, index));
                     }
-                    if let Body::Exec(p) = &mut ev.body {
-                        if p.cwd.is_empty() {
-                            // The probe could not walk it; the process may still be there.
-                            p.cwd = state::cwd_of(ev.pid).into();
+                    match &mut ev.body {
+                        Body::Fork(f) if f.child_pid != ev.pid => {
+                            containers.fork(ev.pid, f.child_pid);
                         }
-                        if let Some(path) = cgroups.path(d.cgroup_id) {
-                            p.cgroup = path.as_bytes().to_vec().into();
+                        Body::Exec(p) => {
+                            if p.cwd.is_empty() {
+                                // The probe could not walk it; the process may still be there.
+                                p.cwd = state::cwd_of(ev.pid).into();
+                            }
+                            if let Some(path) = cgroups.path(d.cgroup_id) {
+                                p.cgroup = path.as_bytes().to_vec().into();
+                                // New programs are a good moment to retry missing metadata.
+                                records.extend(containers.observe(path, ts).records);
+                            }
+                        }
+                        _ => {}
+                    }
+                    for r in &records {
+                        if let Err(e) = out.append(r) {
+                            err = Some(e);
+                            return;
                         }
                     }
+                    // The last process of a container: its record again, with the exit time.
+                    let gone = match &ev.body {
+                        Body::Exit(x) if x.group_dead => {
+                            *last_entered = None;
+                            containers.exit(ev.pid, ts)
+                        }
+                        _ => None,
+                    };
                     out.append(&ev)
+                        .and_then(|()| gone.map_or(Ok(()), |r| out.append(&r)))
                 }
             };
             match result {
@@ -429,8 +473,8 @@ impl Recorder {
             path: next.clone(),
             source,
         })?;
-        // A new file stands alone: its own container table and state snapshot.
-        self.containers = Containers::default();
+        // A new file stands alone: a fresh snapshot, which repeats every container's record
+        // (their indices stay valid).
         self.write_state(out.as_mut(), &next)?;
         Ok(out)
     }

@@ -16,7 +16,7 @@ use capture_format::schema::{
     Body, Event, FdInfo, FdType, Group, Interface, Process, Sock, User, af, l4,
 };
 
-use super::container::{Containers, parse_cgroup};
+use crate::containers::Tracker;
 
 /// Clock facts needed to turn kernel times into wall-clock times.
 #[derive(Clone, Copy, Debug)]
@@ -59,9 +59,9 @@ impl Clock {
     }
 }
 
-/// Takes the snapshot. Containers seen in process cgroups are registered in `containers`, and
-/// the records of all known containers lead the returned list.
-pub fn snapshot(clock: Clock, containers: &mut Containers) -> Vec<Event<'static>> {
+/// Takes the snapshot. Every process is registered with the container tracker, and the
+/// records of all known containers lead the returned list.
+pub fn snapshot(clock: Clock, containers: &mut Tracker) -> Vec<Event<'static>> {
     let ts = Clock::wall_now();
     let mut out = Vec::new();
     let mut socks = SocketTables::default();
@@ -76,13 +76,9 @@ pub fn snapshot(clock: Clock, containers: &mut Containers) -> Vec<Event<'static>
     for pid in pids {
         let dir = format!("/proc/{pid}");
         let cgroup = read_cgroup(&dir);
-        let container = match cgroup
+        let container = cgroup
             .as_deref()
-            .and_then(|c| parse_cgroup(c).map(|p| (c, p)))
-        {
-            Some((path, c)) => containers.index_of(&c, path, ts).0,
-            None => 0,
-        };
+            .map_or(0, |c| containers.observe_pid(pid, c, ts).index);
         let Some(main) = read_process(&dir, pid, pid, clock, cgroup.as_deref()) else {
             continue;
         };
@@ -130,7 +126,7 @@ pub fn snapshot(clock: Clock, containers: &mut Containers) -> Vec<Event<'static>
     out.extend(users().into_iter().map(|u| meta(Body::User(u))));
     out.extend(groups().into_iter().map(|g| meta(Body::Group(g))));
     out.extend(interfaces().into_iter().map(|i| meta(Body::Interface(i))));
-    let mut all = containers.records().to_vec();
+    let mut all = containers.records(ts);
     all.extend(out);
     all
 }
@@ -545,7 +541,7 @@ mod tests {
 
     #[test]
     fn snapshot_sees_this_process_and_its_fds() {
-        let mut c = Containers::default();
+        let mut c = Tracker::default();
         let me = std::process::id();
         let f = fs::File::open("/proc/self/status").expect("open");
         let snap = snapshot(Clock::now(), &mut c);

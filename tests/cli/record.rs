@@ -449,6 +449,12 @@ fn processes_in_a_container_cgroup_get_a_container() {
         .find(|(e, s)| e.pid == cat.pid && bytes_end_with(param(s, "name"), "/etc/hostname"))
         .expect("cat opened /etc/hostname");
     assert_eq!(opened.container, index);
+    // When its last process is gone, the container's record comes again with its exit time.
+    assert!(
+        evs.iter().any(|e| e.container == index
+            && matches!(&e.body, Body::Container(c) if c.id.as_ref() == id.as_bytes() && c.exit_ts != 0)),
+        "the container's exit is recorded"
+    );
 }
 
 #[test]
