@@ -8,6 +8,7 @@ pub mod info;
 pub mod keygen;
 pub mod man;
 pub mod read;
+pub mod record;
 pub mod timeline;
 pub mod verify;
 

@@ -10,6 +10,7 @@ mod containers;
 mod filter;
 mod import;
 mod output;
+mod record;
 mod replay;
 
 use std::io::{self, Write};
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         cli::Command::Read(a) => cmd::read::run(a),
         cli::Command::Check(a) => cmd::check::run(a),
         cli::Command::Fields(a) => cmd::fields::run(a),
+        cli::Command::Record(a) => cmd::record::run(a),
         cli::Command::Verify(a) => cmd::verify::run(a),
         cli::Command::Keygen(a) => cmd::keygen::run(a),
         cli::Command::Export(a) => cmd::export::run(a),

@@ -8,4 +8,5 @@ mod info;
 mod integrity;
 mod man;
 mod read;
+mod record;
 mod timeline;
