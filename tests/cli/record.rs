@@ -377,14 +377,19 @@ fn rotation_keeps_the_newest_files_each_a_whole_capture() {
     files.sort();
     assert_eq!(files.len(), 2, "kept the newest two of: {err}");
     assert!(!file.exists(), "the oldest file was removed");
+    // Each file stands alone (its own snapshot and footer). The newest may hold no events when
+    // the command ended right after a rotation.
+    let mut total = 0;
     for f in &files {
         let (events, states, footer) = shape(f);
         assert!(
-            footer && states >= 1 && events > 0,
+            footer && states >= 1,
             "{} is not a whole capture",
             f.display()
         );
+        total += events;
     }
+    assert!(total > 0, "the kept files hold the command's last events");
 }
 
 /// A process moved into a cgroup laid out the way docker's systemd driver names containers is
