@@ -488,7 +488,21 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    fn next_event(&mut self) -> Result<Event<'a>> {
+    /// Decodes the next record into `ev`, reusing its storage (a syscall's parameter vector is
+    /// refilled in place): the cheap way to walk a block. `None` at the end of the block.
+    pub fn next_into(&mut self, ev: &mut Event<'a>) -> Option<Result<()>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let r = self.decode_into(ev);
+        if r.is_err() {
+            self.remaining = 0;
+        }
+        Some(r)
+    }
+
+    fn decode_into(&mut self, ev: &mut Event<'a>) -> Result<()> {
         let kind = self.st[S_KIND].u8().ok_or_else(|| self.err("kind"))?;
         let dts = self.st[S_TS].varint().ok_or_else(|| self.err("ts"))?;
         let ts = self.prev_ts.wrapping_add(unzigzag(dts) as u64);
@@ -511,37 +525,56 @@ impl<'a> Decoder<'a> {
                 format!("{nvals} values in a record"),
             ));
         }
-        let body = if kind == Kind::Syscall as u8 {
+        ev.ts = ts;
+        ev.tid = tid;
+        ev.pid = pid;
+        ev.cpu = cpu;
+        ev.container = container;
+        if kind == Kind::Syscall as u8 {
             let nr = self.st[S_NR].varint().ok_or_else(|| self.err("nr"))? as u16;
             let ret = unzigzag(self.st[S_RET].varint().ok_or_else(|| self.err("ret"))?);
             let latency = self.st[S_LATENCY]
                 .varint()
                 .ok_or_else(|| self.err("latency"))?;
-            let mut params = Params::new();
-            for _ in 0..nvals {
-                params.push(self.value()?);
+            if !matches!(ev.body, Body::Syscall(_)) {
+                ev.body = Body::Syscall(Syscall {
+                    nr,
+                    ret,
+                    latency,
+                    params: Params::new(),
+                });
             }
-            Body::Syscall(Syscall {
-                nr,
-                ret,
-                latency,
-                params,
-            })
+            if let Body::Syscall(sc) = &mut ev.body {
+                sc.nr = nr;
+                sc.ret = ret;
+                sc.latency = latency;
+                sc.params.clear();
+                for _ in 0..nvals {
+                    let v = self.value()?;
+                    sc.params.push(v);
+                }
+            }
         } else {
             let mut vals: Params<'a> = Params::new();
             for _ in 0..nvals {
                 vals.push(self.value()?);
             }
-            body_from_values(kind, vals)
+            ev.body = body_from_values(kind, vals);
+        }
+        Ok(())
+    }
+
+    fn next_event(&mut self) -> Result<Event<'a>> {
+        let mut ev = Event {
+            ts: 0,
+            tid: 0,
+            pid: 0,
+            cpu: 0,
+            container: 0,
+            body: Body::Fork(Fork::default()),
         };
-        Ok(Event {
-            ts,
-            tid,
-            pid,
-            cpu,
-            container,
-            body,
-        })
+        self.decode_into(&mut ev)?;
+        Ok(ev)
     }
 }
 

@@ -226,8 +226,11 @@ impl Session {
     /// Applies a block's state changes without evaluating its events.
     fn apply_block(&mut self, i: usize) -> Result<(), ReplayError> {
         let b = self.cap.read_block(i)?;
-        for ev in b.events()? {
-            self.engine.apply(&ev?);
+        let mut dec = b.events()?;
+        let mut ev = placeholder();
+        while let Some(r) = dec.next_into(&mut ev) {
+            r?;
+            self.engine.apply(&ev);
         }
         Ok(())
     }
@@ -243,22 +246,32 @@ impl Session {
     {
         let b = self.cap.read_block(i).map_err(ReplayError::from)?;
         let first = b.header.first_event;
-        let dec = b.events().map_err(ReplayError::from)?;
-        for (k, item) in dec.enumerate() {
-            // Borrow the event where it lies: moving it costs a large memcpy per event.
-            let ev: &Event<'_> = match &item {
-                Ok(ev) => ev,
-                Err(e) => return Err(ReplayError::from(e.clone()).into()),
-            };
+        let mut dec = b.events().map_err(ReplayError::from)?;
+        // Decode each record into the same event: moving a decoded event costs a large memcpy.
+        let mut ev = placeholder();
+        let mut k = 0u64;
+        while let Some(r) = dec.next_into(&mut ev) {
+            r.map_err(ReplayError::from)?;
             let in_range = self.opts.from.is_none_or(|f| ev.ts >= f)
                 && self.opts.to.is_none_or(|t| ev.ts <= t);
-            let flow = self
-                .engine
-                .event(ev, first + k as u64 + 1, in_range, filter, sink)?;
+            k += 1;
+            let flow = self.engine.event(&ev, first + k, in_range, filter, sink)?;
             if flow == Flow::Stop {
                 return Ok(Flow::Stop);
             }
         }
         Ok(Flow::Continue)
+    }
+}
+
+/// An event to decode into.
+fn placeholder<'a>() -> Event<'a> {
+    Event {
+        ts: 0,
+        tid: 0,
+        pid: 0,
+        cpu: 0,
+        container: 0,
+        body: capture_format::schema::Body::Exit(capture_format::schema::Exit::default()),
     }
 }
