@@ -9,6 +9,7 @@ mod cmd;
 mod filter;
 mod output;
 mod replay;
+mod views;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -25,6 +26,11 @@ fn main() -> ExitCode {
         cli::Command::Verify(a) => cmd::verify::run(a),
         cli::Command::Keygen(a) => cmd::keygen::run(a),
         cli::Command::Export(a) => cmd::export::run(a),
+        cli::Command::Top(a) => cmd::top::run(a),
+        cli::Command::Ps(a) => cmd::ps::run(a),
+        cli::Command::Spy(a) => cmd::spy::run(a),
+        cli::Command::Echo(a) => cmd::echo::run(a),
+        cli::Command::Summary(a) => cmd::summary::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
     };
     match result {
