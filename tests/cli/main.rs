@@ -7,3 +7,4 @@ mod info;
 mod integrity;
 mod man;
 mod read;
+mod views;
