@@ -6,7 +6,9 @@
 
 mod cli;
 mod cmd;
+mod containers;
 mod filter;
+mod import;
 mod output;
 mod replay;
 mod views;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         cli::Command::Echo(a) => cmd::echo::run(a),
         cli::Command::Summary(a) => cmd::summary::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
+        cli::Command::Import(a) => cmd::import::run(a),
     };
     match result {
         Ok(code) => code,
