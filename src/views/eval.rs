@@ -420,12 +420,12 @@ enum Acc {
     Key,
     Count(u64),
     Sum(Option<i64>),
-    Avg(i128, u64),
+    Avg(i64, u64),
     Min(Option<i64>),
     Max(Option<i64>),
-    Pct(Samples),
+    Pct(Box<Samples>),
     Seen(u64),
-    Distinct(HashSet<u64, BuildHasherDefault<IdHasher>>),
+    Distinct(Box<HashSet<u64, BuildHasherDefault<IdHasher>>>),
     Val(Cell),
 }
 
@@ -438,9 +438,9 @@ impl Acc {
             Agg::Avg => Acc::Avg(0, 0),
             Agg::Min => Acc::Min(None),
             Agg::Max => Acc::Max(None),
-            Agg::P50 | Agg::P95 | Agg::P99 => Acc::Pct(Samples::default()),
+            Agg::P50 | Agg::P95 | Agg::P99 => Acc::Pct(Box::default()),
             Agg::FirstSeen | Agg::LastSeen => Acc::Seen(0),
-            Agg::Distinct => Acc::Distinct(HashSet::default()),
+            Agg::Distinct => Acc::Distinct(Box::default()),
             Agg::First | Agg::Last | Agg::Image | Agg::Value => Acc::Val(Cell::None),
         }
     }
@@ -454,7 +454,7 @@ impl Acc {
                 if *n == 0 {
                     Cell::None
                 } else {
-                    Cell::Num((*s / i128::from(*n)) as i64)
+                    Cell::Num(*s / *n as i64)
                 }
             }
             Acc::Pct(samples) => {
@@ -583,6 +583,9 @@ pub struct Accumulator<'c> {
     rows: Vec<RowAcc>,
     index: HashMap<Box<[u8]>, u32, BuildHasherDefault<IdHasher>>,
     scratch: Vec<u8>,
+    /// The key of the last event and its row.
+    last_key: Vec<u8>,
+    last_row: Option<usize>,
     conds: Vec<u8>,
 }
 
@@ -594,6 +597,8 @@ impl<'c> Accumulator<'c> {
             rows: Vec::new(),
             index: HashMap::default(),
             scratch: Vec::with_capacity(64),
+            last_key: Vec::with_capacity(64),
+            last_row: None,
             conds: vec![0; c.conds.len()],
         }
     }
@@ -618,8 +623,15 @@ impl<'c> Accumulator<'c> {
                     None => return,
                 }
             }
-            if let Some(i) = self.index.get(&self.scratch[..]) {
-                (*i as usize, false)
+            if let Some(r) = self.last_row
+                && self.scratch == self.last_key
+            {
+                // Events come in runs from one thread: skip the hash lookup.
+                (r, false)
+            } else if let Some(&i) = self.index.get(&self.scratch[..]) {
+                self.last_key.clone_from(&self.scratch);
+                self.last_row = Some(i as usize);
+                (i as usize, false)
             } else {
                 let keys = c
                     .keys
@@ -639,6 +651,8 @@ impl<'c> Accumulator<'c> {
                 });
                 self.index
                     .insert(self.scratch.clone().into_boxed_slice(), i as u32);
+                self.last_key.clone_from(&self.scratch);
+                self.last_row = Some(i);
                 (i, true)
             }
         };
@@ -696,7 +710,7 @@ impl<'c> Accumulator<'c> {
                     match acc {
                         Acc::Sum(s) => *s = Some(s.unwrap_or(0).saturating_add(v)),
                         Acc::Avg(s, n) => {
-                            *s += i128::from(v);
+                            *s = s.saturating_add(v);
                             *n += 1;
                         }
                         Acc::Min(m) => *m = Some(m.map_or(v, |m| m.min(v))),
