@@ -87,6 +87,18 @@ impl Cell {
         }
     }
 
+    /// Becomes `v`, without allocating when it already holds that text.
+    fn set(&mut self, v: &Val<'_>) {
+        match (&mut *self, v) {
+            (Cell::Text(t), Val::Str(b)) if t.as_bytes() == &b[..] => {}
+            (Cell::Text(t), Val::Str(b)) if std::str::from_utf8(b).is_ok() => {
+                t.clear();
+                t.push_str(&String::from_utf8_lossy(b));
+            }
+            (c, v) => *c = Cell::from_val(v),
+        }
+    }
+
     /// Plain text (numbers unformatted; `None` empty).
     pub fn text(&self) -> String {
         match self {
@@ -424,12 +436,25 @@ enum Acc {
     Min(Option<i64>),
     Max(Option<i64>),
     Pct(Box<Samples>),
+    /// A percentile of the samples an earlier column keeps ([`Col::pct_of`]).
+    PctShared,
     Seen(u64),
+    #[expect(
+        clippy::box_collection,
+        reason = "a boxed set keeps every accumulator small; most rows have none"
+    )]
     Distinct(Box<HashSet<u64, BuildHasherDefault<IdHasher>>>),
     Val(Cell),
 }
 
 impl Acc {
+    fn for_col(col: &Col) -> Acc {
+        match col.pct_of {
+            Some(_) => Acc::PctShared,
+            None => Acc::new(col.spec.agg),
+        }
+    }
+
     fn new(agg: Agg) -> Acc {
         match agg {
             Agg::Key => Acc::Key,
@@ -447,7 +472,7 @@ impl Acc {
 
     fn finish(&mut self, agg: Agg) -> Cell {
         match self {
-            Acc::Key => Cell::None,
+            Acc::Key | Acc::PctShared => Cell::None,
             Acc::Count(n) => Cell::Num(*n as i64),
             Acc::Sum(s) | Acc::Min(s) | Acc::Max(s) => s.map_or(Cell::None, Cell::Num),
             Acc::Avg(s, n) => {
@@ -475,6 +500,8 @@ impl Acc {
 /// A column, resolved.
 struct Col {
     spec: Column,
+    /// For a percentile column: the earlier column that keeps the same samples.
+    pct_of: Option<usize>,
     field: Option<Field>,
     when: Option<usize>,
 }
@@ -527,8 +554,20 @@ impl Compiled {
                 }),
                 None => None,
             };
+            let is_pct = |a: Agg| matches!(a, Agg::P50 | Agg::P95 | Agg::P99);
+            let pct_of = if is_pct(c.agg) {
+                cols.iter().position(|o: &Col| {
+                    is_pct(o.spec.agg)
+                        && o.pct_of.is_none()
+                        && o.spec.field == c.field
+                        && o.spec.when == c.when
+                })
+            } else {
+                None
+            };
             cols.push(Col {
                 spec: *c,
+                pct_of,
                 field,
                 when,
             });
@@ -609,7 +648,7 @@ impl<'c> Accumulator<'c> {
         let (row, fresh) = if c.spec.kind == ViewKind::List {
             self.rows.push(RowAcc {
                 keys: Vec::new(),
-                accs: c.cols.iter().map(|k| Acc::new(k.spec.agg)).collect(),
+                accs: c.cols.iter().map(Acc::for_col).collect(),
             });
             (self.rows.len() - 1, true)
         } else {
@@ -647,7 +686,7 @@ impl<'c> Accumulator<'c> {
                 let i = self.rows.len();
                 self.rows.push(RowAcc {
                     keys,
-                    accs: c.cols.iter().map(|k| Acc::new(k.spec.agg)).collect(),
+                    accs: c.cols.iter().map(Acc::for_col).collect(),
                 });
                 self.index
                     .insert(self.scratch.clone().into_boxed_slice(), i as u32);
@@ -670,7 +709,7 @@ impl<'c> Accumulator<'c> {
             }
             let acc = &mut self.rows[row].accs[ci];
             match acc {
-                Acc::Key => {}
+                Acc::Key | Acc::PctShared => {}
                 Acc::Count(n) => *n += 1,
                 Acc::Seen(t) => {
                     if col.spec.agg == Agg::LastSeen || *t == 0 {
@@ -687,7 +726,7 @@ impl<'c> Accumulator<'c> {
                         && let Some(f) = &col.field
                         && let Some(v) = ctx.get(f)
                     {
-                        *cell = Cell::from_val(&v);
+                        cell.set(&v);
                     }
                 }
                 Acc::Distinct(set) => {
@@ -737,18 +776,23 @@ impl<'c> Accumulator<'c> {
             .into_iter()
             .map(|mut r| {
                 let mut keys = r.keys.into_iter();
-                let cells: Vec<Cell> = c
-                    .cols
-                    .iter()
-                    .zip(r.accs.iter_mut())
-                    .map(|(col, a)| {
-                        if col.spec.agg == Agg::Key {
-                            keys.next().unwrap_or(Cell::None)
-                        } else {
-                            a.finish(col.spec.agg)
-                        }
-                    })
-                    .collect();
+                let mut cells: Vec<Cell> = Vec::with_capacity(c.cols.len());
+                for (i, col) in c.cols.iter().enumerate() {
+                    let cell = if col.spec.agg == Agg::Key {
+                        keys.next().unwrap_or(Cell::None)
+                    } else if let Some(o) = col.pct_of {
+                        let mut a = std::mem::replace(&mut r.accs[o], Acc::Key);
+                        let cell = match &mut a {
+                            Acc::Pct(_) => a.finish(col.spec.agg),
+                            _ => Cell::None,
+                        };
+                        r.accs[o] = a;
+                        cell
+                    } else {
+                        r.accs[i].finish(col.spec.agg)
+                    };
+                    cells.push(cell);
+                }
                 let drill = match (spec.drill, drill_key) {
                     (Some(d), Some(k)) if cells[k] != Cell::None => {
                         Some(format!("{} = {}", d.key, quote(&cells[k])))
