@@ -179,7 +179,8 @@ pub struct Table {
 impl Table {
     /// Sorts by column `col` (ties broken by the other columns left to right, ascending).
     pub fn sort(&mut self, col: usize, order: Order) {
-        self.rows.sort_by(|a, b| {
+        // Unstable is enough: the comparison is total (equal rows are identical).
+        self.rows.sort_unstable_by(|a, b| {
             let mut o = a.cells[col].cmp(&b.cells[col]);
             if order == Order::Desc {
                 o = o.reverse();
