@@ -1,6 +1,8 @@
 //! Command-line definitions. The single source for `--help`, the man pages and completions.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +26,8 @@ pub enum Command {
     Check(CheckArgs),
     /// List the fields that filters and -p formats can use.
     Fields(FieldsArgs),
+    /// Record system calls, processes, files, network and containers into a capture (root).
+    Record(RecordArgs),
     /// Recompute a capture's hash chain and check its signature (exit 0 intact, 1 changed).
     Verify(VerifyArgs),
     /// Make an ed25519 key pair for signing captures.
@@ -42,6 +46,9 @@ pub enum Command {
     Summary(SummaryArgs),
     /// Convert a sysdig/Falco .scap capture (plain or gzip) into a casefile capture.
     Import(ImportArgs),
+    /// What each container did: start, programs run, files written, connections, privilege
+    /// changes, errors, exit; from the capture alone.
+    Timeline(TimelineArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -119,6 +126,19 @@ pub struct ExportArgs {
     /// Sign the exported capture with this private key (from `casefile keygen`).
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+}
+
+/// `casefile import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The .scap file to read (plain or gzip-compressed).
+    pub file: PathBuf,
+    /// The capture file to write (created with mode 0600).
+    #[arg(short = 'w', long = "write", value_name = "FILE.case")]
+    pub output: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `casefile read`.
@@ -298,15 +318,117 @@ pub struct SummaryArgs {
     pub json: bool,
 }
 
-/// `casefile import`.
+/// `casefile timeline`.
 #[derive(Debug, clap::Args)]
-pub struct ImportArgs {
-    /// The .scap file to read (plain or gzip-compressed).
+pub struct TimelineArgs {
+    /// Capture file (or .scap).
     pub file: PathBuf,
-    /// The capture file to write (created with mode 0600).
-    #[arg(short = 'w', long = "write", value_name = "FILE.case")]
-    pub output: PathBuf,
-    /// Print the summary as one JSON object.
+    /// Only this container: an id prefix or a name.
+    #[arg(long, value_name = "ID|NAME")]
+    pub container: Option<String>,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `casefile record`.
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// Capture file to write (created with mode 0600).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Stop after this long (e.g. 30s, 5m, 1h; a bare number is seconds).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Bytes of I/O payload kept per read/write/send/recv (0: none, at most 4096).
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(0..=4096))]
+    pub snaplen: u32,
+    /// Keep no payload bytes (same as --snaplen 0).
+    #[arg(long)]
+    pub no_payload: bool,
+    /// Keep each new program's environment (up to 2 KiB) in its exec record. Environments
+    /// often hold secrets: share such captures with care (see `export --redact`).
+    #[arg(long)]
+    pub env: bool,
+    /// Start a new file when the current one reaches this size (e.g. 100M, 1G).
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub rotate_size: Option<u64>,
+    /// With --rotate-size, keep only the newest N files (0: keep all).
+    #[arg(long, default_value_t = 0, value_name = "N", requires = "rotate_size")]
+    pub rotate_count: u64,
+    /// Kernel ring buffer size in MiB (a power of two).
+    #[arg(long, default_value_t = 64, value_name = "MIB", value_parser = parse_ring)]
+    pub ring_mib: u32,
+    /// Write a text dump of the decoded records instead of a capture (for debugging the probe).
+    #[arg(long, hide = true)]
+    pub debug_dump: bool,
+    /// Attach the raw_tp fallback programs instead of tp_btf (for testing the fallback).
+    #[arg(long, hide = true)]
+    pub force_raw_tp: bool,
+    /// Run this command and record only it and its descendants.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+/// `30`, `30s`, `500ms`, `5m`, `1h`.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
+    let n: f64 = num.parse().map_err(|_| format!("not a duration: {s:?}"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown duration unit {unit:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+/// `4096`, `64K`, `100M`, `2G` (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim_end_matches(['B', 'b', 'i']);
+    let (num, mult) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    let n: u64 = num.parse().map_err(|_| format!("not a size: {s:?}"))?;
+    match n.checked_mul(mult) {
+        Some(0) | None => Err(format!("size out of range: {s:?}")),
+        Some(v) => Ok(v),
+    }
+}
+
+fn parse_ring(s: &str) -> Result<u32, String> {
+    let n: u32 = s.parse().map_err(|_| format!("not a number: {s:?}"))?;
+    if n.is_power_of_two() && n <= 1024 {
+        Ok(n)
+    } else {
+        Err("the ring buffer size must be a power of two between 1 and 1024 MiB".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_mins(2)));
+        assert!(parse_duration("3x").is_err());
+        assert_eq!(parse_size("100M"), Ok(100 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("0").is_err());
+        assert!(parse_ring("3").is_err());
+    }
 }

@@ -10,6 +10,7 @@ mod containers;
 mod filter;
 mod import;
 mod output;
+mod record;
 mod replay;
 mod views;
 
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         cli::Command::Read(a) => cmd::read::run(a),
         cli::Command::Check(a) => cmd::check::run(a),
         cli::Command::Fields(a) => cmd::fields::run(a),
+        cli::Command::Record(a) => cmd::record::run(a),
         cli::Command::Verify(a) => cmd::verify::run(a),
         cli::Command::Keygen(a) => cmd::keygen::run(a),
         cli::Command::Export(a) => cmd::export::run(a),
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         cli::Command::Echo(a) => cmd::echo::run(a),
         cli::Command::Summary(a) => cmd::summary::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
+        cli::Command::Timeline(a) => cmd::timeline::run(a),
         cli::Command::Import(a) => cmd::import::run(a),
     };
     match result {

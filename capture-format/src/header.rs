@@ -16,6 +16,7 @@
 //! 4    boot time, ns since the epoch (u64le)  10   machine id
 //! 5    CPU count (u32le)                      11   redacted: what was removed (text)
 //! 6    recorder name and version              12   snaplen in bytes (u32le)
+//! 13   one source host of a merged capture (repeated; see `HostInfo::encode`)
 //! ```
 
 use crate::error::{Error, ErrorKind, Result};
@@ -53,8 +54,75 @@ pub struct HeaderInfo {
     pub redacted: String,
     /// Payload snippet length in bytes (0: no payloads).
     pub snaplen: u32,
+    /// The source hosts of a merged capture (empty for a capture of one host).
+    pub hosts: Vec<HostInfo>,
     /// Entries with keys this version does not know, kept as they were.
     pub unknown: Vec<(u16, Vec<u8>)>,
+}
+
+/// One source host of a merged capture. An event's host is the top 8 bits of its container
+/// index ([`crate::schema::host_of`]); host 0 is described by the header's own fields when
+/// `hosts` is empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostInfo {
+    /// Host index (the top 8 bits of container indices).
+    pub index: u8,
+    /// Host name.
+    pub hostname: String,
+    /// Kernel release.
+    pub kernel: String,
+    /// Boot time, ns since the epoch.
+    pub boot_ns: u64,
+    /// Machine id.
+    pub machine_id: String,
+    /// Correction added to this host's times when merging, in ns.
+    pub offset_ns: i64,
+    /// How the correction was found (or why there is none).
+    pub offset_basis: String,
+    /// The capture it came from.
+    pub source: String,
+}
+
+impl HostInfo {
+    /// Value bytes of a key-13 entry: u8 index, i64 offset, u64 boot time, then hostname,
+    /// kernel, machine id, offset basis and source as NUL-terminated strings.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = vec![self.index];
+        v.extend_from_slice(&self.offset_ns.to_le_bytes());
+        v.extend_from_slice(&self.boot_ns.to_le_bytes());
+        for t in [
+            &self.hostname,
+            &self.kernel,
+            &self.machine_id,
+            &self.offset_basis,
+            &self.source,
+        ] {
+            v.extend_from_slice(t.as_bytes());
+            v.push(0);
+        }
+        v
+    }
+
+    /// Parses a key-13 entry; `None` when malformed.
+    pub fn parse(v: &[u8]) -> Option<HostInfo> {
+        let index = *v.first()?;
+        let offset_ns = i64::from_le_bytes(v.get(1..9)?.try_into().ok()?);
+        let boot_ns = u64::from_le_bytes(v.get(9..17)?.try_into().ok()?);
+        let mut parts = v
+            .get(17..)?
+            .split(|&b| b == 0)
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        Some(HostInfo {
+            index,
+            offset_ns,
+            boot_ns,
+            hostname: parts.next()?,
+            kernel: parts.next()?,
+            machine_id: parts.next()?,
+            offset_basis: parts.next()?,
+            source: parts.next()?,
+        })
+    }
 }
 
 /// A parsed header.
@@ -96,6 +164,9 @@ impl HeaderInfo {
         put(&mut out, 10, self.machine_id.as_bytes());
         put(&mut out, 11, self.redacted.as_bytes());
         put(&mut out, 12, &self.snaplen.to_le_bytes());
+        for h in &self.hosts {
+            put(&mut out, 13, &h.encode());
+        }
         for (k, v) in &self.unknown {
             put(&mut out, *k, v);
         }
@@ -220,6 +291,10 @@ impl FileHeader {
                 10 => info.machine_id = text(),
                 11 => info.redacted = text(),
                 12 => info.snaplen = u32v(),
+                13 => match HostInfo::parse(v) {
+                    Some(h) => info.hosts.push(h),
+                    None => info.unknown.push((key, v.to_vec())),
+                },
                 k => info.unknown.push((k, v.to_vec())),
             }
             pos = end;
@@ -245,6 +320,13 @@ mod tests {
             boot_ns: 1_699_000_000_000_000_000,
             cpus: 2,
             unknown: vec![(900, b"future".to_vec())],
+            hosts: vec![HostInfo {
+                index: 1,
+                hostname: "db-2".into(),
+                offset_ns: -1500,
+                offset_basis: "3 connections".into(),
+                ..HostInfo::default()
+            }],
             ..HeaderInfo::default()
         }
     }

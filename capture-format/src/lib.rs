@@ -43,7 +43,7 @@ pub use block::{BlockHeader, BlockType};
 pub use error::{Error, ErrorKind, Result};
 pub use file::{CaptureFile, DecodedBlock, Recovery, Verification, VerifyFailure};
 pub use footer::IndexEntry;
-pub use header::{FileHeader, HeaderInfo};
+pub use header::{FileHeader, HeaderInfo, HostInfo};
 pub use reader::Reader;
 pub use summary::Summary;
 pub use writer::{WriteStats, Writer, WriterOptions};

@@ -73,26 +73,24 @@ impl<R: Read> Reader<R> {
         self.finished && self.footer.is_none()
     }
 
-    /// Makes `buf` hold at least `n` bytes, unless the source ends first.
+    /// Makes `buf` hold at least `n` bytes, unless the source ends first. Reads exactly what is
+    /// missing (a pipe is not made to wait for more than the next structure), into spare
+    /// capacity rather than a zero-filled buffer.
     fn fill(&mut self, n: usize) -> Result<()> {
-        while self.buf.len() < n && !self.eof {
-            let old = self.buf.len();
-            let want = (n - old).max(READ_SIZE);
-            self.buf.resize(old + want, 0);
-            let got = loop {
-                match self.src.read(&mut self.buf[old..]) {
-                    Ok(g) => break g,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        self.buf.truncate(old);
-                        return Err(Error::io(self.base + old as u64, &e));
-                    }
-                }
-            };
-            self.buf.truncate(old + got);
-            if got == 0 {
-                self.eof = true;
+        if self.buf.len() >= n || self.eof {
+            return Ok(());
+        }
+        let old = self.buf.len();
+        let need = (n - old) as u64;
+        let got = loop {
+            match (&mut self.src).take(need).read_to_end(&mut self.buf) {
+                Ok(g) => break g as u64,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(self.base + self.buf.len() as u64, &e)),
             }
+        };
+        if got < need {
+            self.eof = true;
         }
         Ok(())
     }

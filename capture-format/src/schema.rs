@@ -106,6 +106,25 @@ impl Kind {
     }
 }
 
+/// Bits of a container index that name the container within its host; the top 8 bits name the
+/// host in a merged capture (0 in a capture of one host).
+pub const CONTAINER_BITS: u32 = 24;
+
+/// The host part of a container index.
+pub fn host_of(container: u32) -> u32 {
+    container >> CONTAINER_BITS
+}
+
+/// The container index within its host (0: the host itself).
+pub fn local_container(container: u32) -> u32 {
+    container & ((1 << CONTAINER_BITS) - 1)
+}
+
+/// A container index of `host` from one within the host.
+pub fn with_host(host: u8, container: u32) -> u32 {
+    (u32::from(host) << CONTAINER_BITS) | local_container(container)
+}
+
 /// One record: a fixed header and a body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event<'a> {
@@ -117,7 +136,8 @@ pub struct Event<'a> {
     pub pid: u32,
     /// CPU the event happened on.
     pub cpu: u16,
-    /// Index into the capture's container table; 0 is the host.
+    /// Index into the capture's container table; 0 is the host. In a merged capture the top 8
+    /// bits name the source host ([`host_of`]).
     pub container: u32,
     /// What happened.
     pub body: Body<'a>,

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use capture_format::schema::syscalls::{ParamType, spec};
 use capture_format::schema::{Body, Event, Sock, Value, af};
-use capture_format::{BlockType, CaptureFile, HeaderInfo, Writer, WriterOptions};
+use capture_format::{BlockType, HeaderInfo, Writer, WriterOptions};
 
 use crate::cli::{ExportArgs, ExportFormat};
 
@@ -151,8 +151,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     if !args.hash.is_empty() && !args.redact {
         bail!("--hash needs --redact");
     }
-    // SAFETY: captures are append-only; nothing truncates a file while it is exported.
-    let cap = unsafe { CaptureFile::open_mmap(&args.file) }?;
+    let cap = super::open(&args.file)?;
     let redactor = args.redact.then(|| {
         let mut salt = [0u8; 32];
         if let Some(s) = &args.salt {

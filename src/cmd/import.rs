@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use capture_format::schema::{Event, Kind};
-use capture_format::{HeaderInfo, Writer, WriterOptions};
+use capture_format::{CaptureFile, HeaderInfo, Writer, WriterOptions};
 
 use crate::cli::ImportArgs;
 use crate::import::scap::{self, ScapSource};
@@ -25,11 +25,7 @@ struct Outcome {
 pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut src = scap::open(&args.file)?;
-    let opts = WriterOptions {
-        // Blocks are cut by size only: the wall clock of the import says nothing about the data.
-        max_age: Duration::from_secs(u64::from(u32::MAX)),
-        ..WriterOptions::default()
-    };
+    let opts = import_options();
     let Outcome {
         events,
         keyframes,
@@ -73,13 +69,63 @@ fn write_capture(
     output: &Path,
     opts: WriterOptions,
 ) -> anyhow::Result<Outcome> {
-    let mut writer: Option<Writer<std::fs::File>> = None;
+    let ctx = |what: &str| format!("{}: {what}", output.display());
+    let (w, outcome) = convert(src, opts, |info, opts| {
+        Writer::create(output, &info, opts).with_context(|| ctx("cannot create"))
+    })?;
+    w.finish().with_context(|| ctx("finishing"))?;
+    Ok(outcome)
+}
+
+/// Converts a .scap file into a capture held in memory, for the reading commands that take a
+/// .scap directly. Problems that stop the conversion early are reported on stderr; what was
+/// read before them is kept.
+pub fn in_memory(path: &Path) -> anyhow::Result<CaptureFile> {
+    let mut src = scap::open(path)?;
+    let (w, outcome) = convert(&mut src, import_options(), |info, opts| {
+        Ok(Writer::new(Vec::new(), &info, opts)?)
+    })?;
+    let bytes = w.finish()?;
+    if let Some(t) = src.truncation() {
+        eprintln!("casefile: warning: {t}; every complete block before it is read");
+    }
+    if let Some(e) = outcome.failure {
+        eprintln!(
+            "casefile: warning: {}: reading stopped: {e}",
+            path.display()
+        );
+    }
+    Ok(CaptureFile::from_bytes(bytes)?)
+}
+
+fn import_options() -> WriterOptions {
+    WriterOptions {
+        // Blocks are cut by size only: the wall clock of the import says nothing about the data.
+        max_age: Duration::from_secs(u64::from(u32::MAX)),
+        ..WriterOptions::default()
+    }
+}
+
+/// The conversion itself, into whatever writer `create` makes once the header is known.
+fn convert<W: Write>(
+    src: &mut ScapSource,
+    opts: WriterOptions,
+    create: impl Fn(HeaderInfo, WriterOptions) -> anyhow::Result<Writer<W>>,
+) -> anyhow::Result<(Writer<W>, Outcome)> {
+    let mut writer: Option<Writer<W>> = None;
     let mut state: Vec<Event<'static>> = Vec::new();
     let mut failure = None;
     let mut first_ts = 0;
     let mut events = 0u64;
     let mut keyframes = 0u64;
-    let ctx = |what: &str| format!("{}: {what}", output.display());
+    let header = |src: &ScapSource, first_ts: u64| HeaderInfo {
+        created_ns: first_ts,
+        recorder: format!(
+            "sysdig/libscap (imported by casefile {})",
+            env!("CARGO_PKG_VERSION")
+        ),
+        ..src.header_info()
+    };
     loop {
         let ev = match src.next() {
             Some(Ok(ev)) => ev,
@@ -98,55 +144,36 @@ fn write_capture(
         }
         let w = match &mut writer {
             Some(w) => w,
-            None => writer.insert(create(output, src, first_ts, opts.clone())?),
+            None => writer.insert(create(header(src, first_ts), opts.clone())?),
         };
         if !state.is_empty() {
-            w.write_state(&state)
-                .with_context(|| ctx("writing state"))?;
+            w.write_state(&state).context("writing state")?;
             state.clear();
         }
-        w.append(&ev).with_context(|| ctx("writing events"))?;
+        w.append(&ev).context("writing events")?;
         events += 1;
         if w.needs_keyframe()
             && let Some(keyframe) = src.snapshot(ev.ts)
         {
-            w.write_state(&keyframe)
-                .with_context(|| ctx("writing a keyframe"))?;
+            w.write_state(&keyframe).context("writing a keyframe")?;
             keyframes += 1;
         }
     }
     let mut w = match writer {
         Some(w) => w,
-        None => create(output, src, first_ts, opts)?,
+        None => create(header(src, first_ts), opts)?,
     };
     if !state.is_empty() {
-        w.write_state(&state)
-            .with_context(|| ctx("writing state"))?;
+        w.write_state(&state).context("writing state")?;
     }
-    w.finish().with_context(|| ctx("finishing"))?;
-    Ok(Outcome {
-        events,
-        keyframes,
-        failure,
-    })
-}
-
-fn create(
-    output: &Path,
-    src: &ScapSource,
-    first_ts: u64,
-    opts: WriterOptions,
-) -> anyhow::Result<Writer<std::fs::File>> {
-    let info = HeaderInfo {
-        created_ns: first_ts,
-        recorder: format!(
-            "sysdig/libscap (imported by casefile {})",
-            env!("CARGO_PKG_VERSION")
-        ),
-        ..src.header_info()
-    };
-    Writer::create(output, &info, opts)
-        .with_context(|| format!("{}: cannot create", output.display()))
+    Ok((
+        w,
+        Outcome {
+            events,
+            keyframes,
+            failure,
+        },
+    ))
 }
 
 fn text_summary(

@@ -16,8 +16,7 @@ use crate::cli::InfoArgs;
 
 /// Runs `casefile info`.
 pub fn run(args: &InfoArgs) -> anyhow::Result<ExitCode> {
-    // SAFETY: captures are append-only; nothing truncates a file while `info` reads it.
-    let cap = unsafe { CaptureFile::open_mmap(&args.file) }?;
+    let cap = super::open(&args.file)?;
     let report = Report::of(&cap, !args.no_verify)?;
     let mut out = std::io::stdout().lock();
     if args.json {

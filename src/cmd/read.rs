@@ -15,11 +15,9 @@ use crate::replay::fields::{Field, Fields};
 use crate::replay::render::{BufMode, parse_rfc3339};
 use crate::replay::session::{Flow, Options, Session};
 
-/// Opens a capture for replay.
+/// Opens a capture for replay. See [`crate::cmd::open`].
 pub fn open(path: &Path) -> anyhow::Result<CaptureFile> {
-    // SAFETY: captures are only ever appended to; a reader of a file that someone truncates
-    // while it is mapped may fault, which `casefile` documents rather than guards against.
-    unsafe { CaptureFile::open_mmap(path) }.with_context(|| format!("opening {}", path.display()))
+    crate::cmd::open(path)
 }
 
 /// The filter from `-f` or trailing words, compiled; `None` when neither is given.

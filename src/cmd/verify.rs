@@ -7,7 +7,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use capture_format::CaptureFile;
 use capture_format::integrity::hex;
 
 use crate::cli::VerifyArgs;
@@ -18,8 +17,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         Some(p) => Some(super::keygen::read_public_key(p)?),
         None => None,
     };
-    // SAFETY: captures are append-only; nothing truncates a file while it is verified.
-    let cap = unsafe { CaptureFile::open_mmap(&args.file) }?;
+    let cap = super::open(&args.file)?;
     let name = args.file.display();
     let v = cap.verify();
     let mut out = std::io::stdout().lock();

@@ -212,39 +212,40 @@ pub struct Cmp {
 impl Cmp {
     /// Whether `v` satisfies the comparison.
     pub fn test(&self, v: &Val<'_>) -> bool {
+        self.test_op(self.op, v)
+    }
+
+    /// The comparison with operator `op` in place of its own (for `!=` on lists).
+    fn test_op(&self, op: Op, v: &Val<'_>) -> bool {
         match v {
             Val::List(items) => {
-                if self.op == Op::Ne {
-                    let eq = Cmp {
-                        op: Op::Eq,
-                        rhs: self.rhs.clone(),
-                    };
-                    !items.iter().any(|i| eq.test(i))
+                if op == Op::Ne {
+                    !items.iter().any(|i| self.test_op(Op::Eq, i))
                 } else {
-                    items.iter().any(|i| self.test(i))
+                    items.iter().any(|i| self.test_op(op, i))
                 }
             }
-            Val::Num(n) => self.test_num(*n),
-            Val::Bool(b) => match (&self.rhs, self.op) {
+            Val::Num(n) => self.test_num(op, *n),
+            Val::Bool(b) => match (&self.rhs, op) {
                 (Rhs::Bool(x), Op::Eq) => b == x,
                 (Rhs::Bool(x), Op::Ne) => b != x,
                 (Rhs::None, _) => true,
                 _ => false,
             },
-            Val::Ip(ip) => match (&self.rhs, self.op) {
+            Val::Ip(ip) => match (&self.rhs, op) {
                 (Rhs::Ips(nets), Op::Eq | Op::In | Op::Intersects) => {
                     nets.iter().any(|n| n.contains(*ip))
                 }
                 (Rhs::Ips(nets), Op::Ne) => !nets.iter().any(|n| n.contains(*ip)),
                 (Rhs::None, _) => true,
-                _ => self.test_str(ip.to_string().as_bytes()),
+                _ => self.test_str(op, ip.to_string().as_bytes()),
             },
-            Val::Str(s) => self.test_str(s),
+            Val::Str(s) => self.test_str(op, s),
         }
     }
 
-    fn test_num(&self, n: i64) -> bool {
-        let cmp = |x: i64| match self.op {
+    fn test_num(&self, op: Op, n: i64) -> bool {
+        let cmp = |x: i64| match op {
             Op::Eq => n == x,
             Op::Ne => n != x,
             Op::Lt => n < x,
@@ -258,22 +259,19 @@ impl Cmp {
             Rhs::Num(x) | Rhs::Str(_, Some(x)) => cmp(*x),
             Rhs::Nums(xs) => xs.contains(&n),
             // A number against text (an `any` field holding a number): compare as text.
-            _ => {
-                let mut buf = itoa_buf(n);
-                self.test_str(buf.as_mut_slice())
-            }
+            _ => self.test_str(op, itoa::Buffer::new().format(n).as_bytes()),
         }
     }
 
-    fn test_str(&self, s: &[u8]) -> bool {
-        match (&self.rhs, self.op) {
+    fn test_str(&self, op: Op, s: &[u8]) -> bool {
+        match (&self.rhs, op) {
             (Rhs::None, _) => true,
             (Rhs::Str(x, _), Op::Eq) => s == x.as_slice(),
             (Rhs::Str(x, _), Op::Ne) => s != x.as_slice(),
             (Rhs::Str(x, num), Op::Lt | Op::Le | Op::Gt | Op::Ge) => {
                 // Only `any` fields get here with text; compare numbers when both are.
                 if let (Some(x), Some(n)) = (num, parse_int(s)) {
-                    match self.op {
+                    match op {
                         Op::Lt => n < *x,
                         Op::Le => n <= *x,
                         Op::Gt => n > *x,
@@ -281,7 +279,7 @@ impl Cmp {
                     }
                 } else {
                     let o = s.cmp(x.as_slice());
-                    match self.op {
+                    match op {
                         Op::Lt => o.is_lt(),
                         Op::Le => o.is_le(),
                         Op::Gt => o.is_gt(),
@@ -296,22 +294,11 @@ impl Cmp {
             (Rhs::Glob(g), Op::Glob | Op::IGlob) => g.matches(s),
             (Rhs::Strs(xs), Op::In | Op::Intersects) => xs.iter().any(|x| x.as_slice() == s),
             (Rhs::Paths(ps), Op::PMatch) => ps.iter().any(|p| p.matches(s)),
-            (Rhs::Num(x), _) => parse_int(s).is_some_and(|n| {
-                let c = Cmp {
-                    op: self.op,
-                    rhs: Rhs::Num(*x),
-                };
-                c.test_num(n)
-            }),
+            (Rhs::Num(_), _) => parse_int(s).is_some_and(|n| self.test_num(op, n)),
             (Rhs::Nums(xs), _) => parse_int(s).is_some_and(|n| xs.contains(&n)),
             _ => false,
         }
     }
-}
-
-/// Decimal digits of `n`.
-fn itoa_buf(n: i64) -> Vec<u8> {
-    n.to_string().into_bytes()
 }
 
 /// ASCII case-insensitive substring test; the needle is already lower-case.

@@ -53,6 +53,8 @@ pub enum Action {
     SetReGid,
     /// close: the fd goes away after the event.
     Close,
+    /// sendto, recvfrom, sendmsg, recvmsg: the tuple names an unconnected socket.
+    SockIo,
 }
 
 /// One call's facts.
@@ -79,6 +81,7 @@ fn action_of(spec: &SyscallSpec) -> Action {
         "memfd_create" => Action::Memfd,
         "socket" => Action::Socket,
         "connect" => Action::Connect,
+        "sendto" | "recvfrom" | "sendmsg" | "recvmsg" => Action::SockIo,
         "accept" | "accept4" => Action::Accept,
         "bind" => Action::Bind,
         "listen" => Action::Listen,

@@ -145,6 +145,17 @@ impl<'e> EventCtx<'_, 'e> {
         self.state.fd(self.ev.pid, n)
     }
 
+    /// The path a failed open/openat/openat2/creat tried, made absolute.
+    fn failed_open_path(&self) -> Option<Vec<u8>> {
+        let Body::Syscall(sc) = &self.ev.body else {
+            return None;
+        };
+        if sc.ret >= 0 || calls::info(sc.nr).action != calls::Action::Open {
+            return None;
+        }
+        self.path_param(&["name"])
+    }
+
     fn container(&self) -> Option<&Container<'static>> {
         self.state.containers.get(&self.ev.container)
     }
@@ -184,6 +195,11 @@ impl<'e> EventCtx<'_, 'e> {
                         .map_or(("arg", ParamType::Hex), |p| (p.name, p.ty));
                     if ty == ParamType::Buffer {
                         data = Some((name, v));
+                        continue;
+                    }
+                    // Raw arguments of an undecoded call that were not captured (imported
+                    // captures) say nothing.
+                    if !spec.decoded && matches!(v, Value::None) {
                         continue;
                     }
                     sep(out);
@@ -475,7 +491,19 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::EvtIsWait => Val::Bool(self.io_flag(io::WAIT)),
             Fid::EvtDir => s(b"<"),
             Fid::ProcPid => Val::Num(i64::from(ev.pid)),
-            Fid::ProcName => s(&self.proc().filter(|p| !p.comm.is_empty())?.comm),
+            Fid::ProcName => {
+                let p = self.proc().filter(|p| !p.comm.is_empty())?;
+                // A thread with its own name shows it, as sysdig does.
+                let own = if p.named_threads {
+                    self.state
+                        .threads
+                        .get(&ev.tid)
+                        .and_then(|t| t.comm.as_deref())
+                } else {
+                    None
+                };
+                s(own.unwrap_or(&p.comm))
+            }
             Fid::ProcExe => s(&self.proc().filter(|p| !p.exe.is_empty())?.exe),
             Fid::ProcExepath => s(&self.proc().filter(|p| !p.exe_path.is_empty())?.exe_path),
             Fid::ProcArgs => owned(nul_list(&self.proc()?.args)),
@@ -553,13 +581,17 @@ impl Source<Field> for EventCtx<'_, '_> {
                 let c = self.fd()?.ty.typechar();
                 owned(c.to_string())
             }
-            Fid::FdName => {
-                let name = self.fd()?.display_name();
-                if name.is_empty() {
-                    return None;
+            Fid::FdName => match self.fd() {
+                Some(fd) => {
+                    let name = fd.display_name();
+                    if name.is_empty() {
+                        return None;
+                    }
+                    Val::Str(name)
                 }
-                Val::Str(name)
-            }
+                // A failed open is named after the path it tried, as sysdig does.
+                None => owned(String::from_utf8_lossy(&self.failed_open_path()?).into_owned()),
+            },
             Fid::FdDirectory | Fid::FdFilename => {
                 let fd = self.fd()?;
                 if !matches!(fd.ty, FdType::File | FdType::Directory) {

@@ -506,8 +506,8 @@ pub fn time_of_day(ts: u64, out: &mut String) {
     out.push_str(std::str::from_utf8(&b).unwrap_or_default());
 }
 
-/// `src:sport->dst:dport` (or `dst:dport` alone), as `Sock`'s `Display` but without the
-/// formatting machinery: this runs for every socket event printed.
+/// `src:sport->dst:dport` (or `dst:dport` alone) as sysdig prints tuples (IPv6 without
+/// brackets), without the formatting machinery: this runs for every socket event printed.
 pub fn render_sock(s: &Sock, out: &mut String) {
     let end = |out: &mut String, ip: IpAddr, port: u16| {
         match ip {
@@ -519,8 +519,9 @@ pub fn render_sock(s: &Sock, out: &mut String) {
                     out.push_str(itoa::Buffer::new().format(*o));
                 }
             }
+            // sysdig prints IPv6 ends without brackets: `::1:38255->::1:2345`.
             IpAddr::V6(v6) => {
-                let _ = write!(out, "[{v6}]");
+                let _ = write!(out, "{v6}");
             }
         }
         out.push(':');
@@ -632,7 +633,7 @@ mod tests {
     }
 
     #[test]
-    fn sockets_render_as_the_schema_displays_them() {
+    fn sockets_render_as_sysdig_prints_them() {
         let cases = [
             Sock::v4(6, [10, 0, 0, 2], 40000, [93, 184, 216, 34], 443),
             Sock::v4(17, [0; 4], 0, [0, 0, 0, 0], 53),
@@ -645,10 +646,15 @@ mod tests {
                 dport: 80,
             },
         ];
-        for s in cases {
+        let want = [
+            "10.0.0.2:40000->93.184.216.34:443",
+            "0.0.0.0:53",
+            "fe80::1:5->:::80",
+        ];
+        for (s, want) in cases.iter().zip(want) {
             let mut out = String::new();
-            render_sock(&s, &mut out);
-            assert_eq!(out, s.to_string());
+            render_sock(s, &mut out);
+            assert_eq!(out, want);
         }
         let mut t = String::new();
         time_of_day(1_767_225_600_000_000_000 + 3_723_000_000_042, &mut t);

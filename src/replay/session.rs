@@ -8,9 +8,10 @@
 //!
 //! Blocks whose summary proves the filter cannot match are skipped without decompressing them
 //! ([`Options::skip_blocks`]). Their state changes are not lost: the session marks its state
-//! stale, and before it next evaluates a block it catches up, from the nearest keyframe or from
-//! where it stopped, applying the skipped blocks' records without evaluating them. Results with
-//! and without skipping are identical (a test holds this).
+//! stale, and before it next evaluates a block it catches up from where it stopped (at most
+//! back to the last keyframe, which reset the state), applying the skipped blocks' records
+//! without evaluating them. Results with and without skipping are identical (a test holds
+//! this).
 
 use capture_format::schema::Event;
 use capture_format::{BlockType, CaptureFile};
@@ -214,17 +215,11 @@ impl Session {
         Ok(())
     }
 
-    /// Brings the state from block `from` up to block `to` (exclusive), starting at the latest
-    /// keyframe in between when there is one.
+    /// Brings the state from block `from` up to block `to` (exclusive): the skipped event
+    /// blocks in between, applied without evaluation. (A state block in between was already
+    /// loaded by `run`, which never skips those, so the range holds only event blocks.)
     fn catch_up(&mut self, from: usize, to: usize) -> Result<(), ReplayError> {
-        let mut start = from;
-        if let Some(k) = self.cap.keyframe_for(to)
-            && k >= from
-        {
-            self.load_keyframe(k)?;
-            start = k + 1;
-        }
-        for i in start..to {
+        for i in from..to {
             if self.cap.blocks()[i].block_type == BlockType::Events {
                 self.stats.blocks_caught_up += 1;
                 self.apply_block(i)?;

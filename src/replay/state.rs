@@ -7,8 +7,14 @@
 //!   opened with `O_CLOEXEC`;
 //! - open/creat/socket/accept/pipe/socketpair/dup*/fcntl(F_DUPFD*)/eventfd/... add fds when
 //!   they succeed, before the event is evaluated (the event shows its new fd);
+//! - connect names the fd after its tuple (or a unix socket's path) whatever the result (a
+//!   non-blocking connect returns EINPROGRESS); sendto/recvfrom name an unconnected socket;
 //! - close and exits change the tables after the event was evaluated (the event still shows
-//!   the fd, the thread), which [`State::apply_after`] does.
+//!   the fd, the thread), which [`State::apply_after`] does;
+//! - a thread may have its own name (state records of non-main threads), shown by
+//!   `proc.name` for its events; forks inherit the forking thread's name, exec resets it;
+//! - state blocks (snapshot, keyframes) reset the task tables; [`State::to_records`] writes
+//!   the tables back as such records.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -72,7 +78,10 @@ impl Fd {
     /// The name: the stored one, or the connection tuple for sockets.
     pub fn display_name(&self) -> std::borrow::Cow<'_, [u8]> {
         match self.sock {
-            Some(s) if self.name.is_empty() && (s.sport != 0 || s.dport != 0) => {
+            Some(s)
+                if self.name.is_empty()
+                    && (s.sport != 0 || s.dport != 0 || s.src != [0; 16] || s.dst != [0; 16]) =>
+            {
                 let mut t = String::with_capacity(48);
                 super::render::render_sock(&s, &mut t);
                 std::borrow::Cow::Owned(t.into_bytes())
@@ -132,6 +141,8 @@ pub struct Proc {
     /// Whether an exec or a state record described it (false: first seen in an event, so its
     /// image, parent and ids are unknown).
     pub known: bool,
+    /// Whether some thread of it has its own name (saves a lookup per event otherwise).
+    pub named_threads: bool,
 }
 
 impl Proc {
@@ -158,12 +169,15 @@ impl Proc {
 }
 
 /// A thread.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Thread {
     /// Its process.
     pub pid: u32,
     /// Tid in its namespace.
     pub vtid: u32,
+    /// The thread's own name when it differs from the process's (threads may rename
+    /// themselves, like glib's `gmain`); sysdig's `proc.name` shows it.
+    pub comm: Option<Arc<[u8]>>,
 }
 
 /// Everything replay knows about the system at one point of the capture.
@@ -223,7 +237,10 @@ impl State {
         }
         self.last_tid = tid;
         if let std::collections::hash_map::Entry::Vacant(e) = self.threads.entry(tid) {
-            e.insert(Thread { pid, vtid: 0 });
+            e.insert(Thread {
+                pid,
+                ..Thread::default()
+            });
             let p = self.procs.entry(pid).or_insert_with(|| Proc {
                 pid,
                 container,
@@ -243,7 +260,7 @@ impl State {
             }
             Body::Fork(fk) => {
                 self.ensure_task(ev.tid, ev.pid, ev.container);
-                self.fork(ev.pid, fk.child_tid, fk.child_pid, ev.container);
+                self.fork(ev.tid, ev.pid, fk.child_tid, fk.child_pid, ev.container);
                 Deferred::None
             }
             Body::Exec(p) => {
@@ -255,6 +272,7 @@ impl State {
                 }
                 if let Some(t) = self.threads.get_mut(&ev.tid) {
                     t.vtid = p.vtid;
+                    t.comm = None;
                 }
                 Deferred::None
             }
@@ -378,7 +396,7 @@ impl State {
                     egid: p.gid,
                     loginuid: p.loginuid,
                     start_ts: p.start_ts,
-                    comm: own(&p.comm),
+                    comm: own(t.comm.as_deref().unwrap_or(&p.comm)),
                     exe: own(&p.exe),
                     exe_path: own(&p.exe_path),
                     args: own(&p.args),
@@ -418,11 +436,14 @@ impl State {
     /// A state record for one thread.
     pub fn add_process(&mut self, p: &Process<'_>, container: u32) {
         let fresh = !self.threads.contains_key(&p.tid);
+        // A thread other than the main one keeps its own name (it may differ).
+        let comm = (p.tid != p.pid && !p.comm.is_empty()).then(|| Arc::from(&p.comm[..]));
         self.threads.insert(
             p.tid,
             Thread {
                 pid: p.pid,
                 vtid: p.vtid,
+                comm,
             },
         );
         let pr = self.procs.entry(p.pid).or_insert_with(|| Proc {
@@ -432,6 +453,7 @@ impl State {
         if fresh {
             pr.nthreads += 1;
         }
+        pr.named_threads |= p.tid != p.pid && !p.comm.is_empty();
         // The main thread's record describes the process; others only add a thread.
         if p.tid == p.pid || pr.comm.is_empty() {
             pr.set_image(p);
@@ -445,10 +467,11 @@ impl State {
             pid: f.pid,
             ..Proc::default()
         });
-        let name = if f.name.is_empty() {
-            f.sock
-                .map(|s| s.to_string().into_bytes())
-                .unwrap_or_default()
+        // Sockets with a tuple are named from it when shown (one format whoever wrote the
+        // state record).
+        let has_tuple = f.sock.is_some_and(|s| s.sport != 0 || s.dport != 0);
+        let name = if has_tuple {
+            Vec::new()
         } else {
             f.name.to_vec()
         };
@@ -464,19 +487,30 @@ impl State {
         );
     }
 
-    fn fork(&mut self, parent_pid: u32, child_tid: u32, child_pid: u32, container: u32) {
+    fn fork(
+        &mut self,
+        parent_tid: u32,
+        parent_pid: u32,
+        child_tid: u32,
+        child_pid: u32,
+        container: u32,
+    ) {
+        let creator_comm = self.threads.get(&parent_tid).and_then(|t| t.comm.clone());
         if child_pid == parent_pid {
             // A new thread of the same process.
-            if !self.threads.contains_key(&child_tid)
-                && let Some(p) = self.procs.get_mut(&parent_pid)
-            {
-                p.nthreads += 1;
+            let fresh = !self.threads.contains_key(&child_tid);
+            if let Some(p) = self.procs.get_mut(&parent_pid) {
+                if fresh {
+                    p.nthreads += 1;
+                }
+                p.named_threads |= creator_comm.is_some();
             }
             self.threads.insert(
                 child_tid,
                 Thread {
                     pid: child_pid,
                     vtid: 0,
+                    comm: creator_comm,
                 },
             );
             return;
@@ -487,12 +521,17 @@ impl State {
         child.vpid = 0;
         child.nthreads = 1;
         child.container = container;
+        child.named_threads = false;
+        // The child is named after the thread that forked it.
+        if let Some(c) = &creator_comm {
+            child.comm = c.to_vec();
+        }
         self.procs.insert(child_pid, child);
         self.threads.insert(
             child_tid,
             Thread {
                 pid: child_pid,
-                vtid: 0,
+                ..Thread::default()
             },
         );
     }
@@ -535,7 +574,42 @@ impl State {
                 _ => Deferred::None,
             };
         }
+        if call.action == Action::Connect {
+            // The tuple is known whatever the result: a non-blocking connect returns
+            // EINPROGRESS, and sysdig names the fd after a refused one too.
+            let fdnum = int(0).map(|f| f as i32);
+            let tuple = named("tuple").and_then(|i| params.get(i));
+            let addr = named("addr").and_then(|i| params.get(i));
+            let sock = [tuple, addr].into_iter().flatten().find_map(|v| match v {
+                Value::Sock(s) => Some(*s),
+                _ => None,
+            });
+            let path = [tuple, addr]
+                .into_iter()
+                .flatten()
+                .find_map(|v| v.as_bytes().filter(|b| !b.is_empty()));
+            if let Some(fd) = fdnum.and_then(|f| self.fd_mut(pid, f)) {
+                if sock.is_some() {
+                    update_sock(fd, sock, false);
+                } else if let Some(p) = path {
+                    fd.name = Arc::from(p);
+                }
+            }
+            return Deferred::None;
+        }
         if ret < 0 {
+            return Deferred::None;
+        }
+        if call.action == Action::SockIo {
+            // sendto/recvfrom on an unconnected socket: the tuple names the fd.
+            if let Some(t) = named("tuple").and_then(|i| sock_at(params, i))
+                && let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32))
+                && fd.sock.is_none_or(|s| s.sport == 0 && s.dport == 0)
+                && matches!(fd.ty, FdType::Ipv4 | FdType::Ipv6)
+            {
+                let server = fd.is_server;
+                update_sock(fd, Some(t), server);
+            }
             return Deferred::None;
         }
         match call.action {
@@ -584,13 +658,6 @@ impl State {
                 }
                 self.insert_fd(pid, ret as i32, fd);
             }
-            Action::Connect => {
-                let tuple = named("tuple").and_then(|i| sock_at(params, i));
-                let addr = named("addr").and_then(|i| sock_at(params, i));
-                if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
-                    update_sock(fd, tuple.or(addr), false);
-                }
-            }
             Action::Accept => {
                 let tuple = named("tuple").and_then(|i| sock_at(params, i));
                 let listen = int(0).and_then(|f| self.fd(pid, f as i32)).cloned();
@@ -619,7 +686,8 @@ impl State {
                             s.dport = a.sport;
                         }
                         fd.sock = Some(s);
-                        fd.name = Arc::from(s.to_string().as_bytes());
+                        // Named from the tuple when shown.
+                        fd.name = Arc::from(&[][..]);
                     } else if let Some(Value::Bytes(b)) = params.get(1) {
                         fd.name = Arc::from(&b[..]);
                     }
@@ -701,7 +769,7 @@ impl State {
                     p.gid = gid as u32;
                 }
             }
-            Action::None | Action::Close => {}
+            Action::None | Action::Close | Action::Connect | Action::SockIo => {}
         }
         Deferred::None
     }

@@ -155,3 +155,22 @@ fn empty_and_foreign_files_are_clear_errors() {
     let o = import(&dir.join("missing.scap"), &dir.join("x.case"));
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn reading_commands_take_a_scap_directly() {
+    let scap = crate::util::fixture("scap/falco_run_as_user_0_container.scap");
+    let scap = scap.to_str().expect("utf8");
+    let info = crate::util::TestCommand::new(["info", scap]).stdout();
+    assert!(
+        info.contains("hopeful_taussig") && info.contains("scap 1.2 gzip"),
+        "{info}"
+    );
+    let lines = crate::util::TestCommand::new(["read", scap, "-f", "evt.type=execve"]).stdout();
+    assert!(
+        lines.contains("ls (32052) < execve filename=/bin/ls res=0"),
+        "{lines}"
+    );
+    let (out, _) =
+        crate::util::TestCommand::new(["check", scap, "-f", "proc.name=ls"]).expect_code(1);
+    assert!(out.contains("execve"), "{out}");
+}

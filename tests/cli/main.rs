@@ -8,4 +8,6 @@ mod info;
 mod integrity;
 mod man;
 mod read;
+mod record;
+mod timeline;
 mod views;

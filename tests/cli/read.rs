@@ -327,3 +327,110 @@ fn container_and_kubernetes_presets_and_a_count() {
         stdout(&o)
     );
 }
+
+/// Replaying the public .scap samples (imported with `casefile import`) gives the process
+/// names, fd names and connections that `sysdig -r` printed for them (fixtures/scap/README.md),
+/// except for the differences listed here with their reason.
+#[test]
+fn replay_of_imported_scap_samples_agrees_with_sysdig() {
+    use std::collections::BTreeSet;
+    // (sample, check, a line only sysdig prints, a line only we print)
+    let known: &[(&str, &str, Option<&str>, Option<&str>)] = &[
+        // sysdig names unix sockets after kernel socket addresses, which captures do not hold.
+        (
+            "curl_google",
+            "fd_names",
+            Some("0->ffff88003c420800 /var/run/nscd/socket"),
+            Some("/var/run/nscd/socket"),
+        ),
+        (
+            "single_ipv6_conn",
+            "fd_names",
+            Some("0->ffff94dc817b9400 /var/run/nscd/socket"),
+            Some("/var/run/nscd/socket"),
+        ),
+        // sysdig prints <NA> for a thread it never saw; we print nothing for it.
+        ("single_ipv6_conn", "proc_names", Some("<NA>"), None),
+        // An unconnected UDP sendto: sysdig adds the local end it read from the kernel
+        // (::1:0) and keeps that name across a later connect, whose tuple we follow.
+        (
+            "test_ipv6_client",
+            "fd_names",
+            Some("::1:0->::1:2345"),
+            Some("::1:2345"),
+        ),
+        (
+            "test_ipv6_client",
+            "fd_names",
+            None,
+            Some("::1:38255->2001:4860:4860::8888:53"),
+        ),
+        (
+            "test_ipv6_client",
+            "connections",
+            Some("::1:0->::1:2345"),
+            Some("::1:2345"),
+        ),
+        (
+            "test_ipv6_client",
+            "connections",
+            None,
+            Some("::1:38255->2001:4860:4860::8888:53"),
+        ),
+    ];
+    let d = crate::util::Dir::new("scap-replay");
+    let samples = [
+        "curl_google",
+        "falco_run_as_user_0_container",
+        "libs_sample",
+        "single_ipv6_conn",
+        "test_ipv6_client",
+    ];
+    for sample in samples {
+        let scap = crate::util::fixture(&format!("scap/{sample}.scap"));
+        let case = d.join(format!("{sample}.case"));
+        let case = case.to_str().expect("utf8 path");
+        let o = casefile(&["import", scap.to_str().expect("utf8"), "-w", case]);
+        assert_eq!(o.status.code(), Some(0), "{sample}: {}", stderr(&o));
+        let checks = [
+            ("proc_names", vec!["-p", "%proc.name", "evt.type != switch"]),
+            ("fd_names", vec!["-p", "%fd.name"]),
+            (
+                "connections",
+                vec!["-p", "%fd.name", "fd.type in (ipv4, ipv6)"],
+            ),
+        ];
+        for (what, args) in checks {
+            let mut cmd = vec!["read", case];
+            cmd.extend(args);
+            let o = casefile(&cmd);
+            assert_eq!(o.status.code(), Some(0), "{sample} {what}: {}", stderr(&o));
+            let ours: BTreeSet<String> = stdout(&o)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let expected_file = crate::util::fixture(&format!("scap/{sample}.{what}.expected"));
+            let mut want: BTreeSet<String> = std::fs::read_to_string(&expected_file)
+                .expect("expected file")
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            for (s, check, theirs, mine) in known {
+                if *s == sample && *check == what {
+                    if let Some(t) = theirs {
+                        assert!(
+                            want.remove(*t),
+                            "{sample} {what}: {t} not in the expected file"
+                        );
+                    }
+                    if let Some(m) = mine {
+                        want.insert((*m).to_owned());
+                    }
+                }
+            }
+            assert_eq!(ours, want, "{sample}: {what}");
+        }
+    }
+}

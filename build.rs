@@ -1,0 +1,97 @@
+//! Embeds the committed probe object (`probe/probe.bpf.o`) so that `cargo build` needs no
+//! clang, and refuses a stale one: the SHA-256 of the probe sources must equal the committed
+//! `probe/probe.bpf.o.srchash` (computed by `make -C probe`).
+//!
+//! With `PROBE_BPF_REBUILD=1` the object is compiled from the sources with `$CLANG` (default
+//! `clang-14`) into `OUT_DIR` instead, unstripped: for development only.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use sha2::{Digest, Sha256};
+
+/// The sources in the order `probe/Makefile` hashes them.
+const SOURCES: &[&str] = &["probe.bpf.c", "cf_record.h", "vmlinux.h"];
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let probe = root.join("probe");
+    let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?).join("probe.bpf.o");
+    for f in SOURCES
+        .iter()
+        .chain(&["probe.bpf.o", "probe.bpf.o.srchash"])
+    {
+        println!("cargo:rerun-if-changed=probe/{f}");
+    }
+    println!("cargo:rerun-if-env-changed=PROBE_BPF_REBUILD");
+    println!("cargo:rerun-if-env-changed=CLANG");
+
+    if env::var_os("PROBE_BPF_REBUILD").is_some_and(|v| v != "0") {
+        return rebuild(&probe, &out);
+    }
+
+    let mut hasher = Sha256::new();
+    for f in SOURCES {
+        let path = probe.join(f);
+        hasher.update(fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    let have = hasher.finalize().iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    });
+    let hash_file = probe.join("probe.bpf.o.srchash");
+    let want =
+        fs::read_to_string(&hash_file).map_err(|e| format!("{}: {e}", hash_file.display()))?;
+    if want.trim() != have {
+        return Err(format!(
+            "probe/probe.bpf.o is stale: its sources hash to {have}, but \
+             probe/probe.bpf.o.srchash says {}.\nRun `make -C probe` (needs clang-14, \
+             llvm-strip and libbpf-dev) and commit the object, or build with \
+             PROBE_BPF_REBUILD=1.",
+            want.trim()
+        ));
+    }
+    fs::copy(probe.join("probe.bpf.o"), &out)
+        .map(|_| ())
+        .map_err(|e| format!("copying probe/probe.bpf.o: {e}"))
+}
+
+fn rebuild(probe: &Path, out: &Path) -> Result<(), String> {
+    let clang = env::var("CLANG").unwrap_or_else(|_| "clang-14".into());
+    let status = Command::new(&clang)
+        .current_dir(probe)
+        .args([
+            "-O2",
+            "-g",
+            "-target",
+            "bpf",
+            "-D__TARGET_ARCH_x86",
+            "-I.",
+            "-Wall",
+        ])
+        .arg(format!("-fdebug-prefix-map={}=.", probe.display()))
+        .args(["-fno-ident", "-c", "probe.bpf.c", "-o"])
+        .arg(out)
+        .status()
+        .map_err(|e| format!("PROBE_BPF_REBUILD is set but {clang} cannot run: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{clang} failed to compile probe/probe.bpf.c ({status})"
+        ))
+    }
+}

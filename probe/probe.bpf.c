@@ -1,0 +1,766 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * casefile's eBPF probe: one record per system call at exit (enter time, latency, return value,
+ * raw arguments and the user memory the syscall table asks for), process lifecycle from the
+ * sched tracepoints, and delivered signals. Attaches through tp_btf only (raw_tp as the
+ * recorder's fallback); this kernel kind refuses fentry and LSM programs and has no kprobes.
+ *
+ * What each syscall parameter captures is not written here: the recorder loads one cf_desc per
+ * syscall number into DESCS, derived from capture_format::schema::syscalls.
+ *
+ * Each program is a thin wrapper over a function that returns 0 or a negative error; the
+ * wrapper counts reserve failures (loss) per CPU.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "cf_record.h"
+
+/* errno values (vmlinux.h has no macros) */
+#define EBADF 9
+#define ENOMEM 12
+#define EFAULT 14
+#define EINVAL 22
+#define ENOSPC 28
+#define ENOTSOCK 88
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* ---- configuration, set by the recorder before load (.rodata) */
+const volatile __u32 target_tgid = 0;    /* 0: every process */
+const volatile __u32 self_tgid = 0;      /* the recorder, never recorded */
+const volatile __u32 snaplen = 80;       /* payload bytes per buffer, 0: none */
+const volatile __u32 wakeup_batch = 65536; /* wake the reader once this many bytes are pending */
+const volatile __u32 capture_env = 0;    /* exec records carry the environment */
+
+/* ---- maps */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024); /* the recorder overrides the size */
+} EVENTS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, CF_CNT_MAX);
+} COUNTERS SEC(".maps");
+
+/* Process ids followed because they descend from target_tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 65536);
+} TRACKED SEC(".maps");
+
+/* What to capture for each syscall number. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct cf_desc);
+	__uint(max_entries, CF_MAX_NR);
+} DESCS SEC(".maps");
+
+/* A syscall's enter time and arguments, kept per thread until its exit. */
+struct cf_enter {
+	__u64 ts;
+	__u64 args[6];
+	__s64 nr; /* -1: no syscall pending */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct cf_enter);
+} ENTERS SEC(".maps");
+
+/* Records are built here and copied into the ring buffer with their real length. */
+#define CF_SCRATCH 16384
+#define CF_OFF_MASK 8191 /* every write starts below 8192 and is at most 4104 bytes */
+struct cf_scratch {
+	__u8 buf[CF_SCRATCH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct cf_scratch);
+	__uint(max_entries, 1);
+} SCRATCH SEC(".maps");
+
+/* ---- helpers */
+static __always_inline void count(__u32 slot, __u64 value, bool set)
+{
+	__u64 *v = bpf_map_lookup_elem(&COUNTERS, &slot);
+	if (v) {
+		if (set)
+			*v = value;
+		else
+			*v += value;
+	}
+}
+
+/*
+ * Wake-up batching: records are submitted without waking the reader, except the one that
+ * makes the pending data cross a multiple of wakeup_batch bytes. A reader that is behind is
+ * therefore not woken for every record (each wake-up is an irq_work), and one that sleeps is
+ * woken at least once per wakeup_batch bytes; it also polls with a timeout.
+ */
+static __always_inline __u64 rb_flags(__u32 len)
+{
+	if (!wakeup_batch)
+		return 0;
+	__u64 before = bpf_ringbuf_query(&EVENTS, BPF_RB_AVAIL_DATA);
+	return before / wakeup_batch != (before + len) / wakeup_batch ? BPF_RB_FORCE_WAKEUP
+								       : BPF_RB_NO_WAKEUP;
+}
+
+/* Copies a finished record into the ring buffer; counts a failure as loss. */
+static __always_inline int emit(void *rec, __u32 len)
+{
+	len &= (CF_SCRATCH - 1);
+	if (len < sizeof(struct cf_hdr))
+		return -EINVAL;
+	if (bpf_ringbuf_output(&EVENTS, rec, len, rb_flags(len))) {
+		count(CF_CNT_DROPPED, 1, false);
+		count(CF_CNT_LAST_DROP_TS, bpf_ktime_get_boot_ns(), true);
+		return -ENOSPC;
+	}
+	count(CF_CNT_EMITTED, 1, false);
+	return 0;
+}
+
+static __always_inline bool wanted(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	if (target_tgid == 0 || tgid == target_tgid)
+		return true;
+	return bpf_map_lookup_elem(&TRACKED, &tgid) != NULL;
+}
+
+static __always_inline void fill_hdr(struct cf_hdr *h, __u16 kind, __u64 pid_tgid)
+{
+	h->kind = kind;
+	h->size = 0;
+	h->cpu = bpf_get_smp_processor_id();
+	h->flags = 0;
+	h->tid = (__u32)pid_tgid;
+	h->pid = pid_tgid >> 32;
+	h->ts = bpf_ktime_get_boot_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+}
+
+static __always_inline struct cf_scratch *scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&SCRATCH, &zero);
+}
+
+/* Starts a blob at `off`; returns where its data goes. */
+static __always_inline struct cf_blob *blob_at(struct cf_scratch *s, __u32 off)
+{
+	return (struct cf_blob *)&s->buf[off & CF_OFF_MASK];
+}
+
+static __always_inline __u32 blob_end(__u32 off, __u32 len)
+{
+	return (off + sizeof(struct cf_blob) + len + 7) & ~7u;
+}
+
+/* The kernel socket behind `fd` of the current task, or NULL. */
+static __always_inline struct sock *fd_sock(struct task_struct *task, __u64 fd)
+{
+	struct files_struct *files = BPF_CORE_READ(task, files);
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & 00170000) != 0140000) /* S_IFSOCK */
+		return NULL;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline int read_tuple(struct cf_tuple *t, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	t->family = family;
+	t->proto = BPF_CORE_READ(sk, sk_protocol);
+	t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	t->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__builtin_memset(t->laddr, 0, sizeof(t->laddr));
+	__builtin_memset(t->raddr, 0, sizeof(t->raddr));
+	if (family == 2 /* AF_INET */) {
+		BPF_CORE_READ_INTO(t->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO(t->raddr, sk, __sk_common.skc_daddr);
+	} else if (family == 10 /* AF_INET6 */) {
+		BPF_CORE_READ_INTO(t->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(t->raddr, sk, __sk_common.skc_v6_daddr);
+	}
+	return 0;
+}
+
+static __always_inline __u32 clamp_snap(__u64 len)
+{
+	__u32 max = snaplen < CF_SNAPLEN_MAX ? snaplen : CF_SNAPLEN_MAX;
+	return len < max ? (__u32)len : max;
+}
+
+/* Captures one parameter's user or kernel memory as a blob at `off`; returns the new end. */
+static __always_inline __u32 capture(struct cf_scratch *s, __u32 off, const struct cf_cap *cap,
+				     const struct cf_enter *e, long ret, __u8 io,
+				     struct task_struct *task)
+{
+	struct cf_blob *b = blob_at(s, off);
+	void *data = &s->buf[(off & CF_OFF_MASK) + sizeof(struct cf_blob)];
+	__u64 a = e->args[cap->a < 6 ? cap->a : 0];
+	__u64 bv = e->args[cap->b < 6 ? cap->b : 0];
+	long n = 0;
+	__u32 len = 0;
+
+	b->param = cap->param;
+	b->err = 0;
+	switch (cap->src) {
+	case CF_SRC_STR:
+		b->kind = CF_BLOB_STR;
+		n = bpf_probe_read_user_str(data, CF_STR_MAX, (const void *)a);
+		if (n > 0)
+			len = n - 1;
+		else
+			b->err = n;
+		break;
+	case CF_SRC_BUF:
+	case CF_SRC_IOV:
+	case CF_SRC_MSG: {
+		b->kind = CF_BLOB_BUF;
+		__u64 ptr = a, want = (io & CF_IO_READ) ? (ret > 0 ? ret : 0) : bv;
+		if (cap->src != CF_SRC_BUF) {
+			struct iovec iov = {};
+			__u64 iovp = a;
+			if (cap->src == CF_SRC_MSG) {
+				struct user_msghdr msg = {};
+				if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)a)) {
+					b->err = -EFAULT;
+					break;
+				}
+				iovp = (__u64)msg.msg_iov;
+				if (!(io & CF_IO_READ)) {
+					want = ~0ull;
+				}
+			} else if (!(io & CF_IO_READ)) {
+				want = ~0ull;
+			}
+			if (bpf_probe_read_user(&iov, sizeof(iov), (const void *)iovp)) {
+				b->err = -EFAULT;
+				break;
+			}
+			ptr = (__u64)iov.iov_base;
+			if (iov.iov_len < want)
+				want = iov.iov_len;
+		}
+		len = clamp_snap(want);
+		if (len > CF_SNAPLEN_MAX)
+			len = CF_SNAPLEN_MAX;
+		if (len && bpf_probe_read_user(data, len, (const void *)ptr)) {
+			b->err = -EFAULT;
+			len = 0;
+		}
+		break;
+	}
+	case CF_SRC_SOCKADDR:
+	case CF_SRC_SOCKADDR_LENPTR: {
+		b->kind = CF_BLOB_SOCKADDR;
+		__u64 want = bv;
+		if (cap->src == CF_SRC_SOCKADDR_LENPTR) {
+			__u32 l = 0;
+			if (!bv || bpf_probe_read_user(&l, sizeof(l), (const void *)bv))
+				l = 0;
+			want = l;
+		}
+		if (!a)
+			want = 0;
+		len = want < CF_SOCKADDR_MAX ? want : CF_SOCKADDR_MAX;
+		if (len > CF_SOCKADDR_MAX)
+			len = CF_SOCKADDR_MAX;
+		if (len && bpf_probe_read_user(data, len, (const void *)a)) {
+			b->err = -EFAULT;
+			len = 0;
+		}
+		break;
+	}
+	case CF_SRC_TUPLE: {
+		b->kind = CF_BLOB_TUPLE;
+		__u64 fd = cap->a == CF_ARG_RET ? (__u64)ret : a;
+		if (cap->a == CF_ARG_RET && ret < 0) {
+			b->err = -EBADF;
+			break;
+		}
+		struct sock *sk = fd_sock(task, fd);
+		if (!sk) {
+			b->err = -ENOTSOCK;
+			break;
+		}
+		read_tuple(data, sk);
+		len = sizeof(struct cf_tuple);
+		break;
+	}
+	case CF_SRC_FDPAIR: {
+		b->kind = CF_BLOB_U64;
+		int fds[2] = {};
+		if (ret < 0 || bpf_probe_read_user(fds, sizeof(fds), (const void *)a)) {
+			b->err = ret < 0 ? -EINVAL : -EFAULT;
+			break;
+		}
+		((__u64 *)data)[0] = (__u64)(__s64)fds[0];
+		((__u64 *)data)[1] = (__u64)(__s64)fds[1];
+		len = 16;
+		break;
+	}
+	case CF_SRC_CLONE3: {
+		b->kind = CF_BLOB_U64;
+		__u64 flags = 0;
+		if (bpf_probe_read_user(&flags, sizeof(flags), (const void *)a)) {
+			b->err = -EFAULT;
+			break;
+		}
+		((__u64 *)data)[0] = flags;
+		len = 8;
+		break;
+	}
+	default:
+		b->kind = 0;
+		b->err = -EINVAL;
+		break;
+	}
+	b->len = len;
+	return blob_end(off, len);
+}
+
+/* ---- syscalls */
+/*
+ * `typed` is true under tp_btf, where `regs` is a BTF pointer the verifier lets us load from
+ * directly; under raw_tp it is an untyped kernel pointer read through CO-RE probe reads.
+ */
+#define CF_REG(regs, typed, r) ((typed) ? (regs)->r : BPF_CORE_READ((regs), r))
+
+static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool typed)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!wanted(pid_tgid >> 32))
+		return 0;
+	struct cf_enter *e = bpf_task_storage_get(&ENTERS, bpf_get_current_task_btf(), 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e)
+		return -ENOMEM;
+	e->ts = bpf_ktime_get_boot_ns();
+	e->nr = id;
+	e->args[0] = CF_REG(regs, typed, di);
+	e->args[1] = CF_REG(regs, typed, si);
+	e->args[2] = CF_REG(regs, typed, dx);
+	e->args[3] = CF_REG(regs, typed, r10);
+	e->args[4] = CF_REG(regs, typed, r8);
+	e->args[5] = CF_REG(regs, typed, r9);
+	return 0;
+}
+
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, bool typed)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!wanted(pid_tgid >> 32))
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cf_scratch *s = scratch();
+	if (!s)
+		return -ENOMEM;
+	struct cf_syscall *r = (struct cf_syscall *)s->buf;
+	fill_hdr(&r->hdr, CF_KIND_SYSCALL, pid_tgid);
+	r->ret = ret;
+	r->nblob = 0;
+	r->_pad = 0;
+	__u32 off = sizeof(*r);
+
+	struct cf_enter *e = bpf_task_storage_get(&ENTERS, task, 0, 0);
+	if (!e || e->nr < 0) {
+		r->hdr.flags = CF_F_NO_ENTER;
+		r->nr = CF_REG(regs, typed, orig_ax);
+		r->enter_ts = 0;
+		__builtin_memset(r->args, 0, sizeof(r->args));
+		r->hdr.size = off;
+		return emit(r, off);
+	}
+	__u32 nr = e->nr;
+	e->nr = -1;
+	r->nr = nr;
+	r->enter_ts = e->ts;
+	__builtin_memcpy(r->args, e->args, sizeof(r->args));
+
+	struct cf_desc *d = bpf_map_lookup_elem(&DESCS, &nr);
+	if (d) {
+		__u8 ncap = d->ncap;
+#pragma unroll
+		for (int i = 0; i < CF_MAX_CAPS; i++) {
+			if (i >= ncap || off > CF_OFF_MASK)
+				break;
+			off = capture(s, off, &d->cap[i], e, ret, d->io, task);
+			r->nblob++;
+		}
+	}
+	r->hdr.size = off;
+	return emit(r, off);
+}
+
+/* btf_trace_sys_enter: void (*)(void *, struct pt_regs *, long int) */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(cf_sys_enter, struct pt_regs *regs, long id)
+{
+	on_sys_enter(regs, id, true);
+	return 0;
+}
+
+/* The same hooks as raw tracepoints, for kernels that refuse tp_btf (see record/loader.rs). */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(cf_sys_enter_raw, struct pt_regs *regs, long id)
+{
+	on_sys_enter(regs, id, false);
+	return 0;
+}
+
+/* btf_trace_sys_exit: void (*)(void *, struct pt_regs *, long int) */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(cf_sys_exit, struct pt_regs *regs, long ret)
+{
+	on_sys_exit(regs, ret, true);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(cf_sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	on_sys_exit(regs, ret, false);
+	return 0;
+}
+
+/* ---- process lifecycle */
+/*
+ * The flags of the clone in progress: the tracepoint runs inside the parent's clone, fork,
+ * vfork or clone3 call, whose arguments sys_enter kept. 0 when unknown (a kernel thread, or a
+ * call that began before the probe attached).
+ */
+static __always_inline __u64 clone_flags(void)
+{
+	struct cf_enter *e = bpf_task_storage_get(&ENTERS, bpf_get_current_task_btf(), 0, 0);
+	if (!e)
+		return 0;
+	switch (e->nr) {
+	case 56: /* clone(flags, ...) */
+		return e->args[0];
+	case 57: /* fork: SIGCHLD */
+		return 17;
+	case 58: /* vfork: CLONE_VM | CLONE_VFORK | SIGCHLD */
+		return 0x100 | 0x4000 | 17;
+	case 435: { /* clone3(struct clone_args *, size): flags is the first field */
+		__u64 flags = 0;
+		bpf_probe_read_user(&flags, sizeof(flags), (const void *)e->args[0]);
+		return flags;
+	}
+	}
+	return 0;
+}
+
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	if (!wanted(ptgid))
+		return 0;
+	if (target_tgid != 0 && ctgid != ptgid) {
+		__u8 one = 1;
+		bpf_map_update_elem(&TRACKED, &ctgid, &one, BPF_ANY);
+	}
+	struct cf_fork r = {};
+	fill_hdr(&r.hdr, CF_KIND_FORK, bpf_get_current_pid_tgid());
+	r.hdr.size = sizeof(r);
+	r.child_tid = BPF_CORE_READ(child, pid);
+	r.child_pid = ctgid;
+	r.clone_flags = clone_flags();
+	return emit(&r, sizeof(r));
+}
+
+/* State of the working-directory walk, one bpf_loop step per component or mount crossing. */
+struct cf_cwd_walk {
+	struct cf_scratch *s;
+	struct dentry *d;
+	struct dentry *root_d;
+	struct vfsmount *vm;
+	struct vfsmount *root_m;
+	struct mount *m;
+	__u64 mnt_off;
+	__u32 off;
+	__u32 n;
+	__u32 done;
+};
+
+static long cwd_step(__u32 i, void *data)
+{
+	struct cf_cwd_walk *w = data;
+	/* Locals: CO-RE macros must not relocate accesses to our own struct. */
+	struct dentry *d = w->d;
+	struct vfsmount *vm = w->vm;
+	struct mount *m = w->m;
+	if (d == w->root_d && vm == w->root_m) {
+		w->done = 1;
+		return 1;
+	}
+	struct dentry *mnt_root = BPF_CORE_READ(vm, mnt_root);
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	if (d == mnt_root || d == parent) {
+		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+		if (mp == m || !mp) { /* the namespace's root mount */
+			w->done = 1;
+			return 1;
+		}
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->m = mp;
+		w->vm = (void *)mp + w->mnt_off;
+		return 0;
+	}
+	__u32 n = w->n;
+	if (n > CF_CWD_MAX)
+		return 1;
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	long k = bpf_probe_read_kernel_str(&w->s->buf[(w->off + n) & 8191], CF_STR_MAX, name);
+	if (k <= 0)
+		return 1;
+	w->n = n + k;
+	w->d = parent;
+	return 0;
+}
+
+/*
+ * Writes the working directory of `p` at `off` in the layout cf_record.h describes: a dentry
+ * walk up to the task's root, crossing mounts through struct mount (container_of the
+ * vfsmount, with a CO-RE offset). Returns the bytes written.
+ */
+static __always_inline __u32 read_cwd(struct task_struct *p, struct cf_scratch *s, __u32 off)
+{
+	struct fs_struct *fs = BPF_CORE_READ(p, fs);
+	if (!fs)
+		return 0;
+	struct cf_cwd_walk w = {
+		.s = s,
+		.root_d = BPF_CORE_READ(fs, root.dentry),
+		.root_m = BPF_CORE_READ(fs, root.mnt),
+		.d = BPF_CORE_READ(fs, pwd.dentry),
+		.vm = BPF_CORE_READ(fs, pwd.mnt),
+		.mnt_off = bpf_core_field_offset(struct mount, mnt),
+		.off = off,
+	};
+	w.m = (void *)w.vm - w.mnt_off;
+	bpf_loop(CF_PATH_DEPTH, cwd_step, &w, 0);
+	__u32 n = w.n;
+	if (w.done && n <= CF_CWD_MAX + CF_STR_MAX) {
+		s->buf[(off + n) & 8191] = 0;
+		n++;
+	}
+	return n;
+}
+
+/* The controlling terminal as /proc/PID/stat's tty_nr: new_encode_dev(MKDEV(major, minor)). */
+static __always_inline __u32 tty_nr(struct task_struct *p)
+{
+	struct tty_struct *tty = BPF_CORE_READ(p, signal, tty);
+	if (!tty)
+		return 0;
+	__u32 major = BPF_CORE_READ(tty, driver, major);
+	__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	if (!wanted(tgid))
+		return 0;
+	struct cf_scratch *s = scratch();
+	if (!s)
+		return -ENOMEM;
+	struct cf_exec *r = (struct cf_exec *)s->buf;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_hdr(&r->hdr, CF_KIND_EXEC, bpf_get_current_pid_tgid());
+	r->ppid = BPF_CORE_READ(p, real_parent, tgid);
+
+	struct pid *tp = BPF_CORE_READ(p, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level) & 31;
+	struct upid up = {};
+	bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level]);
+	r->vtid = up.nr;
+	struct pid *lp = BPF_CORE_READ(p, group_leader, thread_pid);
+	struct upid lup = {};
+	bpf_probe_read_kernel(&lup, sizeof(lup), &lp->numbers[level]);
+	r->vpid = lup.nr;
+
+	const struct cred *cred = BPF_CORE_READ(p, cred);
+	r->uid = BPF_CORE_READ(cred, uid.val);
+	r->gid = BPF_CORE_READ(cred, gid.val);
+	r->euid = BPF_CORE_READ(cred, euid.val);
+	r->egid = BPF_CORE_READ(cred, egid.val);
+	r->cap_effective = BPF_CORE_READ(cred, cap_effective.val);
+	r->loginuid = bpf_core_field_exists(p->loginuid) ? BPF_CORE_READ(p, loginuid.val) : ~0u;
+	r->start_ts = BPF_CORE_READ(p, start_boottime);
+
+	struct nsproxy *nsp = BPF_CORE_READ(p, nsproxy);
+	struct pid_namespace *pidns = up.ns;
+	r->ns[0] = pidns ? BPF_CORE_READ(pidns, ns.inum) : 0;
+	r->ns[1] = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
+	r->ns[2] = BPF_CORE_READ(nsp, net_ns, ns.inum);
+	r->ns[3] = BPF_CORE_READ(nsp, uts_ns, ns.inum);
+	r->ns[4] = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
+	r->ns[5] = BPF_CORE_READ(cred, user_ns, ns.inum);
+	r->ns[6] = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	r->tty = tty_nr(p);
+
+	__u32 off = sizeof(*r);
+	const char *fname = BPF_CORE_READ(bprm, filename);
+	long n = bpf_probe_read_kernel_str(&s->buf[off], CF_STR_MAX, fname);
+	__u32 flen = n > 0 ? n - 1 : 0;
+	flen &= (CF_STR_MAX - 1);
+	r->filename_len = flen;
+	off += flen;
+
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+	__u64 astart = BPF_CORE_READ(mm, arg_start);
+	__u64 aend = BPF_CORE_READ(mm, arg_end);
+	__u64 alen = aend > astart ? aend - astart : 0;
+	if (alen > CF_ARGS_MAX)
+		alen = CF_ARGS_MAX;
+	off &= 511; /* at most sizeof(*r) + CF_STR_MAX - 1 */
+	if (alen && bpf_probe_read_user(&s->buf[off], alen & (CF_ARGS_MAX * 2 - 1),
+					(const void *)astart))
+		alen = 0;
+	r->args_len = alen;
+	off += alen;
+
+	if (capture_env) {
+		__u64 estart = BPF_CORE_READ(mm, env_start);
+		__u64 eend = BPF_CORE_READ(mm, env_end);
+		__u64 elen = eend > estart ? eend - estart : 0;
+		if (elen > CF_ENV_MAX)
+			elen = CF_ENV_MAX;
+		off &= 2047; /* at most sizeof(*r) + CF_STR_MAX + CF_ARGS_MAX */
+		if (elen && bpf_probe_read_user(&s->buf[off], elen & (CF_ENV_MAX * 2 - 1),
+						(const void *)estart))
+			elen = 0;
+		r->env_len = elen;
+		off += elen;
+	}
+	off &= 4095; /* at most sizeof(*r) + CF_STR_MAX + CF_ARGS_MAX + CF_ENV_MAX */
+	r->cwd_len = read_cwd(p, s, off);
+	off += r->cwd_len;
+	off = (off + 7) & ~7u;
+	r->hdr.size = off;
+	return emit(r, off);
+}
+
+static __always_inline int on_exit(struct task_struct *p, bool group_dead)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	if (!wanted(tgid))
+		return 0;
+	if (group_dead && target_tgid != 0 && tgid != target_tgid)
+		bpf_map_delete_elem(&TRACKED, &tgid);
+	struct cf_exit r = {};
+	fill_hdr(&r.hdr, CF_KIND_EXIT, bpf_get_current_pid_tgid());
+	r.hdr.size = sizeof(r);
+	r.code = BPF_CORE_READ(p, exit_code);
+	r.group_dead = group_dead;
+	return emit(&r, sizeof(r));
+}
+
+static __always_inline int on_signal(int sig, struct kernel_siginfo *info)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!wanted(pid_tgid >> 32))
+		return 0;
+	struct cf_signal r = {};
+	fill_hdr(&r.hdr, CF_KIND_SIGNAL, pid_tgid);
+	r.hdr.size = sizeof(r);
+	r.sig = sig;
+	if (info) {
+		r.code = BPF_CORE_READ(info, si_code);
+		if (r.code <= 0) /* SI_USER, SI_QUEUE, SI_TKILL...: sent by a process */
+			r.sender = BPF_CORE_READ(info, _sifields._kill._pid);
+	}
+	return emit(&r, sizeof(r));
+}
+
+/* btf_trace_sched_process_fork: void (*)(void *, struct task_struct *, struct task_struct *) */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(cf_fork, struct task_struct *parent, struct task_struct *child)
+{
+	on_fork(parent, child);
+	return 0;
+}
+
+/* btf_trace_sched_process_exec:
+ * void (*)(void *, struct task_struct *, pid_t, struct linux_binprm *) */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(cf_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	on_exec(p, bprm);
+	return 0;
+}
+
+/* btf_trace_sched_process_exit: void (*)(void *, struct task_struct *, bool) */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(cf_exit, struct task_struct *p, bool group_dead)
+{
+	on_exit(p, group_dead);
+	return 0;
+}
+
+/* btf_trace_signal_deliver:
+ * void (*)(void *, int, struct kernel_siginfo *, struct k_sigaction *) */
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(cf_signal, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	on_signal(sig, info);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(cf_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	on_fork(parent, child);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(cf_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	on_exec(p, bprm);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(cf_exit_raw, struct task_struct *p, bool group_dead)
+{
+	on_exit(p, group_dead);
+	return 0;
+}
+
+SEC("raw_tp/signal_deliver")
+int BPF_PROG(cf_signal_raw, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	on_signal(sig, info);
+	return 0;
+}

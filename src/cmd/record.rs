@@ -1,0 +1,118 @@
+//! `casefile record`: record the host, or one command and its descendants, into a capture.
+
+use std::process::ExitCode;
+
+use crate::cli::RecordArgs;
+
+/// Runs `casefile record`.
+#[cfg(not(target_os = "linux"))]
+pub fn run(_args: &RecordArgs) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("recording needs Linux (eBPF); other systems can only read captures")
+}
+
+/// Runs `casefile record`.
+#[cfg(target_os = "linux")]
+pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use anyhow::Context;
+
+    use crate::record::output::{CaptureOutput, DebugDump, Output};
+    use crate::record::session::{self, CaptureMeta, Options};
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing the SIGINT/SIGTERM handlers")?;
+    }
+    let opts = Options {
+        path: args.file.clone(),
+        duration: args.duration,
+        snaplen: if args.no_payload { 0 } else { args.snaplen },
+        command: args.command.clone(),
+        rotate_size: args.rotate_size,
+        rotate_count: args.rotate_count,
+        ring_bytes: args.ring_mib << 20,
+        status: std::io::stderr().is_terminal(),
+        force_raw_tp: args.force_raw_tp,
+        env: args.env,
+    };
+    let debug = args.debug_dump;
+    let open = move |path: &Path, meta: &CaptureMeta| -> std::io::Result<Box<dyn Output>> {
+        if debug {
+            return Ok(Box::new(DebugDump::create(path)?));
+        }
+        Ok(Box::new(CaptureOutput::create(path, &header_info(meta))?))
+    };
+    let summary = session::record(&opts, &stop, &open)?;
+    if !summary.fallbacks.is_empty() {
+        eprintln!(
+            "casefile: attached through raw_tp (tp_btf refused): {}",
+            summary.fallbacks.join(", ")
+        );
+    }
+    for (program, why) in &summary.degraded {
+        eprintln!("casefile: warning: optional probe {program} not attached: {why}");
+    }
+    eprintln!(
+        "casefile: recorded {} events in {:.1} s into {} ({} file{}, {:.1} MiB), {} lost{}",
+        summary.events,
+        summary.elapsed.as_secs_f64(),
+        args.file.display(),
+        summary.files,
+        if summary.files == 1 { "" } else { "s" },
+        summary.bytes as f64 / f64::from(1 << 20),
+        summary.lost,
+        if summary.malformed > 0 {
+            format!(", {} malformed probe records skipped", summary.malformed)
+        } else {
+            String::new()
+        }
+    );
+    if summary.late > 0 {
+        eprintln!(
+            "casefile: {} events arrived after later ones were written; their times were raised",
+            summary.late
+        );
+    }
+    if let Some(st) = summary.child.filter(|st| !st.success()) {
+        eprintln!("casefile: the recorded command exited with {st}");
+    }
+    let (user, sys) = own_cpu();
+    eprintln!("casefile: recorder CPU: {user:.2} s user, {sys:.2} s system");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// This process's user and system CPU seconds so far.
+#[cfg(target_os = "linux")]
+fn own_cpu() -> (f64, f64) {
+    // SAFETY: an all-zero rusage is a valid value for getrusage to overwrite.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid rusage to write.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut ru) } != 0 {
+        return (0.0, 0.0);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(ru.ru_utime), secs(ru.ru_stime))
+}
+
+#[cfg(target_os = "linux")]
+fn header_info(meta: &crate::record::session::CaptureMeta) -> capture_format::HeaderInfo {
+    capture_format::HeaderInfo {
+        created_ns: meta.created_ns,
+        hostname: meta.hostname.clone(),
+        kernel: meta.kernel.clone(),
+        boot_ns: meta.boot_ns,
+        cpus: meta.cpus,
+        recorder: format!("casefile {}", env!("CARGO_PKG_VERSION")),
+        options: meta.options.clone(),
+        user: meta.user.clone(),
+        source: "ebpf".into(),
+        machine_id: meta.machine_id.clone(),
+        snaplen: meta.snaplen,
+        ..capture_format::HeaderInfo::default()
+    }
+}

@@ -1,0 +1,650 @@
+//! One recording: load the probe, snapshot the state, drain the ring buffer into the output
+//! until told to stop, then write the footer.
+
+use std::collections::HashMap;
+use std::ffi::{CString, OsStr, OsString};
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use capture_format::schema::{Body, Event, Loss};
+
+use super::RecordError;
+use super::cgroup_dirs::CgroupDirs;
+use super::loader::{self, Probe, ProbeConfig};
+use super::order::{Item, Reorder};
+use super::output::{self, Output};
+use super::state::{self, Clock};
+use super::wire::{self, Decoder};
+use crate::containers::{Resolver, Roots, Tracker};
+
+/// What to record and where.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Capture file (the first of a rotation).
+    pub path: PathBuf,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Payload bytes per I/O buffer; 0 for none.
+    pub snaplen: u32,
+    /// Run this command and record only it and its descendants; empty for the whole host.
+    pub command: Vec<OsString>,
+    /// Start a new file once the current one reaches this many bytes.
+    pub rotate_size: Option<u64>,
+    /// Keep at most this many files of a rotation (0: keep all).
+    pub rotate_count: u64,
+    /// Ring buffer size in bytes.
+    pub ring_bytes: u32,
+    /// Print a status line on stderr once a second.
+    pub status: bool,
+    /// Attach the raw_tp programs instead of tp_btf (tests the fallback).
+    pub force_raw_tp: bool,
+    /// Keep each new program's environment in its exec record.
+    pub env: bool,
+}
+
+/// Facts about the host and the recording, for the capture header.
+#[derive(Clone, Debug)]
+pub struct CaptureMeta {
+    /// When recording started, ns since the epoch.
+    pub created_ns: u64,
+    /// Who recorded (user name or uid).
+    pub user: String,
+    /// `/etc/machine-id`.
+    pub machine_id: String,
+    /// Host name.
+    pub hostname: String,
+    /// Kernel release.
+    pub kernel: String,
+    /// Boot time, ns since the epoch.
+    pub boot_ns: u64,
+    /// Online CPUs.
+    pub cpus: u32,
+    /// Snaplen in force.
+    pub snaplen: u32,
+    /// The options, as text.
+    pub options: String,
+}
+
+/// Opens an output file.
+pub type OpenOutput<'a> = dyn Fn(&Path, &CaptureMeta) -> io::Result<Box<dyn Output>> + 'a;
+
+/// How a recording went.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Events written (state records not included).
+    pub events: u64,
+    /// Records the probe could not hand over (ring buffer full).
+    pub lost: u64,
+    /// Bytes written, all files together.
+    pub bytes: u64,
+    /// Files written.
+    pub files: u64,
+    /// Wall time spent recording.
+    pub elapsed: Duration,
+    /// Events that arrived too late for their place in time order.
+    pub late: u64,
+    /// Records that could not be decoded.
+    pub malformed: u64,
+    /// Exit status of the recorded command.
+    pub child: Option<ExitStatus>,
+    /// Optional hooks that did not attach.
+    pub degraded: Vec<(&'static str, String)>,
+    /// Tracepoints attached through raw_tp instead of tp_btf.
+    pub fallbacks: Vec<&'static str>,
+}
+
+/// How long events wait to be put in time order.
+const REORDER_WINDOW: Duration = Duration::from_millis(50);
+/// Records decoded between two looks at the clock, the signals and the output.
+const DRAIN_BATCH: usize = 65_536;
+/// Release early when the reorder buffer holds this much.
+const MAX_HELD_BYTES: usize = 64 << 20;
+/// How often ready events are released to the output.
+const FLUSH_EVERY: Duration = Duration::from_millis(20);
+/// Ring buffer poll timeout: bounds the latency of batched wake-ups.
+const POLL_MS: i32 = 10;
+/// Wake the reader once this much is pending.
+const WAKEUP_BATCH: u32 = 64 * 1024;
+
+/// Records until `stop` is set, the duration passes or the command exits.
+pub fn record(
+    opts: &Options,
+    stop: &AtomicBool,
+    open: &OpenOutput<'_>,
+) -> Result<Summary, RecordError> {
+    loader::preflight()?;
+    let meta = capture_meta(opts);
+    // Create the output before loading anything: an unwritable directory fails fast.
+    let mut out = open(&opts.path, &meta).map_err(|source| RecordError::Output {
+        path: opts.path.clone(),
+        source,
+    })?;
+    // Until recording starts, a failure leaves no capture behind.
+    let abandon = |out: Box<dyn Output>, e: RecordError| {
+        drop(out);
+        let _ = std::fs::remove_file(&opts.path);
+        e
+    };
+    let mut held = match opts.command.split_first() {
+        Some((prog, args)) => match spawn_held(prog, args) {
+            Ok(h) => Some(h),
+            Err(e) => return Err(abandon(out, e)),
+        },
+        None => None,
+    };
+    let cfg = ProbeConfig {
+        target_pid: held.as_ref().map_or(0, HeldChild::pid),
+        self_pid: std::process::id(),
+        snaplen: opts.snaplen,
+        ring_bytes: opts.ring_bytes,
+        wakeup_batch: WAKEUP_BATCH,
+        force_raw_tp: opts.force_raw_tp,
+        capture_env: opts.env,
+    };
+    let probe = match loader::load(&cfg) {
+        Ok(p) => p,
+        Err(e) => {
+            if let Some(h) = held.take() {
+                h.abandon();
+            }
+            return Err(abandon(out, e));
+        }
+    };
+    let clock = Clock::now();
+    let mut rec = Recorder {
+        probe,
+        decoder: Decoder::new(clock.boot_to_wall),
+        cgroups: CgroupDirs::new(),
+        containers: Tracker::new(Resolver::new(Roots::from_etc(Path::new("/etc")))),
+        cgroup_index: HashMap::new(),
+        last_entered: None,
+        reorder: Reorder::new(REORDER_WINDOW.as_nanos() as u64),
+        last_drops: Vec::new(),
+        last_loss_check: Clock::wall_now(),
+        summary: Summary::default(),
+        clock,
+        file_index: 0,
+    };
+    rec.summary.degraded.clone_from(&rec.probe.degraded);
+    rec.summary.fallbacks.clone_from(&rec.probe.fallbacks);
+    rec.last_drops = rec.probe.counters()?.iter().map(|c| c.1).collect();
+    rec.write_state(out.as_mut(), &opts.path)?;
+
+    let start = Instant::now();
+    let mut child = held.map(HeldChild::release).transpose()?;
+    let mut last_status = Instant::now();
+    let mut last_tick = Instant::now();
+    let mut last_flush = Instant::now();
+    let mut events_at_status = 0;
+    let mut child_done = false;
+    let ring_fd = rec.probe.ring.as_raw_fd();
+    loop {
+        let mut pfd = libc::pollfd {
+            fd: ring_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, and its count.
+        let r = unsafe { libc::poll(&raw mut pfd, 1, POLL_MS) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(RecordError::Poll(e));
+            }
+        }
+        rec.drain_ring(DRAIN_BATCH);
+        if last_flush.elapsed() >= FLUSH_EVERY || rec.reorder.held_bytes() > MAX_HELD_BYTES {
+            last_flush = Instant::now();
+            rec.flush_ready(out.as_mut(), &opts.path, false)?;
+            if out.needs_keyframe() {
+                // A keyframe lets replay start mid-file: the state as /proc shows it now.
+                rec.write_state(out.as_mut(), &opts.path)?;
+            }
+        }
+        if last_tick.elapsed() >= Duration::from_millis(100) {
+            last_tick = Instant::now();
+            rec.check_loss()?;
+            out.tick().map_err(|source| RecordError::Output {
+                path: opts.path.clone(),
+                source,
+            })?;
+        }
+        out = rec.maybe_rotate(out, opts, &meta, open)?;
+        if opts.status && last_status.elapsed() >= Duration::from_secs(1) {
+            let secs = last_status.elapsed().as_secs_f64();
+            let rate = (rec.summary.events - events_at_status) as f64 / secs;
+            events_at_status = rec.summary.events;
+            last_status = Instant::now();
+            let _ = write!(
+                io::stderr(),
+                "\r\x1b[Krecording: {rate:.0} events/s, {} events, {:.1} MiB written, {} lost",
+                rec.summary.events,
+                (rec.summary.bytes + out.bytes()) as f64 / (1 << 20) as f64,
+                rec.summary.lost
+            );
+        }
+        if let Some(c) = child.as_mut()
+            && !child_done
+            && let Some(st) = c.try_wait()
+        {
+            rec.summary.child = Some(st);
+            child_done = true;
+        }
+        if child_done
+            || stop.load(Ordering::Relaxed)
+            || opts.duration.is_some_and(|d| start.elapsed() >= d)
+        {
+            break;
+        }
+    }
+    // Whatever is in the ring now was produced before we stopped; take it all.
+    rec.drain_ring(usize::MAX);
+    rec.check_loss()?;
+    rec.flush_ready(out.as_mut(), &opts.path, true)?;
+    if opts.status {
+        let _ = writeln!(io::stderr());
+    }
+    rec.summary.bytes += out.finish().map_err(|source| RecordError::Output {
+        path: output::rotated_path(&opts.path, rec.file_index),
+        source,
+    })?;
+    if let Some(mut c) = child.filter(|_| !child_done) {
+        // Stopped before the command finished: it keeps running, unrecorded.
+        rec.summary.child = c.try_wait();
+    }
+    rec.summary.files = rec.file_index + 1;
+    rec.summary.elapsed = start.elapsed();
+    rec.summary.late = rec.reorder.late();
+    Ok(rec.summary)
+}
+
+struct Recorder {
+    probe: Probe,
+    decoder: Decoder,
+    cgroups: CgroupDirs,
+    /// The capture's container table (indices, records, exits).
+    containers: Tracker,
+    /// cgroup id → container index, so an event costs one lookup.
+    cgroup_index: HashMap<u64, u32>,
+    /// The (pid, index) last counted with the tracker.
+    last_entered: Option<(u32, u32)>,
+    reorder: Reorder,
+    last_drops: Vec<u64>,
+    last_loss_check: u64,
+    summary: Summary,
+    clock: Clock,
+    file_index: u64,
+}
+
+impl Recorder {
+    fn write_state(&mut self, out: &mut dyn Output, path: &Path) -> Result<(), RecordError> {
+        let snap = state::snapshot(self.clock, &mut self.containers);
+        out.write_state(&snap)
+            .map_err(|source| RecordError::Output {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+
+    /// Moves up to `max` records from the ring buffer into the reorder buffer.
+    fn drain_ring(&mut self, max: usize) {
+        let mut n = 0;
+        while n < max
+            && let Some(item) = self.probe.ring.next()
+        {
+            n += 1;
+            match wire::parse_hdr(&item) {
+                Ok(h) => self.reorder.push_raw(self.decoder.wall(h.ts), &item),
+                Err(_) => self.summary.malformed += 1,
+            }
+        }
+    }
+
+    /// Turns new per-CPU reserve failures into loss records.
+    fn check_loss(&mut self) -> Result<(), RecordError> {
+        let now = Clock::wall_now();
+        let counters = self.probe.counters()?;
+        for (cpu, (_, dropped, last_ts)) in counters.iter().enumerate() {
+            let before = self.last_drops.get(cpu).copied().unwrap_or(0);
+            if *dropped > before {
+                let count = dropped - before;
+                // The latest drop on this CPU, kept inside the interval (clocks may disagree
+                // by a little; `clamp` would panic if the wall clock stepped back).
+                let from = self.last_loss_check;
+                let to = self.decoder.wall(*last_ts).min(now).max(from);
+                self.summary.lost += count;
+                self.reorder.push_event(Event {
+                    ts: to,
+                    tid: 0,
+                    pid: 0,
+                    cpu: cpu as u16,
+                    container: 0,
+                    body: Body::Loss(Loss {
+                        cpu: cpu as u16,
+                        count,
+                        from,
+                        to,
+                    }),
+                });
+            }
+        }
+        self.last_drops = counters.iter().map(|c| c.1).collect();
+        self.last_loss_check = now;
+        Ok(())
+    }
+
+    /// Decodes and writes the records that are ready (all of them when `all`).
+    fn flush_ready(
+        &mut self,
+        out: &mut dyn Output,
+        path: &Path,
+        all: bool,
+    ) -> Result<(), RecordError> {
+        let Recorder {
+            reorder,
+            decoder,
+            cgroups,
+            containers,
+            cgroup_index,
+            last_entered,
+            summary,
+            ..
+        } = self;
+        let mut err = None;
+        let mut write = |ts: u64, item: Item<'_>| {
+            if err.is_some() {
+                return;
+            }
+            let result = match item {
+                Item::Event(ev) => out.append(&ev),
+                Item::Raw(raw) => {
+                    let Ok(d) = decoder.decode(raw) else {
+                        summary.malformed += 1;
+                        return;
+                    };
+                    let mut ev = d.event;
+                    ev.ts = ts;
+                    let mut records = Vec::new();
+                    let index = match cgroup_index.get(&d.cgroup_id) {
+                        Some(&i) => i,
+                        None => match cgroups.path(d.cgroup_id) {
+                            Some(path) => {
+                                let s = containers.observe(path, ts);
+                                records.extend(s.records);
+                                cgroup_index.insert(d.cgroup_id, s.index);
+                                s.index
+                            }
+                            // A cgroup created after the last scan; looked up again later.
+                            None => 0,
+                        },
+                    };
+                    ev.container = index;
+                    if ev.pid != 0 && *last_entered != Some((ev.pid, index)) {
+                        records.extend(containers.enter_pid(ev.pid, index, ts));
+                        *last_entered = Some((ev.pid, index));
+                    }
+                    match &mut ev.body {
+                        Body::Fork(f) if f.child_pid != ev.pid => {
+                            containers.fork(ev.pid, f.child_pid);
+                        }
+                        Body::Exec(p) => {
+                            if p.cwd.is_empty() {
+                                // The probe could not walk it; the process may still be there.
+                                p.cwd = state::cwd_of(ev.pid).into();
+                            }
+                            if let Some(path) = cgroups.path(d.cgroup_id) {
+                                p.cgroup = path.as_bytes().to_vec().into();
+                                // New programs are a good moment to retry missing metadata.
+                                records.extend(containers.observe(path, ts).records);
+                            }
+                        }
+                        _ => {}
+                    }
+                    for r in &records {
+                        if let Err(e) = out.append(r) {
+                            err = Some(e);
+                            return;
+                        }
+                    }
+                    // The last process of a container: its record again, with the exit time.
+                    let gone = match &ev.body {
+                        Body::Exit(x) if x.group_dead => {
+                            *last_entered = None;
+                            containers.exit(ev.pid, ts)
+                        }
+                        _ => None,
+                    };
+                    out.append(&ev)
+                        .and_then(|()| gone.map_or(Ok(()), |r| out.append(&r)))
+                }
+            };
+            match result {
+                Ok(()) => summary.events += 1,
+                Err(e) => err = Some(e),
+            }
+        };
+        if all {
+            reorder.drain(&mut write);
+        } else {
+            reorder.pop_ready(Clock::wall_now(), &mut write);
+        }
+        match err {
+            Some(source) => Err(RecordError::Output {
+                path: path.to_path_buf(),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn maybe_rotate(
+        &mut self,
+        out: Box<dyn Output>,
+        opts: &Options,
+        meta: &CaptureMeta,
+        open: &OpenOutput<'_>,
+    ) -> Result<Box<dyn Output>, RecordError> {
+        let Some(limit) = opts.rotate_size else {
+            return Ok(out);
+        };
+        if out.bytes() < limit {
+            return Ok(out);
+        }
+        let done = output::rotated_path(&opts.path, self.file_index);
+        self.summary.bytes += out.bytes();
+        out.finish()
+            .map_err(|source| RecordError::Output { path: done, source })?;
+        self.file_index += 1;
+        let next = output::rotated_path(&opts.path, self.file_index);
+        output::prune_rotated(&opts.path, self.file_index, opts.rotate_count).map_err(
+            |source| RecordError::Output {
+                path: opts.path.clone(),
+                source,
+            },
+        )?;
+        let mut out = open(&next, meta).map_err(|source| RecordError::Output {
+            path: next.clone(),
+            source,
+        })?;
+        // A new file stands alone: a fresh snapshot, which repeats every container's record
+        // (their indices stay valid).
+        self.write_state(out.as_mut(), &next)?;
+        Ok(out)
+    }
+}
+
+fn capture_meta(opts: &Options) -> CaptureMeta {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let clock = Clock::now();
+    // SAFETY: sysconf has no preconditions.
+    let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as u32;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    CaptureMeta {
+        created_ns: Clock::wall_now(),
+        user: if uid == 0 {
+            "root".into()
+        } else {
+            uid.to_string()
+        },
+        machine_id: read("/etc/machine-id"),
+        hostname: read("/proc/sys/kernel/hostname"),
+        kernel: read("/proc/sys/kernel/osrelease"),
+        boot_ns: clock.boot_to_wall.max(0) as u64,
+        cpus,
+        snaplen: opts.snaplen,
+        options: format!(
+            "snaplen={} env={} command={:?} ring={}",
+            opts.snaplen, opts.env, opts.command, opts.ring_bytes
+        ),
+    }
+}
+
+/// A command started but held before its `exec` until the probe is attached, so its pid is
+/// known at load time and none of its activity is missed. (`std::process::Command` cannot do
+/// this: `spawn` waits for the exec.)
+struct HeldChild {
+    pid: libc::pid_t,
+    gate: OwnedFd,
+}
+
+/// A released command.
+pub struct Child {
+    pid: libc::pid_t,
+    status: Option<ExitStatus>,
+}
+
+fn spawn_held(prog: &OsString, args: &[OsString]) -> Result<HeldChild, RecordError> {
+    let name = prog.to_string_lossy().into_owned();
+    let spawn_err = |source| RecordError::Spawn {
+        command: name.clone(),
+        source,
+    };
+    let cstr = |s: &OsStr| {
+        CString::new(s.as_bytes()).map_err(|_| spawn_err(io::ErrorKind::InvalidInput.into()))
+    };
+    let path = resolve(prog).ok_or_else(|| {
+        spawn_err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "no such executable (searched PATH)",
+        ))
+    })?;
+    let path = cstr(path.as_os_str())?;
+    let argv: Vec<CString> = std::iter::once(prog.as_os_str())
+        .chain(args.iter().map(OsString::as_os_str))
+        .map(cstr)
+        .collect::<Result<_, _>>()?;
+    let envp: Vec<CString> = std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let mut kv = k.into_vec();
+            kv.push(b'=');
+            kv.extend(v.into_vec());
+            CString::new(kv).ok()
+        })
+        .collect();
+    let mut argv_p: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    argv_p.push(std::ptr::null());
+    let mut envp_p: Vec<*const libc::c_char> = envp.iter().map(|a| a.as_ptr()).collect();
+    envp_p.push(std::ptr::null());
+
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(spawn_err(io::Error::last_os_error()));
+    }
+    // SAFETY: pipe2 succeeded, so both are open descriptors we now own.
+    let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: the child only calls async-signal-safe functions (close, read, execve, _exit) on
+    // memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(spawn_err(io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        // SAFETY: see above; nothing here returns to Rust code.
+        unsafe {
+            libc::close(wr.as_raw_fd());
+            let mut b = 0u8;
+            loop {
+                let n = libc::read(rd.as_raw_fd(), (&raw mut b).cast(), 1);
+                if n == 1 {
+                    libc::execve(path.as_ptr(), argv_p.as_ptr(), envp_p.as_ptr());
+                    libc::_exit(127);
+                }
+                if n == 0 || *libc::__errno_location() != libc::EINTR {
+                    // The recorder went away without releasing us: do not run unrecorded.
+                    libc::_exit(125);
+                }
+            }
+        }
+    }
+    drop(rd);
+    Ok(HeldChild { pid, gate: wr })
+}
+
+/// Finds a program on `PATH` as `execvp` would.
+fn resolve(prog: &OsStr) -> Option<PathBuf> {
+    if prog.as_bytes().contains(&b'/') {
+        return Some(PathBuf::from(prog));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|d| d.join(prog))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+impl HeldChild {
+    fn pid(&self) -> u32 {
+        self.pid as u32
+    }
+
+    fn release(self) -> Result<Child, RecordError> {
+        // SAFETY: writing one byte from a valid buffer to an fd we own.
+        let n = unsafe { libc::write(self.gate.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
+        if n != 1 {
+            return Err(RecordError::Spawn {
+                command: format!("pid {}", self.pid),
+                source: io::Error::last_os_error(),
+            });
+        }
+        Ok(Child {
+            pid: self.pid,
+            status: None,
+        })
+    }
+
+    fn abandon(self) {
+        let pid = self.pid;
+        drop(self.gate);
+        let mut st = 0;
+        // SAFETY: reaping our own child.
+        unsafe { libc::waitpid(pid, &raw mut st, 0) };
+    }
+}
+
+impl Child {
+    /// The exit status, once the command has exited.
+    fn try_wait(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            let mut st = 0;
+            // SAFETY: polling our own child without blocking.
+            if unsafe { libc::waitpid(self.pid, &raw mut st, libc::WNOHANG) } == self.pid {
+                self.status = Some(ExitStatus::from_raw(st));
+            }
+        }
+        self.status
+    }
+}

@@ -1,0 +1,1125 @@
+//! The probe's wire format: a copy of `probe/cf_record.h` and the decoder from raw ring-buffer
+//! records to [`schema::Event`]s.
+//!
+//! No aya types here, so this module builds everywhere. The structs below only pin the layout:
+//! their sizes and offsets are asserted against the same numbers as the C `_Static_assert`s, and
+//! the decoder reads each field at its `offset_of!` from the record bytes, checking every length
+//! against what the kernel handed over.
+//!
+//! ```text
+//! cf_hdr (32)      kind u16 | size u16 | cpu u16 | flags u16 | tid u32 | pid u32 | ts u64 | cgroup_id u64
+//! cf_syscall (104) hdr | enter_ts u64 | ret i64 | args [u64; 6] | nr u16 | nblob u16 | pad u32
+//!                  then nblob × (cf_blob (8): param u8 | kind u8 | len u16 | err i32, data, pad to 8)
+//! cf_fork (48)     hdr | child_tid u32 | child_pid u32 | clone_flags u64
+//! cf_exec (168)    hdr | ppid vtid vpid uid gid euid egid loginuid (u32) | start_ts u64
+//!                  | cap_effective u64 | ns [u64; 7] | comm [u8; 16] | filename_len u16
+//!                  | args_len u16 | env_len u16 | cwd_len u16 | tty u32 | pad u32, then filename, argv,
+//!                  environment, cwd (components innermost first, NUL after each, and one
+//!                  more NUL when the walk reached the root)
+//! cf_exit (40)     hdr | code i32 | group_dead u32
+//! cf_signal (48)   hdr | sig u32 | sender u32 | code i32 | pad u32
+//! cf_tuple (40)    family u16 | proto u16 | lport u16 | rport u16 | laddr [u8; 16] | raddr [u8; 16]
+//! cf_desc (16)     ncap u8 | io u8 | pad [u8; 2] | cap [cf_cap (param u8, src u8, a u8, b u8); 3]
+//! ```
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::mem::{offset_of, size_of};
+
+use capture_format::schema::{
+    self, Body, Event, Exit, Fork, Process, Signal, Sock, Syscall, Value, af,
+    syscalls::{self, ParamSpec, ParamType, Src, io},
+};
+
+/// Record kinds (`CF_KIND_*`).
+pub mod kind {
+    /// A system call, at exit.
+    pub const SYSCALL: u16 = 1;
+    /// `sched_process_fork`.
+    pub const FORK: u16 = 2;
+    /// `sched_process_exec`.
+    pub const EXEC: u16 = 3;
+    /// `sched_process_exit`.
+    pub const EXIT: u16 = 4;
+    /// `signal_deliver`.
+    pub const SIGNAL: u16 = 5;
+}
+
+/// `cf_hdr.flags`: the exit had no recorded enter.
+pub const F_NO_ENTER: u16 = 1;
+
+/// Blob kinds (`CF_BLOB_*`).
+pub mod blob {
+    /// A user string.
+    pub const STR: u8 = 1;
+    /// A payload snippet.
+    pub const BUF: u8 = 2;
+    /// Raw `struct sockaddr` bytes.
+    pub const SOCKADDR: u8 = 3;
+    /// A [`super::CfTuple`].
+    pub const TUPLE: u8 = 4;
+    /// One or two u64 values.
+    pub const U64: u8 = 5;
+}
+
+/// Capture sources in a descriptor (`CF_SRC_*`).
+pub mod src {
+    /// User string.
+    pub const STR: u8 = 1;
+    /// User buffer.
+    pub const BUF: u8 = 2;
+    /// First iovec.
+    pub const IOV: u8 = 3;
+    /// First iovec of a msghdr.
+    pub const MSG: u8 = 4;
+    /// sockaddr with the length in an argument.
+    pub const SOCKADDR: u8 = 5;
+    /// sockaddr with a pointer to the length in an argument.
+    pub const SOCKADDR_LENPTR: u8 = 6;
+    /// Socket tuple of an fd.
+    pub const TUPLE: u8 = 7;
+    /// `int[2]` written by the kernel.
+    pub const FDPAIR: u8 = 8;
+    /// `clone_args.flags`.
+    pub const CLONE3: u8 = 9;
+}
+
+/// `cf_desc.io`: buffers hold returned data.
+pub const IO_READ: u8 = 1;
+/// Captures per syscall the probe supports.
+pub const MAX_CAPS: usize = 3;
+/// Size of the probe's descriptor array.
+pub const MAX_NR: u32 = 512;
+/// Largest snaplen the probe honours.
+pub const SNAPLEN_MAX: u32 = 4096;
+
+/// Per-CPU counter slots.
+pub mod counter {
+    /// Records written.
+    pub const EMITTED: u32 = 0;
+    /// Records lost because the ring buffer was full.
+    pub const DROPPED: u32 = 1;
+    /// Boot-clock time of the latest loss.
+    pub const LAST_DROP_TS: u32 = 2;
+}
+
+/// `struct cf_hdr`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfHdr {
+    /// Record kind.
+    pub kind: u16,
+    /// Record size, header included.
+    pub size: u16,
+    /// CPU.
+    pub cpu: u16,
+    /// `F_*` flags.
+    pub flags: u16,
+    /// Thread id.
+    pub tid: u32,
+    /// Process id.
+    pub pid: u32,
+    /// Boot-clock nanoseconds.
+    pub ts: u64,
+    /// cgroup v2 id.
+    pub cgroup_id: u64,
+}
+
+/// `struct cf_syscall`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfSyscall {
+    /// Header (exit time).
+    pub hdr: CfHdr,
+    /// Enter time.
+    pub enter_ts: u64,
+    /// Return value.
+    pub ret: i64,
+    /// Raw arguments.
+    pub args: [u64; 6],
+    /// Syscall number.
+    pub nr: u16,
+    /// Blobs that follow.
+    pub nblob: u16,
+    /// Padding.
+    pub pad: u32,
+}
+
+/// `struct cf_blob`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfBlob {
+    /// Parameter index.
+    pub param: u8,
+    /// Blob kind.
+    pub kind: u8,
+    /// Data length.
+    pub len: u16,
+    /// Negative errno if the memory could not be read.
+    pub err: i32,
+}
+
+/// `struct cf_tuple`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfTuple {
+    /// Address family.
+    pub family: u16,
+    /// IP protocol.
+    pub proto: u16,
+    /// Local port.
+    pub lport: u16,
+    /// Remote port.
+    pub rport: u16,
+    /// Local address.
+    pub laddr: [u8; 16],
+    /// Remote address.
+    pub raddr: [u8; 16],
+}
+
+/// `struct cf_fork`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfFork {
+    /// Header (the parent's).
+    pub hdr: CfHdr,
+    /// Child thread id.
+    pub child_tid: u32,
+    /// Child process id.
+    pub child_pid: u32,
+    /// Clone flags, 0 when unknown.
+    pub clone_flags: u64,
+}
+
+/// `struct cf_exec`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfExec {
+    /// Header.
+    pub hdr: CfHdr,
+    /// Parent process id.
+    pub ppid: u32,
+    /// Thread id in its pid namespace.
+    pub vtid: u32,
+    /// Process id in its pid namespace.
+    pub vpid: u32,
+    /// Real uid.
+    pub uid: u32,
+    /// Real gid.
+    pub gid: u32,
+    /// Effective uid.
+    pub euid: u32,
+    /// Effective gid.
+    pub egid: u32,
+    /// Login uid.
+    pub loginuid: u32,
+    /// Task start (boot clock).
+    pub start_ts: u64,
+    /// Effective capabilities.
+    pub cap_effective: u64,
+    /// Namespace inodes.
+    pub ns: [u64; 7],
+    /// comm.
+    pub comm: [u8; 16],
+    /// Filename bytes that follow.
+    pub filename_len: u16,
+    /// argv bytes that follow the filename.
+    pub args_len: u16,
+    /// Environment bytes that follow argv (0 unless requested).
+    pub env_len: u16,
+    /// Working-directory bytes that follow the environment (components innermost first).
+    pub cwd_len: u16,
+    /// Controlling terminal (`tty_nr` encoding), 0 for none.
+    pub tty: u32,
+    /// Padding.
+    pub pad: u32,
+}
+
+/// `struct cf_exit`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfExit {
+    /// Header.
+    pub hdr: CfHdr,
+    /// `task->exit_code`.
+    pub code: i32,
+    /// Whether the thread group is gone.
+    pub group_dead: u32,
+}
+
+/// `struct cf_signal`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfSignal {
+    /// Header (the receiving thread).
+    pub hdr: CfHdr,
+    /// Signal number.
+    pub sig: u32,
+    /// Sending pid, 0 when not sent by a process.
+    pub sender: u32,
+    /// `si_code`.
+    pub code: i32,
+    /// Padding.
+    pub pad: u32,
+}
+
+/// `struct cf_cap`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfCap {
+    /// Parameter index in the syscall table.
+    pub param: u8,
+    /// `src::*`.
+    pub src: u8,
+    /// First argument index.
+    pub a: u8,
+    /// Second argument index.
+    pub b: u8,
+}
+
+/// `struct cf_desc`: what the probe captures for one syscall.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfDesc {
+    /// Captures in use.
+    pub ncap: u8,
+    /// `IO_READ` or 0.
+    pub io: u8,
+    /// Padding.
+    pub pad: [u8; 2],
+    /// The captures.
+    pub cap: [CfCap; MAX_CAPS],
+}
+
+// The same numbers as the `_Static_assert`s in probe/cf_record.h.
+const _: () = assert!(size_of::<CfHdr>() == 32);
+const _: () = assert!(size_of::<CfSyscall>() == 104);
+const _: () = assert!(size_of::<CfBlob>() == 8);
+const _: () = assert!(size_of::<CfTuple>() == 40);
+const _: () = assert!(size_of::<CfFork>() == 48);
+const _: () = assert!(size_of::<CfExec>() == 168);
+const _: () = assert!(size_of::<CfExit>() == 40);
+const _: () = assert!(size_of::<CfSignal>() == 48);
+const _: () = assert!(size_of::<CfCap>() == 4);
+const _: () = assert!(size_of::<CfDesc>() == 16);
+const _: () = assert!(offset_of!(CfSyscall, nr) == 96);
+const _: () = assert!(offset_of!(CfExec, ns) == 80);
+const _: () = assert!(offset_of!(CfExec, filename_len) == 152);
+const _: () = assert!(offset_of!(CfExec, env_len) == 156);
+const _: () = assert!(offset_of!(CfExec, cwd_len) == 158);
+const _: () = assert!(offset_of!(CfExec, tty) == 160);
+
+impl CfDesc {
+    /// The descriptor's bytes, as the probe's `DESCS` array stores them.
+    pub fn to_bytes(self) -> [u8; 16] {
+        let mut b = [0; 16];
+        b[0] = self.ncap;
+        b[1] = self.io;
+        for (i, c) in self.cap.iter().enumerate() {
+            let o = offset_of!(CfDesc, cap) + i * size_of::<CfCap>();
+            b[o..o + 4].copy_from_slice(&[c.param, c.src, c.a, c.b]);
+        }
+        b
+    }
+}
+
+/// Errors building descriptors from the syscall table.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DescError {
+    /// A syscall needs more captures than the probe supports.
+    #[error("syscall {name} ({nr}) needs {needed} captures; the probe supports {MAX_CAPS}")]
+    TooManyCaptures {
+        /// Number.
+        nr: u16,
+        /// Name.
+        name: &'static str,
+        /// Captures it needs.
+        needed: usize,
+    },
+    /// A syscall number does not fit the probe's array.
+    #[error("syscall {nr} is beyond the probe's table of {MAX_NR}")]
+    NumberTooLarge {
+        /// Number.
+        nr: u16,
+    },
+}
+
+/// The descriptor of every decoded syscall, from `capture_format::schema::syscalls`: the probe
+/// is driven by the same table the decoder uses, so the two cannot disagree.
+pub fn descriptors() -> Result<Vec<(u32, CfDesc)>, DescError> {
+    let mut out = Vec::with_capacity(syscalls::DECODED.len());
+    for s in syscalls::DECODED {
+        if u32::from(s.nr) >= MAX_NR {
+            return Err(DescError::NumberTooLarge { nr: s.nr });
+        }
+        let mut d = CfDesc {
+            io: if s.io & io::READ != 0 { IO_READ } else { 0 },
+            ..CfDesc::default()
+        };
+        let caps: Vec<CfCap> = s
+            .params
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| cap_of(i as u8, p.src))
+            .collect();
+        if caps.len() > MAX_CAPS {
+            return Err(DescError::TooManyCaptures {
+                nr: s.nr,
+                name: s.name,
+                needed: caps.len(),
+            });
+        }
+        d.ncap = caps.len() as u8;
+        d.cap[..caps.len()].copy_from_slice(&caps);
+        out.push((u32::from(s.nr), d));
+    }
+    Ok(out)
+}
+
+fn cap_of(param: u8, s: Src) -> Option<CfCap> {
+    let c = |src, a, b| Some(CfCap { param, src, a, b });
+    match s {
+        Src::Arg(_) => None,
+        Src::Str(a) => c(src::STR, a, 0),
+        Src::Buf { ptr, len } => c(src::BUF, ptr, len),
+        Src::Iov { ptr, cnt } => c(src::IOV, ptr, cnt),
+        Src::Msg(a) => c(src::MSG, a, 0),
+        Src::SockAddr { ptr, len, len_ptr } => c(
+            if len_ptr {
+                src::SOCKADDR_LENPTR
+            } else {
+                src::SOCKADDR
+            },
+            ptr,
+            len,
+        ),
+        Src::Tuple(a) => c(src::TUPLE, a, 0),
+        Src::FdPair(a) => c(src::FDPAIR, a, 0),
+        Src::Clone3Flags(a) => c(src::CLONE3, a, 0),
+    }
+}
+
+/// Why a raw record could not be decoded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WireError {
+    /// The record is shorter than its fixed part or than a length it declares.
+    #[error(
+        "probe record of kind {kind} truncated at byte {offset}: needs {needed}, has {available}"
+    )]
+    Truncated {
+        /// Record kind (0 if the header itself is short).
+        kind: u16,
+        /// Offset in the record where more bytes were needed.
+        offset: usize,
+        /// Bytes needed from there.
+        needed: usize,
+        /// Bytes available from there.
+        available: usize,
+    },
+    /// A kind this recorder does not know.
+    #[error("unknown probe record kind {0}")]
+    UnknownKind(u16),
+}
+
+/// Bounds-checked little-endian field reads from one record.
+struct Rec<'a> {
+    b: &'a [u8],
+    kind: u16,
+}
+
+impl<'a> Rec<'a> {
+    fn bytes(&self, off: usize, n: usize) -> Result<&'a [u8], WireError> {
+        self.b
+            .get(off..off.saturating_add(n))
+            .ok_or(WireError::Truncated {
+                kind: self.kind,
+                offset: off,
+                needed: n,
+                available: self.b.len().saturating_sub(off),
+            })
+    }
+    fn arr<const N: usize>(&self, off: usize) -> Result<[u8; N], WireError> {
+        let mut a = [0; N];
+        a.copy_from_slice(self.bytes(off, N)?);
+        Ok(a)
+    }
+    fn u8(&self, off: usize) -> Result<u8, WireError> {
+        Ok(self.arr::<1>(off)?[0])
+    }
+    fn u16(&self, off: usize) -> Result<u16, WireError> {
+        Ok(u16::from_le_bytes(self.arr(off)?))
+    }
+    fn u32(&self, off: usize) -> Result<u32, WireError> {
+        Ok(u32::from_le_bytes(self.arr(off)?))
+    }
+    fn i32(&self, off: usize) -> Result<i32, WireError> {
+        Ok(i32::from_le_bytes(self.arr(off)?))
+    }
+    fn u64(&self, off: usize) -> Result<u64, WireError> {
+        Ok(u64::from_le_bytes(self.arr(off)?))
+    }
+}
+
+/// Parses the common header.
+pub fn parse_hdr(b: &[u8]) -> Result<CfHdr, WireError> {
+    let r = Rec { b, kind: 0 };
+    let kind = r.u16(offset_of!(CfHdr, kind))?;
+    let r = Rec { b, kind };
+    Ok(CfHdr {
+        kind,
+        size: r.u16(offset_of!(CfHdr, size))?,
+        cpu: r.u16(offset_of!(CfHdr, cpu))?,
+        flags: r.u16(offset_of!(CfHdr, flags))?,
+        tid: r.u32(offset_of!(CfHdr, tid))?,
+        pid: r.u32(offset_of!(CfHdr, pid))?,
+        ts: r.u64(offset_of!(CfHdr, ts))?,
+        cgroup_id: r.u64(offset_of!(CfHdr, cgroup_id))?,
+    })
+}
+
+/// One captured blob, borrowed from the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct BlobRef<'a> {
+    kind: u8,
+    err: i32,
+    data: &'a [u8],
+}
+
+/// Context the decoder keeps across records.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    /// Parameters of each syscall number, looked up once (`spec` names undecoded calls by
+    /// string matching, too slow per record).
+    params: Vec<&'static [ParamSpec]>,
+    /// Nanoseconds to add to a boot-clock time to get wall-clock time.
+    pub boot_to_wall: i64,
+    /// Last exec filename per thread, for the filename of a successful execve (whose user
+    /// memory is gone at exit).
+    exec_names: HashMap<u32, Vec<u8>>,
+    /// (pid, fd) of connections returned by accept: their remote end is the client.
+    accepted: HashSet<(u32, i32)>,
+}
+
+/// A decoded record and the cgroup it came from (the caller maps cgroups to containers).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decoded<'a> {
+    /// The event, borrowing from the raw record; `container` is 0 until the caller sets it.
+    pub event: Event<'a>,
+    /// The record's cgroup v2 id.
+    pub cgroup_id: u64,
+}
+
+impl Decoder {
+    /// A decoder that converts boot-clock times with this offset.
+    pub fn new(boot_to_wall: i64) -> Decoder {
+        Decoder {
+            params: (0..MAX_NR as u16)
+                .map(|nr| syscalls::spec(nr).params)
+                .collect(),
+            boot_to_wall,
+            exec_names: HashMap::new(),
+            accepted: HashSet::new(),
+        }
+    }
+
+    /// Wall-clock nanoseconds for a boot-clock time.
+    pub fn wall(&self, boot_ns: u64) -> u64 {
+        boot_ns.saturating_add_signed(self.boot_to_wall)
+    }
+
+    /// Decodes one raw record.
+    pub fn decode<'a>(&mut self, b: &'a [u8]) -> Result<Decoded<'a>, WireError> {
+        let h = parse_hdr(b)?;
+        let r = Rec { b, kind: h.kind };
+        let body = match h.kind {
+            kind::SYSCALL => Body::Syscall(self.syscall(&r, &h)?),
+            kind::FORK => Body::Fork(Fork {
+                child_tid: r.u32(offset_of!(CfFork, child_tid))?,
+                child_pid: r.u32(offset_of!(CfFork, child_pid))?,
+                flags: r.u64(offset_of!(CfFork, clone_flags))?,
+            }),
+            kind::EXEC => Body::Exec(self.exec(&r, &h)?),
+            kind::EXIT => {
+                if r.u32(offset_of!(CfExit, group_dead))? != 0 {
+                    self.exec_names.remove(&h.tid);
+                }
+                Body::Exit(Exit {
+                    code: r.i32(offset_of!(CfExit, code))?,
+                    group_dead: r.u32(offset_of!(CfExit, group_dead))? != 0,
+                })
+            }
+            kind::SIGNAL => Body::Signal(Signal {
+                sig: r.u32(offset_of!(CfSignal, sig))?,
+                sender: r.u32(offset_of!(CfSignal, sender))?,
+                code: r.i32(offset_of!(CfSignal, code))?,
+            }),
+            k => return Err(WireError::UnknownKind(k)),
+        };
+        Ok(Decoded {
+            event: Event {
+                ts: self.wall(h.ts),
+                tid: h.tid,
+                pid: h.pid,
+                cpu: h.cpu,
+                container: 0,
+                body,
+            },
+            cgroup_id: h.cgroup_id,
+        })
+    }
+
+    fn syscall<'a>(&mut self, r: &Rec<'a>, h: &CfHdr) -> Result<Syscall<'a>, WireError> {
+        let nr = r.u16(offset_of!(CfSyscall, nr))?;
+        let ret = r.u64(offset_of!(CfSyscall, ret))? as i64;
+        let enter_ts = r.u64(offset_of!(CfSyscall, enter_ts))?;
+        let mut args = [0u64; 6];
+        for (i, a) in args.iter_mut().enumerate() {
+            *a = r.u64(offset_of!(CfSyscall, args) + 8 * i)?;
+        }
+        let nblob = r.u16(offset_of!(CfSyscall, nblob))?;
+        let mut blobs: [Option<BlobRef<'_>>; 8] = [None; 8];
+        let mut off = size_of::<CfSyscall>();
+        for _ in 0..nblob {
+            let param = r.u8(off + offset_of!(CfBlob, param))?;
+            let kind = r.u8(off + offset_of!(CfBlob, kind))?;
+            let len = usize::from(r.u16(off + offset_of!(CfBlob, len))?);
+            let err = r.i32(off + offset_of!(CfBlob, err))?;
+            let data = r.bytes(off + size_of::<CfBlob>(), len)?;
+            if let Some(slot) = blobs.get_mut(usize::from(param)) {
+                *slot = Some(BlobRef { kind, err, data });
+            }
+            off = (off + size_of::<CfBlob>() + len + 7) & !7;
+        }
+        let no_enter = h.flags & F_NO_ENTER != 0;
+        let specs = match self.params.get(usize::from(nr)) {
+            Some(p) => *p,
+            None => syscalls::spec(nr).params,
+        };
+        let mut params = schema::Params::new();
+        for (i, p) in specs.iter().enumerate() {
+            let blob = blobs.get(i).copied().flatten();
+            let v = match p.src {
+                _ if no_enter => Value::None,
+                Src::Arg(a) => Value::Int(arg_value(
+                    p.ty,
+                    args.get(usize::from(a)).copied().unwrap_or(0),
+                )),
+                Src::Str(_) => match blob {
+                    Some(b) if b.err == 0 && b.kind == blob::STR => {
+                        Value::Bytes(Cow::Borrowed(b.data))
+                    }
+                    _ if is_exec(nr) && ret == 0 => self
+                        .exec_names
+                        .get(&h.tid)
+                        .map_or(Value::None, |n| Value::Bytes(Cow::Owned(n.clone()))),
+                    _ => Value::None,
+                },
+                Src::Buf { .. } | Src::Iov { .. } | Src::Msg(_) => match blob {
+                    Some(b) if b.err == 0 && b.kind == blob::BUF => {
+                        Value::Bytes(Cow::Borrowed(b.data))
+                    }
+                    _ => Value::None,
+                },
+                Src::SockAddr { .. } => match blob {
+                    Some(b) if b.err == 0 && b.kind == blob::SOCKADDR => sockaddr(b.data),
+                    _ => Value::None,
+                },
+                Src::Tuple(a) => match blob {
+                    Some(b) if b.err == 0 && b.kind == blob::TUPLE => {
+                        // The remote end is the client for the connection accept returns, and
+                        // for later calls on an fd that came from accept.
+                        let fd = args.get(usize::from(a)).map_or(-1, |&v| v as u32 as i32);
+                        let accepted = is_accept(nr) || self.accepted.contains(&(h.pid, fd));
+                        tuple(b.data, accepted).map_or(Value::None, Value::Sock)
+                    }
+                    _ => Value::None,
+                },
+                Src::FdPair(_) => match blob {
+                    Some(b) if b.err == 0 && b.kind == blob::U64 && b.data.len() >= 16 => {
+                        let lo = le_u64(&b.data[..8]) as u32;
+                        let hi = le_u64(&b.data[8..16]) as u32;
+                        Value::Int(i64::from(lo) | (i64::from(hi) << 32))
+                    }
+                    _ => Value::None,
+                },
+                Src::Clone3Flags(_) => match blob {
+                    Some(b) if b.err == 0 && b.kind == blob::U64 && b.data.len() >= 8 => {
+                        Value::Int(le_u64(&b.data[..8]) as i64)
+                    }
+                    _ => Value::None,
+                },
+            };
+            params.push(v);
+        }
+        if is_accept(nr) && ret >= 0 {
+            self.accepted.insert((h.pid, ret as i32));
+        } else if syscalls::name(nr) == Some("close") && !self.accepted.is_empty() {
+            self.accepted.remove(&(h.pid, args[0] as u32 as i32));
+        }
+        Ok(Syscall {
+            nr,
+            ret,
+            latency: if no_enter {
+                0
+            } else {
+                h.ts.saturating_sub(enter_ts)
+            },
+            params,
+        })
+    }
+
+    fn exec<'a>(&mut self, r: &Rec<'a>, h: &CfHdr) -> Result<Process<'a>, WireError> {
+        let flen = usize::from(r.u16(offset_of!(CfExec, filename_len))?);
+        let alen = usize::from(r.u16(offset_of!(CfExec, args_len))?);
+        let base = size_of::<CfExec>();
+        let filename = r.bytes(base, flen)?;
+        let argv = r.bytes(base + flen, alen)?;
+        let elen = usize::from(r.u16(offset_of!(CfExec, env_len))?);
+        let env = r.bytes(base + flen + alen, elen)?;
+        let clen = usize::from(r.u16(offset_of!(CfExec, cwd_len))?);
+        let cwd = cwd_path(r.bytes(base + flen + alen + elen, clen)?);
+        // argv[0] is the program as invoked; the rest are the arguments, each NUL-terminated.
+        let (exe, args) = match argv.iter().position(|&c| c == 0) {
+            Some(i) => (&argv[..i], &argv[i + 1..]),
+            None => (argv, &argv[argv.len()..]),
+        };
+        let mut ns = [0u64; 7];
+        for (i, n) in ns.iter_mut().enumerate() {
+            *n = r.u64(offset_of!(CfExec, ns) + 8 * i)?;
+        }
+        let comm = r.bytes(offset_of!(CfExec, comm), 16)?;
+        let comm = &comm[..comm.iter().position(|&c| c == 0).unwrap_or(16)];
+        self.exec_names.insert(h.tid, filename.to_vec());
+        Ok(Process {
+            tid: h.tid,
+            pid: h.pid,
+            ppid: r.u32(offset_of!(CfExec, ppid))?,
+            vtid: r.u32(offset_of!(CfExec, vtid))?,
+            vpid: r.u32(offset_of!(CfExec, vpid))?,
+            uid: r.u32(offset_of!(CfExec, uid))?,
+            gid: r.u32(offset_of!(CfExec, gid))?,
+            euid: r.u32(offset_of!(CfExec, euid))?,
+            egid: r.u32(offset_of!(CfExec, egid))?,
+            loginuid: r.u32(offset_of!(CfExec, loginuid))?,
+            start_ts: self.wall(r.u64(offset_of!(CfExec, start_ts))?),
+            cap_effective: r.u64(offset_of!(CfExec, cap_effective))?,
+            ns,
+            comm: Cow::Borrowed(comm),
+            exe: Cow::Borrowed(if exe.is_empty() { filename } else { exe }),
+            exe_path: Cow::Borrowed(filename),
+            args: Cow::Borrowed(args),
+            env: Cow::Borrowed(env),
+            cwd: Cow::Owned(cwd),
+            cgroup: Cow::Borrowed(&[]),
+            tty: r.u32(offset_of!(CfExec, tty))?,
+        })
+    }
+}
+
+/// A raw register as the parameter's C type: `int`-typed arguments (fds, pids, signals) are
+/// sign-extended from 32 bits and `unsigned int`-typed ones (ids, modes, flags) zero-extended,
+/// because the upper half of the register is not part of the value (`AT_FDCWD` arrives as
+/// `0x00000000ffffff9c`).
+fn arg_value(ty: ParamType, raw: u64) -> i64 {
+    match ty {
+        ParamType::Fd | ParamType::Pid | ParamType::Signal => i64::from(raw as u32 as i32),
+        ParamType::Uid
+        | ParamType::Gid
+        | ParamType::Mode
+        | ParamType::OpenFlags
+        | ParamType::AtFlags
+        | ParamType::Family
+        | ParamType::SockType
+        | ParamType::FcntlCmd => i64::from(raw as u32),
+        _ => raw as i64,
+    }
+}
+
+/// The probe's working-directory walk as a path: components come innermost first, each
+/// NUL-terminated, with one more NUL when the walk reached the root. An empty walk is an empty
+/// path (unknown); a walk that was cut short gets `…` where the rest would be.
+pub fn cwd_path(walk: &[u8]) -> Vec<u8> {
+    if walk.is_empty() {
+        return Vec::new();
+    }
+    let complete = walk.ends_with(&[0, 0]) || walk == [0];
+    let body = walk.strip_suffix(&[0]).unwrap_or(walk);
+    let body = if complete {
+        body.strip_suffix(&[0]).unwrap_or(body)
+    } else {
+        body
+    };
+    let mut parts: Vec<&[u8]> = if body.is_empty() {
+        Vec::new()
+    } else {
+        body.split(|&c| c == 0).collect()
+    };
+    parts.reverse();
+    let mut out = Vec::with_capacity(walk.len() + 4);
+    if !complete {
+        out.extend_from_slice("/…".as_bytes());
+    }
+    for p in parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+fn is_accept(nr: u16) -> bool {
+    matches!(syscalls::name(nr), Some("accept" | "accept4"))
+}
+
+fn is_exec(nr: u16) -> bool {
+    matches!(syscalls::name(nr), Some("execve" | "execveat"))
+}
+
+fn le_u64(b: &[u8]) -> u64 {
+    let mut a = [0; 8];
+    let n = b.len().min(8);
+    a[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(a)
+}
+
+/// A `struct sockaddr`: inet addresses become [`Sock`]s (destination end), a unix socket's
+/// path becomes bytes.
+pub fn sockaddr(raw: &[u8]) -> Value<'static> {
+    let Some(fam) = raw.get(..2).map(|f| u16::from_le_bytes([f[0], f[1]])) else {
+        return Value::None;
+    };
+    let port = raw.get(2..4).map(|p| u16::from_be_bytes([p[0], p[1]]));
+    match fam {
+        f if f == u16::from(af::INET) => match (port, raw.get(4..8)) {
+            (Some(dport), Some(addr)) => {
+                let mut s = Sock {
+                    family: af::INET,
+                    dport,
+                    ..Sock::default()
+                };
+                s.dst[..4].copy_from_slice(addr);
+                Value::Sock(s)
+            }
+            _ => Value::None,
+        },
+        f if f == u16::from(af::INET6) => match (port, raw.get(8..24)) {
+            (Some(dport), Some(addr)) => {
+                let mut s = Sock {
+                    family: af::INET6,
+                    dport,
+                    ..Sock::default()
+                };
+                s.dst.copy_from_slice(addr);
+                Value::Sock(s)
+            }
+            _ => Value::None,
+        },
+        f if f == u16::from(af::UNIX) => {
+            let path = raw.get(2..).unwrap_or_default();
+            // Abstract names start with a NUL; keep them whole, trim a trailing NUL otherwise.
+            let path = if path.first() == Some(&0) {
+                path
+            } else {
+                &path[..path.iter().position(|&c| c == 0).unwrap_or(path.len())]
+            };
+            Value::Bytes(Cow::Owned(path.to_vec()))
+        }
+        _ => Value::None,
+    }
+}
+
+/// A socket tuple from the kernel socket, client first as the schema keeps tuples: the local
+/// end is the client unless `remote_is_client` (a connection that came from accept).
+pub fn tuple(b: &[u8], remote_is_client: bool) -> Option<Sock> {
+    if b.len() < size_of::<CfTuple>() {
+        return None;
+    }
+    let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+    let family = u16_at(offset_of!(CfTuple, family));
+    let addr = |o: usize| {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&b[o..o + 16]);
+        a
+    };
+    let (laddr, raddr) = (
+        addr(offset_of!(CfTuple, laddr)),
+        addr(offset_of!(CfTuple, raddr)),
+    );
+    let fam = match family {
+        f if f == u16::from(af::INET) => af::INET,
+        f if f == u16::from(af::INET6) => af::INET6,
+        f if f == u16::from(af::UNIX) => af::UNIX,
+        _ => return None,
+    };
+    let (lport, rport) = (
+        u16_at(offset_of!(CfTuple, lport)),
+        u16_at(offset_of!(CfTuple, rport)),
+    );
+    let (src, sport, dst, dport) = if remote_is_client {
+        (raddr, rport, laddr, lport)
+    } else {
+        (laddr, lport, raddr, rport)
+    };
+    Some(Sock {
+        family: fam,
+        proto: u16_at(offset_of!(CfTuple, proto)) as u8,
+        src,
+        sport,
+        dst,
+        dport,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hdr(kind: u16, size: u16) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend(kind.to_le_bytes());
+        b.extend(size.to_le_bytes());
+        b.extend(1u16.to_le_bytes()); // cpu
+        b.extend(0u16.to_le_bytes()); // flags
+        b.extend(4242u32.to_le_bytes()); // tid
+        b.extend(4240u32.to_le_bytes()); // pid
+        b.extend(2_000u64.to_le_bytes()); // ts
+        b.extend(77u64.to_le_bytes()); // cgroup
+        b
+    }
+
+    fn blob(b: &mut Vec<u8>, param: u8, kind: u8, data: &[u8]) {
+        b.push(param);
+        b.push(kind);
+        b.extend((data.len() as u16).to_le_bytes());
+        b.extend(0i32.to_le_bytes());
+        b.extend(data);
+        while !b.len().is_multiple_of(8) {
+            b.push(0);
+        }
+    }
+
+    #[test]
+    fn decodes_a_hand_built_openat_record() {
+        let mut b = hdr(kind::SYSCALL, 0);
+        b.extend(1_500u64.to_le_bytes()); // enter_ts
+        b.extend(3i64.to_le_bytes()); // ret
+        for a in [0xffff_ff9c_u64, 0x7fff_0000, 0o1101, 0o644, 0, 0] {
+            b.extend(a.to_le_bytes());
+        }
+        b.extend(257u16.to_le_bytes());
+        b.extend(1u16.to_le_bytes());
+        b.extend(0u32.to_le_bytes());
+        assert_eq!(b.len(), size_of::<CfSyscall>());
+        blob(&mut b, 1, blob::STR, b"/tmp/x");
+        let mut d = Decoder::new(1_000_000);
+        let got = d.decode(&b).expect("decodes");
+        assert_eq!(got.cgroup_id, 77);
+        let want = Event {
+            ts: 1_002_000,
+            tid: 4242,
+            pid: 4240,
+            cpu: 1,
+            container: 0,
+            body: Body::Syscall(Syscall {
+                nr: 257,
+                ret: 3,
+                latency: 500,
+                params: [
+                    Value::Int(-100),
+                    Value::Bytes(Cow::Borrowed(b"/tmp/x")),
+                    Value::Int(0o1101),
+                    Value::Int(0o644),
+                ]
+                .into_iter()
+                .collect(),
+            }),
+        };
+        assert_eq!(got.event, want);
+    }
+
+    #[test]
+    fn decodes_connect_with_sockaddr_and_tuple() {
+        let mut b = hdr(kind::SYSCALL, 0);
+        b.extend(1_900u64.to_le_bytes());
+        b.extend(0i64.to_le_bytes());
+        for a in [5u64, 0x1000, 16, 0, 0, 0] {
+            b.extend(a.to_le_bytes());
+        }
+        b.extend(42u16.to_le_bytes());
+        b.extend(2u16.to_le_bytes());
+        b.extend(0u32.to_le_bytes());
+        let mut sa = vec![2, 0, 0x1f, 0x90, 127, 0, 0, 1];
+        sa.extend([0; 8]);
+        blob(&mut b, 1, blob::SOCKADDR, &sa);
+        let mut t = Vec::new();
+        t.extend(2u16.to_le_bytes());
+        t.extend(6u16.to_le_bytes());
+        t.extend(40000u16.to_le_bytes());
+        t.extend(8080u16.to_le_bytes());
+        t.extend([127, 0, 0, 1]);
+        t.extend([0; 12]);
+        t.extend([127, 0, 0, 1]);
+        t.extend([0; 12]);
+        blob(&mut b, 2, blob::TUPLE, &t);
+        let got = Decoder::new(0).decode(&b).expect("decodes");
+        let Body::Syscall(s) = got.event.body else {
+            panic!("not a syscall")
+        };
+        assert_eq!(s.params[0], Value::Int(5));
+        let mut addr = Sock {
+            family: af::INET,
+            dport: 8080,
+            ..Sock::default()
+        };
+        addr.dst[..4].copy_from_slice(&[127, 0, 0, 1]);
+        assert_eq!(s.params[1], Value::Sock(addr));
+        let tuple = Sock::v4(schema::l4::TCP, [127, 0, 0, 1], 40000, [127, 0, 0, 1], 8080);
+        assert_eq!(s.params[2], Value::Sock(tuple));
+    }
+
+    #[test]
+    fn working_directory_walks_become_paths() {
+        assert_eq!(cwd_path(b""), b"");
+        assert_eq!(cwd_path(b"\0"), b"/");
+        assert_eq!(cwd_path(b"tmp\0\0"), b"/tmp");
+        assert_eq!(cwd_path(b"c\0b\0a\0\0"), b"/a/b/c");
+        assert_eq!(cwd_path(b"c\0b\0"), "/…/b/c".as_bytes());
+    }
+
+    fn sys(nr: u16, ret: i64, args: [u64; 6], blobs: &[(u8, u8, &[u8])]) -> Vec<u8> {
+        let mut b = hdr(kind::SYSCALL, 0);
+        b.extend(1_000u64.to_le_bytes());
+        b.extend(ret.to_le_bytes());
+        for a in args {
+            b.extend(a.to_le_bytes());
+        }
+        b.extend(nr.to_le_bytes());
+        b.extend((blobs.len() as u16).to_le_bytes());
+        b.extend(0u32.to_le_bytes());
+        for (param, kind, data) in blobs {
+            blob(&mut b, *param, *kind, data);
+        }
+        b
+    }
+
+    fn server_tuple() -> Vec<u8> {
+        let mut t = Vec::new();
+        t.extend(2u16.to_le_bytes());
+        t.extend(6u16.to_le_bytes());
+        t.extend(8080u16.to_le_bytes()); // local: the server
+        t.extend(40000u16.to_le_bytes()); // remote: the client
+        t.extend([10, 0, 0, 1]);
+        t.extend([0; 12]);
+        t.extend([10, 0, 0, 2]);
+        t.extend([0; 12]);
+        t
+    }
+
+    #[test]
+    fn calls_on_an_accepted_connection_keep_the_client_first() {
+        let t = server_tuple();
+        let client_first = Sock::v4(schema::l4::TCP, [10, 0, 0, 2], 40000, [10, 0, 0, 1], 8080);
+        let server_first = Sock::v4(schema::l4::TCP, [10, 0, 0, 1], 8080, [10, 0, 0, 2], 40000);
+        let tuple_of = |d: &mut Decoder, rec: &[u8], param: usize| match d.decode(rec) {
+            Ok(Decoded {
+                event:
+                    Event {
+                        body: Body::Syscall(s),
+                        ..
+                    },
+                ..
+            }) => s.params[param].clone().into_owned(),
+            other => panic!("not a syscall: {other:?}"),
+        };
+        let mut d = Decoder::new(0);
+        let accept = sys(43, 5, [3, 0, 0, 0, 0, 0], &[(1, blob::TUPLE, &t)]);
+        assert_eq!(tuple_of(&mut d, &accept, 1), Value::Sock(client_first));
+        let recv = sys(45, 4, [5, 0, 64, 0, 0, 0], &[(3, blob::TUPLE, &t)]);
+        assert_eq!(tuple_of(&mut d, &recv, 3), Value::Sock(client_first));
+        let close = sys(3, 0, [5, 0, 0, 0, 0, 0], &[]);
+        let _ = tuple_of(&mut d, &close, 0);
+        assert_eq!(tuple_of(&mut d, &recv, 3), Value::Sock(server_first));
+    }
+
+    #[test]
+    fn accept_tuples_put_the_client_first() {
+        let t = server_tuple();
+        let client_first = Sock::v4(schema::l4::TCP, [10, 0, 0, 2], 40000, [10, 0, 0, 1], 8080);
+        assert_eq!(tuple(&t, true), Some(client_first));
+        // A socket we connected: the local end is the client.
+        let local_first = Sock::v4(schema::l4::TCP, [10, 0, 0, 1], 8080, [10, 0, 0, 2], 40000);
+        assert_eq!(tuple(&t, false), Some(local_first));
+        assert_eq!(tuple(&t[..39], false), None);
+    }
+
+    #[test]
+    fn truncated_records_are_errors_not_panics() {
+        let mut b = hdr(kind::SYSCALL, 0);
+        b.extend([0u8; 64]); // enter_ts, ret, args
+        b.extend(0u16.to_le_bytes()); // nr: read
+        b.extend(3u16.to_le_bytes()); // three blobs promised, none present
+        b.extend(0u32.to_le_bytes());
+        assert!(matches!(
+            Decoder::new(0).decode(&b),
+            Err(WireError::Truncated { .. })
+        ));
+        for n in 0..b.len() {
+            let _ = Decoder::new(0).decode(&b[..n]);
+        }
+        assert_eq!(
+            Decoder::new(0).decode(&hdr(99, 32)),
+            Err(WireError::UnknownKind(99))
+        );
+    }
+
+    #[test]
+    fn every_decoded_syscall_fits_the_probe() {
+        let d = descriptors().expect("table fits the probe");
+        assert_eq!(d.len(), syscalls::DECODED.len());
+        let sendto = d.iter().find(|(nr, _)| *nr == 44).expect("sendto").1;
+        assert_eq!(sendto.ncap, 3);
+        assert_eq!(sendto.io, 0);
+        let recvfrom = d.iter().find(|(nr, _)| *nr == 45).expect("recvfrom").1;
+        assert_eq!(recvfrom.io, IO_READ);
+        assert_eq!(recvfrom.cap[2].src, src::SOCKADDR_LENPTR);
+        assert_eq!(recvfrom.to_bytes()[1], IO_READ);
+    }
+
+    #[test]
+    fn layout_matches_the_c_header() {
+        // The constants the C header asserts, read from the header itself, so that a change
+        // on one side without the other fails here.
+        let h = include_str!("../../probe/cf_record.h");
+        for (ty, size) in [
+            ("cf_hdr", 32),
+            ("cf_syscall", 104),
+            ("cf_blob", 8),
+            ("cf_tuple", 40),
+            ("cf_fork", 48),
+            ("cf_exec", 168),
+            ("cf_exit", 40),
+            ("cf_signal", 48),
+            ("cf_cap", 4),
+            ("cf_desc", 16),
+        ] {
+            let line = format!("_Static_assert(sizeof(struct {ty}) == {size},");
+            assert!(h.contains(&line), "C header does not assert {ty} = {size}");
+        }
+        for (name, val) in [
+            ("CF_KIND_SYSCALL", kind::SYSCALL as u32),
+            ("CF_KIND_EXEC", kind::EXEC as u32),
+            ("CF_BLOB_TUPLE", blob::TUPLE as u32),
+            ("CF_SRC_CLONE3", src::CLONE3 as u32),
+            ("CF_MAX_NR", MAX_NR),
+            ("CF_SNAPLEN_MAX", SNAPLEN_MAX),
+            ("CF_CNT_DROPPED", counter::DROPPED),
+        ] {
+            assert!(
+                h.contains(&format!("#define {name} {val}")),
+                "{name} is not {val} in the C header"
+            );
+        }
+    }
+}

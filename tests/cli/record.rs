@@ -1,0 +1,608 @@
+//! `casefile record`: trigger a known workload under the real probe, then expect each action in
+//! the capture with the right process, path, tuple, bytes and return value.
+//!
+//! These tests need root and a kernel that loads the probe. Where BPF cannot load they skip
+//! with a message, except under `CI=true`, where that is a failure.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::thread;
+
+use capture_format::CaptureFile;
+use capture_format::schema::{Body, Event, Process, Syscall, Value, syscalls};
+
+use crate::util::{Dir, TestCommand};
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|u| u.split_whitespace().next() == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Whether the failure means "this machine cannot load BPF" rather than a bug.
+fn bpf_unavailable(out: &Output) -> bool {
+    let err = String::from_utf8_lossy(&out.stderr);
+    out.status.code() == Some(2)
+        && [
+            "needs root",
+            "BTF",
+            "loading the eBPF probe",
+            "refused eBPF program",
+        ]
+        .iter()
+        .any(|m| err.contains(m))
+}
+
+/// Records `cmd` into `file`; `None` when BPF is unavailable here (and not in CI).
+fn record(file: &Path, flags: &[&str], cmd: &[&str]) -> Option<Output> {
+    let mut rec = TestCommand::new(["record", "-w"]);
+    rec.cmd().arg(file).args(flags).arg("--").args(cmd);
+    let out = rec.output();
+    if bpf_unavailable(&out) {
+        let why = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "BPF must load in CI, but: {why}"
+        );
+        eprintln!("skipping: the probe cannot load here: {why}");
+        return None;
+    }
+    assert!(
+        out.status.success(),
+        "casefile record failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(out)
+}
+
+fn events(file: &Path) -> Vec<Event<'static>> {
+    let cap = CaptureFile::read(file).expect("open capture");
+    assert!(cap.recovery().is_none(), "capture has no footer");
+    let mut out = Vec::new();
+    for i in 0..cap.blocks().len() {
+        let block = cap.read_block(i).expect("read block");
+        if !block.is_events() {
+            continue;
+        }
+        for ev in block.events().expect("decode block") {
+            out.push(ev.expect("decode event").into_owned());
+        }
+    }
+    out
+}
+
+fn syscalls_named<'a>(
+    evs: &'a [Event<'static>],
+    names: &[&str],
+) -> impl Iterator<Item = (&'a Event<'static>, &'a Syscall<'static>)> {
+    evs.iter().filter_map(move |e| match &e.body {
+        Body::Syscall(s) if syscalls::name(s.nr).is_some_and(|n| names.contains(&n)) => {
+            Some((e, s))
+        }
+        _ => None,
+    })
+}
+
+fn param<'a>(s: &'a Syscall<'static>, name: &str) -> &'a Value<'static> {
+    let i = syscalls::param_index(s.nr, name)
+        .unwrap_or_else(|| panic!("{} has no parameter {name}", syscalls::spec(s.nr).name));
+    &s.params[i]
+}
+
+fn bytes_end_with(v: &Value<'_>, suffix: &str) -> bool {
+    v.as_bytes().is_some_and(|b| b.ends_with(suffix.as_bytes()))
+}
+
+fn exec_of<'a>(evs: &'a [Event<'static>], prog: &str) -> &'a Process<'static> {
+    evs.iter()
+        .find_map(|e| match &e.body {
+            Body::Exec(p) if p.exe_path.ends_with(format!("/{prog}").as_bytes()) => Some(p),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no exec of {prog} recorded"))
+}
+
+#[test]
+fn record_sees_files_network_exec_and_errors_of_a_command() {
+    workload_appears_in_the_capture("tp-btf", &[]);
+}
+
+/// The same through the attach table's raw_tp fallback programs.
+#[test]
+fn record_through_the_raw_tp_fallback() {
+    workload_appears_in_the_capture("raw-tp", &["--force-raw-tp"]);
+}
+
+fn workload_appears_in_the_capture(name: &str, flags: &[&str]) {
+    let dir = Dir::new(name);
+    let file = dir.path.join("cap.case");
+    let server = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = server.local_addr().expect("addr").port();
+    let received = thread::spawn(move || {
+        let (mut conn, _) = server.accept().expect("accept");
+        let mut got = Vec::new();
+        conn.read_to_end(&mut got).expect("read");
+        got
+    });
+    let script = format!(
+        "cd {dir} && echo hello-casefile > a.txt && mv a.txt b.txt && rm b.txt; \
+         cat missing.txt 2>/dev/null; \
+         exec 3<>/dev/tcp/127.0.0.1/{port}; printf ping-casefile >&3; exec 3>&-; \
+         /bin/echo child-ran >/dev/null; trap : USR1; kill -USR1 $$",
+        dir = dir.path.display()
+    );
+    let Some(_) = record(&file, flags, &["bash", "-c", &script]) else {
+        return;
+    };
+    assert_eq!(received.join().expect("server"), b"ping-casefile");
+    let evs = events(&file);
+
+    // Events come out in time order.
+    assert!(
+        evs.windows(2).all(|w| w[0].ts <= w[1].ts),
+        "events out of order"
+    );
+
+    let bash = exec_of(&evs, "bash");
+    assert!(bash.args.starts_with(b"-c\0"), "bash args: {:?}", bash.args);
+    let shell = bash.pid;
+
+    // The shell creates a.txt and writes the line into it.
+    let (_, open) = syscalls_named(&evs, &["openat", "open"])
+        .find(|(e, s)| e.pid == shell && bytes_end_with(param(s, "name"), "a.txt"))
+        .expect("openat a.txt by the shell");
+    assert!(open.ret >= 0, "open a.txt returned {}", open.ret);
+    let o_creat = 0o100;
+    assert_ne!(
+        param(open, "flags").as_int().unwrap_or(0) & o_creat,
+        0,
+        "O_CREAT"
+    );
+    let (_, write) = syscalls_named(&evs, &["write"])
+        .find(|(e, s)| e.pid == shell && param(s, "data").as_bytes() == Some(b"hello-casefile\n"))
+        .expect("write of the line by the shell");
+    assert_eq!(write.ret, 15);
+    assert!(param(write, "fd").as_int().is_some_and(|fd| fd >= 0));
+
+    // mv renames, rm unlinks, each in its own process.
+    let mv = exec_of(&evs, "mv");
+    assert_eq!(mv.ppid, shell);
+    // Its working directory comes from the probe's dentry walk (mv is gone long before
+    // /proc could be asked).
+    let cwd = std::fs::canonicalize(&dir.path).expect("canonical test dir");
+    assert_eq!(
+        String::from_utf8_lossy(&mv.cwd),
+        cwd.to_string_lossy(),
+        "cwd of mv"
+    );
+    let (_, rename) = syscalls_named(&evs, &["rename", "renameat", "renameat2"])
+        .find(|(e, _)| e.pid == mv.pid)
+        .expect("rename by mv");
+    assert_eq!(rename.ret, 0);
+    assert!(bytes_end_with(param(rename, "oldpath"), "a.txt"));
+    assert!(bytes_end_with(param(rename, "newpath"), "b.txt"));
+    let rm = exec_of(&evs, "rm");
+    let (_, unlink) = syscalls_named(&evs, &["unlink", "unlinkat"])
+        .find(|(e, _)| e.pid == rm.pid)
+        .expect("unlink by rm");
+    assert_eq!(unlink.ret, 0);
+    let name = if syscalls::name(unlink.nr) == Some("unlinkat") {
+        "name"
+    } else {
+        "path"
+    };
+    assert!(bytes_end_with(param(unlink, name), "b.txt"));
+
+    // A failing open: ENOENT.
+    let cat = exec_of(&evs, "cat");
+    let (_, failed) = syscalls_named(&evs, &["openat", "open"])
+        .find(|(e, s)| e.pid == cat.pid && bytes_end_with(param(s, "name"), "missing.txt"))
+        .expect("open of missing.txt by cat");
+    assert_eq!(failed.ret, -2, "ENOENT");
+
+    // connect to the test's server, with the address and the kernel socket's tuple.
+    let (_, connect) = syscalls_named(&evs, &["connect"])
+        .find(|(e, _)| e.pid == shell)
+        .expect("connect by the shell");
+    assert_eq!(connect.ret, 0);
+    let Value::Sock(addr) = param(connect, "addr") else {
+        panic!("connect addr: {:?}", param(connect, "addr"))
+    };
+    assert_eq!(addr.dport, port);
+    assert_eq!(addr.dst[..4], [127, 0, 0, 1]);
+    let Value::Sock(tuple) = param(connect, "tuple") else {
+        panic!("connect tuple: {:?}", param(connect, "tuple"))
+    };
+    assert_eq!(tuple.dport, port);
+    assert_eq!(tuple.proto, capture_format::schema::l4::TCP);
+    assert_ne!(tuple.sport, 0, "local port assigned");
+    // bash moves the socket to fd 3 and its printf writes it through fd 1.
+    let (_, send) = syscalls_named(&evs, &["write", "sendto"])
+        .find(|(e, s)| e.pid == shell && param(s, "data").as_bytes() == Some(&b"ping-casefile"[..]))
+        .expect("bytes sent on the socket");
+    assert_eq!(send.ret, 13);
+
+    // The child exec'd from the shell, then exited.
+    let echo = exec_of(&evs, "echo");
+    assert_eq!(echo.ppid, shell);
+    assert!(echo.args.starts_with(b"child-ran"));
+    assert!(evs.iter().any(
+        |e| e.pid == echo.pid && matches!(e.body, Body::Exit(x) if x.group_dead && x.code == 0)
+    ));
+    let fork = evs
+        .iter()
+        .find_map(|e| match e.body {
+            Body::Fork(f) if e.pid == shell && f.child_pid == echo.pid => Some(f),
+            _ => None,
+        })
+        .expect("the shell forked the child");
+    // A new process, not a thread: SIGCHLD as exit signal, no CLONE_THREAD (0x10000).
+    assert_eq!(fork.flags & 0xff, 17, "clone flags {:#x}", fork.flags);
+    assert_eq!(fork.flags & 0x10000, 0, "clone flags {:#x}", fork.flags);
+
+    // The shell signalled itself.
+    assert!(
+        evs.iter().any(|e| e.pid == shell
+            && matches!(e.body, Body::Signal(sg) if sg.sig == 10 && sg.sender == shell)),
+        "SIGUSR1 delivered to the shell"
+    );
+
+    // Every event belongs to the command's tree.
+    let tree: Vec<u32> = evs
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::Fork(f) => Some(f.child_pid),
+            _ => None,
+        })
+        .chain([shell])
+        .collect();
+    assert!(
+        evs.iter()
+            .filter(|e| e.pid != 0)
+            .all(|e| tree.contains(&e.pid)),
+        "events from outside the recorded command"
+    );
+}
+
+#[test]
+fn record_to_an_unwritable_directory_fails_clearly() {
+    let (_, err) = TestCommand::new([
+        "record",
+        "-w",
+        "/nonexistent-casefile-dir/x.case",
+        "--",
+        "true",
+    ])
+    .expect_code(2);
+    // The first check that fails depends on who runs the test.
+    if is_root() {
+        assert!(
+            err.contains("cannot write /nonexistent-casefile-dir/x.case"),
+            "stderr: {err}"
+        );
+    } else {
+        assert!(err.contains("needs root"), "stderr: {err}");
+    }
+}
+
+/// Opens a capture and returns (events, state blocks, has footer).
+fn shape(file: &Path) -> (u64, usize, bool) {
+    let cap = CaptureFile::read(file).expect("open capture");
+    let states = (0..cap.blocks().len())
+        .filter(|&i| !cap.read_block(i).expect("block").is_events())
+        .count();
+    (cap.event_count(), states, cap.recovery().is_none())
+}
+
+#[test]
+fn sigterm_stops_a_host_wide_recording_cleanly() {
+    let dir = Dir::new("sigterm");
+    let file = dir.path.join("host.case");
+    let mut rec = TestCommand::new(["record", "-w"]);
+    let child = rec
+        .cmd()
+        .arg(&file)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start casefile record");
+    // Let it load, snapshot and record a little, then ask it to stop.
+    thread::sleep(std::time::Duration::from_millis(1500));
+    let recorder = child.id();
+    let status = Command::new("kill")
+        .args(["-TERM", &recorder.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    if bpf_unavailable(&out) {
+        let why = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "BPF must load in CI, but: {why}"
+        );
+        eprintln!("skipping: the probe cannot load here: {why}");
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "record exited with {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (count, states, footer) = shape(&file);
+    assert!(footer, "the footer was written");
+    assert!(states >= 1, "the /proc snapshot was written");
+    assert!(count > 0, "a host always makes some system calls");
+    assert!(
+        events(&file).iter().all(|e| e.pid != recorder),
+        "the recorder recorded itself"
+    );
+}
+
+#[test]
+fn rotation_keeps_the_newest_files_each_a_whole_capture() {
+    let dir = Dir::new("rotate");
+    let file = dir.path.join("rot.case");
+    // The command writes far more than one small file's worth of payload.
+    let Some(out) = record(
+        &file,
+        &[
+            "--rotate-size",
+            "64K",
+            "--rotate-count",
+            "2",
+            "--snaplen",
+            "4096",
+        ],
+        &[
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 400 ]; do head -c 4096 /dev/urandom >/dev/null; i=$((i+1)); done",
+        ],
+    ) else {
+        return;
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir.path)
+        .expect("list")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "kept the newest two of: {err}");
+    assert!(!file.exists(), "the oldest file was removed");
+    for f in &files {
+        let (events, states, footer) = shape(f);
+        assert!(
+            footer && states >= 1 && events > 0,
+            "{} is not a whole capture",
+            f.display()
+        );
+    }
+}
+
+/// A process moved into a cgroup laid out the way docker's systemd driver names containers is
+/// recorded with a container index, and the capture holds that container's record.
+#[test]
+fn processes_in_a_container_cgroup_get_a_container() {
+    let root = Path::new("/sys/fs/cgroup/unified");
+    let root = if root.join("cgroup.procs").exists() {
+        root
+    } else {
+        Path::new("/sys/fs/cgroup")
+    };
+    if !root.join("cgroup.controllers").exists() {
+        eprintln!("skipping: no cgroup v2 hierarchy here");
+        return;
+    }
+    let id = format!("{:064x}", u128::from(std::process::id()) << 64 | 0xcafe);
+    let parent = root.join(format!("casefile-test-{}", std::process::id()));
+    let cg = parent.join(format!("docker-{id}.scope"));
+    if let Err(e) = std::fs::create_dir_all(&cg) {
+        eprintln!("skipping: cannot create a cgroup ({e})");
+        return;
+    }
+    let dir = Dir::new("container");
+    let file = dir.path.join("ctr.case");
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && cat /etc/hostname >/dev/null",
+        cg.display()
+    );
+    let out = record(&file, &[], &["sh", "-c", &script]);
+    let _ = std::fs::remove_dir(&cg);
+    let _ = std::fs::remove_dir(&parent);
+    if out.is_none() {
+        return;
+    }
+    let evs = events(&file);
+    let container = evs
+        .iter()
+        .find_map(|e| match &e.body {
+            Body::Container(c) if c.id.as_ref() == id.as_bytes() => Some((e.container, c)),
+            _ => None,
+        })
+        .expect("a container record for the cgroup");
+    // Other containers on the host may have been indexed first (from the /proc snapshot).
+    let index = container.0;
+    assert!(index >= 1, "containers are numbered from 1");
+    assert_eq!(container.1.runtime.as_ref(), b"docker");
+    assert!(
+        container
+            .1
+            .cgroup
+            .ends_with(format!("docker-{id}.scope").as_bytes())
+    );
+    let cat = exec_of(&evs, "cat");
+    assert!(
+        evs.iter()
+            .filter(|e| e.pid == cat.pid)
+            .all(|e| e.container == index),
+        "cat ran inside the container"
+    );
+    let (opened, _) = syscalls_named(&evs, &["openat", "open"])
+        .find(|(e, s)| e.pid == cat.pid && bytes_end_with(param(s, "name"), "/etc/hostname"))
+        .expect("cat opened /etc/hostname");
+    assert_eq!(opened.container, index);
+    // When its last process is gone, the container's record comes again with its exit time.
+    assert!(
+        evs.iter().any(|e| e.container == index
+            && matches!(&e.body, Body::Container(c) if c.id.as_ref() == id.as_bytes() && c.exit_ts != 0)),
+        "the container's exit is recorded"
+    );
+}
+
+#[test]
+fn record_as_an_ordinary_user_says_it_needs_root() {
+    // As root, drop to nobody with setpriv; as anyone else, run as is.
+    let mut cmd = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_casefile"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_casefile"))
+    };
+    let out = match cmd
+        .args([
+            "record",
+            "-w",
+            "/tmp/casefile-never-written.case",
+            "--",
+            "true",
+        ])
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("skipping: cannot run setpriv ({e})");
+            return;
+        }
+    };
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("recording needs root"), "stderr: {err}");
+}
+
+/// With a ring buffer too small for a syscall storm, every system call is either in the
+/// capture or counted in its loss records: loss is never silent.
+#[test]
+fn a_starved_ring_buffer_loses_nothing_silently() {
+    let dir = Dir::new("loss");
+    let file = dir.path.join("loss.case");
+    let n = 200_000;
+    let Some(out) = record(
+        &file,
+        &["--ring-mib", "1"],
+        &[
+            "dd",
+            "if=/dev/zero",
+            "of=/dev/null",
+            "bs=1",
+            &format!("count={n}"),
+        ],
+    ) else {
+        return;
+    };
+    let evs = events(&file);
+    let lost: u64 = evs
+        .iter()
+        .map(|e| match e.body {
+            Body::Loss(l) => {
+                assert!(l.from <= l.to, "loss interval {l:?}");
+                l.count
+            }
+            _ => 0,
+        })
+        .sum();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!(", {lost} lost")), "stderr: {err}");
+    let dd = exec_of(&evs, "dd").pid;
+    let io = syscalls_named(&evs, &["read", "write"])
+        .filter(|(e, _)| e.pid == dd)
+        .count() as u64;
+    // dd makes n reads and n writes of one byte, plus a few of its own.
+    assert!(
+        io + lost >= 2 * n,
+        "{io} reads/writes recorded + {lost} lost < {}",
+        2 * n
+    );
+}
+
+/// `--env` keeps each new program's environment; by default none is kept.
+#[test]
+fn environments_are_kept_only_on_request() {
+    let dir = Dir::new("env");
+    for (flags, kept) in [(&["--env"][..], true), (&[][..], false)] {
+        let file = dir.path.join(format!("env-{kept}.case"));
+        let Some(_) = record(&file, flags, &["sh", "-c", "CF_TEST_VAR=hunter2 /bin/true"]) else {
+            return;
+        };
+        let evs = events(&file);
+        let env = &exec_of(&evs, "true").env;
+        let has = env
+            .split(|&b| b == 0)
+            .any(|kv| kv == b"CF_TEST_VAR=hunter2");
+        assert_eq!(
+            has,
+            kept,
+            "flags {flags:?}: env {:?}",
+            String::from_utf8_lossy(env)
+        );
+        if !kept {
+            assert!(env.is_empty());
+        }
+    }
+}
+
+/// A program started on a terminal carries it (as `tty_nr`), one without carries 0.
+#[test]
+fn exec_records_carry_the_controlling_terminal() {
+    let dir = Dir::new("tty");
+    let file = dir.join("tty.case");
+    // `script` gives the recorded command a pseudo-terminal.
+    let line = format!(
+        "{} record -w {} -- sh -c /bin/true",
+        env!("CARGO_BIN_EXE_casefile"),
+        file.display()
+    );
+    let out = match Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("skipping: no script(1) for a pseudo-terminal ({e})");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if text.contains("recording needs root") || text.contains("eBPF") || text.contains("BTF") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "BPF must load in CI, but: {text}"
+        );
+        eprintln!("skipping: the probe cannot load here: {text}");
+        return;
+    }
+    assert!(out.status.success(), "script/record failed: {text}");
+    let evs = events(&file);
+    let tty = exec_of(&evs, "true").tty;
+    assert_eq!(
+        tty >> 8 & 0xfff,
+        136,
+        "a Unix98 pty (major 136): tty_nr {tty:#x}"
+    );
+
+    // A new session has no controlling terminal, whatever the test runs under.
+    let file = dir.join("notty.case");
+    let Some(_) = record(&file, &[], &["setsid", "-w", "/bin/true"]) else {
+        return;
+    };
+    assert_eq!(exec_of(&events(&file), "true").tty, 0);
+}
