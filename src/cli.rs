@@ -40,6 +40,8 @@ pub enum Command {
     Echo(EchoArgs),
     /// Print the overview (Sysdig Inspect's tiles) as totals and time series.
     Summary(SummaryArgs),
+    /// Explore a capture in a terminal UI: overview tiles, views, drill-down, echo and dig.
+    Inspect(InspectArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -258,6 +260,20 @@ pub struct SpyArgs {
     /// Print JSON.
     #[arg(short = 'j', long)]
     pub json: bool,
+}
+
+/// `casefile inspect`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Keys: arrows, PgUp/PgDn, Home/End move; Enter opens a tile or drills \
+                       into a row; Backspace goes back; e echo, d dig; / or F4 filter; F2 view \
+                       picker; F9 or a header click sorts; Ctrl+F finds; [ ] and { } move the \
+                       time range markers, t applies or clears the range (or drag on the \
+                       timeline); Esc cancels a scan; ? or F1 help; q quits."
+)]
+pub struct InspectArgs {
+    /// Capture file to explore.
+    pub file: PathBuf,
 }
 
 /// `casefile echo`.

@@ -5,6 +5,7 @@ pub mod echo;
 pub mod export;
 pub mod fields;
 pub mod info;
+pub mod inspect;
 pub mod keygen;
 pub mod man;
 pub mod ps;

@@ -9,6 +9,7 @@ mod cmd;
 mod filter;
 mod output;
 mod replay;
+mod tui;
 mod views;
 
 use std::io::{self, Write};
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         cli::Command::Spy(a) => cmd::spy::run(a),
         cli::Command::Echo(a) => cmd::echo::run(a),
         cli::Command::Summary(a) => cmd::summary::run(a),
+        cli::Command::Inspect(a) => cmd::inspect::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
     };
     match result {
