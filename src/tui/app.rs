@@ -941,7 +941,7 @@ pub fn echo_lines(chunks: &[EchoChunk], mode: EchoMode) -> Vec<(bool, String)> {
             EchoMode::Hex => {
                 let mut s = String::new();
                 hex_dump(&c.data, &mut s);
-                out.extend(s.lines().map(|l| (false, l.to_owned())));
+                out.extend(s.lines().map(|l| (false, format!("  {}", l.trim_start()))));
             }
             EchoMode::Printable | EchoMode::Dotted => {
                 let mut s = String::new();
