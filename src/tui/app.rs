@@ -283,6 +283,7 @@ impl App {
     }
 
     /// Whether a job is running.
+    #[cfg(test)]
     pub fn busy(&self) -> bool {
         self.job.is_some()
     }

@@ -4,6 +4,7 @@ mod util;
 
 mod check;
 mod info;
+mod inspect;
 mod integrity;
 mod man;
 mod read;
