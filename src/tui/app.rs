@@ -98,6 +98,10 @@ pub enum Content {
     },
 }
 
+/// The time range a screen's content was computed for (`None` inside: the whole capture).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loaded(pub Option<(u64, u64)>);
+
 /// One entry of the screen stack.
 #[derive(Debug)]
 pub struct Screen {
@@ -116,7 +120,7 @@ pub struct Screen {
     /// First visible row.
     pub offset: usize,
     /// The time range the content was computed for (`None`: not computed yet).
-    pub loaded: Option<Option<(u64, u64)>>,
+    pub loaded: Option<Loaded>,
     /// Progress of the job filling it.
     pub progress: Option<(f64, u64)>,
     /// Why it is empty.
@@ -338,7 +342,7 @@ impl App {
         }
         let range = self.range;
         let top = self.top();
-        if top.loaded == Some(range) {
+        if top.loaded == Some(Loaded(range)) {
             return;
         }
         let filter = top.filter();
@@ -388,7 +392,7 @@ impl App {
             return;
         };
         s.progress = None;
-        s.loaded = Some(range);
+        s.loaded = Some(Loaded(range));
         s.error = None;
         match (msg, &mut s.content) {
             (JobMsg::Summary(sum), Content::Overview(slot)) => *slot = Some(sum),
@@ -563,10 +567,9 @@ impl App {
                 let error = filter_error(&text);
                 self.mode = Mode::Filter { text, error };
             }
-            KeyCode::F(2) if matches!(self.top().content, Content::Echo { .. }) => {
-                self.cycle_echo();
-            }
-            KeyCode::Char('m') if matches!(self.top().content, Content::Echo { .. }) => {
+            KeyCode::F(2) | KeyCode::Char('m')
+                if matches!(self.top().content, Content::Echo { .. }) =>
+            {
                 self.cycle_echo();
             }
             KeyCode::F(2) => self.mode = Mode::Picker { selected: 0 },
@@ -578,16 +581,14 @@ impl App {
                     let range = self.range;
                     if let Some(s) = self.stack.iter_mut().find(|s| Some(s.uid) == target) {
                         s.progress = None;
-                        s.loaded = Some(range);
+                        s.loaded = Some(Loaded(range));
                         s.error = Some("cancelled (r reloads)".into());
                     }
                 }
             }
             KeyCode::Char('r') => self.top_mut().loaded = None,
-            KeyCode::Backspace => {
-                if self.stack.len() > 1 {
-                    self.stack.pop();
-                }
+            KeyCode::Backspace if self.stack.len() > 1 => {
+                self.stack.pop();
             }
             KeyCode::Enter => self.drill(),
             KeyCode::Char('e') | KeyCode::F(5) => self.echo_or_dig(true),
@@ -842,17 +843,18 @@ impl App {
         }
     }
 
-    fn mouse(&mut self, m: MouseEvent) {
-        let a = ui::areas(Rect::new(0, 0, self.size.0, self.size.1), &self.mode);
-        let (x, y) = (m.column, m.row);
-        let in_timeline =
-            y >= a.timeline.y && y < a.timeline.y + a.timeline.height && a.timeline.width > 0;
-        let bucket = |x: u16| {
-            (usize::from(x.saturating_sub(a.timeline.x)) * TIMELINE_BUCKETS
-                / usize::from(a.timeline.width.max(1)))
+    fn mouse(&mut self, ev: MouseEvent) {
+        let lay = ui::areas(Rect::new(0, 0, self.size.0, self.size.1), &self.mode);
+        let (x, y) = (ev.column, ev.row);
+        let in_timeline = y >= lay.timeline.y
+            && y < lay.timeline.y + lay.timeline.height
+            && lay.timeline.width > 0;
+        let bucket = |col: u16| {
+            (usize::from(col.saturating_sub(lay.timeline.x)) * TIMELINE_BUCKETS
+                / usize::from(lay.timeline.width.max(1)))
             .min(TIMELINE_BUCKETS - 1)
         };
-        match m.kind {
+        match ev.kind {
             MouseEventKind::Down(MouseButton::Left) if in_timeline => {
                 let b = bucket(x);
                 self.marks = (b, b);
@@ -869,29 +871,29 @@ impl App {
                     self.range = Some(marks_range(o.range, self.marks));
                 }
             }
-            MouseEventKind::Down(MouseButton::Left) if y == a.main.y => {
+            MouseEventKind::Down(MouseButton::Left) if y == lay.main.y => {
                 if let Content::Table {
                     table: Some(t),
                     spec,
                     ..
                 } = &self.top().content
                 {
-                    let widths = ui::column_widths(t, spec, a.main.width);
-                    let mut left = a.main.x;
-                    for (i, w) in widths.iter().enumerate() {
-                        if x >= left && x < left + w + 1 {
+                    let widths = ui::column_widths(t, spec, lay.main.width);
+                    let mut left = lay.main.x;
+                    for (i, width) in widths.iter().enumerate() {
+                        if x >= left && x < left + width + 1 {
                             self.sort_by(i);
                             break;
                         }
-                        left += w + 1;
+                        left += width + 1;
                     }
                 }
             }
-            MouseEventKind::Down(MouseButton::Left) if y > a.main.y && y < a.main.bottom() => {
+            MouseEventKind::Down(MouseButton::Left) if y > lay.main.y && y < lay.main.bottom() => {
                 let s = self.top();
                 if !matches!(s.content, Content::Overview(_)) {
                     let header = usize::from(matches!(s.content, Content::Table { .. }));
-                    let i = s.offset + usize::from(y - a.main.y) - header;
+                    let i = s.offset + usize::from(y - lay.main.y) - header;
                     if i < s.len() {
                         self.top_mut().selected = i;
                     }

@@ -147,10 +147,6 @@ fn session(open: &Opener, range: Option<(u64, u64)>) -> Result<Session, String> 
     Session::new(cap, opts).map_err(|e| e.to_string())
 }
 
-fn view_err(e: ViewError) -> String {
-    e.to_string()
-}
-
 /// Runs one job to its result.
 fn run(
     req: &Request,
@@ -170,7 +166,7 @@ fn run(
             };
             run_summary(&mut s, filter.as_deref(), SPARK_BUCKETS, &mut ctl)
                 .map(|s| JobMsg::Summary(Box::new(s)))
-                .map_err(view_err)
+                .map_err(|e: ViewError| e.to_string())
         }
         Request::View { spec, filter } => {
             let mut s = session(open, range)?;
@@ -180,7 +176,7 @@ fn run(
             };
             crate::views::eval::run_view(spec, &mut s, filter.as_deref(), &mut ctl)
                 .map(|t| JobMsg::Table(Box::new(t)))
-                .map_err(view_err)
+                .map_err(|e: ViewError| e.to_string())
         }
         Request::Echo { filter } => echo(open, range, filter.as_deref(), cancel, send),
         Request::Dig { filter } => dig(open, range, filter.as_deref(), cancel, send),

@@ -49,7 +49,7 @@ impl Harness {
         while self.app.busy() {
             let ev = self
                 .rx
-                .recv_timeout(Duration::from_secs(60))
+                .recv_timeout(Duration::from_mins(1))
                 .expect("a job message within 60 s");
             self.app.handle_event(ev);
         }

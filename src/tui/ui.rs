@@ -1,6 +1,8 @@
 //! Drawing: pure functions of the [`App`] state onto a frame. The layout helpers are shared
 //! with the event handling (mouse hits, page size) so both agree on where things are.
 
+use std::fmt::Write as _;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -57,8 +59,13 @@ fn tile_columns(width: u16) -> u16 {
     (width / OVERVIEW_COL_MIN).clamp(1, 2)
 }
 
-/// (column, row) of each tile in display order, and the rows of category headers.
-fn overview_layout(main: Rect) -> (Vec<(u16, u16)>, Vec<(u16, u16, Category)>) {
+/// (column, row) of each tile in display order.
+type TilePos = Vec<(u16, u16)>;
+/// (column, row) of each category header.
+type HeadPos = Vec<(u16, u16, Category)>;
+
+/// Where the tiles and the category headers go.
+fn overview_layout(main: Rect) -> (TilePos, HeadPos) {
     let h = main.height.max(2);
     let (mut col, mut row) = (0u16, 0u16);
     let mut tiles = Vec::new();
@@ -220,12 +227,13 @@ fn header(app: &App, f: &mut Frame<'_>, r: Rect) {
     );
     let mut text = format!(" casefile inspect · {name}");
     if let Some(o) = &app.opened {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             " · {} events · {}–{}",
             o.events,
             short_time(o.range.0),
             short_time(o.range.1)
-        ));
+        );
         if o.recovered {
             text.push_str(" · recovered");
         }
@@ -233,7 +241,7 @@ fn header(app: &App, f: &mut Frame<'_>, r: Rect) {
         text.push_str(" · opening…");
     }
     if let Some((a, b)) = app.range {
-        text.push_str(&format!(" · range {}–{}", short_time(a), short_time(b)));
+        let _ = write!(text, " · range {}–{}", short_time(a), short_time(b));
     }
     f.render_widget(
         Paragraph::new(Line::styled(
@@ -244,18 +252,18 @@ fn header(app: &App, f: &mut Frame<'_>, r: Rect) {
     );
 }
 
-fn timeline(app: &App, f: &mut Frame<'_>, r: Rect, axis: Rect) {
+fn timeline(app: &App, f: &mut Frame<'_>, strip: Rect, axis: Rect) {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let Some(o) = &app.opened else {
+    let Some(opened) = &app.opened else {
         return;
     };
-    let w = r.width as usize;
+    let w = strip.width as usize;
     if w == 0 {
         return;
     }
     let col_of = |b: usize| b * w / TIMELINE_BUCKETS;
     let mut cols = vec![0u64; w];
-    for (b, &n) in o.density.iter().enumerate() {
+    for (b, &n) in opened.density.iter().enumerate() {
         cols[col_of(b).min(w - 1)] += n;
     }
     let max = cols.iter().copied().max().unwrap_or(0).max(1);
@@ -281,7 +289,7 @@ fn timeline(app: &App, f: &mut Frame<'_>, r: Rect, axis: Rect) {
             Span::styled(ch.to_string(), st)
         })
         .collect();
-    f.render_widget(Paragraph::new(Line::from(spans)), r);
+    f.render_widget(Paragraph::new(Line::from(spans)), strip);
     // Axis: start and end times, loss marks (×) and the markers.
     let mut chars: Vec<char> = vec![' '; w];
     let put = |chars: &mut Vec<char>, at: usize, s: &str| {
@@ -291,16 +299,17 @@ fn timeline(app: &App, f: &mut Frame<'_>, r: Rect, axis: Rect) {
             }
         }
     };
-    let (from, to) = (short_time(o.range.0), short_time(o.range.1));
+    let (from, to) = (short_time(opened.range.0), short_time(opened.range.1));
     put(&mut chars, 0, &from);
     put(&mut chars, w.saturating_sub(to.len()), &to);
-    let span = u128::from(o.range.1.saturating_sub(o.range.0)) + 1;
-    for &(a, b, _) in &o.losses {
-        let c = |t: u64| {
-            (u128::from(t.saturating_sub(o.range.0)) * w as u128 / span).min(w as u128 - 1) as usize
+    let span = u128::from(opened.range.1.saturating_sub(opened.range.0)) + 1;
+    for &(from, to, _) in &opened.losses {
+        let c = |ts: u64| {
+            (u128::from(ts.saturating_sub(opened.range.0)) * w as u128 / span).min(w as u128 - 1)
+                as usize
         };
-        for x in c(a)..=c(b) {
-            chars[x] = '×';
+        for ch in &mut chars[c(from)..=c(to)] {
+            *ch = '×';
         }
     }
     if !full {
@@ -322,7 +331,7 @@ fn crumbs(app: &App, f: &mut Frame<'_>, r: Rect) {
         .collect::<Vec<_>>()
         .join(" › ");
     if let Some(u) = &app.top().user {
-        text.push_str(&format!("  filter: {u}"));
+        let _ = write!(text, "  filter: {u}");
     }
     f.render_widget(
         Paragraph::new(Line::styled(
@@ -487,9 +496,9 @@ fn table_view(
     f.render_widget(Paragraph::new(lines), main);
 }
 
-fn status(app: &App, f: &mut Frame<'_>, r: Rect) {
+fn status(app: &App, f: &mut Frame<'_>, area: Rect) {
     const SPIN: [char; 4] = ['|', '/', '-', '\\'];
-    let w = r.width as usize;
+    let w = area.width as usize;
     match &app.mode {
         Mode::Filter { text, error } => {
             let prompt = "Filter: ";
@@ -498,7 +507,7 @@ fn status(app: &App, f: &mut Frame<'_>, r: Rect) {
                     Span::styled(prompt, Style::default().add_modifier(Modifier::BOLD)),
                     Span::raw(format!("{text}█")),
                 ])),
-                Rect::new(r.x, r.y, r.width, 1),
+                Rect::new(area.x, area.y, area.width, 1),
             );
             let second = match error {
                 Some((col, msg)) => Line::styled(
@@ -510,8 +519,11 @@ fn status(app: &App, f: &mut Frame<'_>, r: Rect) {
                     Style::default().fg(Color::DarkGray),
                 ),
             };
-            if r.height > 1 {
-                f.render_widget(Paragraph::new(second), Rect::new(r.x, r.y + 1, r.width, 1));
+            if area.height > 1 {
+                f.render_widget(
+                    Paragraph::new(second),
+                    Rect::new(area.x, area.y + 1, area.width, 1),
+                );
             }
             return;
         }
@@ -525,7 +537,7 @@ fn status(app: &App, f: &mut Frame<'_>, r: Rect) {
                     ),
                     Style::default().add_modifier(Modifier::BOLD),
                 )),
-                r,
+                area,
             );
             return;
         }
@@ -579,7 +591,7 @@ fn status(app: &App, f: &mut Frame<'_>, r: Rect) {
             Span::raw(" ".repeat(pad)),
             Span::styled(hints, Style::default().fg(Color::DarkGray)),
         ])),
-        r,
+        area,
     );
 }
 
