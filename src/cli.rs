@@ -40,6 +40,8 @@ pub enum Command {
     Echo(EchoArgs),
     /// Print the overview (Sysdig Inspect's tiles) as totals and time series.
     Summary(SummaryArgs),
+    /// Convert a sysdig/Falco .scap capture (plain or gzip) into a casefile capture.
+    Import(ImportArgs),
     /// Explore a capture in a terminal UI: overview tiles, views, drill-down, echo and dig.
     Inspect(InspectArgs),
     /// Write the man pages (generated from these definitions) into a directory.
@@ -131,12 +133,16 @@ pub struct ReadArgs {
     #[arg(short = 'f', long = "filter", value_name = "FILTER")]
     pub filter: Option<String>,
     /// Output format with %field tokens, e.g. `%evt.num %proc.name %fd.name`. A leading `*`
-    /// prints events even when some fields have no value.
+    /// prints events even when some fields have no value. `-pc` and `-pk` add the container
+    /// or the Kubernetes pod to the default line.
     #[arg(short = 'p', long = "print", value_name = "FORMAT")]
     pub format: Option<String>,
     /// Print one JSON object per event.
     #[arg(short = 'j', long)]
     pub json: bool,
+    /// Stop after printing this many events.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub count: Option<u64>,
     /// Print buffers as ASCII text, keeping newlines.
     #[arg(short = 'A', long = "print-ascii", conflicts_with = "hex")]
     pub ascii: bool,
@@ -305,5 +311,18 @@ pub struct SummaryArgs {
     pub buckets: usize,
     /// Print JSON.
     #[arg(short = 'j', long)]
+    pub json: bool,
+}
+
+/// `casefile import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The .scap file to read (plain or gzip-compressed).
+    pub file: PathBuf,
+    /// The capture file to write (created with mode 0600).
+    #[arg(short = 'w', long = "write", value_name = "FILE.case")]
+    pub output: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
     pub json: bool,
 }

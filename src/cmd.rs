@@ -4,6 +4,7 @@ pub mod check;
 pub mod echo;
 pub mod export;
 pub mod fields;
+pub mod import;
 pub mod info;
 pub mod inspect;
 pub mod keygen;

@@ -6,7 +6,9 @@
 
 mod cli;
 mod cmd;
+mod containers;
 mod filter;
+mod import;
 mod output;
 mod replay;
 mod tui;
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         cli::Command::Summary(a) => cmd::summary::run(a),
         cli::Command::Inspect(a) => cmd::inspect::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
+        cli::Command::Import(a) => cmd::import::run(a),
     };
     match result {
         Ok(code) => code,

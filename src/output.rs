@@ -16,6 +16,25 @@ use crate::replay::render::{BufMode, hex_dump};
 pub const DEFAULT_FORMAT: &str =
     "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info";
 
+/// `-pc` / `-pcontainer`: the default line with the container.
+pub const CONTAINER_FORMAT: &str = "*%evt.num %evt.outputtime %evt.cpu %container.name \
+     (%container.id) %proc.name (%thread.tid:%thread.vtid) %evt.dir %evt.type %evt.info";
+
+/// `-pk` / `-pkubernetes`: the default line with the pod.
+pub const K8S_FORMAT: &str = "*%evt.num %evt.outputtime %evt.cpu %k8s.pod.name \
+     (%container.id) %proc.name (%thread.tid:%thread.vtid) %evt.dir %evt.type %evt.info";
+
+/// The format for a `-p` argument: sysdig's presets (`c`, `container`, `k`, `kubernetes`,
+/// which is what `-pc` and `-pk` parse as), or the format itself.
+pub fn format_arg(p: Option<&str>) -> &str {
+    match p {
+        None => DEFAULT_FORMAT,
+        Some("c" | "container") => CONTAINER_FORMAT,
+        Some("k" | "kubernetes") => K8S_FORMAT,
+        Some(f) => f,
+    }
+}
+
 /// A `-p` format that does not parse.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid format at column {column}: {message}")]

@@ -78,7 +78,7 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
     let mut index: std::collections::HashMap<(u32, i64, String), usize> =
         std::collections::HashMap::new();
     s.run(filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
-        let Some(buf) = ctx.buffer().map(<[u8]>::to_vec) else {
+        let Some(mut buf) = ctx.buffer().map(<[u8]>::to_vec) else {
             return Ok(Flow::Continue);
         };
         let Some(fd) = ctx.fd_num() else {
@@ -97,6 +97,8 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
             capture_format::schema::Body::Syscall(sc) => sc.ret.max(0) as u64,
             _ => 0,
         };
+        // Only the first `len` bytes of a buffer are data (a read fills what it returns).
+        buf.truncate(len as usize);
         let fd_name = text(ctx.get(&f_name));
         let key = (ctx.ev.pid, fd, fd_name.clone());
         let i = if let Some(&i) = index.get(&key) {

@@ -179,8 +179,9 @@ pub fn filter_man_page() -> String {
     m.push_str(
         "A capture is stored in blocks, each with a summary of the event types, processes \
          and containers it holds. Before decompressing a block, casefile asks whether the \
-         filter can match any of its events: evt.type, proc.pid and the container and k8s \
-         fields are decided from the summary, combined through and, or and not. Blocks that \
+         filter can match any of its events: evt.type, evt.category, evt.is_io (and _read, \
+         _write, evt.is_wait), proc.pid and the container and k8s fields are decided from the \
+         summary, combined through and, or and not. Blocks that \
          cannot match are skipped; the state they would have changed is caught up from the \
          nearest keyframe when a later block is read, so results never depend on skipping. \
          \\fBcasefile read \\-\\-no\\-skip\\fR turns skipping off.\n",

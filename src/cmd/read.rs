@@ -10,7 +10,7 @@ use capture_format::CaptureFile;
 
 use crate::cli::ReadArgs;
 use crate::filter::{self, Filter};
-use crate::output::{DEFAULT_FORMAT, Format, JsonSink, Sink, TextSink};
+use crate::output::{Format, JsonSink, Sink, TextSink, format_arg};
 use crate::replay::fields::{Field, Fields};
 use crate::replay::render::{BufMode, parse_rfc3339};
 use crate::replay::session::{Flow, Options, Session};
@@ -70,7 +70,7 @@ pub fn parse_time(s: &str, range: (u64, u64)) -> anyhow::Result<u64> {
 /// Runs `casefile read`.
 pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
     let filter = filter_arg(args.filter.as_deref(), &args.words)?;
-    let format = Format::parse(args.format.as_deref().unwrap_or(DEFAULT_FORMAT))?;
+    let format = Format::parse(format_arg(args.format.as_deref()))?;
     let cap = open(&args.file)?;
     let range = cap.time_range().unwrap_or((0, 0));
     let buf_mode = if args.hex {
@@ -103,9 +103,15 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
         Box::new(TextSink::new(out, format, buf_mode))
     };
     let started = Instant::now();
+    let mut printed = 0u64;
     session.run(filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
         sink.event(ctx)?;
-        Ok(Flow::Continue)
+        printed += 1;
+        Ok(if args.count.is_some_and(|n| printed >= n) {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        })
     })?;
     sink.flush()?;
     if args.stats {

@@ -60,26 +60,24 @@ pub fn run_with_progress(
     Ok(run_view(spec, session, filter, &mut ctl)?)
 }
 
-/// Prints a table with aligned columns: numbers right-aligned, the last column unpadded.
+/// The cells of a row as printed.
+fn row_text(r: &crate::views::eval::Row, t: &Table, out: &mut Vec<String>) {
+    out.clear();
+    out.extend(r.cells.iter().zip(&t.columns).map(|(c, h)| match c {
+        Cell::None => "-".to_owned(),
+        c => display(c, h.unit),
+    }));
+}
+
+/// Prints a table with aligned columns: numbers right-aligned, the last column unpadded. Rows
+/// are formatted twice (once for the widths) rather than held as text.
 pub fn print_table(out: &mut impl Write, t: &Table, limit: Option<usize>) -> io::Result<()> {
-    let rows: Vec<Vec<String>> = t
-        .rows
-        .iter()
-        .take(limit.unwrap_or(usize::MAX))
-        .map(|r| {
-            r.cells
-                .iter()
-                .zip(&t.columns)
-                .map(|(c, h)| match c {
-                    Cell::None => "-".to_owned(),
-                    c => display(c, h.unit),
-                })
-                .collect()
-        })
-        .collect();
+    let rows = || t.rows.iter().take(limit.unwrap_or(usize::MAX));
     let mut widths: Vec<usize> = t.columns.iter().map(|c| c.name.chars().count()).collect();
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
+    let mut cells = Vec::new();
+    for r in rows() {
+        row_text(r, t, &mut cells);
+        for (w, c) in widths.iter_mut().zip(&cells) {
             *w = (*w).max(c.chars().count());
         }
     }
@@ -111,8 +109,9 @@ pub fn print_table(out: &mut impl Write, t: &Table, limit: Option<usize>) -> io:
     };
     let head: Vec<String> = t.columns.iter().map(|c| c.name.to_owned()).collect();
     emit(out, &head)?;
-    for r in &rows {
-        emit(out, r)?;
+    for r in rows() {
+        row_text(r, t, &mut cells);
+        emit(out, &cells)?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use memchr::memmem;
 
-use super::ast::{Check, Expr, Literal, Op, Operand, Span};
+use super::ast::{Check, Expr, Literal, Op, Operand};
 use super::error::{ErrorKind, FilterError, FilterErrors, suggest};
 use super::glob::{Glob, PathPrefix};
 use super::parser::parse;
@@ -549,10 +549,16 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
     if !allowed {
         return Err(op_err());
     }
+    // The parser gives each operator its operand shape; a tree built by hand with another
+    // shape compares against an empty value rather than panicking.
+    let empty = Literal {
+        text: String::new(),
+        quoted: false,
+        span: c.op_span,
+    };
     let one = || match &c.operand {
         Operand::One(l) => l,
-        // The parser guarantees the operand shape for each operator.
-        _ => unreachable_literal(),
+        _ => &empty,
     };
     let list = || match &c.operand {
         Operand::List(items, _) => items.as_slice(),
@@ -626,15 +632,6 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
     Ok(Node::Check {
         field: spec.id,
         cmp: Cmp { op, rhs },
-    })
-}
-
-fn unreachable_literal() -> &'static Literal {
-    static EMPTY: std::sync::OnceLock<Literal> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| Literal {
-        text: String::new(),
-        quoted: false,
-        span: Span::default(),
     })
 }
 

@@ -397,6 +397,13 @@ impl Source<Field> for EventCtx<'_, '_> {
                 render::time_of_day_s(ev.ts, &mut t);
                 owned(t)
             }
+            Fid::EvtTimeIso8601 => {
+                let mut t = String::new();
+                render::datetime(ev.ts, &mut t);
+                t.replace_range(10..11, "T");
+                t.push('Z');
+                owned(t)
+            }
             Fid::EvtDatetime => {
                 let mut t = String::new();
                 render::datetime(ev.ts, &mut t);
@@ -631,6 +638,8 @@ impl Source<Field> for EventCtx<'_, '_> {
             | Fid::ContainerType
             | Fid::ContainerImage
             | Fid::ContainerImageId
+            | Fid::ContainerImageRepository
+            | Fid::ContainerImageTag
             | Fid::ContainerPrivileged
             | Fid::ContainerLabel
             | Fid::K8sPodName
@@ -662,6 +671,26 @@ impl Source<Field> for EventCtx<'_, '_> {
     }
 }
 
+/// Splits an image reference into repository and tag: `host:5000/app:1.2@sha256:..` gives
+/// `host:5000/app` and `1.2` (a `:` before the last `/` is a registry port, not a tag).
+fn split_image(image: &[u8]) -> (&[u8], Option<&[u8]>) {
+    let no_digest = match image.iter().position(|&c| c == b'@') {
+        Some(i) => &image[..i],
+        None => image,
+    };
+    let last_slash = no_digest
+        .iter()
+        .rposition(|&c| c == b'/')
+        .map_or(0, |i| i + 1);
+    match no_digest[last_slash..].iter().rposition(|&c| c == b':') {
+        Some(i) => (
+            &no_digest[..last_slash + i],
+            Some(&no_digest[last_slash + i + 1..]),
+        ),
+        None => (no_digest, None),
+    }
+}
+
 /// Whether a field's value depends only on the event's container (so a block's container list
 /// decides it).
 pub fn is_container_field(fid: Fid) -> bool {
@@ -672,6 +701,8 @@ pub fn is_container_field(fid: Fid) -> bool {
             | Fid::ContainerType
             | Fid::ContainerImage
             | Fid::ContainerImageId
+            | Fid::ContainerImageRepository
+            | Fid::ContainerImageTag
             | Fid::ContainerPrivileged
             | Fid::ContainerLabel
             | Fid::K8sPodName
@@ -697,6 +728,14 @@ pub fn container_value<'c>(
         Fid::ContainerType => s(&c?.runtime),
         Fid::ContainerImage => s(&c?.image),
         Fid::ContainerImageId => s(&c?.image_id),
+        Fid::ContainerImageRepository | Fid::ContainerImageTag => {
+            let (repo, tag) = split_image(&c?.image);
+            if field.fid == Fid::ContainerImageRepository {
+                s(repo)
+            } else {
+                s(tag?)
+            }
+        }
         Fid::ContainerPrivileged => Val::Bool(c?.privileged),
         Fid::ContainerLabel => match &field.arg {
             FieldArg::Name(k) => s(label(c?, k)?),
@@ -707,4 +746,30 @@ pub fn container_value<'c>(
         Fid::K8sPodUid => s(label(c?, "io.kubernetes.pod.uid")?),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_image;
+
+    #[test]
+    fn image_references_split() {
+        let t = |i: &str| {
+            let (r, t) = split_image(i.as_bytes());
+            (
+                String::from_utf8_lossy(r).into_owned(),
+                t.map(|t| String::from_utf8_lossy(t).into_owned()),
+            )
+        };
+        assert_eq!(
+            t("docker.io/library/nginx:1.25"),
+            ("docker.io/library/nginx".into(), Some("1.25".into()))
+        );
+        assert_eq!(t("host:5000/app"), ("host:5000/app".into(), None));
+        assert_eq!(
+            t("host:5000/app:2@sha256:ab"),
+            ("host:5000/app".into(), Some("2".into()))
+        );
+        assert_eq!(t("busybox"), ("busybox".into(), None));
+    }
 }

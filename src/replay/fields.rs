@@ -15,6 +15,7 @@ pub enum Fid {
     EvtTime,
     EvtTimeS,
     EvtDatetime,
+    EvtTimeIso8601,
     EvtRawtime,
     EvtRawtimeS,
     EvtRawtimeNs,
@@ -82,6 +83,8 @@ pub enum Fid {
     ContainerName,
     ContainerImage,
     ContainerImageId,
+    ContainerImageRepository,
+    ContainerImageTag,
     ContainerType,
     ContainerPrivileged,
     ContainerLabel,
@@ -183,6 +186,12 @@ pub static FIELDS: &[FieldDef] = &[
         Fid::EvtDatetime,
         Str,
         "Event date and time as YYYY-MM-DD HH:MM:SS.nnnnnnnnn (UTC).",
+    ),
+    f(
+        "evt.time.iso8601",
+        Fid::EvtTimeIso8601,
+        Str,
+        "Event time as YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ.",
     ),
     f(
         "evt.rawtime",
@@ -515,6 +524,18 @@ pub static FIELDS: &[FieldDef] = &[
         Fid::ContainerImageId,
         Str,
         "Container image id.",
+    ),
+    f(
+        "container.image.repository",
+        Fid::ContainerImageRepository,
+        Str,
+        "Image reference without its tag or digest (docker.io/library/nginx).",
+    ),
+    f(
+        "container.image.tag",
+        Fid::ContainerImageTag,
+        Str,
+        "Tag of the image reference (1.25).",
     ),
     f(
         "container.type",

@@ -136,6 +136,8 @@ impl Session {
         E: From<ReplayError>,
     {
         self.stats = Stats::default();
+        // Each run starts from nothing (then the snapshot or the keyframe it seeks to).
+        self.engine.state.clear_tasks();
         self.engine.evaluated = 0;
         self.engine.matched = 0;
         let n = self.cap.blocks().len();

@@ -4,13 +4,16 @@
 //! container indices of a block. From those:
 //! - `evt.type` (`=`, `!=`, `in`): decided by the syscall and kind sets;
 //! - `proc.pid` (`=`, `in`): no match when the bloom filter excludes every pid;
+//! - `evt.category` (`=`, `!=`, `in`) and `evt.is_io`, `evt.is_io_read`, `evt.is_io_write`,
+//!   `evt.is_wait` (`= true`/`= false`): decided from the categories and I/O flags of the
+//!   syscalls present;
 //! - container fields (`container.*`, `k8s.*`): evaluated once per container listed in the
 //!   block, using the capture's container table.
 //!
 //! Everything else is [`Tri::Unknown`].
 
 use capture_format::Summary;
-use capture_format::schema::syscalls;
+use capture_format::schema::syscalls::{self, io};
 use capture_format::schema::{Container, Kind};
 
 use super::context::{container_value, is_container_field};
@@ -138,10 +141,94 @@ impl SummaryOracle<'_> {
     }
 }
 
+impl SummaryOracle<'_> {
+    /// The truth of a per-record test over every kind of record the block may hold: each
+    /// syscall present gives `on_syscall(nr)`, other records give `on_kind(kind)`. `None` when
+    /// the summary cannot tell (a syscall number folded into the overflow bit).
+    fn over_records(
+        &self,
+        on_syscall: impl Fn(u16) -> bool,
+        on_kind: impl Fn(Kind) -> bool,
+    ) -> Option<Tri> {
+        let s = self.summary;
+        let (mut any, mut all) = (false, true);
+        let mut add = |v: bool| {
+            any |= v;
+            all &= v;
+        };
+        for &k in KINDS {
+            if !s.has_kind(k as u8) {
+                continue;
+            }
+            if k == Kind::Syscall {
+                for nr in (0..512u16).filter(|&n| s.has_syscall(n)) {
+                    if nr == 511 {
+                        return None;
+                    }
+                    add(on_syscall(nr));
+                }
+            } else {
+                add(on_kind(k));
+            }
+        }
+        // Kinds this version does not know may be present too.
+        if s.kinds & !KINDS.iter().fold(0u32, |m, k| m | 1 << *k as u8) != 0 {
+            return None;
+        }
+        Some(if !any {
+            Tri::NoneMatch
+        } else if all {
+            Tri::AllMatch
+        } else {
+            Tri::Unknown
+        })
+    }
+
+    /// `evt.is_io` and friends: true for syscalls with `flag`, false for other records.
+    fn io_flag(&self, flag: u8, cmp: &Cmp) -> Tri {
+        let (Rhs::Bool(b), Op::Eq | Op::Ne) = (&cmp.rhs, cmp.op) else {
+            return Tri::Unknown;
+        };
+        let test = |v: bool| (v == *b) == (cmp.op == Op::Eq);
+        self.over_records(
+            |nr| test(super::calls::info(nr).spec.io & flag != 0),
+            |_| test(false),
+        )
+        .unwrap_or(Tri::Unknown)
+    }
+
+    /// `evt.category`: the syscall's category; process for fork, exec and exit records,
+    /// signal for signals, other for the rest.
+    fn category(&self, cmp: &Cmp) -> Tri {
+        let names: Vec<&[u8]> = match (&cmp.rhs, cmp.op) {
+            (Rhs::Str(n, _), Op::Eq | Op::Ne) => vec![n.as_slice()],
+            (Rhs::Strs(ns), Op::In | Op::Intersects) => ns.iter().map(Vec::as_slice).collect(),
+            _ => return Tri::Unknown,
+        };
+        let hit = |c: &str| names.contains(&c.as_bytes()) != (cmp.op == Op::Ne);
+        self.over_records(
+            |nr| hit(super::calls::info(nr).spec.category.name()),
+            |k| {
+                hit(match k {
+                    Kind::Fork | Kind::Exec | Kind::Exit => "process",
+                    Kind::Signal => "signal",
+                    _ => "other",
+                })
+            },
+        )
+        .unwrap_or(Tri::Unknown)
+    }
+}
+
 impl BlockOracle<Field> for SummaryOracle<'_> {
     fn verdict(&self, field: &Field, cmp: &Cmp) -> Tri {
         match field.fid {
             Fid::EvtType => self.evt_type(cmp),
+            Fid::EvtCategory => self.category(cmp),
+            Fid::EvtIsIo => self.io_flag(io::READ | io::WRITE, cmp),
+            Fid::EvtIsIoRead => self.io_flag(io::READ, cmp),
+            Fid::EvtIsIoWrite => self.io_flag(io::WRITE, cmp),
+            Fid::EvtIsWait => self.io_flag(io::WAIT, cmp),
             Fid::ProcPid => self.pid(cmp),
             f if is_container_field(f) => self.container(field, cmp),
             _ => Tri::Unknown,

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::calls::{self, Action};
 use capture_format::schema::{
@@ -59,7 +59,7 @@ pub struct Fd {
     /// What it refers to.
     pub ty: FdType,
     /// Path, tuple or description.
-    pub name: Rc<[u8]>,
+    pub name: Arc<[u8]>,
     /// Connection tuple (client → server) for inet sockets.
     pub sock: Option<Sock>,
     /// `open` flags.
@@ -84,7 +84,7 @@ impl Fd {
     fn new(ty: FdType, name: &[u8]) -> Fd {
         Fd {
             ty,
-            name: Rc::from(name),
+            name: Arc::from(name),
             sock: None,
             flags: 0,
             is_server: false,
@@ -456,7 +456,7 @@ impl State {
             f.fd,
             Fd {
                 ty: f.fd_type,
-                name: Rc::from(name.as_slice()),
+                name: Arc::from(name.as_slice()),
                 sock: f.sock,
                 flags: f.flags,
                 is_server: false,
@@ -619,9 +619,9 @@ impl State {
                             s.dport = a.sport;
                         }
                         fd.sock = Some(s);
-                        fd.name = Rc::from(s.to_string().as_bytes());
+                        fd.name = Arc::from(s.to_string().as_bytes());
                     } else if let Some(Value::Bytes(b)) = params.get(1) {
-                        fd.name = Rc::from(&b[..]);
+                        fd.name = Arc::from(&b[..]);
                     }
                 }
             }
@@ -758,7 +758,7 @@ fn update_sock(fd: &mut Fd, tuple: Option<Sock>, server: bool) {
             _ => fd.ty,
         };
         // The name is rendered from the tuple when asked for (see `Fd::display_name`).
-        fd.name = Rc::from(&[][..]);
+        fd.name = Arc::from(&[][..]);
     }
 }
 

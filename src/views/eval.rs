@@ -87,6 +87,18 @@ impl Cell {
         }
     }
 
+    /// Becomes `v`, without allocating when it already holds that text.
+    fn set(&mut self, v: &Val<'_>) {
+        match (&mut *self, v) {
+            (Cell::Text(t), Val::Str(b)) if t.as_bytes() == &b[..] => {}
+            (Cell::Text(t), Val::Str(b)) if std::str::from_utf8(b).is_ok() => {
+                t.clear();
+                t.push_str(&String::from_utf8_lossy(b));
+            }
+            (c, v) => *c = Cell::from_val(v),
+        }
+    }
+
     /// Plain text (numbers unformatted; `None` empty).
     pub fn text(&self) -> String {
         match self {
@@ -420,16 +432,29 @@ enum Acc {
     Key,
     Count(u64),
     Sum(Option<i64>),
-    Avg(i128, u64),
+    Avg(i64, u64),
     Min(Option<i64>),
     Max(Option<i64>),
-    Pct(Samples),
+    Pct(Box<Samples>),
+    /// A percentile of the samples an earlier column keeps ([`Col::pct_of`]).
+    PctShared,
     Seen(u64),
-    Distinct(HashSet<u64, BuildHasherDefault<IdHasher>>),
+    #[expect(
+        clippy::box_collection,
+        reason = "a boxed set keeps every accumulator small; most rows have none"
+    )]
+    Distinct(Box<HashSet<u64, BuildHasherDefault<IdHasher>>>),
     Val(Cell),
 }
 
 impl Acc {
+    fn for_col(col: &Col) -> Acc {
+        match col.pct_of {
+            Some(_) => Acc::PctShared,
+            None => Acc::new(col.spec.agg),
+        }
+    }
+
     fn new(agg: Agg) -> Acc {
         match agg {
             Agg::Key => Acc::Key,
@@ -438,23 +463,23 @@ impl Acc {
             Agg::Avg => Acc::Avg(0, 0),
             Agg::Min => Acc::Min(None),
             Agg::Max => Acc::Max(None),
-            Agg::P50 | Agg::P95 | Agg::P99 => Acc::Pct(Samples::default()),
+            Agg::P50 | Agg::P95 | Agg::P99 => Acc::Pct(Box::default()),
             Agg::FirstSeen | Agg::LastSeen => Acc::Seen(0),
-            Agg::Distinct => Acc::Distinct(HashSet::default()),
+            Agg::Distinct => Acc::Distinct(Box::default()),
             Agg::First | Agg::Last | Agg::Image | Agg::Value => Acc::Val(Cell::None),
         }
     }
 
     fn finish(&mut self, agg: Agg) -> Cell {
         match self {
-            Acc::Key => Cell::None,
+            Acc::Key | Acc::PctShared => Cell::None,
             Acc::Count(n) => Cell::Num(*n as i64),
             Acc::Sum(s) | Acc::Min(s) | Acc::Max(s) => s.map_or(Cell::None, Cell::Num),
             Acc::Avg(s, n) => {
                 if *n == 0 {
                     Cell::None
                 } else {
-                    Cell::Num((*s / i128::from(*n)) as i64)
+                    Cell::Num(*s / *n as i64)
                 }
             }
             Acc::Pct(samples) => {
@@ -475,6 +500,8 @@ impl Acc {
 /// A column, resolved.
 struct Col {
     spec: Column,
+    /// For a percentile column: the earlier column that keeps the same samples.
+    pct_of: Option<usize>,
     field: Option<Field>,
     when: Option<usize>,
 }
@@ -527,8 +554,20 @@ impl Compiled {
                 }),
                 None => None,
             };
+            let is_pct = |a: Agg| matches!(a, Agg::P50 | Agg::P95 | Agg::P99);
+            let pct_of = if is_pct(c.agg) {
+                cols.iter().position(|o: &Col| {
+                    is_pct(o.spec.agg)
+                        && o.pct_of.is_none()
+                        && o.spec.field == c.field
+                        && o.spec.when == c.when
+                })
+            } else {
+                None
+            };
             cols.push(Col {
                 spec: *c,
+                pct_of,
                 field,
                 when,
             });
@@ -583,6 +622,9 @@ pub struct Accumulator<'c> {
     rows: Vec<RowAcc>,
     index: HashMap<Box<[u8]>, u32, BuildHasherDefault<IdHasher>>,
     scratch: Vec<u8>,
+    /// The key of the last event and its row.
+    last_key: Vec<u8>,
+    last_row: Option<usize>,
     conds: Vec<u8>,
 }
 
@@ -594,6 +636,8 @@ impl<'c> Accumulator<'c> {
             rows: Vec::new(),
             index: HashMap::default(),
             scratch: Vec::with_capacity(64),
+            last_key: Vec::with_capacity(64),
+            last_row: None,
             conds: vec![0; c.conds.len()],
         }
     }
@@ -604,7 +648,7 @@ impl<'c> Accumulator<'c> {
         let (row, fresh) = if c.spec.kind == ViewKind::List {
             self.rows.push(RowAcc {
                 keys: Vec::new(),
-                accs: c.cols.iter().map(|k| Acc::new(k.spec.agg)).collect(),
+                accs: c.cols.iter().map(Acc::for_col).collect(),
             });
             (self.rows.len() - 1, true)
         } else {
@@ -618,8 +662,15 @@ impl<'c> Accumulator<'c> {
                     None => return,
                 }
             }
-            if let Some(i) = self.index.get(&self.scratch[..]) {
-                (*i as usize, false)
+            if let Some(r) = self.last_row
+                && self.scratch == self.last_key
+            {
+                // Events come in runs from one thread: skip the hash lookup.
+                (r, false)
+            } else if let Some(&i) = self.index.get(&self.scratch[..]) {
+                self.last_key.clone_from(&self.scratch);
+                self.last_row = Some(i as usize);
+                (i as usize, false)
             } else {
                 let keys = c
                     .keys
@@ -635,10 +686,12 @@ impl<'c> Accumulator<'c> {
                 let i = self.rows.len();
                 self.rows.push(RowAcc {
                     keys,
-                    accs: c.cols.iter().map(|k| Acc::new(k.spec.agg)).collect(),
+                    accs: c.cols.iter().map(Acc::for_col).collect(),
                 });
                 self.index
                     .insert(self.scratch.clone().into_boxed_slice(), i as u32);
+                self.last_key.clone_from(&self.scratch);
+                self.last_row = Some(i);
                 (i, true)
             }
         };
@@ -656,7 +709,7 @@ impl<'c> Accumulator<'c> {
             }
             let acc = &mut self.rows[row].accs[ci];
             match acc {
-                Acc::Key => {}
+                Acc::Key | Acc::PctShared => {}
                 Acc::Count(n) => *n += 1,
                 Acc::Seen(t) => {
                     if col.spec.agg == Agg::LastSeen || *t == 0 {
@@ -673,7 +726,7 @@ impl<'c> Accumulator<'c> {
                         && let Some(f) = &col.field
                         && let Some(v) = ctx.get(f)
                     {
-                        *cell = Cell::from_val(&v);
+                        cell.set(&v);
                     }
                 }
                 Acc::Distinct(set) => {
@@ -696,7 +749,7 @@ impl<'c> Accumulator<'c> {
                     match acc {
                         Acc::Sum(s) => *s = Some(s.unwrap_or(0).saturating_add(v)),
                         Acc::Avg(s, n) => {
-                            *s += i128::from(v);
+                            *s = s.saturating_add(v);
                             *n += 1;
                         }
                         Acc::Min(m) => *m = Some(m.map_or(v, |m| m.min(v))),
@@ -723,18 +776,23 @@ impl<'c> Accumulator<'c> {
             .into_iter()
             .map(|mut r| {
                 let mut keys = r.keys.into_iter();
-                let cells: Vec<Cell> = c
-                    .cols
-                    .iter()
-                    .zip(r.accs.iter_mut())
-                    .map(|(col, a)| {
-                        if col.spec.agg == Agg::Key {
-                            keys.next().unwrap_or(Cell::None)
-                        } else {
-                            a.finish(col.spec.agg)
-                        }
-                    })
-                    .collect();
+                let mut cells: Vec<Cell> = Vec::with_capacity(c.cols.len());
+                for (i, col) in c.cols.iter().enumerate() {
+                    let cell = if col.spec.agg == Agg::Key {
+                        keys.next().unwrap_or(Cell::None)
+                    } else if let Some(o) = col.pct_of {
+                        let mut a = std::mem::replace(&mut r.accs[o], Acc::Key);
+                        let cell = match &mut a {
+                            Acc::Pct(_) => a.finish(col.spec.agg),
+                            _ => Cell::None,
+                        };
+                        r.accs[o] = a;
+                        cell
+                    } else {
+                        r.accs[i].finish(col.spec.agg)
+                    };
+                    cells.push(cell);
+                }
                 let drill = match (spec.drill, drill_key) {
                     (Some(d), Some(k)) if cells[k] != Cell::None => {
                         Some(format!("{} = {}", d.key, quote(&cells[k])))

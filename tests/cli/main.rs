@@ -3,8 +3,10 @@
 mod util;
 
 mod check;
+mod import;
 mod info;
 mod inspect;
 mod integrity;
 mod man;
 mod read;
+mod views;

@@ -292,3 +292,38 @@ fn recovered_and_corrupt_captures() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn container_and_kubernetes_presets_and_a_count() {
+    let o = casefile(&[
+        "read",
+        &state(),
+        "-pc",
+        "-n",
+        "2",
+        "container.id",
+        "!=",
+        "host",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    eqnice!(
+        "\
+25 00:00:00.000024000 0 shop-web (3f4c1a2b9d8e) nginx (300:300) < socket domain=2(AF_INET) type=1(SOCK_STREAM) proto=0 res=6(<4>)
+26 00:00:00.000025000 0 shop-web (3f4c1a2b9d8e) nginx (300:300) < bind fd=6(<4>0.0.0.0:80) addr=0.0.0.0:80 res=0
+",
+        stdout(&o)
+    );
+    let o = casefile(&[
+        "read",
+        &state(),
+        "-pk",
+        "-n",
+        "1",
+        "-f",
+        "k8s.ns.name = shop",
+    ]);
+    eqnice!(
+        "25 00:00:00.000024000 0 shop-web-7d9f (3f4c1a2b9d8e) nginx (300:300) < socket domain=2(AF_INET) type=1(SOCK_STREAM) proto=0 res=6(<4>)\n",
+        stdout(&o)
+    );
+}
