@@ -407,3 +407,66 @@ fn esc_cancels_a_running_job_and_a_new_request_supersedes_it() {
     )));
     assert!(app.busy());
 }
+
+/// Time to the first screen and drill-down latencies on a big capture, in process with the real
+/// jobs and the mapped file (as `casefile inspect` opens it), drawn on a 100×30 TestBackend:
+///
+/// ```text
+/// CASEFILE_BENCH_OUT=target/bench/replay-10000000.case \
+///     cargo test --release --bin casefile -- --ignored --exact tui::tests::bench_inspect --nocapture
+/// ```
+#[test]
+#[ignore = "a benchmark: CASEFILE_BENCH_OUT names a big capture (see bench/inspect.sh)"]
+fn bench_inspect() {
+    use std::time::Instant;
+    let path = PathBuf::from(std::env::var("CASEFILE_BENCH_OUT").expect("CASEFILE_BENCH_OUT"));
+    let p = path.clone();
+    let open: Opener = Arc::new(move || crate::cmd::read::open(&p).map_err(|e| format!("{e:#}")));
+    let t0 = Instant::now();
+    let (tx, rx) = mpsc::channel();
+    let mut app = App::new(path.clone(), open, tx, (W, H));
+    app.start();
+    let mut term = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    term.draw(|f| app.render(f)).expect("draw");
+    let blank = t0.elapsed();
+    while app.opened.is_none() {
+        let ev = rx.recv().expect("event");
+        app.handle_event(ev);
+    }
+    term.draw(|f| app.render(f)).expect("draw");
+    let first = t0.elapsed();
+    let mut progress = 0;
+    while app.busy() {
+        let ev = rx.recv().expect("event");
+        if matches!(ev, AppEvent::Job(_, JobMsg::Progress(..))) {
+            progress += 1;
+        }
+        app.handle_event(ev);
+        term.draw(|f| app.render(f)).expect("draw");
+    }
+    let overview = t0.elapsed();
+    let mut step = |app: &mut App, code: KeyCode| {
+        let t = Instant::now();
+        app.handle_event(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        term.draw(|f| app.render(f)).expect("draw");
+        while app.busy() {
+            let ev = rx.recv().expect("event");
+            app.handle_event(ev);
+        }
+        term.draw(|f| app.render(f)).expect("draw");
+        t.elapsed()
+    };
+    let view = step(&mut app, KeyCode::Enter);
+    let drill = step(&mut app, KeyCode::Enter);
+    let back = step(&mut app, KeyCode::Backspace);
+    let dig = step(&mut app, KeyCode::Char('d'));
+    let events = app.opened.as_ref().map_or(0, |o| o.events);
+    println!("capture: {} ({events} events)", path.display());
+    println!("first frame (before the index): {blank:?}");
+    println!("first screen (index read, timeline drawn): {first:?}");
+    println!("overview complete ({progress} progress updates drawn): {overview:?}");
+    println!("tile -> Processes view: {view:?}");
+    println!("drill-down process -> Threads: {drill:?}");
+    println!("back: {back:?}");
+    println!("dig of the selected process: {dig:?}");
+}
