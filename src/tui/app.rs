@@ -485,9 +485,7 @@ impl App {
                 _ => {}
             },
             Mode::Find { mut text, .. } => match k.code {
-                KeyCode::Esc | KeyCode::Enter if k.code == KeyCode::Esc => {
-                    self.mode = Mode::Normal;
-                }
+                KeyCode::Esc => self.mode = Mode::Normal,
                 KeyCode::Enter | KeyCode::F(3) => {
                     let missed = !self.find(&text, 1);
                     self.mode = Mode::Find { text, missed };
