@@ -12,6 +12,9 @@ use capture_format::schema::Body;
 use super::spec::{Agg, Column, Order, Unit, ViewKind, ViewSpec};
 use crate::filter::error::FilterErrors;
 use crate::filter::{Filter, Registry, ResolveError, Source, Val};
+use capture_format::schema::syscalls::io;
+
+use crate::replay::calls;
 use crate::replay::context::{EventCtx, val_text};
 use crate::replay::fields::{Field, Fields};
 use crate::replay::session::{Flow, ReplayError, Session};
@@ -176,7 +179,8 @@ pub struct Table {
 impl Table {
     /// Sorts by column `col` (ties broken by the other columns left to right, ascending).
     pub fn sort(&mut self, col: usize, order: Order) {
-        self.rows.sort_by(|a, b| {
+        // Unstable is enough: the comparison is total (equal rows are identical).
+        self.rows.sort_unstable_by(|a, b| {
             let mut o = a.cells[col].cmp(&b.cells[col]);
             if order == Order::Desc {
                 o = o.reverse();
@@ -497,6 +501,58 @@ impl Acc {
     }
 }
 
+/// A condition, compiled. The few conditions the catalog uses on every event have a native
+/// form with the same meaning as the filter text (the fields' definitions in
+/// `replay::context`); any other text is a compiled filter.
+enum Cond {
+    /// `evt.is_io_read = true`.
+    IoRead,
+    /// `evt.is_io_write = true`.
+    IoWrite,
+    /// `evt.is_io = true`.
+    Io,
+    /// `evt.failed = true`.
+    Failed,
+    /// `proc.pid > 0`.
+    HasPid,
+    /// `thread.tid > 0`.
+    HasTid,
+    /// Anything else.
+    Filter(Filter<Field>),
+}
+
+impl Cond {
+    fn compile(text: &str) -> Result<Cond, FilterErrors> {
+        Ok(match text {
+            "evt.is_io_read = true" => Cond::IoRead,
+            "evt.is_io_write = true" => Cond::IoWrite,
+            "evt.is_io = true" => Cond::Io,
+            "evt.failed = true" => Cond::Failed,
+            "proc.pid > 0" => Cond::HasPid,
+            "thread.tid > 0" => Cond::HasTid,
+            t => Cond::Filter(crate::filter::compile(t, &Fields)?),
+        })
+    }
+
+    fn matches(&self, ctx: &mut EventCtx<'_, '_>) -> bool {
+        let io = |flag: u8| match &ctx.ev.body {
+            Body::Syscall(sc) => calls::info(sc.nr).spec.io & flag != 0,
+            _ => false,
+        };
+        match self {
+            Cond::IoRead => io(io::READ),
+            Cond::IoWrite => io(io::WRITE),
+            Cond::Io => io(io::READ | io::WRITE),
+            Cond::Failed => {
+                matches!(&ctx.ev.body, Body::Syscall(sc) if sc.ret < 0 && sc.ret > -4096)
+            }
+            Cond::HasPid => ctx.ev.pid > 0,
+            Cond::HasTid => ctx.ev.tid > 0,
+            Cond::Filter(f) => f.matches(ctx),
+        }
+    }
+}
+
 /// A column, resolved.
 struct Col {
     spec: Column,
@@ -511,7 +567,9 @@ pub struct Compiled {
     spec: &'static ViewSpec,
     filter: Option<Filter<Field>>,
     cols: Vec<Col>,
-    conds: Vec<Filter<Field>>,
+    conds: Vec<Cond>,
+    /// The view's own filter in native form, applied in the sink (then `filter` is `None`).
+    native: Option<Cond>,
     keys: Vec<usize>,
     images: bool,
 }
@@ -519,8 +577,16 @@ pub struct Compiled {
 impl Compiled {
     /// Compiles `spec` with the user's extra filter.
     pub fn new(spec: &'static ViewSpec, user: Option<&str>) -> Result<Compiled, ViewError> {
-        let filter = compile_filters(spec.filter, user)?;
-        let mut conds: Vec<Filter<Field>> = Vec::new();
+        let mut filter = compile_filters(spec.filter, user)?;
+        let mut native = None;
+        if user.is_none_or(|u| u.trim().is_empty())
+            && let Some(f) = spec.filter
+            && let c @ (Cond::HasPid | Cond::HasTid) = Cond::compile(f)?
+        {
+            native = Some(c);
+            filter = None;
+        }
+        let mut conds: Vec<Cond> = Vec::new();
         let mut cond_text: Vec<&str> = Vec::new();
         let mut cols = Vec::new();
         for c in spec.columns {
@@ -548,7 +614,7 @@ impl Compiled {
                 Some(w) => Some(if let Some(i) = cond_text.iter().position(|t| *t == w) {
                     i
                 } else {
-                    conds.push(crate::filter::compile(w, &Fields)?);
+                    conds.push(Cond::compile(w)?);
                     cond_text.push(w);
                     conds.len() - 1
                 }),
@@ -581,6 +647,7 @@ impl Compiled {
             filter,
             cols,
             conds,
+            native,
             keys,
             images,
         })
@@ -592,6 +659,11 @@ impl Compiled {
         let mut acc = Accumulator::new(self);
         let mut n = 0u64;
         session.run(self.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
+            if let Some(c) = &self.native
+                && !c.matches(ctx)
+            {
+                return Ok(Flow::Continue);
+            }
             n += 1;
             acc.event(ctx);
             Ok(ctl.tick(n, ctx.ev.ts, range))
@@ -885,6 +957,47 @@ pub fn human_ns(n: i64) -> String {
 #[cfg(test)]
 mod unit_tests {
     use super::*;
+
+    #[test]
+    fn native_conditions_agree_with_their_filter_text() {
+        let texts = [
+            "evt.is_io_read = true",
+            "evt.is_io_write = true",
+            "evt.is_io = true",
+            "evt.failed = true",
+            "proc.pid > 0",
+            "thread.tid > 0",
+        ];
+        let natives: Vec<Cond> = texts
+            .iter()
+            .map(|t| Cond::compile(t).expect("native"))
+            .collect();
+        assert!(natives.iter().all(|c| !matches!(c, Cond::Filter(_))));
+        let filters: Vec<Filter<Field>> = texts
+            .iter()
+            .map(|t| crate::filter::compile(t, &Fields).expect("filter"))
+            .collect();
+        let mut hits = [0u32; 6];
+        for path in [
+            crate::replay::testutil::synth_fixture(),
+            crate::replay::testutil::state_fixture(),
+        ] {
+            let cap = capture_format::CaptureFile::read(&path).expect("open");
+            let mut s =
+                Session::new(cap, crate::replay::session::Options::default()).expect("session");
+            s.run(None, |ctx| -> Result<Flow, ReplayError> {
+                for (i, (n, f)) in natives.iter().zip(&filters).enumerate() {
+                    let want = f.matches(ctx);
+                    assert_eq!(n.matches(ctx), want, "{} on event {}", texts[i], ctx.num);
+                    hits[i] += u32::from(want);
+                }
+                Ok(Flow::Continue)
+            })
+            .expect("run");
+        }
+        // Each condition holds somewhere in the fixtures (and the comparison covered it).
+        assert!(hits.iter().all(|&h| h > 0), "{hits:?}");
+    }
 
     #[test]
     fn percentiles_nearest_rank_exact_and_histogram() {
