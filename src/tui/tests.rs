@@ -415,10 +415,26 @@ fn esc_cancels_a_running_job_and_a_new_request_supersedes_it() {
 /// CASEFILE_BENCH_OUT=target/bench/replay-10000000.case \
 ///     cargo test --release --bin casefile -- --ignored --exact tui::tests::bench_inspect --nocapture
 /// ```
+/// CPU time of this process (all threads, user + system) from /proc/self/stat, in ms.
+fn cpu_ms() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // Fields after the command name (which ends at the last ')'): utime and stime are the
+    // 12th and 13th, in clock ticks of 10 ms.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<u64> = rest
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .map(|x| x.parse().expect("ticks"))
+        .collect();
+    (f[0] + f[1]) * 10
+}
+
 #[test]
 #[ignore = "a benchmark: CASEFILE_BENCH_OUT names a big capture (see bench/inspect.sh)"]
 fn bench_inspect() {
     use std::time::Instant;
+    let c0 = cpu_ms();
     let path = PathBuf::from(std::env::var("CASEFILE_BENCH_OUT").expect("CASEFILE_BENCH_OUT"));
     let p = path.clone();
     let open: Opener = Arc::new(move || crate::cmd::read::open(&p).map_err(|e| format!("{e:#}")));
@@ -435,6 +451,7 @@ fn bench_inspect() {
     }
     term.draw(|f| app.render(f)).expect("draw");
     let first = t0.elapsed();
+    let first_cpu = cpu_ms() - c0;
     let mut progress = 0;
     while app.busy() {
         let ev = rx.recv().expect("event");
@@ -445,8 +462,10 @@ fn bench_inspect() {
         term.draw(|f| app.render(f)).expect("draw");
     }
     let overview = t0.elapsed();
+    let overview_cpu = cpu_ms() - c0;
     let mut step = |app: &mut App, code: KeyCode| {
         let t = Instant::now();
+        let c = cpu_ms();
         app.handle_event(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
         term.draw(|f| app.render(f)).expect("draw");
         while app.busy() {
@@ -454,7 +473,7 @@ fn bench_inspect() {
             app.handle_event(ev);
         }
         term.draw(|f| app.render(f)).expect("draw");
-        t.elapsed()
+        (t.elapsed(), cpu_ms() - c)
     };
     let view = step(&mut app, KeyCode::Enter);
     let drill = step(&mut app, KeyCode::Enter);
@@ -463,10 +482,22 @@ fn bench_inspect() {
     let events = app.opened.as_ref().map_or(0, |o| o.events);
     println!("capture: {} ({events} events)", path.display());
     println!("first frame (before the index): {blank:?}");
-    println!("first screen (index read, timeline drawn): {first:?}");
-    println!("overview complete ({progress} progress updates drawn): {overview:?}");
-    println!("tile -> Processes view: {view:?}");
-    println!("drill-down process -> Threads: {drill:?}");
-    println!("back: {back:?}");
-    println!("dig of the selected process: {dig:?}");
+    println!("first screen (index read, timeline drawn): {first:?} wall, {first_cpu} ms cpu");
+    println!(
+        "overview complete ({progress} progress updates drawn): {overview:?} wall, \
+         {overview_cpu} ms cpu"
+    );
+    println!(
+        "tile -> Processes view: {:?} wall, {} ms cpu",
+        view.0, view.1
+    );
+    println!(
+        "drill-down process -> Threads: {:?} wall, {} ms cpu",
+        drill.0, drill.1
+    );
+    println!("back: {:?} wall, {} ms cpu", back.0, back.1);
+    println!(
+        "dig of the selected process: {:?} wall, {} ms cpu",
+        dig.0, dig.1
+    );
 }
