@@ -330,7 +330,8 @@ impl App {
         }
         let uid = self.top().uid;
         if let Some((_, target)) = &self.job {
-            if *target == Some(uid) {
+            // The open job (no target) finishes first; so does one for the top screen.
+            if *target == Some(uid) || target.is_none() {
                 return;
             }
             // A job for a screen we left: stop it and forget its progress.
@@ -382,12 +383,19 @@ impl App {
             }
             return;
         }
-        self.job = None;
-        let range = self.range;
         if let JobMsg::Opened(o) = msg {
+            // The first screen; the job goes on to read the losses.
             self.opened = Some(o);
             return;
         }
+        self.job = None;
+        if let JobMsg::Losses(l) = msg {
+            if let Some(o) = &mut self.opened {
+                o.losses = l;
+            }
+            return;
+        }
+        let range = self.range;
         let Some(s) = self.stack.iter_mut().find(|s| Some(s.uid) == target) else {
             return;
         };
@@ -571,7 +579,8 @@ impl App {
                 self.cycle_echo();
             }
             KeyCode::F(2) => self.mode = Mode::Picker { selected: 0 },
-            KeyCode::Esc => {
+            // The open job (no target) is short and feeds the timeline: Esc leaves it.
+            KeyCode::Esc if self.job.as_ref().is_some_and(|j| j.1.is_some()) => {
                 if let Some((_, target)) = self.job.take().map(|(h, t)| {
                     h.cancel.store(true, Ordering::Relaxed);
                     (h, t)

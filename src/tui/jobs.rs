@@ -67,7 +67,7 @@ pub struct Opened {
     pub range: (u64, u64),
     /// Events per timeline bucket, spread from each block's count and time range.
     pub density: Vec<u64>,
-    /// Loss intervals (from, to, events lost).
+    /// Loss intervals (from, to, events lost), once read.
     pub losses: Vec<(u64, u64, u64)>,
     /// Event blocks.
     pub blocks: usize,
@@ -89,8 +89,10 @@ pub struct EchoChunk {
 /// A job's messages.
 #[derive(Clone, Debug)]
 pub enum JobMsg {
-    /// The index has been read.
+    /// The index has been read (losses follow in [`JobMsg::Losses`], which ends the job).
     Opened(Box<Opened>),
+    /// Loss intervals from the footer tables.
+    Losses(Vec<(u64, u64, u64)>),
     /// Fraction done (0 to 1) and events seen.
     Progress(f64, u64),
     /// The overview.
@@ -157,7 +159,12 @@ fn run(
 ) -> Result<JobMsg, String> {
     let mut progress = |p: Progress| send(JobMsg::Progress(p.fraction, p.events));
     match req {
-        Request::Open => Ok(JobMsg::Opened(Box::new(index_summary(&open()?)))),
+        Request::Open => {
+            // The density first: the first screen needs nothing else.
+            let cap = open()?;
+            send(JobMsg::Opened(Box::new(index_summary(&cap))));
+            Ok(JobMsg::Losses(losses(&cap)))
+        }
         Request::Summary { filter } => {
             let mut s = session(open, range)?;
             let mut ctl = Control {
@@ -183,7 +190,20 @@ fn run(
     }
 }
 
-/// Density and losses from the block index and the footer tables; no event block is decoded.
+/// Loss intervals (from, to, events lost) from the footer tables.
+pub fn losses(cap: &CaptureFile) -> Vec<(u64, u64, u64)> {
+    let mut out = Vec::new();
+    if let Ok(tables) = cap.tables() {
+        for ev in tables {
+            if let Body::Loss(l) = ev.body {
+                out.push((l.from, l.to.max(l.from), l.count));
+            }
+        }
+    }
+    out
+}
+
+/// Density from the block index; no block is decoded. Losses are left empty (see [`losses`]).
 pub fn index_summary(cap: &CaptureFile) -> Opened {
     let range = cap.time_range().unwrap_or((0, 0));
     let span = range.1.saturating_sub(range.0) + 1;
@@ -206,19 +226,11 @@ pub fn index_summary(cap: &CaptureFile) -> Opened {
             *d += u64::from(b.count) / n + u64::from((i as u64) < u64::from(b.count) % n);
         }
     }
-    let mut losses = Vec::new();
-    if let Ok(tables) = cap.tables() {
-        for ev in tables {
-            if let Body::Loss(l) = ev.body {
-                losses.push((l.from, l.to.max(l.from), l.count));
-            }
-        }
-    }
     Opened {
         events: cap.event_count(),
         range,
         density,
-        losses,
+        losses: Vec::new(),
         blocks,
         recovered: cap.recovery().is_some(),
     }

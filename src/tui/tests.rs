@@ -360,7 +360,7 @@ fn the_timeline_density_comes_from_the_index_and_marks_losses() {
     let o = jobs::index_summary(&cap);
     assert_eq!(o.density.iter().sum::<u64>(), cap.event_count());
     assert_eq!(o.density.len(), TIMELINE_BUCKETS);
-    assert_eq!(o.losses.len(), 1);
+    assert_eq!(jobs::losses(&cap).len(), 1);
     let mut h = Harness::new(&path);
     let s = h.screen();
     let axis = s.lines().nth(2).expect("axis");
@@ -374,10 +374,10 @@ fn esc_cancels_a_running_job_and_a_new_request_supersedes_it() {
     let (tx, rx) = mpsc::channel();
     let mut app = App::new(path.clone(), opener(&path), tx, (W, H));
     app.start();
-    // Let the index arrive; the summary job starts.
+    // Let the index and the losses arrive; the summary job starts.
     loop {
         let ev = rx.recv_timeout(Duration::from_secs(30)).expect("event");
-        let opened = matches!(ev, AppEvent::Job(_, JobMsg::Opened(_)));
+        let opened = matches!(ev, AppEvent::Job(_, JobMsg::Losses(_)));
         app.handle_event(ev);
         if opened {
             break;
