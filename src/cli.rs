@@ -49,6 +49,8 @@ pub enum Command {
     /// What each container did: start, programs run, files written, connections, privilege
     /// changes, errors, exit; from the capture alone.
     Timeline(TimelineArgs),
+    /// Explore a capture in a terminal UI: overview tiles, views, drill-down, echo and dig.
+    Inspect(InspectArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -284,6 +286,20 @@ pub struct SpyArgs {
     /// Print JSON.
     #[arg(short = 'j', long)]
     pub json: bool,
+}
+
+/// `casefile inspect`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Keys: arrows, PgUp/PgDn, Home/End move; Enter opens a tile or drills \
+                       into a row; Backspace goes back; e echo, d dig; / or F4 filter; F2 view \
+                       picker; F9 or a header click sorts; Ctrl+F finds; [ ] and { } move the \
+                       time range markers, t applies or clears the range (or drag on the \
+                       timeline); Esc cancels a scan; ? or F1 help; q quits."
+)]
+pub struct InspectArgs {
+    /// Capture file to explore.
+    pub file: PathBuf,
 }
 
 /// `casefile echo`.

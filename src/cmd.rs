@@ -6,6 +6,7 @@ pub mod export;
 pub mod fields;
 pub mod import;
 pub mod info;
+pub mod inspect;
 pub mod keygen;
 pub mod man;
 pub mod ps;

@@ -12,6 +12,7 @@ mod import;
 mod output;
 mod record;
 mod replay;
+mod tui;
 mod views;
 
 use std::io::{self, Write};
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         cli::Command::Spy(a) => cmd::spy::run(a),
         cli::Command::Echo(a) => cmd::echo::run(a),
         cli::Command::Summary(a) => cmd::summary::run(a),
+        cli::Command::Inspect(a) => cmd::inspect::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
         cli::Command::Timeline(a) => cmd::timeline::run(a),
         cli::Command::Import(a) => cmd::import::run(a),

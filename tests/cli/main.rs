@@ -5,6 +5,7 @@ mod util;
 mod check;
 mod import;
 mod info;
+mod inspect;
 mod integrity;
 mod man;
 mod read;

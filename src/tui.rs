@@ -1,0 +1,100 @@
+//! `casefile inspect`: Sysdig Inspect's workflow in a terminal.
+//!
+//! The overview of tiles (a total and a sparkline each, grouped like Inspect's categories) leads
+//! to a view table; Enter drills into a row with breadcrumbs, Backspace goes back, `e` shows
+//! the I/O of the selection and `d` its raw events. A timeline strip at the top shows the event
+//! density from the block index (no decoding) with loss intervals marked; a time range chosen
+//! on it applies to every view.
+//!
+//! State flows one way:
+//!
+//! ```text
+//! input thread ──┐
+//! tick thread  ──┼──► one channel of AppEvent ──► App::handle_event(&mut self)
+//! job threads  ──┘                                  │
+//!                                                   └──► App::render(&self) draws
+//! ```
+//!
+//! Opening, scanning and aggregating run on job threads ([`jobs`]) that report progress and
+//! results as events; a new request or Esc cancels the running one, so the screen never
+//! freezes. [`term`] owns the terminal: raw mode, the alternate screen and mouse capture are
+//! undone on every exit path, panics included.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod jobs;
+pub mod term;
+pub mod ui;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crossterm::event::{self as cevent, Event as CEvent};
+
+use app::{App, AppEvent};
+
+/// Errors of the terminal UI.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    /// The terminal could not be set up, drawn on or read.
+    #[error("terminal: {0}")]
+    Terminal(#[from] std::io::Error),
+}
+
+/// Runs the UI on the terminal until the user quits.
+pub fn run(path: &Path, open: jobs::Opener) -> Result<(), TuiError> {
+    let (tx, rx) = mpsc::channel();
+    let mut guard = term::TerminalGuard::enter()?;
+    let size = guard.terminal().size()?;
+    let mut app = App::new(
+        path.to_path_buf(),
+        open,
+        tx.clone(),
+        (size.width, size.height),
+    );
+    // Input: a producer thread; it ends when the channel closes (the app quit).
+    let input_tx = tx.clone();
+    std::thread::spawn(move || {
+        loop {
+            let ev = match cevent::read() {
+                Ok(CEvent::Key(k)) => AppEvent::Key(k),
+                Ok(CEvent::Mouse(m)) => AppEvent::Mouse(m),
+                Ok(CEvent::Resize(w, h)) => AppEvent::Resize(w, h),
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            if input_tx.send(ev).is_err() {
+                break;
+            }
+        }
+    });
+    // Ticks: drive the spinner while jobs run.
+    let tick_tx = tx;
+    std::thread::spawn(move || {
+        while tick_tx.send(AppEvent::Tick).is_ok() {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    });
+    app.start();
+    loop {
+        guard.terminal().draw(|f| app.render(f))?;
+        let Ok(ev) = rx.recv() else { break };
+        app.handle_event(ev);
+        // Fold whatever else is queued before drawing again.
+        while let Ok(ev) = rx.try_recv() {
+            app.handle_event(ev);
+        }
+        if app.quit {
+            break;
+        }
+    }
+    app.cancel_job();
+    drop(rx);
+    guard.restore();
+    Ok(())
+}

@@ -1,0 +1,367 @@
+//! Work off the UI thread: opening a capture, the overview scan, view aggregation, echo and
+//! dig. Each job runs on its own thread, reports progress and its result as
+//! [`AppEvent::Job`](super::app::AppEvent) messages tagged with its id, and stops when its
+//! cancel flag is set.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+
+use capture_format::CaptureFile;
+use capture_format::schema::Body;
+
+use super::app::AppEvent;
+use crate::filter::{Source, Val};
+use crate::output::{DEFAULT_FORMAT, Format, Sink, TextSink};
+use crate::replay::render::BufMode;
+use crate::replay::session::{Flow, Options, Session};
+use crate::views::eval::{Control, Progress, Table, ViewError, compile_filters, resolve_field};
+use crate::views::spec::ViewSpec;
+use crate::views::summary::{Summary, run_summary};
+
+/// Opens the capture; each job opens its own handle (the caller decides how: mapped or read).
+pub type Opener = Arc<dyn Fn() -> Result<CaptureFile, String> + Send + Sync>;
+
+/// Buckets of the timeline density.
+pub const TIMELINE_BUCKETS: usize = 240;
+/// Buckets of the overview sparklines.
+pub const SPARK_BUCKETS: usize = 24;
+/// Most lines a dig or echo screen keeps.
+pub const MAX_LINES: usize = 50_000;
+
+/// What to compute.
+#[derive(Clone, Debug)]
+pub enum Request {
+    /// Read the index: time range, density, losses.
+    Open,
+    /// The overview tiles.
+    Summary {
+        /// The user's filter.
+        filter: Option<String>,
+    },
+    /// A view.
+    View {
+        /// Which.
+        spec: &'static ViewSpec,
+        /// Drill-down context and the user's filter, combined.
+        filter: Option<String>,
+    },
+    /// The I/O payloads of the events a filter selects.
+    Echo {
+        /// Selection.
+        filter: Option<String>,
+    },
+    /// The raw events a filter selects.
+    Dig {
+        /// Selection.
+        filter: Option<String>,
+    },
+}
+
+/// What the block index says about a capture, computed without decoding events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opened {
+    /// Events in the capture.
+    pub events: u64,
+    /// First and last event time.
+    pub range: (u64, u64),
+    /// Events per timeline bucket, spread from each block's count and time range.
+    pub density: Vec<u64>,
+    /// Loss intervals (from, to, events lost), once read.
+    pub losses: Vec<(u64, u64, u64)>,
+    /// Event blocks.
+    pub blocks: usize,
+    /// Whether the footer was missing and the index rebuilt.
+    pub recovered: bool,
+}
+
+/// One payload of an echo screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EchoChunk {
+    /// `nginx (1201) fd 5 <ipv4> 10.0.0.2:80->...`.
+    pub head: String,
+    /// Whether the process read (`<`) or wrote (`>`) it.
+    pub read: bool,
+    /// The captured bytes.
+    pub data: Vec<u8>,
+}
+
+/// A job's messages.
+#[derive(Clone, Debug)]
+pub enum JobMsg {
+    /// The index has been read (losses follow in [`JobMsg::Losses`], which ends the job).
+    Opened(Box<Opened>),
+    /// Loss intervals from the footer tables.
+    Losses(Vec<(u64, u64, u64)>),
+    /// Fraction done (0 to 1) and events seen.
+    Progress(f64, u64),
+    /// The overview.
+    Summary(Box<Summary>),
+    /// A view table.
+    Table(Box<Table>),
+    /// Echo payloads (and whether the list was cut at [`MAX_LINES`]).
+    Echo(Vec<EchoChunk>, bool),
+    /// Dig lines (and whether the list was cut).
+    Dig(Vec<String>, bool),
+    /// The job failed (or was cancelled: then nobody waits for it).
+    Failed(String),
+}
+
+/// A running job: its id and cancel flag.
+#[derive(Debug)]
+pub struct Handle {
+    /// Id, echoed in its messages.
+    pub id: u64,
+    /// Set to stop it.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// Starts `req` on a new thread.
+pub fn spawn(
+    id: u64,
+    req: Request,
+    open: Opener,
+    range: Option<(u64, u64)>,
+    tx: Sender<AppEvent>,
+) -> Handle {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    std::thread::spawn(move || {
+        let send = |m: JobMsg| {
+            let _ = tx.send(AppEvent::Job(id, m));
+        };
+        let msg = match run(&req, &open, range, &flag, &send) {
+            Ok(m) => m,
+            Err(e) => JobMsg::Failed(e),
+        };
+        send(msg);
+    });
+    Handle { id, cancel }
+}
+
+fn session(open: &Opener, range: Option<(u64, u64)>) -> Result<Session, String> {
+    let cap = open()?;
+    let opts = Options {
+        from: range.map(|r| r.0),
+        to: range.map(|r| r.1),
+        ..Options::default()
+    };
+    Session::new(cap, opts).map_err(|e| e.to_string())
+}
+
+/// Runs one job to its result.
+fn run(
+    req: &Request,
+    open: &Opener,
+    range: Option<(u64, u64)>,
+    cancel: &AtomicBool,
+    send: &dyn Fn(JobMsg),
+) -> Result<JobMsg, String> {
+    let mut progress = |p: Progress| send(JobMsg::Progress(p.fraction, p.events));
+    match req {
+        Request::Open => {
+            // The density first: the first screen needs nothing else.
+            let cap = open()?;
+            send(JobMsg::Opened(Box::new(index_summary(&cap))));
+            Ok(JobMsg::Losses(losses(&cap)))
+        }
+        Request::Summary { filter } => {
+            let mut s = session(open, range)?;
+            let mut ctl = Control {
+                progress: Some(&mut progress),
+                cancel: Some(cancel),
+            };
+            run_summary(&mut s, filter.as_deref(), SPARK_BUCKETS, &mut ctl)
+                .map(|s| JobMsg::Summary(Box::new(s)))
+                .map_err(|e: ViewError| e.to_string())
+        }
+        Request::View { spec, filter } => {
+            let mut s = session(open, range)?;
+            let mut ctl = Control {
+                progress: Some(&mut progress),
+                cancel: Some(cancel),
+            };
+            crate::views::eval::run_view(spec, &mut s, filter.as_deref(), &mut ctl)
+                .map(|t| JobMsg::Table(Box::new(t)))
+                .map_err(|e: ViewError| e.to_string())
+        }
+        Request::Echo { filter } => echo(open, range, filter.as_deref(), cancel, send),
+        Request::Dig { filter } => dig(open, range, filter.as_deref(), cancel, send),
+    }
+}
+
+/// Loss intervals (from, to, events lost) from the footer tables.
+pub fn losses(cap: &CaptureFile) -> Vec<(u64, u64, u64)> {
+    let mut out = Vec::new();
+    if let Ok(tables) = cap.tables() {
+        for ev in tables {
+            if let Body::Loss(l) = ev.body {
+                out.push((l.from, l.to.max(l.from), l.count));
+            }
+        }
+    }
+    out
+}
+
+/// Density from the block index; no block is decoded. Losses are left empty (see [`losses`]).
+pub fn index_summary(cap: &CaptureFile) -> Opened {
+    let range = cap.time_range().unwrap_or((0, 0));
+    let span = range.1.saturating_sub(range.0) + 1;
+    let mut density = vec![0u64; TIMELINE_BUCKETS];
+    let bucket = |ts: u64| {
+        ((u128::from(ts.saturating_sub(range.0)) * TIMELINE_BUCKETS as u128 / u128::from(span))
+            as usize)
+            .min(TIMELINE_BUCKETS - 1)
+    };
+    let mut blocks = 0;
+    for b in cap.blocks() {
+        if b.count == 0 || b.block_type != capture_format::BlockType::Events {
+            continue;
+        }
+        blocks += 1;
+        let (lo, hi) = (bucket(b.first_ts), bucket(b.last_ts.max(b.first_ts)));
+        let n = (hi - lo + 1) as u64;
+        for (i, d) in density[lo..=hi].iter_mut().enumerate() {
+            // Spread evenly; the first buckets take the remainder.
+            *d += u64::from(b.count) / n + u64::from((i as u64) < u64::from(b.count) % n);
+        }
+    }
+    Opened {
+        events: cap.event_count(),
+        range,
+        density,
+        losses: Vec::new(),
+        blocks,
+        recovered: cap.recovery().is_some(),
+    }
+}
+
+/// Why a hand-written scan stopped.
+#[derive(Debug, thiserror::Error)]
+enum ScanError {
+    #[error(transparent)]
+    Replay(#[from] crate::replay::session::ReplayError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Progress and cancellation for the hand-written scans (echo, dig).
+struct Ticker<'a> {
+    n: u64,
+    range: (u64, u64),
+    cancel: &'a AtomicBool,
+    send: &'a dyn Fn(JobMsg),
+}
+
+impl Ticker<'_> {
+    fn tick(&mut self, ts: u64) -> Flow {
+        self.n += 1;
+        if self.n.is_multiple_of(1 << 14) {
+            let span = self.range.1.saturating_sub(self.range.0).max(1);
+            let f = (ts.saturating_sub(self.range.0) as f64 / span as f64).min(1.0);
+            (self.send)(JobMsg::Progress(f, self.n));
+            if self.cancel.load(Ordering::Relaxed) {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
+    }
+}
+
+fn echo(
+    open: &Opener,
+    range: Option<(u64, u64)>,
+    user: Option<&str>,
+    cancel: &AtomicBool,
+    send: &dyn Fn(JobMsg),
+) -> Result<JobMsg, String> {
+    let filter = compile_filters(Some("evt.is_io = true and evt.buflen > 0"), user)
+        .map_err(|e| e.to_string())?;
+    let field = |n: &str| resolve_field(n).map_err(|_| format!("unknown field {n}"));
+    let (f_read, f_name, f_type, f_pname) = (
+        field("evt.is_io_read")?,
+        field("fd.name")?,
+        field("fd.type")?,
+        field("proc.name")?,
+    );
+    let mut s = session(open, range)?;
+    let mut t = Ticker {
+        n: 0,
+        range: crate::views::eval::session_range(&s),
+        cancel,
+        send,
+    };
+    let mut out = Vec::new();
+    let mut cut = false;
+    s.run(filter.as_ref(), |ctx| -> Result<Flow, ScanError> {
+        if out.len() >= MAX_LINES {
+            cut = true;
+            return Ok(Flow::Stop);
+        }
+        if let (Some(buf), Some(fd)) = (ctx.buffer().map(<[u8]>::to_vec), ctx.fd_num()) {
+            let text = |v: Option<Val<'_>>| match v {
+                Some(Val::Str(b)) => String::from_utf8_lossy(&b).into_owned(),
+                _ => String::new(),
+            };
+            let read = matches!(ctx.get(&f_read), Some(Val::Bool(true)));
+            let head = format!(
+                "{} ({}) fd {} <{}> {}",
+                text(ctx.get(&f_pname)),
+                ctx.ev.pid,
+                fd,
+                text(ctx.get(&f_type)),
+                text(ctx.get(&f_name)),
+            );
+            out.push(EchoChunk {
+                head,
+                read,
+                data: buf,
+            });
+        }
+        Ok(t.tick(ctx.ev.ts))
+    })
+    .map_err(|e| e.to_string())?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err("cancelled".into());
+    }
+    Ok(JobMsg::Echo(out, cut))
+}
+
+fn dig(
+    open: &Opener,
+    range: Option<(u64, u64)>,
+    user: Option<&str>,
+    cancel: &AtomicBool,
+    send: &dyn Fn(JobMsg),
+) -> Result<JobMsg, String> {
+    let filter = compile_filters(None, user).map_err(|e| e.to_string())?;
+    let format = Format::parse(DEFAULT_FORMAT).map_err(|e| e.to_string())?;
+    let mut s = session(open, range)?;
+    let mut t = Ticker {
+        n: 0,
+        range: crate::views::eval::session_range(&s),
+        cancel,
+        send,
+    };
+    let mut bytes = Vec::new();
+    let mut sink = TextSink::new(&mut bytes, format, BufMode::Dotted);
+    let mut lines = 0usize;
+    let mut cut = false;
+    s.run(filter.as_ref(), |ctx| -> Result<Flow, ScanError> {
+        if lines >= MAX_LINES {
+            cut = true;
+            return Ok(Flow::Stop);
+        }
+        sink.event(ctx)
+            .map_err(|e| ScanError::Other(e.to_string()))?;
+        lines += 1;
+        Ok(t.tick(ctx.ev.ts))
+    })
+    .map_err(|e| e.to_string())?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err("cancelled".into());
+    }
+    drop(sink);
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(JobMsg::Dig(text.lines().map(str::to_owned).collect(), cut))
+}

@@ -1,0 +1,128 @@
+//! `casefile inspect` under a real terminal: tmux runs the binary in a detached session of fixed
+//! size, the test reads the screen with capture-pane, sends keys, quits, and checks that the
+//! process exited 0 and left the terminal as it found it (no alternate screen, no mouse
+//! reporting, canonical mode and echo back on).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::util::{Dir, TestCommand, repo};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs (install it: apt-get install tmux)");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "'{text}' did not appear; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn inspect_runs_in_a_terminal_and_restores_it_on_quit() {
+    let dir = Dir::new("inspect-tmux");
+    let fixture = repo().join("fixtures/replay/synth.case");
+    let script = dir.write(
+        "run.sh",
+        format!(
+            "'{}' inspect '{}'\necho EXIT=$?\necho MODES: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)')\nsleep 60\n",
+            env!("CARGO_BIN_EXE_casefile"),
+            fixture.display()
+        ),
+    );
+    let t = Tmux {
+        socket: format!("casefile-test-{}", std::process::id()),
+    };
+    t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &format!("sh '{}'", script.display()),
+    ]);
+    let s = t.wait_for("events scanned");
+    assert!(s.contains("casefile inspect · synth.case"), "{s}");
+    assert!(s.contains("Running Processes"), "{s}");
+    assert_eq!(
+        t.run(&["display", "-p", "-t", "t", "#{alternate_on}"])
+            .trim(),
+        "1"
+    );
+    // Open the first tile (Running Processes) and drill into the busiest process.
+    t.run(&["send-keys", "-t", "t", "Enter"]);
+    let s = t.wait_for("Overview › Processes [Running Processes]");
+    assert!(s.contains("PID"), "{s}");
+    t.wait_for("40 rows");
+    t.run(&["send-keys", "-t", "t", "Enter"]);
+    t.wait_for("› Threads [");
+    t.run(&["send-keys", "-t", "t", "?"]);
+    t.wait_for(" Keys ");
+    t.run(&["send-keys", "-t", "t", "Escape"]);
+    t.run(&["send-keys", "-t", "t", "q"]);
+    let s = t.wait_for("EXIT=");
+    assert!(s.contains("EXIT=0"), "{s}");
+    let s = t.wait_for("MODES:");
+    assert!(
+        s.contains("MODES: icanon echo"),
+        "terminal left in raw mode:\n{s}"
+    );
+    assert_eq!(
+        t.run(&["display", "-p", "-t", "t", "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
+    assert_eq!(
+        t.run(&["display", "-p", "-t", "t", "#{mouse_any_flag}"])
+            .trim(),
+        "0"
+    );
+}
+
+#[test]
+fn inspect_needs_a_terminal_and_a_readable_capture() {
+    let fixture = repo().join("fixtures/replay/synth.case");
+    let (_, err) = TestCommand::new(["inspect", fixture.to_str().expect("utf-8")]).expect_code(2);
+    assert!(err.contains("needs a terminal"), "{err}");
+}
