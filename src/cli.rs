@@ -32,6 +32,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Convert a sysdig/Falco .scap capture (plain or gzip) into a casefile capture.
     Import(ImportArgs),
+    /// Merge captures of several hosts into one timeline, correcting clock offsets.
+    Merge(MergeArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -83,6 +85,11 @@ pub struct KeygenArgs {
 pub enum ExportFormat {
     /// A new casefile capture (verifiable; records any redaction in its header).
     Case,
+    /// A directory of Parquet files (part-00000.parquet, ...), one row per event with the
+    /// schema documented in docs/parquet-schema.md.
+    Parquet,
+    /// JSON lines: the objects `casefile read --json` prints.
+    Jsonl,
 }
 
 /// `casefile export`.
@@ -90,7 +97,7 @@ pub enum ExportFormat {
 pub struct ExportArgs {
     /// Capture to export.
     pub file: PathBuf,
-    /// Output file.
+    /// Output file (a directory for --format parquet; `-` is stdout for --format jsonl).
     #[arg(short = 'o', long = "out", value_name = "OUT")]
     pub out: PathBuf,
     /// Output format.
@@ -109,6 +116,22 @@ pub struct ExportArgs {
     /// Sign the exported capture with this private key (from `casefile keygen`).
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+}
+
+/// `casefile merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Captures to merge (casefile or .scap), one per host; the first one's clock is the
+    /// reference.
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The merged capture to write (created with mode 0600).
+    #[arg(short = 'w', long = "write", value_name = "OUT.case")]
+    pub output: PathBuf,
+    /// Keep every host's clock as recorded instead of correcting it from TCP connections seen
+    /// on both sides.
+    #[arg(long)]
+    pub no_clock_correction: bool,
 }
 
 /// `casefile import`.

@@ -7,6 +7,7 @@ pub mod import;
 pub mod info;
 pub mod keygen;
 pub mod man;
+pub mod merge;
 pub mod read;
 pub mod verify;
 
