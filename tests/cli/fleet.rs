@@ -191,9 +191,9 @@ fn lines(s: &str) -> Vec<&str> {
 #[test]
 fn merge_orders_by_corrected_time_and_keeps_hosts_apart() {
     let dir = Dir::new("merge");
-    let (a, b) = write_hosts(&dir, SKEW);
+    let (host_a, host_b) = write_hosts(&dir, SKEW);
     let out = dir.join("ab.case").display().to_string();
-    let o = casefile(&["merge", &a, &b, "-w", &out]);
+    let o = casefile(&["merge", &host_a, &host_b, "-w", &out]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
     // The correction is stated, near −250 ms, with its support.
@@ -217,6 +217,19 @@ fn merge_orders_by_corrected_time_and_keeps_hosts_apart() {
         "{err}"
     );
     assert!(err.contains("merged 48 events from 2 hosts"), "{err}");
+    // The header keeps the hosts and their corrections.
+    let o = casefile(&["info", &out, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["hosts"][1]["hostname"], "b");
+    let off = v["hosts"][1]["offset_ns"].as_i64().expect("offset");
+    assert!((off + SKEW as i64).abs() < 500_000, "{v}");
+    assert!(
+        v["hosts"][1]["offset_basis"]
+            .as_str()
+            .is_some_and(|b| b.contains("12 TCP connections")),
+        "{v}"
+    );
 
     // Time order over both hosts, after correction.
     let o = casefile(&["read", &out, "-p", "%evt.rawtime %host.name %evt.type"]);
