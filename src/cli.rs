@@ -51,6 +51,8 @@ pub enum Command {
     Timeline(TimelineArgs),
     /// Explore a capture in a terminal UI: overview tiles, views, drill-down, echo and dig.
     Inspect(InspectArgs),
+    /// Merge captures of several hosts into one timeline, correcting clock offsets.
+    Merge(MergeArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -102,6 +104,11 @@ pub struct KeygenArgs {
 pub enum ExportFormat {
     /// A new casefile capture (verifiable; records any redaction in its header).
     Case,
+    /// A directory of Parquet files (part-00000.parquet, ...), one row per event with the
+    /// schema documented in docs/parquet-schema.md.
+    Parquet,
+    /// JSON lines: the objects `casefile read --json` prints.
+    Jsonl,
 }
 
 /// `casefile export`.
@@ -109,7 +116,7 @@ pub enum ExportFormat {
 pub struct ExportArgs {
     /// Capture to export.
     pub file: PathBuf,
-    /// Output file.
+    /// Output file (a directory for --format parquet; `-` is stdout for --format jsonl).
     #[arg(short = 'o', long = "out", value_name = "OUT")]
     pub out: PathBuf,
     /// Output format.
@@ -128,6 +135,22 @@ pub struct ExportArgs {
     /// Sign the exported capture with this private key (from `casefile keygen`).
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+}
+
+/// `casefile merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Captures to merge (casefile or .scap), one per host; the first one's clock is the
+    /// reference.
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The merged capture to write (created with mode 0600).
+    #[arg(short = 'w', long = "write", value_name = "OUT.case")]
+    pub output: PathBuf,
+    /// Keep every host's clock as recorded instead of correcting it from TCP connections seen
+    /// on both sides.
+    #[arg(long)]
+    pub no_clock_correction: bool,
 }
 
 /// `casefile import`.

@@ -9,6 +9,7 @@ pub mod info;
 pub mod inspect;
 pub mod keygen;
 pub mod man;
+pub mod merge;
 pub mod ps;
 pub mod read;
 pub mod record;

@@ -8,6 +8,7 @@ mod cli;
 mod cmd;
 mod containers;
 mod filter;
+mod fleet;
 mod import;
 mod output;
 mod record;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         cli::Command::Man(a) => cmd::man::run(a),
         cli::Command::Timeline(a) => cmd::timeline::run(a),
         cli::Command::Import(a) => cmd::import::run(a),
+        cli::Command::Merge(a) => cmd::merge::run(a),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod parquet;
+
 use std::fmt::Write as _;
 use std::io::{self, Write};
 

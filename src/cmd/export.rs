@@ -1,4 +1,6 @@
-//! `casefile export`: write a capture's events to another file, optionally redacted for sharing.
+//! `casefile export`: write a capture's events to another file, optionally redacted for sharing:
+//! a new capture (`--format case`), Parquet files (`--format parquet`, see
+//! docs/parquet-schema.md) or JSON lines (`--format jsonl`, the objects of `read --json`).
 //!
 //! `--redact` drops every payload snippet and every environment, and replaces the fields named
 //! with `--hash` by salted BLAKE3 digests (the same value always gives the same digest within
@@ -7,15 +9,19 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::io::Write;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use capture_format::schema::syscalls::{ParamType, spec};
 use capture_format::schema::{Body, Event, Sock, Value, af};
-use capture_format::{BlockType, HeaderInfo, Writer, WriterOptions};
+use capture_format::{BlockType, CaptureFile, HeaderInfo, Writer, WriterOptions};
 
 use crate::cli::{ExportArgs, ExportFormat};
+use crate::output::parquet::{ParquetOptions, ParquetSink};
+use crate::output::{DEFAULT_FORMAT, Format, JsonSink, Sink};
+use crate::replay::session::{Flow, Options, Session};
 
 /// Fields `--hash` accepts.
 pub const HASHABLE: &[&str] = &[
@@ -137,9 +143,6 @@ impl Redactor {
 
 /// Runs `casefile export`.
 pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    match args.format {
-        ExportFormat::Case => {}
-    }
     for f in &args.hash {
         if !HASHABLE.contains(&f.as_str()) {
             bail!(
@@ -164,21 +167,98 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             hash: args.hash.iter().cloned().collect(),
         }
     });
-    let src = &cap.header().info;
+    let src_info = &cap.header().info;
+    let redacted = match (&redactor, src_info.redacted.is_empty()) {
+        (Some(r), true) => r.describe(),
+        (Some(r), false) => format!("{}; earlier: {}", r.describe(), src_info.redacted),
+        (None, _) => src_info.redacted.clone(),
+    };
     let info = HeaderInfo {
         created_ns: now_ns(),
         recorder: format!("casefile {} export", env!("CARGO_PKG_VERSION")),
-        source: format!("export of {} ({})", args.file.display(), src.source),
-        redacted: match (&redactor, src.redacted.is_empty()) {
-            (Some(r), true) => r.describe(),
-            (Some(r), false) => format!("{}; earlier: {}", r.describe(), src.redacted),
-            (None, _) => src.redacted.clone(),
+        source: format!("export of {} ({})", args.file.display(), src_info.source),
+        redacted,
+        snaplen: if redactor.is_some() {
+            0
+        } else {
+            src_info.snaplen
         },
-        snaplen: if redactor.is_some() { 0 } else { src.snaplen },
-        ..src.clone()
+        ..src_info.clone()
     };
-    let mut w = Writer::create(&args.out, &info, WriterOptions::default())
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    let note = redactor
+        .as_ref()
+        .map_or(String::new(), |r| format!(" ({})", r.describe()));
+    let mut out = std::io::stderr().lock();
+    match args.format {
+        ExportFormat::Case => {
+            let mut w = Writer::create(&args.out, &info, WriterOptions::default())
+                .with_context(|| format!("creating {}", args.out.display()))?;
+            let (events, skipped) = copy(&cap, redactor.as_ref(), &mut w)?;
+            match &args.sign_key {
+                Some(k) => w.finish_signed(&super::keygen::read_signing_key(k)?)?,
+                None => w.finish()?,
+            };
+            writeln!(
+                out,
+                "exported {events} events to {}{note}{}",
+                args.out.display(),
+                damaged(skipped)
+            )?;
+        }
+        ExportFormat::Parquet | ExportFormat::Jsonl => {
+            if args.sign_key.is_some() {
+                bail!("--sign-key applies to --format case only");
+            }
+            // Redaction works on records, so the redacted capture is built first (in memory)
+            // and replayed: every format sees exactly what a redacted capture holds.
+            let cap = match &redactor {
+                None => cap,
+                Some(r) => {
+                    let mut w = Writer::new(Vec::new(), &info, WriterOptions::default())?;
+                    let (_, skipped) = copy(&cap, Some(r), &mut w)?;
+                    if skipped > 0 {
+                        writeln!(
+                            out,
+                            "casefile: {}",
+                            damaged(skipped).trim_start_matches("; ")
+                        )?;
+                    }
+                    CaptureFile::from_bytes(w.finish()?)?
+                }
+            };
+            let started = std::time::Instant::now();
+            let events = if matches!(args.format, ExportFormat::Parquet) {
+                to_parquet(cap, &args.out)?
+            } else {
+                to_jsonl(cap, &args.out)?
+            };
+            let secs = started.elapsed().as_secs_f64();
+            writeln!(
+                out,
+                "exported {events} events to {}{note} in {secs:.2} s ({:.0} events/s)",
+                args.out.display(),
+                events as f64 / secs.max(1e-9)
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn damaged(skipped: usize) -> String {
+    if skipped > 0 {
+        format!("; {skipped} damaged blocks skipped")
+    } else {
+        String::new()
+    }
+}
+
+/// Copies every block of `cap` through `w`, redacting records when asked; returns the events
+/// written and the damaged blocks skipped.
+fn copy<W: Write>(
+    cap: &CaptureFile,
+    redactor: Option<&Redactor>,
+    w: &mut Writer<W>,
+) -> anyhow::Result<(u64, usize)> {
     let (mut events, mut skipped) = (0u64, 0usize);
     for i in 0..cap.blocks().len() {
         let block = match cap.read_block(i) {
@@ -192,7 +272,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         let mut records = Vec::with_capacity(block.header.count as usize);
         for ev in block.events()? {
             let mut ev = ev?;
-            if let Some(r) = &redactor {
+            if let Some(r) = redactor {
                 r.event(&mut ev);
             }
             records.push(ev);
@@ -206,28 +286,54 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             events += records.len() as u64;
         }
     }
-    match &args.sign_key {
-        Some(k) => w.finish_signed(&super::keygen::read_signing_key(k)?)?,
-        None => w.finish()?,
-    };
-    let mut out = std::io::stderr().lock();
-    writeln!(
-        out,
-        "exported {events} events to {}{}{}",
-        args.out.display(),
-        redactor
-            .as_ref()
-            .map_or(String::new(), |r| format!(" ({})", r.describe())),
-        if skipped > 0 {
-            format!("; {skipped} damaged blocks skipped")
-        } else {
-            String::new()
-        }
-    )?;
-    Ok(ExitCode::SUCCESS)
+    Ok((events, skipped))
 }
 
-fn now_ns() -> u64 {
+/// Replays `cap` into Parquet files in `dir`; returns the rows written.
+fn to_parquet(cap: CaptureFile, dir: &Path) -> anyhow::Result<u64> {
+    let mut sink = ParquetSink::new(dir, ParquetOptions::default())?;
+    let mut session = Session::new(cap, Options::default())?;
+    session.run(None, |ctx| -> anyhow::Result<Flow> {
+        sink.event(ctx)?;
+        Ok(Flow::Continue)
+    })?;
+    let sink = sink.finish()?;
+    Ok(sink.rows)
+}
+
+/// Replays `cap` as JSON lines (the objects of `casefile read --json`) into `path` (`-`:
+/// stdout); returns the lines written.
+fn to_jsonl(cap: CaptureFile, path: &Path) -> anyhow::Result<u64> {
+    let out: Box<dyn Write> = if path == Path::new("-") {
+        Box::new(std::io::stdout().lock())
+    } else {
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        Box::new(
+            o.open(path)
+                .with_context(|| format!("creating {}", path.display()))?,
+        )
+    };
+    let format = Format::parse(DEFAULT_FORMAT)?;
+    let mut sink = JsonSink::new(BufWriter::with_capacity(1 << 16, out), &format);
+    let mut session = Session::new(cap, Options::default())?;
+    let mut lines = 0u64;
+    session.run(None, |ctx| -> anyhow::Result<Flow> {
+        sink.event(ctx)?;
+        lines += 1;
+        Ok(Flow::Continue)
+    })?;
+    sink.flush()?;
+    Ok(lines)
+}
+
+/// The current time, ns since the epoch.
+pub fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)

@@ -179,6 +179,18 @@ impl Report {
                 rfc3339(i.boot_ns)
             }
         )?;
+        for h in &i.hosts {
+            writeln!(
+                out,
+                "  host {}:    {} (kernel {}, from {}); clock correction {:+.3} ms: {}",
+                h.index,
+                or_unknown(&h.hostname),
+                or_unknown(&h.kernel),
+                h.source,
+                h.offset_ns as f64 / 1e6,
+                h.offset_basis
+            )?;
+        }
         writeln!(
             out,
             "recorded:    {} by {} with {} ({})",
@@ -300,6 +312,11 @@ impl Report {
                 "hostname": i.hostname, "kernel": i.kernel, "cpus": i.cpus, "boot_ns": i.boot_ns,
                 "machine_id": i.machine_id,
             },
+            "hosts": i.hosts.iter().map(|h| json!({
+                "index": h.index, "hostname": h.hostname, "kernel": h.kernel,
+                "boot_ns": h.boot_ns, "machine_id": h.machine_id, "offset_ns": h.offset_ns,
+                "offset_basis": h.offset_basis, "source": h.source,
+            })).collect::<Vec<_>>(),
             "recorder": {
                 "created_ns": i.created_ns, "user": i.user, "recorder": i.recorder,
                 "source": i.source, "options": i.options, "snaplen": i.snaplen,

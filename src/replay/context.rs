@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use capture_format::schema::syscalls::{self, Category, ParamType, SyscallSpec, io};
-use capture_format::schema::{Body, Container, Event, FdType, Syscall, Value, af, l4};
+use capture_format::schema::{
+    Body, Container, Event, FdType, Syscall, Value, af, host_of, l4, local_container,
+};
 
 use super::calls;
 use super::fields::{Fid, Field, FieldArg};
@@ -103,6 +105,11 @@ fn cmdline(p: &Proc) -> String {
         out.push_str(&args);
     }
     out
+}
+
+/// The container index of the host itself, in the event's host (0 in a capture of one host).
+fn host_base(container: u32) -> u32 {
+    container - local_container(container)
 }
 
 fn ip_of(family: u8, b: &[u8; 16]) -> IpAddr {
@@ -386,7 +393,7 @@ impl<'e> EventCtx<'_, 'e> {
         self.state
             .users
             .get(&(self.ev.container, uid))
-            .or_else(|| self.state.users.get(&(0, uid)))
+            .or_else(|| self.state.users.get(&(host_base(self.ev.container), uid)))
     }
 
     fn group_of(&self) -> Option<&capture_format::schema::Group<'static>> {
@@ -394,7 +401,7 @@ impl<'e> EventCtx<'_, 'e> {
         self.state
             .groups
             .get(&(self.ev.container, gid))
-            .or_else(|| self.state.groups.get(&(0, gid)))
+            .or_else(|| self.state.groups.get(&(host_base(self.ev.container), gid)))
     }
 }
 
@@ -677,6 +684,8 @@ impl Source<Field> for EventCtx<'_, '_> {
             | Fid::K8sPodName
             | Fid::K8sNsName
             | Fid::K8sPodUid => return container_value(field, ev.container, self.container()),
+            Fid::HostName => s(self.state.host_name.as_bytes()),
+            Fid::HostIndex => Val::Num(i64::from(host_of(ev.container))),
             Fid::UserUid => Val::Num(i64::from(self.proc()?.uid)),
             Fid::UserName => s(&self.user_of()?.name),
             Fid::UserHomedir => s(&self.user_of()?.home),
@@ -749,7 +758,7 @@ pub fn container_value<'c>(
     index: u32,
     c: Option<&'c Container<'static>>,
 ) -> Option<Val<'c>> {
-    let host = index == 0 && c.is_none();
+    let host = local_container(index) == 0 && c.is_none();
     Some(match field.fid {
         Fid::ContainerId | Fid::ContainerName | Fid::ContainerType if host => s(b"host"),
         Fid::ContainerId => {

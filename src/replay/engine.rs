@@ -3,12 +3,13 @@
 //! blocks; a live source (the recorder feeding the TUI) calls [`Engine::event`] for each event
 //! as it arrives, in time order.
 
-use capture_format::schema::Event;
+use capture_format::HeaderInfo;
+use capture_format::schema::{Event, host_of};
 
 use super::context::EventCtx;
 use super::fields::Field;
 use super::render::BufMode;
-use super::state::State;
+use super::state::{IdMap, State};
 use crate::filter::Filter;
 
 /// What the sink wants next.
@@ -21,10 +22,20 @@ pub enum Flow {
 }
 
 /// State plus evaluation.
+///
+/// A merged capture holds several hosts whose pids overlap, so each host has its own tables:
+/// `state` holds the tables of the host of the last event, and the others wait in `parked`
+/// (swapping them costs a few pointer moves; a capture of one host never swaps).
 #[derive(Debug, Default)]
 pub struct Engine {
-    /// The tables.
+    /// The tables of the current host.
     pub state: State,
+    /// The tables of the other hosts of a merged capture, by host index.
+    parked: IdMap<u32, State>,
+    /// Host index of `state`.
+    host: u32,
+    /// Host names by index (from the header).
+    host_names: IdMap<u32, String>,
     /// Time of the first event (for `evt.reltime`); 0 until known.
     pub first_ts: u64,
     /// How buffers render.
@@ -36,9 +47,49 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// Takes the host names from a capture's header: its source hosts when merged, else its
+    /// own hostname for host 0.
+    pub fn set_hosts(&mut self, info: &HeaderInfo) {
+        self.host_names.clear();
+        if info.hosts.is_empty() {
+            self.host_names.insert(0, info.hostname.clone());
+        }
+        for h in &info.hosts {
+            self.host_names
+                .insert(u32::from(h.index), h.hostname.clone());
+        }
+        let name = self.host_names.get(&self.host).cloned().unwrap_or_default();
+        self.state.host_name = name;
+    }
+
+    /// Forgets every host's tasks (see [`State::clear_tasks`]).
+    pub fn clear_tasks(&mut self) {
+        self.state.clear_tasks();
+        for s in self.parked.values_mut() {
+            s.clear_tasks();
+        }
+    }
+
+    /// Makes `host`'s tables the current ones.
+    fn select(&mut self, host: u32) {
+        if host == self.host {
+            return;
+        }
+        let mut next = self.parked.remove(&host).unwrap_or_else(|| {
+            let mut s = State::default();
+            s.containers.clone_from(&self.state.containers);
+            s.host_name = self.host_names.get(&host).cloned().unwrap_or_default();
+            s
+        });
+        std::mem::swap(&mut self.state, &mut next);
+        self.parked.insert(self.host, next);
+        self.host = host;
+    }
+
     /// Applies a record's effect on the state without evaluating it (state records, and
     /// events outside the range or being caught up).
     pub fn apply(&mut self, ev: &Event<'_>) {
+        self.select(host_of(ev.container));
         let d = self.state.apply_before(ev);
         self.state.apply_after(d);
     }
@@ -57,6 +108,7 @@ impl Engine {
         if self.first_ts == 0 {
             self.first_ts = ev.ts;
         }
+        self.select(host_of(ev.container));
         let d = self.state.apply_before(ev);
         let mut flow = Flow::Continue;
         if evaluate {

@@ -92,12 +92,11 @@ impl Session {
                 containers.insert(ev.container, c);
             }
         }
-        let mut engine = Engine {
-            first_ts,
-            buf_mode: opts.buf_mode,
-            ..Engine::default()
-        };
+        let mut engine = Engine::default();
+        engine.first_ts = first_ts;
+        engine.buf_mode = opts.buf_mode;
         engine.state.containers.clone_from(&containers);
+        engine.set_hosts(&cap.header().info);
         Ok(Session {
             cap,
             engine,
@@ -138,7 +137,7 @@ impl Session {
     {
         self.stats = Stats::default();
         // Each run starts from nothing (then the snapshot or the keyframe it seeks to).
-        self.engine.state.clear_tasks();
+        self.engine.clear_tasks();
         self.engine.evaluated = 0;
         self.engine.matched = 0;
         let n = self.cap.blocks().len();
@@ -208,7 +207,7 @@ impl Session {
     /// Resets the task tables to a state block.
     fn load_keyframe(&mut self, i: usize) -> Result<(), ReplayError> {
         let b = self.cap.read_block(i)?;
-        self.engine.state.clear_tasks();
+        self.engine.clear_tasks();
         for ev in b.events()? {
             self.engine.apply(&ev?);
         }

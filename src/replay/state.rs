@@ -193,6 +193,8 @@ pub struct State {
     pub users: HashMap<(u32, u32), User<'static>>,
     /// Groups by (container index, gid).
     pub groups: HashMap<(u32, u32), Group<'static>>,
+    /// Name of the host these tables describe (`host.name`).
+    pub host_name: String,
     /// The thread last seen by `ensure_task` (most events come in runs from one thread).
     last_tid: u32,
 }
@@ -338,13 +340,6 @@ impl State {
         }
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "writes keyframes in tests; for writers that replay state"
-        )
-    )]
     /// The whole state as state records (for a keyframe): containers, users, groups, then each
     /// thread and each process's fds, ordered by id so the output is stable.
     pub fn to_records(&self, ts: u64) -> Vec<Event<'static>> {

@@ -1,0 +1,77 @@
+//! `casefile merge`: several hosts' captures in one timeline. The work is in
+//! [`crate::fleet::merge`]; this prints what it found and did.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use capture_format::{Writer, WriterOptions};
+
+use crate::cli::MergeArgs;
+use crate::fleet::clock::ms;
+use crate::fleet::merge::{self, Input};
+
+/// Runs `casefile merge`.
+pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let mut inputs = Vec::with_capacity(args.files.len());
+    for f in &args.files {
+        inputs.push(Input {
+            cap: super::open(f).with_context(|| format!("opening {}", f.display()))?,
+            source: f.display().to_string(),
+        });
+    }
+    let mut hosts = merge::plan(&inputs)?;
+    if args.no_clock_correction {
+        for h in &mut hosts {
+            h.boot_ns = h.boot_ns.saturating_add_signed(-h.offset_ns);
+            h.offset_ns = 0;
+            h.offset_basis = "none: --no-clock-correction".into();
+        }
+    }
+    let mut err = std::io::stderr().lock();
+    for h in &hosts {
+        writeln!(
+            err,
+            "host {} {} ({}): clock correction {}: {}",
+            h.index,
+            h.hostname,
+            h.source,
+            ms(h.offset_ns),
+            h.offset_basis
+        )?;
+    }
+    let info = merge::header(&inputs, &hosts, super::export::now_ns());
+    let mut w = Writer::create(&args.output, &info, WriterOptions::default())
+        .with_context(|| format!("creating {}", args.output.display()))?;
+    let stats = merge::merge(&inputs, &hosts, &mut w)?;
+    w.finish()
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    let per_host: Vec<String> = hosts
+        .iter()
+        .zip(&stats.per_host)
+        .map(|(h, n)| format!("{} {n}", h.hostname))
+        .collect();
+    writeln!(
+        err,
+        "merged {} events from {} hosts ({}) into {}; {} keyframes{}{}",
+        stats.events,
+        hosts.len(),
+        per_host.join(", "),
+        args.output.display(),
+        stats.keyframes + 1,
+        if stats.damaged_blocks > 0 {
+            format!("; {} damaged blocks skipped", stats.damaged_blocks)
+        } else {
+            String::new()
+        },
+        if stats.out_of_order > 0 {
+            format!(
+                "; {} events were out of time order in their input",
+                stats.out_of_order
+            )
+        } else {
+            String::new()
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,449 @@
+//! Parquet output: one row per event, the columns named with their sysdig field names, the
+//! values taken from replay's field registry (process, fd, user and container context
+//! resolved as `casefile read` shows them).
+//!
+//! The schema is documented, with its version, in `docs/parquet-schema.md`; the version is
+//! stored in each file's key-value metadata under [`SCHEMA_VERSION_KEY`]. Columns are only
+//! ever added at the end (and the version raised); a column never changes name or type.
+//!
+//! Files are `part-00000.parquet`, `part-00001.parquet`, ... in one directory, zstd-compressed,
+//! with dictionary encoding for every column (Parquet falls back to plain encoding for a
+//! column chunk whose dictionary grows too large, e.g. `fd.name` with many distinct paths),
+//! and row groups of [`ParquetOptions::row_group_rows`] rows.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BinaryBuilder, BooleanBuilder, Int32Builder, Int64Builder, StringBuilder,
+    TimestampNanosecondBuilder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::filter::{Registry, Source, Val};
+use crate::replay::context::{EventCtx, val_text};
+use crate::replay::fields::{Fid, Field, Fields};
+
+/// Version of the column layout (docs/parquet-schema.md).
+pub const SCHEMA_VERSION: &str = "1";
+/// Key of the schema version in the files' key-value metadata.
+pub const SCHEMA_VERSION_KEY: &str = "casefile.parquet.schema_version";
+
+/// How a column is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColType {
+    /// `INT64`.
+    Int64,
+    /// `INT32`.
+    Int32,
+    /// `BYTE_ARRAY` UTF-8 string.
+    Str,
+    /// `BOOLEAN`.
+    Bool,
+    /// `BYTE_ARRAY` raw bytes.
+    Binary,
+    /// `INT64` timestamp, nanoseconds, UTC.
+    TimeNs,
+}
+
+/// The columns, in file order: name (a field of the registry) and storage type.
+pub const COLUMNS: &[(&str, ColType)] = &[
+    ("evt.num", ColType::Int64),
+    ("evt.time", ColType::TimeNs),
+    ("evt.type", ColType::Str),
+    ("evt.category", ColType::Str),
+    ("evt.cpu", ColType::Int32),
+    ("evt.dir", ColType::Str),
+    ("evt.res", ColType::Str),
+    ("evt.rawres", ColType::Int64),
+    ("evt.latency", ColType::Int64),
+    ("evt.failed", ColType::Bool),
+    ("evt.info", ColType::Str),
+    ("evt.buflen", ColType::Int64),
+    ("evt.buffer", ColType::Binary),
+    ("proc.pid", ColType::Int64),
+    ("proc.name", ColType::Str),
+    ("proc.exe", ColType::Str),
+    ("proc.cmdline", ColType::Str),
+    ("proc.ppid", ColType::Int64),
+    ("proc.pname", ColType::Str),
+    ("proc.cwd", ColType::Str),
+    ("thread.tid", ColType::Int64),
+    ("user.uid", ColType::Int64),
+    ("user.name", ColType::Str),
+    ("fd.num", ColType::Int64),
+    ("fd.type", ColType::Str),
+    ("fd.name", ColType::Str),
+    ("fd.cip", ColType::Str),
+    ("fd.sip", ColType::Str),
+    ("fd.cport", ColType::Int32),
+    ("fd.sport", ColType::Int32),
+    ("fd.l4proto", ColType::Str),
+    ("container.id", ColType::Str),
+    ("container.name", ColType::Str),
+    ("container.image", ColType::Str),
+    ("k8s.pod.name", ColType::Str),
+    ("k8s.ns.name", ColType::Str),
+    ("host.name", ColType::Str),
+];
+
+/// Errors while exporting to Parquet.
+#[derive(Debug, thiserror::Error)]
+pub enum ParquetExportError {
+    /// A file could not be created or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The Parquet writer failed.
+    #[error("{path}: {source}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: ParquetError,
+    },
+    /// Building a batch failed (a bug: the columns do not match the schema).
+    #[error("building a record batch: {0}")]
+    Arrow(#[from] ArrowError),
+}
+
+/// How the files are cut.
+#[derive(Clone, Copy, Debug)]
+pub struct ParquetOptions {
+    /// Rows per row group.
+    pub row_group_rows: usize,
+    /// Row groups per file.
+    pub row_groups_per_file: usize,
+    /// zstd level.
+    pub zstd_level: i32,
+}
+
+impl Default for ParquetOptions {
+    fn default() -> Self {
+        ParquetOptions {
+            row_group_rows: 1 << 20,
+            row_groups_per_file: 16,
+            zstd_level: 3,
+        }
+    }
+}
+
+/// Rows buffered before they become a record batch.
+const BATCH_ROWS: usize = 64 * 1024;
+
+enum Builder {
+    Int64(Int64Builder),
+    Int32(Int32Builder),
+    Str(StringBuilder),
+    Bool(BooleanBuilder),
+    Binary(BinaryBuilder),
+    TimeNs(TimestampNanosecondBuilder),
+}
+
+impl Builder {
+    fn new(ty: ColType) -> Builder {
+        match ty {
+            ColType::Int64 => Builder::Int64(Int64Builder::with_capacity(BATCH_ROWS)),
+            ColType::Int32 => Builder::Int32(Int32Builder::with_capacity(BATCH_ROWS)),
+            ColType::Str => Builder::Str(StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 16)),
+            ColType::Bool => Builder::Bool(BooleanBuilder::with_capacity(BATCH_ROWS)),
+            ColType::Binary => Builder::Binary(BinaryBuilder::with_capacity(BATCH_ROWS, 1024)),
+            ColType::TimeNs => Builder::TimeNs(
+                TimestampNanosecondBuilder::with_capacity(BATCH_ROWS).with_timezone("UTC"),
+            ),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Int64(b) => Arc::new(b.finish()),
+            Builder::Int32(b) => Arc::new(b.finish()),
+            Builder::Str(b) => Arc::new(b.finish()),
+            Builder::Bool(b) => Arc::new(b.finish()),
+            Builder::Binary(b) => Arc::new(b.finish()),
+            Builder::TimeNs(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// The Arrow schema of the export, with the version in its metadata.
+pub fn schema() -> SchemaRef {
+    let fields: Vec<ArrowField> = COLUMNS
+        .iter()
+        .map(|&(name, ty)| {
+            let dt = match ty {
+                ColType::Int64 => DataType::Int64,
+                ColType::Int32 => DataType::Int32,
+                ColType::Str => DataType::Utf8,
+                ColType::Bool => DataType::Boolean,
+                ColType::Binary => DataType::Binary,
+                ColType::TimeNs => DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+            };
+            let required = matches!(name, "evt.num" | "evt.time" | "evt.type");
+            ArrowField::new(name, dt, !required)
+        })
+        .collect();
+    let meta = [
+        (SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string()),
+        (
+            "casefile.version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+    ];
+    Arc::new(Schema::new_with_metadata(
+        fields,
+        meta.into_iter()
+            .collect::<std::collections::HashMap<_, _>>(),
+    ))
+}
+
+/// Writes events as Parquet files into a directory.
+pub struct ParquetSink {
+    dir: PathBuf,
+    opts: ParquetOptions,
+    schema: SchemaRef,
+    fields: Vec<(Field, ColType, Fid)>,
+    builders: Vec<Builder>,
+    rows_in_batch: usize,
+    rows_in_file: usize,
+    file_index: usize,
+    writer: Option<(PathBuf, ArrowWriter<File>)>,
+    scratch: String,
+    /// Files written so far.
+    pub files: Vec<PathBuf>,
+    /// Rows written so far.
+    pub rows: u64,
+}
+
+fn create_private(path: &Path) -> io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
+impl ParquetSink {
+    /// A sink writing into `dir` (created when missing).
+    pub fn new(dir: &Path, opts: ParquetOptions) -> Result<ParquetSink, ParquetExportError> {
+        let io_err = |source| ParquetExportError::Io {
+            path: dir.to_owned(),
+            source,
+        };
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            b.mode(0o700);
+        }
+        b.create(dir).map_err(io_err)?;
+        let fields = COLUMNS
+            .iter()
+            .map(|&(name, ty)| {
+                // Every column is a field of the registry (a unit test holds this).
+                let spec = Fields.resolve(name, None).map_err(|_| {
+                    ArrowError::SchemaError(format!("{name} is not a replay field"))
+                })?;
+                Ok((spec.id.clone(), ty, spec.id.fid))
+            })
+            .collect::<Result<Vec<_>, ArrowError>>()?;
+        Ok(ParquetSink {
+            dir: dir.to_owned(),
+            opts,
+            schema: schema(),
+            builders: COLUMNS.iter().map(|&(_, ty)| Builder::new(ty)).collect(),
+            fields,
+            rows_in_batch: 0,
+            rows_in_file: 0,
+            file_index: 0,
+            writer: None,
+            scratch: String::with_capacity(256),
+            files: Vec::new(),
+            rows: 0,
+        })
+    }
+
+    /// Adds one event as a row.
+    pub fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> Result<(), ParquetExportError> {
+        for ((field, _, fid), b) in self.fields.iter().zip(&mut self.builders) {
+            match b {
+                Builder::TimeNs(b) => b.append_value(ctx.ev.ts as i64),
+                Builder::Binary(b) => match ctx.buffer() {
+                    Some(v) => b.append_value(v),
+                    None => b.append_null(),
+                },
+                Builder::Str(b) => {
+                    if matches!(fid, Fid::EvtInfo | Fid::EvtArgs) {
+                        self.scratch.clear();
+                        ctx.write_text(field, &mut self.scratch);
+                        b.append_value(&self.scratch);
+                        continue;
+                    }
+                    match ctx.get(field) {
+                        Some(Val::Str(s)) => match std::str::from_utf8(&s) {
+                            Ok(t) => b.append_value(t),
+                            Err(_) => b.append_value(String::from_utf8_lossy(&s)),
+                        },
+                        Some(v) => {
+                            self.scratch.clear();
+                            val_text(&v, &mut self.scratch);
+                            b.append_value(&self.scratch);
+                        }
+                        None => b.append_null(),
+                    }
+                }
+                Builder::Int64(b) => match ctx.get(field) {
+                    Some(Val::Num(n)) => b.append_value(n),
+                    _ => b.append_null(),
+                },
+                Builder::Int32(b) => match ctx.get(field) {
+                    Some(Val::Num(n)) => match i32::try_from(n) {
+                        Ok(v) => b.append_value(v),
+                        Err(_) => b.append_null(),
+                    },
+                    _ => b.append_null(),
+                },
+                Builder::Bool(b) => match ctx.get(field) {
+                    Some(Val::Bool(v)) => b.append_value(v),
+                    _ => b.append_null(),
+                },
+            }
+        }
+        self.rows_in_batch += 1;
+        if self.rows_in_batch >= BATCH_ROWS {
+            self.flush_batch()?;
+        }
+        Ok(())
+    }
+
+    fn flush_batch(&mut self) -> Result<(), ParquetExportError> {
+        if self.rows_in_batch == 0 {
+            return Ok(());
+        }
+        let cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let batch = RecordBatch::try_new(self.schema.clone(), cols)?;
+        let rows = self.rows_in_batch;
+        self.rows_in_batch = 0;
+        if self.writer.is_none() {
+            let path = self
+                .dir
+                .join(format!("part-{:05}.parquet", self.file_index));
+            self.file_index += 1;
+            let f = create_private(&path).map_err(|source| ParquetExportError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let w = ArrowWriter::try_new(f, self.schema.clone(), Some(self.props())).map_err(
+                |source| ParquetExportError::Parquet {
+                    path: path.clone(),
+                    source,
+                },
+            )?;
+            self.files.push(path.clone());
+            self.writer = Some((path, w));
+            self.rows_in_file = 0;
+        }
+        if let Some((path, w)) = &mut self.writer {
+            w.write(&batch)
+                .map_err(|source| ParquetExportError::Parquet {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
+        self.rows += rows as u64;
+        self.rows_in_file += rows;
+        if self.rows_in_file >= self.opts.row_group_rows * self.opts.row_groups_per_file {
+            self.close_file()?;
+        }
+        Ok(())
+    }
+
+    /// Writer properties: zstd, dictionaries, row group size, and the schema version in the
+    /// file's key-value metadata.
+    fn props(&self) -> WriterProperties {
+        let level = ZstdLevel::try_new(self.opts.zstd_level).unwrap_or_default();
+        WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_dictionary_enabled(true)
+            .set_max_row_group_row_count(Some(self.opts.row_group_rows))
+            .set_created_by(format!("casefile {}", env!("CARGO_PKG_VERSION")))
+            .set_key_value_metadata(Some(
+                self.schema
+                    .metadata()
+                    .iter()
+                    .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+                    .collect(),
+            ))
+            .build()
+    }
+
+    fn close_file(&mut self) -> Result<(), ParquetExportError> {
+        if let Some((path, w)) = self.writer.take() {
+            w.close()
+                .map_err(|source| ParquetExportError::Parquet { path, source })?;
+        }
+        Ok(())
+    }
+
+    /// Writes the last rows and closes the file. An export of no events still writes one
+    /// file (with the schema and no rows), so readers of the directory find the columns.
+    pub fn finish(mut self) -> Result<ParquetSink, ParquetExportError> {
+        self.flush_batch()?;
+        if self.files.is_empty() {
+            // No events: an empty file with the schema.
+            let path = self.dir.join("part-00000.parquet");
+            let f = create_private(&path).map_err(|source| ParquetExportError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let w = ArrowWriter::try_new(f, self.schema.clone(), Some(self.props())).map_err(
+                |source| ParquetExportError::Parquet {
+                    path: path.clone(),
+                    source,
+                },
+            )?;
+            self.files.push(path.clone());
+            self.writer = Some((path, w));
+        }
+        self.close_file()?;
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::Registry;
+
+    #[test]
+    fn every_column_is_a_registry_field_of_a_fitting_type() {
+        use crate::filter::FieldType;
+        for &(name, ty) in COLUMNS {
+            let spec = Fields.resolve(name, None).expect(name);
+            let ok = match ty {
+                ColType::Int64 | ColType::Int32 => spec.ty == FieldType::Num,
+                ColType::Bool => spec.ty == FieldType::Bool,
+                // Times, buffers and IPs are stored in their own forms.
+                ColType::TimeNs | ColType::Binary | ColType::Str => true,
+            };
+            assert!(ok, "{name}: {:?} stored as {ty:?}", spec.ty);
+        }
+        assert_eq!(schema().fields().len(), COLUMNS.len());
+    }
+}
