@@ -23,6 +23,10 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     use crate::record::output::{CaptureOutput, DebugDump, Output};
     use crate::record::session::{self, CaptureMeta, Options};
 
+    let key = match &args.sign_key {
+        Some(p) => Some(super::keygen::read_signing_key(p)?),
+        None => None,
+    };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
@@ -45,7 +49,11 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         if debug {
             return Ok(Box::new(DebugDump::create(path)?));
         }
-        Ok(Box::new(CaptureOutput::create(path, &header_info(meta))?))
+        Ok(Box::new(CaptureOutput::create(
+            path,
+            &header_info(meta),
+            key.clone(),
+        )?))
     };
     let summary = session::record(&opts, &stop, &open)?;
     if !summary.fallbacks.is_empty() {
@@ -83,6 +91,15 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     }
     let (user, sys) = own_cpu();
     eprintln!("casefile: recorder CPU: {user:.2} s user, {sys:.2} s system");
+    if let Some(full) = &summary.disk_full {
+        eprintln!(
+            "casefile: error: the disk holding {} is full: recording stopped early; {} events \
+             were not written; the file was closed with its footer and verifies",
+            full.display(),
+            summary.unwritten
+        );
+        return Ok(ExitCode::from(2));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,6 +3,7 @@
 mod util;
 
 mod check;
+mod faults;
 mod import;
 mod info;
 mod integrity;
