@@ -13,6 +13,7 @@
 //! where that is a failure. Random choices come from a seed printed by each test; set
 //! `CASEFILE_FAULT_SEED` to replay one.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -178,11 +179,26 @@ fn sigkilled_recorder_leaves_readable_files_that_lose_at_most_a_second() {
         return;
     }
     let mut rng = Rng::new("sigkill");
-    let _work = Workload::start();
     let (mut readable, mut worst_ns, mut early) = (0, 0u64, 0);
     for t in 0..TRIALS {
         let file = dir.join(format!("kill-{t}.case"));
-        let mut rec = spawn_recorder(&file, &[]);
+        // The workload is the recorded command, in the recorder's process group so that it
+        // goes too once the recorder is killed.
+        let mut rec = TestCommand::new(["record", "-w"])
+            .cmd()
+            .arg(&file)
+            .args([
+                "--",
+                "sh",
+                "-c",
+                "while :; do cat /etc/hostname; done >/dev/null",
+            ])
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start casefile record");
         // One trial in five is killed while the recorder starts (probe loading, snapshot).
         let starting = t % 5 == 4;
         if starting {
@@ -194,6 +210,8 @@ fn sigkilled_recorder_leaves_readable_files_that_lose_at_most_a_second() {
         let killed_at = now_ns();
         rec.kill().expect("SIGKILL");
         rec.wait().expect("reap");
+        // SAFETY: killing the process group we created (the workload left behind).
+        unsafe { libc::kill(-(rec.id() as i32), libc::SIGKILL) };
         if starting && file_len(&file) == 0 {
             // Killed before it created the file, or before the header reached it.
             early += 1;
@@ -348,7 +366,8 @@ fn a_full_disk_stops_the_recorder_cleanly_with_a_sealed_signed_file() {
     );
 }
 
-/// Records `sh` doing some work for a second: a finished capture of a few hundred KiB.
+/// Records `sh` doing a little work for a few seconds: a small finished capture of several
+/// blocks.
 fn recorded_capture(dir: &Dir) -> Option<PathBuf> {
     if !bpf_available(dir) {
         return None;
@@ -361,8 +380,8 @@ fn recorded_capture(dir: &Dir) -> Option<PathBuf> {
             "--",
             "sh",
             "-c",
-            "i=0; while [ $i -lt 300 ]; do cat /etc/passwd /etc/hostname >/dev/null; \
-             ls / >/dev/null; i=$((i+1)); done",
+            "i=0; while [ $i -lt 8 ]; do cat /etc/passwd /etc/hostname >/dev/null; \
+             ls / >/dev/null; sleep 0.3; i=$((i+1)); done",
         ])
         .output()
         .expect("record");
@@ -399,7 +418,7 @@ fn flipped_bytes_and_truncations_give_clear_errors_and_the_rest_is_read() {
         );
     };
     let (mut flips, mut detected, mut unopenable, mut cli_runs) = (0, 0, 0, 0);
-    for t in 0..300 {
+    for t in 0..200 {
         let mut b = bytes.clone();
         let at = rng.below(b.len() as u64) as usize;
         b[at] ^= 1 << rng.below(8);
@@ -454,7 +473,7 @@ fn flipped_bytes_and_truncations_give_clear_errors_and_the_rest_is_read() {
             }
         }
         // The commands too: no panic, a defined exit code, the file named.
-        if t % 15 == 0 {
+        if t % 20 == 0 {
             cli_runs += 1;
             for cmd in ["verify", "read", "info"] {
                 let out = TestCommand::new([cmd])
@@ -472,7 +491,7 @@ fn flipped_bytes_and_truncations_give_clear_errors_and_the_rest_is_read() {
         }
     }
     let mut cuts = 0;
-    for t in 0..100 {
+    for t in 0..60 {
         let at = header_len + rng.below(bytes.len() as u64 - header_len);
         std::fs::write(&bad, &bytes[..at as usize]).expect("write");
         cuts += 1;
