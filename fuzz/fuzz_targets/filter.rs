@@ -42,7 +42,10 @@ impl Registry for Reg {
     ) -> Result<FieldSpec<Self::Field>, ResolveError> {
         if name == "f.list" {
             let idx = match arg {
-                Some(a) => Some(a.parse().map_err(|_| ResolveError::Arg(format!("bad '{a}'")))?),
+                Some(a) => Some(
+                    a.parse()
+                        .map_err(|_| ResolveError::Arg(format!("bad '{a}'")))?,
+                ),
                 None => None,
             };
             return Ok(FieldSpec {
