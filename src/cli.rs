@@ -398,6 +398,10 @@ pub struct RecordArgs {
     /// Kernel ring buffer size in MiB (a power of two).
     #[arg(long, default_value_t = 64, value_name = "MIB", value_parser = parse_ring)]
     pub ring_mib: u32,
+    /// Sign each finished file with this ed25519 private key (from `casefile keygen`);
+    /// `casefile verify --pubkey KEY.pub` then proves it is as recorded.
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
     /// Write a text dump of the decoded records instead of a capture (for debugging the probe).
     #[arg(long, hide = true)]
     pub debug_dump: bool,

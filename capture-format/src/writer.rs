@@ -42,6 +42,17 @@ impl Default for WriterOptions {
     }
 }
 
+/// A check run before each block is written, with the offset the block goes to and the number
+/// of bytes that must fit from there: the block plus a bound on everything [`Writer::finish`]
+/// (or [`Writer::finish_signed`]) still has to write. It reserves that space (for a file:
+/// `fallocate` beyond the end) or fails, and then the block is not written at all: the writer
+/// turns [full](Writer::is_full), the block's records are dropped and counted, and `finish`
+/// writes the footer into the space reserved before. So a full disk still ends in a sealed file.
+pub type Reserve = Box<dyn FnMut(u64, u64) -> io::Result<()> + Send>;
+
+/// Bytes of a footer block's header (no summary), of a signature block and of the trailer.
+const FOOTER_FIXED: u64 = 100 + 96 + (100 + crate::sign::BODY_LEN as u64) + 56;
+
 /// Totals of what a writer wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriteStats {
@@ -53,6 +64,8 @@ pub struct WriteStats {
     pub bytes: u64,
     /// Raw bytes of all bodies.
     pub raw_bytes: u64,
+    /// Records of blocks that were not written because the [`Reserve`] check failed.
+    pub dropped: u64,
 }
 
 /// Writes a capture to any `Write`.
@@ -72,6 +85,13 @@ pub struct Writer<W: Write> {
     tables: Vec<Event<'static>>,
     blocks_since_keyframe: u32,
     failed: bool,
+    reserve: Option<Reserve>,
+    full: bool,
+    /// Upper bound on the raw size of the tables (each record sized on its own, plus slack).
+    tables_raw_bound: u64,
+    /// What the tables and event times were after the last block written, to go back to when a
+    /// block is dropped.
+    committed: (usize, u64, Option<u64>, u64),
 }
 
 impl Writer<File> {
@@ -119,7 +139,29 @@ impl<W: Write> Writer<W> {
             tables: Vec::new(),
             blocks_since_keyframe: 0,
             failed: false,
+            reserve: None,
+            full: false,
+            tables_raw_bound: 0,
+            committed: (0, 0, None, 0),
         })
+    }
+
+    /// Installs a [`Reserve`] check, run before every block from now on.
+    pub fn set_reserve(&mut self, reserve: Reserve) {
+        self.reserve = Some(reserve);
+    }
+
+    /// Whether a block was refused by the [`Reserve`] check: nothing more can be written, and
+    /// [`Writer::finish`] writes the footer.
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// An upper bound on the bytes `finish_signed` writes now, the block being filled aside.
+    pub fn footer_bound(&self) -> u64 {
+        let tables = self.tables_raw_bound + 4096;
+        // zstd's worst case is the input plus a small fraction.
+        FOOTER_FIXED + 48 * (self.index.len() as u64 + 2) + tables + tables / 128 + 512
     }
 
     /// What has been written so far.
@@ -206,7 +248,14 @@ impl<W: Write> Writer<W> {
     }
 
     fn finish_inner(mut self, key: Option<&ed25519_dalek::SigningKey>) -> io::Result<W> {
-        self.flush_block()?;
+        if self.full {
+            // The refused block is gone; the footer goes into the space reserved before it.
+            if self.failed {
+                return Err(io::Error::other("an earlier write failed"));
+            }
+        } else {
+            self.flush_block()?;
+        }
         let mut enc = Encoder::default();
         self.tables.sort_by_key(|e| e.ts);
         for t in &self.tables {
@@ -283,6 +332,12 @@ impl<W: Write> Writer<W> {
                 "an earlier write failed; the capture is closed",
             ));
         }
+        if self.full {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "no room for another block and the footer; finish the capture",
+            ));
+        }
         Ok(())
     }
 
@@ -302,6 +357,11 @@ impl<W: Write> Writer<W> {
     }
 
     fn keep_table(&mut self, ev: &Event<'_>) {
+        // Alone in an encoder a record takes at least the room it takes among others, but
+        // for its tid delta: 10 bytes of slack cover that.
+        let mut one = Encoder::default();
+        one.push(ev);
+        self.tables_raw_bound += one.raw_len() as u64 + 10;
         self.tables.push(ev.clone().into_owned());
     }
 
@@ -330,6 +390,23 @@ impl<W: Write> Writer<W> {
         buf.extend_from_slice(&hbytes);
         buf.extend_from_slice(&stored);
         let offset = self.stats.bytes;
+        let need = buf.len() as u64 + self.footer_bound();
+        if let Some(reserve) = self.reserve.as_mut()
+            && let Err(e) = reserve(offset, need)
+        {
+            // Nothing of this block reached the file: drop it and everything it added.
+            self.full = true;
+            self.stats.dropped += u64::from(count);
+            let (tables, bound, first, last) = self.committed;
+            self.tables.truncate(tables);
+            self.tables_raw_bound = bound;
+            self.first_ts = first;
+            self.last_ts = last;
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                format!("no room for the next block and the footer: {e}"),
+            ));
+        }
         if let Err(e) = self.out.write_all(&buf).and_then(|()| self.out.flush()) {
             self.failed = true;
             return Err(e);
@@ -351,6 +428,12 @@ impl<W: Write> Writer<W> {
             self.next_event += u64::from(count);
             self.stats.events += u64::from(count);
         }
+        self.committed = (
+            self.tables.len(),
+            self.tables_raw_bound,
+            self.first_ts,
+            self.last_ts,
+        );
         Ok(())
     }
 }

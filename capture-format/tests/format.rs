@@ -575,3 +575,67 @@ fn signed_captures_verify_and_a_changed_byte_breaks_the_signature_or_chain() {
     let f = cap.verify().failure.expect("forgery detected");
     assert!(f.what.contains("signature"), "{}", f.what);
 }
+
+#[test]
+fn a_refused_reservation_drops_the_block_and_still_ends_in_a_sealed_file() {
+    use std::sync::{Arc, Mutex};
+    // A "disk" of 60 KiB: the reserve check refuses anything that would end beyond it.
+    const DISK: u64 = 60 << 10;
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&asked);
+    let mut w = Writer::new(Vec::new(), &info(), small_blocks()).expect("w");
+    w.set_reserve(Box::new(move |offset, len| {
+        log.lock().expect("lock").push((offset, len));
+        if offset + len > DISK {
+            Err(std::io::ErrorKind::StorageFull.into())
+        } else {
+            Ok(())
+        }
+    }));
+    let synth = Synth::new(11);
+    w.write_state(&synth.state()).expect("state");
+    let mut refused = None;
+    for (i, e) in synth.take(50_000).enumerate() {
+        if let Err(e) = w.append(&e) {
+            assert_eq!(e.kind(), std::io::ErrorKind::StorageFull, "{e}");
+            refused = Some(i);
+            break;
+        }
+    }
+    assert!(refused.is_some(), "the disk never filled");
+    assert!(w.is_full());
+    let dropped = w.stats().dropped;
+    let written = w.stats().events;
+    assert!(dropped > 0);
+    // Further writes are refused the same way, and nothing more is written.
+    let next = Synth::new(12).take(1).next().expect("event");
+    let e = w.append(&next).expect_err("full");
+    assert_eq!(e.kind(), std::io::ErrorKind::StorageFull);
+    let key = capture_format::sign::key_from_seed(&[9; 32]);
+    let bytes = w.finish_signed(&key).expect("finish");
+    assert!(
+        bytes.len() as u64 <= DISK,
+        "{} bytes: the footer did not fit in the reserve",
+        bytes.len()
+    );
+    let cap = CaptureFile::from_bytes(bytes).expect("open");
+    assert!(cap.recovery().is_none(), "no footer");
+    assert!(cap.verify().failure.is_none());
+    assert!(cap.signature().is_some());
+    assert_eq!(cap.event_count(), written);
+    assert_eq!(read_all(&cap).len() as u64, written);
+    // The footer's times and tables hold only what the blocks hold.
+    let (_, last) = cap.time_range().expect("times");
+    assert_eq!(
+        last,
+        read_all(&cap).iter().map(|e| e.ts).max().expect("events")
+    );
+    let tables = cap.tables().expect("tables");
+    assert!(
+        tables
+            .iter()
+            .all(|t| t.ts <= last || matches!(t.body, Body::Process(_)))
+    );
+    // Every block was checked with room for itself and the footer.
+    assert!(asked.lock().expect("lock").len() as u64 >= cap.blocks().len() as u64);
+}

@@ -23,6 +23,10 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     use crate::record::output::{CaptureOutput, DebugDump, Output};
     use crate::record::session::{self, CaptureMeta, Options};
 
+    let key = match &args.sign_key {
+        Some(p) => Some(super::keygen::read_signing_key(p)?),
+        None => None,
+    };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
@@ -41,11 +45,17 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         env: args.env,
     };
     let debug = args.debug_dump;
+    let rotate_size = args.rotate_size;
     let open = move |path: &Path, meta: &CaptureMeta| -> std::io::Result<Box<dyn Output>> {
         if debug {
             return Ok(Box::new(DebugDump::create(path)?));
         }
-        Ok(Box::new(CaptureOutput::create(path, &header_info(meta))?))
+        Ok(Box::new(CaptureOutput::create(
+            path,
+            &header_info(meta),
+            key.clone(),
+            rotate_size,
+        )?))
     };
     let summary = session::record(&opts, &stop, &open)?;
     if !summary.fallbacks.is_empty() {
@@ -83,6 +93,15 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     }
     let (user, sys) = own_cpu();
     eprintln!("casefile: recorder CPU: {user:.2} s user, {sys:.2} s system");
+    if let Some(full) = &summary.disk_full {
+        eprintln!(
+            "casefile: error: the disk holding {} is full: recording stopped early; {} events \
+             were not written; the file was closed with its footer and verifies",
+            full.display(),
+            summary.unwritten
+        );
+        return Ok(ExitCode::from(2));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

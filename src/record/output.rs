@@ -6,7 +6,8 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use capture_format::schema::Event;
-use capture_format::{HeaderInfo, Writer, WriterOptions};
+use capture_format::{HeaderInfo, Reserve, Writer, WriterOptions};
+use ed25519_dalek::SigningKey;
 
 /// A sink for a capture: a state block, then events in time order.
 pub trait Output {
@@ -21,6 +22,14 @@ pub trait Output {
     /// Whether it is time for a keyframe (a fresh state block).
     fn needs_keyframe(&self) -> bool {
         false
+    }
+    /// Whether the disk filled: nothing more can be written, and `finish` still seals the file.
+    fn is_full(&self) -> bool {
+        false
+    }
+    /// Events dropped because the disk was full.
+    fn dropped(&self) -> u64 {
+        0
     }
     /// Writes the footer and closes the file; returns its final size.
     fn finish(self: Box<Self>) -> io::Result<u64>;
@@ -39,20 +48,82 @@ pub fn create_private(path: &Path) -> io::Result<File> {
     Ok(f)
 }
 
-/// A capture file written through `capture_format::Writer`.
+/// How old a block may get before it is written. An event waits up to the reorder window
+/// (50 ms) and one release interval before it reaches the writer, and the writer looks at the
+/// clock at least every 100 ms: 700 ms keeps what a killed recorder loses under one second.
+const MAX_BLOCK_AGE: std::time::Duration = std::time::Duration::from_millis(700);
+
+/// A capture file written through `capture_format::Writer`, signed on finish when given a key.
+///
+/// A full disk must still end in a sealed file: before each block the writer reserves, with
+/// `fallocate` beyond the end of the file, room for the block and for everything `finish` will
+/// write (footer, tables, signature, trailer). When that fails the block is dropped, the
+/// recorder stops, and the footer goes into the space reserved for it. The reserve is released
+/// when the file is finished.
 pub struct CaptureOutput {
     writer: Writer<File>,
+    key: Option<SigningKey>,
 }
 
 impl CaptureOutput {
     /// Creates the capture (mode 0600) and writes its header.
-    pub fn create(path: &Path, info: &HeaderInfo) -> io::Result<CaptureOutput> {
-        // Create it ourselves first so an existing file's mode is reset to 0600 too.
-        drop(create_private(path)?);
-        Ok(CaptureOutput {
-            writer: Writer::create(path, info, WriterOptions::default())?,
-        })
+    ///
+    /// With rotation, blocks are cut at a quarter of the rotation size (at most the default
+    /// 1 MiB), so a file overshoots its limit by at most about a quarter.
+    pub fn create(
+        path: &Path,
+        info: &HeaderInfo,
+        key: Option<SigningKey>,
+        rotate_size: Option<u64>,
+    ) -> io::Result<CaptureOutput> {
+        let file = create_private(path)?;
+        let reserve = reserve_beyond_end(file.try_clone()?);
+        let default = WriterOptions::default();
+        let block_bytes = rotate_size.map_or(default.block_bytes, |r| {
+            usize::try_from(r / 4)
+                .unwrap_or(usize::MAX)
+                .clamp(4096, default.block_bytes)
+        });
+        let opts = WriterOptions {
+            max_age: MAX_BLOCK_AGE,
+            block_bytes,
+            ..default
+        };
+        let mut writer = Writer::new(file, info, opts)?;
+        writer.set_reserve(reserve);
+        Ok(CaptureOutput { writer, key })
     }
+}
+
+/// Reserves `[offset, offset + len)` of `file` without changing its size. Filesystems without
+/// `fallocate` get no reserve (a full disk then leaves a file without footer, which readers
+/// recover block by block).
+fn reserve_beyond_end(file: File) -> Reserve {
+    use std::os::fd::AsRawFd;
+    let mut supported = true;
+    Box::new(move |offset, len| {
+        while supported {
+            // SAFETY: fallocate on a descriptor we own; no memory is passed.
+            let r = unsafe {
+                libc::fallocate(
+                    file.as_raw_fd(),
+                    libc::FALLOC_FL_KEEP_SIZE,
+                    offset as libc::off_t,
+                    len as libc::off_t,
+                )
+            };
+            if r == 0 {
+                return Ok(());
+            }
+            let e = io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => {}
+                Some(libc::EOPNOTSUPP) => supported = false,
+                _ => return Err(e),
+            }
+        }
+        Ok(())
+    })
 }
 
 impl Output for CaptureOutput {
@@ -71,10 +142,22 @@ impl Output for CaptureOutput {
     fn needs_keyframe(&self) -> bool {
         self.writer.needs_keyframe()
     }
+    fn is_full(&self) -> bool {
+        self.writer.is_full()
+    }
+    fn dropped(&self) -> u64 {
+        self.writer.stats().dropped
+    }
     fn finish(self: Box<Self>) -> io::Result<u64> {
-        let f = self.writer.finish()?;
+        let f = match &self.key {
+            Some(k) => self.writer.finish_signed(k)?,
+            None => self.writer.finish()?,
+        };
+        // Truncating to the size it has releases what is still reserved beyond the end.
+        let len = f.metadata()?.len();
+        f.set_len(len)?;
         f.sync_all()?;
-        Ok(f.metadata()?.len())
+        Ok(len)
     }
 }
 

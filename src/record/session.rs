@@ -98,6 +98,10 @@ pub struct Summary {
     pub degraded: Vec<(&'static str, String)>,
     /// Tracepoints attached through raw_tp instead of tp_btf.
     pub fallbacks: Vec<&'static str>,
+    /// The file whose disk filled: recording stopped there, and the file was sealed.
+    pub disk_full: Option<PathBuf>,
+    /// Events not written because the disk filled (the refused block and what was queued).
+    pub unwritten: u64,
 }
 
 /// How long events wait to be put in time order.
@@ -200,21 +204,30 @@ pub fn record(
             }
         }
         rec.drain_ring(DRAIN_BATCH);
-        if last_flush.elapsed() >= FLUSH_EVERY || rec.reorder.held_bytes() > MAX_HELD_BYTES {
-            last_flush = Instant::now();
-            rec.flush_ready(out.as_mut(), &opts.path, false)?;
-            if out.needs_keyframe() {
-                // A keyframe lets replay start mid-file: the state as /proc shows it now.
-                rec.write_state(out.as_mut(), &opts.path)?;
+        let step: Result<(), RecordError> = (|| {
+            if last_flush.elapsed() >= FLUSH_EVERY || rec.reorder.held_bytes() > MAX_HELD_BYTES {
+                last_flush = Instant::now();
+                rec.flush_ready(out.as_mut(), &opts.path, false)?;
+                if out.needs_keyframe() {
+                    // A keyframe lets replay start mid-file: the state as /proc shows it now.
+                    rec.write_state(out.as_mut(), &opts.path)?;
+                }
             }
-        }
-        if last_tick.elapsed() >= Duration::from_millis(100) {
-            last_tick = Instant::now();
-            rec.check_loss()?;
-            out.tick().map_err(|source| RecordError::Output {
-                path: opts.path.clone(),
-                source,
-            })?;
+            if last_tick.elapsed() >= Duration::from_millis(100) {
+                last_tick = Instant::now();
+                rec.check_loss()?;
+                out.tick().map_err(|source| RecordError::Output {
+                    path: opts.path.clone(),
+                    source,
+                })?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = step {
+            if out.is_full() {
+                break;
+            }
+            return Err(e);
         }
         out = rec.maybe_rotate(out, opts, &meta, open)?;
         if opts.status && last_status.elapsed() >= Duration::from_secs(1) {
@@ -247,7 +260,20 @@ pub fn record(
     // Whatever is in the ring now was produced before we stopped; take it all.
     rec.drain_ring(usize::MAX);
     rec.check_loss()?;
-    rec.flush_ready(out.as_mut(), &opts.path, true)?;
+    if !out.is_full()
+        && let Err(e) = rec.flush_ready(out.as_mut(), &opts.path, true)
+        && !out.is_full()
+    {
+        return Err(e);
+    }
+    if out.is_full() {
+        // The disk filled: what is still queued cannot be written. Seal the file as it is.
+        let mut queued = 0;
+        rec.reorder.drain(|_, _| queued += 1);
+        rec.summary.unwritten = out.dropped() + queued;
+        rec.summary.events = rec.summary.events.saturating_sub(out.dropped());
+        rec.summary.disk_full = Some(output::rotated_path(&opts.path, rec.file_index));
+    }
     if opts.status {
         let _ = writeln!(io::stderr());
     }

@@ -48,6 +48,19 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    fn wait_gone(&self, text: &str) {
+        let start = Instant::now();
+        while self.screen().contains(text) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "'{text}' did not go away"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
@@ -100,6 +113,8 @@ fn inspect_runs_in_a_terminal_and_restores_it_on_quit() {
     t.run(&["send-keys", "-t", "t", "?"]);
     t.wait_for(" Keys ");
     t.run(&["send-keys", "-t", "t", "Escape"]);
+    // A key sent right after Escape would read as Alt+key: wait for the help to close first.
+    t.wait_gone(" Keys ");
     t.run(&["send-keys", "-t", "t", "q"]);
     let s = t.wait_for("EXIT=");
     assert!(s.contains("EXIT=0"), "{s}");

@@ -3,6 +3,7 @@
 mod util;
 
 mod check;
+mod faults;
 mod fleet;
 mod import;
 mod info;
