@@ -34,6 +34,16 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Write a capture's events to a new file, optionally redacted for sharing.
     Export(ExportArgs),
+    /// Aggregate a capture into one of csysdig's views (procs, files, connections, errors, ...).
+    Top(TopArgs),
+    /// List the processes of a capture, or their tree with --tree, with each one's execs.
+    Ps(PsArgs),
+    /// Show interactive commands: programs run from a shell, with user, time, cwd and argv.
+    Spy(SpyArgs),
+    /// Print the I/O streams of the selected fds, reassembled per fd, both directions in order.
+    Echo(EchoArgs),
+    /// Print the overview (Sysdig Inspect's tiles) as totals and time series.
+    Summary(SummaryArgs),
     /// Convert a sysdig/Falco .scap capture (plain or gzip) into a casefile capture.
     Import(ImportArgs),
     /// What each container did: start, programs run, files written, connections, privilege
@@ -199,6 +209,113 @@ pub struct FieldsArgs {
     /// Print the casefile-filter(7) man page (the language and every field) instead.
     #[arg(long, conflicts_with = "prefix")]
     pub man: bool,
+}
+
+/// Selection options shared by the analysis commands.
+#[derive(Debug, clap::Args)]
+pub struct SelectArgs {
+    /// Only events matching this filter (sysdig/Falco syntax, see casefile-filter(7)).
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Start at this time: RFC 3339, epoch nanoseconds, or relative (`+2s` from the start,
+    /// `-500ms` from the end).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// Stop at this time (same forms as --from).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub to: Option<String>,
+}
+
+/// `casefile top`.
+#[derive(Debug, clap::Args)]
+pub struct TopArgs {
+    /// View id (see --list): procs, threads, containers, connections, sports, port_bindings,
+    /// files, directories, io_by_type, slow_io, errors, procs_errors, syscalls, syscall_procs,
+    /// spy_users, execs, incoming_connections, new_connections, file_opens.
+    #[arg(required_unless_present = "list")]
+    pub view: Option<String>,
+    /// Capture file.
+    #[arg(required_unless_present = "list")]
+    pub file: Option<PathBuf>,
+    /// Event selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Sort by this column (its header, case-insensitive); largest first unless --asc.
+    #[arg(long, value_name = "COLUMN")]
+    pub sort: Option<String>,
+    /// Sort smallest first.
+    #[arg(long)]
+    pub asc: bool,
+    /// Print at most this many rows.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print JSON (raw numbers, the drill-down filter of each row).
+    #[arg(short = 'j', long)]
+    pub json: bool,
+    /// List the views instead.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// `casefile ps`.
+#[derive(Debug, clap::Args)]
+pub struct PsArgs {
+    /// Capture file.
+    pub file: PathBuf,
+    /// Show the process tree (children under their parent).
+    #[arg(long)]
+    pub tree: bool,
+    /// Print JSON.
+    #[arg(short = 'j', long)]
+    pub json: bool,
+}
+
+/// `casefile spy`.
+#[derive(Debug, clap::Args)]
+pub struct SpyArgs {
+    /// Capture file.
+    pub file: PathBuf,
+    /// Event selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Every executed program, not only those run from a shell.
+    #[arg(long)]
+    pub all: bool,
+    /// Print JSON.
+    #[arg(short = 'j', long)]
+    pub json: bool,
+}
+
+/// `casefile echo`.
+#[derive(Debug, clap::Args)]
+pub struct EchoArgs {
+    /// Capture file.
+    pub file: PathBuf,
+    /// Event selection (only reads and writes with a payload are shown).
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Printable ASCII only, newlines kept.
+    #[arg(short = 'A', long = "print-ascii", conflicts_with = "hex")]
+    pub ascii: bool,
+    /// Hex and ASCII.
+    #[arg(short = 'X', long = "print-hex-ascii")]
+    pub hex: bool,
+}
+
+/// `casefile summary`.
+#[derive(Debug, clap::Args)]
+pub struct SummaryArgs {
+    /// Capture file.
+    pub file: PathBuf,
+    /// Event selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Number of time buckets of each series.
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    pub buckets: usize,
+    /// Print JSON.
+    #[arg(short = 'j', long)]
+    pub json: bool,
 }
 
 /// `casefile timeline`.

@@ -12,6 +12,7 @@ mod import;
 mod output;
 mod record;
 mod replay;
+mod views;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -29,6 +30,11 @@ fn main() -> ExitCode {
         cli::Command::Verify(a) => cmd::verify::run(a),
         cli::Command::Keygen(a) => cmd::keygen::run(a),
         cli::Command::Export(a) => cmd::export::run(a),
+        cli::Command::Top(a) => cmd::top::run(a),
+        cli::Command::Ps(a) => cmd::ps::run(a),
+        cli::Command::Spy(a) => cmd::spy::run(a),
+        cli::Command::Echo(a) => cmd::echo::run(a),
+        cli::Command::Summary(a) => cmd::summary::run(a),
         cli::Command::Man(a) => cmd::man::run(a),
         cli::Command::Timeline(a) => cmd::timeline::run(a),
         cli::Command::Import(a) => cmd::import::run(a),

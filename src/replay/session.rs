@@ -111,6 +111,11 @@ impl Session {
         &self.cap
     }
 
+    /// The options it runs with (time range, buffer rendering).
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
     /// Counters of the last run.
     pub fn stats(&self) -> Stats {
         Stats {

@@ -10,3 +10,4 @@ mod man;
 mod read;
 mod record;
 mod timeline;
+mod views;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Views benchmark: one-pass views and the overview over a large synthetic capture.
+#
+#   bench/views.sh [EVENTS] [DIR]      (defaults: 10000000 events, target/bench)
+#
+# Uses the capture bench/replay.sh writes (capture_format::synth through capture_format::Writer,
+# 1 MiB blocks, a keyframe every 64 blocks), writing it first if missing. Rates are events per
+# second of CPU time (user + sys), what one core delivers; wall time is shown too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events=${1:-10000000}
+dir=${2:-target/bench}
+mkdir -p "$dir"
+cap="$dir/replay-$events.case"
+
+cargo build --release -q --bin casefile
+if [ ! -f "$cap" ]; then
+    CASEFILE_BENCH_OUT="$cap" CASEFILE_BENCH_EVENTS="$events" \
+        cargo test --release -q --bin casefile -- --ignored --exact replay::tests::bench_capture
+fi
+bin=./target/release/casefile
+
+run() { # label, args...
+    local label=$1
+    shift
+    local t
+    t=$( { /usr/bin/time -f '%U %S %e %M' "$bin" "$@" >/dev/null; } 2>&1 | tail -1)
+    read -r user sys wall rss <<<"$t"
+    awk -v l="$label" -v u="$user" -v s="$sys" -v w="$wall" -v m="$rss" -v n="$events" \
+        'BEGIN { c = u + s; printf "%-34s %7.2f s cpu %7.2f s wall %7.1f MB rss %8.2f M events/s/core\n", l, c, w, m / 1024, n / c / 1e6 }'
+}
+
+echo "capture: $cap ($(du -h "$cap" | cut -f1), $events events)"
+run "read -f 'proc.name = nosuch'" read "$cap" -f "proc.name = nosuch" --no-skip
+run "top procs" top procs "$cap"
+run "top threads" top threads "$cap"
+run "top files" top files "$cap"
+run "top connections" top connections "$cap"
+run "top syscalls" top syscalls "$cap"
+run "summary" summary "$cap"

@@ -1,0 +1,81 @@
+//! `casefile summary`: the overview, Sysdig Inspect's tiles as totals and time series.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::top::{progress_printer, session};
+use crate::cli::SummaryArgs;
+use crate::views::eval::{Cell, Control, Progress, display};
+use crate::views::summary::{Category, run_summary, sparkline};
+
+/// Runs `casefile summary`.
+pub fn run(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
+    let mut s = session(&args.file, &args.select)?;
+    let mut pp = progress_printer();
+    let mut ctl = Control {
+        progress: pp.as_mut().map(|p| p as &mut dyn FnMut(Progress)),
+        cancel: None,
+    };
+    let sum = run_summary(
+        &mut s,
+        args.select.filter.as_deref(),
+        args.buckets,
+        &mut ctl,
+    )
+    .with_context(|| format!("summarising {}", args.file.display()))?;
+    let stdout = io::stdout();
+    let tty = stdout.is_terminal();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.json {
+        serde_json::to_writer(&mut out, &sum)?;
+        writeln!(out)?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t0 = String::new();
+    let mut t1 = String::new();
+    crate::replay::render::datetime(sum.from, &mut t0);
+    crate::replay::render::datetime(sum.to, &mut t1);
+    writeln!(
+        out,
+        "{} events from {t0} to {t1}, {} buckets of {}",
+        sum.events,
+        sum.buckets,
+        crate::views::eval::human_ns(sum.bucket_ns as i64)
+    )?;
+    let name_w = sum.tiles.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    for cat in Category::ALL {
+        let tiles: Vec<_> = sum.tiles.iter().filter(|t| t.category == cat).collect();
+        if tiles.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{}", cat.title())?;
+        for t in tiles {
+            let total = display(&Cell::Num(t.total), t.unit);
+            let drill = match t.target_filter {
+                Some(f) => format!("{} -f '{f}'", t.target),
+                None => t.target.to_owned(),
+            };
+            if tty {
+                writeln!(
+                    out,
+                    "  {:name_w$}  {total:>8}  {}  → {drill}",
+                    t.name,
+                    sparkline(&t.series)
+                )?;
+            } else {
+                let series: Vec<String> = t.series.iter().map(i64::to_string).collect();
+                writeln!(
+                    out,
+                    "  {:name_w$}  {total:>8}  [{}]  → {drill}",
+                    t.name,
+                    series.join(" ")
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

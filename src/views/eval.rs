@@ -1,0 +1,890 @@
+//! Evaluating a view in one pass: every event the filter and time range select is keyed and
+//! folded into its row's accumulators; the result is plain data, rows of typed [`Cell`]s.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::hash::BuildHasherDefault;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use capture_format::schema::Body;
+
+use super::spec::{Agg, Column, Order, Unit, ViewKind, ViewSpec};
+use crate::filter::error::FilterErrors;
+use crate::filter::{Filter, Registry, ResolveError, Source, Val};
+use crate::replay::context::{EventCtx, val_text};
+use crate::replay::fields::{Field, Fields};
+use crate::replay::session::{Flow, ReplayError, Session};
+use crate::replay::state::IdHasher;
+
+/// Errors of a view run.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    /// No view has this id.
+    #[error("no view named '{0}' (casefile top --list shows them)")]
+    UnknownView(String),
+    /// A column names a field the registry does not know (a bug in the catalog).
+    #[error("view {view}, column {column}: field '{field}': {message}")]
+    BadField {
+        /// View id.
+        view: String,
+        /// Column name.
+        column: String,
+        /// Field name.
+        field: String,
+        /// Why.
+        message: String,
+    },
+    /// `--sort` names no column.
+    #[error("view {view} has no column '{name}' (columns: {columns})")]
+    UnknownColumn {
+        /// View id.
+        view: String,
+        /// The name given.
+        name: String,
+        /// The columns there are.
+        columns: String,
+    },
+    /// A filter does not compile.
+    #[error(transparent)]
+    Filter(#[from] FilterErrors),
+    /// Replay failed.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// The cancel flag was set.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// One cell of a result row.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Cell {
+    /// No value (the field was absent in every event of the row).
+    None,
+    /// A number (counts, bytes, nanoseconds, times, ids).
+    Num(i64),
+    /// Text.
+    Text(String),
+    /// An address.
+    Ip(IpAddr),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl Cell {
+    fn from_val(v: &Val<'_>) -> Cell {
+        match v {
+            Val::Num(n) => Cell::Num(*n),
+            Val::Bool(b) => Cell::Bool(*b),
+            Val::Ip(ip) => Cell::Ip(*ip),
+            Val::Str(b) => Cell::Text(String::from_utf8_lossy(b).into_owned()),
+            Val::List(_) => {
+                let mut t = String::new();
+                val_text(v, &mut t);
+                Cell::Text(t)
+            }
+        }
+    }
+
+    /// Plain text (numbers unformatted; `None` empty).
+    pub fn text(&self) -> String {
+        match self {
+            Cell::None => String::new(),
+            Cell::Num(n) => n.to_string(),
+            Cell::Text(t) => t.clone(),
+            Cell::Ip(ip) => ip.to_string(),
+            Cell::Bool(b) => b.to_string(),
+        }
+    }
+
+    /// Orders cells of one column: absent values first, then by value.
+    fn cmp(&self, other: &Cell) -> std::cmp::Ordering {
+        use std::cmp::Ordering as O;
+        fn rank(c: &Cell) -> u8 {
+            match c {
+                Cell::None => 0,
+                Cell::Bool(_) => 1,
+                Cell::Num(_) => 2,
+                Cell::Ip(_) => 3,
+                Cell::Text(_) => 4,
+            }
+        }
+        match (self, other) {
+            (Cell::Num(a), Cell::Num(b)) => a.cmp(b),
+            (Cell::Text(a), Cell::Text(b)) => a.cmp(b),
+            (Cell::Ip(a), Cell::Ip(b)) => a.cmp(b),
+            (Cell::Bool(a), Cell::Bool(b)) => a.cmp(b),
+            (a, b) => match rank(a).cmp(&rank(b)) {
+                O::Equal => O::Equal,
+                o => o,
+            },
+        }
+    }
+}
+
+/// A column of a result.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Head {
+    /// Header.
+    pub name: &'static str,
+    /// Aggregation.
+    pub agg: Agg,
+    /// Field read.
+    pub field: Option<&'static str>,
+    /// How numbers read.
+    pub unit: Unit,
+}
+
+/// One result row.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Row {
+    /// One cell per column.
+    pub cells: Vec<Cell>,
+    /// The filter that selects this row's events in the drill-down target view
+    /// (`fd.name = "/etc/passwd"`), when the view has a drill-down.
+    pub drill: Option<String>,
+}
+
+/// A view's result.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Table {
+    /// View id.
+    pub view: &'static str,
+    /// Columns.
+    pub columns: Vec<Head>,
+    /// Rows, in the view's default order until [`Table::sort`] changes it.
+    pub rows: Vec<Row>,
+    /// Drill-down target view, if any.
+    pub drill_view: Option<&'static str>,
+    /// Events that matched the view's filter (and the user's) in the time range.
+    pub events: u64,
+}
+
+impl Table {
+    /// Sorts by column `col` (ties broken by the other columns left to right, ascending).
+    pub fn sort(&mut self, col: usize, order: Order) {
+        self.rows.sort_by(|a, b| {
+            let mut o = a.cells[col].cmp(&b.cells[col]);
+            if order == Order::Desc {
+                o = o.reverse();
+            }
+            o.then_with(|| {
+                a.cells
+                    .iter()
+                    .zip(&b.cells)
+                    .map(|(x, y)| x.cmp(y))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+        });
+    }
+
+    /// The index of the column named `name` (case-insensitive).
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Progress of a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Matching events seen so far.
+    pub events: u64,
+    /// Fraction of the time range covered, 0 to 1.
+    pub fraction: f64,
+}
+
+/// How a caller follows and stops a run (the TUI runs views off its UI thread).
+#[derive(Default)]
+pub struct Control<'a> {
+    /// Called now and then with the progress, and once at the end with fraction 1.
+    pub progress: Option<&'a mut dyn FnMut(Progress)>,
+    /// When set, the run stops with [`ViewError::Cancelled`].
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// How often (in matching events) progress is reported and the cancel flag read.
+const CHECK_EVERY: u64 = 1 << 14;
+
+impl Control<'_> {
+    /// Called per matching event; returns `Stop` when cancelled.
+    pub(crate) fn tick(&mut self, n: u64, ts: u64, range: (u64, u64)) -> Flow {
+        if !n.is_multiple_of(CHECK_EVERY) {
+            return Flow::Continue;
+        }
+        if let Some(p) = self.progress.as_mut() {
+            let span = range.1.saturating_sub(range.0).max(1);
+            let fraction = (ts.saturating_sub(range.0) as f64 / span as f64).min(1.0);
+            p(Progress {
+                events: n,
+                fraction,
+            });
+        }
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn done(&mut self, n: u64) {
+        if let Some(p) = self.progress.as_mut() {
+            p(Progress {
+                events: n,
+                fraction: 1.0,
+            });
+        }
+    }
+}
+
+/// Resolves a field name (`evt.arg.sig`, `container.label[app]`) in replay's registry.
+pub fn resolve_field(name: &str) -> Result<Field, ResolveError> {
+    let (n, arg) = match name.split_once('[') {
+        Some((a, b)) => (a, Some(b.trim_end_matches(']'))),
+        None => (name, None),
+    };
+    Ok(Fields.resolve(n, arg)?.id)
+}
+
+/// The view filter and the user's, as one filter text.
+pub fn combine(view: Option<&str>, user: Option<&str>) -> Option<String> {
+    match (view, user.map(str::trim).filter(|u| !u.is_empty())) {
+        (None, None) => None,
+        (Some(v), None) => Some(v.to_owned()),
+        (None, Some(u)) => Some(u.to_owned()),
+        (Some(v), Some(u)) => Some(format!("({v}) and ({u})")),
+    }
+}
+
+/// Compiles `view ∧ user`, reporting errors in the user's text against that text.
+pub fn compile_filters(
+    view: Option<&str>,
+    user: Option<&str>,
+) -> Result<Option<Filter<Field>>, FilterErrors> {
+    if let Some(u) = user.filter(|u| !u.trim().is_empty()) {
+        crate::filter::compile(u, &Fields)?;
+    }
+    combine(view, user)
+        .map(|t| crate::filter::compile(&t, &Fields))
+        .transpose()
+}
+
+/// Quotes a value for a filter (`"a \"b\""`); numbers stay bare.
+pub fn quote(c: &Cell) -> String {
+    match c {
+        Cell::Num(n) => n.to_string(),
+        Cell::Bool(b) => b.to_string(),
+        other => {
+            let t = other.text();
+            let mut q = String::with_capacity(t.len() + 2);
+            q.push('"');
+            for ch in t.chars() {
+                if ch == '"' || ch == '\\' {
+                    q.push('\\');
+                }
+                q.push(ch);
+            }
+            q.push('"');
+            q
+        }
+    }
+}
+
+/// Appends a value's identity bytes (type tag, then content) to `out`.
+pub(crate) fn encode(v: &Val<'_>, out: &mut Vec<u8>) {
+    match v {
+        Val::Num(n) => {
+            out.push(1);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        Val::Str(b) => {
+            out.push(2);
+            out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+            out.extend_from_slice(b);
+        }
+        Val::Bool(b) => out.extend_from_slice(&[3, u8::from(*b)]),
+        Val::Ip(IpAddr::V4(a)) => {
+            out.push(4);
+            out.extend_from_slice(&a.octets());
+        }
+        Val::Ip(IpAddr::V6(a)) => {
+            out.push(6);
+            out.extend_from_slice(&a.octets());
+        }
+        Val::List(items) => {
+            out.push(5);
+            out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+            for i in items {
+                encode(i, out);
+            }
+        }
+    }
+}
+
+pub(crate) fn hash64(b: &[u8]) -> u64 {
+    // FNV-1a then a final mix: stable across runs, good enough for distinct counts of field
+    // values (a collision would undercount by one in 2^64).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in b {
+        h ^= u64::from(c);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+/// Numbers for percentiles: exact up to [`EXACT_MAX`] values per row, then a log-linear
+/// histogram (32 sub-buckets per power of two, so a reported percentile is within about 3% of
+/// the true one).
+#[derive(Clone, Debug, Default)]
+pub struct Samples {
+    exact: Vec<i64>,
+    hist: Option<Box<[u64]>>,
+    n: u64,
+}
+
+/// Values kept exactly before switching to the histogram.
+pub const EXACT_MAX: usize = 1 << 16;
+const HIST_BUCKETS: usize = 64 + 58 * 32;
+
+fn bucket_of(v: u64) -> usize {
+    if v < 64 {
+        return v as usize;
+    }
+    let e = 63 - v.leading_zeros() as usize;
+    let sub = ((v >> (e - 5)) & 31) as usize;
+    64 + (e - 6) * 32 + sub
+}
+
+fn bucket_value(i: usize) -> i64 {
+    if i < 64 {
+        return i as i64;
+    }
+    let e = (i - 64) / 32 + 6;
+    let sub = ((i - 64) % 32) as u64;
+    let lo = (32 + sub) << (e - 5);
+    let width = 1u64 << (e - 5);
+    (lo + width / 2) as i64
+}
+
+impl Samples {
+    /// Adds a value (negative values count as 0 in the histogram).
+    pub fn push(&mut self, v: i64) {
+        self.n += 1;
+        if let Some(h) = self.hist.as_mut() {
+            h[bucket_of(v.max(0) as u64)] += 1;
+            return;
+        }
+        self.exact.push(v);
+        if self.exact.len() > EXACT_MAX {
+            let mut h = vec![0u64; HIST_BUCKETS].into_boxed_slice();
+            for &x in &self.exact {
+                h[bucket_of(x.max(0) as u64)] += 1;
+            }
+            self.exact = Vec::new();
+            self.hist = Some(h);
+        }
+    }
+
+    /// The `q`th percentile by nearest rank (`q` in 1..=100), or `None` without values.
+    pub fn percentile(&mut self, q: u32) -> Option<i64> {
+        if self.n == 0 {
+            return None;
+        }
+        let rank = (u64::from(q) * self.n).div_ceil(100).max(1);
+        if let Some(h) = &self.hist {
+            let mut seen = 0;
+            for (i, &c) in h.iter().enumerate() {
+                seen += c;
+                if seen >= rank {
+                    return Some(bucket_value(i));
+                }
+            }
+            return None;
+        }
+        self.exact.sort_unstable();
+        self.exact.get(rank as usize - 1).copied()
+    }
+}
+
+/// A column's running state for one row.
+#[derive(Debug)]
+enum Acc {
+    Key,
+    Count(u64),
+    Sum(Option<i64>),
+    Avg(i64, u64),
+    Min(Option<i64>),
+    Max(Option<i64>),
+    Pct(Box<Samples>),
+    Seen(u64),
+    Distinct(Box<HashSet<u64, BuildHasherDefault<IdHasher>>>),
+    Val(Cell),
+}
+
+impl Acc {
+    fn new(agg: Agg) -> Acc {
+        match agg {
+            Agg::Key => Acc::Key,
+            Agg::Count => Acc::Count(0),
+            Agg::Sum => Acc::Sum(Some(0)),
+            Agg::Avg => Acc::Avg(0, 0),
+            Agg::Min => Acc::Min(None),
+            Agg::Max => Acc::Max(None),
+            Agg::P50 | Agg::P95 | Agg::P99 => Acc::Pct(Box::default()),
+            Agg::FirstSeen | Agg::LastSeen => Acc::Seen(0),
+            Agg::Distinct => Acc::Distinct(Box::default()),
+            Agg::First | Agg::Last | Agg::Image | Agg::Value => Acc::Val(Cell::None),
+        }
+    }
+
+    fn finish(&mut self, agg: Agg) -> Cell {
+        match self {
+            Acc::Key => Cell::None,
+            Acc::Count(n) => Cell::Num(*n as i64),
+            Acc::Sum(s) | Acc::Min(s) | Acc::Max(s) => s.map_or(Cell::None, Cell::Num),
+            Acc::Avg(s, n) => {
+                if *n == 0 {
+                    Cell::None
+                } else {
+                    Cell::Num(*s / *n as i64)
+                }
+            }
+            Acc::Pct(samples) => {
+                let q = match agg {
+                    Agg::P50 => 50,
+                    Agg::P95 => 95,
+                    _ => 99,
+                };
+                samples.percentile(q).map_or(Cell::None, Cell::Num)
+            }
+            Acc::Seen(t) => Cell::Num(*t as i64),
+            Acc::Distinct(set) => Cell::Num(set.len() as i64),
+            Acc::Val(c) => std::mem::replace(c, Cell::None),
+        }
+    }
+}
+
+/// A column, resolved.
+struct Col {
+    spec: Column,
+    field: Option<Field>,
+    when: Option<usize>,
+}
+
+/// A view ready to run: filters compiled, fields resolved.
+pub struct Compiled {
+    spec: &'static ViewSpec,
+    filter: Option<Filter<Field>>,
+    cols: Vec<Col>,
+    conds: Vec<Filter<Field>>,
+    keys: Vec<usize>,
+    images: bool,
+}
+
+impl Compiled {
+    /// Compiles `spec` with the user's extra filter.
+    pub fn new(spec: &'static ViewSpec, user: Option<&str>) -> Result<Compiled, ViewError> {
+        let filter = compile_filters(spec.filter, user)?;
+        let mut conds: Vec<Filter<Field>> = Vec::new();
+        let mut cond_text: Vec<&str> = Vec::new();
+        let mut cols = Vec::new();
+        for c in spec.columns {
+            if c.agg.needs_field() != c.field.is_some() {
+                return Err(ViewError::BadField {
+                    view: spec.id.to_owned(),
+                    column: c.name.to_owned(),
+                    field: c.field.unwrap_or("").to_owned(),
+                    message: format!("aggregation {:?} and field do not go together", c.agg),
+                });
+            }
+            let field = match c.field {
+                Some(f) => Some(resolve_field(f).map_err(|e| ViewError::BadField {
+                    view: spec.id.to_owned(),
+                    column: c.name.to_owned(),
+                    field: f.to_owned(),
+                    message: match e {
+                        ResolveError::Unknown => "unknown field".to_owned(),
+                        ResolveError::Arg(m) => m,
+                    },
+                })?),
+                None => None,
+            };
+            let when = match c.when {
+                Some(w) => Some(if let Some(i) = cond_text.iter().position(|t| *t == w) {
+                    i
+                } else {
+                    conds.push(crate::filter::compile(w, &Fields)?);
+                    cond_text.push(w);
+                    conds.len() - 1
+                }),
+                None => None,
+            };
+            cols.push(Col {
+                spec: *c,
+                field,
+                when,
+            });
+        }
+        let keys = (0..cols.len())
+            .filter(|&i| cols[i].spec.agg == Agg::Key)
+            .collect();
+        let images = cols.iter().any(|c| c.spec.agg == Agg::Image);
+        Ok(Compiled {
+            spec,
+            filter,
+            cols,
+            conds,
+            keys,
+            images,
+        })
+    }
+
+    /// Runs the view over `session` (its options give the time range).
+    pub fn run(&self, session: &mut Session, ctl: &mut Control<'_>) -> Result<Table, ViewError> {
+        let range = session_range(session);
+        let mut acc = Accumulator::new(self);
+        let mut n = 0u64;
+        session.run(self.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
+            n += 1;
+            acc.event(ctx);
+            Ok(ctl.tick(n, ctx.ev.ts, range))
+        })?;
+        if ctl.cancelled() {
+            return Err(ViewError::Cancelled);
+        }
+        ctl.done(n);
+        Ok(acc.finish(n))
+    }
+}
+
+/// The time range a session covers: its options' range within the capture's.
+pub fn session_range(session: &Session) -> (u64, u64) {
+    let (lo, hi) = session.capture().time_range().unwrap_or((0, 0));
+    let o = session.options();
+    (o.from.unwrap_or(lo).max(lo), o.to.unwrap_or(hi).min(hi))
+}
+
+struct RowAcc {
+    keys: Vec<Cell>,
+    accs: Vec<Acc>,
+}
+
+/// The per-event part of a run, usable with any event source (the TUI's live view too).
+pub struct Accumulator<'c> {
+    c: &'c Compiled,
+    rows: Vec<RowAcc>,
+    index: HashMap<Box<[u8]>, u32, BuildHasherDefault<IdHasher>>,
+    scratch: Vec<u8>,
+    /// The key of the last event and its row.
+    last_key: Vec<u8>,
+    last_row: Option<usize>,
+    conds: Vec<u8>,
+}
+
+impl<'c> Accumulator<'c> {
+    /// An empty accumulator for a compiled view.
+    pub fn new(c: &'c Compiled) -> Accumulator<'c> {
+        Accumulator {
+            c,
+            rows: Vec::new(),
+            index: HashMap::default(),
+            scratch: Vec::with_capacity(64),
+            last_key: Vec::with_capacity(64),
+            last_row: None,
+            conds: vec![0; c.conds.len()],
+        }
+    }
+
+    /// Folds one event that matched the view's filter.
+    pub fn event(&mut self, ctx: &mut EventCtx<'_, '_>) {
+        let c = self.c;
+        let (row, fresh) = if c.spec.kind == ViewKind::List {
+            self.rows.push(RowAcc {
+                keys: Vec::new(),
+                accs: c.cols.iter().map(|k| Acc::new(k.spec.agg)).collect(),
+            });
+            (self.rows.len() - 1, true)
+        } else {
+            self.scratch.clear();
+            for &k in &c.keys {
+                let Some(f) = &c.cols[k].field else {
+                    return;
+                };
+                match ctx.get(f) {
+                    Some(v) => encode(&v, &mut self.scratch),
+                    None => return,
+                }
+            }
+            if let Some(r) = self.last_row
+                && self.scratch == self.last_key
+            {
+                // Events come in runs from one thread: skip the hash lookup.
+                (r, false)
+            } else if let Some(&i) = self.index.get(&self.scratch[..]) {
+                self.last_key.clone_from(&self.scratch);
+                self.last_row = Some(i as usize);
+                (i as usize, false)
+            } else {
+                let keys = c
+                    .keys
+                    .iter()
+                    .map(|&k| {
+                        c.cols[k]
+                            .field
+                            .as_ref()
+                            .and_then(|f| ctx.get(f).map(|v| Cell::from_val(&v)))
+                            .unwrap_or(Cell::None)
+                    })
+                    .collect();
+                let i = self.rows.len();
+                self.rows.push(RowAcc {
+                    keys,
+                    accs: c.cols.iter().map(|k| Acc::new(k.spec.agg)).collect(),
+                });
+                self.index
+                    .insert(self.scratch.clone().into_boxed_slice(), i as u32);
+                self.last_key.clone_from(&self.scratch);
+                self.last_row = Some(i);
+                (i, true)
+            }
+        };
+        let exec = c.images && matches!(ctx.ev.body, Body::Exec(_));
+        self.conds.iter_mut().for_each(|s| *s = 0);
+        let ts = ctx.ev.ts;
+        for (ci, col) in c.cols.iter().enumerate() {
+            if let Some(w) = col.when {
+                if self.conds[w] == 0 {
+                    self.conds[w] = if c.conds[w].matches(ctx) { 1 } else { 2 };
+                }
+                if self.conds[w] == 2 {
+                    continue;
+                }
+            }
+            let acc = &mut self.rows[row].accs[ci];
+            match acc {
+                Acc::Key => {}
+                Acc::Count(n) => *n += 1,
+                Acc::Seen(t) => {
+                    if col.spec.agg == Agg::LastSeen || *t == 0 {
+                        *t = ts;
+                    }
+                }
+                Acc::Val(cell) => {
+                    let want = match col.spec.agg {
+                        Agg::First => matches!(cell, Cell::None),
+                        Agg::Image => fresh || exec || matches!(cell, Cell::None),
+                        _ => true,
+                    };
+                    if want
+                        && let Some(f) = &col.field
+                        && let Some(v) = ctx.get(f)
+                    {
+                        *cell = Cell::from_val(&v);
+                    }
+                }
+                Acc::Distinct(set) => {
+                    if let Some(f) = &col.field
+                        && let Some(v) = ctx.get(f)
+                    {
+                        self.scratch.clear();
+                        encode(&v, &mut self.scratch);
+                        set.insert(hash64(&self.scratch));
+                    }
+                }
+                Acc::Sum(_) | Acc::Avg(..) | Acc::Min(_) | Acc::Max(_) | Acc::Pct(_) => {
+                    let Some(v) = col.field.as_ref().and_then(|f| match ctx.get(f) {
+                        Some(Val::Num(n)) => Some(n),
+                        Some(Val::Bool(b)) => Some(i64::from(b)),
+                        _ => None,
+                    }) else {
+                        continue;
+                    };
+                    match acc {
+                        Acc::Sum(s) => *s = Some(s.unwrap_or(0).saturating_add(v)),
+                        Acc::Avg(s, n) => {
+                            *s = s.saturating_add(v);
+                            *n += 1;
+                        }
+                        Acc::Min(m) => *m = Some(m.map_or(v, |m| m.min(v))),
+                        Acc::Max(m) => *m = Some(m.map_or(v, |m| m.max(v))),
+                        Acc::Pct(s) => s.push(v),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// The result, in the view's default order.
+    pub fn finish(self, events: u64) -> Table {
+        let c = self.c;
+        let spec = c.spec;
+        let drill_key = spec.drill.and_then(|d| {
+            c.cols
+                .iter()
+                .position(|k| k.spec.field == Some(d.key) && k.spec.agg != Agg::Count)
+        });
+        let rows = self
+            .rows
+            .into_iter()
+            .map(|mut r| {
+                let mut keys = r.keys.into_iter();
+                let cells: Vec<Cell> = c
+                    .cols
+                    .iter()
+                    .zip(r.accs.iter_mut())
+                    .map(|(col, a)| {
+                        if col.spec.agg == Agg::Key {
+                            keys.next().unwrap_or(Cell::None)
+                        } else {
+                            a.finish(col.spec.agg)
+                        }
+                    })
+                    .collect();
+                let drill = match (spec.drill, drill_key) {
+                    (Some(d), Some(k)) if cells[k] != Cell::None => {
+                        Some(format!("{} = {}", d.key, quote(&cells[k])))
+                    }
+                    _ => None,
+                };
+                Row { cells, drill }
+            })
+            .collect();
+        let mut t = Table {
+            view: spec.id,
+            columns: c
+                .cols
+                .iter()
+                .map(|k| Head {
+                    name: k.spec.name,
+                    agg: k.spec.agg,
+                    field: k.spec.field,
+                    unit: k.spec.unit,
+                })
+                .collect(),
+            rows,
+            drill_view: spec.drill.map(|d| d.view),
+            events,
+        };
+        if let Some(i) = spec.column(spec.sort.0) {
+            t.sort(i, spec.sort.1);
+        }
+        t
+    }
+}
+
+/// Runs view `spec` over `session` with the user's filter.
+pub fn run_view(
+    spec: &'static ViewSpec,
+    session: &mut Session,
+    user_filter: Option<&str>,
+    ctl: &mut Control<'_>,
+) -> Result<Table, ViewError> {
+    Compiled::new(spec, user_filter)?.run(session, ctl)
+}
+
+/// Human-readable text of a cell in its unit: bytes as `12.3K`, durations as `1.50ms`, times
+/// as `HH:MM:SS.nnnnnnnnn`.
+pub fn display(cell: &Cell, unit: Unit) -> String {
+    match (cell, unit) {
+        (Cell::Num(n), Unit::Bytes) => human_bytes(*n),
+        (Cell::Num(n), Unit::Ns) => human_ns(*n),
+        (Cell::Num(n), Unit::Time) => {
+            let mut t = String::new();
+            crate::replay::render::time_of_day(*n as u64, &mut t);
+            t
+        }
+        (c, _) => c.text(),
+    }
+}
+
+/// `1536` → `1.5K`.
+pub fn human_bytes(n: i64) -> String {
+    let units = ["", "K", "M", "G", "T", "P"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v.abs() >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n}")
+    } else {
+        let mut s = String::new();
+        let _ = write!(s, "{v:.1}{}", units[u]);
+        s
+    }
+}
+
+/// `1500000` → `1.50ms`.
+pub fn human_ns(n: i64) -> String {
+    let v = n as f64;
+    if n.abs() < 1_000 {
+        format!("{n}ns")
+    } else if n.abs() < 1_000_000 {
+        format!("{:.2}us", v / 1e3)
+    } else if n.abs() < 1_000_000_000 {
+        format!("{:.2}ms", v / 1e6)
+    } else {
+        format!("{:.2}s", v / 1e9)
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_nearest_rank_exact_and_histogram() {
+        let mut s = Samples::default();
+        for v in 1..=100 {
+            s.push(v);
+        }
+        assert_eq!(s.percentile(50), Some(50));
+        assert_eq!(s.percentile(95), Some(95));
+        assert_eq!(s.percentile(99), Some(99));
+        assert_eq!(s.percentile(100), Some(100));
+        // Past EXACT_MAX values the histogram answers within 1/32 of the truth.
+        let mut h = Samples::default();
+        for v in 0..200_000i64 {
+            h.push(1_000 + v * 10);
+        }
+        let p50 = h.percentile(50).expect("p50");
+        let truth = 1_000 + 99_999 * 10;
+        assert!((p50 - truth).abs() * 32 <= truth, "{p50} vs {truth}");
+        assert_eq!(Samples::default().percentile(50), None);
+    }
+
+    #[test]
+    fn buckets_are_monotonic_and_cover_u64() {
+        let mut last = 0;
+        for v in [0u64, 1, 63, 64, 65, 127, 128, 1000, 1 << 20, u64::MAX] {
+            let b = bucket_of(v);
+            assert!(b >= last && b < HIST_BUCKETS, "{v} → {b}");
+            last = b;
+        }
+    }
+
+    #[test]
+    fn quoting_and_units() {
+        assert_eq!(quote(&Cell::Text("a \"b\\".into())), r#""a \"b\\""#);
+        assert_eq!(quote(&Cell::Num(-3)), "-3");
+        assert_eq!(human_bytes(1536), "1.5K");
+        assert_eq!(human_bytes(12), "12");
+        assert_eq!(human_ns(1_500_000), "1.50ms");
+        assert_eq!(human_ns(999), "999ns");
+        assert_eq!(
+            combine(Some("a.b = 1"), Some(" c.d = 2 ")),
+            Some("(a.b = 1) and (c.d = 2)".into())
+        );
+        assert_eq!(combine(None, Some("  ")), None);
+    }
+}

@@ -1,0 +1,864 @@
+//! The overview: Sysdig Inspect's tiles, each a total plus a time series over N buckets of the
+//! time range, grouped in Inspect's categories, each naming the view it drills down to.
+//!
+//! Every tile is a filter and a metric (count the events, sum a field, or count a field's
+//! distinct values). All tiles are computed in one pass. Most tiles only concern a few event
+//! types; a table from event type to the tiles that can match it (built from each tile's
+//! [`Guard`]) keeps the per-event cost to the few filters that can hold.
+
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+
+use capture_format::schema::syscall_names::SYSCALL_COUNT;
+use capture_format::schema::syscalls::{self, io};
+use capture_format::schema::{Body, Kind};
+
+use super::eval::{Control, ViewError, compile_filters, resolve_field, session_range};
+use super::spec::Unit;
+use crate::filter::{Filter, Source, Val};
+use crate::replay::fields::{Field, Fields};
+use crate::replay::session::{Flow, Session};
+use crate::replay::state::IdHasher;
+
+/// Inspect's tile categories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Processes, containers, system calls.
+    General,
+    /// File I/O.
+    File,
+    /// Network I/O and connections.
+    Network,
+    /// Commands, privilege, deletions.
+    Security,
+    /// Errors, signals, slow I/O.
+    Performance,
+    /// Application log writes.
+    Logs,
+}
+
+impl Category {
+    /// Every category, in display order.
+    pub const ALL: [Category; 6] = [
+        Category::General,
+        Category::File,
+        Category::Network,
+        Category::Security,
+        Category::Performance,
+        Category::Logs,
+    ];
+
+    /// Title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Category::General => "General",
+            Category::File => "File",
+            Category::Network => "Network",
+            Category::Security => "Security",
+            Category::Performance => "Performance",
+            Category::Logs => "Logs",
+        }
+    }
+}
+
+/// What a tile measures over its events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Number of events.
+    Count,
+    /// Sum of a numeric field.
+    Sum(&'static str),
+    /// Distinct values of a field (per bucket in the series, over the range in the total).
+    Distinct(&'static str),
+}
+
+/// Which event types a tile can match (a fast pre-check; the filter decides).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guard {
+    /// Any event.
+    Any,
+    /// Any system call.
+    Syscalls,
+    /// System calls that read or write data.
+    Io,
+    /// These event types (system call names or record kinds such as `procexec`).
+    Types(&'static [&'static str]),
+}
+
+/// One tile.
+#[derive(Clone, Copy, Debug)]
+pub struct Tile {
+    /// Id.
+    pub id: &'static str,
+    /// Title, as Inspect shows it.
+    pub name: &'static str,
+    /// Category.
+    pub category: Category,
+    /// Which events count.
+    pub filter: &'static str,
+    /// Fast pre-check.
+    pub guard: Guard,
+    /// What is measured.
+    pub metric: Metric,
+    /// How its numbers read.
+    pub unit: Unit,
+    /// The view it drills down to (`dig`: the raw events; `echo`: the I/O streams).
+    pub target: &'static str,
+    /// Extra filter on drill-down; for `dig` and `echo` targets, `None` means the tile's own
+    /// filter.
+    pub target_filter: Option<&'static str>,
+    /// Column the target view is sorted by.
+    pub target_sort: Option<&'static str>,
+}
+
+impl Tile {
+    /// The filter applied to the target view on drill-down.
+    pub fn drill_filter(&self) -> Option<&'static str> {
+        match (self.target_filter, self.target) {
+            (None, "dig" | "echo") => Some(self.filter),
+            (f, _) => f,
+        }
+    }
+}
+
+const FILE_IO: &str = "fd.type = file and evt.is_io = true";
+const NET_IO: &str = "fd.sockfamily = ip and evt.is_io = true";
+const OPENS: &[&str] = &["open", "openat", "openat2", "creat"];
+const ACCEPTS: &[&str] = &["accept", "accept4"];
+const EXEC: &[&str] = &["procexec"];
+const LOG_WRITES: &str = "evt.is_io_write = true and fd.type = file and (fd.name contains .log \
+                          or fd.name contains _log or fd.name startswith /var/log/) and not \
+                          fd.name endswith .gz and not fd.name endswith .tgz";
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a table row; named fields would triple the table"
+)]
+const fn t(
+    id: &'static str,
+    name: &'static str,
+    category: Category,
+    filter: &'static str,
+    guard: Guard,
+    metric: Metric,
+    unit: Unit,
+    target: &'static str,
+    target_filter: Option<&'static str>,
+) -> Tile {
+    Tile {
+        id,
+        name,
+        category,
+        filter,
+        guard,
+        metric,
+        unit,
+        target,
+        target_filter,
+        target_sort: None,
+    }
+}
+
+const fn sorted(mut tile: Tile, col: &'static str) -> Tile {
+    tile.target_sort = Some(col);
+    tile
+}
+
+use Category as C;
+use Guard as G;
+use Metric as M;
+
+/// Every tile, in display order.
+pub static TILES: &[Tile] = &[
+    t(
+        "running_processes",
+        "Running Processes",
+        C::General,
+        "proc.pid > 0",
+        G::Any,
+        M::Distinct("proc.pid"),
+        Unit::Num,
+        "procs",
+        None,
+    ),
+    t(
+        "running_containers",
+        "Running Containers",
+        C::General,
+        "container.id != host",
+        G::Any,
+        M::Distinct("container.id"),
+        Unit::Num,
+        "containers",
+        None,
+    ),
+    t(
+        "system_calls",
+        "System Calls",
+        C::General,
+        "evt.latency >= 0",
+        G::Syscalls,
+        M::Count,
+        Unit::Num,
+        "syscalls",
+        None,
+    ),
+    t(
+        "fork_count",
+        "Fork Count",
+        C::General,
+        "evt.type = procfork",
+        G::Types(&["procfork"]),
+        M::Count,
+        Unit::Num,
+        "dig",
+        None,
+    ),
+    sorted(
+        t(
+            "file_bytes",
+            "File Bytes In+Out",
+            C::File,
+            FILE_IO,
+            G::Io,
+            M::Sum("evt.buflen"),
+            Unit::Bytes,
+            "files",
+            None,
+        ),
+        "BYTES",
+    ),
+    sorted(
+        t(
+            "file_bytes_in",
+            "File Bytes In",
+            C::File,
+            "fd.type = file and evt.is_io_read = true",
+            G::Io,
+            M::Sum("evt.buflen"),
+            Unit::Bytes,
+            "files",
+            None,
+        ),
+        "BYTES IN",
+    ),
+    sorted(
+        t(
+            "file_bytes_out",
+            "File Bytes Out",
+            C::File,
+            "fd.type = file and evt.is_io_write = true",
+            G::Io,
+            M::Sum("evt.buflen"),
+            Unit::Bytes,
+            "files",
+            None,
+        ),
+        "BYTES OUT",
+    ),
+    t(
+        "accessed_files",
+        "Accessed Files",
+        C::File,
+        "fd.type = file and evt.is_io_read = true",
+        G::Io,
+        M::Distinct("fd.name"),
+        Unit::Num,
+        "files",
+        Some("evt.is_io_read = true"),
+    ),
+    t(
+        "modified_files",
+        "Modified Files",
+        C::File,
+        "fd.type = file and evt.is_io_write = true",
+        G::Io,
+        M::Distinct("fd.name"),
+        Unit::Num,
+        "files",
+        Some("evt.is_io_write = true"),
+    ),
+    t(
+        "file_opens",
+        "File Opens",
+        C::File,
+        "evt.type in (open, openat, openat2, creat) and evt.failed = false",
+        G::Types(OPENS),
+        M::Count,
+        Unit::Num,
+        "file_opens",
+        Some("evt.failed = false"),
+    ),
+    sorted(
+        t(
+            "net_bytes",
+            "Net Bytes In+Out",
+            C::Network,
+            NET_IO,
+            G::Io,
+            M::Sum("evt.buflen"),
+            Unit::Bytes,
+            "sports",
+            None,
+        ),
+        "BYTES",
+    ),
+    sorted(
+        t(
+            "net_bytes_in",
+            "Net Bytes In",
+            C::Network,
+            "fd.sockfamily = ip and evt.is_io_read = true",
+            G::Io,
+            M::Sum("evt.buflen"),
+            Unit::Bytes,
+            "sports",
+            None,
+        ),
+        "BYTES IN",
+    ),
+    sorted(
+        t(
+            "net_bytes_out",
+            "Net Bytes Out",
+            C::Network,
+            "fd.sockfamily = ip and evt.is_io_write = true",
+            G::Io,
+            M::Sum("evt.buflen"),
+            Unit::Bytes,
+            "sports",
+            None,
+        ),
+        "BYTES OUT",
+    ),
+    t(
+        "active_connections",
+        "Active Network Connections",
+        C::Network,
+        "fd.sockfamily = ip and evt.is_io = true and fd.sport exists",
+        G::Io,
+        M::Distinct("fd.name"),
+        Unit::Num,
+        "connections",
+        Some("evt.is_io = true"),
+    ),
+    t(
+        "new_listening_ports",
+        "New Listening Ports",
+        C::Network,
+        "evt.type in (bind, listen) and evt.failed = false and fd.sport exists",
+        G::Types(&["bind", "listen"]),
+        M::Distinct("fd.sport"),
+        Unit::Num,
+        "port_bindings",
+        None,
+    ),
+    t(
+        "new_outbound_connections",
+        "New Outbound Connections",
+        C::Network,
+        "evt.type = connect and (evt.failed = false or evt.res = EINPROGRESS) and fd.sport exists",
+        G::Types(&["connect"]),
+        M::Count,
+        Unit::Num,
+        "new_connections",
+        Some("evt.type = connect"),
+    ),
+    t(
+        "new_inbound_connections",
+        "New Inbound Connections",
+        C::Network,
+        "evt.type in (accept, accept4) and evt.failed = false",
+        G::Types(ACCEPTS),
+        M::Count,
+        Unit::Num,
+        "incoming_connections",
+        None,
+    ),
+    t(
+        "failed_connections",
+        "Failed Connection Attempts",
+        C::Network,
+        "evt.type = connect and evt.failed = true and evt.res != EINPROGRESS",
+        G::Types(&["connect"]),
+        M::Count,
+        Unit::Num,
+        "dig",
+        None,
+    ),
+    t(
+        "executed_commands",
+        "Executed Commands",
+        C::Security,
+        "evt.type = procexec",
+        G::Types(EXEC),
+        M::Count,
+        Unit::Num,
+        "execs",
+        None,
+    ),
+    t(
+        "interactive_commands",
+        "Executed Interactive Commands",
+        C::Security,
+        "evt.type = procexec and proc.pname in (bash, sh, zsh, dash, fish, ksh, tcsh, csh, ash, \
+         busybox)",
+        G::Types(EXEC),
+        M::Count,
+        Unit::Num,
+        "spy_users",
+        None,
+    ),
+    t(
+        "sudo_invocations",
+        "Sudo Invocations",
+        C::Security,
+        "evt.type = procexec and proc.name = sudo",
+        G::Types(EXEC),
+        M::Count,
+        Unit::Num,
+        "dig",
+        None,
+    ),
+    t(
+        "setns_invocations",
+        "Setns Invocations",
+        C::Security,
+        "evt.type = setns",
+        G::Types(&["setns"]),
+        M::Count,
+        Unit::Num,
+        "dig",
+        None,
+    ),
+    t(
+        "new_ssh_connections",
+        "New SSH Connections",
+        C::Security,
+        "evt.type in (accept, accept4, connect) and fd.sport = 22",
+        G::Types(&["accept", "accept4", "connect"]),
+        M::Count,
+        Unit::Num,
+        "dig",
+        None,
+    ),
+    t(
+        "modified_system_files",
+        "Modified System Files",
+        C::Security,
+        "fd.type = file and evt.is_io_write = true and fd.name pmatch (/etc, /bin, /sbin, \
+         /usr/bin, /usr/sbin, /lib, /lib64, /usr/lib, /boot)",
+        G::Io,
+        M::Distinct("fd.name"),
+        Unit::Num,
+        "files",
+        Some(
+            "evt.is_io_write = true and fd.name pmatch (/etc, /bin, /sbin, /usr/bin, /usr/sbin, \
+             /lib, /lib64, /usr/lib, /boot)",
+        ),
+    ),
+    t(
+        "deleted_files",
+        "Deleted Files",
+        C::Security,
+        "evt.type in (unlink, unlinkat) and evt.failed = false",
+        G::Types(&["unlink", "unlinkat"]),
+        M::Count,
+        Unit::Num,
+        "dig",
+        None,
+    ),
+    t(
+        "new_symlinks",
+        "New Symlinks",
+        C::Security,
+        "evt.type in (symlink, symlinkat) and evt.failed = false",
+        G::Types(&["symlink", "symlinkat"]),
+        M::Count,
+        Unit::Num,
+        "dig",
+        None,
+    ),
+    t(
+        "failed_syscalls",
+        "Failed System Calls",
+        C::Performance,
+        "evt.failed = true",
+        G::Syscalls,
+        M::Count,
+        Unit::Num,
+        "errors",
+        None,
+    ),
+    t(
+        "file_open_errors",
+        "File Open Errors",
+        C::Performance,
+        "evt.type in (open, openat, openat2, creat) and evt.failed = true",
+        G::Types(OPENS),
+        M::Count,
+        Unit::Num,
+        "file_opens",
+        Some("evt.failed = true"),
+    ),
+    t(
+        "received_signals",
+        "Received Signals",
+        C::Performance,
+        "evt.type = signaldeliver",
+        G::Types(&["signaldeliver"]),
+        M::Count,
+        Unit::Num,
+        "dig",
+        None,
+    ),
+    t(
+        "segfaults",
+        "Segmentation Faults",
+        C::Performance,
+        "evt.type = signaldeliver and evt.arg.sig contains SIGSEGV",
+        G::Types(&["signaldeliver"]),
+        M::Count,
+        Unit::Num,
+        "dig",
+        None,
+    ),
+    t(
+        "slow_io_1ms",
+        "Slow File I/O calls (1ms+)",
+        C::Performance,
+        "fd.type = file and evt.is_io = true and evt.latency >= 1000000",
+        G::Io,
+        M::Count,
+        Unit::Num,
+        "slow_io",
+        None,
+    ),
+    t(
+        "slow_io_10ms",
+        "Slow File I/O calls (10ms+)",
+        C::Performance,
+        "fd.type = file and evt.is_io = true and evt.latency >= 10000000",
+        G::Io,
+        M::Count,
+        Unit::Num,
+        "slow_io",
+        Some("evt.latency >= 10000000"),
+    ),
+    t(
+        "slow_io_100ms",
+        "Slow File I/O calls (100ms+)",
+        C::Performance,
+        "fd.type = file and evt.is_io = true and evt.latency >= 100000000",
+        G::Io,
+        M::Count,
+        Unit::Num,
+        "slow_io",
+        Some("evt.latency >= 100000000"),
+    ),
+    t(
+        "app_log_messages",
+        "App Log Messages",
+        C::Logs,
+        LOG_WRITES,
+        G::Io,
+        M::Count,
+        Unit::Num,
+        "echo",
+        None,
+    ),
+    t(
+        "app_log_warnings",
+        "App Log Warning Messages",
+        C::Logs,
+        concat!(
+            "evt.is_io_write = true and fd.type = file and (fd.name contains .log or fd.name \
+             contains _log or fd.name startswith /var/log/) and not fd.name endswith .gz and \
+             not fd.name endswith .tgz",
+            " and evt.buffer icontains warn"
+        ),
+        G::Io,
+        M::Count,
+        Unit::Num,
+        "echo",
+        None,
+    ),
+    t(
+        "app_log_errors",
+        "App Log Error Messages",
+        C::Logs,
+        concat!(
+            "evt.is_io_write = true and fd.type = file and (fd.name contains .log or fd.name \
+             contains _log or fd.name startswith /var/log/) and not fd.name endswith .gz and \
+             not fd.name endswith .tgz",
+            " and (evt.buffer icontains error or evt.buffer icontains critic or evt.buffer \
+             icontains emerg or evt.buffer icontains alert)"
+        ),
+        G::Io,
+        M::Count,
+        Unit::Num,
+        "echo",
+        None,
+    ),
+];
+
+/// One tile's numbers.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TileResult {
+    /// Tile id.
+    pub id: &'static str,
+    /// Title.
+    pub name: &'static str,
+    /// Category.
+    pub category: Category,
+    /// How numbers read.
+    pub unit: Unit,
+    /// Over the whole range (for distinct metrics: distinct over the range).
+    pub total: i64,
+    /// One value per bucket.
+    pub series: Vec<i64>,
+    /// Drill-down view.
+    pub target: &'static str,
+    /// Filter applied to it.
+    pub target_filter: Option<&'static str>,
+    /// Column it is sorted by.
+    pub target_sort: Option<&'static str>,
+}
+
+/// The overview.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Summary {
+    /// Start of the range (ns since the epoch).
+    pub from: u64,
+    /// End of the range.
+    pub to: u64,
+    /// Number of buckets.
+    pub buckets: usize,
+    /// Width of a bucket in ns.
+    pub bucket_ns: u64,
+    /// Events seen (those matching the user's filter in the range).
+    pub events: u64,
+    /// Tiles, in [`TILES`] order.
+    pub tiles: Vec<TileResult>,
+}
+
+type Set = HashSet<u64, BuildHasherDefault<IdHasher>>;
+
+struct TileRun {
+    tile: &'static Tile,
+    filter: Filter<Field>,
+    field: Option<Field>,
+    total: i64,
+    series: Vec<i64>,
+    all: Set,
+    cur: Set,
+    cur_bucket: usize,
+}
+
+impl TileRun {
+    fn flush(&mut self) {
+        if let Some(s) = self.series.get_mut(self.cur_bucket) {
+            *s = (*s).max(self.cur.len() as i64);
+        }
+        self.cur.clear();
+    }
+}
+
+/// The slot of an event in the guard table: its syscall number, or past them its record kind.
+fn slot(body: &Body<'_>) -> usize {
+    match body {
+        Body::Syscall(sc) if (sc.nr as usize) < SYSCALL_COUNT => sc.nr as usize,
+        Body::Syscall(_) => SYSCALL_COUNT + 255,
+        b => SYSCALL_COUNT + b.kind_u8() as usize,
+    }
+}
+
+fn guard_slots(g: Guard) -> Vec<usize> {
+    match g {
+        Guard::Any => (0..SYSCALL_COUNT + 256).collect(),
+        Guard::Syscalls => (0..SYSCALL_COUNT).chain([SYSCALL_COUNT + 255]).collect(),
+        Guard::Io => (0..SYSCALL_COUNT)
+            .filter(|&nr| syscalls::spec(nr as u16).io & (io::READ | io::WRITE) != 0)
+            .collect(),
+        Guard::Types(names) => names
+            .iter()
+            .filter_map(|n| {
+                if let Some(nr) = syscalls::by_name(n) {
+                    return Some(nr as usize);
+                }
+                (1..=u8::MAX)
+                    .filter_map(Kind::from_u8)
+                    .find(|k| k.name() == *n)
+                    .map(|k| SYSCALL_COUNT + k as usize)
+            })
+            .collect(),
+    }
+}
+
+/// Computes the overview over `session` with `buckets` time buckets, for the events matching
+/// `user_filter` (all when `None`).
+pub fn run_summary(
+    session: &mut Session,
+    user_filter: Option<&str>,
+    buckets: usize,
+    ctl: &mut Control<'_>,
+) -> Result<Summary, ViewError> {
+    let buckets = buckets.max(1);
+    let range = session_range(session);
+    let span = range.1.saturating_sub(range.0) + 1;
+    let bucket_ns = span.div_ceil(buckets as u64).max(1);
+    let user = compile_filters(None, user_filter)?;
+    let mut runs = Vec::with_capacity(TILES.len());
+    let mut table: Vec<Vec<u16>> = vec![Vec::new(); SYSCALL_COUNT + 256];
+    for (i, tile) in TILES.iter().enumerate() {
+        let filter = crate::filter::compile(tile.filter, &Fields)?;
+        let field = match tile.metric {
+            Metric::Count => None,
+            Metric::Sum(f) | Metric::Distinct(f) => {
+                Some(resolve_field(f).map_err(|_| ViewError::BadField {
+                    view: "summary".into(),
+                    column: tile.id.into(),
+                    field: f.into(),
+                    message: "unknown field".into(),
+                })?)
+            }
+        };
+        for s in guard_slots(tile.guard) {
+            table[s].push(i as u16);
+        }
+        runs.push(TileRun {
+            tile,
+            filter,
+            field,
+            total: 0,
+            series: vec![0; buckets],
+            all: Set::default(),
+            cur: Set::default(),
+            cur_bucket: 0,
+        });
+    }
+    let mut n = 0u64;
+    let mut scratch = Vec::new();
+    session.run(user.as_ref(), |ctx| -> Result<Flow, ViewError> {
+        n += 1;
+        let b = ((ctx.ev.ts.saturating_sub(range.0) / bucket_ns) as usize).min(buckets - 1);
+        for &ti in &table[slot(&ctx.ev.body)] {
+            let r = &mut runs[ti as usize];
+            if !r.filter.matches(ctx) {
+                continue;
+            }
+            match r.tile.metric {
+                Metric::Count => {
+                    r.total += 1;
+                    r.series[b] += 1;
+                }
+                Metric::Sum(_) => {
+                    if let Some(f) = &r.field
+                        && let Some(Val::Num(v)) = ctx.get(f)
+                    {
+                        r.total = r.total.saturating_add(v);
+                        r.series[b] = r.series[b].saturating_add(v);
+                    }
+                }
+                Metric::Distinct(_) => {
+                    if let Some(f) = &r.field
+                        && let Some(v) = ctx.get(f)
+                    {
+                        scratch.clear();
+                        super::eval::encode(&v, &mut scratch);
+                        let h = super::eval::hash64(&scratch);
+                        if b != r.cur_bucket {
+                            r.flush();
+                            r.cur_bucket = b;
+                        }
+                        r.cur.insert(h);
+                        r.all.insert(h);
+                    }
+                }
+            }
+        }
+        Ok(ctl.tick(n, ctx.ev.ts, range))
+    })?;
+    if ctl.cancelled() {
+        return Err(ViewError::Cancelled);
+    }
+    ctl.done(n);
+    let tiles = runs
+        .into_iter()
+        .map(|mut r| {
+            if let Metric::Distinct(_) = r.tile.metric {
+                r.flush();
+                r.total = r.all.len() as i64;
+            }
+            TileResult {
+                id: r.tile.id,
+                name: r.tile.name,
+                category: r.tile.category,
+                unit: r.tile.unit,
+                total: r.total,
+                series: r.series,
+                target: r.tile.target,
+                target_filter: r.tile.drill_filter(),
+                target_sort: r.tile.target_sort,
+            }
+        })
+        .collect();
+    Ok(Summary {
+        from: range.0,
+        to: range.1,
+        buckets,
+        bucket_ns,
+        events: n,
+        tiles,
+    })
+}
+
+/// A sparkline of `series` with Unicode block characters (`▁▂▃▄▅▆▇█`; a space for zero).
+pub fn sparkline(series: &[i64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = series.iter().copied().max().unwrap_or(0).max(1);
+    series
+        .iter()
+        .map(|&v| {
+            if v <= 0 {
+                ' '
+            } else {
+                BARS[((v as u128 * 7) / max as u128) as usize]
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn every_tile_compiles_and_guards_resolve() {
+        for tile in TILES {
+            crate::filter::compile(tile.filter, &Fields)
+                .unwrap_or_else(|e| panic!("{}: {e}", tile.id));
+            if let Some(f) = tile.drill_filter() {
+                crate::filter::compile(f, &Fields).unwrap_or_else(|e| panic!("{}: {e}", tile.id));
+            }
+            if let Guard::Types(names) = tile.guard {
+                assert_eq!(guard_slots(tile.guard).len(), names.len(), "{}", tile.id);
+            }
+            assert!(
+                super::super::catalog::view(tile.target).is_some()
+                    || super::super::catalog::PSEUDO_VIEWS.contains(&tile.target),
+                "{} → {}",
+                tile.id,
+                tile.target
+            );
+        }
+    }
+
+    #[test]
+    fn sparkline_scales_to_the_maximum() {
+        assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
+        assert_eq!(sparkline(&[]), "");
+    }
+}

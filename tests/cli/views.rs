@@ -1,0 +1,231 @@
+//! `casefile top`, `ps`, `spy`, `echo` and `summary` on the committed views fixture
+//! (fixtures/views/scenario.case; its construction is in src/views/tests.rs).
+
+use crate::eqnice;
+use crate::util::{TestCommand, fixture};
+
+fn scenario() -> String {
+    fixture("views/scenario.case").display().to_string()
+}
+
+fn run(args: &[&str]) -> String {
+    TestCommand::new(args).stdout()
+}
+
+#[test]
+fn top_procs_text() {
+    eqnice!(
+        "\
+PID  NAME   USER   CONTAINER  EVENTS  SYSCALL TIME  BYTES IN  BYTES OUT  ERRORS  FIRST SEEN          LAST SEEN           CMDLINE
+100  bash   alice  host           18        5.51ms        31         21       1  00:00:00.000000000  00:00:00.000043000  bash -l
+300  nginx  root   shop-web       15       22.50us       150        945       0  00:00:00.000024000  00:00:00.000044000  nginx -g daemon off;
+401  vi     alice  host           10        2.51ms         0        200       1  00:00:00.000014000  00:00:00.000023000  vi /etc/hosts
+400  sudo   alice  host            2           0ns         0          0       0  00:00:00.000011000  00:00:00.000012000  sudo id
+",
+        run(&["top", "procs", &scenario()])
+    );
+}
+
+#[test]
+fn top_sort_limit_and_filter() {
+    eqnice!(
+        "\
+FILE        BYTES IN  BYTES OUT  BYTES  IOPS  OPENS  ERRORS    TIME  PROCS  FIRST SEEN          LAST SEEN
+/dev/pts/0        10          0     10    10      0       0  5.50ms      1  00:00:00.000000000  00:00:00.000009000
+/etc/hosts         0        200    200     2      1       0  2.50ms      1  00:00:00.000015000  00:00:00.000018000
+",
+        run(&["top", "files", &scenario(), "--sort", "iops", "--limit", "2"])
+    );
+    eqnice!(
+        "\
+ERROR   COUNT  SYSCALLS  PROCS  FIRST SEEN          LAST SEEN
+EACCES      1         1      1  00:00:00.000019000  00:00:00.000019000
+",
+        run(&["top", "errors", &scenario(), "-f", "proc.name = vi"])
+    );
+    // The first ten events (1 µs apart) are bash's reads.
+    let out = run(&["top", "syscalls", &scenario(), "--to", "+9us"]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("read        10 ")),
+        "{out}"
+    );
+}
+
+#[test]
+fn top_json_has_raw_numbers_and_drill_filters() {
+    let out = run(&["top", "sports", &scenario(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["view"], "sports");
+    assert_eq!(v["drill_view"], "connections");
+    let rows = v["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["PORT"], 80);
+    assert_eq!(rows[0]["BYTES IN"], 150);
+    assert_eq!(rows[0]["BYTES OUT"], 912);
+    assert_eq!(rows[0]["drill"], "fd.sport = 80");
+    assert_eq!(rows[1]["PORT"], 22);
+    assert_eq!(rows[1]["BYTES"], 42);
+}
+
+#[test]
+fn top_list_names_every_view() {
+    let out = run(&["top", "--list"]);
+    for id in [
+        "procs",
+        "threads",
+        "containers",
+        "connections",
+        "sports",
+        "port_bindings",
+        "files",
+        "directories",
+        "io_by_type",
+        "slow_io",
+        "errors",
+        "procs_errors",
+        "syscalls",
+        "syscall_procs",
+        "spy_users",
+        "execs",
+        "incoming_connections",
+        "new_connections",
+        "file_opens",
+    ] {
+        assert!(
+            out.lines().any(|l| l.split_whitespace().next() == Some(id)),
+            "{id} missing:\n{out}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["top", "--list", "--json"])).expect("json");
+    assert_eq!(json.as_array().map(Vec::len), Some(19));
+}
+
+#[test]
+fn top_errors_exit_2() {
+    let (_, err) = TestCommand::new(["top", "nope", &scenario()]).expect_code(2);
+    assert!(err.contains("no view named 'nope'"), "{err}");
+    let (_, err) = TestCommand::new(["top", "procs", &scenario(), "--sort", "nope"]).expect_code(2);
+    assert!(err.contains("has no column 'nope'"), "{err}");
+    let (_, err) =
+        TestCommand::new(["top", "procs", &scenario(), "-f", "proc.nme = x"]).expect_code(2);
+    assert!(err.contains("proc.nme"), "{err}");
+    let (_, err) = TestCommand::new(["top", "dig", &scenario()]).expect_code(2);
+    assert!(err.contains("casefile read"), "{err}");
+}
+
+#[test]
+fn ps_tree_with_exec_history() {
+    eqnice!(
+        "\
+1 systemd
+  50 sshd -D
+    100 bash -l
+      400 sudo id  [00:00:00.000010000 → 00:00:00.000012000]
+        exec 00:00:00.000011000 /usr/bin/sudo id  (cwd /home/alice, uid 1000)
+      401 vi /etc/hosts  [00:00:00.000013000 → 00:00:00.000023000]
+        exec 00:00:00.000014000 /usr/bin/vi /etc/hosts  (cwd /home/alice, uid 1000)
+  300 nginx -g daemon off;
+",
+        run(&["ps", &scenario(), "--tree"])
+    );
+    let flat = run(&["ps", &scenario()]);
+    assert!(
+        flat.contains("    401     100       1  vi /etc/hosts"),
+        "{flat}"
+    );
+}
+
+#[test]
+fn spy_shows_commands_run_from_shells() {
+    eqnice!(
+        "\
+00:00:00.000011000 alice bash(100) 400 /home/alice$ /usr/bin/sudo id
+00:00:00.000014000 alice bash(100) 401 /home/alice$ /usr/bin/vi /etc/hosts
+",
+        run(&["spy", &scenario()])
+    );
+}
+
+#[test]
+fn echo_reassembles_streams_per_fd() {
+    eqnice!(
+        "\
+=== nginx (300) fd 7 <ipv4> 10.0.0.7:51000->10.0.0.5:80 ===
+--- read 100 bytes in 1 call (16 captured) ---
+GET / HTTP/1.1
+[84 more bytes not captured]
+--- write 612 bytes in 1 call (17 captured) ---
+HTTP/1.1 200 OK
+[595 more bytes not captured]
+=== nginx (300) fd 8 <ipv4> 10.0.0.8:52000->10.0.0.5:80 ===
+--- read 50 bytes in 1 call (16 captured) ---
+GET / HTTP/1.1
+[34 more bytes not captured]
+--- write 300 bytes in 1 call (17 captured) ---
+HTTP/1.1 200 OK
+[283 more bytes not captured]
+",
+        run(&["echo", &scenario(), "-f", "fd.sport = 80"])
+    );
+    eqnice!(
+        "\
+=== bash (100) fd 5 <ipv4> 10.0.0.2:40001->10.0.0.9:22 ===
+--- write 21 bytes in 1 call (21 captured) ---
+\t0x0000: 5353 482d 322e 302d 4f70 656e 5353 485f  SSH-2.0-OpenSSH_
+\t0x0010: 392e 360d 0a                             9.6..
+--- read 21 bytes in 1 call (21 captured) ---
+\t0x0000: 5353 482d 322e 302d 4f70 656e 5353 485f  SSH-2.0-OpenSSH_
+\t0x0010: 392e 330d 0a                             9.3..
+",
+        run(&["echo", &scenario(), "-X", "-f", "fd.sport = 22"])
+    );
+    let a = run(&["echo", &scenario(), "-A", "-f", "proc.name = vi"]);
+    assert!(
+        a.contains(
+            "--- write 200 bytes in 2 calls (34 captured) ---\n127.0.0.1 localhost\n10.0.0.5 shop\n"
+        ),
+        "{a}"
+    );
+}
+
+#[test]
+fn summary_text_and_json() {
+    let out = run(&["summary", &scenario(), "--buckets", "9"]);
+    assert!(
+        out.starts_with("45 events from 2026-01-01 00:00:00.000000000"),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("  Sudo Invocations")
+            && l.contains(
+                " 1  [0 0 1 0 0 0 0 0 0]  → dig -f 'evt.type = procexec and proc.name = sudo'"
+            )),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("  Net Bytes In+Out")
+            && l.contains("  1.1K  [0 0 0 0 0 712 350 0 42]  → sports")),
+        "{out}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&run(&["summary", &scenario(), "--json", "--buckets", "9"]))
+            .expect("json");
+    let tiles = v["tiles"].as_array().expect("tiles");
+    let tile = |id: &str| {
+        tiles
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap_or_else(|| panic!("{id}"))
+            .clone()
+    };
+    assert_eq!(tile("executed_commands")["total"], 2);
+    assert_eq!(tile("segfaults")["total"], 1);
+    assert_eq!(tile("file_bytes_out")["total"], 233);
+    assert_eq!(tile("modified_files")["category"], "file");
+    assert_eq!(tile("file_open_errors")["target"], "file_opens");
+    assert_eq!(v["buckets"], 9);
+}
