@@ -59,7 +59,11 @@ fn scale(input: &[u8], min_events: u64, out: &mut impl Write) -> Result<u64, Str
                     return Err(format!("event block at offset {at} is too short"));
                 }
                 first_event.get_or_insert(at);
-                events.push(EventBlock { start: at, end: at + len, event_at: e });
+                events.push(EventBlock {
+                    start: at,
+                    end: at + len,
+                    event_at: e,
+                });
             }
             (None, Some(_)) => {
                 return Err(format!(
@@ -74,15 +78,26 @@ fn scale(input: &[u8], min_events: u64, out: &mut impl Write) -> Result<u64, Str
         return Err("no events in file".into());
     };
     let ts = |b: &EventBlock| {
-        u64::from_le_bytes(input[b.event_at..b.event_at + 8].try_into().unwrap_or_default())
+        u64::from_le_bytes(
+            input[b.event_at..b.event_at + 8]
+                .try_into()
+                .unwrap_or_default(),
+        )
     };
     let kind = |b: &EventBlock| {
-        u16::from_le_bytes(input[b.event_at + 20..b.event_at + 22].try_into().unwrap_or_default())
+        u16::from_le_bytes(
+            input[b.event_at + 20..b.event_at + 22]
+                .try_into()
+                .unwrap_or_default(),
+        )
     };
     let min_ts = events.iter().map(ts).min().unwrap_or(0);
     let max_ts = events.iter().map(ts).max().unwrap_or(0);
     let shift = max_ts - min_ts + 1_000_000;
-    let repeated = events.iter().filter(|b| !CONTAINER_TYPES.contains(&kind(b))).count() as u64;
+    let repeated = events
+        .iter()
+        .filter(|b| !CONTAINER_TYPES.contains(&kind(b)))
+        .count() as u64;
     if repeated == 0 {
         return Err("the sample has only container events".into());
     }
