@@ -21,6 +21,7 @@
 //! ```
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::le::{u32_at, u64_at};
 use crate::summary::Summary;
 
 /// Block magic.
@@ -164,12 +165,6 @@ impl BlockHeader {
                 },
             ));
         }
-        let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-        let u64_at = |o: usize| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&b[o..o + 8]);
-            u64::from_le_bytes(a)
-        };
         let header_len = u16::from_le_bytes([b[6], b[7]]);
         let hl = header_len as usize;
         if hl < FIXED_LEN + 4 {
@@ -190,7 +185,7 @@ impl BlockHeader {
                 b.len() as u64,
             ));
         }
-        let crc = u32_at(hl - 4);
+        let crc = u32_at(b, hl - 4);
         if crc32fast::hash(&b[..hl - 4]) != crc {
             return Err(Error::at(
                 offset,
@@ -200,8 +195,8 @@ impl BlockHeader {
             ));
         }
         let block_type = BlockType::from_u8(b[4]);
-        let body_len = u32_at(8);
-        let raw_len = u32_at(12);
+        let body_len = u32_at(b, 8);
+        let raw_len = u32_at(b, 12);
         for (what, v, o) in [("block body", body_len, 8), ("raw block body", raw_len, 12)] {
             if v > MAX_BODY {
                 return Err(Error::at(
@@ -214,7 +209,7 @@ impl BlockHeader {
                 ));
             }
         }
-        let count = u32_at(16);
+        let count = u32_at(b, 16);
         if count > raw_len {
             return Err(Error::corrupt(
                 offset + 16,
@@ -249,10 +244,10 @@ impl BlockHeader {
             body_len,
             raw_len,
             count,
-            flags: u32_at(20),
-            first_event: u64_at(24),
-            first_ts: u64_at(32),
-            last_ts: u64_at(40),
+            flags: u32_at(b, 20),
+            first_event: u64_at(b, 24),
+            first_ts: u64_at(b, 32),
+            last_ts: u64_at(b, 40),
             body_hash,
             prev,
             summary,

@@ -45,6 +45,7 @@
 
 use crate::block::{BlockHeader, BlockType};
 use crate::error::{Error, ErrorKind, Result};
+use crate::le::{u32_at, u64_at};
 
 /// Footer magic.
 pub const MAGIC: [u8; 4] = *b"CFFT";
@@ -106,21 +107,15 @@ impl IndexEntry {
     }
 
     fn parse(b: &[u8]) -> IndexEntry {
-        let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-        let u64_at = |o: usize| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&b[o..o + 8]);
-            u64::from_le_bytes(a)
-        };
         IndexEntry {
-            offset: u64_at(0),
-            total_len: u32_at(8),
+            offset: u64_at(b, 0),
+            total_len: u32_at(b, 8),
             block_type: BlockType::from_u8(b[12]),
-            count: u32_at(16),
-            raw_len: u32_at(20),
-            first_event: u64_at(24),
-            first_ts: u64_at(32),
-            last_ts: u64_at(40),
+            count: u32_at(b, 16),
+            raw_len: u32_at(b, 20),
+            first_event: u64_at(b, 24),
+            first_ts: u64_at(b, 32),
+            last_ts: u64_at(b, 40),
         }
     }
 }
@@ -193,13 +188,7 @@ impl Footer {
                 },
             ));
         }
-        let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-        let u64_at = |o: usize| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&b[o..o + 8]);
-            u64::from_le_bytes(a)
-        };
-        let entry_len = u32_at(4) as usize;
+        let entry_len = u32_at(b, 4) as usize;
         if entry_len < ENTRY_LEN {
             return Err(Error::corrupt(
                 offset + 4,
@@ -207,8 +196,8 @@ impl Footer {
                 format!("index entry size {entry_len}"),
             ));
         }
-        let n = u64_at(8);
-        let tables_len = u32_at(88) as usize;
+        let n = u64_at(b, 8);
+        let tables_len = u32_at(b, 88) as usize;
         let index_bytes = n
             .checked_mul(entry_len as u64)
             .filter(|&x| x <= (b.len() - FIXED_LEN) as u64)
@@ -239,14 +228,14 @@ impl Footer {
         root.copy_from_slice(&b[56..88]);
         Ok(Footer {
             index,
-            events: u64_at(16),
-            raw_bytes: u64_at(24),
-            stored_bytes: u64_at(32),
-            first_ts: u64_at(40),
-            last_ts: u64_at(48),
+            events: u64_at(b, 16),
+            raw_bytes: u64_at(b, 24),
+            stored_bytes: u64_at(b, 32),
+            first_ts: u64_at(b, 40),
+            last_ts: u64_at(b, 48),
             root,
             tables: b[tables_start..tables_start + tables_len].to_vec(),
-            tables_raw_len: u32_at(92),
+            tables_raw_len: u32_at(b, 92),
         })
     }
 }

@@ -32,6 +32,7 @@ pub mod file;
 pub mod footer;
 pub mod header;
 pub mod integrity;
+mod le;
 pub mod reader;
 pub mod schema;
 pub mod sign;

@@ -10,6 +10,7 @@
 //! 198     4*N     container indices present, u32 little-endian, ascending
 //! ```
 
+use crate::le::u64_at;
 use crate::schema::{Body, Event};
 
 /// Encoded size of a summary without its container list.
@@ -138,20 +139,15 @@ impl Summary {
     /// or the container count is out of range.
     pub fn decode(b: &[u8]) -> Option<(Summary, usize)> {
         let fixed = b.get(..FIXED_LEN)?;
-        let u64_at = |o: usize| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&fixed[o..o + 8]);
-            u64::from_le_bytes(a)
-        };
         let mut s = Summary {
             kinds: u32::from_le_bytes([fixed[0], fixed[1], fixed[2], fixed[3]]),
             ..Summary::default()
         };
         for (k, w) in s.syscalls.iter_mut().enumerate() {
-            *w = u64_at(4 + 8 * k);
+            *w = u64_at(fixed, 4 + 8 * k);
         }
         for (k, w) in s.pids.iter_mut().enumerate() {
-            *w = u64_at(68 + 8 * k);
+            *w = u64_at(fixed, 68 + 8 * k);
         }
         let n = u16::from_le_bytes([fixed[196], fixed[197]]);
         if n == OVERFLOW {
