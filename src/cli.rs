@@ -68,8 +68,9 @@ pub struct ManArgs {
 /// `casefile info`.
 #[derive(Debug, clap::Args)]
 pub struct InfoArgs {
-    /// Capture file to describe.
-    pub file: PathBuf,
+    /// Capture files to describe, each on its own.
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -81,8 +82,9 @@ pub struct InfoArgs {
 /// `casefile verify`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// Capture file to check.
-    pub file: PathBuf,
+    /// Capture files to check, each on its own (exit 1 when any has changed).
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Public key file (from `casefile keygen`) the capture must be signed with.
     #[arg(long, value_name = "KEY.pub")]
     pub pubkey: Option<PathBuf>,
@@ -114,8 +116,9 @@ pub enum ExportFormat {
 /// `casefile export`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// Capture to export.
-    pub file: PathBuf,
+    /// Captures to export; several are merged first, as `casefile merge` merges them.
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Output file (a directory for --format parquet; `-` is stdout for --format jsonl).
     #[arg(short = 'o', long = "out", value_name = "OUT")]
     pub out: PathBuf,
@@ -169,7 +172,8 @@ pub struct ImportArgs {
 /// `casefile read`.
 #[derive(Debug, clap::Args)]
 pub struct ReadArgs {
-    /// Capture file to read.
+    /// Capture file to read. Further files may follow it (before any filter words): the pieces
+    /// of a rotated recording continue each other, other captures are merged as hosts.
     pub file: PathBuf,
     /// Filter in sysdig/Falco syntax, e.g. `proc.name=nginx and fd.name contains /etc`
     /// (see casefile-filter(7)).
@@ -205,15 +209,16 @@ pub struct ReadArgs {
     /// Print counters (blocks skipped, events evaluated and matched, rate) on stderr at the end.
     #[arg(long)]
     pub stats: bool,
-    /// Filter given as trailing words, as sysdig takes it (joined with spaces).
-    #[arg(trailing_var_arg = true, value_name = "FILTER WORDS")]
+    /// More capture files, then the filter as trailing words, as sysdig takes it (joined
+    /// with spaces). Leading words that name existing files are files.
+    #[arg(num_args = 0.., allow_negative_numbers = true, value_name = "FILE.. FILTER WORDS")]
     pub words: Vec<String>,
 }
 
 /// `casefile check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Capture file to check.
+    /// Capture file to check. Further files may follow it, as with `casefile read`.
     pub file: PathBuf,
     /// Filter that must not match (sysdig/Falco syntax).
     #[arg(short = 'f', long = "filter", value_name = "FILTER")]
@@ -221,8 +226,8 @@ pub struct CheckArgs {
     /// Print at most this many matching events, then stop.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_matches: u64,
-    /// Filter given as trailing words.
-    #[arg(trailing_var_arg = true, value_name = "FILTER WORDS")]
+    /// More capture files, then the filter as trailing words.
+    #[arg(num_args = 0.., allow_negative_numbers = true, value_name = "FILE.. FILTER WORDS")]
     pub words: Vec<String>,
 }
 
@@ -259,9 +264,9 @@ pub struct TopArgs {
     /// spy_users, execs, incoming_connections, new_connections, file_opens.
     #[arg(required_unless_present = "list")]
     pub view: Option<String>,
-    /// Capture file.
-    #[arg(required_unless_present = "list")]
-    pub file: Option<PathBuf>,
+    /// Capture files (several are merged, as with every reading command).
+    #[arg(required_unless_present = "list", num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Event selection.
     #[command(flatten)]
     pub select: SelectArgs,
@@ -285,8 +290,9 @@ pub struct TopArgs {
 /// `casefile ps`.
 #[derive(Debug, clap::Args)]
 pub struct PsArgs {
-    /// Capture file.
-    pub file: PathBuf,
+    /// Capture files (several are merged, as with every reading command).
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Show the process tree (children under their parent).
     #[arg(long)]
     pub tree: bool,
@@ -298,8 +304,9 @@ pub struct PsArgs {
 /// `casefile spy`.
 #[derive(Debug, clap::Args)]
 pub struct SpyArgs {
-    /// Capture file.
-    pub file: PathBuf,
+    /// Capture files (several are merged, as with every reading command).
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Event selection.
     #[command(flatten)]
     pub select: SelectArgs,
@@ -321,15 +328,17 @@ pub struct SpyArgs {
                        timeline); Esc cancels a scan; ? or F1 help; q quits."
 )]
 pub struct InspectArgs {
-    /// Capture file to explore.
-    pub file: PathBuf,
+    /// Capture files to explore (several are merged, as with every reading command).
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// `casefile echo`.
 #[derive(Debug, clap::Args)]
 pub struct EchoArgs {
-    /// Capture file.
-    pub file: PathBuf,
+    /// Capture files (several are merged, as with every reading command).
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Event selection (only reads and writes with a payload are shown).
     #[command(flatten)]
     pub select: SelectArgs,
@@ -344,8 +353,9 @@ pub struct EchoArgs {
 /// `casefile summary`.
 #[derive(Debug, clap::Args)]
 pub struct SummaryArgs {
-    /// Capture file.
-    pub file: PathBuf,
+    /// Capture files (several are merged, as with every reading command).
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Event selection.
     #[command(flatten)]
     pub select: SelectArgs,
@@ -360,8 +370,9 @@ pub struct SummaryArgs {
 /// `casefile timeline`.
 #[derive(Debug, clap::Args)]
 pub struct TimelineArgs {
-    /// Capture file (or .scap).
-    pub file: PathBuf,
+    /// Capture files, casefile or .scap (several are merged, as with every reading command).
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Only this container: an id prefix or a name.
     #[arg(long, value_name = "ID|NAME")]
     pub container: Option<String>,

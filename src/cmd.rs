@@ -19,10 +19,13 @@ pub mod timeline;
 pub mod top;
 pub mod verify;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use capture_format::CaptureFile;
+use anyhow::{Context, bail};
+use capture_format::{CaptureFile, Writer, WriterOptions};
+
+use crate::fleet::clock::ms;
+use crate::fleet::merge::{self as fleet_merge, Input};
 
 /// Opens a capture for any reading command: a casefile capture is memory-mapped; a sysdig
 /// `.scap` (plain or gzip) is converted in memory first, so every command reads both.
@@ -33,4 +36,70 @@ pub fn open(path: &Path) -> anyhow::Result<CaptureFile> {
     // SAFETY: captures are only ever appended to; a reader of a file that someone truncates
     // while it is mapped may fault, which `casefile` documents rather than guards against.
     Ok(unsafe { CaptureFile::open_mmap(path) }?)
+}
+
+/// Opens `files` and groups them into merge inputs (see [`fleet_merge::group`]): the pieces of a
+/// rotated recording join up; every other file is a host of its own.
+pub fn open_inputs(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+    let mut caps = Vec::with_capacity(files.len());
+    for f in files {
+        caps.push((
+            open(f).with_context(|| format!("opening {}", f.display()))?,
+            f.display().to_string(),
+        ));
+    }
+    Ok(fleet_merge::group(caps))
+}
+
+/// Opens the captures a reading command was given, as one: a single file as [`open`] does;
+/// several are merged in memory, as `casefile merge` would write them (pieces of one rotated
+/// recording continue each other; other files become hosts, their clocks corrected where
+/// TCP connections allow, and each correction is stated on stderr).
+pub fn open_all(files: &[PathBuf]) -> anyhow::Result<CaptureFile> {
+    match files {
+        [] => bail!("no capture file given"),
+        [one] => open(one),
+        _ => {
+            let inputs = open_inputs(files)?;
+            if let [input] = &inputs[..]
+                && input.pieces.len() == 1
+            {
+                return Ok(input.pieces[0].clone());
+            }
+            let hosts = fleet_merge::plan(&inputs)?;
+            for h in hosts.iter().filter(|h| h.offset_ns != 0) {
+                eprintln!(
+                    "casefile: host {} ({}): clock corrected by {}: {}",
+                    h.hostname,
+                    h.source,
+                    ms(h.offset_ns),
+                    h.offset_basis
+                );
+            }
+            let info = fleet_merge::header(&inputs, &hosts, export::now_ns());
+            let opts = WriterOptions {
+                // Blocks are cut by size: the merge's own wall clock says nothing of the data.
+                max_age: std::time::Duration::from_secs(u64::from(u32::MAX)),
+                ..WriterOptions::default()
+            };
+            let mut w = Writer::new(Vec::new(), &info, opts)?;
+            let stats = fleet_merge::merge(&inputs, &hosts, &mut w)?;
+            if stats.damaged_blocks > 0 {
+                eprintln!(
+                    "casefile: warning: {} damaged blocks skipped",
+                    stats.damaged_blocks
+                );
+            }
+            Ok(CaptureFile::from_bytes(w.finish()?)?)
+        }
+    }
+}
+
+/// How several captures are named in messages: the one path, or the first and a count.
+pub fn describe(files: &[PathBuf]) -> String {
+    match files {
+        [one] => one.display().to_string(),
+        [first, rest @ ..] => format!("{} and {} more", first.display(), rest.len()),
+        [] => String::new(),
+    }
 }

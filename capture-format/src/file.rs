@@ -5,6 +5,7 @@
 //! opened by scanning the self-delimiting blocks instead, and says so in [`CaptureFile::recovery`].
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::block::{self, BlockHeader, BlockType};
 use crate::codec::Decoder;
@@ -38,9 +39,11 @@ pub struct Recovery {
     pub tail_bytes: u64,
 }
 
-/// A whole capture, ready for random access.
+/// A whole capture, ready for random access. Clones share the mapped or owned bytes, so
+/// handing a copy to each worker costs only the index.
+#[derive(Clone)]
 pub struct CaptureFile {
-    data: Source,
+    data: Arc<Source>,
     path: Option<PathBuf>,
     header: FileHeader,
     blocks: Vec<IndexEntry>,
@@ -128,7 +131,7 @@ impl CaptureFile {
         };
         let header = FileHeader::parse(data.bytes()).map_err(name)?;
         let mut cf = CaptureFile {
-            data,
+            data: Arc::new(data),
             path: None,
             header,
             blocks: Vec::new(),

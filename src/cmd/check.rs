@@ -15,10 +15,11 @@ use crate::replay::session::{Flow, Options, Session};
 
 /// Runs `casefile check`.
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let Some(filter) = super::read::filter_arg(args.filter.as_deref(), &args.words)? else {
+    let (files, words) = super::read::files_and_words(&args.file, &args.words);
+    let Some(filter) = super::read::filter_arg(args.filter.as_deref(), words)? else {
         bail!("check needs a filter (-f FILTER)");
     };
-    let cap = super::read::open(&args.file)?;
+    let cap = super::open_all(&files)?;
     let mut session = Session::new(cap, Options::default())?;
     let stdout = io::stdout();
     let mut sink = TextSink::new(

@@ -73,7 +73,7 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
         field("fd.type")?,
         field("proc.name")?,
     );
-    let mut s = session(&args.file, &args.select)?;
+    let mut s = session(&args.files, &args.select)?;
     let mut streams: Vec<Stream> = Vec::new();
     let mut index: std::collections::HashMap<(u32, i64, String), usize> =
         std::collections::HashMap::new();
@@ -122,7 +122,7 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
         });
         Ok(Flow::Continue)
     })
-    .with_context(|| format!("reading {}", args.file.display()))?;
+    .with_context(|| format!("reading {}", super::describe(&args.files)))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut text = String::new();

@@ -154,7 +154,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     if !args.hash.is_empty() && !args.redact {
         bail!("--hash needs --redact");
     }
-    let cap = super::open(&args.file)?;
+    let cap = super::open_all(&args.files)?;
     let redactor = args.redact.then(|| {
         let mut salt = [0u8; 32];
         if let Some(s) = &args.salt {
@@ -176,7 +176,11 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let info = HeaderInfo {
         created_ns: now_ns(),
         recorder: format!("casefile {} export", env!("CARGO_PKG_VERSION")),
-        source: format!("export of {} ({})", args.file.display(), src_info.source),
+        source: format!(
+            "export of {} ({})",
+            super::describe(&args.files),
+            src_info.source
+        ),
         redacted,
         snaplen: if redactor.is_some() {
             0

@@ -16,14 +16,28 @@ use crate::cli::InfoArgs;
 
 /// Runs `casefile info`.
 pub fn run(args: &InfoArgs) -> anyhow::Result<ExitCode> {
-    let cap = super::open(&args.file)?;
-    let report = Report::of(&cap, !args.no_verify)?;
     let mut out = std::io::stdout().lock();
+    let mut objects = Vec::new();
+    for (i, file) in args.files.iter().enumerate() {
+        let cap = super::open(file)?;
+        let report = Report::of(&cap, !args.no_verify)?;
+        let name = file.display().to_string();
+        if args.json {
+            objects.push(report.json(&name));
+        } else {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            report.text(&mut out, &name)?;
+        }
+    }
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report.json(&args.file.display().to_string()))?;
+        // One object for one file; an array of them for several.
+        match &objects[..] {
+            [one] => serde_json::to_writer_pretty(&mut out, one)?,
+            all => serde_json::to_writer_pretty(&mut out, all)?,
+        }
         writeln!(out)?;
-    } else {
-        report.text(&mut out, &args.file.display().to_string())?;
     }
     out.flush().context("writing the report")?;
     Ok(ExitCode::SUCCESS)

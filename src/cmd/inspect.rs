@@ -1,4 +1,4 @@
-//! `casefile inspect`: the terminal UI ([`crate::tui`]) over one capture.
+//! `casefile inspect`: the terminal UI ([`crate::tui`]) over captures.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -14,12 +14,12 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
         bail!("casefile inspect needs a terminal (use top, read or summary for scripts)");
     }
-    // Fail before taking over the terminal when the file does not open.
-    super::read::open(&args.file)?;
-    let path = args.file.clone();
-    // Each job maps the file again: cheap (the footer is read first) and keeps jobs apart.
-    let open: tui::jobs::Opener =
-        Arc::new(move || super::read::open(&path).map_err(|e| format!("{e:#}")));
-    tui::run(&args.file, open).with_context(|| format!("inspecting {}", args.file.display()))?;
+    // Open (and merge, when several) before taking over the terminal, so errors print plainly.
+    let cap = super::open_all(&args.files)?;
+    // Each job gets its own handle on the same bytes: a clone shares the map or the merged
+    // capture, so a .scap is converted and several files are merged once.
+    let open: tui::jobs::Opener = Arc::new(move || Ok(cap.clone()));
+    let name = super::describe(&args.files);
+    tui::run(std::path::Path::new(&name), open).with_context(|| format!("inspecting {name}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,17 +9,11 @@ use capture_format::{Writer, WriterOptions};
 
 use crate::cli::MergeArgs;
 use crate::fleet::clock::ms;
-use crate::fleet::merge::{self, Input};
+use crate::fleet::merge;
 
 /// Runs `casefile merge`.
 pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
-    let mut inputs = Vec::with_capacity(args.files.len());
-    for f in &args.files {
-        inputs.push(Input {
-            cap: super::open(f).with_context(|| format!("opening {}", f.display()))?,
-            source: f.display().to_string(),
-        });
-    }
+    let inputs = super::open_inputs(&args.files)?;
     let mut hosts = merge::plan(&inputs)?;
     if args.no_clock_correction {
         for h in &mut hosts {

@@ -65,7 +65,7 @@ fn cmdline_of(p: &Proc) -> String {
 /// Reads the capture and rebuilds its processes.
 fn collect(args: &PsArgs) -> anyhow::Result<BTreeMap<u32, P>> {
     let mut s = session(
-        &args.file,
+        &args.files,
         &SelectArgs {
             filter: None,
             from: None,
@@ -144,7 +144,7 @@ fn collect(args: &PsArgs) -> anyhow::Result<BTreeMap<u32, P>> {
         }
         Ok(Flow::Continue)
     })
-    .with_context(|| format!("reading {}", args.file.display()))?;
+    .with_context(|| format!("reading {}", super::describe(&args.files)))?;
     Ok(procs)
 }
 

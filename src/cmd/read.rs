@@ -1,12 +1,11 @@
 //! `casefile read`: print the events of a capture, sysdig style.
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use capture_format::CaptureFile;
 
 use crate::cli::ReadArgs;
 use crate::filter::{self, Filter};
@@ -15,9 +14,13 @@ use crate::replay::fields::{Field, Fields};
 use crate::replay::render::{BufMode, parse_rfc3339};
 use crate::replay::session::{Flow, Options, Session};
 
-/// Opens a capture for replay. See [`crate::cmd::open`].
-pub fn open(path: &Path) -> anyhow::Result<CaptureFile> {
-    crate::cmd::open(path)
+/// The capture files and filter words of `read FILE [FILE..] [FILTER WORDS]`: the words after
+/// the first file that name existing files are files too, up to the first that does not.
+pub fn files_and_words<'a>(file: &Path, words: &'a [String]) -> (Vec<PathBuf>, &'a [String]) {
+    let n = words.iter().take_while(|w| Path::new(w).is_file()).count();
+    let mut files = vec![file.to_path_buf()];
+    files.extend(words[..n].iter().map(PathBuf::from));
+    (files, &words[n..])
 }
 
 /// The filter from `-f` or trailing words, compiled; `None` when neither is given.
@@ -67,9 +70,10 @@ pub fn parse_time(s: &str, range: (u64, u64)) -> anyhow::Result<u64> {
 
 /// Runs `casefile read`.
 pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
-    let filter = filter_arg(args.filter.as_deref(), &args.words)?;
+    let (files, words) = files_and_words(&args.file, &args.words);
+    let filter = filter_arg(args.filter.as_deref(), words)?;
     let format = Format::parse(format_arg(args.format.as_deref()))?;
-    let cap = open(&args.file)?;
+    let cap = crate::cmd::open_all(&files)?;
     let range = cap.time_range().unwrap_or((0, 0));
     let buf_mode = if args.hex {
         BufMode::Hex

@@ -17,9 +17,9 @@ fn cell<'t>(t: &'t Table, row: &'t [Cell], name: &str) -> Option<&'t Cell> {
 /// Runs `casefile spy`.
 pub fn run(args: &SpyArgs) -> anyhow::Result<ExitCode> {
     let spec = if args.all { &EXECS } else { &SPY_USERS };
-    let mut s = session(&args.file, &args.select)?;
+    let mut s = session(&args.files, &args.select)?;
     let t = run_with_progress(spec, &mut s, args.select.filter.as_deref())
-        .with_context(|| format!("reading {}", args.file.display()))?;
+        .with_context(|| format!("reading {}", super::describe(&args.files)))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.json {

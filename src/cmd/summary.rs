@@ -12,7 +12,7 @@ use crate::views::summary::{Category, run_summary, sparkline};
 
 /// Runs `casefile summary`.
 pub fn run(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
-    let mut s = session(&args.file, &args.select)?;
+    let mut s = session(&args.files, &args.select)?;
     let mut pp = progress_printer();
     let mut ctl = Control {
         progress: pp.as_mut().map(|p| p as &mut dyn FnMut(Progress)),
@@ -24,7 +24,7 @@ pub fn run(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
         args.buckets,
         &mut ctl,
     )
-    .with_context(|| format!("summarising {}", args.file.display()))?;
+    .with_context(|| format!("summarising {}", super::describe(&args.files)))?;
     let stdout = io::stdout();
     let tty = stdout.is_terminal();
     let mut out = BufWriter::new(stdout.lock());

@@ -352,7 +352,7 @@ fn is_privilege(name: &str, category: Category) -> bool {
 
 /// Runs `casefile timeline`.
 pub fn run(args: &TimelineArgs) -> anyhow::Result<ExitCode> {
-    let cap = super::open(&args.file)?;
+    let cap = super::open_all(&args.files)?;
     let mut session = Session::new(cap, Options::default())?;
     let f = Fieldset {
         fd_name: field("fd.name")?,
@@ -403,7 +403,7 @@ pub fn run(args: &TimelineArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             bail!(
                 "no container {want:?} in {} (containers: {})",
-                args.file.display(),
+                super::describe(&args.files),
                 if known.is_empty() {
                     "none".into()
                 } else {

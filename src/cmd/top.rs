@@ -1,7 +1,7 @@
 //! `casefile top`: one of csysdig's views over a capture, as a table or JSON.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -12,9 +12,9 @@ use crate::views::catalog::{PSEUDO_VIEWS, VIEWS, view};
 use crate::views::eval::{Cell, Control, Progress, Table, display, run_view};
 use crate::views::spec::{Order, Unit, ViewKind};
 
-/// A replay session over `file` limited to the selection's time range.
-pub fn session(file: &Path, select: &SelectArgs) -> anyhow::Result<Session> {
-    let cap = super::read::open(file)?;
+/// A replay session over `files` (merged when several) limited to the selection's time range.
+pub fn session(files: &[PathBuf], select: &SelectArgs) -> anyhow::Result<Session> {
+    let cap = super::open_all(files)?;
     let range = cap.time_range().unwrap_or((0, 0));
     let parse = |t: &Option<String>| {
         t.as_deref()
@@ -170,7 +170,7 @@ pub fn run(args: &TopArgs) -> anyhow::Result<ExitCode> {
     if args.list {
         return list(args.json);
     }
-    let (Some(id), Some(file)) = (&args.view, &args.file) else {
+    let (Some(id), false) = (&args.view, args.files.is_empty()) else {
         bail!("give a view and a capture file (casefile top VIEW FILE), or --list");
     };
     if PSEUDO_VIEWS.contains(&id.as_str()) {
@@ -186,9 +186,9 @@ pub fn run(args: &TopArgs) -> anyhow::Result<ExitCode> {
     let Some(spec) = view(id) else {
         return Err(crate::views::eval::ViewError::UnknownView(id.clone()).into());
     };
-    let mut session = session(file, &args.select)?;
+    let mut session = session(&args.files, &args.select)?;
     let mut table = run_with_progress(spec, &mut session, args.select.filter.as_deref())
-        .with_context(|| format!("view {id} of {}", file.display()))?;
+        .with_context(|| format!("view {id} of {}", super::describe(&args.files)))?;
     if let Some(col) = &args.sort {
         let Some(i) = table.column(col) else {
             return Err(crate::views::eval::ViewError::UnknownColumn {

@@ -1,7 +1,8 @@
-//! `casefile verify`: recompute the hash chain (and check the signature) of a capture.
+//! `casefile verify`: recompute the hash chain (and check the signature) of captures, each on
+//! its own.
 //!
 //! Exit 0 when every byte is as the recorder wrote it, 1 when something changed (naming the
-//! first block that does not match), 2 when the file cannot be read at all.
+//! first block that does not match), 2 when a file cannot be read at all.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,10 +18,33 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         Some(p) => Some(super::keygen::read_public_key(p)?),
         None => None,
     };
-    let cap = super::open(&args.file)?;
-    let name = args.file.display();
-    let v = cap.verify();
     let mut out = std::io::stdout().lock();
+    let mut code = 0;
+    for file in &args.files {
+        let verdict = match super::open(file) {
+            Ok(cap) => verify(&cap, file, trusted.as_ref(), &mut out)?,
+            // With several files, one that cannot be read does not hide the others' verdicts.
+            Err(e) if args.files.len() > 1 => {
+                writeln!(out, "{}: UNREADABLE\n  {e:#}", file.display())?;
+                2
+            }
+            Err(e) => return Err(e),
+        };
+        code = code.max(verdict);
+    }
+    out.flush().context("writing the report")?;
+    Ok(ExitCode::from(code))
+}
+
+/// Prints the verdict on one capture; returns 0 when intact, 1 when not.
+fn verify(
+    cap: &capture_format::CaptureFile,
+    file: &std::path::Path,
+    trusted: Option<&[u8; 32]>,
+    out: &mut impl Write,
+) -> anyhow::Result<u8> {
+    let name = file.display();
+    let v = cap.verify();
     let mut ok = true;
     let mut lines = Vec::new();
     match &v.failure {
@@ -41,7 +65,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             ));
         }
     }
-    match (cap.signature(), &trusted) {
+    match (cap.signature(), trusted) {
         (Some(sig), Some(key)) if sig.public_key == *key => {
             lines.push(format!("signed by the trusted key {}", &hex(key)[..16]));
         }
@@ -72,10 +96,5 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     for l in lines {
         writeln!(out, "  {l}")?;
     }
-    out.flush().context("writing the report")?;
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(u8::from(!ok))
 }

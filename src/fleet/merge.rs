@@ -28,12 +28,79 @@ use capture_format::{BlockType, CaptureFile, HeaderInfo, HostInfo, Writer};
 use super::clock::{self, Calls, Connections, Correction};
 use crate::replay::state::State;
 
-/// One capture to merge.
+/// One host's capture to merge: one file, or the pieces of one rotated recording.
 pub struct Input {
-    /// The opened capture.
-    pub cap: CaptureFile,
+    /// The opened captures, in time order (never empty).
+    pub pieces: Vec<CaptureFile>,
     /// Where it came from (recorded in the header).
     pub source: String,
+}
+
+impl Input {
+    /// The first piece, whose header describes the recording.
+    pub fn first(&self) -> &CaptureFile {
+        &self.pieces[0]
+    }
+}
+
+/// The recording a capture belongs to: the files of one `record --rotate-size` run share
+/// their machine, boot and creation time. `None` when the header cannot tell.
+fn recording_of(cap: &CaptureFile) -> Option<(String, String, u64, u64)> {
+    let i = &cap.header().info;
+    (i.created_ns != 0 && i.hosts.is_empty() && !(i.machine_id.is_empty() && i.hostname.is_empty()))
+        .then(|| {
+            (
+                i.machine_id.clone(),
+                i.hostname.clone(),
+                i.boot_ns,
+                i.created_ns,
+            )
+        })
+}
+
+fn first_event_ts(cap: &CaptureFile) -> u64 {
+    cap.time_range().map_or(u64::MAX, |r| r.0)
+}
+
+/// Whether `cap` can join `pieces` as a further piece of their recording: pieces of a
+/// rotation never overlap in time (a copy of a file, say, does and stays a host of its own).
+fn continues(pieces: &[(CaptureFile, String)], cap: &CaptureFile) -> bool {
+    let Some((a0, a1)) = cap.time_range() else {
+        return true;
+    };
+    pieces
+        .iter()
+        .filter_map(|(p, _)| p.time_range())
+        .all(|(b0, b1)| a1 < b0 || b1 < a0)
+}
+
+/// Groups opened captures into inputs: files of the same recording (the pieces of a rotated
+/// one) become one input with its pieces in time order; every other file is an input of its
+/// own. Inputs keep the order of their first file.
+pub fn group(files: Vec<(CaptureFile, String)>) -> Vec<Input> {
+    type Key = Option<(String, String, u64, u64)>;
+    let mut groups: Vec<(Key, Vec<(CaptureFile, String)>)> = Vec::new();
+    for (cap, source) in files {
+        let key = recording_of(&cap);
+        let joins = |(k, pieces): &&mut (Key, Vec<(CaptureFile, String)>)| {
+            key.is_some() && *k == key && continues(pieces, &cap)
+        };
+        match groups.iter_mut().find(joins) {
+            Some((_, pieces)) => pieces.push((cap, source)),
+            None => groups.push((key, vec![(cap, source)])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, mut pieces)| {
+            pieces.sort_by_key(|(cap, _)| first_event_ts(cap));
+            let (pieces, sources): (Vec<_>, Vec<_>) = pieces.into_iter().unzip();
+            Input {
+                pieces,
+                source: sources.join(" + "),
+            }
+        })
+        .collect()
 }
 
 /// Errors of a merge.
@@ -123,31 +190,38 @@ pub fn plan(inputs: &[Input]) -> Result<Vec<HostInfo>, MergeError> {
     let mut conns = Vec::with_capacity(inputs.len());
     let mut names = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let info = &input.cap.header().info;
+        let info = &input.first().header().info;
         if !info.hosts.is_empty() {
             return Err(MergeError::AlreadyMerged {
                 source_name: input.source.clone(),
                 hosts: info.hosts.len(),
             });
         }
-        names.push(if info.hostname.is_empty() {
+        let mut name = if info.hostname.is_empty() {
             input.source.clone()
         } else {
             info.hostname.clone()
-        });
+        };
+        // Host names tell hosts apart in filters and views: a second capture of a host of the
+        // same name (a copy, another boot) becomes `name#index`.
+        if names.contains(&name) {
+            name = format!("{name}#{}", names.len());
+        }
+        names.push(name);
         let mut c = Connections::default();
-        let cap = &input.cap;
-        for i in 0..cap.blocks().len() {
-            if cap.blocks()[i].block_type != BlockType::Events {
-                continue;
-            }
-            let Ok(h) = cap.block_header(i) else { continue };
-            if !calls.all().iter().any(|&nr| h.summary.has_syscall(nr)) {
-                continue;
-            }
-            let Ok(b) = cap.read_block(i) else { continue };
-            for ev in b.events()?.flatten() {
-                c.note(calls, &ev);
+        for cap in &input.pieces {
+            for i in 0..cap.blocks().len() {
+                if cap.blocks()[i].block_type != BlockType::Events {
+                    continue;
+                }
+                let Ok(h) = cap.block_header(i) else { continue };
+                if !calls.all().iter().any(|&nr| h.summary.has_syscall(nr)) {
+                    continue;
+                }
+                let Ok(b) = cap.read_block(i) else { continue };
+                for ev in b.events()?.flatten() {
+                    c.note(calls, &ev);
+                }
             }
         }
         conns.push(c);
@@ -163,7 +237,7 @@ pub fn plan(inputs: &[Input]) -> Result<Vec<HostInfo>, MergeError> {
 }
 
 fn host_info(index: u8, input: &Input, c: &Correction, hostname: String) -> HostInfo {
-    let info = &input.cap.header().info;
+    let info = &input.first().header().info;
     HostInfo {
         index,
         hostname,
@@ -176,9 +250,22 @@ fn host_info(index: u8, input: &Input, c: &Correction, hostname: String) -> Host
     }
 }
 
-/// The output header for `hosts`.
+/// The output header for `hosts`. One host (the pieces of one recording) keeps its own
+/// header: the output is a capture of one host, as if never rotated.
 pub fn header(inputs: &[Input], hosts: &[HostInfo], created_ns: u64) -> HeaderInfo {
-    let infos: Vec<&HeaderInfo> = inputs.iter().map(|i| &i.cap.header().info).collect();
+    if let [input] = inputs {
+        let mut info = input.first().header().info.clone();
+        if input.pieces.len() > 1 {
+            info.source = format!(
+                "{} ({} files: {})",
+                info.source,
+                input.pieces.len(),
+                input.source
+            );
+        }
+        return info;
+    }
+    let infos: Vec<&HeaderInfo> = inputs.iter().map(|i| &i.first().header().info).collect();
     let kernel = match infos.first() {
         Some(f) if infos.iter().all(|i| i.kernel == f.kernel) => f.kernel.clone(),
         _ => String::new(),
@@ -210,7 +297,8 @@ pub fn header(inputs: &[Input], hosts: &[HostInfo], created_ns: u64) -> HeaderIn
 
 /// One input's position in the merge: the rest of its current block, in reverse order.
 struct Cursor<'a> {
-    cap: &'a CaptureFile,
+    pieces: &'a [CaptureFile],
+    piece: usize,
     host: u8,
     offset: i64,
     next_block: usize,
@@ -220,16 +308,23 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     /// The next event's time, decoding the next event block when the current one is used up.
+    /// Later pieces' state blocks are passed over like keyframes: the replay state carried
+    /// from the earlier pieces already holds what they repeat.
     fn head(&mut self, stats: &mut MergeStats) -> Result<Option<u64>, MergeError> {
         while self.pending.is_empty() {
-            let Some(e) = self.cap.blocks().get(self.next_block).copied() else {
+            let Some(cap) = self.pieces.get(self.piece) else {
                 return Ok(None);
+            };
+            let Some(e) = cap.blocks().get(self.next_block).copied() else {
+                self.piece += 1;
+                self.next_block = 0;
+                continue;
             };
             self.next_block += 1;
             if e.block_type != BlockType::Events {
                 continue;
             }
-            let Ok(b) = self.cap.read_block(self.next_block - 1) else {
+            let Ok(b) = cap.read_block(self.next_block - 1) else {
                 stats.damaged_blocks += 1;
                 continue;
             };
@@ -262,7 +357,7 @@ pub fn merge<W: Write>(
     let mut cursors = Vec::with_capacity(inputs.len());
     let mut snapshot = Vec::new();
     for (i, (input, h)) in inputs.iter().zip(hosts).enumerate() {
-        let cap = &input.cap;
+        let cap = input.first();
         // The snapshot: the state blocks before the first event block.
         for (k, e) in cap.blocks().iter().enumerate() {
             if e.block_type == BlockType::Events {
@@ -281,7 +376,8 @@ pub fn merge<W: Write>(
             }
         }
         cursors.push(Cursor {
-            cap,
+            pieces: &input.pieces,
+            piece: 0,
             host: h.index,
             offset: h.offset_ns,
             next_block: 0,
@@ -384,7 +480,7 @@ mod tests {
 
     fn input(path: &Path, name: &str) -> Input {
         Input {
-            cap: CaptureFile::read(path).expect("open"),
+            pieces: vec![CaptureFile::read(path).expect("open")],
             source: name.into(),
         }
     }

@@ -75,8 +75,9 @@ pub enum Content {
         spec: &'static ViewSpec,
         /// Its result once computed.
         table: Option<Box<Table>>,
-        /// Sort column and order.
-        sort: Option<(usize, Order)>,
+        /// Sort column (its name: a merged capture's tables have a HOST column first) and
+        /// order.
+        sort: Option<(&'static str, Order)>,
     },
     /// I/O payloads.
     Echo {
@@ -406,8 +407,10 @@ impl App {
             (JobMsg::Summary(sum), Content::Overview(slot)) => *slot = Some(sum),
             (JobMsg::Table(t), Content::Table { table, sort, .. }) => {
                 let mut t = t;
-                if let Some((c, o)) = *sort {
-                    t.sort(c, o);
+                if let Some((c, o)) = *sort
+                    && let Some(i) = t.column(c)
+                {
+                    t.sort(i, o);
                 }
                 *table = Some(t);
                 s.selected = s.selected.min(s.len().saturating_sub(1));
@@ -721,7 +724,9 @@ impl App {
                     self.message = Some(format!("no view {id}"));
                     return;
                 };
-                let sort = sort.and_then(|c| spec.column(c)).map(|c| (c, Order::Desc));
+                let sort = sort
+                    .and_then(|c| spec.column(c))
+                    .map(|c| (spec.columns[c].name, Order::Desc));
                 (
                     Content::Table {
                         spec,
@@ -822,30 +827,35 @@ impl App {
 
     fn sort_next(&mut self) {
         let s = self.top_mut();
-        if let Content::Table { table, sort, spec } = &mut s.content {
-            let n = spec.columns.len();
-            let cur = sort.map_or_else(|| spec.column(spec.sort.0).unwrap_or(0), |(c, _)| c);
-            let next = (cur + 1) % n;
-            *sort = Some((next, Order::Desc));
-            if let Some(t) = table {
-                t.sort(next, Order::Desc);
-            }
+        if let Content::Table {
+            table: Some(t),
+            sort,
+            spec,
+        } = &mut s.content
+        {
+            let cur = t.column(sort.map_or(spec.sort.0, |(c, _)| c)).unwrap_or(0);
+            let next = (cur + 1) % t.columns.len();
+            *sort = Some((t.columns[next].name, Order::Desc));
+            t.sort(next, Order::Desc);
             s.selected = 0;
         }
     }
 
     fn sort_by(&mut self, col: usize) {
         let s = self.top_mut();
-        if let Content::Table { table, sort, spec } = &mut s.content {
-            let cur = sort.or_else(|| spec.column(spec.sort.0).map(|c| (c, spec.sort.1)));
-            let order = match cur {
-                Some((c, Order::Desc)) if c == col => Order::Asc,
+        if let Content::Table {
+            table: Some(t),
+            sort,
+            spec,
+        } = &mut s.content
+            && let Some(name) = t.columns.get(col).map(|h| h.name)
+        {
+            let order = match sort.unwrap_or(spec.sort) {
+                (c, Order::Desc) if c == name => Order::Asc,
                 _ => Order::Desc,
             };
-            *sort = Some((col, order));
-            if let Some(t) = table {
-                t.sort(col, order);
-            }
+            *sort = Some((name, order));
+            t.sort(col, order);
             s.selected = 0;
         }
     }

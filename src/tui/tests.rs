@@ -14,6 +14,7 @@ use ratatui::backend::TestBackend;
 
 use super::app::{App, AppEvent, Content, EchoMode, Mode};
 use super::jobs::{self, JobMsg, Opener, TIMELINE_BUCKETS};
+use crate::views::spec::ViewSpec;
 
 const W: u16 = 100;
 const H: u16 = 30;
@@ -221,12 +222,13 @@ fn sort_with_f9_and_a_header_click() {
     let Content::Table { spec, .. } = &h.app.top().content else {
         panic!("no table");
     };
+    let spec: &'static ViewSpec = spec;
     let default = spec.column(spec.sort.0).expect("sort column");
     h.key(KeyCode::F(9));
     let Content::Table { sort, .. } = &h.app.top().content else {
         panic!("no table");
     };
-    assert_eq!(sort.map(|s| s.0), Some(default + 1));
+    assert_eq!(sort.map(|s| s.0), Some(spec.columns[default + 1].name));
     // Click on the first header cell (PID): sorted by it, largest first; again: ascending.
     h.click(1, 4);
     let first = |h: &Harness| match &h.app.top().content {
@@ -238,7 +240,7 @@ fn sort_with_f9_and_a_header_click() {
         _ => panic!("no table"),
     };
     let (pid_desc, sort) = first(&h);
-    assert_eq!(sort.map(|s| s.0), Some(0));
+    assert_eq!(sort.map(|s| s.0), Some("PID"));
     h.click(1, 4);
     let (pid_asc, _) = first(&h);
     assert!(
@@ -350,6 +352,65 @@ fn write_loss_capture(path: &Path) {
     w.finish().expect("finish");
 }
 
+/// Several captures open as one merged capture; its views lead with a HOST column that keys
+/// rows (the same pid on two hosts is two rows), sorting goes by column name past it, and a
+/// drill-down names the host.
+#[test]
+fn views_of_several_hosts_keep_them_apart() {
+    let dir = std::env::temp_dir().join(format!("casefile-tui-hosts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let fx = fixture();
+    let copy = dir.join("copy.case");
+    std::fs::copy(&fx, &copy).expect("copy");
+    let cap = crate::cmd::open_all(&[fx, copy]).expect("merge");
+    let path = dir.join("two.case");
+    std::fs::write(&path, cap.bytes()).expect("write");
+    let mut h = Harness::new(&path);
+    h.key(KeyCode::Enter);
+    let table = |h: &Harness| match &h.app.top().content {
+        Content::Table {
+            table: Some(t),
+            sort,
+            ..
+        } => ((**t).clone(), *sort),
+        _ => panic!("no table"),
+    };
+    let (t, _) = table(&h);
+    assert_eq!(t.columns[0].name, "HOST");
+    assert_eq!(t.columns[1].name, "PID");
+    let hosts: std::collections::BTreeSet<String> =
+        t.rows.iter().map(|r| r.cells[0].text()).collect();
+    assert_eq!(hosts.len(), 2, "{hosts:?}");
+    let (pid, host) = (t.rows[0].cells[1].text(), t.rows[0].cells[0].text());
+    let twins = t.rows.iter().filter(|r| r.cells[1].text() == pid).count();
+    assert_eq!(twins, 2, "pid {pid} once per host");
+    // F9 moves from the default sort (EVENTS) to the next column, by name.
+    h.key(KeyCode::F(9));
+    let (_, sort) = table(&h);
+    let events = t.column("EVENTS").expect("events");
+    assert_eq!(sort.map(|s| s.0), Some(t.columns[events + 1].name));
+    // Back to the default order, then drill into the top row: its host is in the filter.
+    h.key(KeyCode::Backspace);
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert!(s.contains("› Threads ["), "{s}");
+    let crumb = s
+        .lines()
+        .find(|l| l.contains("› Threads ["))
+        .expect("crumb");
+    assert!(
+        crumb.contains(&host) || s.contains(&format!("host.name = {host:?}")),
+        "{s}"
+    );
+    let (threads, _) = table(&h);
+    assert!(
+        threads.rows.iter().all(|r| r.cells[0].text() == host),
+        "only {host}'s threads"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn the_timeline_density_comes_from_the_index_and_marks_losses() {
     let dir = std::env::temp_dir().join(format!("casefile-tui-loss-{}", std::process::id()));
@@ -437,7 +498,7 @@ fn bench_inspect() {
     let c0 = cpu_ms();
     let path = PathBuf::from(std::env::var("CASEFILE_BENCH_OUT").expect("CASEFILE_BENCH_OUT"));
     let p = path.clone();
-    let open: Opener = Arc::new(move || crate::cmd::read::open(&p).map_err(|e| format!("{e:#}")));
+    let open: Opener = Arc::new(move || crate::cmd::open(&p).map_err(|e| format!("{e:#}")));
     let t0 = Instant::now();
     let (tx, rx) = mpsc::channel();
     let mut app = App::new(path.clone(), open, tx, (W, H));

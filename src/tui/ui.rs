@@ -422,7 +422,7 @@ fn table_view(
     s: &Screen,
     spec: &ViewSpec,
     table: Option<&Table>,
-    sort: Option<(usize, Order)>,
+    sort: Option<(&'static str, Order)>,
     f: &mut Frame<'_>,
     main: Rect,
 ) {
@@ -438,7 +438,9 @@ fn table_view(
         return;
     };
     let widths = column_widths(t, spec, main.width);
-    let sort = sort.or_else(|| spec.column(spec.sort.0).map(|c| (c, spec.sort.1)));
+    let sort = sort
+        .or(Some(spec.sort))
+        .and_then(|(c, o)| t.column(c).map(|i| (i, o)));
     let numeric =
         |i: usize| t.columns[i].agg != Agg::Key && !matches!(t.columns[i].unit, Unit::Text);
     let mut lines = Vec::with_capacity(main.height as usize);

@@ -572,11 +572,24 @@ pub struct Compiled {
     native: Option<Cond>,
     keys: Vec<usize>,
     images: bool,
+    /// A HOST column leads: rows of a merged capture are kept apart by host.
+    per_host: bool,
 }
 
+/// The column that leads every view of a merged capture: pid 100 on two hosts is two
+/// processes, `/etc/passwd` two files.
+const HOST_KEY: Column = super::spec::col("HOST", Agg::Key, Some("host.name"), None, Unit::Text);
+const HOST_VALUE: Column =
+    super::spec::col("HOST", Agg::Value, Some("host.name"), None, Unit::Text);
+
 impl Compiled {
-    /// Compiles `spec` with the user's extra filter.
-    pub fn new(spec: &'static ViewSpec, user: Option<&str>) -> Result<Compiled, ViewError> {
+    /// Compiles `spec` with the user's extra filter; with `per_host`, a HOST column leads (a
+    /// key of tables, a value of lists) and drill-down filters name the host.
+    pub fn new(
+        spec: &'static ViewSpec,
+        user: Option<&str>,
+        per_host: bool,
+    ) -> Result<Compiled, ViewError> {
         let mut filter = compile_filters(spec.filter, user)?;
         let mut native = None;
         if user.is_none_or(|u| u.trim().is_empty())
@@ -589,7 +602,12 @@ impl Compiled {
         let mut conds: Vec<Cond> = Vec::new();
         let mut cond_text: Vec<&str> = Vec::new();
         let mut cols = Vec::new();
-        for c in spec.columns {
+        let host = match spec.kind {
+            ViewKind::Table => &HOST_KEY,
+            ViewKind::List => &HOST_VALUE,
+        };
+        let lead = per_host.then_some(host);
+        for c in lead.into_iter().chain(spec.columns) {
             if c.agg.needs_field() != c.field.is_some() {
                 return Err(ViewError::BadField {
                     view: spec.id.to_owned(),
@@ -650,6 +668,7 @@ impl Compiled {
             native,
             keys,
             images,
+            per_host,
         })
     }
 
@@ -867,7 +886,12 @@ impl<'c> Accumulator<'c> {
                 }
                 let drill = match (spec.drill, drill_key) {
                     (Some(d), Some(k)) if cells[k] != Cell::None => {
-                        Some(format!("{} = {}", d.key, quote(&cells[k])))
+                        let key = format!("{} = {}", d.key, quote(&cells[k]));
+                        Some(if c.per_host {
+                            format!("host.name = {} and {key}", quote(&cells[0]))
+                        } else {
+                            key
+                        })
                     }
                     _ => None,
                 };
@@ -890,7 +914,7 @@ impl<'c> Accumulator<'c> {
             drill_view: spec.drill.map(|d| d.view),
             events,
         };
-        if let Some(i) = spec.column(spec.sort.0) {
+        if let Some(i) = t.columns.iter().position(|h| h.name == spec.sort.0) {
             t.sort(i, spec.sort.1);
         }
         t
@@ -904,7 +928,8 @@ pub fn run_view(
     user_filter: Option<&str>,
     ctl: &mut Control<'_>,
 ) -> Result<Table, ViewError> {
-    Compiled::new(spec, user_filter)?.run(session, ctl)
+    let merged = session.capture().header().info.hosts.len() > 1;
+    Compiled::new(spec, user_filter, merged)?.run(session, ctl)
 }
 
 /// Human-readable text of a cell in its unit: bytes as `12.3K`, durations as `1.50ms`, times

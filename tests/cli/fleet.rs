@@ -94,10 +94,42 @@ fn tuple(port: u16) -> Sock {
     Sock::v4(l4::TCP, [10, 0, 0, 1], port, [10, 0, 0, 2], 80)
 }
 
-/// Writes host a's and host b's captures. Both have a pid 100 and a container 1 (different
-/// ones); a's curl (pid 100) connects to b's nginx (pid 100) `CONNS` times. `skew` is added to
-/// every time b records.
-fn write_hosts(dir: &Dir, skew: u64) -> (String, String) {
+/// One host's recording: its snapshot and its events in time order.
+struct Recording {
+    host: &'static str,
+    boot: u64,
+    state: Vec<Event<'static>>,
+    events: Vec<Event<'static>>,
+}
+
+impl Recording {
+    /// Writes the events in `range` of positions as a capture named `name`, with the whole
+    /// snapshot first (as every file of a rotated recording starts).
+    fn write(&self, dir: &Dir, name: &str, range: std::ops::Range<usize>) -> String {
+        let path = dir.join(name);
+        let info = HeaderInfo {
+            created_ns: T0,
+            hostname: self.host.into(),
+            kernel: "6.18.0".into(),
+            boot_ns: self.boot,
+            cpus: 2,
+            source: "synthetic".into(),
+            ..HeaderInfo::default()
+        };
+        let mut w = Writer::create(&path, &info, WriterOptions::default()).expect("create");
+        w.write_state(&self.state).expect("state");
+        for e in &self.events[range] {
+            w.append(e).expect("append");
+        }
+        w.finish().expect("finish");
+        path.display().to_string()
+    }
+}
+
+/// Host a's and host b's recordings. Both have a pid 100 and a container 1 (different ones);
+/// a's curl (pid 100) connects to b's nginx (pid 100) `CONNS` times. `skew` is added to every
+/// time b records.
+fn recordings(skew: u64) -> (Recording, Recording) {
     let mut a_events = Vec::new();
     let mut b_events = Vec::new();
     for i in 0..CONNS {
@@ -140,48 +172,36 @@ fn write_hosts(dir: &Dir, skew: u64) -> (String, String) {
     }
     a_events.sort_by_key(|e| e.ts);
     b_events.sort_by_key(|e| e.ts);
-    let write = |name: &str, host: &str, boot: u64, state: Vec<Event<'static>>, evs: &[Event]| {
-        let path = dir.join(name);
-        let info = HeaderInfo {
-            created_ns: T0,
-            hostname: host.into(),
-            kernel: "6.18.0".into(),
-            boot_ns: boot,
-            cpus: 2,
-            source: "synthetic".into(),
-            ..HeaderInfo::default()
-        };
-        let mut w = Writer::create(&path, &info, WriterOptions::default()).expect("create");
-        w.write_state(&state).expect("state");
-        for e in evs {
-            w.append(e).expect("append");
-        }
-        w.finish().expect("finish");
-        path.display().to_string()
-    };
-    let a = write(
-        "a.case",
-        "a",
-        T0 - 3_600_000_000_000,
-        vec![
+    let a = Recording {
+        host: "a",
+        boot: T0 - 3_600_000_000_000,
+        state: vec![
             container("web-a", "aaaaaaaaaaaa1111"),
             process(100, "curl", 0),
             process(200, "sh", 1),
         ],
-        &a_events,
-    );
-    let b = write(
-        "b.case",
-        "b",
-        T0 - 7_200_000_000_000 + skew,
-        vec![
+        events: a_events,
+    };
+    let b = Recording {
+        host: "b",
+        boot: T0 - 7_200_000_000_000 + skew,
+        state: vec![
             container("db-b", "bbbbbbbbbbbb2222"),
             process(100, "nginx", 0),
             process(300, "postgres", 1),
         ],
-        &b_events,
-    );
+        events: b_events,
+    };
     (a, b)
+}
+
+/// Writes host a's and host b's captures (see [`recordings`]).
+fn write_hosts(dir: &Dir, skew: u64) -> (String, String) {
+    let (a, b) = recordings(skew);
+    (
+        a.write(dir, "a.case", 0..a.events.len()),
+        b.write(dir, "b.case", 0..b.events.len()),
+    )
 }
 
 fn lines(s: &str) -> Vec<&str> {
@@ -552,4 +572,192 @@ fn jsonl_export_is_read_json_and_redaction_nulls_buffers() {
         ),
     );
     assert_eq!(got.trim(), "True");
+}
+
+/// Every reading command takes several files, and reads them as `merge` would have written
+/// them.
+#[test]
+fn reading_commands_take_several_hosts_files_as_one_merge() {
+    let dir = Dir::new("many-hosts");
+    let (a, b) = write_hosts(&dir, SKEW);
+    let ab = dir.join("ab.case").display().to_string();
+    let o = casefile(&["merge", &a, &b, "-w", &ab]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let fmt = "*%evt.rawtime %host.index %host.name %container.name %proc.name %evt.type %fd.name";
+    let o = casefile(&["read", &a, &b, "-p", fmt]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let merged = casefile(&["read", &ab, "-p", fmt]);
+    assert_eq!(stdout(&o), stdout(&merged));
+    assert_eq!(lines(&stdout(&o)).len(), 48);
+    // The clock correction is stated, as merge states it.
+    assert!(
+        stderr(&o).contains("host b (") && stderr(&o).contains("clock corrected by -250."),
+        "{}",
+        stderr(&o)
+    );
+    // Files, then filter words.
+    let o = casefile(&[
+        "read",
+        &a,
+        &b,
+        "-p",
+        fmt,
+        "host.name=b",
+        "and",
+        "proc.pid=100",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(lines(&stdout(&o)).len(), 12, "{}", stdout(&o));
+    let o = casefile(&["check", &a, &b, "proc.name=postgres"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = casefile(&["check", &a, &b, "proc.name=redis"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // The analysis commands give what they give on the merged file.
+    for args in [
+        &["top", "procs"][..],
+        &["top", "files", "--json"],
+        &["ps", "--json"],
+        &["spy", "--all"],
+        &["summary", "--json"],
+        &["timeline", "--json"],
+        &["echo"],
+    ] {
+        let run = |files: &[&str]| {
+            let mut v: Vec<&str> = args.to_vec();
+            v.extend_from_slice(files);
+            let o = casefile(&v);
+            assert_eq!(o.status.code(), Some(0), "{v:?}: {}", stderr(&o));
+            stdout(&o)
+        };
+        let several = run(&[&a, &b]);
+        let one = run(&[&ab]);
+        // summary and timeline name their source; the rest must match byte for byte.
+        let strip = |t: &str| {
+            t.lines()
+                .filter(|l| !l.contains("ab.case") && !l.contains("a.case"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(strip(&several), strip(&one), "{args:?}");
+        // (No execs and no payloads in these captures: spy and echo print nothing.)
+        assert!(
+            !several.trim().is_empty() || ["spy", "echo"].contains(&args[0]),
+            "{args:?}"
+        );
+    }
+    // Views of several hosts keep them apart: pid 100 is curl on a and nginx on b, and a
+    // row's drill-down names its host.
+    let o = casefile(&["top", "procs", &a, &b, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let rows: Vec<(String, String)> = v["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                format!("{} {} {}", r["HOST"], r["PID"], r["NAME"]).replace('"', ""),
+                r["drill"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        rows.contains(&(
+            "a 100 curl".into(),
+            r#"host.name = "a" and proc.pid = 100"#.into()
+        )),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&(
+            "b 100 nginx".into(),
+            r#"host.name = "b" and proc.pid = 100"#.into()
+        )),
+        "{rows:?}"
+    );
+    let o = casefile(&[
+        "read",
+        &a,
+        &b,
+        "-f",
+        r#"host.name = "b" and proc.pid = 100"#,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(lines(&stdout(&o)).len(), 12, "{}", stdout(&o));
+    assert!(
+        stdout(&o).lines().all(|l| l.contains("nginx")),
+        "{}",
+        stdout(&o)
+    );
+
+    // info and verify take each file on its own.
+    let o = casefile(&["info", &a, &b, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let names: Vec<&str> = v
+        .as_array()
+        .expect("an array for several files")
+        .iter()
+        .map(|r| r["host"]["hostname"].as_str().expect("hostname"))
+        .collect();
+    assert_eq!(names, ["a", "b"], "{v}");
+    let o = casefile(&["info", &a, &b]);
+    let text = stdout(&o);
+    assert!(text.contains("a.case") && text.contains("b.case"), "{text}");
+    // Tamper with one byte of a copy of b: verify names it and exits 1, a stays OK.
+    let bad = dir.join("bad.case");
+    let mut bytes = std::fs::read(&b).expect("read b");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&bad, bytes).expect("write");
+    let o = casefile(&["verify", &a, &bad.display().to_string()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(text.contains("a.case: OK"), "{text}");
+    assert!(text.contains("bad.case: FAILED"), "{text}");
+    let o = casefile(&[
+        "verify",
+        &a,
+        &dir.join("missing.case").display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stdout(&o).contains("a.case: OK"), "{}", stdout(&o));
+}
+
+/// The files of one rotated recording read as that recording, whatever order they are given
+/// in: no host column, no repeated snapshot, processes and containers carried across.
+#[test]
+fn pieces_of_a_rotated_recording_read_as_one() {
+    let dir = Dir::new("pieces");
+    let (a, _) = recordings(SKEW);
+    let n = a.events.len();
+    let whole = a.write(&dir, "a.case", 0..n);
+    let p0 = a.write(&dir, "a.case.0", 0..n / 3);
+    let p1 = a.write(&dir, "a.case.1", n / 3..2 * n / 3);
+    let p2 = a.write(&dir, "a.case.2", 2 * n / 3..n);
+    let fmt = "*%evt.num %evt.rawtime %host.index %host.name %container.name %proc.name %fd.name";
+    let want = casefile(&["read", &whole, "-p", fmt]);
+    assert_eq!(lines(&stdout(&want)).len(), n);
+    let got = casefile(&["read", &p2, &p0, &p1, "-p", fmt]);
+    assert_eq!(got.status.code(), Some(0), "{}", stderr(&got));
+    assert_eq!(stdout(&got), stdout(&want));
+    assert_eq!(stderr(&got), "", "no clock correction for one host");
+    // merge joins them the same way.
+    let out = dir.join("joined.case").display().to_string();
+    let o = casefile(&["merge", &p1, &p0, &p2, "-w", &out]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("from 1 hosts"), "{}", stderr(&o));
+    let o = casefile(&["info", &out, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["host"]["hostname"], "a", "{v}");
+    assert_eq!(v["hosts"], serde_json::json!([]), "{v}");
+    let source = v["recorder"]["source"].as_str().expect("source");
+    let order: Vec<usize> = ["a.case.0", "a.case.1", "a.case.2"]
+        .iter()
+        .map(|p| source.find(p).expect("piece named"))
+        .collect();
+    assert!(order.is_sorted(), "pieces in time order: {source}");
+    assert_eq!(v["events"].as_u64(), Some(n as u64), "{v}");
+    assert_eq!(stdout(&casefile(&["read", &out, "-p", fmt])), stdout(&want));
 }
