@@ -199,12 +199,13 @@ static __always_inline int read_tuple(struct cf_tuple *t, struct sock *sk)
 	t->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	__builtin_memset(t->laddr, 0, sizeof(t->laddr));
 	__builtin_memset(t->raddr, 0, sizeof(t->raddr));
+	/* Sizes spelled out: BPF_CORE_READ_INTO reads sizeof(*dst), one byte for these arrays. */
 	if (family == 2 /* AF_INET */) {
-		BPF_CORE_READ_INTO(t->laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(t->raddr, sk, __sk_common.skc_daddr);
+		bpf_core_read(t->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(t->raddr, 4, &sk->__sk_common.skc_daddr);
 	} else if (family == 10 /* AF_INET6 */) {
-		BPF_CORE_READ_INTO(t->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(t->raddr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(t->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(t->raddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
 	return 0;
 }

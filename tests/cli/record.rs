@@ -230,6 +230,8 @@ fn workload_appears_in_the_capture(name: &str, flags: &[&str]) {
         panic!("connect tuple: {:?}", param(connect, "tuple"))
     };
     assert_eq!(tuple.dport, port);
+    assert_eq!(tuple.dst[..4], [127, 0, 0, 1], "tuple {tuple:?}");
+    assert_eq!(tuple.src[..4], [127, 0, 0, 1], "tuple {tuple:?}");
     assert_eq!(tuple.proto, capture_format::schema::l4::TCP);
     assert_ne!(tuple.sport, 0, "local port assigned");
     // bash moves the socket to fd 3 and its printf writes it through fd 1.
