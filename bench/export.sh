@@ -3,20 +3,20 @@
 #
 #   bench/export.sh [EVENTS] [DIR]      (defaults: 10000000 events, target/bench)
 #
-# Uses the synthetic capture bench/replay.sh uses (written by the ignored test
-# `bench_capture` in src/replay/tests.rs), then times `casefile export --format parquet` and
-# `--format jsonl`. Rates are events per second of wall time and of CPU time (user + sys).
+# Uses the synthetic capture of bench/run's open lines (examples/synth_capture.rs, Synth seed
+# 42), then times `casefile export --format parquet` and `--format jsonl`, and `casefile read
+# --json` to /dev/null as the baseline of the same run (the same rows, as JSON text). Rates are
+# events per second of wall time and of CPU time (user + sys).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-10000000}
 dir=${2:-target/bench}
 mkdir -p "$dir"
-cap="$dir/replay-$events.case"
+cap="$dir/synth-$events.case"
 
-cargo build --release -q --bin casefile
-if [ ! -f "$cap" ]; then
-    CASEFILE_BENCH_OUT="$cap" CASEFILE_BENCH_EVENTS="$events" \
-        cargo test --release -q --bin casefile -- --ignored --exact replay::tests::bench_capture
+cargo build --release -q --bin casefile --example synth_capture
+if [ ! -s "$cap" ]; then
+    ./target/release/examples/synth_capture "$cap" "$events"
 fi
 bin=./target/release/casefile
 
@@ -24,9 +24,8 @@ run() { # label, output, args...
     local label=$1 out=$2
     shift 2
     rm -rf "$out"
-    local t
-    t=$( { /usr/bin/time -f '%U %S %e %M' "$bin" export "$cap" -o "$out" "$@" 2>/dev/null; } 2>&1 | tail -1)
-    read -r user sys wall rss <<<"$t"
+    /usr/bin/time -f '%U %S %e %M' -o "$dir/time.out" "$bin" export "$cap" -o "$out" "$@" 2>/dev/null
+    read -r user sys wall rss <"$dir/time.out"
     local bytes
     bytes=$(du -sb "$out" | cut -f1)
     awk -v l="$label" -v u="$user" -v s="$sys" -v w="$wall" -v n="$events" -v b="$bytes" -v r="$rss" \
@@ -37,3 +36,8 @@ echo "capture: $cap ($(du -b "$cap" | cut -f1) bytes, $events events)"
 run parquet "$dir/export-parquet" --format parquet
 ls -l "$dir/export-parquet"
 run jsonl "$dir/export.jsonl" --format jsonl
+rm -f "$dir/export.jsonl"
+/usr/bin/time -f '%U %S %e %M' -o "$dir/time.out" "$bin" read "$cap" --json >/dev/null 2>/dev/null
+read -r user sys wall rss <"$dir/time.out"
+awk -v u="$user" -v s="$sys" -v w="$wall" -v n="$events" -v r="$rss" \
+    'BEGIN { c = u + s; printf "%-10s %7.2f s wall %7.2f s cpu %6.2f M events/s (wall) %6.2f M events/s/core %21s max RSS %d MiB\n", "read -j", w, c, n / w / 1e6, n / c / 1e6, "(baseline)", r / 1024 }'
