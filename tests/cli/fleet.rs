@@ -761,3 +761,59 @@ fn pieces_of_a_rotated_recording_read_as_one() {
     assert_eq!(v["events"].as_u64(), Some(n as u64), "{v}");
     assert_eq!(stdout(&casefile(&["read", &out, "-p", fmt])), stdout(&want));
 }
+
+/// The DuckDB queries the README shows run as written on an export (through DuckDB's Python
+/// package: the same engine as the `duckdb` command).
+#[test]
+fn readme_duckdb_queries_run_as_written() {
+    let Some(py) = duckdb_python() else { return };
+    let readme = std::fs::read_to_string(crate::util::repo().join("README.md")).expect("README");
+    // Each `duckdb -c "..."` argument, up to its closing quote (not an escaped one).
+    let queries: Vec<&str> = readme
+        .split("duckdb -c \"")
+        .skip(1)
+        .map(|rest| {
+            let b = rest.as_bytes();
+            let end = (0..b.len())
+                .find(|&i| b[i] == b'"' && (i == 0 || b[i - 1] != b'\\'))
+                .expect("closing quote");
+            &rest[..end]
+        })
+        .collect();
+    assert_eq!(queries.len(), 2, "{queries:?}");
+    let dir = Dir::new("readme-duckdb");
+    let out = dir.join("incident");
+    let sample = crate::util::repo().join("fixtures/scap/falco_run_as_user_0_container.scap");
+    let o = casefile(&[
+        "export",
+        &sample.display().to_string(),
+        "--format",
+        "parquet",
+        "-o",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let file = py_path(&out.join("part-00000.parquet"));
+    let mut results = Vec::new();
+    for q in &queries {
+        let sql = q
+            .replace("\\\"", "\"")
+            .replace("incident/part-00000.parquet", &file);
+        assert_ne!(&sql, q, "the query reads the export: {q}");
+        let script = format!(
+            "import duckdb\nfor r in duckdb.connect().execute({sql:?}).fetchall():\n    print('|'.join(map(str, r)))"
+        );
+        results.push(duckdb(&py, &script));
+    }
+    // Processes by events: sshd leads this sample, as `casefile top procs` says.
+    let first = lines(&results[0]);
+    assert_eq!(first.len(), 10, "{}", results[0]);
+    assert_eq!(first[0], "ubuntu|sshd|475", "{}", results[0]);
+    // What containers wrote to: the sample's one container writes to its terminal.
+    assert_eq!(
+        lines(&results[1]),
+        ["hopeful_taussig|/dev/pts/0"],
+        "{}",
+        results[1]
+    );
+}
