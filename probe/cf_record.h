@@ -14,6 +14,7 @@
 #define CF_KIND_EXEC 3
 #define CF_KIND_EXIT 4
 #define CF_KIND_SIGNAL 5
+#define CF_KIND_CGROUP 6 /* a cgroup v2 directory was made: its id and path, for the recorder */
 
 /* cf_hdr.flags */
 #define CF_F_NO_ENTER 1 /* syscall exit without a recorded enter: args and enter_ts are 0 */
@@ -144,6 +145,14 @@ struct cf_signal { /* 48 bytes */
 	__u32 _pad;
 };
 
+#define CF_CGROUP_PATH_MAX 1024
+struct cf_cgroup { /* 48 bytes, then path_len bytes of path */
+	struct cf_hdr hdr; /* the task that made it */
+	__u64 id;          /* the new cgroup's id: what bpf_get_current_cgroup_id gives its tasks */
+	__u32 path_len;    /* path within the cgroup v2 hierarchy, NUL not included */
+	__u32 _pad;
+};
+
 struct cf_cap { /* 4 bytes */
 	__u8 param;
 	__u8 src; /* CF_SRC_* */
@@ -166,6 +175,7 @@ _Static_assert(sizeof(struct cf_fork) == 48, "cf_fork");
 _Static_assert(sizeof(struct cf_exec) == 168, "cf_exec");
 _Static_assert(sizeof(struct cf_exit) == 40, "cf_exit");
 _Static_assert(sizeof(struct cf_signal) == 48, "cf_signal");
+_Static_assert(sizeof(struct cf_cgroup) == 48, "cf_cgroup");
 _Static_assert(sizeof(struct cf_cap) == 4, "cf_cap");
 _Static_assert(sizeof(struct cf_desc) == 16, "cf_desc");
 _Static_assert(__builtin_offsetof(struct cf_syscall, nr) == 96, "cf_syscall.nr");

@@ -704,6 +704,46 @@ static __always_inline int on_signal(int sig, struct kernel_siginfo *info)
 	return emit(&r, sizeof(r));
 }
 
+/*
+ * A new cgroup of the v2 hierarchy (id 0), whoever made it: the recorder learns its path
+ * before any task runs in it, so a container that lives a fraction of a second is still
+ * named by its cgroup (its directory may be gone by the time the recorder could look).
+ */
+static __always_inline int on_cgroup_mkdir(struct cgroup *cgrp, const char *path)
+{
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	struct cf_scratch *s = scratch();
+	if (!s)
+		return 0;
+	struct cf_cgroup *r = (void *)s->buf;
+	fill_hdr(&r->hdr, CF_KIND_CGROUP, bpf_get_current_pid_tgid());
+	r->id = BPF_CORE_READ(cgrp, kn, id);
+	r->_pad = 0;
+	long n = bpf_probe_read_kernel_str(&s->buf[sizeof(*r)], CF_CGROUP_PATH_MAX, path);
+	__u32 len = n > 0 ? (__u32)(n - 1) : 0;
+	len &= CF_CGROUP_PATH_MAX - 1;
+	r->path_len = len;
+	__u32 size = (sizeof(*r) + len + 7) & ~7u;
+	r->hdr.size = size;
+	return emit(r, size);
+}
+
+/* btf_trace_cgroup_mkdir: void (*)(void *, struct cgroup *, const char *) */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(cf_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	on_cgroup_mkdir(cgrp, path);
+	return 0;
+}
+
+SEC("raw_tp/cgroup_mkdir")
+int BPF_PROG(cf_cgroup_mkdir_raw, struct cgroup *cgrp, const char *path)
+{
+	on_cgroup_mkdir(cgrp, path);
+	return 0;
+}
+
 /* btf_trace_sched_process_fork: void (*)(void *, struct task_struct *, struct task_struct *) */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(cf_fork, struct task_struct *parent, struct task_struct *child)

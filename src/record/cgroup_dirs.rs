@@ -58,8 +58,16 @@ impl CgroupDirs {
         }
     }
 
-    /// The path of a cgroup id; an unknown id triggers a rescan at most once a second.
-    pub fn path(&mut self, id: u64) -> Option<&str> {
+    /// The path of the cgroup id of an event of process `pid`. Ids are learnt from the scan at
+    /// start and from the probe as cgroups are made ([`CgroupDirs::learn`]); an id still
+    /// unknown (the probe could not attach to `cgroup_mkdir`) is looked up in the process's
+    /// own `/proc/PID/cgroup`, then by a rescan at most once a second.
+    pub fn path(&mut self, id: u64, pid: u32) -> Option<&str> {
+        if !self.by_ino.contains_key(&id)
+            && let Some(path) = self.path_of_pid(id, pid)
+        {
+            self.by_ino.insert(id, path);
+        }
         if !self.by_ino.contains_key(&id)
             && self
                 .last_scan
@@ -68,6 +76,24 @@ impl CgroupDirs {
             self.rescan();
         }
         self.by_ino.get(&id).map(String::as_str)
+    }
+
+    /// Learns the path of a new cgroup from the probe (its `cgroup_mkdir` record).
+    pub fn learn(&mut self, id: u64, path: &[u8]) {
+        self.by_ino
+            .insert(id, String::from_utf8_lossy(path).into_owned());
+    }
+
+    /// The cgroup2 path `/proc/PID/cgroup` names, when its directory is cgroup `id`.
+    fn path_of_pid(&self, id: u64, pid: u32) -> Option<String> {
+        let root = self.root.as_ref()?;
+        if pid == 0 {
+            return None;
+        }
+        let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+        let path = text.lines().find_map(|l| l.strip_prefix("0::"))?;
+        let dir = root.join(path.trim_start_matches('/'));
+        (fs::metadata(&dir).ok()?.ino() == id).then(|| path.to_owned())
     }
 }
 

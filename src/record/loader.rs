@@ -71,6 +71,12 @@ pub const ATTACH: &[Hook] = &[
         fallback: "cf_signal_raw",
         required: false,
     },
+    Hook {
+        tracepoint: "cgroup_mkdir",
+        program: "cf_cgroup_mkdir",
+        fallback: "cf_cgroup_mkdir_raw",
+        required: false,
+    },
 ];
 
 /// Load-time settings of the probe.

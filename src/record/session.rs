@@ -390,6 +390,15 @@ impl Recorder {
             }
             let result = match item {
                 Item::Event(ev) => out.append(&ev),
+                Item::Raw(raw)
+                    if wire::parse_hdr(raw).is_ok_and(|h| h.kind == wire::kind::CGROUP) =>
+                {
+                    match wire::parse_cgroup(raw) {
+                        Ok((id, path)) => cgroups.learn(id, path),
+                        Err(_) => summary.malformed += 1,
+                    }
+                    return;
+                }
                 Item::Raw(raw) => {
                     let Ok(d) = decoder.decode(raw) else {
                         summary.malformed += 1;
@@ -400,7 +409,7 @@ impl Recorder {
                     let mut records = Vec::new();
                     let index = match cgroup_index.get(&d.cgroup_id) {
                         Some(&i) => i,
-                        None => match cgroups.path(d.cgroup_id) {
+                        None => match cgroups.path(d.cgroup_id, ev.pid) {
                             Some(path) => {
                                 let s = containers.observe(path, ts);
                                 records.extend(s.records);
@@ -425,7 +434,7 @@ impl Recorder {
                                 // The probe could not walk it; the process may still be there.
                                 p.cwd = state::cwd_of(ev.pid).into();
                             }
-                            if let Some(path) = cgroups.path(d.cgroup_id) {
+                            if let Some(path) = cgroups.path(d.cgroup_id, ev.pid) {
                                 p.cgroup = path.as_bytes().to_vec().into();
                                 // New programs are a good moment to retry missing metadata.
                                 records.extend(containers.observe(path, ts).records);

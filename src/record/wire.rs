@@ -43,6 +43,8 @@ pub mod kind {
     pub const EXIT: u16 = 4;
     /// `signal_deliver`.
     pub const SIGNAL: u16 = 5;
+    /// `cgroup_mkdir` of the cgroup v2 hierarchy: not an event, a name for a cgroup id.
+    pub const CGROUP: u16 = 6;
 }
 
 /// `cf_hdr.flags`: the exit had no recorded enter.
@@ -245,6 +247,31 @@ pub struct CfExit {
     pub code: i32,
     /// Whether the thread group is gone.
     pub group_dead: u32,
+}
+
+/// `struct cf_cgroup`, followed by the path.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfCgroup {
+    /// Header (the task that made the cgroup).
+    pub hdr: CfHdr,
+    /// The new cgroup's id.
+    pub id: u64,
+    /// Bytes of path after the fixed part.
+    pub path_len: u32,
+    /// Padding.
+    pub pad: u32,
+}
+
+/// The id and path of a [`kind::CGROUP`] record.
+pub fn parse_cgroup(b: &[u8]) -> Result<(u64, &[u8]), WireError> {
+    let r = Rec {
+        b,
+        kind: kind::CGROUP,
+    };
+    let id = r.u64(offset_of!(CfCgroup, id))?;
+    let len = r.u32(offset_of!(CfCgroup, path_len))? as usize;
+    Ok((id, r.bytes(size_of::<CfCgroup>(), len)?))
 }
 
 /// `struct cf_signal`.
@@ -1101,6 +1128,7 @@ mod tests {
             ("cf_exec", 168),
             ("cf_exit", 40),
             ("cf_signal", 48),
+            ("cf_cgroup", 48),
             ("cf_cap", 4),
             ("cf_desc", 16),
         ] {
@@ -1110,6 +1138,7 @@ mod tests {
         for (name, val) in [
             ("CF_KIND_SYSCALL", kind::SYSCALL as u32),
             ("CF_KIND_EXEC", kind::EXEC as u32),
+            ("CF_KIND_CGROUP", kind::CGROUP as u32),
             ("CF_BLOB_TUPLE", blob::TUPLE as u32),
             ("CF_SRC_CLONE3", src::CLONE3 as u32),
             ("CF_MAX_NR", MAX_NR),

@@ -622,3 +622,136 @@ fn exec_records_carry_the_controlling_terminal() {
     };
     assert_eq!(exec_of(&events(&file), "true").tty, 0);
 }
+
+/// The busybox image the real-container tests run (built from busybox-static when missing).
+const IMAGE: &str = "localhost/casefile-test:1";
+
+/// The containers.conf podman needs here (its default rlimits cannot be set in this
+/// sandbox), written into `dir`, with the busybox image imported when missing. `None` (a skip,
+/// or a failure under `CI=true`) when podman, runc or busybox-static is missing.
+fn podman_conf(dir: &Dir) -> Option<PathBuf> {
+    let missing: Vec<&str> = ["/usr/bin/podman", "/usr/sbin/runc", "/bin/busybox"]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .collect();
+    if !missing.is_empty() || !is_root() {
+        let why = format!("missing {missing:?} or not root");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the real-container test must run in CI: {why}"
+        );
+        eprintln!("skipping: {why}");
+        return None;
+    }
+    let conf = dir.path.join("containers.conf");
+    std::fs::write(&conf, "[containers]\ndefault_ulimits = []\n").expect("containers.conf");
+    let script = format!(
+        "podman image exists {IMAGE} && exit 0; set -e; \
+         r={rootfs}; mkdir -p $r/bin $r/tmp $r/proc $r/sys $r/dev $r/etc; \
+         cp /bin/busybox $r/bin/busybox; \
+         for a in sh ls cat echo sleep wget nc; do ln -s busybox $r/bin/$a; done; \
+         tar -C $r -c . | podman import --quiet - {IMAGE} >/dev/null",
+        rootfs = dir.path.join("rootfs").display()
+    );
+    let st = Command::new("sh")
+        .args(["-c", &script])
+        .env("CONTAINERS_CONF", &conf)
+        .status()
+        .expect("sh");
+    assert!(st.success(), "importing the busybox image failed");
+    Some(conf)
+}
+
+/// A container that lives a fraction of a second writes a file, connects to a loopback server,
+/// runs a shell and exits; once podman has removed it, the capture alone still names it, its
+/// image and every one of those actions.
+#[test]
+fn a_short_lived_container_is_named_after_it_is_removed() {
+    let dir = Dir::new("podman");
+    let Some(conf) = podman_conf(&dir) else {
+        return;
+    };
+    let podman = || {
+        let mut c = Command::new("podman");
+        c.env("CONTAINERS_CONF", &conf);
+        c
+    };
+    let file = dir.path.join("ctr.case");
+    let server = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = server.local_addr().expect("addr").port();
+    let received = thread::spawn(move || {
+        let (mut conn, _) = server.accept().expect("accept");
+        let mut got = Vec::new();
+        conn.read_to_end(&mut got).expect("read");
+        got
+    });
+    let name = format!("casefile-rec-{}", std::process::id());
+    let script = format!(
+        "echo secret-data > /tmp/f; echo ping | nc 127.0.0.1 {port}; sh -c 'echo child'; exit 0"
+    );
+    let conf_env = format!("CONTAINERS_CONF={}", conf.display());
+    let run = [
+        "env",
+        &conf_env,
+        "podman",
+        "run",
+        "--name",
+        &name,
+        "--network",
+        "host",
+        "--runtime",
+        "/usr/sbin/runc",
+        IMAGE,
+        "/bin/sh",
+        "-c",
+        &script,
+    ];
+    let recorded = record(&file, &[], &run);
+    let removed = podman().args(["rm", "-f", &name]).output();
+    let Some(_) = recorded else { return };
+    assert!(removed.is_ok_and(|o| o.status.success()), "podman rm");
+    assert!(
+        !podman()
+            .args(["container", "exists", &name])
+            .status()
+            .expect("podman")
+            .success(),
+        "the container is gone"
+    );
+    assert_eq!(received.join().expect("server"), b"ping\n");
+
+    let out = TestCommand::new([
+        "timeline",
+        file.to_str().expect("utf8"),
+        "--container",
+        &name,
+    ])
+    .stdout();
+    for want in [
+        format!("container {name} ("),
+        format!("image {IMAGE} runtime podman"),
+        "  start".to_owned(),
+        format!("exec      /bin/sh -c {script}"),
+        "write     /tmp/f (12 bytes in 1 writes)".to_owned(),
+        format!("->127.0.0.1:{port} (sent 5 bytes"),
+        "-c echo child (parent sh".to_owned(),
+        "procexit  exit status 0".to_owned(),
+        "  exit".to_owned(),
+    ] {
+        assert!(out.contains(&want), "missing {want:?} in\n{out}");
+    }
+    let out = TestCommand::new([
+        "read",
+        file.to_str().expect("utf8"),
+        "-f",
+        &format!("container.name={name} and evt.type=procexec and proc.name=sh"),
+        "-p",
+        "%container.name|%container.image|%proc.cmdline",
+    ])
+    .stdout();
+    assert_eq!(
+        out.trim(),
+        format!("{name}|{IMAGE}|sh -c {script}"),
+        "{out}"
+    );
+}
