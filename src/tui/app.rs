@@ -384,6 +384,15 @@ impl App {
             }
             return;
         }
+        if let JobMsg::Partial(sum) = msg {
+            // Tiles fill in while the scan goes on; the job is not over.
+            if let Some(s) = self.stack.iter_mut().find(|s| Some(s.uid) == target)
+                && let Content::Overview(slot) = &mut s.content
+            {
+                *slot = Some(sum);
+            }
+            return;
+        }
         if let JobMsg::Opened(o) = msg {
             // The first screen; the job goes on to read the losses.
             self.opened = Some(o);

@@ -17,7 +17,7 @@ use crate::replay::render::BufMode;
 use crate::replay::session::{Flow, Options, Session};
 use crate::views::eval::{Control, Progress, Table, ViewError, compile_filters, resolve_field};
 use crate::views::spec::ViewSpec;
-use crate::views::summary::{Summary, run_summary};
+use crate::views::summary::{Summary, run_summary_live};
 
 /// Opens the capture; each job opens its own handle (the caller decides how: mapped or read).
 pub type Opener = Arc<dyn Fn() -> Result<CaptureFile, String> + Send + Sync>;
@@ -26,6 +26,8 @@ pub type Opener = Arc<dyn Fn() -> Result<CaptureFile, String> + Send + Sync>;
 pub const TIMELINE_BUCKETS: usize = 240;
 /// Buckets of the overview sparklines.
 pub const SPARK_BUCKETS: usize = 24;
+/// How often the overview's tiles are redrawn from the scan so far.
+pub const PARTIAL_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// Most lines a dig or echo screen keeps.
 pub const MAX_LINES: usize = 50_000;
 
@@ -97,6 +99,8 @@ pub enum JobMsg {
     Progress(f64, u64),
     /// The overview.
     Summary(Box<Summary>),
+    /// The overview so far, while its scan goes on.
+    Partial(Box<Summary>),
     /// A view table.
     Table(Box<Table>),
     /// Echo payloads (and whether the list was cut at [`MAX_LINES`]).
@@ -171,7 +175,9 @@ fn run(
                 progress: Some(&mut progress),
                 cancel: Some(cancel),
             };
-            run_summary(&mut s, filter.as_deref(), SPARK_BUCKETS, &mut ctl)
+            let mut partial = |p: Summary| send(JobMsg::Partial(Box::new(p)));
+            let every = (PARTIAL_EVERY, &mut partial as &mut dyn FnMut(Summary));
+            run_summary_live(&mut s, filter.as_deref(), SPARK_BUCKETS, &mut ctl, every)
                 .map(|s| JobMsg::Summary(Box::new(s)))
                 .map_err(|e: ViewError| e.to_string())
         }

@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
+use std::time::{Duration, Instant};
 
 use capture_format::schema::syscall_names::SYSCALL_COUNT;
 use capture_format::schema::syscalls::{self, io};
@@ -658,6 +659,24 @@ struct TileRun {
 }
 
 impl TileRun {
+    /// The tile as it stands.
+    fn result(&self) -> TileResult {
+        TileResult {
+            id: self.tile.id,
+            name: self.tile.name,
+            category: self.tile.category,
+            unit: self.tile.unit,
+            total: match self.tile.metric {
+                Metric::Distinct(_) => self.all.len() as i64,
+                _ => self.total,
+            },
+            series: self.series.clone(),
+            target: self.tile.target,
+            target_filter: self.tile.drill_filter(),
+            target_sort: self.tile.target_sort,
+        }
+    }
+
     fn flush(&mut self) {
         if let Some(s) = self.series.get_mut(self.cur_bucket) {
             *s = (*s).max(self.cur.len() as i64);
@@ -705,6 +724,26 @@ pub fn run_summary(
     buckets: usize,
     ctl: &mut Control<'_>,
 ) -> Result<Summary, ViewError> {
+    run_summary_live(
+        session,
+        user_filter,
+        buckets,
+        ctl,
+        (Duration::MAX, &mut |_| {}),
+    )
+}
+
+/// [`run_summary`], handing the tiles as they stand to `partial.1` at most every `partial.0`
+/// of the scan, so a screen can fill them in as it goes (distinct counts are those seen so
+/// far).
+pub fn run_summary_live(
+    session: &mut Session,
+    user_filter: Option<&str>,
+    buckets: usize,
+    ctl: &mut Control<'_>,
+    partial: (Duration, &mut dyn FnMut(Summary)),
+) -> Result<Summary, ViewError> {
+    let (every, partial) = partial;
     let buckets = buckets.max(1);
     let range = session_range(session);
     let span = range.1.saturating_sub(range.0) + 1;
@@ -741,8 +780,21 @@ pub fn run_summary(
     }
     let mut n = 0u64;
     let mut scratch = Vec::new();
+    let mut last_partial = Instant::now();
+    let summary = |runs: &[TileRun], events: u64| Summary {
+        from: range.0,
+        to: range.1,
+        buckets,
+        bucket_ns,
+        events,
+        tiles: runs.iter().map(TileRun::result).collect(),
+    };
     session.run(user.as_ref(), |ctx| -> Result<Flow, ViewError> {
         n += 1;
+        if n.is_multiple_of(1 << 12) && last_partial.elapsed() >= every {
+            partial(summary(&runs, n));
+            last_partial = Instant::now();
+        }
         let b = ((ctx.ev.ts.saturating_sub(range.0) / bucket_ns) as usize).min(buckets - 1);
         for &ti in &table[slot(&ctx.ev.body)] {
             let r = &mut runs[ti as usize];
@@ -785,34 +837,12 @@ pub fn run_summary(
         return Err(ViewError::Cancelled);
     }
     ctl.done(n);
-    let tiles = runs
-        .into_iter()
-        .map(|mut r| {
-            if let Metric::Distinct(_) = r.tile.metric {
-                r.flush();
-                r.total = r.all.len() as i64;
-            }
-            TileResult {
-                id: r.tile.id,
-                name: r.tile.name,
-                category: r.tile.category,
-                unit: r.tile.unit,
-                total: r.total,
-                series: r.series,
-                target: r.tile.target,
-                target_filter: r.tile.drill_filter(),
-                target_sort: r.tile.target_sort,
-            }
-        })
-        .collect();
-    Ok(Summary {
-        from: range.0,
-        to: range.1,
-        buckets,
-        bucket_ns,
-        events: n,
-        tiles,
-    })
+    for r in &mut runs {
+        if let Metric::Distinct(_) = r.tile.metric {
+            r.flush();
+        }
+    }
+    Ok(summary(&runs, n))
 }
 
 /// A sparkline of `series` with Unicode block characters (`▁▂▃▄▅▆▇█`; a space for zero).

@@ -11,7 +11,7 @@ use insta::assert_snapshot;
 
 use super::catalog::{VIEWS, view};
 use super::eval::{Cell, Control, Table, display, run_view};
-use super::summary::{TILES, run_summary};
+use super::summary::{TILES, run_summary, run_summary_live};
 use crate::replay::session::{Options, Session};
 use crate::replay::testutil::{Cap, P, int, tcp, text};
 
@@ -566,4 +566,38 @@ fn overview_tiles_are_golden() {
         );
     }
     assert_snapshot!(text);
+}
+
+/// The overview hands out its tiles while it scans (the TUI fills them in as it goes): the
+/// partial tiles count the events so far, and the final ones are those of a plain run.
+#[test]
+fn the_overview_hands_out_its_tiles_while_it_scans() {
+    let path = crate::replay::testutil::synth_fixture();
+    let mut partials = Vec::new();
+    let live = run_summary_live(
+        &mut session(&path),
+        None,
+        9,
+        &mut Control::default(),
+        (std::time::Duration::ZERO, &mut |p| partials.push(p)),
+    )
+    .expect("live");
+    let whole = run_summary(&mut session(&path), None, 9, &mut Control::default()).expect("sum");
+    assert_eq!(live, whole);
+    let events: Vec<u64> = partials.iter().map(|p| p.events).collect();
+    assert_eq!(events, [4096], "one partial per 4096 events of the 6000");
+    let p = &partials[0];
+    assert!(
+        p.tiles
+            .iter()
+            .zip(&whole.tiles)
+            .all(|(p, w)| p.total <= w.total)
+    );
+    assert!(
+        p.tiles
+            .iter()
+            .zip(&whole.tiles)
+            .any(|(p, w)| 0 < p.total && p.total < w.total),
+        "some tile is part-way"
+    );
 }
