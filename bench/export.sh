@@ -3,22 +3,17 @@
 #
 #   bench/export.sh [EVENTS] [DIR]      (defaults: 10000000 events, target/bench)
 #
-# Uses the synthetic capture of bench/run's open lines (examples/synth_capture.rs, Synth seed
-# 42), then times `casefile export --format parquet` and `--format jsonl`, and `casefile read
+# Uses the synthetic capture of bench/lib.sh (examples/synth_capture.rs, Synth seed 42), the
+# one bench/run's open lines read, then times `casefile export --format parquet` and `--format jsonl`, and `casefile read
 # --json` to /dev/null as the baseline of the same run (the same rows, as JSON text). Rates are
 # events per second of wall time and of CPU time (user + sys).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-10000000}
 dir=${2:-target/bench}
-mkdir -p "$dir"
-cap="$dir/synth-$events.case"
-
-cargo build --release -q --bin casefile --example synth_capture
-if [ ! -s "$cap" ]; then
-    ./target/release/examples/synth_capture "$cap" "$events"
-fi
-bin=./target/release/casefile
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+synth_capture "$events" "$dir"
 
 run() { # label, output, args...
     local label=$1 out=$2

@@ -5,19 +5,14 @@
 #
 #   bench/inspect.sh [EVENTS] [DIR]      (defaults: 10000000 events, target/bench)
 #
-# The capture is the replay benchmark's (bench/replay.sh writes it the same way).
+# The capture is the synthetic one of bench/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-10000000}
 dir=${2:-target/bench}
-mkdir -p "$dir"
-cap="$dir/replay-$events.case"
-cargo build --release -q --bin casefile
-if [ ! -f "$cap" ]; then
-    CASEFILE_BENCH_OUT="$cap" CASEFILE_BENCH_EVENTS="$events" \
-        cargo test --release -q --bin casefile -- --ignored --exact replay::tests::bench_capture
-fi
-bin=$PWD/target/release/casefile
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+synth_capture "$events" "$dir"
 sock=casefile-bench-$$
 tm() { tmux -L "$sock" "$@"; }
 trap 'tm kill-server 2>/dev/null || true' EXIT

@@ -3,22 +3,16 @@
 #
 #   bench/views.sh [EVENTS] [DIR]      (defaults: 10000000 events, target/bench)
 #
-# Uses the capture bench/replay.sh writes (capture_format::synth through capture_format::Writer,
-# 1 MiB blocks, a keyframe every 64 blocks), writing it first if missing. Rates are events per
+# Uses the synthetic capture of bench/lib.sh (capture_format::synth through the Writer), writing
+# it first if missing. Rates are events per
 # second of CPU time (user + sys), what one core delivers; wall time is shown too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-10000000}
 dir=${2:-target/bench}
-mkdir -p "$dir"
-cap="$dir/replay-$events.case"
-
-cargo build --release -q --bin casefile
-if [ ! -f "$cap" ]; then
-    CASEFILE_BENCH_OUT="$cap" CASEFILE_BENCH_EVENTS="$events" \
-        cargo test --release -q --bin casefile -- --ignored --exact replay::tests::bench_capture
-fi
-bin=./target/release/casefile
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+synth_capture "$events" "$dir"
 
 run() { # label, args...
     local label=$1
