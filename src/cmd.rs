@@ -35,7 +35,15 @@ pub fn open(path: &Path) -> anyhow::Result<CaptureFile> {
     }
     // SAFETY: captures are only ever appended to; a reader of a file that someone truncates
     // while it is mapped may fault, which `casefile` documents rather than guards against.
-    Ok(unsafe { CaptureFile::open_mmap(path) }?)
+    let cap = unsafe { CaptureFile::open_mmap(path) }?;
+    if let Some(r) = cap.recovery() {
+        eprintln!(
+            "casefile: note: {}: recovered ({}); every complete block is read",
+            path.display(),
+            r.reason
+        );
+    }
+    Ok(cap)
 }
 
 /// Opens `files` and groups them into merge inputs (see [`fleet_merge::group`]): the pieces of a

@@ -122,11 +122,12 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
         let total = session.capture().event_count();
         let _ = writeln!(
             io::stderr(),
-            "blocks: {} evaluated, {} skipped, {} caught up; events: {} evaluated, {} matched of \
-             {total}; {secs:.3} s, {:.2} M events/s",
+            "blocks: {} evaluated, {} skipped, {} caught up, {} damaged; events: {} evaluated, \
+             {} matched of {total}; {secs:.3} s, {:.2} M events/s",
             s.blocks_evaluated,
             s.blocks_skipped,
             s.blocks_caught_up,
+            s.blocks_damaged,
             s.events_evaluated,
             s.events_matched,
             total as f64 / secs / 1e6,

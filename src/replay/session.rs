@@ -12,6 +12,10 @@
 //! back to the last keyframe, which reset the state), applying the skipped blocks' records
 //! without evaluating them. Results with and without skipping are identical (a test holds
 //! this).
+//!
+//! A block that cannot be read (its checksum does not match, it does not decompress or decode)
+//! is skipped and noted ([`take_damage`]); the rest of the capture is still read. Events of a
+//! block that fails part-way are delivered up to the failure.
 
 use capture_format::schema::Event;
 use capture_format::{BlockType, CaptureFile};
@@ -31,6 +35,20 @@ pub enum ReplayError {
     /// The capture could not be read.
     #[error(transparent)]
     Capture(#[from] capture_format::Error),
+}
+
+/// Every damaged block any session of this process skipped, once each: `main` reports them
+/// after the command, whichever command it was, and a command that would have succeeded
+/// exits 2 instead, since its output lacks those blocks' events.
+static DAMAGE: std::sync::Mutex<Vec<capture_format::Error>> = std::sync::Mutex::new(Vec::new());
+
+/// Takes the damaged blocks noted so far (see [`DAMAGE`]).
+pub fn take_damage() -> Vec<capture_format::Error> {
+    std::mem::take(
+        &mut *DAMAGE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
 }
 
 /// How a session runs.
@@ -70,6 +88,8 @@ pub struct Stats {
     pub events_evaluated: u64,
     /// Events that matched.
     pub events_matched: u64,
+    /// Blocks that could not be read and were skipped (see [`take_damage`]).
+    pub blocks_damaged: u64,
 }
 
 /// A capture being replayed.
@@ -104,6 +124,19 @@ impl Session {
             stats: Stats::default(),
             containers,
         })
+    }
+
+    /// Notes a block that could not be read, here and in the process-wide report.
+    fn damaged(&mut self, r: Result<(), ReplayError>) {
+        if let Err(ReplayError::Capture(e)) = r {
+            self.stats.blocks_damaged += 1;
+            let mut all = DAMAGE
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !all.iter().any(|d| d.file == e.file && d.offset == e.offset) {
+                all.push(e);
+            }
+        }
     }
 
     /// The capture.
@@ -157,7 +190,8 @@ impl Session {
                 BlockType::State => {
                     // State blocks are authoritative: the tables are reset to each one, whether
                     // reading straight through or catching up, so both see the same state.
-                    self.load_keyframe(i)?;
+                    let r = self.load_keyframe(i);
+                    self.damaged(r);
                     stale = false;
                     done = i + 1;
                     continue;
@@ -176,7 +210,13 @@ impl Session {
                 && self.opts.skip_blocks
                 && let Some(f) = filter
             {
-                let header = self.cap.block_header(i).map_err(ReplayError::from)?;
+                let header = match self.cap.block_header(i) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        self.damaged(Err(e.into()));
+                        continue;
+                    }
+                };
                 let oracle = SummaryOracle {
                     summary: &header.summary,
                     containers: &self.containers,
@@ -188,12 +228,13 @@ impl Session {
                 }
             }
             if stale {
-                self.catch_up(done, i)?;
+                self.catch_up(done, i);
                 stale = false;
             }
             done = i + 1;
             if before_range {
-                self.apply_block(i)?;
+                let r = self.apply_block(i);
+                self.damaged(r);
                 continue;
             }
             self.stats.blocks_evaluated += 1;
@@ -217,14 +258,14 @@ impl Session {
     /// Brings the state from block `from` up to block `to` (exclusive): the skipped event
     /// blocks in between, applied without evaluation. (A state block in between was already
     /// loaded by `run`, which never skips those, so the range holds only event blocks.)
-    fn catch_up(&mut self, from: usize, to: usize) -> Result<(), ReplayError> {
+    fn catch_up(&mut self, from: usize, to: usize) {
         for i in from..to {
             if self.cap.blocks()[i].block_type == BlockType::Events {
                 self.stats.blocks_caught_up += 1;
-                self.apply_block(i)?;
+                let r = self.apply_block(i);
+                self.damaged(r);
             }
         }
-        Ok(())
     }
 
     /// Applies a block's state changes without evaluating its events.
@@ -248,14 +289,29 @@ impl Session {
     where
         E: From<ReplayError>,
     {
-        let b = self.cap.read_block(i).map_err(ReplayError::from)?;
+        let b = match self.cap.read_block(i) {
+            Ok(b) => b,
+            Err(e) => {
+                self.damaged(Err(e.into()));
+                return Ok(Flow::Continue);
+            }
+        };
         let first = b.header.first_event;
-        let mut dec = b.events().map_err(ReplayError::from)?;
+        let mut dec = match b.events() {
+            Ok(d) => d,
+            Err(e) => {
+                self.damaged(Err(e.into()));
+                return Ok(Flow::Continue);
+            }
+        };
         // Decode each record into the same event: moving a decoded event costs a large memcpy.
         let mut ev = placeholder();
         let mut k = 0u64;
         while let Some(r) = dec.next_into(&mut ev) {
-            r.map_err(ReplayError::from)?;
+            if let Err(e) = r {
+                self.damaged(Err(e.into()));
+                return Ok(Flow::Continue);
+            }
             let in_range = self.opts.from.is_none_or(|f| ev.ts >= f)
                 && self.opts.to.is_none_or(|t| ev.ts <= t);
             k += 1;

@@ -283,13 +283,42 @@ fn recovered_and_corrupt_captures() {
     assert_eq!(rec.status.code(), Some(0), "{}", stderr(&rec));
     let n = stdout(&rec).lines().count();
     assert!(n > 2000 && n < 3000, "{n} events");
-    // A flipped byte stops the replay with an error naming the file and the offset.
+    assert!(
+        stderr(&rec).contains("recovered.case: recovered (no valid trailer"),
+        "{}",
+        stderr(&rec)
+    );
+    // A flipped byte in the middle: that block is skipped with a warning naming the file and
+    // the offset, every other block is read, and the exit status says the output is short.
     let bad = casefile(&["read", &v1("corrupt-middle"), "-p", "%evt.num"]);
     assert_eq!(bad.status.code(), Some(2));
+    let err = stderr(&bad);
     assert!(
-        stderr(&bad).contains("corrupt-middle.case: at byte") && stderr(&bad).contains("checksum"),
-        "{}",
-        stderr(&bad)
+        err.contains(
+            "corrupt-middle.case: at byte 18118: block body checksum mismatch; that \
+                      block's events were skipped, the rest was read"
+        ),
+        "{err}"
+    );
+    let nums: Vec<u64> = stdout(&bad)
+        .lines()
+        .map(|l| l.parse().expect("evt.num"))
+        .collect();
+    // Events keep their numbers: the gap is the damaged block, the rest runs to the end.
+    let gap = nums.windows(2).filter(|w| w[1] != w[0] + 1).count();
+    assert_eq!(gap, 1, "one hole");
+    assert_eq!(nums.first(), Some(&1));
+    assert_eq!(nums.last(), Some(&3000));
+    assert!(nums.len() > 2500 && nums.len() < 3000, "{}", nums.len());
+    // The same for a view and for check: the rest is read, the status is not a success.
+    let top = casefile(&["top", "procs", &v1("corrupt-middle")]);
+    assert_eq!(top.status.code(), Some(2));
+    assert!(stdout(&top).contains("PID"), "{}", stdout(&top));
+    let check = casefile(&["check", &v1("corrupt-middle"), "proc.name=nosuch"]);
+    assert_eq!(
+        check.status.code(),
+        Some(2),
+        "no match, but a block was unreadable"
     );
 }
 
