@@ -52,7 +52,7 @@ pub static PROCS: ViewSpec = ViewSpec {
         k("PID", "proc.pid", Num),
         col("NAME", Image, Some("proc.name"), None, Text),
         col("USER", Image, Some("user.name"), None, Text),
-        col("CONTAINER", First, Some("container.name"), None, Text),
+        col("CONTAINER", Last, Some("container.name"), None, Text),
         EVENTS,
         col("SYSCALL TIME", Sum, LAT, None, Ns),
         BYTES_IN,
@@ -104,8 +104,8 @@ pub static CONTAINERS: ViewSpec = ViewSpec {
     filter: None,
     columns: &[
         k("ID", "container.id", Text),
-        col("NAME", First, Some("container.name"), None, Text),
-        col("IMAGE", First, Some("container.image"), None, Text),
+        col("NAME", Last, Some("container.name"), None, Text),
+        col("IMAGE", Last, Some("container.image"), None, Text),
         col("PROCS", Distinct, Some("proc.pid"), None, Num),
         EVENTS,
         col(

@@ -1,5 +1,6 @@
 //! `casefile top`, `ps`, `spy`, `echo` and `summary` on the committed views fixture
-//! (fixtures/views/scenario.case; its construction is in src/views/tests.rs).
+//! (fixtures/views/scenario.case; its construction is in src/views/tests.rs), and views of the
+//! public .scap samples against what sysdig says of them.
 
 use crate::eqnice;
 use crate::util::{TestCommand, fixture};
@@ -231,4 +232,54 @@ fn summary_text_and_json() {
     assert_eq!(tile("modified_files")["category"], "file");
     assert_eq!(tile("file_open_errors")["target"], "file_opens");
     assert_eq!(v["buckets"], 9);
+}
+
+/// The processes and containers views of the public .scap samples name what sysdig names
+/// (`fixtures/scap/*.expected`, made with Debian's sysdig 0.29.3): every process, and each
+/// container with its image and its name, also where the capture first carries the
+/// container's placeholder record and its metadata later.
+#[test]
+fn views_of_scap_samples_agree_with_sysdig() {
+    let dir = fixture("scap");
+    for sample in [
+        "libs_sample",
+        "falco_run_as_user_0_container",
+        "curl_google",
+        "single_ipv6_conn",
+        "test_ipv6_client",
+    ] {
+        let file = dir.join(format!("{sample}.scap")).display().to_string();
+        let expected = |what: &str| {
+            std::fs::read_to_string(dir.join(format!("{sample}.{what}.expected")))
+                .expect("expected file")
+        };
+        let top = |view: &str| -> serde_json::Value {
+            serde_json::from_str(&run(&["top", view, &file, "--json"])).expect("json")
+        };
+        let rows = |t: &serde_json::Value| t["rows"].as_array().expect("rows").clone();
+        // sysdig prints <NA> where the capture has no process information.
+        let mut procs: Vec<String> = rows(&top("procs"))
+            .iter()
+            .map(|r| r["NAME"].as_str().unwrap_or("<NA>").to_owned())
+            .collect();
+        procs.sort();
+        procs.dedup();
+        let want: Vec<String> = expected("proc_names").lines().map(str::to_owned).collect();
+        assert_eq!(procs, want, "{sample}: processes");
+        let mut containers: Vec<String> = rows(&top("containers"))
+            .iter()
+            .filter(|r| r["ID"] != "host")
+            .map(|r| format!("{} {} {}", r["ID"], r["IMAGE"], r["NAME"]).replace('"', ""))
+            .collect();
+        containers.sort();
+        // (sysdig's lines: id, runtime, image, name.)
+        let want: Vec<String> = expected("containers")
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                format!("{} {} {}", f[0], f[2], f[3])
+            })
+            .collect();
+        assert_eq!(containers, want, "{sample}: containers");
+    }
 }
