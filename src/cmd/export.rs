@@ -132,13 +132,26 @@ impl Redactor {
     }
 
     fn describe(&self) -> String {
-        let mut s = "payload snippets and environments dropped".to_string();
+        let mut s =
+            "payload snippets, environments and the recorded command line dropped".to_string();
         if !self.hash.is_empty() {
             s.push_str("; hashed: ");
             s.push_str(&self.hash.iter().cloned().collect::<Vec<_>>().join(", "));
         }
         s
     }
+}
+
+/// The recorder's options with the command it ran left out: its arguments are as secret as
+/// any process's (`snaplen=80 env=false command=[...] ring=N` keeps `snaplen`, `env`, `ring`).
+fn without_command(options: &str) -> String {
+    let Some(start) = options.find("command=") else {
+        return options.to_owned();
+    };
+    let rest = options[start..]
+        .rfind(" ring=")
+        .map_or("", |i| &options[start + i..]);
+    format!("{}command=<redacted>{rest}", &options[..start])
 }
 
 /// Runs `casefile export`.
@@ -186,6 +199,11 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             0
         } else {
             src_info.snaplen
+        },
+        options: if redactor.is_some() {
+            without_command(&src_info.options)
+        } else {
+            src_info.options.clone()
         },
         ..src_info.clone()
     };
@@ -341,4 +359,23 @@ pub fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_command;
+
+    #[test]
+    fn redaction_drops_the_recorded_command_and_keeps_the_rest() {
+        let o = r#"snaplen=80 env=false command=["sh", "-c", "true --password=hunter2 ring=9"] ring=67108864"#;
+        assert_eq!(
+            without_command(o),
+            "snaplen=80 env=false command=<redacted> ring=67108864"
+        );
+        assert_eq!(without_command("snaplen=0"), "snaplen=0");
+        assert_eq!(
+            without_command("snaplen=80 env=false command=[\"a\"]"),
+            "snaplen=80 env=false command=<redacted>"
+        );
+    }
 }
