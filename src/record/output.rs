@@ -50,8 +50,9 @@ pub fn create_private(path: &Path) -> io::Result<File> {
 
 /// How old a block may get before it is written. An event waits up to the reorder window
 /// (50 ms) and one release interval before it reaches the writer, and the writer looks at the
-/// clock at least every 100 ms: 700 ms keeps what a killed recorder loses under one second.
-const MAX_BLOCK_AGE: std::time::Duration = std::time::Duration::from_millis(700);
+/// clock at least every 100 ms: 400 ms keeps what a killed recorder loses near half a second,
+/// under the promised second with room for a recorder that falls behind on a busy machine.
+const MAX_BLOCK_AGE: std::time::Duration = std::time::Duration::from_millis(400);
 
 /// A capture file written through `capture_format::Writer`, signed on finish when given a key.
 ///
