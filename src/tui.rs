@@ -31,10 +31,12 @@ pub mod ui;
 mod tests;
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use crossterm::event::{self as cevent, Event as CEvent};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 
 use app::{App, AppEvent};
 
@@ -80,6 +82,12 @@ pub fn run(path: &Path, open: jobs::Opener) -> Result<(), TuiError> {
             std::thread::sleep(Duration::from_millis(250));
         }
     });
+    // SIGTERM, SIGHUP, SIGINT and SIGQUIT end the UI like `q` does, so the terminal is
+    // restored (the tick below wakes the loop to notice).
+    let signalled = Arc::new(AtomicBool::new(false));
+    for sig in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] {
+        signal_hook::flag::register(sig, Arc::clone(&signalled))?;
+    }
     app.start();
     loop {
         guard.terminal().draw(|f| app.render(f))?;
@@ -89,7 +97,7 @@ pub fn run(path: &Path, open: jobs::Opener) -> Result<(), TuiError> {
         while let Ok(ev) = rx.try_recv() {
             app.handle_event(ev);
         }
-        if app.quit {
+        if app.quit || signalled.load(Ordering::Relaxed) {
             break;
         }
     }

@@ -134,9 +134,19 @@ pub fn spawn(
         let send = |m: JobMsg| {
             let _ = tx.send(AppEvent::Job(id, m));
         };
-        let msg = match run(&req, &open, range, &flag, &send) {
-            Ok(m) => m,
-            Err(e) => JobMsg::Failed(e),
+        let job = std::panic::AssertUnwindSafe(|| run(&req, &open, range, &flag, &send));
+        let msg = match std::panic::catch_unwind(job) {
+            Ok(Ok(m)) => m,
+            Ok(Err(e)) => JobMsg::Failed(e),
+            // A bug, not the user's doing: say so on the screen instead of hanging on it.
+            Err(panic) => JobMsg::Failed(format!(
+                "internal error (please report): {}",
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a job panicked".into())
+            )),
         };
         send(msg);
     });

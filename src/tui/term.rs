@@ -34,14 +34,19 @@ pub fn restore_terminal() {
 static HOOK: Once = Once::new();
 
 impl TerminalGuard {
-    /// Enters raw mode, the alternate screen and mouse capture, and installs the panic hook
-    /// that restores the terminal before the panic message prints.
+    /// Enters raw mode, the alternate screen and mouse capture, and installs the panic hook:
+    /// a panic of the UI thread restores the terminal before its message prints; one of a
+    /// worker thread prints nothing over the screen (the job catches it and the UI shows it,
+    /// see `jobs::spawn`).
     pub fn enter() -> io::Result<TerminalGuard> {
         HOOK.call_once(|| {
+            let ui = std::thread::current().id();
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
-                restore_terminal();
-                previous(info);
+                if std::thread::current().id() == ui {
+                    restore_terminal();
+                    previous(info);
+                }
             }));
         });
         enable_raw_mode()?;

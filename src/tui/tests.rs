@@ -36,8 +36,12 @@ fn fixture() -> PathBuf {
 
 impl Harness {
     fn new(path: &Path) -> Harness {
+        Harness::with_opener(path, opener(path))
+    }
+
+    fn with_opener(path: &Path, open: Opener) -> Harness {
         let (tx, rx) = mpsc::channel();
-        let mut app = App::new(path.to_path_buf(), opener(path), tx, (W, H));
+        let mut app = App::new(path.to_path_buf(), open, tx, (W, H));
         app.start();
         let term = Terminal::new(TestBackend::new(W, H)).expect("terminal");
         let mut h = Harness { app, rx, term };
@@ -560,5 +564,28 @@ fn bench_inspect() {
     println!(
         "dig of the selected process: {:?} wall, {} ms cpu",
         dig.0, dig.1
+    );
+}
+
+/// A job that panics (a bug) ends with an error on the screen instead of a screen that waits
+/// for it forever.
+#[test]
+fn a_job_that_panics_shows_an_internal_error() {
+    let path = fixture();
+    let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let p = path.clone();
+    let open: Opener = Arc::new(move || {
+        // The index job opens first; the overview's scan is the one that breaks.
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+            panic!("a bug in a job");
+        }
+        CaptureFile::read(&p).map_err(|e| e.to_string())
+    });
+    let mut h = Harness::with_opener(&path, open);
+    assert!(!h.app.busy());
+    let s = h.screen();
+    assert!(
+        s.contains("internal error (please report): a bug in a job"),
+        "{s}"
     );
 }

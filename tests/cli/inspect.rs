@@ -69,20 +69,26 @@ impl Drop for Tmux {
     }
 }
 
-#[test]
-fn inspect_runs_in_a_terminal_and_restores_it_on_quit() {
-    let dir = Dir::new("inspect-tmux");
+/// Runs `casefile inspect` on the synthetic fixture in a 100x30 tmux session, through a script
+/// that writes the inspect process's pid to `dir/pid` and, once it exits, prints its exit
+/// status and the terminal's modes.
+fn inspect_in_tmux(dir: &Dir) -> Tmux {
     let fixture = repo().join("fixtures/replay/synth.case");
     let script = dir.write(
         "run.sh",
         format!(
-            "'{}' inspect '{}'\necho EXIT=$?\necho MODES: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)')\nsleep 60\n",
-            env!("CARGO_BIN_EXE_casefile"),
-            fixture.display()
+            "sh -c 'echo $$ > \"{pid}\"; exec \"{bin}\" inspect \"{cap}\"'\necho EXIT=$?\necho MODES: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)')\nsleep 60\n",
+            pid = dir.join("pid").display(),
+            bin = env!("CARGO_BIN_EXE_casefile"),
+            cap = fixture.display()
         ),
     );
     let t = Tmux {
-        socket: format!("casefile-test-{}", std::process::id()),
+        socket: format!(
+            "casefile-test-{}-{}",
+            std::process::id(),
+            dir.path.display().to_string().len()
+        ),
     };
     t.run(&[
         "new-session",
@@ -95,6 +101,32 @@ fn inspect_runs_in_a_terminal_and_restores_it_on_quit() {
         "30",
         &format!("sh '{}'", script.display()),
     ]);
+    t
+}
+
+/// After the UI ended: the exit status `code`, and the terminal as it was before (canonical
+/// mode and echo, no alternate screen, no mouse reporting).
+fn assert_restored(t: &Tmux, code: i32) {
+    let s = t.wait_for("EXIT=");
+    assert!(s.contains(&format!("EXIT={code}")), "{s}");
+    let s = t.wait_for("MODES:");
+    assert!(
+        s.contains("MODES: icanon echo"),
+        "terminal left in raw mode:\n{s}"
+    );
+    for (what, want) in [("#{alternate_on}", "0"), ("#{mouse_any_flag}", "0")] {
+        assert_eq!(
+            t.run(&["display", "-p", "-t", "t", what]).trim(),
+            want,
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn inspect_runs_in_a_terminal_and_restores_it_on_quit() {
+    let dir = Dir::new("inspect-tmux");
+    let t = inspect_in_tmux(&dir);
     let s = t.wait_for("events scanned");
     assert!(s.contains("casefile inspect · synth.case"), "{s}");
     assert!(s.contains("Running Processes"), "{s}");
@@ -116,23 +148,23 @@ fn inspect_runs_in_a_terminal_and_restores_it_on_quit() {
     // A key sent right after Escape would read as Alt+key: wait for the help to close first.
     t.wait_gone(" Keys ");
     t.run(&["send-keys", "-t", "t", "q"]);
-    let s = t.wait_for("EXIT=");
-    assert!(s.contains("EXIT=0"), "{s}");
-    let s = t.wait_for("MODES:");
-    assert!(
-        s.contains("MODES: icanon echo"),
-        "terminal left in raw mode:\n{s}"
-    );
-    assert_eq!(
-        t.run(&["display", "-p", "-t", "t", "#{alternate_on}"])
-            .trim(),
-        "0"
-    );
-    assert_eq!(
-        t.run(&["display", "-p", "-t", "t", "#{mouse_any_flag}"])
-            .trim(),
-        "0"
-    );
+    assert_restored(&t, 0);
+}
+
+/// SIGTERM (a closed session, `kill`, a supervisor) ends the UI as `q` does: the terminal is
+/// put back before the process exits.
+#[test]
+fn inspect_restores_the_terminal_on_sigterm() {
+    let dir = Dir::new("inspect-sigterm");
+    let t = inspect_in_tmux(&dir);
+    t.wait_for("events scanned");
+    let pid = std::fs::read_to_string(dir.join("pid")).expect("pid file");
+    let st = Command::new("kill")
+        .args(["-TERM", pid.trim()])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    assert_restored(&t, 0);
 }
 
 #[test]
