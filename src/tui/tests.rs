@@ -576,9 +576,10 @@ fn a_job_that_panics_shows_an_internal_error() {
     let p = path.clone();
     let open: Opener = Arc::new(move || {
         // The index job opens first; the overview's scan is the one that breaks.
-        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
-            panic!("a bug in a job");
-        }
+        assert!(
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0,
+            "a bug in a job"
+        );
         CaptureFile::read(&p).map_err(|e| e.to_string())
     });
     let mut h = Harness::with_opener(&path, open);
