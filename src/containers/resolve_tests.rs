@@ -839,7 +839,10 @@ fn tracker_moves_and_retries() {
         panic!()
     };
     assert!(!c.note.is_empty());
-    // The state appears a moment later; a sighting within a second does not look again.
+    // The next sighting looks again at once (nothing new yet: no record).
+    assert!(tr.observe(&a, 1_200).records.is_empty());
+    // The state appears a moment later; a sighting within a second of that look does not
+    // look again.
     write(
         &r.docker.join("containers").join(ID).join("config.v2.json"),
         r#"{"Name":"/late","Config":{"Image":"i"},"State":{"Pid":10,"StartedAt":"2026-11-30T01:45:10Z"}}"#,

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use capture_format::schema::{Body, Container, Event};
+use capture_format::schema::{Body, Bytes, Container, Event};
 
 use super::cgroup::{ContainerRef, parse_cgroup, parse_proc_cgroup};
 use super::resolve::Resolver;
@@ -250,17 +250,19 @@ impl Tracker {
         else {
             return;
         };
+        // The first retry comes at the container's next event (a container resolved as its
+        // cgroup was made has no start time or init pid yet, and one run with --rm may be gone
+        // within the second); later ones at most once a second.
         if e.record.note.is_empty()
             || e.retries >= RETRIES
-            || ts < e.last_try.saturating_add(RETRY_GAP_NS)
+            || (e.retries > 0 && ts < e.last_try.saturating_add(RETRY_GAP_NS))
         {
             return;
         }
         e.retries += 1;
         e.last_try = ts;
         let cgroup = String::from_utf8_lossy(&e.record.cgroup).into_owned();
-        let mut fresh = resolver.resolve(&e.cref, &cgroup);
-        fresh.exit_ts = e.record.exit_ts;
+        let fresh = fill_in(&e.record, resolver.resolve(&e.cref, &cgroup));
         if fresh != e.record {
             e.record = fresh.clone();
             records.push(container_event(index, ts, fresh));
@@ -314,5 +316,75 @@ fn container_event(index: u32, ts: u64, record: Container<'static>) -> Event<'st
         cpu: 0,
         container: index,
         body: Body::Container(record),
+    }
+}
+
+/// `known` with what `fresh` adds: a later lookup fills the gaps of an earlier one but never
+/// erases what it found (a container's state may be gone by then). The note (what is missing
+/// and why) is the fresh one unless the fresh lookup lost the name or image the earlier had.
+fn fill_in(known: &Container<'static>, fresh: Container<'static>) -> Container<'static> {
+    let lost = (fresh.name.is_empty() && !known.name.is_empty())
+        || (fresh.image.is_empty() && !known.image.is_empty());
+    let note = if lost {
+        known.note.clone()
+    } else {
+        fresh.note.clone()
+    };
+    let mut c = known.clone();
+    let bytes = |old: &mut Bytes<'static>, new: Bytes<'static>| {
+        if old.is_empty() {
+            *old = new;
+        }
+    };
+    bytes(&mut c.name, fresh.name);
+    bytes(&mut c.image, fresh.image);
+    bytes(&mut c.image_id, fresh.image_id);
+    bytes(&mut c.runtime, fresh.runtime);
+    bytes(&mut c.labels, fresh.labels);
+    if c.start_ts == 0 {
+        c.start_ts = fresh.start_ts;
+    }
+    if c.init_pid == 0 {
+        c.init_pid = fresh.init_pid;
+    }
+    c.privileged |= fresh.privileged;
+    c.note = note;
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    /// A look after a `--rm` container's state is gone finds its start time from elsewhere but
+    /// no name: the name found earlier stays, and so does the note that goes with it.
+    #[test]
+    fn a_later_lookup_fills_gaps_and_erases_nothing() {
+        let known = Container {
+            name: Cow::Borrowed(b"web"),
+            image: Cow::Borrowed(b"nginx"),
+            note: Cow::Borrowed(b"missing start time"),
+            ..Container::default()
+        };
+        let fresh = Container {
+            start_ts: 7,
+            init_pid: 42,
+            note: Cow::Borrowed(b"missing name, image: no container"),
+            ..Container::default()
+        };
+        let c = fill_in(&known, fresh);
+        assert_eq!((&c.name[..], &c.image[..]), (&b"web"[..], &b"nginx"[..]));
+        assert_eq!((c.start_ts, c.init_pid), (7, 42));
+        assert_eq!(&c.note[..], b"missing start time");
+        // A fresh lookup that lost nothing brings its own note.
+        let full = Container {
+            name: Cow::Borrowed(b"web"),
+            image: Cow::Borrowed(b"nginx"),
+            start_ts: 7,
+            ..Container::default()
+        };
+        assert!(fill_in(&known, full).note.is_empty());
     }
 }

@@ -322,14 +322,39 @@ impl Recorder {
     /// Moves up to `max` records from the ring buffer into the reorder buffer.
     fn drain_ring(&mut self, max: usize) {
         let mut n = 0;
+        let mut cgroups = Vec::new();
         while n < max
             && let Some(item) = self.probe.ring.next()
         {
             n += 1;
             match wire::parse_hdr(&item) {
+                Ok(h) if h.kind == wire::kind::CGROUP => {
+                    cgroups.push((self.decoder.wall(h.ts), item.to_vec()));
+                }
                 Ok(h) => self.reorder.push_raw(self.decoder.wall(h.ts), &item),
                 Err(_) => self.summary.malformed += 1,
             }
+        }
+        for (ts, raw) in cgroups {
+            self.new_cgroup(ts, &raw);
+        }
+    }
+
+    /// A cgroup was just made: learn its path and, when it is a container's, resolve the
+    /// container now, before it runs (its record goes through the reorder buffer at the
+    /// cgroup's time). A container run with `--rm` that lives a few milliseconds may have its
+    /// runtime state deleted before its first events leave the reorder window.
+    fn new_cgroup(&mut self, ts: u64, raw: &[u8]) {
+        let Ok((id, path)) = wire::parse_cgroup(raw) else {
+            self.summary.malformed += 1;
+            return;
+        };
+        self.cgroups.learn(id, path);
+        let path = String::from_utf8_lossy(path);
+        let s = self.containers.observe(&path, ts);
+        self.cgroup_index.insert(id, s.index);
+        for r in s.records {
+            self.reorder.push_event(r);
         }
     }
 
@@ -390,15 +415,6 @@ impl Recorder {
             }
             let result = match item {
                 Item::Event(ev) => out.append(&ev),
-                Item::Raw(raw)
-                    if wire::parse_hdr(raw).is_ok_and(|h| h.kind == wire::kind::CGROUP) =>
-                {
-                    match wire::parse_cgroup(raw) {
-                        Ok((id, path)) => cgroups.learn(id, path),
-                        Err(_) => summary.malformed += 1,
-                    }
-                    return;
-                }
                 Item::Raw(raw) => {
                     let Ok(d) = decoder.decode(raw) else {
                         summary.malformed += 1;
