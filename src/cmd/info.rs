@@ -54,7 +54,8 @@ struct Report {
     file_bytes: u64,
     raw_bytes: u64,
     stored_bytes: u64,
-    containers: Vec<(String, String, String)>,
+    /// Id, name, image and why metadata is missing, from each container's last record.
+    containers: Vec<[String; 4]>,
     execs: usize,
     lost: u64,
     loss_intervals: usize,
@@ -104,13 +105,15 @@ impl Report {
         for ev in &tables {
             match &ev.body {
                 Body::Container(c) => {
+                    // A container's later records complete its earlier ones: keep the last.
                     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-                    let id = text(&c.id);
-                    if !containers
-                        .iter()
-                        .any(|(i, _, _): &(String, String, String)| *i == id)
+                    let entry = [text(&c.id), text(&c.name), text(&c.image), text(&c.note)];
+                    match containers
+                        .iter_mut()
+                        .find(|e: &&mut [String; 4]| e[0] == entry[0])
                     {
-                        containers.push((id, text(&c.name), text(&c.image)));
+                        Some(e) => *e = entry,
+                        None => containers.push(entry),
                     }
                 }
                 Body::Exec(_) => execs += 1,
@@ -256,13 +259,18 @@ impl Report {
             group(self.execs as u64)
         )?;
         writeln!(out, "containers:  {}", self.containers.len())?;
-        for (id, name, image) in &self.containers {
+        for [id, name, image, note] in &self.containers {
             let short = &id[..id.len().min(12)];
             writeln!(
                 out,
-                "  {short}  {}  {}",
+                "  {short}  {}  {}{}",
                 or_unknown(name),
-                or_unknown(image)
+                or_unknown(image),
+                if note.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({note})")
+                }
             )?;
         }
         if self.lost == 0 {
@@ -346,8 +354,8 @@ impl Report {
             "raw_bytes": self.raw_bytes,
             "bytes_per_event": self.bytes_per_event(),
             "execs": self.execs,
-            "containers": self.containers.iter().map(|(id, name, image)| json!({
-                "id": id, "name": name, "image": image,
+            "containers": self.containers.iter().map(|[id, name, image, note]| json!({
+                "id": id, "name": name, "image": image, "note": note,
             })).collect::<Vec<_>>(),
             "loss": { "events": self.lost, "intervals": self.loss_intervals,
                       "cpus": self.loss_cpus.iter().collect::<Vec<_>>() },

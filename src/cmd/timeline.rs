@@ -35,6 +35,8 @@ struct Timeline {
     name: String,
     image: String,
     runtime: String,
+    /// Why metadata is missing (the latest record's word), empty when nothing is.
+    note: String,
     labels: Vec<(String, String)>,
     start_ts: u64,
     exit_ts: u64,
@@ -389,6 +391,7 @@ pub fn run(args: &TimelineArgs) -> anyhow::Result<ExitCode> {
             if c.start_ts != 0 {
                 t.start_ts = c.start_ts;
             }
+            t.note = s(&c.note);
             t.exit_ts = c.exit_ts;
         }
     }
@@ -469,6 +472,9 @@ fn write_text(out: &mut impl Write, t: &Timeline) -> std::io::Result<()> {
             &t.runtime
         }
     )?;
+    if !t.note.is_empty() {
+        writeln!(out, "  metadata: {}", t.note)?;
+    }
     for (k, v) in t
         .labels
         .iter()
@@ -542,6 +548,7 @@ fn to_json(t: &Timeline) -> serde_json::Value {
         "name": t.name,
         "image": t.image,
         "runtime": t.runtime,
+        "note": t.note,
         "labels": t.labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "start_ns": (t.start_ts != 0).then_some(t.start_ts),
         "first_seen_ns": (t.first_seen != 0).then_some(t.first_seen),

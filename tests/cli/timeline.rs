@@ -44,6 +44,7 @@ fn write_capture(path: &std::path::Path) {
         image: Cow::Borrowed(b"localhost/web:1"),
         runtime: Cow::Borrowed(b"podman"),
         start_ts: T0,
+        note: Cow::Borrowed(b"no labels: podman socket absent"),
         ..Container::default()
     };
     let shell = Process {
@@ -189,7 +190,7 @@ fn timeline_rebuilds_what_a_removed_container_did() {
     write_capture(&cap);
     let out = TestCommand::new(["timeline", cap.to_str().expect("utf8")]).stdout();
     for want in [
-        "container web (c0ffee000000) image localhost/web:1 runtime podman",
+        "container web (c0ffee000000) image localhost/web:1 runtime podman\n  metadata: no labels: podman socket absent\n",
         "2026-01-01 00:00:00.000000000  start",
         "exec      /bin/sh -c echo hello > /tmp/a (parent ? 1, user 0) [sh 100]",
         "write     /tmp/a (12 bytes in 2 writes) [sh 100]",
