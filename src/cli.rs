@@ -360,8 +360,8 @@ pub struct SummaryArgs {
     #[command(flatten)]
     pub select: SelectArgs,
     /// Number of time buckets of each series.
-    #[arg(long, value_name = "N", default_value_t = 40)]
-    pub buckets: usize,
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub buckets: u16,
     /// Print JSON.
     #[arg(short = 'j', long)]
     pub json: bool,

@@ -34,6 +34,27 @@ pub fn filter_arg(flag: Option<&str>, words: &[String]) -> anyhow::Result<Option
     Ok(Some(filter::compile(&text, &Fields)?))
 }
 
+/// The `--from`/`--to` pair, parsed (see [`parse_time`]); an empty range is refused rather
+/// than answered with nothing.
+pub fn time_args(
+    from: Option<&str>,
+    to: Option<&str>,
+    range: (u64, u64),
+) -> anyhow::Result<(Option<u64>, Option<u64>)> {
+    let from_ns = from.map(|t| parse_time(t, range)).transpose()?;
+    let to_ns = to.map(|t| parse_time(t, range)).transpose()?;
+    if let (Some(f), Some(t)) = (from_ns, to_ns)
+        && f > t
+    {
+        bail!(
+            "--from {} is after --to {}: no time is in both",
+            from.unwrap_or_default(),
+            to.unwrap_or_default()
+        );
+    }
+    Ok((from_ns, to_ns))
+}
+
 /// Parses a --from/--to time: RFC 3339, epoch nanoseconds, `+DUR` after the first event or
 /// `-DUR` before the last one.
 pub fn parse_time(s: &str, range: (u64, u64)) -> anyhow::Result<u64> {
@@ -82,18 +103,11 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
     } else {
         BufMode::Dotted
     };
+    let (from, to) = time_args(args.from.as_deref(), args.to.as_deref(), range)?;
     let opts = Options {
         skip_blocks: !args.no_skip,
-        from: args
-            .from
-            .as_deref()
-            .map(|t| parse_time(t, range))
-            .transpose()?,
-        to: args
-            .to
-            .as_deref()
-            .map(|t| parse_time(t, range))
-            .transpose()?,
+        from,
+        to,
         buf_mode,
     };
     let mut session = Session::new(cap, opts)?;

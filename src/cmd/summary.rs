@@ -21,7 +21,7 @@ pub fn run(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
     let sum = run_summary(
         &mut s,
         args.select.filter.as_deref(),
-        args.buckets,
+        usize::from(args.buckets),
         &mut ctl,
     )
     .with_context(|| format!("summarising {}", super::describe(&args.files)))?;

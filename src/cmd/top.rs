@@ -16,14 +16,10 @@ use crate::views::spec::{Order, Unit, ViewKind};
 pub fn session(files: &[PathBuf], select: &SelectArgs) -> anyhow::Result<Session> {
     let cap = super::open_all(files)?;
     let range = cap.time_range().unwrap_or((0, 0));
-    let parse = |t: &Option<String>| {
-        t.as_deref()
-            .map(|t| super::read::parse_time(t, range))
-            .transpose()
-    };
+    let (from, to) = super::read::time_args(select.from.as_deref(), select.to.as_deref(), range)?;
     let opts = Options {
-        from: parse(&select.from)?,
-        to: parse(&select.to)?,
+        from,
+        to,
         ..Options::default()
     };
     Ok(Session::new(cap, opts)?)

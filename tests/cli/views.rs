@@ -119,6 +119,19 @@ fn top_errors_exit_2() {
     assert!(err.contains("proc.nme"), "{err}");
     let (_, err) = TestCommand::new(["top", "dig", &scenario()]).expect_code(2);
     assert!(err.contains("casefile read"), "{err}");
+    let (_, err) = TestCommand::new([
+        "top",
+        "procs",
+        &scenario(),
+        "--from",
+        "+40us",
+        "--to",
+        "+10us",
+    ])
+    .expect_code(2);
+    assert!(err.contains("--from +40us is after --to +10us"), "{err}");
+    let (_, err) = TestCommand::new(["summary", &scenario(), "--buckets", "0"]).expect_code(2);
+    assert!(err.contains("'0' for '--buckets <N>'"), "{err}");
 }
 
 #[test]
