@@ -30,6 +30,8 @@ struct Chunk {
 }
 
 struct Stream {
+    /// `host: ` in a merged capture, else empty.
+    host: String,
     pid: u32,
     fd: i64,
     proc_name: String,
@@ -73,9 +75,12 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
         field("fd.type")?,
         field("proc.name")?,
     );
+    let f_host = field("host.name")?;
     let mut s = session(&args.files, &args.select)?;
+    // In a merged capture the same pid and fd on two hosts are two streams.
+    let merged = !s.capture().header().info.hosts.is_empty();
     let mut streams: Vec<Stream> = Vec::new();
-    let mut index: std::collections::HashMap<(u32, i64, String), usize> =
+    let mut index: std::collections::HashMap<(u32, u32, i64, String), usize> =
         std::collections::HashMap::new();
     s.run(filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
         let Some(mut buf) = ctx.buffer().map(<[u8]>::to_vec) else {
@@ -100,11 +105,17 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
         // Only the first `len` bytes of a buffer are data (a read fills what it returns).
         buf.truncate(len as usize);
         let fd_name = text(ctx.get(&f_name));
-        let key = (ctx.ev.pid, fd, fd_name.clone());
+        let host = capture_format::schema::host_of(ctx.ev.container);
+        let key = (host, ctx.ev.pid, fd, fd_name.clone());
         let i = if let Some(&i) = index.get(&key) {
             i
         } else {
             streams.push(Stream {
+                host: if merged {
+                    format!("{}: ", text(ctx.get(&f_host)))
+                } else {
+                    String::new()
+                },
                 pid: ctx.ev.pid,
                 fd,
                 proc_name: text(ctx.get(&f_pname)),
@@ -134,7 +145,8 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
         };
         writeln!(
             out,
-            "=== {} ({}) fd {} <{}>{name} ===",
+            "=== {}{} ({}) fd {} <{}>{name} ===",
+            st.host,
             if st.proc_name.is_empty() {
                 "?"
             } else {

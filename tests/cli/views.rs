@@ -296,3 +296,19 @@ fn views_of_scap_samples_agree_with_sysdig() {
         assert_eq!(containers, want, "{sample}: containers");
     }
 }
+
+/// Echo over two hosts' captures keeps the same pid and fd of each host apart, and names the
+/// host of each stream.
+#[test]
+fn echo_of_two_hosts_keeps_their_streams_apart() {
+    let dir = crate::util::Dir::new("echo-hosts");
+    let copy = dir.join("copy.case");
+    std::fs::copy(scenario(), &copy).expect("copy");
+    let one = run(&["echo", &scenario()]);
+    let two = run(&["echo", &scenario(), &copy.display().to_string()]);
+    let heads = |t: &str| t.lines().filter(|l| l.starts_with("===")).count();
+    assert_eq!(heads(&two), 2 * heads(&one), "{two}");
+    // The copy is a host of the same name: it is told apart as name#1.
+    assert!(two.contains("=== fixture: bash (100) fd 0"), "{two}");
+    assert!(two.contains("=== fixture#1: bash (100) fd 0"), "{two}");
+}
