@@ -585,9 +585,7 @@ impl App {
                 let error = filter_error(&text);
                 self.mode = Mode::Filter { text, error };
             }
-            KeyCode::F(2) | KeyCode::Char('m')
-                if matches!(self.top().content, Content::Echo { .. }) =>
-            {
+            KeyCode::Char('m') if matches!(self.top().content, Content::Echo { .. }) => {
                 self.cycle_echo();
             }
             KeyCode::F(2) => self.mode = Mode::Picker { selected: 0 },

@@ -151,13 +151,23 @@ fn echo_switches_between_printable_dotted_and_hex() {
     assert!(s.contains("I/O streams ["), "{s}");
     assert!(s.contains("HTTP/1.1"), "{s}");
     insta::assert_snapshot!("echo_printable", s);
-    h.key(KeyCode::Char('m'));
-    h.key(KeyCode::F(2));
-    match &h.app.top().content {
-        Content::Echo { mode, .. } => assert_eq!(*mode, EchoMode::Hex),
+    let mode = |h: &Harness| match &h.app.top().content {
+        Content::Echo { mode, .. } => *mode,
         other => panic!("not echo: {other:?}"),
-    }
+    };
+    h.key(KeyCode::Char('m'));
+    assert_eq!(mode(&h), EchoMode::Dotted);
+    insta::assert_snapshot!("echo_dotted", h.screen());
+    h.key(KeyCode::Char('m'));
+    assert_eq!(mode(&h), EchoMode::Hex);
     insta::assert_snapshot!("echo_hex", h.screen());
+    // F2 is the view picker here too.
+    h.key(KeyCode::F(2));
+    assert!(
+        matches!(h.app.mode, Mode::Picker { .. }),
+        "{:?}",
+        h.app.mode
+    );
 }
 
 #[test]

@@ -573,7 +573,7 @@ fn status(app: &App, f: &mut Frame<'_>, area: Rect) {
             Content::Echo {
                 lines, mode, cut, ..
             } => format!(
-                "{} lines · {} (F2/m switches){}",
+                "{} lines · {} (m switches){}",
                 lines.len(),
                 mode.name(),
                 if *cut { " · cut" } else { "" }
@@ -607,7 +607,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Backspace", "back to the previous screen"),
     (
         "e / F5",
-        "echo: I/O of the selection (F2 or m: printable, dotted, hex)",
+        "echo: I/O of the selection (m: printable, dotted, hex)",
     ),
     ("d / F6", "dig: raw events of the selection"),
     (
@@ -639,7 +639,13 @@ fn popup(main: Rect, w: u16, h: u16) -> Rect {
 }
 
 fn help(f: &mut Frame<'_>, main: Rect) {
-    let r = popup(main, 86, KEYS.len() as u16 + 2);
+    // As wide as its longest line (keys right-aligned in 24 columns, two spaces, the text).
+    let width = KEYS
+        .iter()
+        .map(|(_, v)| 26 + v.chars().count())
+        .max()
+        .unwrap_or(0);
+    let r = popup(main, width as u16 + 2, KEYS.len() as u16 + 2);
     let lines: Vec<Line<'_>> = KEYS
         .iter()
         .map(|(k, v)| {
