@@ -86,6 +86,16 @@ pub fn in_memory(path: &Path) -> anyhow::Result<CaptureFile> {
         Ok(Writer::new(Vec::new(), &info, opts)?)
     })?;
     let bytes = w.finish()?;
+    let st = src.stats();
+    if st.unknown_blocks + st.unknown_events > 0 {
+        eprintln!(
+            "casefile: warning: {}: skipped {} blocks and {} events of types this version does \
+             not know (`casefile import` lists them)",
+            path.display(),
+            st.unknown_blocks,
+            st.unknown_events
+        );
+    }
     if let Some(t) = src.truncation() {
         eprintln!("casefile: warning: {t}; every complete block before it is read");
     }

@@ -105,16 +105,23 @@ impl Report {
         for ev in &tables {
             match &ev.body {
                 Body::Container(c) => {
-                    // A container's later records complete its earlier ones: keep the last.
+                    // A container may have several records (first sighting, a better lookup,
+                    // exit): each field comes from the latest record that knows it (sysdig
+                    // writes "incomplete" for what it has not looked up yet).
                     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-                    let entry = [text(&c.id), text(&c.name), text(&c.image), text(&c.note)];
-                    match containers
-                        .iter_mut()
-                        .find(|e: &&mut [String; 4]| e[0] == entry[0])
-                    {
-                        Some(e) => *e = entry,
-                        None => containers.push(entry),
+                    let id = text(&c.id);
+                    if !containers.iter().any(|e: &[String; 4]| e[0] == id) {
+                        containers.push([id.clone(), String::new(), String::new(), String::new()]);
                     }
+                    let Some(e) = containers.iter_mut().find(|e| e[0] == id) else {
+                        continue;
+                    };
+                    for (k, v) in [(1, &c.name), (2, &c.image)] {
+                        if !v.is_empty() && v.as_ref() != b"incomplete" {
+                            e[k] = text(v);
+                        }
+                    }
+                    e[3] = text(&c.note);
                 }
                 Body::Exec(_) => execs += 1,
                 Body::Loss(l) => {

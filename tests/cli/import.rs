@@ -174,3 +174,27 @@ fn reading_commands_take_a_scap_directly() {
         crate::util::TestCommand::new(["check", scap, "-f", "proc.name=ls"]).expect_code(1);
     assert!(out.contains("execve"), "{out}");
 }
+
+/// A block of a type this version does not know is skipped and counted, by `import` and by
+/// every command that reads the .scap directly (here `info`).
+#[test]
+fn unknown_scap_blocks_are_skipped_and_counted() {
+    let dir = Dir::new("unknown-block");
+    let mut bytes = std::fs::read(fixture("scap/libs_sample.scap")).expect("sample");
+    // Type 0x7777, total length 28: 8 bytes of header, 16 of body, the length again.
+    bytes.extend_from_slice(&0x7777u32.to_le_bytes());
+    bytes.extend_from_slice(&28u32.to_le_bytes());
+    bytes.extend_from_slice(b"someone else blk");
+    bytes.extend_from_slice(&28u32.to_le_bytes());
+    let input = dir.write("unknown.scap", &bytes);
+    let o = import(&input, &dir.join("out.case"));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(out.contains(r#""unknown_blocks":1,"#), "{out}");
+    let (out, err) = TestCommand::new(["info", input.to_str().expect("utf8")]).expect_code(0);
+    assert!(out.contains("events:"), "{out}");
+    assert!(
+        err.contains("unknown.scap: skipped 1 blocks and 0 events of types this version"),
+        "{err}"
+    );
+}
