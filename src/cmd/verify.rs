@@ -23,6 +23,11 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     for file in &args.files {
         let verdict = match super::open(file) {
             Ok(cap) => verify(&cap, file, trusted.as_ref(), &mut out)?,
+            // A header that no longer matches its checksum was changed, like any other block.
+            Err(e) if header_changed(&e) => {
+                writeln!(out, "{}: FAILED\n  CHANGED: {e:#}", file.display())?;
+                1
+            }
             // With several files, one that cannot be read does not hide the others' verdicts.
             Err(e) if args.files.len() > 1 => {
                 writeln!(out, "{}: UNREADABLE\n  {e:#}", file.display())?;
@@ -34,6 +39,15 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush().context("writing the report")?;
     Ok(ExitCode::from(code))
+}
+
+/// Whether opening failed because the file header does not match its checksum.
+fn header_changed(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<capture_format::Error>().is_some_and(|e| {
+            matches!(&e.kind, capture_format::ErrorKind::Checksum { what, .. } if what.contains("header"))
+        })
+    })
 }
 
 /// Prints the verdict on one capture; returns 0 when intact, 1 when not.

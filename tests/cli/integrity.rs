@@ -30,6 +30,15 @@ fn verify_exit_codes_follow_the_chain() {
     let d = Dir::new("verify-missing");
     let (_, err) = TestCommand::new(["verify", s(&d.join("nope.case"))]).expect_code(2);
     assert!(err.contains("nope.case"), "{err}");
+    // A changed file header is a change like any other (1), not an unreadable file (2).
+    let mut bytes = std::fs::read(fixture("captures/v1/synthetic.case")).expect("read");
+    bytes[40] ^= 1;
+    let hdr = d.write("header.case", &bytes);
+    let (out, _) = TestCommand::new(["verify", s(&hdr)]).expect_code(1);
+    assert!(
+        out.contains("header.case: FAILED") && out.contains("CHANGED:") && out.contains("header"),
+        "{out}"
+    );
 }
 
 #[test]
