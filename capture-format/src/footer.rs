@@ -211,6 +211,19 @@ impl Footer {
                     },
                 )
             })? as usize;
+        // The tables are decompressed into one buffer of this size: bound it, as block bodies
+        // are bounded, so a hostile footer cannot ask for 4 GiB.
+        let tables_raw_len = u32_at(b, 92);
+        if tables_raw_len > MAX_TABLES_RAW {
+            return Err(Error::at(
+                offset + 92,
+                ErrorKind::InvalidLength {
+                    what: "footer tables",
+                    declared: u64::from(tables_raw_len),
+                    limit: u64::from(MAX_TABLES_RAW),
+                },
+            ));
+        }
         let tables_start = FIXED_LEN + index_bytes;
         if tables_start + tables_len > b.len() {
             return Err(Error::truncated(
@@ -235,10 +248,13 @@ impl Footer {
             last_ts: u64_at(b, 48),
             root,
             tables: b[tables_start..tables_start + tables_len].to_vec(),
-            tables_raw_len: u32_at(b, 92),
+            tables_raw_len,
         })
     }
 }
+
+/// Largest uncompressed size of the footer tables (a reader allocates it at once).
+pub const MAX_TABLES_RAW: u32 = 1 << 30;
 
 /// The trailer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,5 +301,34 @@ impl Trailer {
             footer_len,
             seal,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_footer_asking_for_huge_tables_is_refused_before_any_allocation() {
+        let f = Footer {
+            tables: vec![1, 2, 3],
+            tables_raw_len: 3,
+            ..Footer::default()
+        };
+        let mut b = f.encode();
+        assert_eq!(Footer::parse(&b, 1000).expect("parse").tables_raw_len, 3);
+        b[92..96].copy_from_slice(&u32::MAX.to_le_bytes());
+        let e = Footer::parse(&b, 1000).expect_err("4 GiB of tables");
+        assert_eq!(e.offset, 1092);
+        assert!(
+            matches!(
+                e.kind,
+                ErrorKind::InvalidLength {
+                    what: "footer tables",
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 }
