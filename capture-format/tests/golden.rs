@@ -81,6 +81,37 @@ fn events_of(cap: &CaptureFile) -> Vec<Event<'static>> {
     out
 }
 
+/// The events of every readable event block through the streaming reader, which reports a
+/// damaged block once and goes on after it.
+fn streamed_events(bytes: &[u8]) -> (Vec<Event<'static>>, usize) {
+    let mut r = Reader::new(std::io::Cursor::new(bytes)).expect("stream");
+    let (mut out, mut errors) = (Vec::new(), 0);
+    while let Some(b) = r.next_block() {
+        match b {
+            Ok(b) if b.is_events() => {
+                out.extend(b.events().expect("ev").map(|e| e.expect("e").into_owned()));
+            }
+            Ok(_) => {}
+            Err(_) => errors += 1,
+        }
+        assert!(errors < 100, "the stream does not move on after errors");
+    }
+    (out, errors)
+}
+
+/// A damaged capture yields the same events through the mapped, the in-memory and the
+/// streaming reader.
+fn every_reader_agrees(name: &str, bytes: &[u8]) -> Vec<Event<'static>> {
+    let path = dir().join(name);
+    // SAFETY: fixtures are never modified while tests run.
+    let mapped = events_of(&unsafe { CaptureFile::open_mmap(&path) }.expect("mmap"));
+    let owned = events_of(&CaptureFile::from_bytes(bytes.to_vec()).expect("bytes"));
+    let (streamed, _) = streamed_events(bytes);
+    assert_eq!(mapped, owned, "{name}: mapped and in-memory readers differ");
+    assert_eq!(streamed, owned, "{name}: streaming reader differs");
+    owned
+}
+
 #[test]
 fn v1_complete_capture_reads_identically_through_every_reader() {
     let bytes = fixture(
@@ -136,13 +167,14 @@ fn v1_recovered_capture_yields_its_complete_blocks() {
         "v1 capture whose writer died: the synthetic.case events without footer or trailer, \
         cut 1000 bytes before the end of the last block.",
     );
-    let cap = CaptureFile::from_bytes(bytes).expect("opens");
+    let cap = CaptureFile::from_bytes(bytes.clone()).expect("opens");
     let rec = cap.recovery().expect("recovered");
     assert!(rec.tail_bytes > 0);
     let got = events_of(&cap);
     let (_, events) = expected();
     assert!(!got.is_empty() && got.len() < events.len());
     assert_eq!(got[..], events[..got.len()]);
+    assert_eq!(every_reader_agrees("recovered.case", &bytes), got);
 }
 
 #[test]
@@ -159,7 +191,12 @@ fn v1_corrupt_middle_block_is_skipped_and_the_rest_read() {
         },
         "v1 capture like synthetic.case with one byte of the middle event block's body flipped.",
     );
-    let cap = CaptureFile::from_bytes(bytes).expect("opens");
+    let cap = CaptureFile::from_bytes(bytes.clone()).expect("opens");
+    let (_, stream_errors) = streamed_events(&bytes);
+    assert_eq!(
+        stream_errors, 1,
+        "the streaming reader reports the damaged block once"
+    );
     let bad: Vec<_> = (0..cap.blocks().len())
         .filter(|&i| cap.read_block(i).is_err())
         .collect();
@@ -171,4 +208,5 @@ fn v1_corrupt_middle_block_is_skipped_and_the_rest_read() {
         events.len()
     );
     assert_eq!(cap.verify().failure.expect("broken").block, bad[0]);
+    assert_eq!(every_reader_agrees("corrupt-middle.case", &bytes), got);
 }
