@@ -36,8 +36,8 @@ use std::path::PathBuf;
 /// Why recording failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    /// Loading BPF programs needs root (CAP_BPF and CAP_PERFMON at least).
-    #[error("recording needs root: run casefile record as root (or with CAP_BPF, CAP_PERFMON)")]
+    /// Loading BPF programs, reading every process's /proc and the runtimes' state need root.
+    #[error("recording needs root: run casefile record as root (e.g. with sudo)")]
     NotRoot,
     /// The kernel has no BTF, which tp_btf programs and CO-RE need.
     #[error("kernel BTF is missing ({path}): the kernel needs CONFIG_DEBUG_INFO_BTF=y")]

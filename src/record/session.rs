@@ -556,8 +556,18 @@ fn capture_meta(opts: &Options) -> CaptureMeta {
         cpus,
         snaplen: opts.snaplen,
         options: format!(
-            "snaplen={} env={} command={:?} ring={}",
-            opts.snaplen, opts.env, opts.command, opts.ring_bytes
+            "snaplen={} env={} duration={} rotate_size={} rotate_count={} force_raw_tp={} \
+             command={:?} ring={}",
+            opts.snaplen,
+            opts.env,
+            opts.duration
+                .map_or_else(|| "none".into(), |d| format!("{}s", d.as_secs_f64())),
+            opts.rotate_size
+                .map_or_else(|| "none".into(), |b| b.to_string()),
+            opts.rotate_count,
+            opts.force_raw_tp,
+            opts.command,
+            opts.ring_bytes
         ),
     }
 }

@@ -314,7 +314,17 @@ fn shape(file: &Path) -> (u64, usize, bool) {
 
 #[test]
 fn sigterm_stops_a_host_wide_recording_cleanly() {
-    let dir = Dir::new("sigterm");
+    stops_cleanly_on("-TERM");
+}
+
+/// Ctrl+C on a terminal.
+#[test]
+fn sigint_stops_a_host_wide_recording_cleanly() {
+    stops_cleanly_on("-INT");
+}
+
+fn stops_cleanly_on(signal: &str) {
+    let dir = Dir::new(&format!("signal{signal}"));
     let file = dir.path.join("host.case");
     let mut rec = TestCommand::new(["record", "-w"]);
     let child = rec
@@ -327,7 +337,7 @@ fn sigterm_stops_a_host_wide_recording_cleanly() {
     thread::sleep(std::time::Duration::from_millis(1500));
     let recorder = child.id();
     let status = Command::new("kill")
-        .args(["-TERM", &recorder.to_string()])
+        .args([signal, &recorder.to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
@@ -754,5 +764,80 @@ fn a_short_lived_container_is_named_after_it_is_removed() {
         out.trim(),
         format!("{name}|{IMAGE}|sh -c {script}"),
         "{out}"
+    );
+}
+
+/// Payload snippets: 80 bytes by default, what `--snaplen` says, none with `--no-payload`;
+/// the system call itself is recorded the same in each case.
+#[test]
+fn payload_snippets_follow_snaplen_and_no_payload() {
+    let dir = Dir::new("snaplen");
+    let script = format!("printf %0200d 0 > {}/out", dir.path.display());
+    let mut lens = Vec::new();
+    for (name, flags) in [
+        ("default", &[][..]),
+        ("4096", &["--snaplen", "4096"][..]),
+        ("none", &["--no-payload"][..]),
+    ] {
+        let file = dir.path.join(format!("{name}.case"));
+        let Some(_) = record(&file, flags, &["sh", "-c", &script]) else {
+            return;
+        };
+        let evs = events(&file);
+        let (_, write) = syscalls_named(&evs, &["write"])
+            .find(|(_, s)| s.ret == 200)
+            .expect("the 200-byte write");
+        lens.push(param(write, "data").as_bytes().map_or(0, <[u8]>::len));
+        let info = CaptureFile::read(&file)
+            .expect("open")
+            .header()
+            .info
+            .clone();
+        lens.push(info.snaplen as usize);
+    }
+    // (payload kept, header snaplen) per run.
+    assert_eq!(lens, [80, 80, 200, 4096, 0, 0]);
+}
+
+/// `--duration` stops a host-wide recording by itself, cleanly, and the header keeps the
+/// options it ran with.
+#[test]
+fn duration_stops_a_recording_and_is_kept_in_the_header() {
+    let dir = Dir::new("duration");
+    let file = dir.path.join("d.case");
+    let started = std::time::Instant::now();
+    let mut rec = TestCommand::new(["record", "-w"]);
+    rec.cmd().arg(&file).args(["--duration", "1"]);
+    let out = rec.output();
+    if bpf_unavailable(&out) {
+        let why = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "BPF must load in CI, but: {why}"
+        );
+        eprintln!("skipping: the probe cannot load here: {why}");
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_secs(1) && took < std::time::Duration::from_secs(20),
+        "{took:?}"
+    );
+    let (count, _, footer) = shape(&file);
+    assert!(footer && count > 0);
+    let info = CaptureFile::read(&file)
+        .expect("open")
+        .header()
+        .info
+        .clone();
+    assert!(
+        info.options.contains("duration=1s") && info.options.contains("snaplen=80"),
+        "{}",
+        info.options
     );
 }
