@@ -227,6 +227,42 @@ fn help_lists_the_keys() {
     insta::assert_snapshot!("help", s);
     h.key(KeyCode::Char('x'));
     assert_eq!(h.app.mode, Mode::Normal);
+    // The function keys do what `?` and `/` do.
+    h.key(KeyCode::F(1));
+    assert_eq!(h.screen(), s, "F1 shows the same help");
+    h.key(KeyCode::Esc);
+    h.key(KeyCode::F(4));
+    assert!(
+        matches!(h.app.mode, Mode::Filter { .. }),
+        "{:?}",
+        h.app.mode
+    );
+}
+
+/// A container row, reached through the view picker, drills into that container's processes.
+#[test]
+fn a_container_row_drills_down() {
+    let mut h = Harness::new(&fixture());
+    h.key(KeyCode::F(2));
+    let pick = |h: &mut Harness, id: &str| {
+        let entries = super::app::picker_entries();
+        let i = entries
+            .iter()
+            .position(|(eid, _)| *eid == id)
+            .unwrap_or_else(|| panic!("no {id} in the picker"));
+        for _ in 0..i {
+            h.key(KeyCode::Down);
+        }
+        h.key(KeyCode::Enter);
+    };
+    pick(&mut h, "containers");
+    let s = h.screen();
+    assert!(s.contains("Containers"), "{s}");
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    let crumb = s.lines().nth(3).unwrap_or_default().to_owned();
+    assert!(crumb.contains("› ") && crumb.contains(" ["), "{s}");
+    assert!(h.app.stack.len() == 3, "overview, containers, drill: {s}");
 }
 
 #[test]
