@@ -40,18 +40,27 @@ fn bpf_unavailable(out: &Output) -> bool {
         .any(|m| err.contains(m))
 }
 
+/// Whether the probe loaded for this run of `casefile record`. When this machine cannot load
+/// BPF the test is skipped with a message, except under `CI=true`, where that is a failure.
+fn probe_loaded(out: &Output) -> bool {
+    if !bpf_unavailable(out) {
+        return true;
+    }
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "BPF must load in CI, but: {why}"
+    );
+    eprintln!("skipping: the probe cannot load here: {why}");
+    false
+}
+
 /// Records `cmd` into `file`; `None` when BPF is unavailable here (and not in CI).
 fn record(file: &Path, flags: &[&str], cmd: &[&str]) -> Option<Output> {
     let mut rec = TestCommand::new(["record", "-w"]);
     rec.cmd().arg(file).args(flags).arg("--").args(cmd);
     let out = rec.output();
-    if bpf_unavailable(&out) {
-        let why = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "BPF must load in CI, but: {why}"
-        );
-        eprintln!("skipping: the probe cannot load here: {why}");
+    if !probe_loaded(&out) {
         return None;
     }
     assert!(
@@ -342,13 +351,7 @@ fn stops_cleanly_on(signal: &str) {
         .expect("kill");
     assert!(status.success());
     let out = child.wait_with_output().expect("wait");
-    if bpf_unavailable(&out) {
-        let why = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "BPF must load in CI, but: {why}"
-        );
-        eprintln!("skipping: the probe cannot load here: {why}");
+    if !probe_loaded(&out) {
         return;
     }
     assert!(
@@ -809,13 +812,7 @@ fn duration_stops_a_recording_and_is_kept_in_the_header() {
     let mut rec = TestCommand::new(["record", "-w"]);
     rec.cmd().arg(&file).args(["--duration", "1"]);
     let out = rec.output();
-    if bpf_unavailable(&out) {
-        let why = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "BPF must load in CI, but: {why}"
-        );
-        eprintln!("skipping: the probe cannot load here: {why}");
+    if !probe_loaded(&out) {
         return;
     }
     assert!(
