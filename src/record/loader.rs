@@ -90,8 +90,6 @@ pub struct ProbeConfig {
     pub snaplen: u32,
     /// Ring buffer size in bytes (a power of two, at least a page).
     pub ring_bytes: u32,
-    /// Wake the reader once this many bytes are pending; 0 wakes it for every record.
-    pub wakeup_batch: u32,
     /// Skip tp_btf and attach the raw_tp programs (to exercise the fallback).
     pub force_raw_tp: bool,
     /// Exec records carry the new program's environment.
@@ -138,7 +136,6 @@ pub fn load(cfg: &ProbeConfig) -> Result<Probe, RecordError> {
         .override_global("target_tgid", &cfg.target_pid, true)
         .override_global("self_tgid", &cfg.self_pid, true)
         .override_global("snaplen", &snaplen, true)
-        .override_global("wakeup_batch", &cfg.wakeup_batch, true)
         .override_global("capture_env", &u32::from(cfg.capture_env), true)
         .map_max_entries("EVENTS", cfg.ring_bytes)
         .load(PROBE)
@@ -233,23 +230,18 @@ fn attach_raw_tp(ebpf: &mut Ebpf, hook: &Hook) -> Result<(), String> {
 }
 
 impl Probe {
-    /// Sums of the per-CPU counters: (per CPU emitted, per CPU dropped, per CPU last-drop time).
-    pub fn counters(&self) -> Result<Vec<(u64, u64, u64)>, RecordError> {
+    /// The per-CPU loss counters: (records dropped, boot-clock time of the latest drop).
+    pub fn counters(&self) -> Result<Vec<(u64, u64)>, RecordError> {
         let get = |slot: u32| {
             self.counters
                 .get(&slot, 0)
                 .map_err(|e| RecordError::Load(format!("reading COUNTERS: {e}")))
         };
-        let (e, d, t) = (
-            get(wire::counter::EMITTED)?,
+        let (d, t) = (
             get(wire::counter::DROPPED)?,
             get(wire::counter::LAST_DROP_TS)?,
         );
-        Ok(e.iter()
-            .zip(d.iter())
-            .zip(t.iter())
-            .map(|((e, d), t)| (*e, *d, *t))
-            .collect())
+        Ok(d.iter().zip(t.iter()).map(|(d, t)| (*d, *t)).collect())
     }
 }
 

@@ -112,10 +112,12 @@ const DRAIN_BATCH: usize = 65_536;
 const MAX_HELD_BYTES: usize = 64 << 20;
 /// How often ready events are released to the output.
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
-/// Ring buffer poll timeout: bounds the latency of batched wake-ups.
-const POLL_MS: i32 = 10;
-/// Wake the reader once this much is pending.
-const WAKEUP_BATCH: u32 = 64 * 1024;
+/// How long the drain sleeps between looks at the ring, in ms per MiB of ring, at most
+/// `POLL_MAX_MS`: the probe never wakes it (see `emit` in probe.bpf.c), so the ring must hold
+/// what a storm writes meanwhile (~450 MB/s on this machine kind: a 1 MiB ring is looked at
+/// every 1 ms, the default 64 MiB one every 10 ms).
+const POLL_MS_PER_MIB: u32 = 1;
+const POLL_MAX_MS: u32 = 10;
 
 /// Records until `stop` is set, the duration passes or the command exits.
 pub fn record(
@@ -148,7 +150,6 @@ pub fn record(
         self_pid: std::process::id(),
         snaplen: opts.snaplen,
         ring_bytes: opts.ring_bytes,
-        wakeup_batch: WAKEUP_BATCH,
         force_raw_tp: opts.force_raw_tp,
         capture_env: opts.env,
     };
@@ -178,7 +179,7 @@ pub fn record(
     };
     rec.summary.degraded.clone_from(&rec.probe.degraded);
     rec.summary.fallbacks.clone_from(&rec.probe.fallbacks);
-    rec.last_drops = rec.probe.counters()?.iter().map(|c| c.1).collect();
+    rec.last_drops = rec.probe.counters()?.iter().map(|c| c.0).collect();
     rec.write_state(out.as_mut(), &opts.path)?;
 
     let start = Instant::now();
@@ -189,6 +190,9 @@ pub fn record(
     let mut events_at_status = 0;
     let mut child_done = false;
     let ring_fd = rec.probe.ring.as_raw_fd();
+    let poll_ms = (opts.ring_bytes >> 20)
+        .saturating_mul(POLL_MS_PER_MIB)
+        .clamp(1, POLL_MAX_MS) as i32;
     loop {
         let mut pfd = libc::pollfd {
             fd: ring_fd,
@@ -196,7 +200,7 @@ pub fn record(
             revents: 0,
         };
         // SAFETY: one valid pollfd, and its count.
-        let r = unsafe { libc::poll(&raw mut pfd, 1, POLL_MS) };
+        let r = unsafe { libc::poll(&raw mut pfd, 1, poll_ms) };
         if r < 0 {
             let e = io::Error::last_os_error();
             if e.kind() != io::ErrorKind::Interrupted {
@@ -362,7 +366,7 @@ impl Recorder {
     fn check_loss(&mut self) -> Result<(), RecordError> {
         let now = Clock::wall_now();
         let counters = self.probe.counters()?;
-        for (cpu, (_, dropped, last_ts)) in counters.iter().enumerate() {
+        for (cpu, (dropped, last_ts)) in counters.iter().enumerate() {
             let before = self.last_drops.get(cpu).copied().unwrap_or(0);
             if *dropped > before {
                 let count = dropped - before;
@@ -386,7 +390,7 @@ impl Recorder {
                 });
             }
         }
-        self.last_drops = counters.iter().map(|c| c.1).collect();
+        self.last_drops = counters.iter().map(|c| c.0).collect();
         self.last_loss_check = now;
         Ok(())
     }

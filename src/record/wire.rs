@@ -97,8 +97,6 @@ pub const SNAPLEN_MAX: u32 = 4096;
 
 /// Per-CPU counter slots.
 pub mod counter {
-    /// Records written.
-    pub const EMITTED: u32 = 0;
     /// Records lost because the ring buffer was full.
     pub const DROPPED: u32 = 1;
     /// Boot-clock time of the latest loss.
