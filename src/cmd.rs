@@ -85,21 +85,20 @@ pub fn open_all(files: &[PathBuf]) -> anyhow::Result<CaptureFile> {
                 );
             }
             let info = fleet_merge::header(&inputs, &hosts, export::now_ns());
-            let opts = WriterOptions {
-                // Blocks are cut by size: the merge's own wall clock says nothing of the data.
-                max_age: std::time::Duration::from_secs(u64::from(u32::MAX)),
-                ..WriterOptions::default()
-            };
-            let mut w = Writer::new(Vec::new(), &info, opts)?;
-            let stats = fleet_merge::merge(&inputs, &hosts, &mut w)?;
-            if stats.damaged_blocks > 0 {
-                eprintln!(
-                    "casefile: warning: {} damaged blocks skipped",
-                    stats.damaged_blocks
-                );
-            }
+            // Damaged input blocks are skipped and reported by `main` (see `note_damage`).
+            let mut w = Writer::new(Vec::new(), &info, by_size())?;
+            fleet_merge::merge(&inputs, &hosts, &mut w)?;
             Ok(CaptureFile::from_bytes(w.finish()?)?)
         }
+    }
+}
+
+/// Writer options for a capture made from other data (a conversion, a merge): blocks are cut
+/// by size only, since the wall clock of the work says nothing about the data.
+pub fn by_size() -> WriterOptions {
+    WriterOptions {
+        max_age: std::time::Duration::from_secs(u64::from(u32::MAX)),
+        ..WriterOptions::default()
     }
 }
 

@@ -25,7 +25,7 @@ struct Outcome {
 pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut src = scap::open(&args.file)?;
-    let opts = import_options();
+    let opts = super::by_size();
     let Outcome {
         events,
         keyframes,
@@ -82,7 +82,7 @@ fn write_capture(
 /// read before them is kept.
 pub fn in_memory(path: &Path) -> anyhow::Result<CaptureFile> {
     let mut src = scap::open(path)?;
-    let (w, outcome) = convert(&mut src, import_options(), |info, opts| {
+    let (w, outcome) = convert(&mut src, super::by_size(), |info, opts| {
         Ok(Writer::new(Vec::new(), &info, opts)?)
     })?;
     let bytes = w.finish()?;
@@ -106,14 +106,6 @@ pub fn in_memory(path: &Path) -> anyhow::Result<CaptureFile> {
         );
     }
     Ok(CaptureFile::from_bytes(bytes)?)
-}
-
-fn import_options() -> WriterOptions {
-    WriterOptions {
-        // Blocks are cut by size only: the wall clock of the import says nothing about the data.
-        max_age: Duration::from_secs(u64::from(u32::MAX)),
-        ..WriterOptions::default()
-    }
 }
 
 /// The conversion itself, into whatever writer `create` makes once the header is known.

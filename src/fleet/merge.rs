@@ -310,11 +310,9 @@ impl Cursor<'_> {
     /// The next event's time, decoding the next event block when the current one is used up.
     /// Later pieces' state blocks are passed over like keyframes: the replay state carried
     /// from the earlier pieces already holds what they repeat.
-    fn head(&mut self, stats: &mut MergeStats) -> Result<Option<u64>, MergeError> {
+    fn head(&mut self, stats: &mut MergeStats) -> Option<u64> {
         while self.pending.is_empty() {
-            let Some(cap) = self.pieces.get(self.piece) else {
-                return Ok(None);
-            };
+            let cap = self.pieces.get(self.piece)?;
             let Some(e) = cap.blocks().get(self.next_block).copied() else {
                 self.piece += 1;
                 self.next_block = 0;
@@ -324,20 +322,41 @@ impl Cursor<'_> {
             if e.block_type != BlockType::Events {
                 continue;
             }
-            let Ok(b) = cap.read_block(self.next_block - 1) else {
+            // A damaged block is skipped (its events up to the damage kept), as replay does.
+            let mut damaged = |e| {
                 stats.damaged_blocks += 1;
-                continue;
+                crate::replay::session::note_damage(e);
+            };
+            let b = match cap.read_block(self.next_block - 1) {
+                Ok(b) => b,
+                Err(e) => {
+                    damaged(e);
+                    continue;
+                }
             };
             let mut v = Vec::with_capacity(b.header.count as usize);
-            for ev in b.events()? {
-                let mut ev = ev?.into_owned();
-                adjust(&mut ev, self.host, self.offset);
-                v.push(ev);
+            match b.events() {
+                Ok(events) => {
+                    for ev in events {
+                        match ev {
+                            Ok(ev) => {
+                                let mut ev = ev.into_owned();
+                                adjust(&mut ev, self.host, self.offset);
+                                v.push(ev);
+                            }
+                            Err(e) => {
+                                damaged(e);
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => damaged(e),
             }
             v.reverse();
             self.pending = v;
         }
-        Ok(self.pending.last().map(|e| e.ts))
+        self.pending.last().map(|e| e.ts)
     }
 }
 
@@ -391,7 +410,7 @@ pub fn merge<W: Write>(
     drop(snapshot);
     let mut heads: Vec<Option<u64>> = Vec::with_capacity(cursors.len());
     for c in &mut cursors {
-        heads.push(c.head(&mut stats)?);
+        heads.push(c.head(&mut stats));
     }
     loop {
         // The input whose next event is earliest (the first input on ties).
@@ -426,7 +445,7 @@ pub fn merge<W: Write>(
             w.write_state(&records)?;
             stats.keyframes += 1;
         }
-        heads[i] = cursors[i].head(&mut stats)?;
+        heads[i] = cursors[i].head(&mut stats);
     }
     Ok(stats)
 }

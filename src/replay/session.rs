@@ -37,10 +37,20 @@ pub enum ReplayError {
     Capture(#[from] capture_format::Error),
 }
 
-/// Every damaged block any session of this process skipped, once each: `main` reports them
-/// after the command, whichever command it was, and a command that would have succeeded
-/// exits 2 instead, since its output lacks those blocks' events.
+/// Every damaged block this process skipped (in replay or in a merge), once each: `main`
+/// reports them after the command, whichever command it was, and a command that would have
+/// succeeded exits 2 instead, since its output lacks those blocks' events.
 static DAMAGE: std::sync::Mutex<Vec<capture_format::Error>> = std::sync::Mutex::new(Vec::new());
+
+/// Notes a damaged block that was skipped (once per file and offset; see [`DAMAGE`]).
+pub fn note_damage(e: capture_format::Error) {
+    let mut all = DAMAGE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !all.iter().any(|d| d.file == e.file && d.offset == e.offset) {
+        all.push(e);
+    }
+}
 
 /// Takes the damaged blocks noted so far (see [`DAMAGE`]).
 pub fn take_damage() -> Vec<capture_format::Error> {
@@ -130,12 +140,7 @@ impl Session {
     fn damaged(&mut self, r: Result<(), ReplayError>) {
         if let Err(ReplayError::Capture(e)) = r {
             self.stats.blocks_damaged += 1;
-            let mut all = DAMAGE
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if !all.iter().any(|d| d.file == e.file && d.offset == e.offset) {
-                all.push(e);
-            }
+            note_damage(e);
         }
     }
 

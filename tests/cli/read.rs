@@ -320,6 +320,21 @@ fn recovered_and_corrupt_captures() {
         Some(2),
         "no match, but a block was unreadable"
     );
+    // The same when the damaged file is one of several (merged on the way in).
+    let two = casefile(&[
+        "read",
+        &v1("corrupt-middle"),
+        &v1("synthetic"),
+        "-p",
+        "%evt.num",
+    ]);
+    assert_eq!(two.status.code(), Some(2));
+    assert_eq!(stdout(&two).lines().count(), nums.len() + 3000);
+    assert!(
+        stderr(&two).contains("corrupt-middle.case: at byte 18118"),
+        "{}",
+        stderr(&two)
+    );
 }
 
 #[test]
