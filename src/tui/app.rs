@@ -384,6 +384,13 @@ impl App {
             }
             return;
         }
+        if let JobMsg::Damaged(n) = msg {
+            self.message = Some(format!(
+                "warning: {n} damaged block(s) skipped: their events are missing here \
+                 (casefile names them on exit)"
+            ));
+            return;
+        }
         if let JobMsg::Partial(sum) = msg {
             // Tiles fill in while the scan goes on; the job is not over.
             if let Some(s) = self.stack.iter_mut().find(|s| Some(s.uid) == target)

@@ -101,6 +101,8 @@ pub enum JobMsg {
     Summary(Box<Summary>),
     /// The overview so far, while its scan goes on.
     Partial(Box<Summary>),
+    /// Damaged blocks the scan skipped (the job goes on to its result).
+    Damaged(u64),
     /// A view table.
     Table(Box<Table>),
     /// Echo payloads (and whether the list was cut at [`MAX_LINES`]).
@@ -163,6 +165,14 @@ fn session(open: &Opener, range: Option<(u64, u64)>) -> Result<Session, String> 
     Session::new(cap, opts).map_err(|e| e.to_string())
 }
 
+/// Tells the screen when the run skipped damaged blocks: what it shows lacks their events.
+fn warn_damage(s: &Session, send: &dyn Fn(JobMsg)) {
+    let n = s.stats().blocks_damaged;
+    if n > 0 {
+        send(JobMsg::Damaged(n));
+    }
+}
+
 /// Runs one job to its result.
 fn run(
     req: &Request,
@@ -187,8 +197,9 @@ fn run(
             };
             let mut partial = |p: Summary| send(JobMsg::Partial(Box::new(p)));
             let every = (PARTIAL_EVERY, &mut partial as &mut dyn FnMut(Summary));
-            run_summary_live(&mut s, filter.as_deref(), SPARK_BUCKETS, &mut ctl, every)
-                .map(|s| JobMsg::Summary(Box::new(s)))
+            let r = run_summary_live(&mut s, filter.as_deref(), SPARK_BUCKETS, &mut ctl, every);
+            warn_damage(&s, send);
+            r.map(|s| JobMsg::Summary(Box::new(s)))
                 .map_err(|e: ViewError| e.to_string())
         }
         Request::View { spec, filter } => {
@@ -197,8 +208,9 @@ fn run(
                 progress: Some(&mut progress),
                 cancel: Some(cancel),
             };
-            crate::views::eval::run_view(spec, &mut s, filter.as_deref(), &mut ctl)
-                .map(|t| JobMsg::Table(Box::new(t)))
+            let r = crate::views::eval::run_view(spec, &mut s, filter.as_deref(), &mut ctl);
+            warn_damage(&s, send);
+            r.map(|t| JobMsg::Table(Box::new(t)))
                 .map_err(|e: ViewError| e.to_string())
         }
         Request::Echo { filter } => echo(open, range, filter.as_deref(), cancel, send),

@@ -636,3 +636,15 @@ fn a_job_that_panics_shows_an_internal_error() {
         "{s}"
     );
 }
+
+/// A capture with a damaged block: the overview is drawn from every other block, and the
+/// status line says that something is missing.
+#[test]
+fn damaged_blocks_are_announced_on_the_screen() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/v1/corrupt-middle.case");
+    let mut h = Harness::new(&path);
+    let s = h.screen();
+    assert!(s.contains("Running Processes"), "{s}");
+    assert!(s.contains("warning: 1 damaged block(s) skipped"), "{s}");
+}
