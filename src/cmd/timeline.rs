@@ -487,17 +487,21 @@ fn write_text(out: &mut impl Write, t: &Timeline) -> std::io::Result<()> {
     } else {
         t.first_seen
     };
-    if start != 0 {
-        let how = if t.start_ts != 0 {
-            "start"
-        } else {
-            "first seen"
-        };
-        writeln!(out, "  {}  {how}", when(start))?;
-    }
+    let how = if t.start_ts != 0 {
+        "start"
+    } else {
+        "first seen"
+    };
+    // The start line takes its place in time: the runtime's own setup (runc init in the
+    // container's cgroup) comes before the moment the runtime calls the start.
+    let mut start_due = start != 0;
     let mut entries: Vec<&Entry> = t.entries.iter().collect();
     entries.sort_by_key(|e| e.ts);
     for e in entries {
+        if start_due && e.ts >= start {
+            writeln!(out, "  {}  {how}", when(start))?;
+            start_due = false;
+        }
         let mut extra = String::new();
         if e.kind == "write" && e.count > 0 {
             extra = format!(" ({} bytes in {} writes)", e.bytes_out, e.count);
@@ -518,6 +522,9 @@ fn write_text(out: &mut impl Write, t: &Timeline) -> std::io::Result<()> {
             e.proc_name,
             e.pid
         )?;
+    }
+    if start_due {
+        writeln!(out, "  {}  {how}", when(start))?;
     }
     if !t.errors.is_empty() {
         writeln!(out, "  errors:")?;
