@@ -3,7 +3,8 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic "CFBK"
-//! 4       1     block type: 1 events, 2 state (snapshot or keyframe), 3 footer, 4 signature
+//! 4       1     block type: 1 events, 2 state (snapshot or keyframe), 3 footer, 4 signature,
+//!               5 checkpoint
 //! 5       1     codec: 0 stored, 1 zstd
 //! 6       2     header length H, u16le (whole header including summary and CRC)
 //! 8       4     body length (stored bytes), u32le
@@ -42,6 +43,8 @@ pub enum BlockType {
     Footer,
     /// A signature of the seal, after the footer.
     Signature,
+    /// A seal of the chain so far, inside the stream (`seal` module).
+    Checkpoint,
     /// A type this version does not know; skipped.
     Unknown(u8),
 }
@@ -54,8 +57,22 @@ impl BlockType {
             BlockType::State => 2,
             BlockType::Footer => 3,
             BlockType::Signature => 4,
+            BlockType::Checkpoint => 5,
             BlockType::Unknown(v) => v,
         }
+    }
+
+    /// Whether blocks of this type carry a summary (integrity blocks do not).
+    pub fn has_summary(self) -> bool {
+        !matches!(
+            self,
+            BlockType::Footer | BlockType::Signature | BlockType::Checkpoint
+        )
+    }
+
+    /// Whether the block holds records (events or state), which the index lists.
+    pub fn holds_records(self) -> bool {
+        matches!(self, BlockType::Events | BlockType::State)
     }
 
     /// From a stored number.
@@ -65,6 +82,7 @@ impl BlockType {
             2 => BlockType::State,
             3 => BlockType::Footer,
             4 => BlockType::Signature,
+            5 => BlockType::Checkpoint,
             v => BlockType::Unknown(v),
         }
     }
@@ -117,10 +135,10 @@ impl BlockHeader {
 
     /// Serializes the header (with CRC).
     pub fn encode(&self) -> Vec<u8> {
-        let summary_len = if matches!(self.block_type, BlockType::Footer | BlockType::Signature) {
-            0
-        } else {
+        let summary_len = if self.block_type.has_summary() {
             self.summary.encoded_len()
+        } else {
+            0
         };
         let len = FIXED_LEN + summary_len + 4;
         let mut out = Vec::with_capacity(len);
@@ -221,7 +239,7 @@ impl BlockHeader {
         body_hash.copy_from_slice(&b[48..64]);
         let mut prev = [0u8; 32];
         prev.copy_from_slice(&b[64..96]);
-        let no_summary = matches!(block_type, BlockType::Footer | BlockType::Signature);
+        let no_summary = !block_type.has_summary();
         let summary = if no_summary || hl == FIXED_LEN + 4 {
             Summary::default()
         } else {

@@ -12,7 +12,6 @@ use crate::codec::Decoder;
 use crate::error::{Error, ErrorKind, Result};
 use crate::footer::{self, Footer, IndexEntry, Trailer};
 use crate::header::FileHeader;
-use crate::integrity::{first_link, next_link};
 use crate::schema::{Body, Event, Kind};
 use crate::sign::{self, FileSignature};
 
@@ -210,7 +209,11 @@ impl CaptureFile {
             let body = gap.get(sh.header_len as usize..sh.total_len() as usize);
             match (sh.block_type, body) {
                 (BlockType::Signature, Some(body)) if sh.total_len() as usize == gap.len() => {
-                    Some(sign::parse_body(body).ok_or("signature block is malformed")?)
+                    match sign::parse_body(body) {
+                        Some(ed25519) => Some(ed25519),
+                        None if sign::parse_fs_body(body).is_some() => None,
+                        None => return Err("signature block is malformed".into()),
+                    }
                 }
                 _ => return Err("unexpected bytes between the footer and the trailer".into()),
             }
@@ -236,6 +239,11 @@ impl CaptureFile {
                     if h.block_type == BlockType::Footer {
                         pos = end as usize;
                         break;
+                    }
+                    if !h.block_type.holds_records() {
+                        // Checkpoints (and anything unknown) hold no records.
+                        pos = end as usize;
+                        continue;
                     }
                     let mut e = IndexEntry::of(&h, pos as u64);
                     // Trust our own count over the header's for numbering after damage.
@@ -445,90 +453,26 @@ impl CaptureFile {
         Ok(out)
     }
 
-    /// Recomputes the hash chain over the whole file.
+    /// Judges the file's integrity: every byte from the header to the trailer (see
+    /// [`crate::verdict`]).
+    pub fn judge(&self, trust: &crate::verdict::Trust<'_>) -> crate::verdict::Verdict {
+        crate::verdict::judge(self.data.bytes(), trust)
+    }
+
+    /// Recomputes the hash chain over the whole file, trusting nothing outside it.
     pub fn verify(&self) -> Verification {
-        let b = self.data.bytes();
-        let mut link = first_link(&b[..self.header.len as usize]);
-        let mut checked = 0usize;
-        let fail = |i: usize, offset: u64, what: String, checked: usize| Verification {
-            blocks_checked: checked,
-            sealed: self.footer.is_some(),
-            failure: Some(VerifyFailure {
-                block: i,
-                offset,
-                what,
-            }),
-        };
-        for (i, e) in self.blocks.iter().enumerate() {
-            let h = match self.block_header(i) {
-                Ok(h) => h,
-                Err(err) => return fail(i, e.offset, err.kind.to_string(), checked),
-            };
-            if h.prev != link {
-                let what = if i == 0 {
-                    "the file header or the first block was changed".to_string()
-                } else {
-                    format!(
-                        "block {} or an earlier one was changed, or a block is missing",
-                        i - 1
-                    )
-                };
-                return fail(i, e.offset, what, checked);
-            }
-            let start = e.offset as usize + h.header_len as usize;
-            if let Err(err) = h.check_body(&b[start..start + h.body_len as usize], start as u64) {
-                return fail(
-                    i,
-                    start as u64,
-                    format!("{}: the block's data was changed", err.kind),
-                    checked,
-                );
-            }
-            let hl = h.header_len as usize;
-            link = next_link(&link, &b[e.offset as usize..e.offset as usize + hl]);
-            checked += 1;
-        }
-        if let (Some(f), false) = (&self.footer, self.recovery.is_some()) {
-            let n = self.blocks.len();
-            if f.root != link {
-                return fail(
-                    n,
-                    0,
-                    "the footer's chain root does not match the blocks".into(),
-                    checked,
-                );
-            }
-            let tail = &b[b.len() - footer::TRAILER_LEN..];
-            if let Some(t) = Trailer::parse(tail, b.len() as u64) {
-                let off = t.footer_offset as usize;
-                if let Ok(h) = BlockHeader::parse(&b[off..], t.footer_offset) {
-                    let hl = h.header_len as usize;
-                    if h.prev != link || next_link(&link, &b[off..off + hl]) != t.seal {
-                        return fail(
-                            n,
-                            t.footer_offset,
-                            "the footer or trailer was changed".into(),
-                            checked,
-                        );
-                    }
-                }
-                if let Some(sig) = &self.signature
-                    && !sig.is_valid_for(&t.seal)
-                {
-                    let at = t.footer_offset + t.footer_len;
-                    return fail(
-                        n,
-                        at,
-                        "the signature does not match the file".into(),
-                        checked,
-                    );
-                }
-            }
-        }
+        let v = self.judge(&crate::verdict::Trust::default());
         Verification {
-            blocks_checked: checked,
-            sealed: self.footer.is_some(),
-            failure: None,
+            blocks_checked: v.blocks as usize,
+            sealed: v.status == crate::verdict::Status::Intact,
+            failure: v
+                .problem
+                .filter(|_| v.status != crate::verdict::Status::Unsealed)
+                .map(|p| VerifyFailure {
+                    block: p.block,
+                    offset: p.offset,
+                    what: p.what,
+                }),
         }
     }
 }
@@ -560,7 +504,7 @@ fn find_next_block(b: &[u8], from: usize) -> Option<usize> {
 pub struct Verification {
     /// Blocks whose link and body matched.
     pub blocks_checked: usize,
-    /// Whether the file has a footer and trailer (the writer finished).
+    /// Whether the file is complete and sealed (footer, trailer, nothing after).
     pub sealed: bool,
     /// The first mismatch, if any.
     pub failure: Option<VerifyFailure>,

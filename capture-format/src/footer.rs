@@ -253,6 +253,54 @@ impl Footer {
     }
 }
 
+/// Why a recording stopped before it was meant to, kept in the footer block's flags: bit 0 says
+/// it stopped early, bits 8..16 say why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The disk filled.
+    DiskFull,
+    /// A write to the capture failed.
+    WriteError,
+    /// The recorder met a fatal error.
+    Fatal,
+}
+
+/// Footer flag: the recording stopped early.
+pub const STOPPED_EARLY: u32 = 1;
+
+impl StopReason {
+    /// The footer flags saying so.
+    pub fn flags(self) -> u32 {
+        let code = match self {
+            StopReason::DiskFull => 1,
+            StopReason::WriteError => 2,
+            StopReason::Fatal => 3,
+        };
+        STOPPED_EARLY | code << 8
+    }
+
+    /// From footer flags; `None` when the recording ran its course.
+    pub fn from_flags(flags: u32) -> Option<StopReason> {
+        if flags & STOPPED_EARLY == 0 {
+            return None;
+        }
+        Some(match (flags >> 8) & 0xff {
+            1 => StopReason::DiskFull,
+            2 => StopReason::WriteError,
+            _ => StopReason::Fatal,
+        })
+    }
+
+    /// In words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StopReason::DiskFull => "the disk was full",
+            StopReason::WriteError => "a write to the capture failed",
+            StopReason::Fatal => "the recorder met a fatal error",
+        }
+    }
+}
+
 /// Largest uncompressed size of the footer tables (a reader allocates it at once).
 pub const MAX_TABLES_RAW: u32 = 1 << 30;
 

@@ -25,6 +25,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod anchor;
 pub mod block;
 pub mod codec;
 pub mod error;
@@ -35,9 +36,11 @@ pub mod integrity;
 mod le;
 pub mod reader;
 pub mod schema;
+pub mod seal;
 pub mod sign;
 pub mod summary;
 pub mod synth;
+pub mod verdict;
 pub mod writer;
 
 pub use block::{BlockHeader, BlockType};

@@ -166,7 +166,8 @@ impl<R: Read> Reader<R> {
                     Err(e) => Some(Err(e)),
                 };
             }
-            if let BlockType::Unknown(_) = h.block_type {
+            if !h.block_type.holds_records() {
+                // Signatures, checkpoints and unknown types hold no records.
                 self.consume(total);
                 continue;
             }

@@ -10,12 +10,15 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::anchor::Anchor;
 use crate::block::{BlockHeader, BlockType, body_hash, codec_id};
 use crate::codec::Encoder;
+use crate::footer::StopReason;
 use crate::footer::{Footer, IndexEntry, Trailer};
 use crate::header::HeaderInfo;
 use crate::integrity::{first_link, next_link};
 use crate::schema::{Body, Event};
+use crate::seal::{Claim, Sealer};
 use crate::summary::Summary;
 
 /// How the writer cuts and compresses blocks.
@@ -52,6 +55,8 @@ pub type Reserve = Box<dyn FnMut(u64, u64) -> io::Result<()> + Send>;
 
 /// Bytes of a footer block's header (no summary), of a signature block and of the trailer.
 const FOOTER_FIXED: u64 = 100 + 96 + (100 + crate::sign::BODY_LEN as u64) + 56;
+/// Bytes of a checkpoint block at most (header and the longest body).
+const CHECKPOINT_MAX: u64 = 100 + crate::seal::SIGNED_LEN as u64 + 96;
 
 /// Totals of what a writer wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -92,6 +97,18 @@ pub struct Writer<W: Write> {
     /// What the tables and event times were after the last block written, to go back to when a
     /// block is dropped.
     committed: (usize, u64, Option<u64>, u64),
+    /// Seals checkpoints and the finished file.
+    sealer: Option<Sealer>,
+    /// Checkpoints written.
+    checkpoints: u64,
+    /// Blocks chained so far (every type).
+    chained: u64,
+    /// Names the file in anchors: the first 16 bytes of the first chain link.
+    file_id: [u8; 16],
+    /// Why the recording stopped before it was meant to, for the footer's flags.
+    stopped: Option<StopReason>,
+    /// Events the producer could not hand over (counted as a loss in the footer tables).
+    unwritten: u64,
 }
 
 impl Writer<File> {
@@ -120,11 +137,12 @@ impl<W: Write> Writer<W> {
         out.write_all(&header)?;
         out.flush()?;
         let compressor = zstd::bulk::Compressor::new(opts.level)?;
+        let link = first_link(&header);
         Ok(Writer {
             out,
             opts,
             compressor,
-            link: first_link(&header),
+            link,
             enc: Encoder::default(),
             block_started: None,
             next_event: 0,
@@ -143,7 +161,68 @@ impl<W: Write> Writer<W> {
             full: false,
             tables_raw_bound: 0,
             committed: (0, 0, None, 0),
+            sealer: None,
+            checkpoints: 0,
+            chained: 0,
+            file_id: crate::anchor::file_id(&link),
+            stopped: None,
+            unwritten: 0,
         })
+    }
+
+    /// Seals checkpoints and the finished file with `sealer` from now on.
+    pub fn set_sealer(&mut self, sealer: Sealer) {
+        self.sealer = Some(sealer);
+    }
+
+    /// Records in the footer that the recording stopped before it was meant to (a full disk, a
+    /// failed write, a fatal error), so the file itself says it is cut short.
+    /// `unwritten` counts events the producer still held and could not write; with the records
+    /// of a block the disk refused, they become a loss record in the footer's tables.
+    pub fn stop_early(&mut self, why: StopReason, unwritten: u64) {
+        self.stopped.get_or_insert(why);
+        self.unwritten += unwritten;
+    }
+
+    /// The chain position now: what an anchor log records.
+    pub fn anchor(&self, time: u64) -> Anchor {
+        Anchor {
+            file_id: self.file_id,
+            pos: self.chained,
+            offset: self.stats.bytes,
+            time,
+            events: self.next_event,
+            link: self.link,
+            sealed: false,
+        }
+    }
+
+    /// Writes the block being filled, then, with a sealer, a checkpoint block sealing the chain
+    /// so far. `now` is the wall clock; `through` is the time before which every event has been
+    /// handed to the writer. Returns the anchor of the chain after it.
+    pub fn checkpoint(&mut self, now: u64, through: u64) -> io::Result<Anchor> {
+        self.flush_block()?;
+        let Some(sealer) = self.sealer.as_mut() else {
+            return Ok(self.anchor(now));
+        };
+        let claim = Claim {
+            scheme: 0,
+            epoch: 0,
+            sealed_at: now,
+            through,
+            events: self.next_event,
+            last_event: if self.first_ts.is_some() {
+                self.last_ts
+            } else {
+                0
+            },
+            link: self.link,
+        };
+        let body = sealer.checkpoint(claim, self.checkpoints)?;
+        let (first_ts, last_ts) = (self.first_ts.unwrap_or(0), self.last_ts);
+        self.write_integrity_block(BlockType::Checkpoint, &body, first_ts, last_ts, 0)?;
+        self.checkpoints += 1;
+        Ok(self.anchor(now))
     }
 
     /// Installs a [`Reserve`] check, run before every block from now on.
@@ -161,7 +240,12 @@ impl<W: Write> Writer<W> {
     pub fn footer_bound(&self) -> u64 {
         let tables = self.tables_raw_bound + 4096;
         // zstd's worst case is the input plus a small fraction.
-        FOOTER_FIXED + 48 * (self.index.len() as u64 + 2) + tables + tables / 128 + 512
+        FOOTER_FIXED
+            + CHECKPOINT_MAX
+            + 48 * (self.index.len() as u64 + 2)
+            + tables
+            + tables / 128
+            + 512
     }
 
     /// What has been written so far.
@@ -237,17 +321,21 @@ impl<W: Write> Writer<W> {
         r
     }
 
-    /// Writes the remaining block, the footer and the trailer, and returns the output.
+    /// Writes the remaining block, the footer and the trailer (with a sealer, the final seal
+    /// before the trailer), and returns the output.
     pub fn finish(self) -> io::Result<W> {
-        self.finish_inner(None)
+        Ok(self.finish_anchored(0)?.0)
     }
 
     /// Like [`Writer::finish`], and signs the seal with `key` in a signature block.
-    pub fn finish_signed(self, key: &ed25519_dalek::SigningKey) -> io::Result<W> {
-        self.finish_inner(Some(key))
+    pub fn finish_signed(mut self, key: &ed25519_dalek::SigningKey) -> io::Result<W> {
+        self.sealer = Some(Sealer::Ed25519(key.clone()));
+        self.finish()
     }
 
-    fn finish_inner(mut self, key: Option<&ed25519_dalek::SigningKey>) -> io::Result<W> {
+    /// Like [`Writer::finish`]; also returns the anchor of the sealed file (the seal, the chain
+    /// link after the footer). `now` is the wall clock, which steps a forward-secure key.
+    pub fn finish_anchored(mut self, now: u64) -> io::Result<(W, Anchor)> {
         if self.full {
             // The refused block is gone; the footer goes into the space reserved before it.
             if self.failed {
@@ -255,6 +343,23 @@ impl<W: Write> Writer<W> {
             }
         } else {
             self.flush_block()?;
+        }
+        let lost = self.stats.dropped + self.unwritten;
+        if lost > 0 {
+            let at = self.last_ts;
+            self.tables.push(Event {
+                ts: at,
+                tid: 0,
+                pid: 0,
+                cpu: 0,
+                container: 0,
+                body: Body::Loss(crate::schema::Loss {
+                    cpu: u16::MAX,
+                    count: lost,
+                    from: at,
+                    to: now.max(at),
+                }),
+            });
         }
         let mut enc = Encoder::default();
         self.tables.sort_by_key(|e| e.ts);
@@ -282,13 +387,13 @@ impl<W: Write> Writer<W> {
             body_len: body.len() as u32,
             raw_len: body.len() as u32,
             count: 0,
-            flags: 0,
             first_event: self.next_event,
             first_ts: footer.first_ts,
             last_ts: footer.last_ts,
             body_hash: body_hash(&body),
             prev: self.link,
             summary: Summary::default(),
+            flags: self.stopped.map_or(0, StopReason::flags),
         }
         .encode();
         let footer_offset = self.stats.bytes;
@@ -300,8 +405,13 @@ impl<W: Write> Writer<W> {
         };
         let mut all = header;
         all.extend_from_slice(&body);
-        if let Some(key) = key {
-            let sbody = crate::sign::sign_body(key, &seal);
+        let mut anchor = self.anchor(now);
+        anchor.pos += 1;
+        anchor.offset = footer_offset + trailer.footer_len;
+        anchor.link = seal;
+        anchor.sealed = true;
+        if let Some(sealer) = self.sealer.as_mut() {
+            let sbody = sealer.final_seal(&seal, now)?;
             let sheader = BlockHeader {
                 block_type: BlockType::Signature,
                 codec: codec_id::STORED,
@@ -323,7 +433,7 @@ impl<W: Write> Writer<W> {
         all.extend_from_slice(&trailer.encode());
         self.out.write_all(&all)?;
         self.out.flush()?;
-        Ok(self.out)
+        Ok((self.out, anchor))
     }
 
     fn check(&self) -> io::Result<()> {
@@ -420,6 +530,7 @@ impl<W: Write> Writer<W> {
             offset,
         ));
         self.link = next_link(&self.link, &hbytes);
+        self.chained += 1;
         self.stats.bytes += buf.len() as u64;
         self.stats.raw_bytes += raw.len() as u64;
         self.stored_bytes += stored.len() as u64;
@@ -434,6 +545,54 @@ impl<W: Write> Writer<W> {
             self.first_ts,
             self.last_ts,
         );
+        Ok(())
+    }
+
+    /// Writes a stored block without summary or records (a checkpoint) and chains it.
+    fn write_integrity_block(
+        &mut self,
+        block_type: BlockType,
+        body: &[u8],
+        first_ts: u64,
+        last_ts: u64,
+        flags: u32,
+    ) -> io::Result<()> {
+        let header = BlockHeader {
+            block_type,
+            codec: codec_id::STORED,
+            header_len: 0,
+            body_len: body.len() as u32,
+            raw_len: body.len() as u32,
+            count: 0,
+            flags,
+            first_event: self.next_event,
+            first_ts,
+            last_ts,
+            body_hash: body_hash(body),
+            prev: self.link,
+            summary: Summary::default(),
+        };
+        let hbytes = header.encode();
+        let mut buf = hbytes.clone();
+        buf.extend_from_slice(body);
+        let offset = self.stats.bytes;
+        let need = buf.len() as u64 + self.footer_bound();
+        if let Some(reserve) = self.reserve.as_mut()
+            && let Err(e) = reserve(offset, need)
+        {
+            self.full = true;
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                format!("no room for a checkpoint and the footer: {e}"),
+            ));
+        }
+        if let Err(e) = self.out.write_all(&buf).and_then(|()| self.out.flush()) {
+            self.failed = true;
+            return Err(e);
+        }
+        self.link = next_link(&self.link, &hbytes);
+        self.chained += 1;
+        self.stats.bytes += buf.len() as u64;
         Ok(())
     }
 }
