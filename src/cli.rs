@@ -28,9 +28,10 @@ pub enum Command {
     Fields(FieldsArgs),
     /// Record system calls, processes, files, network and containers into a capture (root).
     Record(RecordArgs),
-    /// Recompute a capture's hash chain and check its signature (exit 0 intact, 1 changed).
+    /// Judge a capture's integrity: 0 complete and intact, 1 changed, 2 unreadable, 3 intact
+    /// but not sealed (a crashed or cut recording).
     Verify(VerifyArgs),
-    /// Make an ed25519 key pair for signing captures.
+    /// Make an ed25519 key pair for signing captures, or a forward-secure sealing key.
     Keygen(KeygenArgs),
     /// Write a capture's events to a new file, optionally redacted for sharing.
     Export(ExportArgs),
@@ -86,8 +87,16 @@ pub struct VerifyArgs {
     #[arg(required = true, num_args = 1.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Public key file (from `casefile keygen`) the capture must be signed with.
-    #[arg(long, value_name = "KEY.pub")]
+    #[arg(long, value_name = "KEY.pub", conflicts_with = "verify_key")]
     pub pubkey: Option<PathBuf>,
+    /// Forward-secure verification key (KEY.verify from `keygen --forward-secure`) the capture
+    /// must be sealed with.
+    #[arg(long, value_name = "KEY.verify")]
+    pub verify_key: Option<PathBuf>,
+    /// Anchor log the recorder wrote (`record --anchor`): the file must still reach its last
+    /// anchored position, so a cut is caught even without keys.
+    #[arg(long, value_name = "LOG")]
+    pub anchor: Option<PathBuf>,
 }
 
 /// `casefile keygen`.
@@ -99,6 +108,13 @@ pub struct KeygenArgs {
     /// Overwrite existing key files.
     #[arg(long)]
     pub force: bool,
+    /// Make a forward-secure sealing key (KEY, for `record --seal-key`) and its verification
+    /// key (KEY.verify, for `verify --verify-key`; keep it off the host) instead of ed25519.
+    #[arg(long)]
+    pub forward_secure: bool,
+    /// With --forward-secure: how often the recorder steps the key, 1s to 60s.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, requires = "forward_secure")]
+    pub epoch: Duration,
 }
 
 /// Output formats of `casefile export`.
@@ -409,10 +425,24 @@ pub struct RecordArgs {
     /// Kernel ring buffer size in MiB (a power of two).
     #[arg(long, default_value_t = 64, value_name = "MIB", value_parser = parse_ring)]
     pub ring_mib: u32,
-    /// Sign each finished file with this ed25519 private key (from `casefile keygen`);
-    /// `casefile verify --pubkey KEY.pub` then proves it is as recorded.
-    #[arg(long, value_name = "KEY")]
+    /// Sign each file with this ed25519 private key (from `casefile keygen`): checkpoints
+    /// inside the stream and a signature at the end; `casefile verify --pubkey KEY.pub` then
+    /// proves what it holds, even when the recorder was killed.
+    #[arg(long, value_name = "KEY", conflicts_with = "seal_key")]
     pub sign_key: Option<PathBuf>,
+    /// Seal with this forward-secure key (from `casefile keygen --forward-secure`): stepped
+    /// every epoch (the old key erased, the file rewritten), each epoch sealed; someone who
+    /// takes the host later cannot re-seal what was sealed before.
+    #[arg(long, value_name = "KEY")]
+    pub seal_key: Option<PathBuf>,
+    /// Append each checkpoint (time, block, chain link) to this log, elsewhere (another disk, a
+    /// FIFO read by a remote logger): `casefile verify --anchor LOG` then catches a cut file.
+    #[arg(long, value_name = "PATH")]
+    pub anchor: Option<PathBuf>,
+    /// How often to seal a checkpoint with --sign-key, --seal-key or --anchor (with
+    /// --seal-key at least twice an epoch).
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DUR")]
+    pub checkpoint_every: Duration,
     /// Write a text dump of the decoded records instead of a capture (for debugging the probe).
     #[arg(long, hide = true)]
     pub debug_dump: bool,

@@ -46,6 +46,38 @@ pub fn open(path: &Path) -> anyhow::Result<CaptureFile> {
     Ok(cap)
 }
 
+/// Judges one file, reading it whole through a map.
+pub fn judge(
+    file: &std::path::Path,
+    trust: &capture_format::verdict::Trust<'_>,
+) -> anyhow::Result<capture_format::verdict::Verdict> {
+    if crate::import::scap::is_scap(file).unwrap_or(false) {
+        bail!(
+            "{}: a sysdig .scap file has no hash chain; nothing to verify (`casefile import` makes a capture that has one)",
+            file.display()
+        );
+    }
+    let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let meta = f
+        .metadata()
+        .with_context(|| format!("reading {}", file.display()))?;
+    if !meta.is_file() {
+        bail!("{}: not a regular file", file.display());
+    }
+    if meta.len() == 0 {
+        bail!("{}: empty file, not a capture", file.display());
+    }
+    // SAFETY: captures are only ever appended to (see `cmd::open`).
+    let map =
+        unsafe { memmap2::Mmap::map(&f) }.with_context(|| format!("mapping {}", file.display()))?;
+    let v = capture_format::verdict::judge(&map, trust);
+    if v.status == capture_format::verdict::Status::Unreadable {
+        let what = v.problem.as_ref().map_or("", |p| p.what.as_str());
+        bail!("{}: {what}", file.display());
+    }
+    Ok(v)
+}
+
 /// Opens `files` and groups them into merge inputs (see [`fleet_merge::group`]): the pieces of a
 /// rotated recording join up; every other file is a host of its own.
 pub fn open_inputs(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {

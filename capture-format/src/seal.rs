@@ -26,6 +26,7 @@
 //! anything a checkpoint of an earlier epoch covers.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
 use zeroize::Zeroize;
@@ -492,19 +493,43 @@ impl FsSealingKey {
     }
 }
 
-/// Who seals a recording.
-pub enum Sealer {
+/// A key that seals a recording.
+pub enum SealKey {
     /// Signs with an ed25519 key (checkpoints and the final signature block).
     Ed25519(SigningKey),
     /// Seals with a forward-secure key, stepping it every epoch.
     ForwardSecure(FsSealingKey),
 }
 
+/// Who seals a recording: a handle shared by the files of a rotation, so that a forward-secure
+/// key exists once in memory and only moves forward.
+#[derive(Clone)]
+pub struct Sealer(Arc<Mutex<SealKey>>);
+
 impl Sealer {
+    /// A sealer holding `key`.
+    pub fn new(key: SealKey) -> Sealer {
+        Sealer(Arc::new(Mutex::new(key)))
+    }
+
+    /// An ed25519 sealer.
+    pub fn ed25519(key: SigningKey) -> Sealer {
+        Sealer::new(SealKey::Ed25519(key))
+    }
+
+    /// A forward-secure sealer.
+    pub fn forward_secure(key: FsSealingKey) -> Sealer {
+        Sealer::new(SealKey::ForwardSecure(key))
+    }
+
+    fn key(&self) -> MutexGuard<'_, SealKey> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The checkpoint body sealing `claim` (its scheme and epoch are filled in here).
-    pub fn checkpoint(&mut self, mut claim: Claim, seq: u64) -> std::io::Result<Vec<u8>> {
-        match self {
-            Sealer::Ed25519(k) => {
+    pub fn checkpoint(&self, mut claim: Claim, seq: u64) -> std::io::Result<Vec<u8>> {
+        match &mut *self.key() {
+            SealKey::Ed25519(k) => {
                 claim.scheme = ED25519;
                 claim.epoch = seq;
                 let c = claim.encode();
@@ -514,7 +539,7 @@ impl Sealer {
                 out.extend_from_slice(&sig.to_bytes());
                 Ok(out)
             }
-            Sealer::ForwardSecure(k) => {
+            SealKey::ForwardSecure(k) => {
                 k.advance(claim.sealed_at)?;
                 claim.scheme = FORWARD_SECURE;
                 claim.epoch = k.epoch;
@@ -529,13 +554,31 @@ impl Sealer {
 
     /// The body of the signature block that seals a finished file (`seal`: the chain link after
     /// the footer).
-    pub fn final_seal(&mut self, seal: &[u8; 32], now_ns: u64) -> std::io::Result<Vec<u8>> {
-        match self {
-            Sealer::Ed25519(k) => Ok(crate::sign::sign_body(k, seal)),
-            Sealer::ForwardSecure(k) => {
+    pub fn final_seal(&self, seal: &[u8; 32], now_ns: u64) -> std::io::Result<Vec<u8>> {
+        match &mut *self.key() {
+            SealKey::Ed25519(k) => Ok(crate::sign::sign_body(k, seal)),
+            SealKey::ForwardSecure(k) => {
                 k.advance(now_ns)?;
                 Ok(crate::sign::fs_body(k.epoch, &k.key_id, |m| k.tag(m), seal))
             }
+        }
+    }
+
+    /// Steps a forward-secure key to the epoch of `now_ns` (nothing for other keys): the
+    /// recorder calls it as time passes, so the key of an ended epoch is erased even while no
+    /// checkpoint is due.
+    pub fn advance(&self, now_ns: u64) -> std::io::Result<()> {
+        match &mut *self.key() {
+            SealKey::Ed25519(_) => Ok(()),
+            SealKey::ForwardSecure(k) => k.advance(now_ns),
+        }
+    }
+
+    /// The epoch length of a forward-secure key.
+    pub fn epoch_ns(&self) -> Option<u64> {
+        match &*self.key() {
+            SealKey::Ed25519(_) => None,
+            SealKey::ForwardSecure(k) => Some(k.epoch_ns),
         }
     }
 }

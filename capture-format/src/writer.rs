@@ -202,7 +202,7 @@ impl<W: Write> Writer<W> {
     /// handed to the writer. Returns the anchor of the chain after it.
     pub fn checkpoint(&mut self, now: u64, through: u64) -> io::Result<Anchor> {
         self.flush_block()?;
-        let Some(sealer) = self.sealer.as_mut() else {
+        let Some(sealer) = self.sealer.as_ref() else {
             return Ok(self.anchor(now));
         };
         let claim = Claim {
@@ -329,7 +329,7 @@ impl<W: Write> Writer<W> {
 
     /// Like [`Writer::finish`], and signs the seal with `key` in a signature block.
     pub fn finish_signed(mut self, key: &ed25519_dalek::SigningKey) -> io::Result<W> {
-        self.sealer = Some(Sealer::Ed25519(key.clone()));
+        self.sealer = Some(Sealer::ed25519(key.clone()));
         self.finish()
     }
 
@@ -410,7 +410,7 @@ impl<W: Write> Writer<W> {
         anchor.offset = footer_offset + trailer.footer_len;
         anchor.link = seal;
         anchor.sealed = true;
-        if let Some(sealer) = self.sealer.as_mut() {
+        if let Some(sealer) = self.sealer.as_ref() {
             let sbody = sealer.final_seal(&seal, now)?;
             let sheader = BlockHeader {
                 block_type: BlockType::Signature,

@@ -97,7 +97,7 @@ fn ed25519_capture() -> (Vec<u8>, Vec<Anchor>, [u8; 32]) {
     let (bytes, anchors) = write(
         START_NS,
         &b,
-        |k| (k == 0).then(|| Sealer::Ed25519(key.clone())),
+        |k| (k == 0).then(|| Sealer::ed25519(key.clone())),
         true,
     );
     (bytes, anchors, public)
@@ -247,7 +247,7 @@ fn forward_secure_seals_verify_and_truncations_say_sealed_through() {
     let (bytes, _) = write(
         START_NS,
         &b,
-        |k| (k == 0).then(|| Sealer::ForwardSecure(vk.sealing_key())),
+        |k| (k == 0).then(|| Sealer::forward_secure(vk.sealing_key())),
         true,
     );
     let trust = Trust {
@@ -317,7 +317,7 @@ fn holding_a_later_epoch_key_cannot_forge_an_earlier_change() {
     assert_eq!(stolen.epoch, 15);
     let stolen_text = stolen.to_text();
     let thief = || {
-        Sealer::ForwardSecure(
+        Sealer::forward_secure(
             capture_format::seal::FsSealingKey::from_text(&stolen_text, None).expect("key"),
         )
     };
@@ -338,7 +338,7 @@ fn holding_a_later_epoch_key_cannot_forge_an_earlier_change() {
         START_NS,
         &forged,
         |k| match k {
-            0 => Some(Sealer::ForwardSecure(vk.sealing_key())),
+            0 => Some(Sealer::forward_secure(vk.sealing_key())),
             3 => Some(thief()),
             _ => None,
         },
@@ -351,14 +351,14 @@ fn holding_a_later_epoch_key_cannot_forge_an_earlier_change() {
     let (honest, _) = write(
         START_NS,
         &original,
-        |k| (k == 0).then(|| Sealer::ForwardSecure(vk.sealing_key())),
+        |k| (k == 0).then(|| Sealer::forward_secure(vk.sealing_key())),
         true,
     );
     assert_eq!(judge(&honest, &trust).status, Status::Intact);
     let (f4, _) = write(
         START_NS,
         &forged,
-        |k| (k == 0).then(|| Sealer::ForwardSecure(vk.sealing_key())),
+        |k| (k == 0).then(|| Sealer::forward_secure(vk.sealing_key())),
         true,
     );
     // (Only possible with k[3]; without it the checkpoint of epoch 3 cannot be recomputed,
@@ -373,7 +373,7 @@ fn holding_a_later_epoch_key_cannot_forge_an_earlier_change() {
         START_NS,
         &fine,
         |k| match k {
-            0 => Some(Sealer::ForwardSecure(vk.sealing_key())),
+            0 => Some(Sealer::forward_secure(vk.sealing_key())),
             15 => Some(thief()),
             _ => None,
         },

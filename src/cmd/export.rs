@@ -217,7 +217,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("creating {}", args.out.display()))?;
             let (events, skipped) = copy(&cap, redactor.as_ref(), &mut w)?;
             match &args.sign_key {
-                Some(k) => w.finish_signed(&super::keygen::read_signing_key(k)?)?,
+                Some(k) => w.finish_signed(&crate::keys::read_signing_key(k)?)?,
                 None => w.finish()?,
             };
             writeln!(

@@ -1,8 +1,11 @@
-//! `casefile keygen`: make an ed25519 key pair for signing captures.
+//! `casefile keygen`: make an ed25519 key pair for signing captures, or a forward-secure
+//! sealing key and its verification key.
 //!
 //! The private key file holds the 32-byte seed in hex (mode 0600); `KEY.pub` holds the public
 //! key in hex. Keep the private key on the recording host only; give the public key to whoever
-//! verifies.
+//! verifies. With `--forward-secure`, `KEY` is the sealing key the recorder steps forward every
+//! epoch (erasing the old one) and `KEY.verify` the verification key, which can compute every
+//! epoch's key: move it off the host (see `src/keys.rs` for the file formats).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,6 +17,9 @@ use crate::cli::KeygenArgs;
 
 /// Runs `casefile keygen`.
 pub fn run(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
+    if args.forward_secure {
+        return forward_secure(args);
+    }
     let key = capture_format::sign::generate_key().context("reading /dev/urandom")?;
     let public = pub_path(&args.out);
     for p in [&args.out, &public] {
@@ -36,9 +42,55 @@ pub fn run(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Makes a forward-secure key: the sealing key and its verification key.
+fn forward_secure(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
+    let epoch_ns = u64::try_from(args.epoch.as_nanos()).unwrap_or(u64::MAX);
+    let (lo, hi) = capture_format::seal::EPOCH_RANGE_NS;
+    if !(lo..=hi).contains(&epoch_ns) {
+        bail!("--epoch must be between 1s and 60s");
+    }
+    // Epoch 0 starts at the second keygen runs.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the clock is before 1970")?
+        .as_secs();
+    let vk = capture_format::seal::FsVerifyKey::generate(now * 1_000_000_000, epoch_ns)
+        .context("reading /dev/urandom")?;
+    let verify = with_suffix(&args.out, ".verify");
+    for p in [&args.out, &verify] {
+        if p.exists() && !args.force {
+            bail!("{} exists; pass --force to overwrite it", p.display());
+        }
+    }
+    write_private(&args.out, vk.sealing_key().to_text().trim_end())?;
+    write_private(&verify, vk.to_text().trim_end())?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "sealing key:      {} (stays on the recording host; the recorder steps it every {} s and erases the old one)",
+        args.out.display(),
+        epoch_ns / 1_000_000_000
+    )?;
+    writeln!(
+        out,
+        "verification key: {} (MOVE IT OFF THIS HOST: it can compute every epoch's key)",
+        verify.display()
+    )?;
+    writeln!(
+        out,
+        "key id:           {}",
+        capture_format::integrity::hex(&vk.key_id())
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn pub_path(p: &Path) -> PathBuf {
+    with_suffix(p, ".pub")
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     let mut s = p.as_os_str().to_owned();
-    s.push(".pub");
+    s.push(suffix);
     PathBuf::from(s)
 }
 
@@ -55,31 +107,4 @@ fn write_private(p: &Path, hex: &str) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", p.display()))?;
     writeln!(f, "{hex}").with_context(|| format!("writing {}", p.display()))?;
     Ok(())
-}
-
-fn parse_hex32(text: &str, p: &Path) -> anyhow::Result<[u8; 32]> {
-    let t = text.trim();
-    if t.len() != 64 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!(
-            "{}: expected 64 hex digits (a casefile key file)",
-            p.display()
-        );
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&t[2 * i..2 * i + 2], 16)?;
-    }
-    Ok(out)
-}
-
-/// Reads a public key file written by `keygen`.
-pub fn read_public_key(p: &Path) -> anyhow::Result<[u8; 32]> {
-    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-    parse_hex32(&text, p)
-}
-
-/// Reads a private key file written by `keygen`.
-pub fn read_signing_key(p: &Path) -> anyhow::Result<ed25519_dalek::SigningKey> {
-    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-    Ok(capture_format::sign::key_from_seed(&parse_hex32(&text, p)?))
 }

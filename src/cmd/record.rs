@@ -20,13 +20,47 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
 
     use anyhow::Context;
 
-    use crate::record::output::{CaptureOutput, DebugDump, Output};
+    use std::time::Duration;
+
+    use capture_format::seal::Sealer;
+
+    use crate::record::output::{AnchorLog, CaptureOutput, DebugDump, Output};
     use crate::record::session::{self, CaptureMeta, Options};
 
-    let key = match &args.sign_key {
-        Some(p) => Some(super::keygen::read_signing_key(p)?),
+    // Keys and the anchor log are checked before anything is recorded.
+    let sealer = match (&args.sign_key, &args.seal_key) {
+        (Some(p), _) => Some(Sealer::ed25519(crate::keys::read_signing_key(p)?)),
+        (None, Some(p)) => {
+            let key = crate::keys::read_sealing_key(p)?;
+            // Forward security needs the old key erased: prove the file can be rewritten.
+            key.persist().with_context(|| {
+                format!(
+                    "cannot rewrite the sealing key {} (the recorder erases each epoch's key as it steps)",
+                    p.display()
+                )
+            })?;
+            let s = Sealer::forward_secure(key);
+            s.advance(crate::record::state::Clock::wall_now())
+                .with_context(|| format!("stepping the sealing key {}", p.display()))?;
+            Some(s)
+        }
+        (None, None) => None,
+    };
+    let anchors = match &args.anchor {
+        Some(p) => Some(
+            AnchorLog::open(p)
+                .with_context(|| format!("cannot write the anchor log {}", p.display()))?,
+        ),
         None => None,
     };
+    let checkpoint_every = (sealer.is_some() || anchors.is_some()).then(|| {
+        let every = args.checkpoint_every.max(Duration::from_millis(100));
+        // At least twice an epoch: a kill loses at most half an epoch of seals.
+        match sealer.as_ref().and_then(Sealer::epoch_ns) {
+            Some(e) => every.min(Duration::from_nanos(e / 2)),
+            None => every,
+        }
+    });
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
@@ -43,6 +77,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         status: std::io::stderr().is_terminal(),
         force_raw_tp: args.force_raw_tp,
         env: args.env,
+        checkpoint_every,
     };
     let debug = args.debug_dump;
     let rotate_size = args.rotate_size;
@@ -53,7 +88,8 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         Ok(Box::new(CaptureOutput::create(
             path,
             &header_info(meta),
-            key.clone(),
+            sealer.clone(),
+            anchors.clone(),
             rotate_size,
         )?))
     };

@@ -1,114 +1,67 @@
-//! `casefile verify`: recompute the hash chain (and check the signature) of captures, each on
-//! its own.
+//! `casefile verify`: judge the integrity of captures, each on its own.
 //!
-//! Exit 0 when every byte is as the recorder wrote it, 1 when something changed (naming the
-//! first block that does not match), 2 when a file cannot be read at all.
+//! Exit status (the worst over the files): 0 every file is complete, sealed and unchanged; 1 a
+//! file was changed (a byte, a block added, removed or moved, bytes appended, a footer, seal or
+//! signature that does not fit, a cut that an anchor or key proves); 3 a file is intact as far
+//! as it goes but not sealed (a crashed recorder, or a cut nothing can tell from one); 2 a
+//! file, key or anchor log cannot be used. See `capture_format::verdict`.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use capture_format::integrity::hex;
+use capture_format::verdict::{Status, Trust};
 
 use crate::cli::VerifyArgs;
 
 /// Runs `casefile verify`.
 pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let trusted = match &args.pubkey {
-        Some(p) => Some(super::keygen::read_public_key(p)?),
-        None => None,
+    // Every key and log is checked before anything is judged.
+    let pubkey = args
+        .pubkey
+        .as_deref()
+        .map(crate::keys::read_public_key)
+        .transpose()?;
+    let fs_key = args
+        .verify_key
+        .as_deref()
+        .map(crate::keys::read_verify_key)
+        .transpose()?;
+    let anchors = args
+        .anchor
+        .as_deref()
+        .map(crate::keys::read_anchor_log)
+        .transpose()?;
+    let trust = Trust {
+        pubkey: pubkey.as_ref(),
+        fs_key: fs_key.as_ref(),
+        anchors: anchors.as_deref(),
     };
     let mut out = std::io::stdout().lock();
     let mut code = 0;
     for file in &args.files {
-        let verdict = match super::open(file) {
-            Ok(cap) => verify(&cap, file, trusted.as_ref(), &mut out)?,
-            // A header that no longer matches its checksum was changed, like any other block.
-            Err(e) if header_changed(&e) => {
-                writeln!(out, "{}: FAILED\n  CHANGED: {e:#}", file.display())?;
-                1
-            }
+        let verdict = match super::judge(file, &trust) {
+            Ok(v) => v,
             // With several files, one that cannot be read does not hide the others' verdicts.
             Err(e) if args.files.len() > 1 => {
                 writeln!(out, "{}: UNREADABLE\n  {e:#}", file.display())?;
-                2
+                code = code.max(2);
+                continue;
             }
             Err(e) => return Err(e),
         };
-        code = code.max(verdict);
+        let word = match verdict.status {
+            Status::Intact => "OK",
+            Status::Changed => "FAILED",
+            Status::Unsealed => "UNSEALED",
+            Status::Unreadable => "UNREADABLE",
+        };
+        writeln!(out, "{}: {word}", file.display())?;
+        for l in verdict.lines() {
+            writeln!(out, "  {l}")?;
+        }
+        code = code.max(verdict.exit_code());
     }
     out.flush().context("writing the report")?;
     Ok(ExitCode::from(code))
-}
-
-/// Whether opening failed because the file header does not match its checksum.
-fn header_changed(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<capture_format::Error>().is_some_and(|e| {
-            matches!(&e.kind, capture_format::ErrorKind::Checksum { what, .. } if what.contains("header"))
-        })
-    })
-}
-
-/// Prints the verdict on one capture; returns 0 when intact, 1 when not.
-fn verify(
-    cap: &capture_format::CaptureFile,
-    file: &std::path::Path,
-    trusted: Option<&[u8; 32]>,
-    out: &mut impl Write,
-) -> anyhow::Result<u8> {
-    let name = file.display();
-    let v = cap.verify();
-    let mut ok = true;
-    let mut lines = Vec::new();
-    match &v.failure {
-        None => lines.push(format!(
-            "hash chain intact over {} blocks; {}",
-            v.blocks_checked,
-            if v.sealed {
-                "sealed (footer and trailer present)"
-            } else {
-                "UNSEALED: the recording did not finish, so blocks after the last one cannot be accounted for"
-            }
-        )),
-        Some(f) => {
-            ok = false;
-            lines.push(format!(
-                "CHANGED at block {} (byte {}): {}. The blocks before it are intact; from it on nothing can be trusted.",
-                f.block, f.offset, f.what
-            ));
-        }
-    }
-    match (cap.signature(), trusted) {
-        (Some(sig), Some(key)) if sig.public_key == *key => {
-            lines.push(format!("signed by the trusted key {}", &hex(key)[..16]));
-        }
-        (Some(sig), Some(_)) => {
-            ok = false;
-            lines.push(format!(
-                "signed by key {}, which is NOT the trusted key",
-                &hex(&sig.public_key)[..16]
-            ));
-        }
-        (Some(sig), None) => lines.push(format!(
-            "signed by key {} (pass --pubkey to check it is the one you trust)",
-            &hex(&sig.public_key)[..16]
-        )),
-        (None, Some(_)) => {
-            ok = false;
-            lines.push("NOT signed, but --pubkey asks for a signature".into());
-        }
-        (None, None) => lines.push("not signed".into()),
-    }
-    if !cap.damage().is_empty() {
-        ok = false;
-        for d in cap.damage() {
-            lines.push(format!("damaged: {d}"));
-        }
-    }
-    writeln!(out, "{name}: {}", if ok { "OK" } else { "FAILED" })?;
-    for l in lines {
-        writeln!(out, "  {l}")?;
-    }
-    Ok(u8::from(!ok))
 }

@@ -90,6 +90,11 @@ impl Reorder {
         self.key(ts, at, EVENT);
     }
 
+    /// Every record before this time has been released (a later one is raised to it).
+    pub fn released(&self) -> u64 {
+        self.released
+    }
+
     /// Bytes held in the arena (to release early when it grows large).
     pub fn held_bytes(&self) -> usize {
         self.arena.len()

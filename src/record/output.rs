@@ -4,10 +4,13 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use capture_format::anchor::Anchor;
+use capture_format::footer::StopReason;
 use capture_format::schema::Event;
+use capture_format::seal::Sealer;
 use capture_format::{HeaderInfo, Reserve, Writer, WriterOptions};
-use ed25519_dalek::SigningKey;
 
 /// A sink for a capture: a state block, then events in time order.
 pub trait Output {
@@ -31,6 +34,14 @@ pub trait Output {
     fn dropped(&self) -> u64 {
         0
     }
+    /// Seals the chain so far (with a key) and anchors it (with an anchor log). `now` is the
+    /// wall clock; every event before `through` has been appended.
+    fn checkpoint(&mut self, _now: u64, _through: u64) -> io::Result<()> {
+        Ok(())
+    }
+    /// Says in the file that the recording stopped before it was meant to; `unwritten` events
+    /// could not be written.
+    fn stop_early(&mut self, _why: StopReason, _unwritten: u64) {}
     /// Writes the footer and closes the file; returns its final size.
     fn finish(self: Box<Self>) -> io::Result<u64>;
 }
@@ -54,7 +65,59 @@ pub fn create_private(path: &Path) -> io::Result<File> {
 /// under the promised second with room for a recorder that falls behind on a busy machine.
 const MAX_BLOCK_AGE: std::time::Duration = std::time::Duration::from_millis(400);
 
-/// A capture file written through `capture_format::Writer`, signed on finish when given a key.
+/// Where anchors go: a log elsewhere, shared by the files of a rotation. A write that fails
+/// stops the anchoring (with a warning), never the recording.
+#[derive(Clone)]
+pub struct AnchorLog(Arc<Mutex<Option<(PathBuf, File)>>>);
+
+impl AnchorLog {
+    /// Opens `path` for appending (created 0600 when missing). A FIFO must already have a
+    /// reader: the open fails at once rather than block.
+    pub fn open(path: &Path) -> io::Result<AnchorLog> {
+        let f = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|e| {
+                if e.raw_os_error() == Some(libc::ENXIO) {
+                    io::Error::new(e.kind(), "a FIFO that no process reads")
+                } else {
+                    e
+                }
+            })?;
+        // Writes block again from here on: a slow logger slows the anchoring, not its lines.
+        use std::os::fd::AsRawFd;
+        // SAFETY: fcntl on a descriptor we own, with plain integer arguments.
+        unsafe {
+            let fl = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);
+            if fl >= 0 {
+                libc::fcntl(f.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK);
+            }
+        }
+        Ok(AnchorLog(Arc::new(Mutex::new(Some((
+            path.to_path_buf(),
+            f,
+        ))))))
+    }
+
+    fn append(&self, a: &Anchor) {
+        let mut g = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((path, f)) = g.as_mut()
+            && let Err(e) = f.write_all(a.to_line().as_bytes())
+        {
+            eprintln!(
+                "casefile: warning: cannot append to the anchor log {}: {e}; anchoring stopped,                  recording goes on",
+                path.display()
+            );
+            *g = None;
+        }
+    }
+}
+
+/// A capture file written through `capture_format::Writer`, sealed with checkpoints and on
+/// finish when given a key, and anchored when given a log.
 ///
 /// A full disk must still end in a sealed file: before each block the writer reserves, with
 /// `fallocate` beyond the end of the file, room for the block and for everything `finish` will
@@ -63,7 +126,7 @@ const MAX_BLOCK_AGE: std::time::Duration = std::time::Duration::from_millis(400)
 /// when the file is finished.
 pub struct CaptureOutput {
     writer: Writer<File>,
-    key: Option<SigningKey>,
+    anchors: Option<AnchorLog>,
 }
 
 impl CaptureOutput {
@@ -74,7 +137,8 @@ impl CaptureOutput {
     pub fn create(
         path: &Path,
         info: &HeaderInfo,
-        key: Option<SigningKey>,
+        sealer: Option<Sealer>,
+        anchors: Option<AnchorLog>,
         rotate_size: Option<u64>,
     ) -> io::Result<CaptureOutput> {
         let file = create_private(path)?;
@@ -92,7 +156,10 @@ impl CaptureOutput {
         };
         let mut writer = Writer::new(file, info, opts)?;
         writer.set_reserve(reserve);
-        Ok(CaptureOutput { writer, key })
+        if let Some(s) = sealer {
+            writer.set_sealer(s);
+        }
+        Ok(CaptureOutput { writer, anchors })
     }
 }
 
@@ -149,11 +216,23 @@ impl Output for CaptureOutput {
     fn dropped(&self) -> u64 {
         self.writer.stats().dropped
     }
+    fn checkpoint(&mut self, now: u64, through: u64) -> io::Result<()> {
+        let a = self.writer.checkpoint(now, through)?;
+        if let Some(log) = &self.anchors {
+            log.append(&a);
+        }
+        Ok(())
+    }
+    fn stop_early(&mut self, why: StopReason, unwritten: u64) {
+        self.writer.stop_early(why, unwritten);
+    }
     fn finish(self: Box<Self>) -> io::Result<u64> {
-        let f = match &self.key {
-            Some(k) => self.writer.finish_signed(k)?,
-            None => self.writer.finish()?,
-        };
+        let (f, a) = self
+            .writer
+            .finish_anchored(super::state::Clock::wall_now())?;
+        if let Some(log) = &self.anchors {
+            log.append(&a);
+        }
         // Truncating to the size it has releases what is still reserved beyond the end.
         let len = f.metadata()?.len();
         f.set_len(len)?;

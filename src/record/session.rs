@@ -13,6 +13,7 @@ use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use capture_format::footer::StopReason;
 use capture_format::schema::{Body, Event, Loss};
 
 use super::RecordError;
@@ -47,6 +48,8 @@ pub struct Options {
     pub force_raw_tp: bool,
     /// Keep each new program's environment in its exec record.
     pub env: bool,
+    /// Seal and anchor a checkpoint this often (with a key or an anchor log).
+    pub checkpoint_every: Option<Duration>,
 }
 
 /// Facts about the host and the recording, for the capture header.
@@ -181,8 +184,12 @@ pub fn record(
     rec.summary.fallbacks.clone_from(&rec.probe.fallbacks);
     rec.last_drops = rec.probe.counters()?.iter().map(|c| c.0).collect();
     rec.write_state(out.as_mut(), &opts.path)?;
+    // The first seal covers the header and the snapshot, so a recording killed at once still
+    // proves what it holds.
+    rec.checkpoint(out.as_mut(), &opts.path)?;
 
     let start = Instant::now();
+    let mut last_checkpoint = Instant::now();
     let mut child = held.map(HeldChild::release).transpose()?;
     let mut last_status = Instant::now();
     let mut last_tick = Instant::now();
@@ -225,12 +232,24 @@ pub fn record(
                     source,
                 })?;
             }
+            if opts
+                .checkpoint_every
+                .is_some_and(|every| last_checkpoint.elapsed() >= every)
+            {
+                last_checkpoint = Instant::now();
+                rec.checkpoint(out.as_mut(), &opts.path)?;
+            }
             Ok(())
         })();
         if let Err(e) = step {
             if out.is_full() {
                 break;
             }
+            // Seal what was recorded, saying in the file that it stopped early, then fail.
+            let mut queued = 0;
+            rec.reorder.drain(|_, _| queued += 1);
+            out.stop_early(StopReason::Fatal, queued);
+            let _ = out.finish();
             return Err(e);
         }
         out = rec.maybe_rotate(out, opts, &meta, open)?;
@@ -277,6 +296,7 @@ pub fn record(
         rec.summary.unwritten = out.dropped() + queued;
         rec.summary.events = rec.summary.events.saturating_sub(out.dropped());
         rec.summary.disk_full = Some(output::rotated_path(&opts.path, rec.file_index));
+        out.stop_early(StopReason::DiskFull, queued);
     }
     if opts.status {
         let _ = writeln!(io::stderr());
@@ -324,6 +344,15 @@ impl Recorder {
     }
 
     /// Moves up to `max` records from the ring buffer into the reorder buffer.
+    /// Seals and anchors the chain so far: everything released from the reorder window.
+    fn checkpoint(&mut self, out: &mut dyn Output, path: &Path) -> Result<(), RecordError> {
+        out.checkpoint(Clock::wall_now(), self.reorder.released())
+            .map_err(|source| RecordError::Output {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+
     fn drain_ring(&mut self, max: usize) {
         let mut n = 0;
         let mut cgroups = Vec::new();
@@ -529,8 +558,11 @@ impl Recorder {
             source,
         })?;
         // A new file stands alone: a fresh snapshot, which repeats every container's record
-        // (their indices stay valid).
+        // (their indices stay valid), sealed at once.
         self.write_state(out.as_mut(), &next)?;
+        if opts.checkpoint_every.is_some() {
+            self.checkpoint(out.as_mut(), &next)?;
+        }
         Ok(out)
     }
 }
