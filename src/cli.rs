@@ -138,6 +138,10 @@ pub struct ExportArgs {
     /// Sign the exported capture with this private key (from `casefile keygen`).
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+    /// Replace an OUT that exists: a new file is written and renamed onto it (a symbolic link
+    /// there is replaced, never followed). Without it an existing path is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `casefile merge`.
@@ -154,6 +158,10 @@ pub struct MergeArgs {
     /// on both sides.
     #[arg(long)]
     pub no_clock_correction: bool,
+    /// Replace an OUT.case that exists: a new file is written and renamed onto it (a symbolic link
+    /// there is replaced, never followed). Without it an existing path is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `casefile import`.
@@ -167,6 +175,10 @@ pub struct ImportArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Replace a FILE.case that exists: a new file is written and renamed onto it (a symbolic link
+    /// there is replaced, never followed). Without it an existing path is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `casefile read`.
@@ -422,6 +434,11 @@ pub struct RecordArgs {
     /// Run this command and record only it and its descendants.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<OsString>,
+    /// Replace a FILE (or a FILE.N of a rotation) that exists, unless another recorder is
+    /// writing it: a new file is created and renamed onto it before recording starts (a
+    /// symbolic link there is replaced, never followed). Without it an existing path is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `30`, `30s`, `500ms`, `5m`, `1h`.

@@ -11,6 +11,7 @@ mod containers;
 mod filter;
 mod fleet;
 mod import;
+mod outfile;
 mod output;
 mod record;
 mod replay;

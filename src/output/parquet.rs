@@ -254,9 +254,10 @@ struct Parts {
     rows: u64,
 }
 
+/// A new part file, mode 0600 (an existing path, a symbolic link included, is refused).
 fn create_private(path: &Path) -> io::Result<File> {
     let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(true);
+    o.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
