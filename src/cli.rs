@@ -431,7 +431,8 @@ pub struct RecordArgs {
     /// Attach the raw_tp fallback programs instead of tp_btf (for testing the fallback).
     #[arg(long, hide = true)]
     pub force_raw_tp: bool,
-    /// Run this command and record only it and its descendants.
+    /// Run this command and record only it and its descendants. `casefile record` then exits
+    /// with its exit status (127: not found, 126: not executable, 128+N: killed by signal N).
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<OsString>,
     /// Replace a FILE (or a FILE.N of a rotation) that exists, unless another recorder is

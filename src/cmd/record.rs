@@ -15,6 +15,7 @@ pub fn run(_args: &RecordArgs) -> anyhow::Result<ExitCode> {
 pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     use std::cell::RefCell;
     use std::io::IsTerminal;
+    use std::os::unix::process::ExitStatusExt;
     use std::path::Path;
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
@@ -79,6 +80,11 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = match session::record(&opts, &stop, &open) {
         Ok(s) => s,
+        // Like a shell: 127 for a command not found, 126 for one that cannot run.
+        Err(e @ RecordError::NotRunnable { status, .. }) => {
+            eprintln!("casefile: {e}");
+            return Ok(ExitCode::from(status));
+        }
         // An existing or locked path: its own message names it.
         Err(RecordError::Output { source, .. })
             if source
@@ -139,7 +145,13 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     drop(first_file);
-    Ok(ExitCode::SUCCESS)
+    // The recorded command's status, as a shell reports it (none when recording stopped first).
+    let code = summary.child.map_or(0, |st| {
+        st.code()
+            .or_else(|| st.signal().map(|s| 128 + s))
+            .unwrap_or(1)
+    });
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
 /// A `FILE.N` of an earlier rotation left next to `base`, which this recording would reach.

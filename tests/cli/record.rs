@@ -948,3 +948,34 @@ fn a_second_recorder_on_the_same_path_is_refused() {
     TestCommand::new(["verify"]).cmd_args(&file, &[]).stdout();
     assert!(!events(&file).is_empty());
 }
+
+/// `record -- CMD` exits as a shell would after running CMD.
+#[test]
+fn record_exits_with_the_command_s_status() {
+    let dir = Dir::new("record-status");
+    let not_executable = dir.write("script", b"#!/bin/sh\n");
+    let cases: [(&[&str], i32); 5] = [
+        (&["/nonexistent"], 127),
+        (&["casefile-no-such-command"], 127),
+        (&[not_executable.to_str().expect("utf8")], 126),
+        (&["sh", "-c", "exit 3"], 3),
+        (&["sh", "-c", "kill -9 $$"], 128 + 9),
+    ];
+    for (i, (cmd, code)) in cases.into_iter().enumerate() {
+        let file = dir.join(format!("{i}.case"));
+        let mut rec = TestCommand::new(["record", "-w"]);
+        rec.cmd().arg(&file).arg("--").args(cmd);
+        let out = rec.output();
+        if !probe_loaded(&out) {
+            return;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{cmd:?}: {err}");
+        if (126..128).contains(&code) {
+            assert!(err.contains(&format!("cannot run {}", cmd[0])), "{err}");
+            assert!(!file.exists(), "{cmd:?}: nothing was recorded");
+        } else {
+            assert!(!events(&file).is_empty(), "{cmd:?}");
+        }
+    }
+}
