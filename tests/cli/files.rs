@@ -1,5 +1,5 @@
 //! Output files are created new, never through a link and never reusing a file; `--force`
-//! replaces what is there by renaming a new file onto it.
+//! replaces what is there by renaming a new file onto it. Inputs must be regular files.
 //! (`record`'s side of this is in `record.rs`, with the probe.)
 
 use std::os::unix::fs::PermissionsExt;
@@ -208,4 +208,26 @@ fn a_parquet_export_directory_is_new_or_an_earlier_export() {
     assert!(err.contains("other files"), "{err}");
     assert_eq!(names(&out), ["notes.txt", "part-00000.parquet"]);
     assert_eq!(names(&dir.path), ["pq"], "no temporary directory left");
+}
+
+#[test]
+fn reading_a_directory_or_a_fifo_says_what_it_is() {
+    let dir = Dir::new("not-regular");
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    for (path, what) in [(&dir.path, "a directory"), (&fifo, "a FIFO")] {
+        for cmd in ["info", "read"] {
+            let mut c = TestCommand::new([cmd]);
+            c.cmd().arg(path);
+            let (_, err) = c.expect_code(2);
+            assert!(
+                err.contains(&format!("{}: {what}, not a capture file", path.display())),
+                "{cmd} {what}: {err}"
+            );
+        }
+    }
 }
