@@ -412,8 +412,8 @@ pub struct RecordArgs {
     /// often hold secrets: share such captures with care (see `export --redact`).
     #[arg(long)]
     pub env: bool,
-    /// Start a new file when the current one reaches this size (e.g. 100M, 1G).
-    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    /// Start a new file when the current one reaches this size (e.g. 100M, 1G; at least 1M).
+    #[arg(long, value_parser = parse_rotate_size, value_name = "SIZE")]
     pub rotate_size: Option<u64>,
     /// With --rotate-size, keep only the newest N files (0: keep all).
     #[arg(long, default_value_t = 0, value_name = "N", requires = "rotate_size")]
@@ -479,6 +479,19 @@ fn parse_size(s: &str) -> Result<u64, String> {
     }
 }
 
+/// The smallest `--rotate-size`: below it a file would hold little but its snapshot.
+const MIN_ROTATE_SIZE: u64 = 1 << 20;
+
+fn parse_rotate_size(s: &str) -> Result<u64, String> {
+    let n = parse_size(s)?;
+    if n < MIN_ROTATE_SIZE {
+        return Err(format!(
+            "{s} is too small: each file starts with a snapshot of the host; use at least 1M"
+        ));
+    }
+    Ok(n)
+}
+
 fn parse_ring(s: &str) -> Result<u32, String> {
     let n: u32 = s.parse().map_err(|_| format!("not a number: {s:?}"))?;
     if n.is_power_of_two() && n <= 1024 {
@@ -501,6 +514,9 @@ mod tests {
         assert_eq!(parse_size("100M"), Ok(100 << 20));
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("0").is_err());
+        assert!(parse_rotate_size("10").is_err());
+        assert!(parse_rotate_size("1023K").is_err());
+        assert_eq!(parse_rotate_size("1M"), Ok(1 << 20));
         assert!(parse_ring("3").is_err());
     }
 }

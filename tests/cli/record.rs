@@ -379,7 +379,7 @@ fn rotation_keeps_the_newest_files_each_a_whole_capture() {
         &file,
         &[
             "--rotate-size",
-            "64K",
+            "1M",
             "--rotate-count",
             "2",
             "--snaplen",
@@ -388,7 +388,7 @@ fn rotation_keeps_the_newest_files_each_a_whole_capture() {
         &[
             "sh",
             "-c",
-            "i=0; while [ $i -lt 400 ]; do head -c 4096 /dev/urandom >/dev/null; i=$((i+1)); done",
+            "i=0; while [ $i -lt 1000 ]; do head -c 4096 /dev/urandom >/dev/null; i=$((i+1)); done",
         ],
     ) else {
         return;
@@ -887,6 +887,13 @@ fn record_refuses_an_earlier_rotation_s_pieces_without_force() {
     );
     assert!(!file.exists());
     assert_eq!(std::fs::read(&piece).expect("piece"), b"earlier\n");
+}
+
+#[test]
+fn a_tiny_rotate_size_is_refused() {
+    let (_, err) =
+        TestCommand::new(["record", "-w", "x.case", "--rotate-size", "10"]).expect_code(2);
+    assert!(err.contains("too small") && err.contains("1M"), "{err}");
 }
 
 /// A second recorder on a path a recorder is writing is refused, with and without `--force`,
