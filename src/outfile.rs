@@ -114,7 +114,9 @@ pub fn describe(t: std::fs::FileType) -> &'static str {
 }
 
 /// Creates `path` new: `O_CREAT | O_EXCL | O_NOFOLLOW`, mode 0600 (less if the umask says so).
-fn create_excl(path: &Path) -> io::Result<File> {
+/// For a file inside a directory that is itself new ([`NewDir`]); anything else goes through
+/// [`NewFile`] or [`create_growing`].
+pub fn create_new(path: &Path) -> io::Result<File> {
     let mut o = OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -149,7 +151,7 @@ fn create_temp(path: &Path) -> Result<(File, PathBuf), OutfileError> {
             N.fetch_add(1, Ordering::Relaxed)
         ));
         let tmp = dir.join(tmp);
-        match create_excl(&tmp) {
+        match create_new(&tmp) {
             Ok(f) => return Ok((f, tmp)),
             // A leftover of an earlier run with our pid: try the next name.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -421,7 +423,7 @@ fn renameat2(from: &Path, to: &Path, flags: libc::c_uint) -> io::Result<()> {
 #[cfg(target_os = "linux")]
 pub fn create_growing(path: &Path, force: bool) -> Result<File, OutfileError> {
     if !force {
-        let f = create_excl(path).map_err(|e| match e.kind() {
+        let f = create_new(path).map_err(|e| match e.kind() {
             io::ErrorKind::AlreadyExists => OutfileError::Exists {
                 path: path.to_path_buf(),
                 what: std::fs::symlink_metadata(path).map_or("a file", |m| describe(m.file_type())),
