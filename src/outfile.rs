@@ -132,11 +132,23 @@ pub fn create_new(path: &Path) -> io::Result<File> {
 /// A fresh file under a temporary name next to `path` (same directory, so a rename is atomic):
 /// `.NAME.PID.N.tmp`.
 fn create_temp(path: &Path) -> Result<(File, PathBuf), OutfileError> {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = match path.parent() {
+    at_temp_name(path, create_new)
+}
+
+/// The directory `path` is in.
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// Runs `make` on temporary names next to `path` until one is free.
+fn at_temp_name<T>(
+    path: &Path,
+    mut make: impl FnMut(&Path) -> io::Result<T>,
+) -> Result<(T, PathBuf), OutfileError> {
+    static N: AtomicU32 = AtomicU32::new(0);
     let name = path.file_name().ok_or_else(|| OutfileError::Io {
         op: "create",
         path: path.to_path_buf(),
@@ -150,13 +162,85 @@ fn create_temp(path: &Path) -> Result<(File, PathBuf), OutfileError> {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         ));
-        let tmp = dir.join(tmp);
-        match create_new(&tmp) {
-            Ok(f) => return Ok((f, tmp)),
+        let tmp = parent_dir(path).join(tmp);
+        match make(&tmp) {
+            Ok(t) => return Ok((t, tmp)),
             // A leftover of an earlier run with our pid: try the next name.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io_err("create", path)(e)),
         }
+    }
+}
+
+/// A file with no name yet in `path`'s directory (`O_TMPFILE`), mode 0600: nothing of it is
+/// left behind if the process dies before [`link_unnamed`] names it. `None` where the
+/// filesystem or kernel cannot make one.
+#[cfg(target_os = "linux")]
+fn create_unnamed(path: &Path) -> Result<Option<File>, OutfileError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let made = OpenOptions::new()
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE | libc::O_CLOEXEC)
+        .open(parent_dir(path));
+    match made {
+        Ok(f) => Ok(Some(f)),
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(io_err("create", path)(e)),
+    }
+}
+
+/// Gives an unnamed file the name `to`; fails with `AlreadyExists` when `to` exists (a link
+/// included: `linkat` never follows the new name).
+#[cfg(target_os = "linux")]
+fn link_unnamed(file: &File, to: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))
+    };
+    let to = c(to)?;
+    // SAFETY: a descriptor we own, an empty and a NUL-terminated path that outlive the call.
+    let r = unsafe {
+        libc::linkat(
+            file.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link of the descriptor does not.
+    if !matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EPERM)) {
+        return Err(e);
+    }
+    let proc = c(Path::new(&format!("/proc/self/fd/{}", file.as_raw_fd())))?;
+    // SAFETY: two NUL-terminated paths that outlive the call.
+    let r = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            proc.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
@@ -189,12 +273,14 @@ fn rename_noreplace(from: &Path, to: &Path) -> Result<(), OutfileError> {
     }
 }
 
-/// An output written in one go: a temporary file until [`NewFile::commit`] renames it onto the
-/// path. Dropped without a commit, the temporary file is removed and the path left as it was.
+/// An output written in one go: a file with no name (`O_TMPFILE`; where the filesystem has none,
+/// a temporary name) until [`NewFile::commit`] puts it at the path. Dropped without a commit, it
+/// goes and the path is left as it was; a process killed before the commit leaves nothing.
 #[derive(Debug)]
 pub struct NewFile {
     file: File,
-    temp: PathBuf,
+    /// The temporary name, when the file has one.
+    temp: Option<PathBuf>,
     path: PathBuf,
     force: bool,
     committed: bool,
@@ -204,7 +290,14 @@ impl NewFile {
     /// Refuses an existing `path` (unless `force`) and creates the temporary file.
     pub fn create(path: &Path, force: bool) -> Result<NewFile, OutfileError> {
         check_free(path, force)?;
-        let (file, temp) = create_temp(path)?;
+        #[cfg(target_os = "linux")]
+        let unnamed = create_unnamed(path)?;
+        #[cfg(not(target_os = "linux"))]
+        let unnamed = None;
+        let (file, temp) = match unnamed {
+            Some(f) => (f, None),
+            None => create_temp(path).map(|(f, t)| (f, Some(t)))?,
+        };
         Ok(NewFile {
             file,
             temp,
@@ -228,10 +321,31 @@ impl NewFile {
     /// otherwise (something may have appeared there since [`NewFile::create`]).
     pub fn commit(mut self) -> Result<(), OutfileError> {
         self.file.sync_all().map_err(io_err("write", &self.path))?;
+        #[cfg(target_os = "linux")]
+        if self.temp.is_none() {
+            if !self.force {
+                link_unnamed(&self.file, &self.path).map_err(|e| match e.kind() {
+                    io::ErrorKind::AlreadyExists => OutfileError::Exists {
+                        path: self.path.clone(),
+                        what: std::fs::symlink_metadata(&self.path)
+                            .map_or("created meanwhile", |m| describe(m.file_type())),
+                    },
+                    _ => io_err("create", &self.path)(e),
+                })?;
+                self.committed = true;
+                return Ok(());
+            }
+            // A name next to the path first, then the rename over what is there.
+            let ((), temp) = at_temp_name(&self.path, |t| link_unnamed(&self.file, t))?;
+            self.temp = Some(temp);
+        }
+        let Some(temp) = &self.temp else {
+            return Ok(());
+        };
         if self.force {
-            std::fs::rename(&self.temp, &self.path).map_err(io_err("replace", &self.path))?;
+            std::fs::rename(temp, &self.path).map_err(io_err("replace", &self.path))?;
         } else {
-            rename_noreplace(&self.temp, &self.path)?;
+            rename_noreplace(temp, &self.path)?;
         }
         self.committed = true;
         Ok(())
@@ -240,8 +354,8 @@ impl NewFile {
 
 impl Drop for NewFile {
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.temp);
+        if let Some(temp) = self.temp.as_ref().filter(|_| !self.committed) {
+            let _ = std::fs::remove_file(temp);
         }
     }
 }
@@ -569,6 +683,9 @@ mod tests {
         let n = NewFile::create(&p, false).expect("create");
         n.file().expect("file").write_all(b"data").expect("write");
         assert!(!p.exists(), "nothing at the path before the commit");
+        if n.temp.is_none() {
+            assert!(names(&d).is_empty(), "an unnamed file: {:?}", names(&d));
+        }
         n.commit().expect("commit");
         assert_eq!(std::fs::read(&p).expect("read"), b"data");
         let mode = std::fs::metadata(&p).expect("stat").permissions().mode();
