@@ -10,9 +10,10 @@
 //!   temporary name in the same directory and renamed onto it (a link is replaced, its target
 //!   untouched).
 //!
-//! Tools that write their output in one go ([`NewFile`]: export, import, merge, keygen) write
-//! the temporary file and rename it onto the path only when done: a failed run leaves no
-//! partial output and the old file as it was. `record` needs its file under its name while it
+//! Tools that write their output in one go ([`NewFile`]: export, import, merge, keygen) write a
+//! file that has no name yet (`O_TMPFILE`, or a temporary name where the filesystem cannot) and
+//! put it at the path only when done: a failed or killed run leaves no partial output and the
+//! old file as it was. `record` needs its file under its name while it
 //! grows ([`create_growing`]): it creates it up front and holds an exclusive `flock` on it, so a
 //! second recorder on the same path is refused instead of corrupting the first one's file.
 
