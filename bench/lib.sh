@@ -11,6 +11,7 @@ synth_capture() {
     bin=$PWD/target/release/casefile
     cap=$dir/synth-$events.case
     if [ ! -s "$cap" ]; then
+        rm -f "$cap"
         ./target/release/examples/synth_capture "$cap" "$events"
     fi
 }

@@ -154,6 +154,10 @@ pub struct ExportArgs {
     /// Sign the exported capture with this private key (from `casefile keygen`).
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+    /// Replace an OUT that exists: a new file is written and renamed onto it (a symbolic link
+    /// there is replaced, never followed). Without it an existing path is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `casefile merge`.
@@ -170,6 +174,10 @@ pub struct MergeArgs {
     /// on both sides.
     #[arg(long)]
     pub no_clock_correction: bool,
+    /// Replace an OUT.case that exists: a new file is written and renamed onto it (a symbolic link
+    /// there is replaced, never followed). Without it an existing path is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `casefile import`.
@@ -183,6 +191,10 @@ pub struct ImportArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Replace a FILE.case that exists: a new file is written and renamed onto it (a symbolic link
+    /// there is replaced, never followed). Without it an existing path is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `casefile read`.
@@ -416,8 +428,8 @@ pub struct RecordArgs {
     /// often hold secrets: share such captures with care (see `export --redact`).
     #[arg(long)]
     pub env: bool,
-    /// Start a new file when the current one reaches this size (e.g. 100M, 1G).
-    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    /// Start a new file when the current one reaches this size (e.g. 100M, 1G; at least 1M).
+    #[arg(long, value_parser = parse_rotate_size, value_name = "SIZE")]
     pub rotate_size: Option<u64>,
     /// With --rotate-size, keep only the newest N files (0: keep all).
     #[arg(long, default_value_t = 0, value_name = "N", requires = "rotate_size")]
@@ -449,9 +461,15 @@ pub struct RecordArgs {
     /// Attach the raw_tp fallback programs instead of tp_btf (for testing the fallback).
     #[arg(long, hide = true)]
     pub force_raw_tp: bool,
-    /// Run this command and record only it and its descendants.
+    /// Run this command and record only it and its descendants. `casefile record` then exits
+    /// with its exit status (127: not found, 126: not executable, 128+N: killed by signal N).
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<OsString>,
+    /// Replace a FILE (or a FILE.N of a rotation) that exists, unless another recorder is
+    /// writing it: a new file is created and renamed onto it before recording starts (a
+    /// symbolic link there is replaced, never followed). Without it an existing path is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `30`, `30s`, `500ms`, `5m`, `1h`.
@@ -491,6 +509,19 @@ fn parse_size(s: &str) -> Result<u64, String> {
     }
 }
 
+/// The smallest `--rotate-size`: below it a file would hold little but its snapshot.
+const MIN_ROTATE_SIZE: u64 = 1 << 20;
+
+fn parse_rotate_size(s: &str) -> Result<u64, String> {
+    let n = parse_size(s)?;
+    if n < MIN_ROTATE_SIZE {
+        return Err(format!(
+            "{s} is too small: each file starts with a snapshot of the host; use at least 1M"
+        ));
+    }
+    Ok(n)
+}
+
 fn parse_ring(s: &str) -> Result<u32, String> {
     let n: u32 = s.parse().map_err(|_| format!("not a number: {s:?}"))?;
     if n.is_power_of_two() && n <= 1024 {
@@ -513,6 +544,9 @@ mod tests {
         assert_eq!(parse_size("100M"), Ok(100 << 20));
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("0").is_err());
+        assert!(parse_rotate_size("10").is_err());
+        assert!(parse_rotate_size("1023K").is_err());
+        assert_eq!(parse_rotate_size("1M"), Ok(1 << 20));
         assert!(parse_ring("3").is_err());
     }
 }

@@ -30,6 +30,16 @@ use crate::fleet::merge::{self as fleet_merge, Input};
 /// Opens a capture for any reading command: a casefile capture is memory-mapped; a sysdig
 /// `.scap` (plain or gzip) is converted in memory first, so every command reads both.
 pub fn open(path: &Path) -> anyhow::Result<CaptureFile> {
+    // A FIFO would block the open below and a directory fail with an odd errno: say what it is.
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{}: {}, not a capture file",
+            path.display(),
+            crate::outfile::describe(meta.file_type())
+        );
+    }
     if crate::import::scap::is_scap(path).unwrap_or(false) {
         return import::in_memory(path).with_context(|| format!("reading {}", path.display()));
     }

@@ -12,6 +12,7 @@ mod filter;
 mod fleet;
 mod import;
 mod keys;
+mod outfile;
 mod output;
 mod record;
 mod replay;

@@ -85,6 +85,17 @@ pub enum RecordError {
         /// Why.
         source: io::Error,
     },
+    /// The command to record cannot run. Its exit status is the one a shell gives: 127 when it
+    /// is not found, 126 when it is found but cannot be executed.
+    #[error("cannot run {command}: {reason}")]
+    NotRunnable {
+        /// The command as given.
+        command: String,
+        /// Why it cannot run.
+        reason: String,
+        /// 127 or 126.
+        status: u8,
+    },
     /// Polling the ring buffer failed.
     #[error("polling the ring buffer: {0}")]
     Poll(io::Error),

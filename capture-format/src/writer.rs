@@ -112,14 +112,15 @@ pub struct Writer<W: Write> {
 }
 
 impl Writer<File> {
-    /// Creates (or truncates) `path` with mode 0600 and writes the header.
+    /// Creates `path`, a new file with mode 0600, and writes the header. An existing path (a
+    /// symbolic link included) is refused with [`io::ErrorKind::AlreadyExists`].
     pub fn create(
         path: impl AsRef<Path>,
         info: &HeaderInfo,
         opts: WriterOptions,
     ) -> io::Result<Self> {
         let mut o = OpenOptions::new();
-        o.write(true).create(true).truncate(true);
+        o.write(true).create_new(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;

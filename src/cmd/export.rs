@@ -19,6 +19,7 @@ use capture_format::schema::{Body, Event, Sock, Value, af};
 use capture_format::{BlockType, CaptureFile, HeaderInfo, Writer, WriterOptions};
 
 use crate::cli::{ExportArgs, ExportFormat};
+use crate::outfile::{NewDir, NewFile};
 use crate::output::parquet::{ParquetOptions, ParquetSink};
 use crate::output::{DEFAULT_FORMAT, Format, JsonSink, Sink};
 use crate::replay::session::{Flow, Options, Session};
@@ -167,6 +168,11 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     if !args.hash.is_empty() && !args.redact {
         bail!("--hash needs --redact");
     }
+    // Refused before any work; the output is written under a temporary name and renamed onto
+    // OUT when complete.
+    if args.out != Path::new("-") {
+        crate::outfile::check_free(&args.out, args.force)?;
+    }
     let cap = super::open_all(&args.files)?;
     let redactor = args.redact.then(|| {
         let mut salt = [0u8; 32];
@@ -213,13 +219,15 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stderr().lock();
     match args.format {
         ExportFormat::Case => {
-            let mut w = Writer::create(&args.out, &info, WriterOptions::default())
-                .with_context(|| format!("creating {}", args.out.display()))?;
+            let target = NewFile::create(&args.out, args.force)?;
+            let mut w = Writer::new(target.file()?, &info, WriterOptions::default())
+                .with_context(|| format!("writing {}", args.out.display()))?;
             let (events, skipped) = copy(&cap, redactor.as_ref(), &mut w)?;
             match &args.sign_key {
                 Some(k) => w.finish_signed(&crate::keys::read_signing_key(k)?)?,
                 None => w.finish()?,
             };
+            target.commit()?;
             writeln!(
                 out,
                 "exported {events} events to {}{note}{}",
@@ -250,9 +258,9 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             };
             let started = std::time::Instant::now();
             let events = if matches!(args.format, ExportFormat::Parquet) {
-                to_parquet(cap, &args.out)?
+                to_parquet(cap, &args.out, args.force)?
             } else {
-                to_jsonl(cap, &args.out)?
+                to_jsonl(cap, &args.out, args.force)?
             };
             let secs = started.elapsed().as_secs_f64();
             writeln!(
@@ -311,35 +319,31 @@ fn copy<W: Write>(
     Ok((events, skipped))
 }
 
-/// Replays `cap` into Parquet files in `dir`; returns the rows written.
-fn to_parquet(cap: CaptureFile, dir: &Path) -> anyhow::Result<u64> {
-    let mut sink = ParquetSink::new(dir, ParquetOptions::default())?;
+/// Replays `cap` into Parquet files in `dir`, a new directory; returns the rows written.
+fn to_parquet(cap: CaptureFile, dir: &Path, force: bool) -> anyhow::Result<u64> {
+    let target = NewDir::create(dir, force, ("part-", ".parquet"))?;
+    let mut sink = ParquetSink::new(target.temp(), ParquetOptions::default())?;
     let mut session = Session::new(cap, Options::default())?;
     session.run(None, |ctx| -> anyhow::Result<Flow> {
         sink.event(ctx)?;
         Ok(Flow::Continue)
     })?;
     let sink = sink.finish()?;
+    target.commit()?;
     Ok(sink.rows)
 }
 
 /// Replays `cap` as JSON lines (the objects of `casefile read --json`) into `path` (`-`:
-/// stdout); returns the lines written.
-fn to_jsonl(cap: CaptureFile, path: &Path) -> anyhow::Result<u64> {
-    let out: Box<dyn Write> = if path == Path::new("-") {
-        Box::new(std::io::stdout().lock())
+/// stdout, else a new file); returns the lines written.
+fn to_jsonl(cap: CaptureFile, path: &Path, force: bool) -> anyhow::Result<u64> {
+    let target = if path == Path::new("-") {
+        None
     } else {
-        let mut o = std::fs::OpenOptions::new();
-        o.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            o.mode(0o600);
-        }
-        Box::new(
-            o.open(path)
-                .with_context(|| format!("creating {}", path.display()))?,
-        )
+        Some(NewFile::create(path, force)?)
+    };
+    let out: Box<dyn Write> = match &target {
+        None => Box::new(std::io::stdout().lock()),
+        Some(t) => Box::new(t.file()?),
     };
     let format = Format::parse(DEFAULT_FORMAT)?;
     let mut sink = JsonSink::new(BufWriter::with_capacity(1 << 16, out), &format);
@@ -351,6 +355,10 @@ fn to_jsonl(cap: CaptureFile, path: &Path) -> anyhow::Result<u64> {
         Ok(Flow::Continue)
     })?;
     sink.flush()?;
+    drop(sink);
+    if let Some(t) = target {
+        t.commit()?;
+    }
     Ok(lines)
 }
 

@@ -12,6 +12,7 @@ use capture_format::{CaptureFile, HeaderInfo, Writer, WriterOptions};
 
 use crate::cli::ImportArgs;
 use crate::import::scap::{self, ScapSource};
+use crate::outfile::NewFile;
 
 /// What [`write_capture`] did.
 struct Outcome {
@@ -24,13 +25,14 @@ struct Outcome {
 /// Runs `casefile import`.
 pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    crate::outfile::check_free(&args.output, args.force)?;
     let mut src = scap::open(&args.file)?;
     let opts = super::by_size();
     let Outcome {
         events,
         keyframes,
         failure,
-    } = write_capture(&mut src, &args.output, opts)?;
+    } = write_capture(&mut src, &args.output, args.force, opts)?;
     let elapsed = started.elapsed();
     let in_bytes = std::fs::metadata(&args.file).map_or(0, |m| m.len());
     let out_bytes = std::fs::metadata(&args.output).map_or(0, |m| m.len());
@@ -64,16 +66,21 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes everything `src` yields into a new capture at `output`: the state records before the
 /// first event as the snapshot, then the events, with a keyframe whenever the writer asks for one.
+/// The capture is written under a temporary name and renamed onto `output` once finished, also
+/// when reading stopped early (it then holds what was read before, sealed).
 fn write_capture(
     src: &mut ScapSource,
     output: &Path,
+    force: bool,
     opts: WriterOptions,
 ) -> anyhow::Result<Outcome> {
     let ctx = |what: &str| format!("{}: {what}", output.display());
+    let target = NewFile::create(output, force)?;
     let (w, outcome) = convert(src, opts, |info, opts| {
-        Writer::create(output, &info, opts).with_context(|| ctx("cannot create"))
+        Writer::new(target.file()?, &info, opts).with_context(|| ctx("cannot write"))
     })?;
     w.finish().with_context(|| ctx("finishing"))?;
+    target.commit()?;
     Ok(outcome)
 }
 
@@ -276,7 +283,8 @@ mod tests {
             max_age: Duration::from_hours(1),
             ..WriterOptions::default()
         };
-        let outcome = write_capture(&mut src, &out, opts).expect("import");
+        let _ = std::fs::remove_file(&out);
+        let outcome = write_capture(&mut src, &out, false, opts).expect("import");
         assert!(outcome.failure.is_none());
         assert!(outcome.keyframes >= 2, "{} keyframes", outcome.keyframes);
         let cap = CaptureFile::read(&out).expect("read back");

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use crate::cli::KeygenArgs;
+use crate::outfile::NewFile;
 
 /// Runs `casefile keygen`.
 pub fn run(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
@@ -22,20 +23,20 @@ pub fn run(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
     }
     let key = capture_format::sign::generate_key().context("reading /dev/urandom")?;
     let public = pub_path(&args.out);
-    for p in [&args.out, &public] {
-        if p.exists() && !args.force {
-            bail!("{} exists; pass --force to overwrite it", p.display());
-        }
-    }
-    write_private(&args.out, &capture_format::integrity::hex(&key.to_bytes()))?;
-    std::fs::write(
-        &public,
-        format!(
-            "{}\n",
-            capture_format::integrity::hex(key.verifying_key().as_bytes())
-        ),
-    )
-    .with_context(|| format!("writing {}", public.display()))?;
+    // Both files are new (mode 0600), written under temporary names and renamed into place
+    // once both are written.
+    let private_file = NewFile::create(&args.out, args.force)?;
+    let public_file = NewFile::create(&public, args.force)?;
+    write_line(
+        &private_file,
+        &capture_format::integrity::hex(&key.to_bytes()),
+    )?;
+    write_line(
+        &public_file,
+        &capture_format::integrity::hex(key.verifying_key().as_bytes()),
+    )?;
+    private_file.commit()?;
+    public_file.commit()?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "private key: {} (keep it secret)", args.out.display())?;
     writeln!(out, "public key:  {}", public.display())?;
@@ -57,13 +58,12 @@ fn forward_secure(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
     let vk = capture_format::seal::FsVerifyKey::generate(now * 1_000_000_000, epoch_ns)
         .context("reading /dev/urandom")?;
     let verify = with_suffix(&args.out, ".verify");
-    for p in [&args.out, &verify] {
-        if p.exists() && !args.force {
-            bail!("{} exists; pass --force to overwrite it", p.display());
-        }
-    }
-    write_private(&args.out, vk.sealing_key().to_text().trim_end())?;
-    write_private(&verify, vk.to_text().trim_end())?;
+    let sealing_file = NewFile::create(&args.out, args.force)?;
+    let verify_file = NewFile::create(&verify, args.force)?;
+    write_line(&sealing_file, vk.sealing_key().to_text().trim_end())?;
+    write_line(&verify_file, vk.to_text().trim_end())?;
+    sealing_file.commit()?;
+    verify_file.commit()?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -94,17 +94,6 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn write_private(p: &Path, hex: &str) -> anyhow::Result<()> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o
-        .open(p)
-        .with_context(|| format!("creating {}", p.display()))?;
-    writeln!(f, "{hex}").with_context(|| format!("writing {}", p.display()))?;
-    Ok(())
+fn write_line(f: &NewFile, hex: &str) -> anyhow::Result<()> {
+    writeln!(f.file()?, "{hex}").with_context(|| format!("writing {}", f.path().display()))
 }

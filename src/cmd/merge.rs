@@ -10,9 +10,11 @@ use capture_format::{Writer, WriterOptions};
 use crate::cli::MergeArgs;
 use crate::fleet::clock::ms;
 use crate::fleet::merge;
+use crate::outfile::NewFile;
 
 /// Runs `casefile merge`.
 pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    crate::outfile::check_free(&args.output, args.force)?;
     let inputs = super::open_inputs(&args.files)?;
     let mut hosts = merge::plan(&inputs)?;
     if args.no_clock_correction {
@@ -35,11 +37,14 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     let info = merge::header(&inputs, &hosts, super::export::now_ns());
-    let mut w = Writer::create(&args.output, &info, WriterOptions::default())
-        .with_context(|| format!("creating {}", args.output.display()))?;
+    // Written under a temporary name and renamed onto the output when complete.
+    let target = NewFile::create(&args.output, args.force)?;
+    let mut w = Writer::new(target.file()?, &info, WriterOptions::default())
+        .with_context(|| format!("writing {}", args.output.display()))?;
     let stats = merge::merge(&inputs, &hosts, &mut w)?;
     w.finish()
         .with_context(|| format!("writing {}", args.output.display()))?;
+    target.commit()?;
     let per_host: Vec<String> = hosts
         .iter()
         .zip(&stats.per_host)

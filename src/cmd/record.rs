@@ -13,7 +13,9 @@ pub fn run(_args: &RecordArgs) -> anyhow::Result<ExitCode> {
 /// Runs `casefile record`.
 #[cfg(target_os = "linux")]
 pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
+    use std::cell::RefCell;
     use std::io::IsTerminal;
+    use std::os::unix::process::ExitStatusExt;
     use std::path::Path;
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
@@ -24,6 +26,8 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
 
     use capture_format::seal::Sealer;
 
+    use crate::outfile::{self, OutfileError};
+    use crate::record::RecordError;
     use crate::record::output::{AnchorLog, CaptureOutput, DebugDump, Output};
     use crate::record::session::{self, CaptureMeta, Options};
 
@@ -79,21 +83,59 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         env: args.env,
         checkpoint_every,
     };
+    if args.rotate_size.is_some() && !args.force {
+        // Refused now rather than when the recording reaches it.
+        if let Some(p) = rotated_leftover(&args.file) {
+            outfile::check_free(&p, false)?;
+        }
+    }
     let debug = args.debug_dump;
     let rotate_size = args.rotate_size;
-    let open = move |path: &Path, meta: &CaptureMeta| -> std::io::Result<Box<dyn Output>> {
+    let force = args.force;
+    // The first file's lock is held to the end, so that while this recording writes FILE.1,
+    // FILE.2... a second recorder is still refused at FILE.
+    let first_file = RefCell::new(None);
+    let open = |path: &Path, meta: &CaptureMeta| -> std::io::Result<Box<dyn Output>> {
+        let file = outfile::create_growing(path, force).map_err(|e| match e {
+            OutfileError::Io { source, .. } => source,
+            e => e.into(),
+        })?;
+        if path == args.file {
+            *first_file.borrow_mut() = Some(file.try_clone()?);
+        }
         if debug {
-            return Ok(Box::new(DebugDump::create(path)?));
+            return Ok(Box::new(DebugDump::create(file)));
         }
         Ok(Box::new(CaptureOutput::create(
-            path,
+            file,
             &header_info(meta),
             sealer.clone(),
             anchors.clone(),
             rotate_size,
         )?))
     };
-    let summary = session::record(&opts, &stop, &open)?;
+    let summary = match session::record(&opts, &stop, &open) {
+        Ok(s) => s,
+        // Like a shell: 127 for a command not found, 126 for one that cannot run.
+        Err(e @ RecordError::NotRunnable { status, .. }) => {
+            eprintln!("casefile: {e}");
+            return Ok(ExitCode::from(status));
+        }
+        // An existing or locked path: its own message names it.
+        Err(RecordError::Output { source, .. })
+            if source
+                .get_ref()
+                .is_some_and(<dyn std::error::Error + Send + Sync>::is::<OutfileError>) =>
+        {
+            return Err(anyhow::Error::new(
+                *source
+                    .into_inner()
+                    .and_then(|e| e.downcast::<OutfileError>().ok())
+                    .context("an output error")?,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     if !summary.fallbacks.is_empty() {
         eprintln!(
             "casefile: attached through raw_tp (tp_btf refused): {}",
@@ -138,7 +180,37 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    Ok(ExitCode::SUCCESS)
+    drop(first_file);
+    // The recorded command's status, as a shell reports it (none when recording stopped first).
+    let code = summary.child.map_or(0, |st| {
+        st.code()
+            .or_else(|| st.signal().map(|s| 128 + s))
+            .unwrap_or(1)
+    });
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
+/// A `FILE.N` of an earlier rotation left next to `base`, which this recording would reach.
+#[cfg(target_os = "linux")]
+fn rotated_leftover(base: &std::path::Path) -> Option<std::path::PathBuf> {
+    let name = base.file_name()?.to_str()?;
+    let dir = match base.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_prefix(name)?.strip_prefix('.'))
+                .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }
 
 /// This process's user and system CPU seconds so far.

@@ -11,7 +11,7 @@
 //! column chunk whose dictionary grows too large, e.g. `fd.name` with many distinct paths),
 //! and row groups of [`ParquetOptions::row_group_rows`] rows.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
@@ -254,17 +254,6 @@ struct Parts {
     rows: u64,
 }
 
-fn create_private(path: &Path) -> io::Result<File> {
-    let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)
-}
-
 impl ParquetSink {
     /// A sink writing into `dir` (created when missing).
     pub fn new(dir: &Path, opts: ParquetOptions) -> Result<ParquetSink, ParquetExportError> {
@@ -451,7 +440,7 @@ impl Parts {
             .dir
             .join(format!("part-{:05}.parquet", self.file_index));
         self.file_index += 1;
-        let f = create_private(&path).map_err(|source| ParquetExportError::Io {
+        let f = crate::outfile::create_new(&path).map_err(|source| ParquetExportError::Io {
             path: path.clone(),
             source,
         })?;

@@ -2,7 +2,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -44,19 +44,6 @@ pub trait Output {
     fn stop_early(&mut self, _why: StopReason, _unwritten: u64) {}
     /// Writes the footer and closes the file; returns its final size.
     fn finish(self: Box<Self>) -> io::Result<u64>;
-}
-
-/// Creates a capture file readable by its owner only (an existing file is truncated and its
-/// mode reset to 0600).
-pub fn create_private(path: &Path) -> io::Result<File> {
-    let f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    f.set_permissions(fs::Permissions::from_mode(0o600))?;
-    Ok(f)
 }
 
 /// How old a block may get before it is written. An event waits up to the reorder window
@@ -130,18 +117,18 @@ pub struct CaptureOutput {
 }
 
 impl CaptureOutput {
-    /// Creates the capture (mode 0600) and writes its header.
+    /// Starts the capture in `file`, new and empty (see `crate::outfile::create_growing`), by
+    /// writing its header.
     ///
     /// With rotation, blocks are cut at a quarter of the rotation size (at most the default
     /// 1 MiB), so a file overshoots its limit by at most about a quarter.
     pub fn create(
-        path: &Path,
+        file: File,
         info: &HeaderInfo,
         sealer: Option<Sealer>,
         anchors: Option<AnchorLog>,
         rotate_size: Option<u64>,
     ) -> io::Result<CaptureOutput> {
-        let file = create_private(path)?;
         let reserve = reserve_beyond_end(file.try_clone()?);
         let default = WriterOptions::default();
         let block_bytes = rotate_size.map_or(default.block_bytes, |r| {
@@ -248,12 +235,12 @@ pub struct DebugDump {
 }
 
 impl DebugDump {
-    /// Creates the dump file (mode 0600).
-    pub fn create(path: &Path) -> io::Result<DebugDump> {
-        Ok(DebugDump {
-            out: BufWriter::with_capacity(1 << 20, create_private(path)?),
+    /// Starts the dump in `file`, new and empty (see `crate::outfile::create_growing`).
+    pub fn create(file: File) -> DebugDump {
+        DebugDump {
+            out: BufWriter::with_capacity(1 << 20, file),
             bytes: 0,
-        })
+        }
     }
 
     fn line(&mut self, tag: &str, ev: &Event<'_>) -> io::Result<()> {
@@ -329,9 +316,11 @@ mod tests {
 
     #[test]
     fn capture_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
         let p = std::env::temp_dir().join(format!("cf-mode-{}", std::process::id()));
-        let d = DebugDump::create(&p).expect("create");
-        Box::new(d).finish().expect("finish");
+        let _ = fs::remove_file(&p);
+        let f = crate::outfile::create_growing(&p, false).expect("create");
+        Box::new(DebugDump::create(f)).finish().expect("finish");
         let mode = fs::metadata(&p).expect("stat").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         fs::remove_file(&p).expect("cleanup");

@@ -631,12 +631,7 @@ fn spawn_held(prog: &OsString, args: &[OsString]) -> Result<HeldChild, RecordErr
     let cstr = |s: &OsStr| {
         CString::new(s.as_bytes()).map_err(|_| spawn_err(io::ErrorKind::InvalidInput.into()))
     };
-    let path = resolve(prog).ok_or_else(|| {
-        spawn_err(io::Error::new(
-            io::ErrorKind::NotFound,
-            "no such executable (searched PATH)",
-        ))
-    })?;
+    let path = runnable(prog)?;
     let path = cstr(path.as_os_str())?;
     let argv: Vec<CString> = std::iter::once(prog.as_os_str())
         .chain(args.iter().map(OsString::as_os_str))
@@ -677,7 +672,13 @@ fn spawn_held(prog: &OsString, args: &[OsString]) -> Result<HeldChild, RecordErr
                 let n = libc::read(rd.as_raw_fd(), (&raw mut b).cast(), 1);
                 if n == 1 {
                     libc::execve(path.as_ptr(), argv_p.as_ptr(), envp_p.as_ptr());
-                    libc::_exit(127);
+                    // As a shell: 127 when it is not there (or its interpreter is not), else 126.
+                    let e = *libc::__errno_location();
+                    libc::_exit(if e == libc::ENOENT || e == libc::ENOTDIR {
+                        127
+                    } else {
+                        126
+                    });
                 }
                 if n == 0 || *libc::__errno_location() != libc::EINTR {
                     // The recorder went away without releasing us: do not run unrecorded.
@@ -688,6 +689,35 @@ fn spawn_held(prog: &OsString, args: &[OsString]) -> Result<HeldChild, RecordErr
     }
     drop(rd);
     Ok(HeldChild { pid, gate: wr })
+}
+
+/// The file `prog` names, when it can be run; a shell's 127 (not found) or 126 (found, not
+/// executable) otherwise, before anything is started.
+fn runnable(prog: &OsStr) -> Result<PathBuf, RecordError> {
+    let fail = |status, reason: &str| RecordError::NotRunnable {
+        command: prog.to_string_lossy().into_owned(),
+        reason: reason.to_owned(),
+        status,
+    };
+    let Some(path) = resolve(prog) else {
+        return Err(fail(127, "command not found (searched PATH)"));
+    };
+    match std::fs::metadata(&path) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Err(fail(127, "no such file or directory"))
+        }
+        Err(e) => Err(fail(126, &e.to_string())),
+        Ok(m) if m.is_dir() => Err(fail(126, "is a directory")),
+        Ok(m) if !m.is_file() || m.permissions().mode() & 0o111 == 0 => {
+            Err(fail(126, "not executable"))
+        }
+        Ok(_) => Ok(path),
+    }
 }
 
 /// Finds a program on `PATH` as `execvp` would.

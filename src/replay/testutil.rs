@@ -500,6 +500,8 @@ pub fn fixture(name: &str, what: &str, build: impl FnOnce(&Path)) -> PathBuf {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !path.exists() {
         let tmp = dir.join(format!("{name}.case.tmp"));
+        // Left by a run that stopped half-way (captures are only ever created new).
+        let _ = std::fs::remove_file(&tmp);
         build(&tmp);
         std::fs::rename(&tmp, &path).expect("rename fixture");
         let cap = CaptureFile::read(&path).expect("reopen fixture");

@@ -4,6 +4,7 @@ mod util;
 
 mod check;
 mod faults;
+mod files;
 mod fleet;
 mod import;
 mod info;

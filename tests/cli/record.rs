@@ -379,7 +379,7 @@ fn rotation_keeps_the_newest_files_each_a_whole_capture() {
         &file,
         &[
             "--rotate-size",
-            "64K",
+            "1M",
             "--rotate-count",
             "2",
             "--snaplen",
@@ -388,7 +388,7 @@ fn rotation_keeps_the_newest_files_each_a_whole_capture() {
         &[
             "sh",
             "-c",
-            "i=0; while [ $i -lt 400 ]; do head -c 4096 /dev/urandom >/dev/null; i=$((i+1)); done",
+            "i=0; while [ $i -lt 1000 ]; do head -c 4096 /dev/urandom >/dev/null; i=$((i+1)); done",
         ],
     ) else {
         return;
@@ -837,4 +837,152 @@ fn duration_stops_a_recording_and_is_kept_in_the_header() {
         "{}",
         info.options
     );
+}
+
+/// `record -w FILE` where someone planted a link: refused, the link's target untouched; with
+/// `--force` the link is replaced by a new capture, its target still untouched.
+#[test]
+fn record_refuses_a_planted_link_and_replaces_it_only_with_force() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Dir::new("record-link");
+    let victim = dir.write("victim", b"not yours\n");
+    let file = dir.join("cap.case");
+    std::os::unix::fs::symlink(&victim, &file).expect("plant link");
+    let mut rec = TestCommand::new(["record", "-w"]);
+    rec.cmd().arg(&file).args(["--", "true"]);
+    let out = rec.output();
+    if !probe_loaded(&out) {
+        return;
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{} exists (a symbolic link)", file.display())),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&victim).expect("victim"), b"not yours\n");
+
+    let Some(_) = record(&file, &["--force"], &["true"]) else {
+        return;
+    };
+    let meta = std::fs::symlink_metadata(&file).expect("stat");
+    assert!(meta.file_type().is_file(), "the link was replaced");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read(&victim).expect("victim"), b"not yours\n");
+    assert!(!events(&file).is_empty());
+}
+
+/// Pieces of an earlier rotation are refused up front, not when the recording reaches them.
+#[test]
+fn record_refuses_an_earlier_rotation_s_pieces_without_force() {
+    let dir = Dir::new("record-rotated");
+    let file = dir.join("cap.case");
+    let piece = dir.write("cap.case.1", b"earlier\n");
+    let (_, err) = TestCommand::new(["record", "-w"])
+        .cmd_args(&file, &["--rotate-size", "1M", "--", "true"])
+        .expect_code(2);
+    assert!(
+        err.contains(&format!("{} exists (a file)", piece.display())),
+        "{err}"
+    );
+    assert!(!file.exists());
+    assert_eq!(std::fs::read(&piece).expect("piece"), b"earlier\n");
+}
+
+#[test]
+fn a_tiny_rotate_size_is_refused() {
+    let (_, err) =
+        TestCommand::new(["record", "-w", "x.case", "--rotate-size", "10"]).expect_code(2);
+    assert!(err.contains("too small") && err.contains("1M"), "{err}");
+}
+
+/// A second recorder on a path a recorder is writing is refused, with and without `--force`,
+/// and the first one's capture comes out whole.
+#[test]
+fn a_second_recorder_on_the_same_path_is_refused() {
+    let dir = Dir::new("record-twice");
+    let file = dir.join("cap.case");
+    let mut first = TestCommand::new(["record", "-w"]);
+    let mut first = first
+        .cmd()
+        .arg(&file)
+        .args(["--", "sleep", "3"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the first recorder");
+    // It creates its file before loading the probe.
+    let started = std::time::Instant::now();
+    while !file.exists() && started.elapsed() < std::time::Duration::from_secs(20) {
+        if first.try_wait().expect("poll").is_some() {
+            break;
+        }
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    if first.try_wait().expect("poll").is_some() {
+        let out = first.wait_with_output().expect("wait");
+        if !probe_loaded(&out) {
+            return;
+        }
+        panic!(
+            "the first recorder stopped early: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (_, err) = TestCommand::new(["record", "-w"])
+        .cmd_args(&file, &["--", "true"])
+        .expect_code(2);
+    assert!(
+        err.contains(&format!("{} exists (a file)", file.display())),
+        "{err}"
+    );
+    let (_, err) = TestCommand::new(["record", "-w"])
+        .cmd_args(&file, &["--force", "--", "true"])
+        .expect_code(2);
+    assert!(
+        err.contains(&format!(
+            "another recorder (pid {}) is writing {}",
+            first.id(),
+            file.display()
+        )),
+        "{err}"
+    );
+    let out = first.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    TestCommand::new(["verify"]).cmd_args(&file, &[]).stdout();
+    assert!(!events(&file).is_empty());
+}
+
+/// `record -- CMD` exits as a shell would after running CMD.
+#[test]
+fn record_exits_with_the_command_s_status() {
+    let dir = Dir::new("record-status");
+    let not_executable = dir.write("script", b"#!/bin/sh\n");
+    let cases: [(&[&str], i32); 5] = [
+        (&["/nonexistent"], 127),
+        (&["casefile-no-such-command"], 127),
+        (&[not_executable.to_str().expect("utf8")], 126),
+        (&["sh", "-c", "exit 3"], 3),
+        (&["sh", "-c", "kill -9 $$"], 128 + 9),
+    ];
+    for (i, (cmd, code)) in cases.into_iter().enumerate() {
+        let file = dir.join(format!("{i}.case"));
+        let mut rec = TestCommand::new(["record", "-w"]);
+        rec.cmd().arg(&file).arg("--").args(cmd);
+        let out = rec.output();
+        if !probe_loaded(&out) {
+            return;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{cmd:?}: {err}");
+        if (126..128).contains(&code) {
+            assert!(err.contains(&format!("cannot run {}", cmd[0])), "{err}");
+            assert!(!file.exists(), "{cmd:?}: nothing was recorded");
+        } else {
+            assert!(!events(&file).is_empty(), "{cmd:?}");
+        }
+    }
 }

@@ -81,6 +81,12 @@ impl TestCommand {
         &mut self.cmd
     }
 
+    /// Adds a path argument, then more arguments.
+    pub fn cmd_args(&mut self, path: &Path, args: &[&str]) -> &mut TestCommand {
+        self.cmd.arg(path).args(args);
+        self
+    }
+
     /// Runs it.
     pub fn output(&mut self) -> Output {
         self.cmd.output().expect("run casefile")
