@@ -19,10 +19,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Describe a capture: version, host, time range, events, chunks, sizes, loss, integrity.
+    #[command(after_long_help = INFO_EXIT)]
     Info(InfoArgs),
     /// Print the events of a capture, sysdig style, optionally filtered.
     Read(ReadArgs),
     /// Exit 1 when a filter matches any event of a capture, 0 when none does (for CI).
+    #[command(after_long_help = CHECK_EXIT)]
     Check(CheckArgs),
     /// List the fields that filters and -p formats can use.
     Fields(FieldsArgs),
@@ -30,6 +32,7 @@ pub enum Command {
     Record(RecordArgs),
     /// Judge a capture's integrity: 0 complete and intact, 1 changed, 2 unreadable, 3 intact
     /// but not sealed (a crashed or cut recording).
+    #[command(after_long_help = VERIFY_EXIT)]
     Verify(VerifyArgs),
     /// Make an ed25519 key pair for signing captures, or a forward-secure sealing key.
     Keygen(KeygenArgs),
@@ -79,6 +82,24 @@ pub struct InfoArgs {
     #[arg(long)]
     pub no_verify: bool,
 }
+
+const VERIFY_EXIT: &str = "Exit status (the worst over the files):\n  \
+0  complete, sealed, every byte accounted for and unchanged (and sealed by the trusted key \
+when --pubkey or --verify-key is given)\n  \
+1  changed: a byte, a block added, removed or moved, bytes appended, a footer, signature or \
+checkpoint that does not fit, a cut that --anchor or the trusted key proves\n  \
+2  unreadable: not a capture, a .scap (no chain), or a key or anchor log that does not fit it\n  \
+3  intact as far as it goes but not sealed: a recorder that crashed (or a cut nothing can tell \
+from one); the report gives the time of the last intact event and how far the seals reach";
+
+const INFO_EXIT: &str = "Exit status: as `casefile verify` (0 complete and intact, 1 changed, \
+2 unreadable, 3 not sealed), unless --no-verify is given (then 0, 2 on error). A .scap has no \
+chain and exits 0.";
+
+const CHECK_EXIT: &str = "Exit status: 0 nothing matched and every capture is complete, sealed \
+and intact (judged as `casefile verify` does); 1 something matched; 2 an error, a damaged block \
+skipped, or nothing matched in a capture that is not proven whole (changed, cut or never \
+sealed: what is missing might have matched).";
 
 /// `casefile verify`.
 #[derive(Debug, clap::Args)]

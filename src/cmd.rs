@@ -30,16 +30,7 @@ use crate::fleet::merge::{self as fleet_merge, Input};
 /// Opens a capture for any reading command: a casefile capture is memory-mapped; a sysdig
 /// `.scap` (plain or gzip) is converted in memory first, so every command reads both.
 pub fn open(path: &Path) -> anyhow::Result<CaptureFile> {
-    // A FIFO would block the open below and a directory fail with an odd errno: say what it is.
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if !meta.is_file() {
-        bail!(
-            "{}: {}, not a capture file",
-            path.display(),
-            crate::outfile::describe(meta.file_type())
-        );
-    }
+    regular(path)?;
     if crate::import::scap::is_scap(path).unwrap_or(false) {
         return import::in_memory(path).with_context(|| format!("reading {}", path.display()));
     }
@@ -56,11 +47,27 @@ pub fn open(path: &Path) -> anyhow::Result<CaptureFile> {
     Ok(cap)
 }
 
+/// Fails unless `path` is a regular file: a FIFO would block an open and a directory fail with
+/// an odd errno, so say what it is.
+pub fn regular(path: &Path) -> anyhow::Result<std::fs::Metadata> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{}: {}, not a capture file",
+            path.display(),
+            crate::outfile::describe(meta.file_type())
+        );
+    }
+    Ok(meta)
+}
+
 /// Judges one file, reading it whole through a map.
 pub fn judge(
     file: &std::path::Path,
     trust: &capture_format::verdict::Trust<'_>,
 ) -> anyhow::Result<capture_format::verdict::Verdict> {
+    let meta = regular(file)?;
     if crate::import::scap::is_scap(file).unwrap_or(false) {
         bail!(
             "{}: a sysdig .scap file has no hash chain; nothing to verify (`casefile import` makes a capture that has one)",
@@ -68,22 +75,24 @@ pub fn judge(
         );
     }
     let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let meta = f
-        .metadata()
-        .with_context(|| format!("reading {}", file.display()))?;
-    if !meta.is_file() {
-        bail!("{}: not a regular file", file.display());
-    }
-    if meta.len() == 0 {
-        bail!("{}: empty file, not a capture", file.display());
-    }
-    // SAFETY: captures are only ever appended to (see `cmd::open`).
-    let map =
-        unsafe { memmap2::Mmap::map(&f) }.with_context(|| format!("mapping {}", file.display()))?;
-    let v = capture_format::verdict::judge(&map, trust);
+    let map;
+    let bytes: &[u8] = if meta.len() == 0 {
+        &[]
+    } else {
+        // SAFETY: captures are only ever appended to (see `cmd::open`).
+        map = unsafe { memmap2::Mmap::map(&f) }
+            .with_context(|| format!("mapping {}", file.display()))?;
+        &map
+    };
+    let v = capture_format::verdict::judge(bytes, trust);
     if v.status == capture_format::verdict::Status::Unreadable {
-        let what = v.problem.as_ref().map_or("", |p| p.what.as_str());
-        bail!("{}: {what}", file.display());
+        let p = v.problem.as_ref();
+        bail!(
+            "{}: at byte {}: {}",
+            file.display(),
+            p.map_or(0, |p| p.offset),
+            p.map_or("", |p| p.what.as_str())
+        );
     }
     Ok(v)
 }

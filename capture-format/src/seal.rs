@@ -189,6 +189,27 @@ pub struct FsVerifyKey {
     pub epoch_ns: u64,
 }
 
+impl std::fmt::Debug for FsVerifyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FsVerifyKey")
+            .field("key_id", &crate::integrity::hex(&self.key_id()))
+            .field("start_ns", &self.start_ns)
+            .field("epoch_ns", &self.epoch_ns)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for FsSealingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FsSealingKey")
+            .field("key_id", &crate::integrity::hex(&self.key_id))
+            .field("epoch", &self.epoch)
+            .field("start_ns", &self.start_ns)
+            .field("epoch_ns", &self.epoch_ns)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for FsVerifyKey {
     fn drop(&mut self) {
         self.seed.zeroize();

@@ -144,10 +144,9 @@ impl Verdict {
         self
     }
 
-    /// The report, one line each, in words.
-    pub fn lines(&self) -> Vec<String> {
+    /// The report, one line each, in words; `t` formats a time (ns since the epoch).
+    pub fn lines(&self, t: &dyn Fn(u64) -> String) -> Vec<String> {
         let mut out = Vec::new();
-        let t = |ns: u64| crate::verdict::format_ns(ns);
         match self.status {
             Status::Intact => out.push(format!(
                 "complete and sealed: every byte accounted for; hash chain intact over {} blocks, {} events",
@@ -193,7 +192,7 @@ impl Verdict {
                 s.checkpoints,
                 if s.checkpoints == 1 { "" } else { "s" },
                 if s.trusted {
-                    ""
+                    ", the trusted key"
                 } else {
                     " (not checked against a trusted key: pass --pubkey or --verify-key)"
                 },
@@ -204,7 +203,7 @@ impl Verdict {
             (Some(by), None) => out.push(format!(
                 "sealed by {by}{}",
                 if s.trusted {
-                    ""
+                    ", the trusted key"
                 } else {
                     " (not checked against a trusted key)"
                 }
@@ -228,26 +227,9 @@ impl Verdict {
 
 /// `YYYY-MM-DD HH:MM:SS.mmm UTC` for a time in ns since the epoch.
 pub fn format_ns(ns: u64) -> String {
-    let secs = ns / 1_000_000_000;
-    let ms = (ns / 1_000_000) % 1000;
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm, public domain facts).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{ms:03} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    chrono::DateTime::from_timestamp_nanos(i64::try_from(ns).unwrap_or(i64::MAX))
+        .format("%Y-%m-%d %H:%M:%S%.3f UTC")
+        .to_string()
 }
 
 /// Whether bytes that are not a valid capture header still look like a capture (so a change,

@@ -10,6 +10,10 @@ use capture_format::{BlockHeader, HeaderInfo, Writer, WriterOptions};
 
 const SEC: u64 = 1_000_000_000;
 
+fn fmt(ns: u64) -> String {
+    capture_format::verdict::format_ns(ns)
+}
+
 fn info(created_ns: u64) -> HeaderInfo {
     HeaderInfo {
         created_ns,
@@ -112,7 +116,7 @@ fn a_sealed_signed_capture_is_intact_and_every_single_byte_change_is_caught() {
         bytes.len()
     );
     let v = judge(&bytes, &Trust::default());
-    assert_eq!(v.status, Status::Intact, "{:?}", v.lines());
+    assert_eq!(v.status, Status::Intact, "{:?}", v.lines(&fmt));
     assert_eq!(v.events, 180);
     assert!(v.seals.final_seal);
     assert_eq!(v.seals.checkpoints, 3);
@@ -132,7 +136,7 @@ fn a_sealed_signed_capture_is_intact_and_every_single_byte_change_is_caught() {
                 Status::Changed,
                 "byte {at} ^ {flip:#x} of {}: {:?}",
                 bytes.len(),
-                v.lines()
+                v.lines(&fmt)
             );
             assert_eq!(v.exit_code(), 1);
             caught += 1;
@@ -156,7 +160,12 @@ fn truncation_is_unsealed_at_every_boundary_and_changed_with_anchors() {
         let v = judge(cut, &Trust::default());
         assert_ne!(v.status, Status::Intact, "cut at {len}");
         if len >= bounds[0] {
-            assert_eq!(v.status, Status::Unsealed, "cut at {len}: {:?}", v.lines());
+            assert_eq!(
+                v.status,
+                Status::Unsealed,
+                "cut at {len}: {:?}",
+                v.lines(&fmt)
+            );
             assert_eq!(v.exit_code(), 3);
             // The anchor log proves the file went on.
             let a = judge(cut, &anchored);
@@ -164,7 +173,7 @@ fn truncation_is_unsealed_at_every_boundary_and_changed_with_anchors() {
                 a.status,
                 Status::Changed,
                 "anchored cut at {len}: {:?}",
-                a.lines()
+                a.lines(&fmt)
             );
         }
         if bounds.contains(&len) && len > bounds[1] {
@@ -175,8 +184,8 @@ fn truncation_is_unsealed_at_every_boundary_and_changed_with_anchors() {
             };
             let s = judge(cut, &t);
             if s.seals.checkpoints > 0 {
-                assert_eq!(s.status, Status::Unsealed, "{:?}", s.lines());
-                assert!(s.lines().iter().any(|l| l.contains("sealed through")));
+                assert_eq!(s.status, Status::Unsealed, "{:?}", s.lines(&fmt));
+                assert!(s.lines(&fmt).iter().any(|l| l.contains("sealed through")));
             }
         }
     }
@@ -189,7 +198,7 @@ fn appended_bytes_and_a_wrong_key_are_changes() {
         let mut m = bytes.clone();
         m.extend((0..extra).map(|i| (i * 31 + 7) as u8));
         let v = judge(&m, &Trust::default());
-        assert_eq!(v.status, Status::Changed, "+{extra}: {:?}", v.lines());
+        assert_eq!(v.status, Status::Changed, "+{extra}: {:?}", v.lines(&fmt));
     }
     // A copy of the trailer appended (so the file still ends in one).
     let mut m = bytes.clone();
@@ -214,8 +223,12 @@ fn appended_bytes_and_a_wrong_key_are_changes() {
             ..Trust::default()
         },
     );
-    assert_eq!(v.status, Status::Changed, "{:?}", v.lines());
-    assert!(v.lines()[0].contains("NOT signed"), "{:?}", v.lines());
+    assert_eq!(v.status, Status::Changed, "{:?}", v.lines(&fmt));
+    assert!(
+        v.lines(&fmt)[0].contains("NOT signed"),
+        "{:?}",
+        v.lines(&fmt)
+    );
 }
 
 #[test]
@@ -229,7 +242,7 @@ fn an_anchor_log_of_another_file_cannot_judge() {
             ..Trust::default()
         },
     );
-    assert_eq!(v.status, Status::Unreadable, "{:?}", v.lines());
+    assert_eq!(v.status, Status::Unreadable, "{:?}", v.lines(&fmt));
 }
 
 fn fs_key() -> FsVerifyKey {
@@ -255,7 +268,7 @@ fn forward_secure_seals_verify_and_truncations_say_sealed_through() {
         ..Trust::default()
     };
     let v = judge(&bytes, &trust);
-    assert_eq!(v.status, Status::Intact, "{:?}", v.lines());
+    assert_eq!(v.status, Status::Intact, "{:?}", v.lines(&fmt));
     assert_eq!(v.seals.last_epoch, Some(7));
     assert!(v.seals.trusted && v.seals.final_trusted);
     // Every cut at a block boundary: unsealed, sealed through the last checkpoint before it,
@@ -273,7 +286,12 @@ fn forward_secure_seals_verify_and_truncations_say_sealed_through() {
             continue;
         }
         let v = judge(&bytes[..len], &trust);
-        assert_eq!(v.status, Status::Unsealed, "cut at {len}: {:?}", v.lines());
+        assert_eq!(
+            v.status,
+            Status::Unsealed,
+            "cut at {len}: {:?}",
+            v.lines(&fmt)
+        );
         if let (Some((_, through, _)), Some(last)) = (v.seals.last, v.last_event) {
             assert!(
                 last <= through + SEC,
@@ -294,11 +312,11 @@ fn forward_secure_seals_verify_and_truncations_say_sealed_through() {
             ..Trust::default()
         },
     );
-    assert_eq!(v.status, Status::Unreadable, "{:?}", v.lines());
+    assert_eq!(v.status, Status::Unreadable, "{:?}", v.lines(&fmt));
     assert!(
-        v.lines()[0].contains("not this recording's"),
+        v.lines(&fmt)[0].contains("not this recording's"),
         "{:?}",
-        v.lines()
+        v.lines(&fmt)
     );
 }
 
@@ -327,12 +345,16 @@ fn holding_a_later_epoch_key_cannot_forge_an_earlier_change() {
     // 1. Re-seal everything with k[15]: the first seal is 15 epochs after the file began.
     let (f1, _) = write(START_NS, &forged, |k| (k == 0).then(thief), true);
     let v = judge(&f1, &trust);
-    assert_eq!(v.status, Status::Changed, "{:?}", v.lines());
+    assert_eq!(v.status, Status::Changed, "{:?}", v.lines(&fmt));
     // 2. Also claim the file began in epoch 15: its records are sealed far too late.
     let (f2, _) = write(START_NS + 15 * SEC, &forged, |k| (k == 0).then(thief), true);
     let v = judge(&f2, &trust);
-    assert_eq!(v.status, Status::Changed, "{:?}", v.lines());
-    assert!(v.lines()[0].contains("re-sealed"), "{:?}", v.lines());
+    assert_eq!(v.status, Status::Changed, "{:?}", v.lines(&fmt));
+    assert!(
+        v.lines(&fmt)[0].contains("re-sealed"),
+        "{:?}",
+        v.lines(&fmt)
+    );
     // 3. Keep the honest prefix (sealed through epoch 2) and re-seal from the change on.
     let (f3, _) = write(
         START_NS,
@@ -345,8 +367,12 @@ fn holding_a_later_epoch_key_cannot_forge_an_earlier_change() {
         true,
     );
     let v = judge(&f3, &trust);
-    assert_eq!(v.status, Status::Changed, "{:?}", v.lines());
-    assert!(v.lines()[0].contains("epochs 3 to 14"), "{:?}", v.lines());
+    assert_eq!(v.status, Status::Changed, "{:?}", v.lines(&fmt));
+    assert!(
+        v.lines(&fmt)[0].contains("epochs 3 to 14"),
+        "{:?}",
+        v.lines(&fmt)
+    );
     // 4. Keep the honest checkpoints' bytes: the chain they seal no longer matches.
     let (honest, _) = write(
         START_NS,
@@ -365,7 +391,7 @@ fn holding_a_later_epoch_key_cannot_forge_an_earlier_change() {
     // so splice the honest checkpoint into the forged chain.)
     let splice = splice_checkpoints(&f4, &honest);
     let v = judge(&splice, &trust);
-    assert_eq!(v.status, Status::Changed, "{:?}", v.lines());
+    assert_eq!(v.status, Status::Changed, "{:?}", v.lines(&fmt));
     // What k[15] may do: seal epoch 15 itself, as the recorder would.
     let mut fine = original.clone();
     fine[15][0].ts += 1;

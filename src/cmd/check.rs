@@ -1,7 +1,10 @@
 //! `casefile check`: does a filter match anything in a capture? For CI pipelines.
 //!
-//! Exit status: 0 when nothing matches, 1 when something does (the first matches are printed),
-//! 2 on any error (unreadable file, invalid filter).
+//! Exit status: 0 when nothing matches and every capture is complete, sealed and intact (judged
+//! as `verify` does, so "nothing matched" is a promise about the whole recording); 1 when
+//! something matches (the first matches are printed); 2 on any error (unreadable file, invalid
+//! filter), when a damaged block was skipped, or when nothing matched but a capture is not
+//! proven whole (changed, cut or never sealed: its missing part might have matched).
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -38,7 +41,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     })?;
     sink.flush()?;
     if shown == 0 {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(whole(&files));
     }
     let more = if shown > args.max_matches {
         format!(" (stopped after the first {})", args.max_matches)
@@ -57,4 +60,32 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         filter.text()
     );
     Ok(ExitCode::from(1))
+}
+
+/// 0 when every casefile capture among `files` is complete, sealed and intact; otherwise 2,
+/// saying why on stderr. (A .scap has no seal to judge.)
+fn whole(files: &[std::path::PathBuf]) -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    for f in files {
+        if crate::import::scap::is_scap(f).unwrap_or(false) {
+            continue;
+        }
+        let why = match super::judge(f, &capture_format::verdict::Trust::default()) {
+            Ok(v) if v.status == capture_format::verdict::Status::Intact => continue,
+            Ok(v) => v
+                .lines(&capture_format::verdict::format_ns)
+                .into_iter()
+                .next()
+                .unwrap_or_default(),
+            Err(e) => format!("{e:#}"),
+        };
+        let _ = writeln!(
+            io::stderr(),
+            "casefile check: nothing matched, but {} is not proven whole, so what is missing \
+             might have: {why}",
+            f.display()
+        );
+        code = ExitCode::from(2);
+    }
+    code
 }

@@ -2,13 +2,16 @@
 //!
 //! Everything comes from the header, the footer (or the block headers of a recovered file) and
 //! the footer tables, so `info` takes the same time on any size of capture; `--verify` (the
-//! default) also walks the hash chain, which reads every block once but decompresses nothing.
+//! default) also judges the file's integrity as `verify` does (every byte read once, nothing
+//! decompressed) and exits with the same code: 0 complete and intact, 1 changed, 3 not sealed,
+//! 2 unreadable.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use capture_format::schema::Body;
+use capture_format::verdict::{Status, Trust, Verdict, format_ns};
 use capture_format::{BlockType, CaptureFile};
 use serde_json::json;
 
@@ -18,10 +21,41 @@ use crate::cli::InfoArgs;
 pub fn run(args: &InfoArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut objects = Vec::new();
+    let mut code = 0;
     for (i, file) in args.files.iter().enumerate() {
-        let cap = super::open(file)?;
-        let report = Report::of(&cap, !args.no_verify)?;
         let name = file.display().to_string();
+        super::regular(file)?;
+        let scap = crate::import::scap::is_scap(file).unwrap_or(false);
+        let verdict = if args.no_verify || scap {
+            None
+        } else {
+            Some(super::judge(file, &Trust::default())?)
+        };
+        code = code.max(verdict.as_ref().map_or(0, Verdict::exit_code));
+        let cap = match super::open(file) {
+            Ok(cap) => cap,
+            // A file too changed to open still gets its verdict.
+            Err(e)
+                if verdict
+                    .as_ref()
+                    .is_some_and(|v| v.status == Status::Changed) =>
+            {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                writeln!(
+                    out,
+                    "file:        {name}
+open:        {e:#}"
+                )?;
+                for l in verdict.iter().flat_map(|v| v.lines(&format_ns)) {
+                    writeln!(out, "integrity:   {l}")?;
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let report = Report::of(&cap, verdict, scap)?;
         if args.json {
             objects.push(report.json(&name));
         } else {
@@ -40,7 +74,7 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
     }
     out.flush().context("writing the report")?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(code))
 }
 
 struct Report {
@@ -69,20 +103,13 @@ enum Integrity {
     NotChecked {
         sealed: bool,
     },
-    Intact {
-        blocks: usize,
-        sealed: bool,
-        root: Option<String>,
-    },
-    Broken {
-        block: usize,
-        offset: u64,
-        what: String,
-    },
+    /// A .scap: no chain to check.
+    NoChain,
+    Judged(Verdict),
 }
 
 impl Report {
-    fn of(cap: &CaptureFile, verify: bool) -> anyhow::Result<Report> {
+    fn of(cap: &CaptureFile, verdict: Option<Verdict>, scap: bool) -> anyhow::Result<Report> {
         let mut raw_bytes = 0;
         let mut stored_bytes = 0;
         let (mut event_blocks, mut state_blocks) = (0, 0);
@@ -132,26 +159,12 @@ impl Report {
                 _ => {}
             }
         }
-        let integrity = if verify {
-            let v = cap.verify();
-            match v.failure {
-                None => Integrity::Intact {
-                    blocks: v.blocks_checked,
-                    sealed: v.sealed,
-                    root: cap
-                        .footer()
-                        .map(|f| capture_format::integrity::hex(&f.root)),
-                },
-                Some(f) => Integrity::Broken {
-                    block: f.block,
-                    offset: f.offset,
-                    what: f.what,
-                },
-            }
-        } else {
-            Integrity::NotChecked {
+        let integrity = match verdict {
+            _ if scap => Integrity::NoChain,
+            Some(v) => Integrity::Judged(v),
+            None => Integrity::NotChecked {
                 sealed: cap.footer().is_some(),
-            }
+            },
         };
         Ok(Report {
             version: cap.header().version,
@@ -186,11 +199,19 @@ impl Report {
     fn text(&self, out: &mut impl Write, file: &str) -> std::io::Result<()> {
         let i = &self.info;
         writeln!(out, "file:        {file}")?;
-        writeln!(
-            out,
-            "format:      casefile v{} (record schema v{})",
-            self.version, self.schema
-        )?;
+        if matches!(self.integrity, Integrity::NoChain) {
+            writeln!(
+                out,
+                "format:      sysdig .scap, read through casefile's record schema v{}",
+                self.schema
+            )?;
+        } else {
+            writeln!(
+                out,
+                "format:      casefile v{} (record schema v{})",
+                self.version, self.schema
+            )?;
+        }
         writeln!(
             out,
             "host:        {} (kernel {}, {} CPUs, booted {})",
@@ -291,9 +312,18 @@ impl Report {
                 self.loss_cpus.len()
             )?;
         }
-        match &self.recovered {
-            None => writeln!(out, "complete:    yes (footer present)")?,
-            Some((why, tail)) => writeln!(
+        let stopped = match &self.integrity {
+            Integrity::Judged(v) => v.stopped,
+            _ => None,
+        };
+        match (&self.recovered, stopped) {
+            (_, Some(why)) => writeln!(
+                out,
+                "complete:    NO, the recording STOPPED EARLY: {} (the footer says so)",
+                why.describe()
+            )?,
+            (None, None) => writeln!(out, "complete:    yes (footer present)")?,
+            (Some((why, tail)), None) => writeln!(
                 out,
                 "complete:    no, RECOVERED: {why}; {tail} bytes at the end held no complete block"
             )?,
@@ -307,26 +337,15 @@ impl Report {
                 "integrity:   not checked ({}); run without --no-verify",
                 if *sealed { "sealed" } else { "unsealed" }
             )?,
-            Integrity::Intact {
-                blocks,
-                sealed,
-                root,
-            } => writeln!(
+            Integrity::NoChain => writeln!(
                 out,
-                "integrity:   hash chain intact over {blocks} blocks; {}",
-                match root {
-                    Some(r) if *sealed => format!("sealed, root {}", &r[..16]),
-                    _ => "unsealed (no footer)".into(),
+                "integrity:   none to check: a .scap file has no hash chain or seal"
+            )?,
+            Integrity::Judged(v) => {
+                for l in v.lines(&format_ns) {
+                    writeln!(out, "integrity:   {l}")?;
                 }
-            )?,
-            Integrity::Broken {
-                block,
-                offset,
-                what,
-            } => writeln!(
-                out,
-                "integrity:   BROKEN at block {block} (byte {offset}): {what}"
-            )?,
+            }
         }
         Ok(())
     }
@@ -372,13 +391,27 @@ impl Report {
             "damage": self.damage,
             "integrity": match &self.integrity {
                 Integrity::NotChecked { sealed } => json!({"checked": false, "sealed": sealed}),
-                Integrity::Intact { blocks, sealed, root } => json!({
-                    "checked": true, "intact": true, "blocks": blocks, "sealed": sealed,
-                    "root": root,
-                }),
-                Integrity::Broken { block, offset, what } => json!({
-                    "checked": true, "intact": false, "block": block, "offset": offset,
-                    "what": what,
+                Integrity::NoChain => json!({"checked": false, "chain": false}),
+                Integrity::Judged(v) => json!({
+                    "checked": true,
+                    "verdict": match v.status {
+                        Status::Intact => "intact",
+                        Status::Changed => "changed",
+                        Status::Unsealed => "unsealed",
+                        Status::Unreadable => "unreadable",
+                    },
+                    "exit_code": v.exit_code(),
+                    "intact": v.status == Status::Intact,
+                    "sealed": v.status == Status::Intact,
+                    "blocks": v.blocks,
+                    "events": v.events,
+                    "last_event_ns": v.last_event,
+                    "stopped_early": v.stopped.map(|s| s.describe()),
+                    "offset": v.problem.as_ref().map(|p| p.offset),
+                    "what": v.problem.as_ref().map(|p| p.what.clone()),
+                    "checkpoints": v.seals.checkpoints,
+                    "sealed_by": v.seals.by,
+                    "lines": v.lines(&format_ns),
                 }),
             },
         })

@@ -57,7 +57,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             Status::Unreadable => "UNREADABLE",
         };
         writeln!(out, "{}: {word}", file.display())?;
-        for l in verdict.lines() {
+        for l in verdict.lines(&capture_format::verdict::format_ns) {
             writeln!(out, "  {l}")?;
         }
         code = code.max(verdict.exit_code());

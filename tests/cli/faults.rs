@@ -356,7 +356,9 @@ fn a_full_disk_stops_the_recorder_cleanly_with_a_sealed_signed_file() {
         })
         .expect("verify");
     assert!(
-        o.contains("OK") && o.contains("signed by the trusted key"),
+        o.contains("OK")
+            && o.contains("the trusted key")
+            && o.contains("STOPPED EARLY: the disk was full"),
         "{o}"
     );
     // The reserve is released: the file holds no more blocks than its size needs.

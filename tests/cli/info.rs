@@ -18,7 +18,7 @@ fn info_describes_a_complete_capture() {
         "3f4c1a2b9d8e  shop-web  docker.io/library/nginx:1.25",
         "loss:        none",
         "complete:    yes (footer present)",
-        "integrity:   hash chain intact over 11 blocks; sealed",
+        "integrity:   complete and sealed: every byte accounted for; hash chain intact over 11 blocks",
     ] {
         assert!(out.contains(want), "missing {want:?} in\n{out}");
     }
@@ -45,30 +45,31 @@ fn info_json_has_the_numbers() {
 
 #[test]
 fn info_reports_a_recovered_capture() {
-    let out = TestCommand::new([
+    // The same verdict and exit code as `verify`: 3, not sealed.
+    let (out, _) = TestCommand::new([
         "info",
         fixture("captures/v1/recovered.case")
             .to_str()
             .expect("utf8"),
     ])
-    .stdout();
+    .expect_code(3);
     assert!(
         out.contains("complete:    no, RECOVERED: no valid trailer"),
         "{out}"
     );
-    assert!(out.contains("unsealed (no footer)"), "{out}");
+    assert!(out.contains("integrity:   NOT SEALED"), "{out}");
 }
 
 #[test]
 fn info_reports_a_broken_chain() {
-    let out = TestCommand::new([
+    let (out, _) = TestCommand::new([
         "info",
         fixture("captures/v1/corrupt-middle.case")
             .to_str()
             .expect("utf8"),
     ])
-    .stdout();
-    assert!(out.contains("integrity:   BROKEN at block 5"), "{out}");
+    .expect_code(1);
+    assert!(out.contains("integrity:   CHANGED at byte 18118"), "{out}");
 }
 
 #[test]
