@@ -105,7 +105,7 @@ enum Integrity {
     },
     /// A .scap: no chain to check.
     NoChain,
-    Judged(Verdict),
+    Judged(Box<Verdict>),
 }
 
 impl Report {
@@ -161,7 +161,7 @@ impl Report {
         }
         let integrity = match verdict {
             _ if scap => Integrity::NoChain,
-            Some(v) => Integrity::Judged(v),
+            Some(v) => Integrity::Judged(Box::new(v)),
             None => Integrity::NotChecked {
                 sealed: cap.footer().is_some(),
             },
@@ -406,7 +406,7 @@ impl Report {
                     "blocks": v.blocks,
                     "events": v.events,
                     "last_event_ns": v.last_event,
-                    "stopped_early": v.stopped.map(|s| s.describe()),
+                    "stopped_early": v.stopped.map(capture_format::footer::StopReason::describe),
                     "offset": v.problem.as_ref().map(|p| p.offset),
                     "what": v.problem.as_ref().map(|p| p.what.clone()),
                     "checkpoints": v.seals.checkpoints,

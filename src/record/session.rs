@@ -179,6 +179,7 @@ pub fn record(
         summary: Summary::default(),
         clock,
         file_index: 0,
+        started: Clock::wall_now(),
     };
     rec.summary.degraded.clone_from(&rec.probe.degraded);
     rec.summary.fallbacks.clone_from(&rec.probe.fallbacks);
@@ -331,6 +332,8 @@ struct Recorder {
     summary: Summary,
     clock: Clock,
     file_index: u64,
+    /// Wall clock when recording began: nothing before it is anyone's to record.
+    started: u64,
 }
 
 impl Recorder {
@@ -346,7 +349,7 @@ impl Recorder {
     /// Moves up to `max` records from the ring buffer into the reorder buffer.
     /// Seals and anchors the chain so far: everything released from the reorder window.
     fn checkpoint(&mut self, out: &mut dyn Output, path: &Path) -> Result<(), RecordError> {
-        out.checkpoint(Clock::wall_now(), self.reorder.released())
+        out.checkpoint(Clock::wall_now(), self.reorder.released().max(self.started))
             .map_err(|source| RecordError::Output {
                 path: path.to_path_buf(),
                 source,

@@ -52,3 +52,37 @@ fn errors_exit_2() {
     let o = casefile(&["check", "/nonexistent.case", "-f", "proc.pid = 1"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// "Nothing matched" is a promise about the whole recording: a capture that is cut, never
+/// sealed or changed cannot make it, whatever its readable part holds.
+#[test]
+fn nothing_matched_in_a_capture_not_proven_whole_exits_2() {
+    let v1 = |n: &str| {
+        crate::util::fixture(&format!("captures/v1/{n}"))
+            .display()
+            .to_string()
+    };
+    let o = casefile(&["check", &v1("synthetic.case"), "proc.name = nosuch"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = casefile(&["check", &v1("recovered.case"), "proc.name = nosuch"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("recovered.case is not proven whole")
+            && stderr(&o).contains("NOT SEALED"),
+        "{}",
+        stderr(&o)
+    );
+    // A byte of the footer changed: every event still reads, but the file is not what was
+    // recorded.
+    let dir = crate::util::Dir::new("check-footer");
+    let mut b = std::fs::read(v1("synthetic.case")).expect("read");
+    let at = b.len() - 56 - 20;
+    b[at] ^= 0x40;
+    let p = dir.write("flipped.case", &b);
+    let o = casefile(&["check", p.to_str().expect("utf8"), "proc.name = nosuch"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("CHANGED"), "{}", stderr(&o));
+    // A match is a match, whole or not.
+    let o = casefile(&["check", &v1("recovered.case"), "evt.type = openat"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

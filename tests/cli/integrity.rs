@@ -153,3 +153,66 @@ fn export_refuses_unknown_hash_fields() {
     .expect_code(2);
     assert!(err.contains("--hash proc.secret"), "{err}");
 }
+
+#[test]
+fn forward_secure_keys_are_private_and_wrong_keys_or_logs_are_refused_up_front() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = Dir::new("fss-keys");
+    let k = d.join("fs");
+    let (out, _) = TestCommand::new(["keygen", "--forward-secure", "--epoch", "1s", "-o", s(&k)])
+        .expect_code(0);
+    assert!(out.contains("MOVE IT OFF THIS HOST"), "{out}");
+    let vk = d.join("fs.verify");
+    for p in [&k, &vk] {
+        let mode = std::fs::metadata(p).expect("key").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", p.display());
+    }
+    assert!(
+        std::fs::read_to_string(&vk)
+            .expect("read")
+            .starts_with("casefile-fss-verify-v1 ")
+    );
+    let (_, err) = TestCommand::new([
+        "keygen",
+        "--forward-secure",
+        "--epoch",
+        "500ms",
+        "-o",
+        s(&d.join("short")),
+    ])
+    .expect_code(2);
+    assert!(err.contains("between 1s and 60s"), "{err}");
+    // A file sealed by nothing fails a demand for a forward-secure seal.
+    let syn = fixture("captures/v1/synthetic.case");
+    let (o, _) = TestCommand::new(["verify", s(&syn), "--verify-key", s(&vk)]).expect_code(1);
+    assert!(o.contains("NOT sealed with a forward-secure key"), "{o}");
+    // The wrong kind of key, each a one-line error before anything is judged or recorded.
+    let (_, err) = TestCommand::new(["verify", s(&syn), "--verify-key", s(&k)]).expect_code(2);
+    assert!(err.contains("forward-secure sealing key"), "{err}");
+    let cap = d.join("never.case");
+    let (_, err) = TestCommand::new(["record", "-w", s(&cap), "--sign-key", s(&k)]).expect_code(2);
+    assert!(err.contains("forward-secure sealing key"), "{err}");
+    assert!(!cap.exists(), "nothing was recorded");
+    // Keys others can read are refused, as ssh refuses them.
+    std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let (_, err) = TestCommand::new(["record", "-w", s(&cap), "--seal-key", s(&k)]).expect_code(2);
+    assert!(err.contains("permissions 0644 are too open"), "{err}");
+    assert!(!cap.exists(), "nothing was recorded");
+    std::fs::set_permissions(&vk, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let (_, err) = TestCommand::new(["verify", s(&syn), "--verify-key", s(&vk)]).expect_code(2);
+    assert!(err.contains("too open"), "{err}");
+    // An anchor log with a line that is not an anchor, and one of another file.
+    let log = d.write("bad.log", "casefile-anchor v1 file=00 pos=x\nmore\n");
+    let (_, err) = TestCommand::new(["verify", s(&syn), "--anchor", s(&log)]).expect_code(2);
+    assert!(err.contains("bad.log:1: not an anchor line"), "{err}");
+    let other = d.write(
+        "other.log",
+        format!(
+            "casefile-anchor v1 file={} pos=1 offset=1 time=1 events=0 link={}\n",
+            "00".repeat(16),
+            "11".repeat(32)
+        ),
+    );
+    let (_, err) = TestCommand::new(["verify", s(&syn), "--anchor", s(&other)]).expect_code(2);
+    assert!(err.contains("no anchor of this file"), "{err}");
+}

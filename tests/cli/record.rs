@@ -986,3 +986,189 @@ fn record_exits_with_the_command_s_status() {
         }
     }
 }
+
+/// Every offset where a block (or the trailer) starts.
+fn block_starts(b: &[u8]) -> Vec<usize> {
+    let hl = u32::from_le_bytes([b[12], b[13], b[14], b[15]]) as usize;
+    let mut out = vec![hl];
+    let mut p = hl;
+    while let Ok(h) = capture_format::BlockHeader::parse(&b[p..], p as u64) {
+        p += h.total_len() as usize;
+        out.push(p);
+    }
+    out
+}
+
+fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos() as u64
+}
+
+/// The promise: a signed, forward-secure recording killed at any moment still proves
+/// what it holds, sealed through a time at most one epoch before the kill.
+#[test]
+fn killed_forward_secure_recordings_are_sealed_through_the_last_epoch() {
+    use capture_format::verdict::{Status, Trust, judge};
+    let d = Dir::new("fss-kill");
+    let key = d.join("key");
+    TestCommand::new(["keygen", "--forward-secure", "--epoch", "1s", "-o"])
+        .cmd_args(&key, &[])
+        .expect_code(0);
+    let vk = capture_format::seal::FsVerifyKey::from_text(
+        &std::fs::read_to_string(d.join("key.verify")).expect("verify key"),
+    )
+    .expect("parse");
+    let trust = Trust {
+        fs_key: Some(&vk),
+        ..Trust::default()
+    };
+    let mut worst = 0u64;
+    for i in 0..30u64 {
+        let file = d.join(format!("k{i}.case"));
+        let mut rec = TestCommand::new(["record", "-w"]);
+        let mut child = rec
+            .cmd()
+            .arg(&file)
+            .arg("--seal-key")
+            .arg(&key)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start casefile record");
+        // Wait for the first seal (the probe is loaded and the snapshot written).
+        let t0 = std::time::Instant::now();
+        loop {
+            if child.try_wait().expect("wait").is_some() {
+                let out = child.wait_with_output().expect("output");
+                if !probe_loaded(&out) {
+                    return;
+                }
+                panic!("record exited: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            let sealed = std::fs::read(&file)
+                .is_ok_and(|b| b.len() > 20 && judge(&b, &trust).seals.checkpoints > 0);
+            if sealed {
+                break;
+            }
+            if t0.elapsed().as_secs() >= 20 {
+                child.kill().expect("kill");
+                let out = child.wait_with_output().expect("output");
+                let v = std::fs::read(&file)
+                    .map(|b| judge(&b, &trust).lines(&capture_format::verdict::format_ns));
+                panic!(
+                    "kill {i}: no seal after 20 s: {v:?}; {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // Kill at a different point of the epoch each time.
+        thread::sleep(std::time::Duration::from_millis(300 + i * 53 % 1400));
+        let killed_at = wall_ns();
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+        let bytes = std::fs::read(&file).expect("read");
+        let v = judge(&bytes, &trust);
+        let lines = v.lines(&capture_format::verdict::format_ns);
+        assert_eq!(v.status, Status::Unsealed, "kill {i}: {lines:?}");
+        assert!(v.seals.trusted, "kill {i}: {lines:?}");
+        let (_, through, _) = v.seals.last.expect("sealed");
+        let gap = killed_at.saturating_sub(through);
+        assert!(
+            gap <= 1_000_000_000,
+            "kill {i}: sealed through {gap} ns before the kill"
+        );
+        worst = worst.max(gap);
+        if i == 0 {
+            let (o, _) = TestCommand::new(["verify", "--verify-key"])
+                .cmd_args(&d.join("key.verify"), &[file.to_str().expect("utf8")])
+                .expect_code(3);
+            assert!(
+                o.contains("UNSEALED")
+                    && o.contains("sealed through")
+                    && o.contains("the trusted key"),
+                "{o}"
+            );
+        }
+    }
+    eprintln!(
+        "30 kills: sealed through at most {} ms before the kill",
+        worst / 1_000_000
+    );
+}
+
+/// An anchor log kept elsewhere catches a recording cut at a block boundary, which alone is
+/// indistinguishable from a crash.
+#[test]
+fn an_anchor_log_catches_a_cut_recording() {
+    use capture_format::verdict::{Status, Trust, judge};
+    let d = Dir::new("anchor");
+    let (file, log, key) = (d.join("a.case"), d.join("anchors.log"), d.join("k"));
+    TestCommand::new(["keygen", "-o"])
+        .cmd_args(&key, &[])
+        .expect_code(0);
+    let missing = d.join("no/such/dir/log");
+    let (_, err) = TestCommand::new(["record", "-w"])
+        .cmd_args(
+            &d.join("b.case"),
+            &["--anchor", missing.to_str().expect("utf8")],
+        )
+        .expect_code(2);
+    assert!(err.contains("cannot write the anchor log"), "{err}");
+    let flags = [
+        "--sign-key",
+        key.to_str().expect("utf8"),
+        "--anchor",
+        log.to_str().expect("utf8"),
+        "--checkpoint-every",
+        "200ms",
+    ];
+    if record(
+        &file,
+        &flags,
+        &[
+            "sh",
+            "-c",
+            "for i in 1 2 3 4 5 6; do cat /etc/hostname; sleep 0.2; done",
+        ],
+    )
+    .is_none()
+    {
+        return;
+    }
+    let anchors = capture_format::anchor::parse_log(&std::fs::read_to_string(&log).expect("log")).0;
+    assert!(anchors.len() >= 4, "{} anchors", anchors.len());
+    assert!(anchors.last().expect("one").sealed);
+    let (o, _) = TestCommand::new(["verify", "--anchor"])
+        .cmd_args(&log, &[file.to_str().expect("utf8")])
+        .expect_code(0);
+    assert!(
+        o.contains("reaches its last anchor") && o.contains("final seal"),
+        "{o}"
+    );
+    let bytes = std::fs::read(&file).expect("read");
+    let plain = Trust::default();
+    let anchored = Trust {
+        anchors: Some(&anchors),
+        ..Trust::default()
+    };
+    let starts = block_starts(&bytes);
+    for &cut in &starts[1..starts.len() - 1] {
+        let c = &bytes[..cut];
+        assert_eq!(judge(c, &plain).status, Status::Unsealed, "cut at {cut}");
+        assert_eq!(
+            judge(c, &anchored).status,
+            Status::Changed,
+            "anchored cut at {cut}"
+        );
+    }
+    let cut = d.write("cut.case", &bytes[..starts[starts.len() / 2]]);
+    TestCommand::new(["verify"])
+        .cmd_args(&cut, &[])
+        .expect_code(3);
+    let (o, _) = TestCommand::new(["verify", "--anchor"])
+        .cmd_args(&log, &[cut.to_str().expect("utf8")])
+        .expect_code(1);
+    assert!(o.contains("the file was cut"), "{o}");
+}
