@@ -249,8 +249,10 @@ fn looks_like_capture(b: &[u8]) -> bool {
         }
 }
 
-/// How much later than its epoch's start a record may be sealed: one epoch plus this.
-const SEAL_GRACE_NS: u64 = 10_000_000_000;
+/// How much later than its time a record may be sealed: one epoch plus this (the recorder seals
+/// at least twice an epoch; the rest covers a drain that falls behind). Whoever holds a later
+/// epoch's key can therefore re-seal only records this recent: the forward-secure window.
+const SEAL_GRACE_NS: u64 = 2_000_000_000;
 
 /// Judges a capture held in `b`.
 pub fn judge(b: &[u8], trust: &Trust<'_>) -> Verdict {
@@ -290,7 +292,6 @@ pub fn judge(b: &[u8], trust: &Trust<'_>) -> Verdict {
     Walk {
         b,
         trust,
-        header: &header,
         link: link0,
         pos: hlen,
         chained: 0,
@@ -311,7 +312,6 @@ pub fn judge(b: &[u8], trust: &Trust<'_>) -> Verdict {
 struct Walk<'a> {
     b: &'a [u8],
     trust: &'a Trust<'a>,
-    header: &'a FileHeader,
     link: [u8; 32],
     pos: usize,
     chained: u64,
@@ -579,25 +579,9 @@ impl Walk<'_> {
                     if key.key_id() != key_id {
                         return Err(Fault::Unfit(wrong_fs_key(&key_id, key)));
                     }
-                    if let Some(last) = self.v.seals.last_epoch {
-                        if c.epoch < last {
-                            return Err("checkpoints go back in epochs: blocks were moved".into());
-                        }
-                        if c.epoch > last + 1 {
-                            return Err(Fault::Changed(format!(
-                                "no checkpoint for epochs {} to {}: the seals of that time were removed",
-                                last + 1,
-                                c.epoch - 1
-                            )));
-                        }
-                    } else {
-                        let born = epoch_of(key, self.header.info.created_ns);
-                        if c.epoch > born + 1 {
-                            return Err(Fault::Changed(format!(
-                                "the first checkpoint is of epoch {}, but the file was begun in epoch {born}: earlier seals were removed",
-                                c.epoch
-                            )));
-                        }
+                    // Epochs may be skipped (a recorder that fell behind) but never go back.
+                    if self.v.seals.last_epoch.is_some_and(|last| c.epoch < last) {
+                        return Err("checkpoints go back in epochs: blocks were moved".into());
                     }
                     let start = key
                         .start_ns
@@ -790,7 +774,7 @@ impl Walk<'_> {
                     return Err(Fault::Unfit(wrong_fs_key(&fs.key_id, key)));
                 }
                 if let Some(last) = self.v.seals.last_epoch
-                    && (fs.epoch < last || fs.epoch > last + 1)
+                    && fs.epoch < last
                 {
                     return Err(format!(
                         "the final seal is of epoch {}, the last checkpoint of epoch {last}",
@@ -814,10 +798,6 @@ impl Walk<'_> {
         self.v.seals.final_seal = true;
         Ok(())
     }
-}
-
-fn epoch_of(key: &FsVerifyKey, ns: u64) -> u64 {
-    ns.saturating_sub(key.start_ns) / key.epoch_ns
 }
 
 fn wrong_fs_key(found: &[u8; 16], key: &FsVerifyKey) -> String {
