@@ -68,6 +68,38 @@ pub enum ErrorKind {
     /// A backslash escape that is not known.
     #[error("unknown escape '{0}' in string")]
     BadEscape(String),
+    /// `\"` in a `'`-quoted string or `\'` in a `"`-quoted one (Falco rejects both).
+    #[error("'\\{esc}' is not an escape in a {quote}-quoted string (write {esc} alone)")]
+    QuoteEscape {
+        /// The quote that delimits the string.
+        quote: char,
+        /// The escaped quote.
+        esc: char,
+    },
+    /// Parentheses, `not` and function calls nest deeper than the parser allows.
+    #[error("the filter nests deeper than {max} levels (parentheses, 'not' and function calls)")]
+    TooDeep {
+        /// The limit.
+        max: usize,
+    },
+    /// A number outside what the field can hold.
+    #[error("{value} is out of range for {field} ({min} to {max})")]
+    OutOfRange {
+        /// The value as written.
+        value: String,
+        /// The field name.
+        field: String,
+        /// The smallest value the field holds.
+        min: i64,
+        /// The largest value the field holds.
+        max: i64,
+    },
+    /// A function (transformer or `val`) used wrongly; the text says how.
+    #[error("{0}")]
+    Func(String),
+    /// A regular expression that does not compile.
+    #[error("invalid regular expression: {0}")]
+    BadRegex(String),
     /// The field does not exist.
     #[error("unknown field '{name}'{}", suggestion.as_ref().map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default())]
     UnknownField {
