@@ -14,8 +14,8 @@
 //! not_expr    = { "not" } , primary ;
 //! primary     = "(" , or_expr , ")" | check ;
 //! check       = lhs , ( "exists"
-//!                     | cmp_op , ( value | call )
-//!                     | list_op , ( "(" , [ value , { "," , value } ] , ")" | call ) ) ;
+//!                     | cmp_op , ( value | call | modifier , list )
+//!                     | list_op , ( list | call ) ) ;
 //! lhs         = field | call ;
 //! field       = field_name , [ "[" , argument , "]" ] ;
 //! field_name  = ident , { "." , ident } ;             (* proc.name, evt.arg.fd *)
@@ -29,6 +29,8 @@
 //!             | "contains" | "icontains" | "bcontains" | "startswith" | "bstartswith"
 //!             | "endswith" | "glob" | "iglob" | "regex" ;
 //! list_op     = "in" | "intersects" | "pmatch" ;
+//! modifier    = "oneof" | "anyof" | "allof" ;
+//! list        = "(" , [ value , { "," , value } ] , ")" ;
 //! value       = quoted | bare ;
 //! quoted      = '"' , { char | escape } , '"' | "'" , { char | escape } , "'" ;
 //! escape      = "\\" , ( "\\" | "/" | " " | quote | "n" | "t" | "r" | "b" | "f"
@@ -48,7 +50,9 @@
 //! are `true`/`false`. IP fields take addresses or `addr/prefix` networks. `glob` matches the
 //! whole value (`*` crosses `/`); `pmatch` matches whole leading path components. On
 //! multi-valued fields a comparison holds when it holds for any value, and `!=` when no value
-//! is equal. `regex` matches the whole value (Rust `regex` syntax, a superset of the POSIX
+//! is equal. `op anyof (a, b)` holds when `op` holds for at least one item, `allof` for every
+//! item, `oneof` for exactly one (an empty list matches nothing); single-valued fields only.
+//! `regex` matches the whole value (Rust `regex` syntax, a superset of the POSIX
 //! syntax libs uses).
 //!
 //! Functions follow Falco/libs: `tolower`, `toupper`, `b64` (decode), `basename` and `len` take
@@ -66,8 +70,8 @@ and_expr    = not_expr , { "and" , not_expr } ;
 not_expr    = { "not" } , primary ;
 primary     = "(" , or_expr , ")" | check ;
 check       = lhs , ( "exists"
-                    | cmp_op , ( value | call )
-                    | list_op , ( "(" , [ value , { "," , value } ] , ")" | call ) ) ;
+                    | cmp_op , ( value | call | modifier , list )
+                    | list_op , ( list | call ) ) ;
 lhs         = field | call ;
 field       = field_name , [ "[" , argument , "]" ] ;
 field_name  = ident , { "." , ident } ;             (* proc.name, evt.arg.fd *)
@@ -81,6 +85,8 @@ cmp_op      = "=" | "==" | "!=" | "<" | "<=" | ">" | ">="
             | "contains" | "icontains" | "bcontains" | "startswith" | "bstartswith"
             | "endswith" | "glob" | "iglob" | "regex" ;
 list_op     = "in" | "intersects" | "pmatch" ;
+modifier    = "oneof" | "anyof" | "allof" ;
+list        = "(" , [ value , { "," , value } ] , ")" ;
 value       = quoted | bare ;
 quoted      = '"' , { char | escape } , '"' | "'" , { char | escape } , "'" ;
 escape      = "\\" , ( "\\" | "/" | " " | quote | "n" | "t" | "r" | "b" | "f"
@@ -274,6 +280,11 @@ mod tests {
             ("t.failed = true", true),
             ("t.failed = false", false),
             ("t.failed != false", true),
+            ("t.failed in (false, true)", true),
+            ("t.failed in (0)", false),
+            ("t.name < C", true),
+            ("t.name >= C", false),
+            ("t.pid < 5", false),
             ("t.ip = 10.1.2.3", true),
             ("t.ip = 10.0.0.0/8", true),
             ("t.ip = 192.168.0.0/16", false),
@@ -334,8 +345,8 @@ mod tests {
             "invalid filter: column 7: operator 'contains' does not apply to t.pid, which is a number\n  t.pid contains 4\n        ^^^^^^^^"
         );
         assert_eq!(
-            err("t.name < b"),
-            "invalid filter: column 8: operator '<' does not apply to t.name, which is a string\n  t.name < b\n         ^"
+            err("t.name bcontains 41"),
+            "invalid filter: column 8: operator 'bcontains' does not apply to t.name, which is a string\n  t.name bcontains 41\n         ^^^^^^^^^"
         );
         assert_eq!(
             err("t.failed = maybe"),
@@ -535,6 +546,38 @@ mod tests {
     }
 
     #[test]
+    fn operator_modifiers() {
+        let cases: &[(&str, bool)] = &[
+            ("t.name = anyof (zsh, Bash)", true),
+            ("t.name == anyof (zsh, fish)", false),
+            ("t.name != allof (zsh, fish)", true),
+            ("t.name != allof (zsh, Bash)", false),
+            ("t.path startswith oneof (/etc, /usr)", true),
+            ("t.path startswith oneof (/etc, /etc/n)", false),
+            ("t.path contains allof (etc, conf)", true),
+            ("t.path glob anyof ('/usr/*', '/etc/*')", true),
+            ("t.ip = anyof (10.0.0.0/8, 1.1.1.1)", true),
+            ("t.ip = oneof (10.0.0.0/8, 10.1.0.0/16)", false),
+            ("t.name = allof ()", false),
+            ("t.missing != allof (x)", false),
+            ("tolower(t.name) = anyof (bash)", true),
+            // Without a list after it, or without white space around it, the word is a value.
+            ("t.name = anyof", false),
+        ];
+        let mut wrong = Vec::new();
+        for (f, want) in cases {
+            if m(f) != *want {
+                wrong.push(*f);
+            }
+        }
+        assert!(wrong.is_empty(), "wrong results for {wrong:?}");
+        assert!(err("t.anc = anyof (a)").contains("'anyof' compares a single value"));
+        assert!(err("t.name ==anyof (a)").contains("column 16: expected 'and'"));
+        assert!(err("t.name = anyof(a)").contains("column 15: expected 'and'"));
+        assert!(err("t.pid = anyof (1, x)").contains("column 19: 'x' is not a number"));
+    }
+
+    #[test]
     fn base64_decoding() {
         assert_eq!(compile::b64_decode(b"aGVsbG8="), Some(b"hello".to_vec()));
         assert_eq!(compile::b64_decode(b"aGVsbG8"), Some(b"hello".to_vec()));
@@ -570,6 +613,11 @@ mod tests {
         );
         assert!(err("tolower(t.nmae) = x").contains("column 9: unknown field 't.nmae'"));
         assert!(err("tolower(t.name = x").contains("column 16:"));
+        assert!(
+            err("join('-', (t.name, bare)) = x")
+                .contains("column 20: 'bare' is neither a field nor a quoted string or a number")
+        );
+        assert!(m("join('-', (t.name, 42, -1.5)) = Bash-42--1.5"));
     }
 
     struct Oracle;

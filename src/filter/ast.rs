@@ -145,6 +145,35 @@ impl fmt::Debug for FieldRef {
     }
 }
 
+/// A modifier between an operator and a list: `proc.name startswith anyof (a, b)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Modifier {
+    /// `oneof`: exactly one item satisfies the operator.
+    One,
+    /// `anyof`: at least one item does.
+    Any,
+    /// `allof`: every item does.
+    All,
+}
+
+impl Modifier {
+    /// The modifier as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Modifier::One => "oneof",
+            Modifier::Any => "anyof",
+            Modifier::All => "allof",
+        }
+    }
+
+    /// The modifier named `w`.
+    pub fn from_word(w: &str) -> Option<Modifier> {
+        [Modifier::One, Modifier::Any, Modifier::All]
+            .into_iter()
+            .find(|m| m.as_str() == w)
+    }
+}
+
 /// A function over field values: a transformer (`tolower(proc.name)`) or `val(field)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Func {
@@ -345,6 +374,8 @@ pub struct Check {
     pub op: Op,
     /// Where the operator is.
     pub op_span: Span,
+    /// `oneof`/`anyof`/`allof` between the operator and a list.
+    pub modifier: Option<Modifier>,
     /// The right-hand side.
     pub operand: Operand,
 }
@@ -370,10 +401,16 @@ impl fmt::Debug for Expr {
             Expr::And(a, b) => write!(f, "(and {a:?} {b:?})"),
             Expr::Or(a, b) => write!(f, "(or {a:?} {b:?})"),
             Expr::Not(e, s) => write!(f, "(not@{s:?} {e:?})"),
-            Expr::Check(c) => match &c.call {
-                Some(call) => write!(f, "({} {call:?}{:?})", c.op.as_str(), c.operand),
-                None => write!(f, "({} {:?}{:?})", c.op.as_str(), c.field, c.operand),
-            },
+            Expr::Check(c) => {
+                write!(f, "({}", c.op.as_str())?;
+                if let Some(m) = c.modifier {
+                    write!(f, " {}", m.as_str())?;
+                }
+                match &c.call {
+                    Some(call) => write!(f, " {call:?}{:?})", c.operand),
+                    None => write!(f, " {:?}{:?})", c.field, c.operand),
+                }
+            }
             Expr::Error(s) => write!(f, "(error@{s:?})"),
         }
     }

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use memchr::memmem;
 
-use super::ast::{Call, Check, Expr, Func, Literal, Op, Operand, Span, Term};
+use super::ast::{Call, Check, Expr, Func, Literal, Modifier, Op, Operand, Span, Term};
 use super::error::{ErrorKind, FilterError, FilterErrors, suggest};
 use super::glob::{Glob, PathPrefix};
 use super::parser::parse;
@@ -236,6 +236,9 @@ impl Cmp {
             Val::Bool(b) => match (&self.rhs, op) {
                 (Rhs::Bool(x), Op::Eq) => b == x,
                 (Rhs::Bool(x), Op::Ne) => b != x,
+                (Rhs::Strs(xs), Op::In | Op::Intersects) => {
+                    xs.iter().any(|x| x.as_slice() == bool_text(*b))
+                }
                 (Rhs::None, _) => true,
                 _ => false,
             },
@@ -380,6 +383,12 @@ enum Node<F> {
         lhs: Box<CTerm<F>>,
         cmp: Cmp,
     },
+    /// `op oneof|anyof|allof (a, b, ...)`: one comparison per item, counted.
+    Modified {
+        lhs: Box<CTerm<F>>,
+        modifier: Modifier,
+        cmps: Vec<Cmp>,
+    },
     /// Two values computed per event (`proc.name = val(proc.pname)`): the right side becomes
     /// the operand as if it had been written there, for the left side's type.
     Versus {
@@ -437,6 +446,25 @@ fn eval<F, S: Source<F>>(n: &Node<F>, src: &mut S) -> bool {
             None => false,
             Some(v) => cmp.op == Op::Exists || cmp.test(&v),
         },
+        Node::Modified {
+            lhs,
+            modifier,
+            cmps,
+        } => {
+            let v = match &**lhs {
+                CTerm::Field(f) => src.get(f),
+                t => eval_term(t, src),
+            };
+            // An empty list matches nothing, whatever the modifier (as libs).
+            let Some(v) = v.filter(|_| !cmps.is_empty()) else {
+                return false;
+            };
+            match modifier {
+                Modifier::Any => cmps.iter().any(|c| c.test(&v)),
+                Modifier::All => cmps.iter().all(|c| c.test(&v)),
+                Modifier::One => cmps.iter().filter(|c| c.test(&v)).take(2).count() == 1,
+            }
+        }
         Node::Versus { lhs, op, ty, rhs } => {
             let (Some(l), Some(r)) = (eval_term(lhs, src), eval_term(rhs, src)) else {
                 return false;
@@ -485,7 +513,7 @@ fn verdict<F, O: BlockOracle<F>>(n: &Node<F>, o: &O) -> Tri {
         }
         Node::Not(c) => verdict(c, o).not(),
         Node::Check { field, cmp } => o.verdict(field, cmp),
-        Node::Computed { .. } | Node::Versus { .. } => Tri::Unknown,
+        Node::Computed { .. } | Node::Modified { .. } | Node::Versus { .. } => Tri::Unknown,
     }
 }
 
@@ -989,11 +1017,11 @@ fn check_call<R: Registry>(c: &Call, reg: &R) -> Result<Typed<R::Field>, FilterE
 
 fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, FilterError> {
     // The left side: a field, or a function of fields.
-    let (lhs, ty, range) = match &c.call {
+    let (lhs, ty, multi, range) = match &c.call {
         None => {
             let spec = resolve(&c.field, reg)?;
             let range = reg.num_range(&spec.id);
-            (Err(spec.id), spec.ty, range)
+            (Err(spec.id), spec.ty, spec.multi, range)
         }
         Some(call) => {
             if call.func == Func::Val {
@@ -1003,7 +1031,7 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
                 ));
             }
             let t = check_call(call, reg)?;
-            (Ok(t.term), t.ty, (i64::MIN, i64::MAX))
+            (Ok(t.term), t.ty, t.multi, (i64::MIN, i64::MAX))
         }
     };
     let f = &c.field;
@@ -1036,12 +1064,10 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
                 | Op::Intersects
                 | Op::Exists
         ),
-        FieldType::Bool => matches!(op, Op::Eq | Op::Ne | Op::Exists),
+        FieldType::Bool => matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects | Op::Exists),
         FieldType::Ip => matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects | Op::Exists),
-        FieldType::Str => !matches!(
-            op,
-            Op::Lt | Op::Le | Op::Gt | Op::Ge | Op::BContains | Op::BStartsWith
-        ),
+        // `<` and friends compare strings byte by byte, as libs does.
+        FieldType::Str => !matches!(op, Op::BContains | Op::BStartsWith),
         FieldType::Bytes | FieldType::Any => true,
     };
     if !allowed {
@@ -1089,6 +1115,38 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
             rhs: Box::new(rhs.term),
         });
     }
+    if let Some(modifier) = c.modifier {
+        if multi {
+            return Err(func_err(
+                format!(
+                    "'{}' compares a single value; {full_name} has several",
+                    modifier.as_str()
+                ),
+                c.op_span,
+            ));
+        }
+        let items = match &c.operand {
+            Operand::List(items, _) => items.as_slice(),
+            _ => &[],
+        };
+        let cmps = items
+            .iter()
+            .map(|l| {
+                make_rhs(op, ty, std::slice::from_ref(l), range)
+                    .map(|rhs| Cmp { op, rhs })
+                    .map_err(|(_, kind)| rhs_error(kind, l, &full_name, range, &op_err))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let lhs = match lhs {
+            Ok(t) => t,
+            Err(id) => CTerm::Field(id),
+        };
+        return Ok(Node::Modified {
+            lhs: Box::new(lhs),
+            modifier,
+            cmps,
+        });
+    }
     let items: Vec<Literal> = match &c.operand {
         Operand::One(l) => vec![l.clone()],
         Operand::List(items, _) => items.clone(),
@@ -1107,22 +1165,7 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
             quoted: false,
             span: c.op_span,
         });
-        let kind = match kind {
-            RhsErr::Expected(expected) => ErrorKind::BadValue {
-                value: l.text.clone(),
-                expected,
-                field: full_name.clone(),
-            },
-            RhsErr::Range => ErrorKind::OutOfRange {
-                value: l.text.clone(),
-                field: full_name.clone(),
-                min: range.0,
-                max: range.1,
-            },
-            RhsErr::Regex(e) => ErrorKind::BadRegex(e),
-            RhsErr::Op => return op_err(),
-        };
-        FilterError::new(kind, l.span)
+        rhs_error(kind, &l, &full_name, range, &op_err)
     })?;
     let cmp = Cmp { op, rhs };
     Ok(match lhs {
@@ -1132,6 +1175,32 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
             cmp,
         },
     })
+}
+
+/// The error for an operand item `l` that did not compile.
+fn rhs_error(
+    kind: RhsErr,
+    l: &Literal,
+    field: &str,
+    range: (i64, i64),
+    op_err: &dyn Fn() -> FilterError,
+) -> FilterError {
+    let kind = match kind {
+        RhsErr::Expected(expected) => ErrorKind::BadValue {
+            value: l.text.clone(),
+            expected,
+            field: field.to_owned(),
+        },
+        RhsErr::Range => ErrorKind::OutOfRange {
+            value: l.text.clone(),
+            field: field.to_owned(),
+            min: range.0,
+            max: range.1,
+        },
+        RhsErr::Regex(e) => ErrorKind::BadRegex(e),
+        RhsErr::Op => return op_err(),
+    };
+    FilterError::new(kind, l.span)
 }
 
 impl Check {
@@ -1187,11 +1256,20 @@ fn make_rhs(
                 .collect::<Result<_, _>>()?,
         ),
         (_, FieldType::Num) => Rhs::Num(num(0, one)?),
-        (_, FieldType::Bool) => Rhs::Bool(match one.text.as_str() {
-            "true" | "1" => true,
-            "false" | "0" => false,
-            _ => return Err((0, RhsErr::Expected("true or false"))),
-        }),
+        (Op::In | Op::Intersects, FieldType::Bool) => Rhs::Strs(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    parse_bool(&l.text)
+                        .map(|b| bool_text(b).to_vec())
+                        .ok_or((i, RhsErr::Expected("true or false")))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        (_, FieldType::Bool) => {
+            Rhs::Bool(parse_bool(&one.text).ok_or((0, RhsErr::Expected("true or false")))?)
+        }
         (Op::In | Op::Intersects, FieldType::Ip) => Rhs::Ips(
             items
                 .iter()
@@ -1230,12 +1308,32 @@ fn make_rhs(
         }
         (Op::IContains, _) => Rhs::Str(one.text.to_ascii_lowercase().into_bytes(), None),
         (_, _) => {
-            if ty != FieldType::Any && matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge) {
+            if !matches!(ty, FieldType::Any | FieldType::Str)
+                && matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge)
+            {
                 return Err((0, RhsErr::Op));
             }
-            Rhs::Str(text.to_vec(), parse_int(text))
+            // Only `any` fields compare as numbers when both sides are numbers.
+            let num = if ty == FieldType::Any {
+                parse_int(text)
+            } else {
+                None
+            };
+            Rhs::Str(text.to_vec(), num)
         }
     })
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn bool_text(b: bool) -> &'static [u8] {
+    if b { b"true" } else { b"false" }
 }
 
 /// The regex crate's message, on one line (it draws its own caret over the pattern otherwise).

@@ -1,7 +1,7 @@
 //! Recursive-descent parser: text → [`Expr`] with spans. It keeps going after an error (the
 //! broken part becomes [`Expr::Error`]) so every error in a filter is reported at once.
 
-use super::ast::{Call, Check, Expr, FieldRef, Func, Operand, Span, Term};
+use super::ast::{Call, Check, Expr, FieldRef, Func, Modifier, Operand, Span, Term};
 use super::error::{ErrorKind, FilterError};
 use super::lexer::Lexer;
 
@@ -78,6 +78,19 @@ fn balance(mut items: Vec<Expr>, mk: fn(Box<Expr>, Box<Expr>) -> Expr) -> Expr {
     }
     let right = items.split_off(items.len().div_ceil(2));
     mk(Box::new(balance(items, mk)), Box::new(balance(right, mk)))
+}
+
+/// A number as libs reads one in function arguments: an optional sign, digits, an optional
+/// fraction and exponent, or `0x` hex.
+fn looks_numeric(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        return !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit());
+    }
+    body.starts_with(|c: char| c.is_ascii_digit())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
 }
 
 impl Parser<'_> {
@@ -233,11 +246,34 @@ impl Parser<'_> {
         self.lx.skip_ws();
         let (op, op_span) = self.lx.operator()?;
         self.lx.skip_ws();
+        // `== anyof (a, b)`: a modifier, when a list follows it.
+        // libs wants white space on both sides of the modifier.
+        let spaced = self
+            .lx
+            .src()
+            .get(..self.lx.pos())
+            .and_then(|b| b.chars().next_back())
+            .is_some_and(char::is_whitespace);
+        let mut modifier = None;
+        if spaced
+            && !op.takes_list()
+            && op != super::ast::Op::Exists
+            && let Some((w, span)) = self.lx.peek_word()
+            && let Some(m) = Modifier::from_word(w)
+            && self.lx.at_keyword(w).is_some()
+        {
+            let after = self.lx.src().get(span.end..).unwrap_or("");
+            if after.starts_with(char::is_whitespace) && after.trim_start().starts_with('(') {
+                self.lx.set_pos(span.end);
+                self.lx.skip_ws();
+                modifier = Some(m);
+            }
+        }
         let operand = if op == super::ast::Op::Exists {
             Operand::None
-        } else if self.lx.peek_call().is_some() {
+        } else if modifier.is_none() && self.lx.peek_call().is_some() {
             Operand::Call(self.call()?)
-        } else if op.takes_list() {
+        } else if op.takes_list() || modifier.is_some() {
             let list_start = self.lx.pos();
             if !self.lx.eat('(') {
                 return Err(FilterError::new(
@@ -269,6 +305,7 @@ impl Parser<'_> {
             call,
             op,
             op_span,
+            modifier,
             operand,
         })
     }
@@ -353,6 +390,14 @@ impl Parser<'_> {
             return self.lx.field().map(Term::Field);
         }
         match self.lx.value()? {
+            // As in libs, a function takes quoted strings and numbers, not bare words.
+            Some(v) if !v.quoted && !looks_numeric(&v.text) => Err(FilterError::new(
+                ErrorKind::Func(format!(
+                    "'{}' is neither a field nor a quoted string or a number",
+                    v.text
+                )),
+                v.span,
+            )),
             Some(v) => Ok(Term::Lit(v)),
             None => Err(FilterError::new(
                 ErrorKind::ExpectedValue {
