@@ -49,7 +49,7 @@ const OPERATORS: &[(&str, &str)] = &[
     ),
     (
         "<, <=, >, >=",
-        "Numeric comparison (number fields and syscall arguments).",
+        "Numeric comparison (number fields and syscall arguments); on strings, byte order (as Falco).",
     ),
     (
         "contains",
@@ -65,7 +65,10 @@ const OPERATORS: &[(&str, &str)] = &[
         "glob, iglob",
         "The whole value matches a glob (* ? [a-z] [!x]); * also crosses /. iglob ignores case.",
     ),
-    ("in (a, b, ...)", "The value equals one of the list."),
+    (
+        "in (a, b, ...)",
+        "The value equals one of the list (booleans too: evt.is_io in (true)).",
+    ),
     (
         "intersects (a, b, ...)",
         "Like in; for multi-valued fields (proc.aname, fd.ip), any value in common.",
@@ -75,6 +78,10 @@ const OPERATORS: &[(&str, &str)] = &[
         "Path prefix by whole components: /var/run matches /var/run and /var/run/x.pid, not /var/run_x. Components may be globs.",
     ),
     ("exists", "The field has a value for this event."),
+    (
+        "op oneof|anyof|allof (a, b, ...)",
+        "A comparison operator (=, !=, contains, startswith, glob, regex, ...) against each item of the list: anyof holds when it holds for at least one item, allof for every item, oneof for exactly one. An empty list matches nothing. Single-valued fields only: proc.name startswith anyof (kube, etcd).",
+    ),
     (
         "regex",
         "The whole value matches a regular expression (as Falco: anchored at both ends). The syntax is Rust's regex crate, a superset of the POSIX syntax Falco uses; a backslash for the regex is written twice inside a quoted string: '[0-9]+\\\\.log'.",

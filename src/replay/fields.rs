@@ -875,6 +875,12 @@ impl Registry for Fields {
                 })?),
                 false,
             ),
+            (ArgKind::Param, Some(a)) if a.is_empty() => {
+                return Err(ResolveError::Arg(format!(
+                    "{}[]: the argument is empty",
+                    def.name
+                )));
+            }
             (ArgKind::Param, Some(a)) => match a.parse::<usize>() {
                 Ok(i) => (FieldArg::Index(i), false),
                 Err(_) => (FieldArg::Name(a), false),
@@ -914,8 +920,7 @@ impl Registry for Fields {
             | Fid::GroupGid
             | Fid::HostIndex => (0, u32max),
             Fid::UserLoginuid => (-1, u32max),
-            Fid::FdNum => (i64::from(i32::MIN), i64::from(i32::MAX)),
-            Fid::EvtNum | Fid::EvtRawtime | Fid::EvtRawtimeS | Fid::EvtCpu => (0, i64::MAX),
+            Fid::EvtNum | Fid::EvtRawtime | Fid::EvtRawtimeS => (0, i64::MAX),
             Fid::EvtRawtimeNs => (0, 999_999_999),
             _ => (i64::MIN, i64::MAX),
         }
@@ -959,6 +964,19 @@ mod tests {
             assert!(names.insert(d.name), "{} twice", d.name);
             assert!(ids.insert(d.fid), "{:?} twice", d.fid);
         }
+    }
+
+    #[test]
+    fn number_ranges_follow_the_field() {
+        let e = compile("fd.port = 65536", &Fields).expect_err("range");
+        assert_eq!(
+            e.to_string(),
+            "invalid filter: column 11: 65536 is out of range for fd.port (0 to 65535)\n  fd.port = 65536\n            ^^^^^"
+        );
+        assert!(compile("user.loginuid = -1", &Fields).is_ok());
+        assert!(compile("user.uid = -1", &Fields).is_err());
+        assert!(compile("fd.num > 4294967295 and evt.cpu > -500", &Fields).is_ok());
+        assert!(compile("evt.arg[] = x", &Fields).is_err());
     }
 
     #[test]

@@ -210,7 +210,7 @@ fn error_messages_point_at_the_column_and_suggest() {
         "evt.failed = maybe",
         "fd.cip = 10.0.0.256",
         "proc.pid contains 3",
-        "proc.name < x",
+        "fd.sport = 70000",
         "proc.name = 'unterminated",
         "proc.nmae = a and fd.nam = b",
     ];
