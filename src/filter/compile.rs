@@ -469,6 +469,9 @@ fn eval<F, S: Source<F>>(n: &Node<F>, src: &mut S) -> bool {
             let (Some(l), Some(r)) = (eval_term(lhs, src), eval_term(rhs, src)) else {
                 return false;
             };
+            if let Some(b) = versus_direct(*op, &l, &r) {
+                return b;
+            }
             let mut texts = Vec::new();
             flatten_text(&r, &mut texts);
             let lits: Vec<Literal> = texts
@@ -515,6 +518,32 @@ fn verdict<F, O: BlockOracle<F>>(n: &Node<F>, o: &O) -> Tri {
         Node::Check { field, cmp } => o.verdict(field, cmp),
         Node::Computed { .. } | Node::Modified { .. } | Node::Versus { .. } => Tri::Unknown,
     }
+}
+
+/// `l op r` for two scalars of the same kind and the common operators, without going through
+/// a compiled operand; `None` for the rest.
+fn versus_direct(op: Op, l: &Val<'_>, r: &Val<'_>) -> Option<bool> {
+    Some(match (l, r) {
+        (Val::Str(a), Val::Str(b)) => match op {
+            Op::Eq => a == b,
+            Op::Ne => a != b,
+            Op::Contains => memmem::find(a, b).is_some(),
+            Op::StartsWith => a.starts_with(b),
+            Op::EndsWith => a.ends_with(b),
+            _ => return None,
+        },
+        (Val::Num(a), Val::Num(b)) => match op {
+            Op::Eq => a == b,
+            Op::Ne => a != b,
+            Op::Lt => a < b,
+            Op::Le => a <= b,
+            Op::Gt => a > b,
+            Op::Ge => a >= b,
+            _ => return None,
+        },
+        (Val::Bool(a), Val::Bool(b)) if matches!(op, Op::Eq | Op::Ne) => (a == b) == (op == Op::Eq),
+        _ => return None,
+    })
 }
 
 /// A value with nothing borrowed.
