@@ -7,9 +7,9 @@
 
 use std::borrow::Cow;
 
-// The filter module lives in the binary crate and depends only on memchr and thiserror; its
-// sources are compiled in here as they are (as the scap target does with the importer), so no
-// library target has to be carved out of the binary for the fuzzer's sake.
+// The filter module lives in the binary crate and depends only on memchr, itoa, regex and
+// thiserror; its sources are compiled in here as they are (as the scap target does with the
+// importer), so no library target has to be carved out of the binary for the fuzzer's sake.
 #[path = "../../src"]
 #[allow(dead_code, unused_imports, unfulfilled_lint_expectations)]
 mod src {

@@ -49,7 +49,7 @@ const OPERATORS: &[(&str, &str)] = &[
     ),
     (
         "<, <=, >, >=",
-        "Numeric comparison (number fields and syscall arguments).",
+        "Numeric comparison (number fields and syscall arguments); on strings, byte order (as Falco).",
     ),
     (
         "contains",
@@ -65,7 +65,10 @@ const OPERATORS: &[(&str, &str)] = &[
         "glob, iglob",
         "The whole value matches a glob (* ? [a-z] [!x]); * also crosses /. iglob ignores case.",
     ),
-    ("in (a, b, ...)", "The value equals one of the list."),
+    (
+        "in (a, b, ...)",
+        "The value equals one of the list (booleans too: evt.is_io in (true)).",
+    ),
     (
         "intersects (a, b, ...)",
         "Like in; for multi-valued fields (proc.aname, fd.ip), any value in common.",
@@ -76,8 +79,49 @@ const OPERATORS: &[(&str, &str)] = &[
     ),
     ("exists", "The field has a value for this event."),
     (
+        "op oneof|anyof|allof (a, b, ...)",
+        "A comparison operator (=, !=, contains, startswith, glob, regex, ...) against each item of the list: anyof holds when it holds for at least one item, allof for every item, oneof for exactly one. An empty list matches nothing. Single-valued fields only: proc.name startswith anyof (kube, etcd).",
+    ),
+    (
+        "regex",
+        "The whole value matches a regular expression (as Falco: anchored at both ends). The syntax is Rust's regex crate, a superset of the POSIX syntax Falco uses; a backslash for the regex is written twice inside a quoted string: '[0-9]+\\\\.log'.",
+    ),
+    (
         "and, or, not, ( )",
         "Boolean logic. not binds tighter than and, and tighter than or.",
+    ),
+];
+
+/// The functions: what each takes and gives.
+const FUNCTIONS: &[(&str, &str)] = &[
+    (
+        "tolower(x), toupper(x)",
+        "The string in ASCII lower (upper) case: tolower(proc.name) = bash.",
+    ),
+    (
+        "b64(x)",
+        "The base64 decoding of the string (missing when it is not base64).",
+    ),
+    (
+        "basename(x)",
+        "What follows the last / (the whole string without one).",
+    ),
+    (
+        "len(x)",
+        "A number: the length of a string, or the number of values of a list (proc.aname).",
+    ),
+    (
+        "join(sep, list)",
+        "The values of a list joined by sep: join('/', (container.name, proc.name)).",
+    ),
+    ("concat(a, b, ...)", "The strings one after another."),
+    (
+        "getopt(args, optstring)[c]",
+        "Short options of an argument list read as getopt(3) does: stops at -- or the first non-option, skips long options, an unknown option gives ?. With [c], the value of option c (its letter for an option without value; missing when absent); without, every option and value in order.",
+    ),
+    (
+        "val(field)",
+        "On the right of an operator: the value of another field of the same event, compared as if it had been written there: proc.name = val(proc.pname).",
     ),
 ];
 
@@ -114,6 +158,18 @@ const EXAMPLES: &[(&str, &str)] = &[
         "proc.aname[2] = sshd",
         "Processes whose grandparent is sshd.",
     ),
+    (
+        "evt.is_open_write = true and fd.name pmatch (/etc, /usr/bin)",
+        "Files opened for writing under /etc or /usr/bin.",
+    ),
+    (
+        "proc.name = val(proc.pname) and len(proc.aname) > 3",
+        "Processes named like their parent, at least three levels deep.",
+    ),
+    (
+        "fd.snet != 10.0.0.0/8 and evt.type = connect",
+        "Connections leaving the private network.",
+    ),
 ];
 
 /// The casefile-filter(7) man page.
@@ -131,10 +187,16 @@ pub fn filter_man_page() -> String {
          unchanged where casefile has the fields.\n.PP\n\
          A comparison on a field that the event does not have is false, whatever the operator; \
          use \\fBexists\\fR to test presence and \\fBnot\\fR to negate. Numbers are decimal or \
-         0x hex. Booleans are true and false. IP fields take an address or a network \
-         (10.0.0.0/8). Strings are bare (any run of characters other than white space, \
-         parentheses, comma, = and quotes) or quoted with \" or ' and backslash escapes \
-         (\\e\\e, \\e\", \\e', \\en, \\et, \\er, \\exHH).\n.PP\n\
+         0x hex and must fit the field (a port takes 0 to 65535; none more than 64 signed \
+         bits): a number out of range is an error, not a wrapped value. Booleans are true and \
+         false. IP fields take an address or a network (10.0.0.0/8); fd.net, fd.cnet, \
+         fd.snet, fd.lnet and fd.rnet are the same addresses under Falco's network names. \
+         Strings are bare (any run of characters other than white space, parentheses, comma, \
+         = and quotes) or quoted with \" or ' and Falco's backslash escapes: \\e\\e, \\e/, \
+         the quote around the string (\\e\" inside \"...\", \\e' inside '...'), \\en, \\et, \\er, \
+         \\eb, \\ef, \\exHH, and \\e followed by a space, which stands for a backslash.\n.PP\n\
+         Fields documented as not recorded yet are accepted but never have a value (Falco \
+         would show <NA>): a comparison on them is false and \\fBexists\\fR is false.\n.PP\n\
          Errors name the column where they start, show the filter with a caret line under the \
          problem, and suggest the nearest field name for a misspelt one. Every error of a \
          filter is reported at once.\n",
@@ -143,10 +205,23 @@ pub fn filter_man_page() -> String {
     for line in GRAMMAR.lines() {
         let _ = writeln!(m, "{}", roff(line));
     }
-    m.push_str(".fi\n.PP\nKeywords (and, or, not) and word operators must be followed by white space or (.\n");
+    m.push_str(
+        ".fi\n.PP\nKeywords (and, or, not) and word operators must be followed by white space, \
+         ( or ). Parentheses, not and function calls nest at most 100 levels deep (as in \
+         Falco); a deeper filter is an error at the column where it goes too deep.\n",
+    );
     m.push_str(".SH OPERATORS\n");
     for (op, what) in OPERATORS {
         let _ = writeln!(m, ".TP\n.B {}\n{}", roff(op), roff(what));
+    }
+    m.push_str(".SH FUNCTIONS\n");
+    m.push_str(
+        "Functions (Falco's transformers) compute a value from fields; a function of a \
+         missing value is missing. The name is followed directly by (. They stand on the \
+         left of an operator, or on the right in place of a value; functions nest.\n",
+    );
+    for (f, what) in FUNCTIONS {
+        let _ = writeln!(m, ".TP\n.B {}\n{}", roff(f), roff(what));
     }
     m.push_str(".SH FIELDS\n");
     m.push_str(

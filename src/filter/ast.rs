@@ -66,6 +66,8 @@ pub enum Op {
     PMatch,
     /// `exists`: the field has a value.
     Exists,
+    /// `regex`: the whole value matches a regular expression.
+    Regex,
 }
 
 impl Op {
@@ -90,6 +92,7 @@ impl Op {
             Op::Intersects => "intersects",
             Op::PMatch => "pmatch",
             Op::Exists => "exists",
+            Op::Regex => "regex",
         }
     }
 
@@ -107,6 +110,7 @@ impl Op {
         Op::Intersects,
         Op::PMatch,
         Op::Exists,
+        Op::Regex,
     ];
 
     /// The operator for a word (`contains`, `in`, ...).
@@ -134,6 +138,170 @@ pub struct FieldRef {
 impl fmt::Debug for FieldRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)?;
+        if let Some(a) = &self.arg {
+            write!(f, "[{a}]")?;
+        }
+        write!(f, "@{:?}", self.span)
+    }
+}
+
+/// A modifier between an operator and a list: `proc.name startswith anyof (a, b)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Modifier {
+    /// `oneof`: exactly one item satisfies the operator.
+    One,
+    /// `anyof`: at least one item does.
+    Any,
+    /// `allof`: every item does.
+    All,
+}
+
+impl Modifier {
+    /// The modifier as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Modifier::One => "oneof",
+            Modifier::Any => "anyof",
+            Modifier::All => "allof",
+        }
+    }
+
+    /// The modifier named `w`.
+    pub fn from_word(w: &str) -> Option<Modifier> {
+        [Modifier::One, Modifier::Any, Modifier::All]
+            .into_iter()
+            .find(|m| m.as_str() == w)
+    }
+}
+
+/// A function over field values: a transformer (`tolower(proc.name)`) or `val(field)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Func {
+    /// `tolower(x)`: ASCII lower case.
+    ToLower,
+    /// `toupper(x)`: ASCII upper case.
+    ToUpper,
+    /// `b64(x)`: base64-decoded bytes.
+    B64,
+    /// `basename(x)`: the last path component.
+    Basename,
+    /// `len(x)`: the length of a string, or the number of values of a list.
+    Len,
+    /// `join(sep, list)`: the values joined by `sep`.
+    Join,
+    /// `concat(a, b, ...)`: the values one after another.
+    Concat,
+    /// `getopt(args, optstring)[c]`: short options parsed the way getopt(3) does.
+    GetOpt,
+    /// `val(field)`: a field's value as the right-hand side of a comparison.
+    Val,
+}
+
+impl Func {
+    /// Every function, in the order the docs list them.
+    pub const ALL: &'static [Func] = &[
+        Func::ToLower,
+        Func::ToUpper,
+        Func::B64,
+        Func::Basename,
+        Func::Len,
+        Func::Join,
+        Func::Concat,
+        Func::GetOpt,
+        Func::Val,
+    ];
+
+    /// The name as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Func::ToLower => "tolower",
+            Func::ToUpper => "toupper",
+            Func::B64 => "b64",
+            Func::Basename => "basename",
+            Func::Len => "len",
+            Func::Join => "join",
+            Func::Concat => "concat",
+            Func::GetOpt => "getopt",
+            Func::Val => "val",
+        }
+    }
+
+    /// The function named `w`.
+    pub fn from_word(w: &str) -> Option<Func> {
+        Func::ALL.iter().copied().find(|f| f.as_str() == w)
+    }
+}
+
+/// An argument of a function, or a function call itself.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Term {
+    /// A field.
+    Field(FieldRef),
+    /// A literal (quoted, or a bare number or word).
+    Lit(Literal),
+    /// A parenthesised list of terms (`join("-", (proc.name, fd.name))`).
+    List(Vec<Term>, Span),
+    /// A function call.
+    Call(Call),
+}
+
+impl Term {
+    /// Where the term is.
+    pub fn span(&self) -> Span {
+        match self {
+            Term::Field(f) => f.span,
+            Term::Lit(l) => l.span,
+            Term::List(_, s) => *s,
+            Term::Call(c) => c.span,
+        }
+    }
+}
+
+impl fmt::Debug for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Term::Field(x) => write!(f, "{x:?}"),
+            Term::Lit(l) => write!(f, "{l:?}"),
+            Term::List(items, _) => {
+                f.write_str("(")?;
+                for (i, t) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{t:?}")?;
+                }
+                f.write_str(")")
+            }
+            Term::Call(c) => write!(f, "{c:?}"),
+        }
+    }
+}
+
+/// A function call: `name(args...)`, with an optional `[argument]` after it (`getopt`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Call {
+    /// Which function.
+    pub func: Func,
+    /// Where its name is.
+    pub name_span: Span,
+    /// Its arguments.
+    pub args: Vec<Term>,
+    /// The bracketed argument after the call, if any.
+    pub arg: Option<String>,
+    /// The whole call.
+    pub span: Span,
+}
+
+impl fmt::Debug for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(", self.func.as_str())?;
+        for (i, t) in self.args.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{t:?}")?;
+        }
+        f.write_str(")")?;
         if let Some(a) = &self.arg {
             write!(f, "[{a}]")?;
         }
@@ -171,6 +339,8 @@ pub enum Operand {
     One(Literal),
     /// A parenthesised list.
     List(Vec<Literal>, Span),
+    /// A value computed per event: `val(field)` or a transformer.
+    Call(Call),
 }
 
 impl fmt::Debug for Operand {
@@ -188,6 +358,7 @@ impl fmt::Debug for Operand {
                 }
                 write!(f, ")@{span:?}")
             }
+            Operand::Call(c) => write!(f, " {c:?}"),
         }
     }
 }
@@ -195,12 +366,16 @@ impl fmt::Debug for Operand {
 /// One comparison: `field op operand`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Check {
-    /// The field.
+    /// The field; when the left side is a function call, its text and span (for messages).
     pub field: FieldRef,
+    /// The left side when it is a function call (`tolower(proc.name) = bash`).
+    pub call: Option<Box<Call>>,
     /// The operator.
     pub op: Op,
     /// Where the operator is.
     pub op_span: Span,
+    /// `oneof`/`anyof`/`allof` between the operator and a list.
+    pub modifier: Option<Modifier>,
     /// The right-hand side.
     pub operand: Operand,
 }
@@ -226,7 +401,16 @@ impl fmt::Debug for Expr {
             Expr::And(a, b) => write!(f, "(and {a:?} {b:?})"),
             Expr::Or(a, b) => write!(f, "(or {a:?} {b:?})"),
             Expr::Not(e, s) => write!(f, "(not@{s:?} {e:?})"),
-            Expr::Check(c) => write!(f, "({} {:?}{:?})", c.op.as_str(), c.field, c.operand),
+            Expr::Check(c) => {
+                write!(f, "({}", c.op.as_str())?;
+                if let Some(m) = c.modifier {
+                    write!(f, " {}", m.as_str())?;
+                }
+                match &c.call {
+                    Some(call) => write!(f, " {call:?}{:?})", c.operand),
+                    None => write!(f, " {:?}{:?})", c.field, c.operand),
+                }
+            }
             Expr::Error(s) => write!(f, "(error@{s:?})"),
         }
     }

@@ -68,6 +68,38 @@ pub enum ErrorKind {
     /// A backslash escape that is not known.
     #[error("unknown escape '{0}' in string")]
     BadEscape(String),
+    /// `\"` in a `'`-quoted string or `\'` in a `"`-quoted one (Falco rejects both).
+    #[error("'\\{esc}' is not an escape in a {quote}-quoted string (write {esc} alone)")]
+    QuoteEscape {
+        /// The quote that delimits the string.
+        quote: char,
+        /// The escaped quote.
+        esc: char,
+    },
+    /// Parentheses, `not` and function calls nest deeper than the parser allows.
+    #[error("the filter nests deeper than {max} levels (parentheses, 'not' and function calls)")]
+    TooDeep {
+        /// The limit.
+        max: usize,
+    },
+    /// A number outside what the field can hold.
+    #[error("{value} is out of range for {field} ({min} to {max})")]
+    OutOfRange {
+        /// The value as written.
+        value: String,
+        /// The field name.
+        field: String,
+        /// The smallest value the field holds.
+        min: i64,
+        /// The largest value the field holds.
+        max: i64,
+    },
+    /// A function (transformer or `val`) used wrongly; the text says how.
+    #[error("{0}")]
+    Func(String),
+    /// A regular expression that does not compile.
+    #[error("invalid regular expression: {0}")]
+    BadRegex(String),
     /// The field does not exist.
     #[error("unknown field '{name}'{}", suggestion.as_ref().map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default())]
     UnknownField {
@@ -100,6 +132,9 @@ pub enum ErrorKind {
         field: String,
     },
 }
+
+/// How many characters of a long filter an error shows around its column.
+const WINDOW: usize = 100;
 
 /// One error in a filter, with its position.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,14 +170,33 @@ impl FilterError {
             .get(self.span.start.min(src.len())..self.span.end.min(src.len()))
             .map_or(1, |s| s.chars().count())
             .max(1);
-        let line: String = src
+        let chars: Vec<char> = src
             .chars()
             .map(|c| if c == '\n' { ' ' } else { c })
             .collect();
+        // A long filter (an expanded rule, or hostile input) shows a window around the error.
+        let (start, end) = if chars.len() <= WINDOW {
+            (0, chars.len())
+        } else {
+            let start = (col - 1)
+                .saturating_sub(WINDOW / 3)
+                .min(chars.len() - WINDOW);
+            (start, start + WINDOW)
+        };
+        let mut line: String = chars[start..end].iter().collect();
+        let mut pad = col - 1 - start;
+        if start > 0 {
+            line.insert(0, '…');
+            pad += 1;
+        }
+        if end < chars.len() {
+            line.push('…');
+        }
+        let width = width.min(end.saturating_sub(col - 1)).max(1);
         format!(
             "column {col}: {}\n  {line}\n  {}{}",
             self.kind,
-            " ".repeat(col - 1),
+            " ".repeat(pad),
             "^".repeat(width)
         )
     }
@@ -225,6 +279,37 @@ mod tests {
         let names = ["proc.name", "proc.pname", "fd.name"];
         assert_eq!(suggest("proc.nmae", names), Some("proc.name".into()));
         assert_eq!(suggest("zzz.qqqqq", names), None);
+    }
+
+    #[test]
+    fn long_filters_show_a_window_around_the_error() {
+        let src = format!(
+            "{} and proc.nam = x and {}",
+            "a.b = 1 and ".repeat(50),
+            "c.d = 2 and ".repeat(50)
+        );
+        let col = src.find("proc.nam").expect("in") + 1;
+        let e = FilterError::new(
+            ErrorKind::UnmatchedParen,
+            Span::new(col - 1, col - 1 + "proc.nam".len()),
+        );
+        let r = e.render(&src);
+        let lines: Vec<&str> = r.lines().collect();
+        assert_eq!(lines[0], format!("column {col}: unmatched ')'"));
+        assert!(
+            lines[1].starts_with("  …") && lines[1].ends_with('…'),
+            "{r}"
+        );
+        assert_eq!(lines[1].chars().count(), 2 + 1 + WINDOW + 1);
+        let caret = lines[2].find('^').expect("caret");
+        assert_eq!(lines[1].chars().nth(caret), Some('p'), "{r}");
+        assert_eq!(lines[2].trim().len(), "proc.nam".len());
+        // A span running past the window is cut at its edge.
+        let e = FilterError::new(ErrorKind::UnmatchedParen, Span::new(0, src.len()));
+        assert_eq!(
+            e.render(&src).lines().nth(2).map(|l| l.trim().len()),
+            Some(WINDOW)
+        );
     }
 
     #[test]

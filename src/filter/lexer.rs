@@ -2,7 +2,7 @@
 //! after a field but a bare string after `=`, as in `evt.dir=<`), so the parser asks for the
 //! kind of token it expects next: a field, an operator, a value, a keyword or punctuation.
 
-use super::ast::{FieldRef, Literal, Op, Span};
+use super::ast::{FieldRef, Func, Literal, Op, Span};
 use super::error::{ErrorKind, FilterError};
 
 /// A cursor over the filter text.
@@ -28,6 +28,11 @@ impl<'a> Lexer<'a> {
     /// A cursor at the start of `src`.
     pub fn new(src: &'a str) -> Lexer<'a> {
         Lexer { src, pos: 0 }
+    }
+
+    /// The whole filter text.
+    pub fn src(&self) -> &'a str {
+        self.src
     }
 
     /// The current byte offset.
@@ -125,8 +130,8 @@ impl<'a> Lexer<'a> {
         Some((&rest[..end], Span::new(self.pos, self.pos + end)))
     }
 
-    /// Whether the cursor is at keyword `kw` used as a keyword: followed by whitespace, `(`, or
-    /// the end.
+    /// Whether the cursor is at keyword `kw` used as a keyword: followed by whitespace, `(`,
+    /// `)` (`proc.name exists)`), or the end.
     pub fn at_keyword(&self, kw: &str) -> Option<Span> {
         let (w, span) = self.peek_word()?;
         if w != kw {
@@ -135,9 +140,54 @@ impl<'a> Lexer<'a> {
         let after = self.src.get(span.end..).and_then(|s| s.chars().next());
         match after {
             None => Some(span),
-            Some(c) if c.is_whitespace() || c == '(' => Some(span),
+            Some(c) if c.is_whitespace() || c == '(' || c == ')' => Some(span),
             _ => None,
         }
+    }
+
+    /// The function name at the cursor when a `(` follows it directly (`tolower(`), without
+    /// consuming anything.
+    pub fn peek_call(&self) -> Option<(Func, Span)> {
+        let (w, span) = self.peek_word()?;
+        let func = Func::from_word(w)?;
+        (self.src.get(span.end..)?.starts_with('(')).then_some((func, span))
+    }
+
+    /// Whether the cursor is at a field name (an identifier with at least one dot).
+    pub fn at_field_name(&self) -> bool {
+        let rest = self.rest();
+        if !rest.chars().next().is_some_and(is_ident_start) {
+            return false;
+        }
+        let end = rest
+            .find(|c: char| !(is_ident(c) || c == '.'))
+            .unwrap_or(rest.len());
+        rest[..end].trim_end_matches('.').contains('.')
+    }
+
+    /// Reads a bracketed argument (`[t]`) if one is at the cursor.
+    pub fn bracket_arg(&mut self) -> Result<Option<String>, FilterError> {
+        if !self.eat('[') {
+            return Ok(None);
+        }
+        let arg_start = self.pos;
+        let a = if matches!(self.peek(), Some('"' | '\'')) {
+            self.quoted()?.text
+        } else {
+            let rest = self.rest();
+            let e = rest
+                .find(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | '"' | '\''))
+                .unwrap_or(rest.len());
+            self.pos += e;
+            rest[..e].to_owned()
+        };
+        if !self.eat(']') {
+            return Err(FilterError::new(
+                ErrorKind::UnclosedBracket,
+                Span::new(arg_start - 1, self.pos.max(arg_start)),
+            ));
+        }
+        Ok(Some(a))
     }
 
     /// Reads a field reference: dotted name, then an optional `[argument]`.
@@ -158,27 +208,7 @@ impl<'a> Lexer<'a> {
             .unwrap_or(rest.len());
         let name = rest[..end].trim_end_matches('.').to_owned();
         self.pos += name.len();
-        let mut arg = None;
-        if self.eat('[') {
-            let arg_start = self.pos;
-            let a = if matches!(self.peek(), Some('"' | '\'')) {
-                self.quoted()?.text
-            } else {
-                let rest = self.rest();
-                let e = rest
-                    .find(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | '"' | '\''))
-                    .unwrap_or(rest.len());
-                self.pos += e;
-                rest[..e].to_owned()
-            };
-            if !self.eat(']') {
-                return Err(FilterError::new(
-                    ErrorKind::UnclosedBracket,
-                    Span::new(arg_start - 1, self.pos.max(arg_start)),
-                ));
-            }
-            arg = Some(a);
-        }
+        let arg = self.bracket_arg()?;
         Ok(FieldRef {
             name,
             arg,
@@ -241,8 +271,8 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Reads a `"…"` or `'…'` string with backslash escapes (`\\`, `\"`, `\'`, `\n`, `\t`,
-    /// `\r`, `\xHH`).
+    /// Reads a `"…"` or `'…'` string with Falco's backslash escapes: `\\`, `\/`, the quote that
+    /// delimits the string, `\n`, `\t`, `\r`, `\b`, `\f`, `\xHH`, and `\ ` (a backslash).
     fn quoted(&mut self) -> Result<Literal, FilterError> {
         let start = self.pos;
         let Some(q) = self.peek() else {
@@ -277,10 +307,22 @@ impl<'a> Lexer<'a> {
             };
             self.pos += e.len_utf8();
             match e {
-                '\\' | '"' | '\'' => text.push(e),
+                // Falco: a backslash before a space stands for a backslash (old rules use it).
+                '\\' | ' ' => text.push('\\'),
+                '/' => text.push('/'),
+                // A quote escape must be the quote that delimits the string.
+                '"' | '\'' if e == q => text.push(e),
+                '"' | '\'' => {
+                    return Err(FilterError::new(
+                        ErrorKind::QuoteEscape { quote: q, esc: e },
+                        Span::new(esc_start, self.pos),
+                    ));
+                }
                 'n' => text.push('\n'),
                 't' => text.push('\t'),
                 'r' => text.push('\r'),
+                'b' => text.push('\u{8}'),
+                'f' => text.push('\u{c}'),
                 'x' => {
                     let hex = self.rest().get(..2).unwrap_or("");
                     match u8::from_str_radix(hex, 16) {

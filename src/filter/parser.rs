@@ -1,7 +1,7 @@
 //! Recursive-descent parser: text → [`Expr`] with spans. It keeps going after an error (the
 //! broken part becomes [`Expr::Error`]) so every error in a filter is reported at once.
 
-use super::ast::{Check, Expr, Operand, Span};
+use super::ast::{Call, Check, Expr, FieldRef, Func, Modifier, Operand, Span, Term};
 use super::error::{ErrorKind, FilterError};
 use super::lexer::Lexer;
 
@@ -11,6 +11,8 @@ pub fn parse(src: &str) -> (Option<Expr>, Vec<FilterError>) {
     let mut p = Parser {
         lx: Lexer::new(src),
         errors: Vec::new(),
+        depth: 0,
+        aborted: false,
     };
     p.lx.skip_ws();
     if p.lx.at_end() {
@@ -19,7 +21,7 @@ pub fn parse(src: &str) -> (Option<Expr>, Vec<FilterError>) {
             vec![FilterError::new(ErrorKind::Empty, Span::new(0, src.len()))],
         );
     }
-    let mut expr = p.or_expr();
+    let mut parts = vec![p.or_expr()];
     // Anything left is an error; report it and parse on so later errors show too.
     loop {
         p.lx.skip_ws();
@@ -29,95 +31,173 @@ pub fn parse(src: &str) -> (Option<Expr>, Vec<FilterError>) {
         if p.lx.peek() == Some(')') {
             let s = p.lx.pos();
             p.lx.eat(')');
-            p.errors.push(FilterError::new(
+            p.push(FilterError::new(
                 ErrorKind::UnmatchedParen,
                 Span::new(s, s + 1),
             ));
             continue;
         }
-        p.errors.push(FilterError::new(
+        let e = FilterError::new(
             ErrorKind::ExpectedConnective {
                 found: p.lx.describe_here(),
             },
             p.lx.here_span(),
-        ));
+        );
+        p.push(e);
         // Skip the junk; go on after the next `and`/`or` if there is one.
         let _ = p.recover();
         p.lx.skip_ws();
         let kw = p.lx.at_keyword("and").or_else(|| p.lx.at_keyword("or"));
         if let Some(span) = kw {
             p.lx.set_pos(span.end);
-            let rest = p.or_expr();
-            expr = Expr::And(Box::new(expr), Box::new(rest));
+            parts.push(p.or_expr());
         }
     }
-    (Some(expr), p.errors)
+    (Some(balance(parts, Expr::And)), p.errors)
 }
+
+/// How deep parentheses, `not` and function calls may nest (libs stops at 100 too). Chains of
+/// `and`/`or` do not nest: they become balanced trees, so no step of compiling, evaluating or
+/// printing a filter recurses deeper than a few hundred levels.
+pub const MAX_DEPTH: usize = 100;
 
 struct Parser<'a> {
     lx: Lexer<'a>,
     errors: Vec<FilterError>,
+    /// Current nesting of parentheses, `not` and calls.
+    depth: usize,
+    /// Set once the nesting limit is hit: the rest of the text is skipped and no further
+    /// errors are reported (they would only be echoes of that one).
+    aborted: bool,
+}
+
+/// Joins `items` (at least one) into a balanced tree of `mk` nodes, left to right.
+fn balance(mut items: Vec<Expr>, mk: fn(Box<Expr>, Box<Expr>) -> Expr) -> Expr {
+    if items.len() <= 1 {
+        return items.pop().unwrap_or(Expr::Error(Span::default()));
+    }
+    let right = items.split_off(items.len().div_ceil(2));
+    mk(Box::new(balance(items, mk)), Box::new(balance(right, mk)))
+}
+
+/// A number as libs reads one in function arguments: an optional sign, digits, an optional
+/// fraction and exponent, or `0x` hex.
+fn looks_numeric(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        return !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit());
+    }
+    body.starts_with(|c: char| c.is_ascii_digit())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
 }
 
 impl Parser<'_> {
+    fn push(&mut self, e: FilterError) {
+        if !self.aborted {
+            self.errors.push(e);
+        }
+    }
+
+    /// Enters one nesting level at `span`; false (and the parse is abandoned) past the limit.
+    fn enter(&mut self, span: Span) -> bool {
+        if self.aborted {
+            return false;
+        }
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.push(FilterError::new(
+                ErrorKind::TooDeep { max: MAX_DEPTH },
+                span,
+            ));
+            self.aborted = true;
+            self.lx.skip_to_end();
+            return false;
+        }
+        true
+    }
+
     fn or_expr(&mut self) -> Expr {
-        let mut left = self.and_expr();
+        let mut items = vec![self.and_expr()];
         loop {
             self.lx.skip_ws();
             let Some(span) = self.lx.at_keyword("or") else {
-                return left;
+                break;
             };
             self.lx.set_pos(span.end);
-            let right = self.and_expr();
-            left = Expr::Or(Box::new(left), Box::new(right));
+            items.push(self.and_expr());
         }
+        balance(items, Expr::Or)
     }
 
     fn and_expr(&mut self) -> Expr {
-        let mut left = self.not_expr();
+        let mut items = vec![self.not_expr()];
         loop {
             self.lx.skip_ws();
             let Some(span) = self.lx.at_keyword("and") else {
-                return left;
+                break;
             };
             self.lx.set_pos(span.end);
-            let right = self.not_expr();
-            left = Expr::And(Box::new(left), Box::new(right));
+            items.push(self.not_expr());
         }
+        balance(items, Expr::And)
     }
 
     fn not_expr(&mut self) -> Expr {
-        self.lx.skip_ws();
-        if let Some(span) = self.lx.at_keyword("not") {
+        let outer = self.depth;
+        let mut nots = Vec::new();
+        loop {
+            self.lx.skip_ws();
+            let Some(span) = self.lx.at_keyword("not") else {
+                break;
+            };
+            if !self.enter(span) {
+                break;
+            }
             self.lx.set_pos(span.end);
-            let inner = self.not_expr();
-            return Expr::Not(Box::new(inner), span);
+            nots.push(span);
         }
-        self.primary()
+        let mut e = if self.aborted {
+            Expr::Error(Span::new(self.lx.pos(), self.lx.pos()))
+        } else {
+            self.primary()
+        };
+        for span in nots.into_iter().rev() {
+            e = Expr::Not(Box::new(e), span);
+        }
+        self.depth = outer;
+        e
     }
 
     fn primary(&mut self) -> Expr {
         self.lx.skip_ws();
         let start = self.lx.pos();
-        if self.lx.eat('(') {
+        if self.lx.peek() == Some('(') {
+            if !self.enter(Span::new(start, start + 1)) {
+                return Expr::Error(Span::new(start, start + 1));
+            }
+            self.lx.eat('(');
             let inner = self.or_expr();
+            self.depth -= 1;
             self.lx.skip_ws();
             if self.lx.eat(')') {
                 return inner;
             }
             // A missing ')' at the end, or junk inside the parentheses.
             if self.lx.at_end() {
-                self.errors.push(FilterError::new(
+                self.push(FilterError::new(
                     ErrorKind::UnclosedParen,
                     Span::new(start, start + 1),
                 ));
             } else {
-                self.errors.push(FilterError::new(
+                let e = FilterError::new(
                     ErrorKind::ExpectedConnective {
                         found: self.lx.describe_here(),
                     },
                     self.lx.here_span(),
-                ));
+                );
+                self.push(e);
                 let _ = self.recover();
                 self.lx.eat(')');
             }
@@ -126,7 +206,7 @@ impl Parser<'_> {
         match self.check() {
             Ok(c) => Expr::Check(c),
             Err(e) => {
-                self.errors.push(e);
+                self.push(e);
                 let end = self.recover();
                 Expr::Error(Span::new(start, end.max(start)))
             }
@@ -134,13 +214,66 @@ impl Parser<'_> {
     }
 
     fn check(&mut self) -> Result<Check, FilterError> {
-        let field = self.lx.field()?;
+        let (field, call) = match self.lx.peek_call() {
+            Some((Func::Val, span)) => {
+                return Err(FilterError::new(
+                    ErrorKind::Func(
+                        "val() stands on the right of an operator (proc.name = val(proc.pname))"
+                            .into(),
+                    ),
+                    span,
+                ));
+            }
+            Some(_) => {
+                let call = self.call()?;
+                let text = self
+                    .lx
+                    .src()
+                    .get(call.span.start..call.span.end)
+                    .unwrap_or("")
+                    .to_owned();
+                (
+                    FieldRef {
+                        name: text,
+                        arg: None,
+                        span: call.span,
+                    },
+                    Some(Box::new(call)),
+                )
+            }
+            None => (self.lx.field()?, None),
+        };
         self.lx.skip_ws();
         let (op, op_span) = self.lx.operator()?;
+        self.lx.skip_ws();
+        // `== anyof (a, b)`: a modifier, when a list follows it.
+        // libs wants white space on both sides of the modifier.
+        let spaced = self
+            .lx
+            .src()
+            .get(..self.lx.pos())
+            .and_then(|b| b.chars().next_back())
+            .is_some_and(char::is_whitespace);
+        let mut modifier = None;
+        if spaced
+            && !op.takes_list()
+            && op != super::ast::Op::Exists
+            && let Some((w, span)) = self.lx.peek_word()
+            && let Some(m) = Modifier::from_word(w)
+            && self.lx.at_keyword(w).is_some()
+        {
+            let after = self.lx.src().get(span.end..).unwrap_or("");
+            if after.starts_with(char::is_whitespace) && after.trim_start().starts_with('(') {
+                self.lx.set_pos(span.end);
+                self.lx.skip_ws();
+                modifier = Some(m);
+            }
+        }
         let operand = if op == super::ast::Op::Exists {
             Operand::None
-        } else if op.takes_list() {
-            self.lx.skip_ws();
+        } else if modifier.is_none() && self.lx.peek_call().is_some() {
+            Operand::Call(self.call()?)
+        } else if op.takes_list() || modifier.is_some() {
             let list_start = self.lx.pos();
             if !self.lx.eat('(') {
                 return Err(FilterError::new(
@@ -154,7 +287,6 @@ impl Parser<'_> {
             let items = self.list_items(op).inspect_err(|_| self.skip_list_rest())?;
             Operand::List(items, Span::new(list_start, self.lx.pos()))
         } else {
-            self.lx.skip_ws();
             match self.lx.value()? {
                 Some(v) => Operand::One(v),
                 None => {
@@ -170,10 +302,111 @@ impl Parser<'_> {
         };
         Ok(Check {
             field,
+            call,
             op,
             op_span,
+            modifier,
             operand,
         })
+    }
+
+    /// A function call at the cursor: `name(arg, ...)`, then an optional `[argument]`.
+    fn call(&mut self) -> Result<Call, FilterError> {
+        let Some((func, name_span)) = self.lx.peek_call() else {
+            return Err(FilterError::new(
+                ErrorKind::ExpectedField {
+                    found: self.lx.describe_here(),
+                },
+                self.lx.here_span(),
+            ));
+        };
+        if !self.enter(name_span) {
+            return Err(FilterError::new(
+                ErrorKind::TooDeep { max: MAX_DEPTH },
+                name_span,
+            ));
+        }
+        let r = self.call_rest(func, name_span);
+        self.depth -= 1;
+        r
+    }
+
+    fn call_rest(&mut self, func: Func, name_span: Span) -> Result<Call, FilterError> {
+        self.lx.set_pos(name_span.end);
+        self.lx.eat('(');
+        let args = self.terms(')', func.as_str())?;
+        let arg = self.lx.bracket_arg()?;
+        Ok(Call {
+            func,
+            name_span,
+            args,
+            arg,
+            span: Span::new(name_span.start, self.lx.pos()),
+        })
+    }
+
+    /// Terms separated by commas up to `close` (the opening parenthesis is already read).
+    fn terms(&mut self, close: char, what: &str) -> Result<Vec<Term>, FilterError> {
+        let mut items = Vec::new();
+        loop {
+            self.lx.skip_ws();
+            if self.lx.eat(close) {
+                return Ok(items);
+            }
+            if !items.is_empty() {
+                if !self.lx.eat(',') {
+                    return Err(FilterError::new(
+                        ErrorKind::ExpectedListSep {
+                            found: self.lx.describe_here(),
+                        },
+                        self.lx.here_span(),
+                    ));
+                }
+                self.lx.skip_ws();
+            }
+            items.push(self.term(what)?);
+        }
+    }
+
+    /// One function argument: a call, a parenthesised list, a field, or a literal.
+    fn term(&mut self, what: &str) -> Result<Term, FilterError> {
+        if self.lx.peek_call().is_some() {
+            return self.call().map(Term::Call);
+        }
+        let start = self.lx.pos();
+        if self.lx.peek() == Some('(') {
+            if !self.enter(Span::new(start, start + 1)) {
+                return Err(FilterError::new(
+                    ErrorKind::TooDeep { max: MAX_DEPTH },
+                    Span::new(start, start + 1),
+                ));
+            }
+            self.lx.eat('(');
+            let items = self.terms(')', what);
+            self.depth -= 1;
+            return Ok(Term::List(items?, Span::new(start, self.lx.pos())));
+        }
+        if self.lx.at_field_name() {
+            return self.lx.field().map(Term::Field);
+        }
+        match self.lx.value()? {
+            // As in libs, a function takes quoted strings and numbers, not bare words.
+            Some(v) if !v.quoted && !looks_numeric(&v.text) => Err(FilterError::new(
+                ErrorKind::Func(format!(
+                    "'{}' is neither a field nor a quoted string or a number",
+                    v.text
+                )),
+                v.span,
+            )),
+            Some(v) => Ok(Term::Lit(v)),
+            None => Err(FilterError::new(
+                ErrorKind::ExpectedValue {
+                    op: Func::from_word(what).map_or("(", Func::as_str),
+                    found: self.lx.describe_here(),
+                },
+                self.lx.here_span(),
+            )),
+        }
     }
 
     fn list_items(&mut self, op: super::ast::Op) -> Result<Vec<super::ast::Literal>, FilterError> {

@@ -369,6 +369,52 @@ impl<'e> EventCtx<'_, 'e> {
         )
     }
 
+    /// Whether `arg` names the result (`evt.rawarg.res`), for a call with no parameter of that
+    /// name.
+    fn is_res(&self, arg: &FieldArg) -> bool {
+        matches!(arg, FieldArg::Name(n) if n == "res")
+            && self
+                .syscall()
+                .is_some_and(|(_, spec)| spec.params.iter().all(|p| p.name != "res"))
+    }
+
+    /// `evt.is_open_read`/`_write`/`_exec`, as libs computes them from the open flags and mode.
+    fn open_kind(&self, fid: Fid) -> bool {
+        const O_ACCMODE: i64 = 3;
+        const O_WRONLY: i64 = 1;
+        const O_RDWR: i64 = 2;
+        const O_CREAT: i64 = 0o100;
+        const O_TMPFILE: i64 = 0o20_000_000;
+        const EXEC_BITS: i64 = 0o111;
+        let Some((sc, spec)) = self.syscall() else {
+            return false;
+        };
+        let named = |n: &str| {
+            let i = spec.params.iter().position(|p| p.name == n)?;
+            sc.params.get(i)?.as_int()
+        };
+        match spec.name {
+            "open" | "openat" => {
+                let Some(flags) = named("flags") else {
+                    return false;
+                };
+                let acc = flags & O_ACCMODE;
+                match fid {
+                    Fid::EvtIsOpenRead => acc == 0 || acc == O_RDWR,
+                    Fid::EvtIsOpenWrite => acc == O_WRONLY || acc == O_RDWR,
+                    _ => {
+                        flags & (O_CREAT | O_TMPFILE) != 0
+                            && named("mode").is_some_and(|m| m & EXEC_BITS != 0)
+                    }
+                }
+            }
+            "creat" => {
+                fid == Fid::EvtIsOpenExec && named("mode").is_some_and(|m| m & EXEC_BITS != 0)
+            }
+            _ => false,
+        }
+    }
+
     fn io_flag(&self, flag: u8) -> bool {
         self.syscall().is_some_and(|(_, spec)| spec.io & flag != 0)
     }
@@ -463,6 +509,20 @@ impl Source<Field> for EventCtx<'_, '_> {
                 };
                 owned(v)
             }
+            Fid::EvtArg | Fid::EvtRawarg if self.is_res(&field.arg) => {
+                let (sc, spec) = self.syscall()?;
+                if field.fid == Fid::EvtRawarg {
+                    Val::Num(sc.ret)
+                } else {
+                    let mut t = String::new();
+                    if spec.ret == ParamType::Fd && sc.ret >= 0 {
+                        render::render_fd(self.state, ev.pid, sc.ret, &mut t);
+                    } else {
+                        render::render_ret(sc.ret, spec.ret, &mut t);
+                    }
+                    owned(t)
+                }
+            }
             Fid::EvtArg => {
                 let (name, ty, v) = self.param(&field.arg)?;
                 let mut t = String::new();
@@ -496,6 +556,9 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::EvtIsIoRead => Val::Bool(self.io_flag(io::READ)),
             Fid::EvtIsIoWrite => Val::Bool(self.io_flag(io::WRITE)),
             Fid::EvtIsWait => Val::Bool(self.io_flag(io::WAIT)),
+            Fid::EvtIsOpenRead | Fid::EvtIsOpenWrite | Fid::EvtIsOpenExec => {
+                Val::Bool(self.open_kind(field.fid))
+            }
             Fid::EvtDir => s(b"<"),
             Fid::ProcPid => Val::Num(i64::from(ev.pid)),
             Fid::ProcName => {
@@ -542,15 +605,30 @@ impl Source<Field> for EventCtx<'_, '_> {
                     self.state.procs.get(&pp).filter(|p| !p.comm.is_empty())?,
                 ))
             }
-            Fid::ProcApid | Fid::ProcAname => {
-                let name = field.fid == Fid::ProcAname;
-                fn one(p: &Proc, name: bool) -> Val<'_> {
-                    if name {
-                        s(&p.comm)
-                    } else {
-                        Val::Num(i64::from(p.pid))
+            Fid::ProcPexe | Fid::ProcPexepath => {
+                let pp = self.proc()?.ppid;
+                let p = self.state.procs.get(&pp).filter(|p| p.known)?;
+                let v = if field.fid == Fid::ProcPexe {
+                    &p.exe
+                } else {
+                    &p.exe_path
+                };
+                if v.is_empty() {
+                    return None;
+                }
+                s(v)
+            }
+            Fid::ProcApid | Fid::ProcAname | Fid::ProcAexe | Fid::ProcAexepath => {
+                let which = field.fid;
+                fn one(p: &Proc, which: Fid) -> Val<'_> {
+                    match which {
+                        Fid::ProcAname => s(&p.comm),
+                        Fid::ProcAexe => s(&p.exe),
+                        Fid::ProcAexepath => s(&p.exe_path),
+                        _ => Val::Num(i64::from(p.pid)),
                     }
                 }
+                let name = which;
                 match field.arg {
                     FieldArg::Index(0) => one(self.proc()?, name),
                     FieldArg::Index(i) => one(self.ancestors().get(i - 1).copied()?, name),
@@ -582,6 +660,19 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::ThreadTid => Val::Num(i64::from(ev.tid)),
             Fid::ThreadVtid => Val::Num(i64::from(self.state.threads.get(&ev.tid)?.vtid)),
             Fid::ThreadIsmain => Val::Bool(ev.tid == ev.pid),
+            // Not recorded (yet): see the field docs.
+            Fid::ProcIsExeUpperLayer
+            | Fid::ProcIsExeFromMemfd
+            | Fid::ProcIsVpgidLeader
+            | Fid::ThreadCapEffective
+            | Fid::ThreadCapPermitted
+            | Fid::ThreadCapInheritable
+            | Fid::FdCipName
+            | Fid::FdSipName
+            | Fid::FdLipName
+            | Fid::FdRipName
+            | Fid::ContainerMountDest
+            | Fid::ContainerMountSource => return None,
             Fid::FdNum => Val::Num(self.fd_num()?),
             Fid::FdType => s(self.fd()?.ty.name().as_bytes()),
             Fid::FdTypechar => {
@@ -619,7 +710,34 @@ impl Source<Field> for EventCtx<'_, '_> {
                     s(&n[cut + 1..])
                 }
             }
-            Fid::FdIp | Fid::FdCip | Fid::FdSip | Fid::FdLip | Fid::FdRip => {
+            Fid::FdNameraw => {
+                if let Some(fd) = self.fd() {
+                    if let Some(raw) = &fd.nameraw {
+                        return Some(s(raw));
+                    }
+                    let name = fd.display_name();
+                    if name.is_empty() {
+                        return None;
+                    }
+                    Val::Str(name)
+                } else {
+                    // A failed open is named after the path as it was given.
+                    self.failed_open_path()?;
+                    let (sc, spec) = self.syscall()?;
+                    let i = spec.params.iter().position(|p| p.name == "name")?;
+                    s(sc.params.get(i)?.as_bytes()?)
+                }
+            }
+            Fid::FdIp
+            | Fid::FdCip
+            | Fid::FdSip
+            | Fid::FdLip
+            | Fid::FdRip
+            | Fid::FdNet
+            | Fid::FdCnet
+            | Fid::FdSnet
+            | Fid::FdLnet
+            | Fid::FdRnet => {
                 let fd = self.fd()?;
                 // A socket with no address yet (before connect/bind) has no ends.
                 let so = fd.sock.filter(|so| {
@@ -628,10 +746,10 @@ impl Source<Field> for EventCtx<'_, '_> {
                 let cip = ip_of(so.family, &so.src);
                 let sip = ip_of(so.family, &so.dst);
                 match field.fid {
-                    Fid::FdIp => Val::List(vec![Val::Ip(cip), Val::Ip(sip)]),
-                    Fid::FdCip => Val::Ip(cip),
-                    Fid::FdSip => Val::Ip(sip),
-                    Fid::FdLip => Val::Ip(if fd.is_server { sip } else { cip }),
+                    Fid::FdIp | Fid::FdNet => Val::List(vec![Val::Ip(cip), Val::Ip(sip)]),
+                    Fid::FdCip | Fid::FdCnet => Val::Ip(cip),
+                    Fid::FdSip | Fid::FdSnet => Val::Ip(sip),
+                    Fid::FdLip | Fid::FdLnet => Val::Ip(if fd.is_server { sip } else { cip }),
                     _ => Val::Ip(if fd.is_server { cip } else { sip }),
                 }
             }
@@ -671,6 +789,17 @@ impl Source<Field> for EventCtx<'_, '_> {
                     return None;
                 }
                 Val::Bool(fd.is_server)
+            }
+            Fid::FdConnected => {
+                let fd = self.fd()?;
+                if !matches!(fd.ty, FdType::Ipv4 | FdType::Ipv6) {
+                    return None;
+                }
+                Val::Bool(fd.connected)
+            }
+            Fid::FdNameChanged => {
+                self.fd()?;
+                Val::Bool(self.state.fd_name_changed)
             }
             Fid::ContainerId
             | Fid::ContainerName

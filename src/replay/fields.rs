@@ -38,6 +38,9 @@ pub enum Fid {
     EvtIsIoRead,
     EvtIsIoWrite,
     EvtIsWait,
+    EvtIsOpenRead,
+    EvtIsOpenWrite,
+    EvtIsOpenExec,
     EvtDir,
     ProcPid,
     ProcName,
@@ -50,20 +53,31 @@ pub enum Fid {
     ProcPpid,
     ProcPname,
     ProcPcmdline,
+    ProcPexe,
+    ProcPexepath,
     ProcApid,
     ProcAname,
+    ProcAexe,
+    ProcAexepath,
     ProcEnv,
     ProcVpid,
     ProcTty,
     ProcDuration,
     ProcNthreads,
+    ProcIsExeUpperLayer,
+    ProcIsExeFromMemfd,
+    ProcIsVpgidLeader,
     ThreadTid,
     ThreadVtid,
     ThreadIsmain,
+    ThreadCapEffective,
+    ThreadCapPermitted,
+    ThreadCapInheritable,
     FdNum,
     FdType,
     FdTypechar,
     FdName,
+    FdNameraw,
     FdDirectory,
     FdFilename,
     FdIp,
@@ -71,6 +85,15 @@ pub enum Fid {
     FdSip,
     FdLip,
     FdRip,
+    FdNet,
+    FdCnet,
+    FdSnet,
+    FdLnet,
+    FdRnet,
+    FdCipName,
+    FdSipName,
+    FdLipName,
+    FdRipName,
     FdPort,
     FdCport,
     FdSport,
@@ -79,6 +102,8 @@ pub enum Fid {
     FdL4proto,
     FdSockfamily,
     FdIsServer,
+    FdConnected,
+    FdNameChanged,
     ContainerId,
     ContainerName,
     ContainerImage,
@@ -88,6 +113,8 @@ pub enum Fid {
     ContainerType,
     ContainerPrivileged,
     ContainerLabel,
+    ContainerMountDest,
+    ContainerMountSource,
     K8sPodName,
     K8sNsName,
     K8sPodUid,
@@ -325,6 +352,24 @@ pub static FIELDS: &[FieldDef] = &[
         "Whether the call waits (accept, ...).",
     ),
     f(
+        "evt.is_open_read",
+        Fid::EvtIsOpenRead,
+        Bool,
+        "Whether an open/openat asked for reading (O_RDONLY or O_RDWR); false for other calls and for openat2, whose flags are not recorded.",
+    ),
+    f(
+        "evt.is_open_write",
+        Fid::EvtIsOpenWrite,
+        Bool,
+        "Whether an open/openat asked for writing (O_WRONLY or O_RDWR); false for other calls and for openat2.",
+    ),
+    f(
+        "evt.is_open_exec",
+        Fid::EvtIsOpenExec,
+        Bool,
+        "Whether an open/openat with O_CREAT or O_TMPFILE, or a creat, gave a mode with an execute bit.",
+    ),
+    f(
         "evt.dir",
         Fid::EvtDir,
         Str,
@@ -371,6 +416,18 @@ pub static FIELDS: &[FieldDef] = &[
         Str,
         "Parent command line.",
     ),
+    f(
+        "proc.pexe",
+        Fid::ProcPexe,
+        Str,
+        "Parent's executable as given to exec (its proc.exe).",
+    ),
+    f(
+        "proc.pexepath",
+        Fid::ProcPexepath,
+        Str,
+        "Parent's full executable path (its proc.exepath).",
+    ),
     fa(
         "proc.apid",
         Fid::ProcApid,
@@ -384,6 +441,20 @@ pub static FIELDS: &[FieldDef] = &[
         Str,
         ArgKind::OptIndex,
         "Ancestor name: proc.aname[1] is the parent's, [0] the process's; alone, any ancestor.",
+    ),
+    fa(
+        "proc.aexe",
+        Fid::ProcAexe,
+        Str,
+        ArgKind::OptIndex,
+        "Ancestor executable (proc.exe): proc.aexe[1] is the parent's, [0] the process's; alone, any ancestor.",
+    ),
+    fa(
+        "proc.aexepath",
+        Fid::ProcAexepath,
+        Str,
+        ArgKind::OptIndex,
+        "Ancestor executable path (proc.exepath), indexed like proc.aexe.",
     ),
     fa(
         "proc.env",
@@ -416,6 +487,24 @@ pub static FIELDS: &[FieldDef] = &[
         Num,
         "Number of threads the process has.",
     ),
+    f(
+        "proc.is_exe_upper_layer",
+        Fid::ProcIsExeUpperLayer,
+        Bool,
+        "Whether the executable lives in the upper (writable) layer of an overlay file system. Not recorded yet: always absent (Falco's <NA>).",
+    ),
+    f(
+        "proc.is_exe_from_memfd",
+        Fid::ProcIsExeFromMemfd,
+        Bool,
+        "Whether the executable was run from a memfd. Not recorded yet: always absent (Falco's <NA>).",
+    ),
+    f(
+        "proc.is_vpgid_leader",
+        Fid::ProcIsVpgidLeader,
+        Bool,
+        "Whether the process leads its process group (in its pid namespace). Not recorded yet: always absent (Falco's <NA>).",
+    ),
     f("thread.tid", Fid::ThreadTid, Num, "Thread id."),
     f(
         "thread.vtid",
@@ -428,6 +517,24 @@ pub static FIELDS: &[FieldDef] = &[
         Fid::ThreadIsmain,
         Bool,
         "Whether the thread is the process's main thread.",
+    ),
+    f(
+        "thread.cap_effective",
+        Fid::ThreadCapEffective,
+        Str,
+        "Effective capabilities of the thread. Not recorded yet: always absent (Falco's <NA>).",
+    ),
+    f(
+        "thread.cap_permitted",
+        Fid::ThreadCapPermitted,
+        Str,
+        "Permitted capabilities of the thread. Not recorded yet: always absent (Falco's <NA>).",
+    ),
+    f(
+        "thread.cap_inheritable",
+        Fid::ThreadCapInheritable,
+        Str,
+        "Inheritable capabilities of the thread. Not recorded yet: always absent (Falco's <NA>).",
     ),
     f(
         "fd.num",
@@ -454,6 +561,12 @@ pub static FIELDS: &[FieldDef] = &[
         "fd name: the path, the connection tuple, or a description.",
     ),
     f(
+        "fd.nameraw",
+        Fid::FdNameraw,
+        Str,
+        "fd name with a file's path as the open call gave it (not made absolute).",
+    ),
+    f(
         "fd.directory",
         Fid::FdDirectory,
         Str,
@@ -475,6 +588,60 @@ pub static FIELDS: &[FieldDef] = &[
     f("fd.sip", Fid::FdSip, Ip, "Server IP address."),
     f("fd.lip", Fid::FdLip, Ip, "Local IP address."),
     f("fd.rip", Fid::FdRip, Ip, "Remote IP address."),
+    f(
+        "fd.net",
+        Fid::FdNet,
+        Ip,
+        "Either end's IP address, for network comparisons (fd.net = 10.0.0.0/8).",
+    ),
+    f(
+        "fd.cnet",
+        Fid::FdCnet,
+        Ip,
+        "Client IP address, for network comparisons.",
+    ),
+    f(
+        "fd.snet",
+        Fid::FdSnet,
+        Ip,
+        "Server IP address, for network comparisons.",
+    ),
+    f(
+        "fd.lnet",
+        Fid::FdLnet,
+        Ip,
+        "Local IP address, for network comparisons.",
+    ),
+    f(
+        "fd.rnet",
+        Fid::FdRnet,
+        Ip,
+        "Remote IP address, for network comparisons.",
+    ),
+    f(
+        "fd.cip.name",
+        Fid::FdCipName,
+        Str,
+        "Domain name of the client IP address (from DNS). Not recorded yet: always absent (Falco's <NA>).",
+    ),
+    f(
+        "fd.sip.name",
+        Fid::FdSipName,
+        Str,
+        "Domain name of the server IP address (from DNS). Not recorded yet: always absent (Falco's <NA>).",
+    ),
+    f(
+        "fd.lip.name",
+        Fid::FdLipName,
+        Str,
+        "Domain name of the local IP address (from DNS). Not recorded yet: always absent (Falco's <NA>).",
+    ),
+    f(
+        "fd.rip.name",
+        Fid::FdRipName,
+        Str,
+        "Domain name of the remote IP address (from DNS). Not recorded yet: always absent (Falco's <NA>).",
+    ),
     f(
         "fd.port",
         Fid::FdPort,
@@ -502,6 +669,18 @@ pub static FIELDS: &[FieldDef] = &[
         Fid::FdIsServer,
         Bool,
         "Whether this end is the server (accepted, or listening).",
+    ),
+    f(
+        "fd.connected",
+        Fid::FdConnected,
+        Bool,
+        "Whether an IP socket is connected (connect succeeded or is in progress, or accepted).",
+    ),
+    f(
+        "fd.name_changed",
+        Fid::FdNameChanged,
+        Bool,
+        "Whether this event changed the name of its fd (a connect, or a sendto naming a socket).",
     ),
     f(
         "container.id",
@@ -557,6 +736,20 @@ pub static FIELDS: &[FieldDef] = &[
         Str,
         ArgKind::Key,
         "One container label: container.label[app].",
+    ),
+    fa(
+        "container.mount.dest",
+        Fid::ContainerMountDest,
+        Str,
+        ArgKind::OptKey,
+        "Destination of a container mount (container.mount.dest[/proc*]). Not recorded yet: always absent (Falco's <NA>).",
+    ),
+    fa(
+        "container.mount.source",
+        Fid::ContainerMountSource,
+        Str,
+        ArgKind::OptKey,
+        "Source of a container mount, by destination or index. Not recorded yet: always absent (Falco's <NA>).",
     ),
     f(
         "k8s.pod.name",
@@ -682,6 +875,12 @@ impl Registry for Fields {
                 })?),
                 false,
             ),
+            (ArgKind::Param, Some(a)) if a.is_empty() => {
+                return Err(ResolveError::Arg(format!(
+                    "{}[]: the argument is empty",
+                    def.name
+                )));
+            }
             (ArgKind::Param, Some(a)) => match a.parse::<usize>() {
                 Ok(i) => (FieldArg::Index(i), false),
                 Err(_) => (FieldArg::Name(a), false),
@@ -703,6 +902,28 @@ impl Registry for Fields {
 
     fn names(&self) -> Vec<&str> {
         FIELDS.iter().map(|d| d.name).collect()
+    }
+
+    fn num_range(&self, field: &Field) -> (i64, i64) {
+        let u32max = i64::from(u32::MAX);
+        match field.fid {
+            Fid::FdPort | Fid::FdCport | Fid::FdSport | Fid::FdLport | Fid::FdRport => (0, 65535),
+            Fid::ProcPid
+            | Fid::ProcPpid
+            | Fid::ProcApid
+            | Fid::ProcVpid
+            | Fid::ProcTty
+            | Fid::ProcNthreads
+            | Fid::ThreadTid
+            | Fid::ThreadVtid
+            | Fid::UserUid
+            | Fid::GroupGid
+            | Fid::HostIndex => (0, u32max),
+            Fid::UserLoginuid => (-1, u32max),
+            Fid::EvtNum | Fid::EvtRawtime | Fid::EvtRawtimeS => (0, i64::MAX),
+            Fid::EvtRawtimeNs => (0, 999_999_999),
+            _ => (i64::MIN, i64::MAX),
+        }
     }
 }
 
@@ -743,6 +964,19 @@ mod tests {
             assert!(names.insert(d.name), "{} twice", d.name);
             assert!(ids.insert(d.fid), "{:?} twice", d.fid);
         }
+    }
+
+    #[test]
+    fn number_ranges_follow_the_field() {
+        let e = compile("fd.port = 65536", &Fields).expect_err("range");
+        assert_eq!(
+            e.to_string(),
+            "invalid filter: column 11: 65536 is out of range for fd.port (0 to 65535)\n  fd.port = 65536\n            ^^^^^"
+        );
+        assert!(compile("user.loginuid = -1", &Fields).is_ok());
+        assert!(compile("user.uid = -1", &Fields).is_err());
+        assert!(compile("fd.num > 4294967295 and evt.cpu > -500", &Fields).is_ok());
+        assert!(compile("evt.arg[] = x", &Fields).is_err());
     }
 
     #[test]

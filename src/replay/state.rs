@@ -72,6 +72,12 @@ pub struct Fd {
     pub flags: u32,
     /// Whether this end is the server (accepted or bound).
     pub is_server: bool,
+    /// Whether the socket is connected: a connect that succeeded or is in progress, an
+    /// accepted socket, or a state record with both ends (libs' default, without tracking
+    /// connection status).
+    pub connected: bool,
+    /// The path as the open call gave it, when it differs from `name` (a relative path).
+    pub nameraw: Option<Arc<[u8]>>,
 }
 
 impl Fd {
@@ -97,6 +103,8 @@ impl Fd {
             sock: None,
             flags: 0,
             is_server: false,
+            connected: false,
+            nameraw: None,
         }
     }
 }
@@ -195,6 +203,9 @@ pub struct State {
     pub groups: HashMap<(u32, u32), Group<'static>>,
     /// Name of the host these tables describe (`host.name`).
     pub host_name: String,
+    /// Whether the event last applied changed the name of the fd it uses (a connect, or a
+    /// sendto that names an unconnected socket): `fd.name_changed`.
+    pub fd_name_changed: bool,
     /// The thread last seen by `ensure_task` (most events come in runs from one thread).
     last_tid: u32,
 }
@@ -255,6 +266,7 @@ impl State {
     /// Applies an event's effect that must be visible when it is evaluated, and returns the
     /// effect to apply after.
     pub fn apply_before(&mut self, ev: &Event<'_>) -> Deferred {
+        self.fd_name_changed = false;
         match &ev.body {
             Body::Syscall(sc) => {
                 self.ensure_task(ev.tid, ev.pid, ev.container);
@@ -478,6 +490,8 @@ impl State {
                 sock: f.sock,
                 flags: f.flags,
                 is_server: false,
+                connected: f.sock.is_some_and(|s| s.sport != 0 && s.dport != 0),
+                nameraw: None,
             },
         );
     }
@@ -584,11 +598,17 @@ impl State {
                 .flatten()
                 .find_map(|v| v.as_bytes().filter(|b| !b.is_empty()));
             if let Some(fd) = fdnum.and_then(|f| self.fd_mut(pid, f)) {
+                let before = fd.display_name().into_owned();
                 if sock.is_some() {
                     update_sock(fd, sock, false);
                 } else if let Some(p) = path {
                     fd.name = Arc::from(p);
                 }
+                // libs: connected when the call succeeded or is in progress (EINPROGRESS).
+                if ret >= 0 || ret == -115 {
+                    fd.connected = true;
+                }
+                self.fd_name_changed = *fd.display_name() != *before;
             }
             return Deferred::None;
         }
@@ -602,8 +622,10 @@ impl State {
                 && fd.sock.is_none_or(|s| s.sport == 0 && s.dport == 0)
                 && matches!(fd.ty, FdType::Ipv4 | FdType::Ipv6)
             {
+                let before = fd.display_name().into_owned();
                 let server = fd.is_server;
                 update_sock(fd, Some(t), server);
+                self.fd_name_changed = *fd.display_name() != *before;
             }
             return Deferred::None;
         }
@@ -620,6 +642,9 @@ impl State {
                 };
                 let mut fd = Fd::new(ty, &full);
                 fd.flags = flags;
+                if full != path {
+                    fd.nameraw = Some(Arc::from(path));
+                }
                 self.insert_fd(pid, ret as i32, fd);
             }
             Action::Memfd => {
@@ -664,6 +689,7 @@ impl State {
                 };
                 let mut fd = Fd::new(ty, listen.as_ref().map_or(&[][..], |l| &l.name[..]));
                 update_sock(&mut fd, tuple, true);
+                fd.connected = true;
                 self.insert_fd(pid, ret as i32, fd);
             }
             Action::Bind => {

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use capture_format::CaptureFile;
+use capture_format::schema::Value;
 use insta::assert_snapshot;
 
 use super::fields::Fields;
@@ -209,7 +210,7 @@ fn error_messages_point_at_the_column_and_suggest() {
         "evt.failed = maybe",
         "fd.cip = 10.0.0.256",
         "proc.pid contains 3",
-        "proc.name < x",
+        "fd.sport = 70000",
         "proc.name = 'unterminated",
         "proc.nmae = a and fd.nam = b",
     ];
@@ -325,4 +326,144 @@ fn bench_capture() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
     super::testutil::write_synth(std::path::Path::new(&out), n, 1 << 20, 64);
+}
+
+/// The fields Falco's public rules need, on events built for them: open intents, parent and
+/// ancestor executables, raw names, networks, connection state, raw results, and the fields
+/// whose data is not recorded (always absent).
+#[test]
+fn falco_rule_fields() {
+    use super::testutil::{Cap, P, int, tcp, text};
+    let mut c = Cap::new();
+    c.process(&P {
+        pid: 10,
+        ppid: 1,
+        comm: "bash",
+        exe: "/bin/bash",
+        args: "",
+        cwd: "/home/alice",
+        uid: 1000,
+        container: 0,
+    });
+    c.process(&P {
+        pid: 20,
+        ppid: 10,
+        comm: "curl",
+        exe: "/usr/bin/curl",
+        args: "",
+        cwd: "/home/alice",
+        uid: 1000,
+        container: 0,
+    });
+    // 1: write-create an executable, by a relative path; 2: read-only; 3: read-write;
+    // 4: creat with mode 0644; 5: failed open.
+    c.sys(
+        20,
+        20,
+        "openat",
+        3,
+        vec![int(-100), text("bin/x.sh"), int(0o101), int(0o755)],
+    );
+    c.sys(20, 20, "open", 4, vec![text("/etc/hosts"), int(0), int(0)]);
+    c.sys(20, 20, "open", 5, vec![text("/etc/passwd"), int(2), int(0)]);
+    c.sys(20, 20, "creat", 6, vec![text("/tmp/y"), int(0o644)]);
+    c.sys(20, 20, "open", -2, vec![text("nope"), int(0), int(0)]);
+    // 6: socket; 7: connect in progress; 8: send on it.
+    c.sys(20, 20, "socket", 7, vec![int(2), int(1), int(0)]);
+    c.sys(
+        20,
+        20,
+        "connect",
+        -115,
+        vec![
+            int(7),
+            Value::None,
+            tcp([10, 0, 0, 2], 40000, [93, 184, 216, 34], 443),
+        ],
+    );
+    c.sys(20, 20, "write", 3, vec![int(7), text("hi\n"), int(3)]);
+    let path = std::env::temp_dir().join(format!("casefile-falco-{}.case", std::process::id()));
+    c.write(&path);
+    let t = fields_table(
+        &path,
+        None,
+        &[
+            "evt.is_open_read",
+            "evt.is_open_write",
+            "evt.is_open_exec",
+            "fd.name",
+            "fd.nameraw",
+            "evt.rawarg.res",
+        ],
+    );
+    let net = fields_table(
+        &path,
+        Some("fd.type = ipv4"),
+        &[
+            "evt.type",
+            "fd.connected",
+            "fd.name_changed",
+            "fd.rnet",
+            "proc.pexe",
+            "proc.aexe[2]",
+            "proc.aexepath",
+        ],
+    );
+    let absent = fields_table(
+        &path,
+        Some("evt.num = 1"),
+        &[
+            "thread.cap_effective",
+            "fd.sip.name",
+            "container.mount.dest[/proc]",
+            "proc.is_exe_upper_layer",
+            "proc.is_exe_from_memfd",
+            "proc.is_vpgid_leader",
+        ],
+    );
+    let matching = |f: &str| {
+        let t = fields_table(&path, Some(f), &[]);
+        t.lines()
+            .map(|l| l.trim().to_owned())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let nets = [
+        matching("fd.net = 93.184.0.0/16"),
+        matching("fd.snet in (93.184.216.0/24)"),
+        matching("fd.cnet != 10.0.0.0/8"),
+        matching("evt.rawarg.res = -115"),
+        matching("evt.arg.res = '-115(EINPROGRESS)'"),
+        matching("proc.is_exe_upper_layer = true or thread.cap_effective exists"),
+        matching("not proc.is_exe_upper_layer = true and evt.num < 3"),
+    ];
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(
+        t.trim_start(),
+        "  \
+  1 evt.is_open_read=false evt.is_open_write=true evt.is_open_exec=true fd.name=/home/alice/bin/x.sh fd.nameraw=bin/x.sh evt.rawarg.res=3
+  2 evt.is_open_read=true evt.is_open_write=false evt.is_open_exec=false fd.name=/etc/hosts fd.nameraw=/etc/hosts evt.rawarg.res=4
+  3 evt.is_open_read=true evt.is_open_write=true evt.is_open_exec=false fd.name=/etc/passwd fd.nameraw=/etc/passwd evt.rawarg.res=5
+  4 evt.is_open_read=false evt.is_open_write=false evt.is_open_exec=false fd.name=/tmp/y fd.nameraw=/tmp/y evt.rawarg.res=6
+  5 evt.is_open_read=true evt.is_open_write=false evt.is_open_exec=false fd.name=/home/alice/nope fd.nameraw=nope evt.rawarg.res=-2
+  6 evt.is_open_read=false evt.is_open_write=false evt.is_open_exec=false fd.name=<NA> fd.nameraw=<NA> evt.rawarg.res=7
+  7 evt.is_open_read=false evt.is_open_write=false evt.is_open_exec=false fd.name=10.0.0.2:40000->93.184.216.34:443 fd.nameraw=10.0.0.2:40000->93.184.216.34:443 evt.rawarg.res=-115
+  8 evt.is_open_read=false evt.is_open_write=false evt.is_open_exec=false fd.name=10.0.0.2:40000->93.184.216.34:443 fd.nameraw=10.0.0.2:40000->93.184.216.34:443 evt.rawarg.res=3
+"
+        .trim_start(),
+    );
+    assert_eq!(
+        net.trim_start(),
+        "  \
+  6 evt.type=socket fd.connected=false fd.name_changed=false fd.rnet=<NA> proc.pexe=/bin/bash proc.aexe[2]=<NA> proc.aexepath=/bin/bash
+  7 evt.type=connect fd.connected=true fd.name_changed=true fd.rnet=93.184.216.34 proc.pexe=/bin/bash proc.aexe[2]=<NA> proc.aexepath=/bin/bash
+  8 evt.type=write fd.connected=true fd.name_changed=false fd.rnet=93.184.216.34 proc.pexe=/bin/bash proc.aexe[2]=<NA> proc.aexepath=/bin/bash
+"
+        .trim_start(),
+    );
+    assert_eq!(
+        absent,
+        "  1 thread.cap_effective=<NA> fd.sip.name=<NA> container.mount.dest[/proc]=<NA> proc.is_exe_upper_layer=<NA> proc.is_exe_from_memfd=<NA> proc.is_vpgid_leader=<NA>\n"
+    );
+    assert_eq!(nets, ["7,8", "7,8", "", "7", "7", "", "1,2"]);
 }

@@ -261,6 +261,8 @@ fn fields_are_listed() {
     let o = casefile(&["fields", "fd.s"]);
     eqnice!(
         "  fd.sip                       ip    Server IP address.
+  fd.snet                      ip    Server IP address, for network comparisons.
+  fd.sip.name                  str   Domain name of the server IP address (from DNS). Not recorded yet: always absent (Falco's <NA>).
   fd.sport                     num   Server port.
   fd.sockfamily                str   Socket family: ip or unix.
 ",
