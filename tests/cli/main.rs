@@ -12,5 +12,6 @@ mod integrity;
 mod man;
 mod read;
 mod record;
+mod rules;
 mod timeline;
 mod views;
