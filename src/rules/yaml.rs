@@ -100,8 +100,71 @@ enum Open {
     Map(Vec<(String, Node)>, Option<String>, usize, usize),
 }
 
+/// Most lines [`parse`] re-indents before giving up.
+const MAX_REINDENTS: usize = 1000;
+
 /// Parses `text` (one document; an empty file is `None`).
+///
+/// Falco reads its files with yaml-cpp, which accepts a flow sequence closed by a `]` at the
+/// indentation of its key (`items: [` ... `]` in falcosecurity/rules); the YAML spec and
+/// saphyr do not. When the parser reports bad indentation on a line that holds only closing
+/// brackets, that line is indented like the line before it and the text parsed again, so
+/// such files load as Falco loads them and nothing else changes meaning.
 pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+    let mut fixed: Option<String> = None;
+    for _ in 0..MAX_REINDENTS {
+        let e = match parse_strict(fixed.as_deref().unwrap_or(text)) {
+            Ok(n) => return Ok(n),
+            Err(e) => e,
+        };
+        let cur = fixed.as_deref().unwrap_or(text);
+        match reindent(cur, e.line) {
+            Some(t) if e.message == "invalid indentation" => fixed = Some(t),
+            _ => return Err(e),
+        }
+    }
+    parse_strict(fixed.as_deref().unwrap_or(text))
+}
+
+/// `text` with 1-based line `line` indented like the closest non-blank line before it, when
+/// that line holds only closing brackets (and commas) and is less indented.
+fn reindent(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let target = *lines.get(line.checked_sub(1)?)?;
+    let body = target.trim_start();
+    if body.is_empty()
+        || !body
+            .trim_end()
+            .chars()
+            .all(|c| matches!(c, ']' | '}' | ','))
+    {
+        return None;
+    }
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let want = lines[..line - 1]
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map_or(0, |l| indent(l));
+    if want <= indent(target) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + want);
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if i == line - 1 {
+            out.push_str(&" ".repeat(want));
+            out.push_str(body);
+        } else {
+            out.push_str(l);
+        }
+    }
+    Some(out)
+}
+
+fn parse_strict(text: &str) -> Result<Option<Node>, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Open> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
@@ -248,6 +311,15 @@ mod tests {
         let e = parse(&laughs).expect_err("laughs");
         assert!(e.message.contains("aliases expand"), "{e}");
         assert!(parse("a: [\n").is_err());
+        let closing = parse("- list: l\n  items: [\n    a,\n    b\n  ]\n").expect("lenient");
+        let Some(Node {
+            value: Value::Seq(items),
+            ..
+        }) = closing
+        else {
+            panic!("{closing:?}")
+        };
+        assert_eq!(items[0].get("items").map(Node::kind), Some("a sequence"));
         assert_eq!(parse("").expect("empty"), None);
     }
 }
