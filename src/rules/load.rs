@@ -751,3 +751,90 @@ fn read_exceptions(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: &str =
+        "- rule: r\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: info\n";
+
+    fn load(text: &str) -> Result<Collection, String> {
+        let mut c = Collection::default();
+        c.load("t.yaml", text).map_err(|e| e.to_string())?;
+        Ok(c)
+    }
+
+    #[test]
+    fn overrides_append_and_replace_per_key() {
+        let c = load(&format!(
+            "{RULE}- rule: r\n  condition: and proc.name = x\n  priority: error\n  tags: [a]\n  override:\n    condition: append\n    priority: replace\n    tags: append\n"
+        ))
+        .expect("ok");
+        let r = &c.rules[0];
+        assert_eq!(r.cond, "evt.type = open and proc.name = x");
+        assert_eq!(r.priority, Priority::Error);
+        assert_eq!(r.tags.iter().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(r.cond_loc.line, 7);
+    }
+
+    #[test]
+    fn a_later_definition_replaces_in_place_and_enabled_alone_switches() {
+        let c = load(&format!(
+            "{RULE}- rule: s\n  desc: d\n  condition: evt.type = read\n  output: o\n  priority: info\n\
+             - rule: r\n  desc: d2\n  condition: evt.type = close\n  output: o\n  priority: info\n\
+             - rule: s\n  enabled: false\n"
+        ))
+        .expect("ok");
+        let names: Vec<(&str, &str, bool)> = c
+            .rules
+            .iter()
+            .map(|r| (r.name.as_str(), r.cond.as_str(), r.enabled))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("r", "evt.type = close", true),
+                ("s", "evt.type = read", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn misused_updates_are_errors_with_lines() {
+        let e = |t: &str| load(t).expect_err("error");
+        assert_eq!(
+            e("- rule: r\n  condition: x\n  override:\n    condition: append\n"),
+            "t.yaml:1: rule 'r' has 'override' but no rule by that name was defined before"
+        );
+        assert_eq!(
+            e(&format!(
+                "{RULE}- rule: r\n  condition: x\n  output: y\n  override:\n    condition: append\n"
+            )),
+            "t.yaml:8: unexpected key 'output': no corresponding entry under 'override'"
+        );
+        assert_eq!(
+            e(&format!(
+                "{RULE}- rule: r\n  condition: x\n  append: true\n  override:\n    condition: append\n"
+            )),
+            "t.yaml:6: keys 'override' and 'append: true' cannot be used together"
+        );
+        assert_eq!(
+            e(&format!(
+                "{RULE}- rule: r\n  priority: info\n  override:\n    priority: append\n"
+            )),
+            "t.yaml:9: key 'priority' of a rule cannot be appended to, use 'replace' instead"
+        );
+        assert_eq!(
+            e("- list: l\n  items: [a]\n  append: true\n"),
+            "t.yaml:1: list 'l' has 'append' but no list by that name was defined before"
+        );
+        assert_eq!(
+            e(&format!(
+                "{RULE}  exceptions:\n    - name: x\n      fields: [proc.name]\n      values: [[a]]\n\
+                 - rule: r\n  exceptions:\n    - name: x\n      fields: [fd.name]\n      values: [[b]]\n  override:\n    exceptions: append\n"
+            )),
+            "t.yaml:12: exception 'x' exists: only values can be appended to it, not fields or comps"
+        );
+    }
+}
