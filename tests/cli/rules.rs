@@ -452,3 +452,24 @@ fn rules_fire_on_recorded_attack_like_actions() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_directory_of_rules_files_loads_in_name_order() {
+    let dir = Dir::new("rules-dir");
+    dir.write(
+        "10-base.yaml",
+        "- rule: cat ran\n  desc: d\n  condition: evt.type = execve and proc.name = cat\n  output: cat ran (%proc.cmdline)\n  priority: info\n",
+    );
+    // Loaded second: replaces the priority of the rule the first file defined.
+    dir.write(
+        "20-local.yml",
+        "- rule: cat ran\n  priority: alert\n  override:\n    priority: replace\n",
+    );
+    dir.write("notes.txt", "not a rules file");
+    let o = casefile(&["rules", "-r", &dir.path.display().to_string(), &state()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    eqnice!(
+        "00:00:00.000007000: Alert cat ran (cat /etc/passwd)\n",
+        stdout(&o)
+    );
+}
