@@ -90,9 +90,14 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
     if !set.skipped.is_empty() {
         writeln!(
             err,
-            "casefile: warning: {} rule{} skipped (--skip-unsupported):",
+            "casefile: warning: {} rule{} skipped: {} what casefile cannot evaluate:",
             set.skipped.len(),
-            if set.skipped.len() == 1 { "" } else { "s" }
+            if set.skipped.len() == 1 { "" } else { "s" },
+            if set.skipped.len() == 1 {
+                "it uses"
+            } else {
+                "they use"
+            }
         )?;
         for s in &set.skipped {
             writeln!(err, "  {s}")?;

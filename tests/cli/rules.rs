@@ -278,7 +278,7 @@ fn skip_unsupported_warns_for_each_rule_and_runs_the_rest() {
     let err = stderr(&o).replace(&rules("unsupported"), "unsupported.yaml");
     eqnice!(
         "\
-casefile: warning: 2 rules skipped (--skip-unsupported):
+casefile: warning: 2 rules skipped: they use what casefile cannot evaluate:
   unsupported.yaml:5: rule 'Write below etc': unknown field 'evt.is_open_write' (in macro 'open_write')
   unsupported.yaml:15: rule 'Odd name': expected an operator after the field (=, !=, <, contains, in, exists, ...), found 'regex'
 casefile: warning: unsupported.yaml:19: rule 'Failed open': output uses unknown field 'proc.exe_ino'; shown as <NA>
@@ -471,5 +471,24 @@ fn a_directory_of_rules_files_loads_in_name_order() {
     eqnice!(
         "00:00:00.000007000: Alert cat ran (cat /etc/passwd)\n",
         stdout(&o)
+    );
+}
+
+#[test]
+fn skip_if_unknown_filter_skips_that_rule_without_the_flag() {
+    let dir = Dir::new("rules-skip-if");
+    let r = dir.write(
+        "r.yaml",
+        "- rule: new field\n  desc: d\n  condition: evt.is_open_write = true\n  output: o\n  priority: info\n  skip-if-unknown-filter: true\n\
+         - rule: cat ran\n  desc: d\n  condition: evt.type = execve and proc.name = cat\n  output: cat ran\n  priority: info\n",
+    );
+    let o = casefile(&["rules", "-r", &r.display().to_string(), &state()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    eqnice!("00:00:00.000007000: Informational cat ran\n", stdout(&o));
+    assert!(
+        stderr(&o).contains("1 rule skipped: it uses what casefile cannot evaluate:\n")
+            && stderr(&o).contains("r.yaml:3: rule 'new field': unknown field 'evt.is_open_write'"),
+        "{}",
+        stderr(&o)
     );
 }
