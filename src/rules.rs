@@ -14,11 +14,13 @@ pub mod expand;
 pub mod load;
 pub mod yaml;
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use crate::filter::{self, Filter};
-use crate::replay::fields::{Field, Fields};
+use crate::filter::ast::Op;
+use crate::filter::{self, BlockOracle, Cmp, Filter, Tri, Val};
+use crate::replay::fields::{Fid, Field, FieldArg, Fields};
 use alert::Template;
 use expand::{Expander, Origin};
 use load::{Collection, Loc, RuleDef};
@@ -186,6 +188,44 @@ pub struct Ruleset {
     pub warnings: Vec<String>,
 }
 
+/// Judges `evt.type` comparisons for events of one type (every other field is unknown).
+struct TypeOracle<'a>(&'a [u8]);
+
+impl BlockOracle<Field> for TypeOracle<'_> {
+    fn verdict(&self, field: &Field, cmp: &Cmp) -> Tri {
+        if field.fid != Fid::EvtType || field.arg != FieldArg::None {
+            return Tri::Unknown;
+        }
+        if cmp.op == Op::Exists || cmp.test(&Val::Str(Cow::Borrowed(self.0))) {
+            Tri::AllMatch
+        } else {
+            Tri::NoneMatch
+        }
+    }
+}
+
+/// The rules that can match an event of a given type, found from each rule's condition the
+/// first time the type is seen: a rule whose condition rules the type out is never evaluated
+/// on such events (Falco indexes its rules by event type the same way).
+#[derive(Debug, Default)]
+pub struct ByType {
+    cache: HashMap<Vec<u8>, Vec<usize>>,
+}
+
+impl ByType {
+    /// Indices into `set.rules` of the rules that may match an event of type `ty`.
+    pub fn candidates(&mut self, set: &Ruleset, ty: &[u8]) -> &[usize] {
+        if !self.cache.contains_key(ty) {
+            let oracle = TypeOracle(ty);
+            let v = (0..set.rules.len())
+                .filter(|&i| set.rules[i].filter.block_verdict(&oracle) != Tri::NoneMatch)
+                .collect();
+            self.cache.insert(ty.to_vec(), v);
+        }
+        self.cache.get(ty).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// Loads rules files, given as `(name, text)` in order, and compiles the selected rules.
 pub fn compile(files: &[(String, String)], sel: &Selection) -> Result<Ruleset, RulesError> {
     let mut coll = Collection::default();
@@ -284,4 +324,37 @@ pub fn compile(files: &[(String, String)], sel: &Selection) -> Result<Ruleset, R
         set.any = filter::compile(&union, &Fields).ok();
     }
     Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_indexed_by_the_event_types_they_can_match() {
+        let rule = |name: &str, cond: &str| {
+            format!(
+                "- rule: {name}\n  desc: d\n  condition: {cond}\n  output: o\n  priority: info\n"
+            )
+        };
+        let text = [
+            rule(
+                "opens",
+                "evt.type in (open, openat) and fd.name = /etc/shadow",
+            ),
+            rule("any", "proc.name = bash"),
+            rule("not reads", "not evt.type = read and proc.name = cat"),
+            rule(
+                "execs",
+                "(evt.type = execve or evt.type = execveat) and evt.res = SUCCESS",
+            ),
+        ]
+        .concat();
+        let set = compile(&[("t.yaml".into(), text)], &Selection::default()).expect("ok");
+        let mut by = ByType::default();
+        assert_eq!(by.candidates(&set, b"openat"), [0, 1, 2]);
+        assert_eq!(by.candidates(&set, b"read"), [1]);
+        assert_eq!(by.candidates(&set, b"execveat"), [1, 2, 3]);
+        assert!(set.any.is_some());
+    }
 }

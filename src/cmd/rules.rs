@@ -1,10 +1,10 @@
 //! `casefile rules`: run Falco rules files over captures and print the alerts as Falco does.
 //!
 //! Glue: read the rules files, compile them into a [`Ruleset`] (on a thread with a large
-//! stack, since the filter parser descends recursively into long conditions), replay the
-//! captures once with the union of all rules as the session filter (so blocks no rule can
-//! match are skipped from their summaries), and, for each event the union matches, find the
-//! rule that fired (the first in load order, or every one with `--all-matches`).
+//! stack, since the filter parser descends recursively into long conditions), and replay the
+//! captures once. The union of all rules decides which blocks to skip from their summaries;
+//! each event read goes to the rules that can match its type ([`ByType`]), in load order, and
+//! the first that matches fires (every one with `--all-matches`).
 //!
 //! Exit status: 1 when any rule fired, 0 when none did, 2 on errors.
 
@@ -16,8 +16,10 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 
 use crate::cli::RulesArgs;
+use crate::filter::{Registry, Source, Val};
+use crate::replay::fields::Fields;
 use crate::replay::session::{Flow, Options, Session};
-use crate::rules::{self, Priority, Ruleset, Selection, alert};
+use crate::rules::{self, ByType, Priority, Ruleset, Selection, alert};
 
 /// Stack for compiling rules: conditions of a few hundred KiB nest `and`s thousands deep.
 const COMPILE_STACK: usize = 256 << 20;
@@ -121,8 +123,29 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
         let mut line = String::with_capacity(512);
-        session.run(set.any.as_ref(), |ctx| -> anyhow::Result<Flow> {
-            for (i, rule) in set.rules.iter().enumerate() {
+        let evt_type = Fields
+            .resolve("evt.type", None)
+            .map_err(|_| anyhow!("evt.type is not a field"))?
+            .id;
+        let all: Vec<usize> = (0..set.rules.len()).collect();
+        let mut by_type = ByType::default();
+        let mut ty = Vec::with_capacity(32);
+        session.run_blocks(set.any.as_ref(), |ctx| -> anyhow::Result<Flow> {
+            ty.clear();
+            let known = match ctx.get(&evt_type) {
+                Some(Val::Str(t)) => {
+                    ty.extend_from_slice(&t);
+                    true
+                }
+                _ => false,
+            };
+            let candidates = if known {
+                by_type.candidates(&set, &ty)
+            } else {
+                &all
+            };
+            for &i in candidates {
+                let rule = &set.rules[i];
                 if !rule.filter.matches(ctx) {
                     continue;
                 }
