@@ -426,7 +426,7 @@ pub struct RulesArgs {
     pub disable: Vec<String>,
     /// Skip (with a warning naming each one) rules that use fields or operators casefile
     /// cannot evaluate, instead of failing; rules whose output has unknown fields run and
-    /// print those as <NA>.
+    /// print those as `<NA>`.
     #[arg(long)]
     pub skip_unsupported: bool,
     /// Report every rule an event matches, not only the first in load order (Falco's
