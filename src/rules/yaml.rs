@@ -100,68 +100,57 @@ enum Open {
     Map(Vec<(String, Node)>, Option<String>, usize, usize),
 }
 
-/// Most lines [`parse`] re-indents before giving up.
-const MAX_REINDENTS: usize = 1000;
-
 /// Parses `text` (one document; an empty file is `None`).
 ///
 /// Falco reads its files with yaml-cpp, which accepts a flow sequence closed by a `]` at the
 /// indentation of its key (`items: [` ... `]` in falcosecurity/rules); the YAML spec and
 /// saphyr do not. When the parser reports bad indentation on a line that holds only closing
-/// brackets, that line is indented like the line before it and the text parsed again, so
-/// such files load as Falco loads them and nothing else changes meaning.
+/// brackets, every such line that is less indented than the line before it is indented like
+/// that line, and the text is parsed once more (line numbers stay the same). Files that parse
+/// as they are never change.
 pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
-    let mut fixed: Option<String> = None;
-    for _ in 0..MAX_REINDENTS {
-        let e = match parse_strict(fixed.as_deref().unwrap_or(text)) {
-            Ok(n) => return Ok(n),
-            Err(e) => e,
-        };
-        let cur = fixed.as_deref().unwrap_or(text);
-        match reindent(cur, e.line) {
-            Some(t) if e.message == "invalid indentation" => fixed = Some(t),
-            _ => return Err(e),
+    match parse_strict(text) {
+        Err(e) if e.message == "invalid indentation" && closing_only(text, e.line) => {
+            parse_strict(&reindent(text)).map_err(|_| e)
         }
+        r => r,
     }
-    parse_strict(fixed.as_deref().unwrap_or(text))
 }
 
-/// `text` with 1-based line `line` indented like the closest non-blank line before it, when
-/// that line holds only closing brackets (and commas) and is less indented.
-fn reindent(text: &str, line: usize) -> Option<String> {
-    let lines: Vec<&str> = text.split('\n').collect();
-    let target = *lines.get(line.checked_sub(1)?)?;
-    let body = target.trim_start();
-    if body.is_empty()
-        || !body
-            .trim_end()
-            .chars()
-            .all(|c| matches!(c, ']' | '}' | ','))
-    {
-        return None;
-    }
+/// Whether a line holds only closing brackets (and commas).
+fn is_closing(l: &str) -> bool {
+    let body = l.trim();
+    !body.is_empty() && body.chars().all(|c| matches!(c, ']' | '}' | ','))
+}
+
+/// Whether 1-based line `line` of `text` holds only closing brackets.
+fn closing_only(text: &str, line: usize) -> bool {
+    line.checked_sub(1)
+        .and_then(|i| text.split('\n').nth(i))
+        .is_some_and(is_closing)
+}
+
+/// `text` with each line of closing brackets indented like the closest non-blank line before
+/// it, when it is less indented than that line.
+fn reindent(text: &str) -> String {
     let indent = |l: &str| l.len() - l.trim_start().len();
-    let want = lines[..line - 1]
-        .iter()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map_or(0, |l| indent(l));
-    if want <= indent(target) {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len() + want);
-    for (i, l) in lines.iter().enumerate() {
+    let mut out = String::with_capacity(text.len() + 1024);
+    let mut prev = 0;
+    for (i, l) in text.split('\n').enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        if i == line - 1 {
-            out.push_str(&" ".repeat(want));
-            out.push_str(body);
+        if is_closing(l) && indent(l) < prev {
+            out.extend(std::iter::repeat_n(' ', prev));
+            out.push_str(l.trim_start());
         } else {
             out.push_str(l);
         }
+        if !l.trim().is_empty() {
+            prev = indent(l);
+        }
     }
-    Some(out)
+    out
 }
 
 fn parse_strict(text: &str) -> Result<Option<Node>, YamlError> {
