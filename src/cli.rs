@@ -57,6 +57,9 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Merge captures of several hosts into one timeline, correcting clock offsets.
     Merge(MergeArgs),
+    /// Run Falco rules files over captures and print the alerts as Falco does (exit 1 when any
+    /// rule fires, for CI).
+    Rules(RulesArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -428,6 +431,60 @@ pub struct TimelineArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `casefile rules`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Rules files are Falco's: list, macro and rule items, with append, override, \
+                       exceptions, enabled, priority, tags and source (syscall). Alerts print as \
+                       Falco prints them, with the event's time (UTC). Exit status: 1 when any \
+                       rule fired, 0 when none did, 2 on errors (or when damaged blocks were \
+                       skipped and nothing fired)."
+)]
+pub struct RulesArgs {
+    /// A Falco rules file (or a directory of .yaml files, read in name order). Repeat for
+    /// several; they load in the order given, later ones appending to or overriding earlier
+    /// ones.
+    #[arg(
+        short = 'r',
+        long = "rules",
+        required = true,
+        value_name = "RULES.yaml"
+    )]
+    pub rules: Vec<PathBuf>,
+    /// Captures to check, casefile or .scap (several are merged, as with every reading
+    /// command).
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print alerts as Falco's JSON output, one object per line.
+    #[arg(short = 'j', long)]
+    pub json: bool,
+    /// Run only rules at least this severe (emergency, alert, critical, error, warning,
+    /// notice, informational, debug).
+    #[arg(long, value_name = "PRIORITY")]
+    pub min_priority: Option<String>,
+    /// Run only rules with this tag. Repeat for several.
+    #[arg(short = 't', long = "tag", value_name = "TAG", conflicts_with_all = ["disable_tags", "disable"])]
+    pub tags: Vec<String>,
+    /// Do not run rules with this tag. Repeat for several.
+    #[arg(short = 'T', long = "disable-tag", value_name = "TAG")]
+    pub disable_tags: Vec<String>,
+    /// Do not run rules whose name contains this text. Repeat for several.
+    #[arg(short = 'D', long = "disable", value_name = "SUBSTRING")]
+    pub disable: Vec<String>,
+    /// Skip (with a warning naming each one) rules that use fields or operators casefile
+    /// cannot evaluate, instead of failing; rules whose output has unknown fields run and
+    /// print those as `<NA>`.
+    #[arg(long)]
+    pub skip_unsupported: bool,
+    /// Report every rule an event matches, not only the first in load order (Falco's
+    /// `rule_matching: all`).
+    #[arg(long)]
+    pub all_matches: bool,
+    /// Decode every block, even those that no rule can match (for measurement).
+    #[arg(long)]
+    pub no_skip: bool,
 }
 
 /// `casefile record`.

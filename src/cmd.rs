@@ -13,6 +13,7 @@ pub mod merge;
 pub mod ps;
 pub mod read;
 pub mod record;
+pub mod rules;
 pub mod spy;
 pub mod summary;
 pub mod timeline;

@@ -16,6 +16,7 @@ mod outfile;
 mod output;
 mod record;
 mod replay;
+mod rules;
 mod tui;
 mod views;
 
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         cli::Command::Timeline(a) => cmd::timeline::run(a),
         cli::Command::Import(a) => cmd::import::run(a),
         cli::Command::Merge(a) => cmd::merge::run(a),
+        cli::Command::Rules(a) => cmd::rules::run(a),
     };
     // Blocks that could not be read were skipped and the rest read; say which, and do not
     // let the command claim success.

@@ -168,6 +168,34 @@ impl Session {
     pub fn run<E>(
         &mut self,
         filter: Option<&Filter<Field>>,
+        sink: impl FnMut(&mut EventCtx<'_, '_>) -> Result<Flow, E>,
+    ) -> Result<(), E>
+    where
+        E: From<ReplayError>,
+    {
+        self.run_with(filter, filter, sink)
+    }
+
+    /// Like [`Session::run`], but `blocks` only decides which blocks to skip (from their
+    /// summaries): every event in range of the blocks read goes to `sink`, which does its own
+    /// matching (`casefile rules` evaluates many filters per event and skips the blocks that
+    /// none of them can match).
+    pub fn run_blocks<E>(
+        &mut self,
+        blocks: Option<&Filter<Field>>,
+        sink: impl FnMut(&mut EventCtx<'_, '_>) -> Result<Flow, E>,
+    ) -> Result<(), E>
+    where
+        E: From<ReplayError>,
+    {
+        self.run_with(blocks, None, sink)
+    }
+
+    /// Replays with `blocks` for skipping blocks and `filter` for events.
+    fn run_with<E>(
+        &mut self,
+        blocks: Option<&Filter<Field>>,
+        filter: Option<&Filter<Field>>,
         mut sink: impl FnMut(&mut EventCtx<'_, '_>) -> Result<Flow, E>,
     ) -> Result<(), E>
     where
@@ -213,7 +241,7 @@ impl Session {
             let before_range = self.opts.from.is_some_and(|f| entry.last_ts < f);
             if !before_range
                 && self.opts.skip_blocks
-                && let Some(f) = filter
+                && let Some(f) = blocks
             {
                 let header = match self.cap.block_header(i) {
                     Ok(h) => h,

@@ -13,5 +13,6 @@ mod integrity;
 mod man;
 mod read;
 mod record;
+mod rules;
 mod timeline;
 mod views;

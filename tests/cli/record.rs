@@ -56,7 +56,7 @@ fn probe_loaded(out: &Output) -> bool {
 }
 
 /// Records `cmd` into `file`; `None` when BPF is unavailable here (and not in CI).
-fn record(file: &Path, flags: &[&str], cmd: &[&str]) -> Option<Output> {
+pub fn record(file: &Path, flags: &[&str], cmd: &[&str]) -> Option<Output> {
     let mut rec = TestCommand::new(["record", "-w"]);
     rec.cmd().arg(file).args(flags).arg("--").args(cmd);
     let out = rec.output();
