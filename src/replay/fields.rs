@@ -160,6 +160,10 @@ pub struct FieldDef {
     pub arg: ArgKind,
     /// One-line description.
     pub doc: &'static str,
+    /// Whether captures hold its data. A field Falco's rules use whose data casefile does not
+    /// record yet is known (so the error can say so) but refused: a filter using it could only
+    /// ever say "no match", which would be a false promise.
+    pub recorded: bool,
 }
 
 const fn f(name: &'static str, fid: Fid, ty: FieldType, doc: &'static str) -> FieldDef {
@@ -169,6 +173,15 @@ const fn f(name: &'static str, fid: Fid, ty: FieldType, doc: &'static str) -> Fi
         ty,
         arg: ArgKind::None,
         doc,
+        recorded: true,
+    }
+}
+
+/// A field whose data casefile does not record yet (see [`FieldDef::recorded`]).
+const fn later(name: &'static str, fid: Fid, ty: FieldType, doc: &'static str) -> FieldDef {
+    FieldDef {
+        recorded: false,
+        ..f(name, fid, ty, doc)
     }
 }
 
@@ -185,6 +198,7 @@ const fn fa(
         ty,
         arg,
         doc,
+        recorded: true,
     }
 }
 
@@ -487,23 +501,23 @@ pub static FIELDS: &[FieldDef] = &[
         Num,
         "Number of threads the process has.",
     ),
-    f(
+    later(
         "proc.is_exe_upper_layer",
         Fid::ProcIsExeUpperLayer,
         Bool,
-        "Whether the executable lives in the upper (writable) layer of an overlay file system. Not recorded yet: always absent (Falco's <NA>).",
+        "Whether the executable lives in the upper (writable) layer of an overlay file system. Not recorded yet: a filter using it is refused.",
     ),
-    f(
+    later(
         "proc.is_exe_from_memfd",
         Fid::ProcIsExeFromMemfd,
         Bool,
-        "Whether the executable was run from a memfd. Not recorded yet: always absent (Falco's <NA>).",
+        "Whether the executable was run from a memfd. Not recorded yet: a filter using it is refused.",
     ),
-    f(
+    later(
         "proc.is_vpgid_leader",
         Fid::ProcIsVpgidLeader,
         Bool,
-        "Whether the process leads its process group (in its pid namespace). Not recorded yet: always absent (Falco's <NA>).",
+        "Whether the process leads its process group (in its pid namespace). Not recorded yet: a filter using it is refused.",
     ),
     f("thread.tid", Fid::ThreadTid, Num, "Thread id."),
     f(
@@ -518,23 +532,23 @@ pub static FIELDS: &[FieldDef] = &[
         Bool,
         "Whether the thread is the process's main thread.",
     ),
-    f(
+    later(
         "thread.cap_effective",
         Fid::ThreadCapEffective,
         Str,
-        "Effective capabilities of the thread. Not recorded yet: always absent (Falco's <NA>).",
+        "Effective capabilities of the thread. Not recorded yet: a filter using it is refused.",
     ),
-    f(
+    later(
         "thread.cap_permitted",
         Fid::ThreadCapPermitted,
         Str,
-        "Permitted capabilities of the thread. Not recorded yet: always absent (Falco's <NA>).",
+        "Permitted capabilities of the thread. Not recorded yet: a filter using it is refused.",
     ),
-    f(
+    later(
         "thread.cap_inheritable",
         Fid::ThreadCapInheritable,
         Str,
-        "Inheritable capabilities of the thread. Not recorded yet: always absent (Falco's <NA>).",
+        "Inheritable capabilities of the thread. Not recorded yet: a filter using it is refused.",
     ),
     f(
         "fd.num",
@@ -618,29 +632,29 @@ pub static FIELDS: &[FieldDef] = &[
         Ip,
         "Remote IP address, for network comparisons.",
     ),
-    f(
+    later(
         "fd.cip.name",
         Fid::FdCipName,
         Str,
-        "Domain name of the client IP address (from DNS). Not recorded yet: always absent (Falco's <NA>).",
+        "Domain name of the client IP address (from DNS). Not recorded yet: a filter using it is refused.",
     ),
-    f(
+    later(
         "fd.sip.name",
         Fid::FdSipName,
         Str,
-        "Domain name of the server IP address (from DNS). Not recorded yet: always absent (Falco's <NA>).",
+        "Domain name of the server IP address (from DNS). Not recorded yet: a filter using it is refused.",
     ),
-    f(
+    later(
         "fd.lip.name",
         Fid::FdLipName,
         Str,
-        "Domain name of the local IP address (from DNS). Not recorded yet: always absent (Falco's <NA>).",
+        "Domain name of the local IP address (from DNS). Not recorded yet: a filter using it is refused.",
     ),
-    f(
+    later(
         "fd.rip.name",
         Fid::FdRipName,
         Str,
-        "Domain name of the remote IP address (from DNS). Not recorded yet: always absent (Falco's <NA>).",
+        "Domain name of the remote IP address (from DNS). Not recorded yet: a filter using it is refused.",
     ),
     f(
         "fd.port",
@@ -737,20 +751,26 @@ pub static FIELDS: &[FieldDef] = &[
         ArgKind::Key,
         "One container label: container.label[app].",
     ),
-    fa(
-        "container.mount.dest",
-        Fid::ContainerMountDest,
-        Str,
-        ArgKind::OptKey,
-        "Destination of a container mount (container.mount.dest[/proc*]). Not recorded yet: always absent (Falco's <NA>).",
-    ),
-    fa(
-        "container.mount.source",
-        Fid::ContainerMountSource,
-        Str,
-        ArgKind::OptKey,
-        "Source of a container mount, by destination or index. Not recorded yet: always absent (Falco's <NA>).",
-    ),
+    FieldDef {
+        recorded: false,
+        ..fa(
+            "container.mount.dest",
+            Fid::ContainerMountDest,
+            Str,
+            ArgKind::OptKey,
+            "Destination of a container mount (container.mount.dest[/proc*]). Not recorded yet: a filter using it is refused.",
+        )
+    },
+    FieldDef {
+        recorded: false,
+        ..fa(
+            "container.mount.source",
+            Fid::ContainerMountSource,
+            Str,
+            ArgKind::OptKey,
+            "Source of a container mount, by destination or index. Not recorded yet: a filter using it is refused.",
+        )
+    },
     f(
         "k8s.pod.name",
         Fid::K8sPodName,
@@ -863,6 +883,12 @@ impl Registry for Fields {
                 _ => return Err(ResolveError::Unknown),
             }
         };
+        if !def.recorded {
+            return Err(ResolveError::Arg(format!(
+                "{} is not recorded by casefile yet, so a filter using it could never match; it is refused rather than silently false",
+                def.name
+            )));
+        }
         let (arg, multi) = match (def.arg, arg) {
             (ArgKind::None | ArgKind::OptKey, None) => (FieldArg::None, false),
             (ArgKind::None, Some(_)) => {
