@@ -262,7 +262,7 @@ fn fields_are_listed() {
     eqnice!(
         "  fd.sip                       ip    Server IP address.
   fd.snet                      ip    Server IP address, for network comparisons.
-  fd.sip.name                  str   Domain name of the server IP address (from DNS). Not recorded yet: always absent (Falco's <NA>).
+  fd.sip.name                  str   Domain name of the server IP address (from DNS). Not recorded yet: a filter using it is refused.
   fd.sport                     num   Server port.
   fd.sockfamily                str   Socket family: ip or unix.
 ",
