@@ -143,7 +143,10 @@ fn a_sealed_signed_capture_is_intact_and_every_single_byte_change_is_caught() {
         }
     }
     assert_eq!(caught, 2 * bytes.len());
-    eprintln!("{caught} single-byte changes of a {}-byte capture: all caught", bytes.len());
+    eprintln!(
+        "{caught} single-byte changes of a {}-byte capture: all caught",
+        bytes.len()
+    );
 }
 
 #[test]
