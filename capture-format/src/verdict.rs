@@ -76,7 +76,7 @@ pub struct Seals {
     pub checkpoints: u64,
     /// The last verified checkpoint's claim: (sealed at, through, events).
     pub last: Option<(u64, u64, u64)>,
-    /// Who sealed: "ed25519 key <hex>" or "forward-secure key <id>".
+    /// Who sealed: `ed25519 key HEX` or `forward-secure key ID`.
     pub by: Option<String>,
     /// Whether the seals were checked against a key the caller trusts.
     pub trusted: bool,
