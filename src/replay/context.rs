@@ -419,19 +419,25 @@ impl<'e> EventCtx<'_, 'e> {
         self.syscall().is_some_and(|(_, spec)| spec.io & flag != 0)
     }
 
+    /// The parent, grandparent, ... of the event's process, live or exited.
     fn ancestors(&self) -> Vec<&Proc> {
         let mut out = Vec::new();
         let mut cur = self.proc();
         while let Some(p) = cur {
-            if out.len() > 64 || (p.ppid == p.pid) {
+            if out.len() > 64 {
                 break;
             }
-            cur = self.state.procs.get(&p.ppid).filter(|p| p.known);
+            cur = self.state.parent_of(p);
             if let Some(parent) = cur {
                 out.push(parent);
             }
         }
         out
+    }
+
+    /// The parent of the event's process, live or exited.
+    fn parent(&self) -> Option<&Proc> {
+        self.state.parent_of(self.proc()?)
     }
 
     fn user_of(&self) -> Option<&capture_format::schema::User<'static>> {
@@ -590,24 +596,10 @@ impl Source<Field> for EventCtx<'_, '_> {
             }
             Fid::ProcCwd => s(&self.proc().filter(|p| !p.cwd.is_empty())?.cwd),
             Fid::ProcPpid => Val::Num(i64::from(self.proc()?.ppid)),
-            Fid::ProcPname => {
-                let pp = self.proc()?.ppid;
-                s(&self
-                    .state
-                    .procs
-                    .get(&pp)
-                    .filter(|p| !p.comm.is_empty())?
-                    .comm)
-            }
-            Fid::ProcPcmdline => {
-                let pp = self.proc()?.ppid;
-                owned(cmdline(
-                    self.state.procs.get(&pp).filter(|p| !p.comm.is_empty())?,
-                ))
-            }
+            Fid::ProcPname => s(&self.parent().filter(|p| !p.comm.is_empty())?.comm),
+            Fid::ProcPcmdline => owned(cmdline(self.parent().filter(|p| !p.comm.is_empty())?)),
             Fid::ProcPexe | Fid::ProcPexepath => {
-                let pp = self.proc()?.ppid;
-                let p = self.state.procs.get(&pp).filter(|p| p.known)?;
+                let p = self.parent()?;
                 let v = if field.fid == Fid::ProcPexe {
                     &p.exe
                 } else {
