@@ -98,13 +98,7 @@ fn label<'c>(c: &'c Container<'_>, key: &str) -> Option<&'c [u8]> {
 }
 
 fn cmdline(p: &Proc) -> String {
-    let mut out = String::from_utf8_lossy(&p.comm).into_owned();
-    let args = nul_list(&p.args);
-    if !args.is_empty() {
-        out.push(' ');
-        out.push_str(&args);
-    }
-    out
+    super::state::cmdline(&p.comm, &p.args)
 }
 
 /// The container index of the host itself, in the event's host (0 in a capture of one host).
@@ -569,21 +563,16 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::ProcPid => Val::Num(i64::from(ev.pid)),
             Fid::ProcName => {
                 let p = self.proc().filter(|p| !p.comm.is_empty())?;
-                // A thread with its own name shows it, as sysdig does.
-                let own = if p.named_threads {
-                    self.state
-                        .threads
-                        .get(&ev.tid)
-                        .and_then(|t| t.comm.as_deref())
-                } else {
-                    None
-                };
-                s(own.unwrap_or(&p.comm))
+                s(super::state::task_name(self.state, p, ev.tid))
+            }
+            Fid::ProcCmdline => {
+                let p = self.proc().filter(|p| !p.comm.is_empty())?;
+                let name = super::state::task_name(self.state, p, ev.tid);
+                owned(super::state::cmdline(name, &p.args))
             }
             Fid::ProcExe => s(&self.proc().filter(|p| !p.exe.is_empty())?.exe),
             Fid::ProcExepath => s(&self.proc().filter(|p| !p.exe_path.is_empty())?.exe_path),
             Fid::ProcArgs => owned(nul_list(&self.proc()?.args)),
-            Fid::ProcCmdline => owned(cmdline(self.proc().filter(|p| !p.comm.is_empty())?)),
             Fid::ProcExeline => {
                 let p = self.proc()?;
                 let mut t = String::from_utf8_lossy(&p.exe).into_owned();

@@ -179,6 +179,31 @@ impl Proc {
     }
 }
 
+/// The name a task goes by, sysdig's `proc.name`: the thread's own name when it renamed
+/// itself, else its process's `comm` as the last exec (or state record) set it. A program run
+/// through `/proc/self/exe` (a busybox applet re-executed) is `exe`, whatever its `argv[0]`.
+/// Every command and view names processes with this one rule.
+pub fn task_name<'a>(state: &'a State, p: &'a Proc, tid: u32) -> &'a [u8] {
+    // `named_threads` saves the thread lookup for the processes that have no renamed thread.
+    if p.named_threads
+        && let Some(own) = state.threads.get(&tid).and_then(|t| t.comm.as_deref())
+    {
+        return own;
+    }
+    &p.comm
+}
+
+/// A command line as sysdig's `proc.cmdline` shows it: the name, then the arguments
+/// (NUL-terminated each) separated by spaces.
+pub fn cmdline(name: &[u8], args: &[u8]) -> String {
+    let mut out = String::from_utf8_lossy(name).into_owned();
+    for a in args.split(|&c| c == 0).filter(|a| !a.is_empty()) {
+        out.push(' ');
+        out.push_str(&String::from_utf8_lossy(a));
+    }
+    out
+}
+
 /// A thread.
 #[derive(Clone, Debug, Default)]
 pub struct Thread {
