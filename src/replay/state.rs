@@ -239,6 +239,9 @@ pub struct State {
     /// are dropped). Pruned to the ancestors of live processes when it outgrows
     /// [`State::exited_limit`].
     pub exited: IdMap<u32, Proc>,
+    /// Twice what the last prune kept: the next prune waits for that many, so that many
+    /// exited ancestors (deep chains) do not make every exit a prune.
+    exited_kept: usize,
     /// The thread last seen by `ensure_task` (most events come in runs from one thread).
     last_tid: u32,
 }
@@ -277,6 +280,7 @@ impl State {
         self.procs.clear();
         self.threads.clear();
         self.exited.clear();
+        self.exited_kept = 0;
     }
 
     /// Process `pid`, live or (as an ancestor of a live one) exited; a live one shadows an
@@ -294,9 +298,12 @@ impl State {
     }
 
     /// How many exited processes may be kept before pruning those that are no live process's
-    /// ancestor: twice the live ones, and at least [`MIN_EXITED_KEPT`].
+    /// ancestor: twice the live ones, twice what the last prune kept, and at least
+    /// [`MIN_EXITED_KEPT`].
     fn exited_limit(&self) -> usize {
-        (self.procs.len() * 2).max(MIN_EXITED_KEPT)
+        (self.procs.len() * 2)
+            .max(MIN_EXITED_KEPT)
+            .max(self.exited_kept)
     }
 
     /// Moves process `pid` from the live table to the exited one.
@@ -337,6 +344,7 @@ impl State {
             }
         }
         self.exited.retain(|pid, _| keep.contains(pid));
+        self.exited_kept = self.exited.len() * 2;
     }
 
     /// The thread and process of an event, creating placeholders for tasks first seen here
