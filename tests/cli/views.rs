@@ -479,6 +479,7 @@ fn container_records_are_neither_events_nor_processes_in_views() {
     assert!(!pids.contains(&0), "{procs}");
     let events: i64 = rows.iter().map(|r| r["EVENTS"].as_i64().expect("n")).sum();
     assert_eq!(events, 7, "{procs}");
+    assert_eq!(v["events"].as_i64(), Some(7), "{procs}");
     let containers = run(&["top", "containers", cap, "--json"]);
     let v: serde_json::Value = serde_json::from_str(&containers).expect("json");
     let row = &v["rows"][0];
