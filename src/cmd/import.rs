@@ -144,7 +144,11 @@ fn convert<W: Write>(
             }
             None => break,
         };
-        if ev.body.kind().is_some_and(Kind::is_state) {
+        // State records from the file's metadata blocks carry no time and make a state block
+        // (which replay takes as the whole truth). A `Process` record with a time describes a
+        // task first seen in an event (the child side of a clone): it stays among the events,
+        // applied in order without resetting the tables.
+        if ev.ts == 0 && ev.body.kind().is_some_and(Kind::is_state) {
             state.push(ev);
             continue;
         }
@@ -160,7 +164,9 @@ fn convert<W: Write>(
             state.clear();
         }
         w.append(&ev).context("writing events")?;
-        events += 1;
+        if !ev.body.kind().is_some_and(Kind::is_state) {
+            events += 1;
+        }
         if w.needs_keyframe()
             && let Some(keyframe) = src.snapshot(ev.ts)
         {

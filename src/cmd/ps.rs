@@ -12,7 +12,7 @@ use super::top::session;
 use crate::cli::{PsArgs, SelectArgs};
 use crate::replay::render::time_of_day;
 use crate::replay::session::Flow;
-use crate::replay::state::Proc;
+use crate::replay::state::{Proc, State, cmdline, task_name};
 
 /// One exec of a process.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -53,13 +53,11 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn cmdline_of(p: &Proc) -> String {
-    let a = nul_args(&p.args);
-    if a.is_empty() {
-        lossy(&p.comm)
-    } else {
-        format!("{} {a}", lossy(&p.comm))
-    }
+/// The name and command line of process `p` as `proc.name`/`proc.cmdline` give them for its
+/// main thread (the rule every view shares: [`task_name`]).
+fn names_of(state: &State, p: &Proc) -> (String, String) {
+    let name = task_name(state, p, p.pid);
+    (lossy(name), cmdline(name, &p.args))
 }
 
 /// Reads the capture and rebuilds its processes.
@@ -79,13 +77,14 @@ fn collect(args: &PsArgs) -> anyhow::Result<BTreeMap<u32, P>> {
             first = false;
             for (&pid, p) in &ctx.state.procs {
                 if p.known {
+                    let (name, cmdline) = names_of(ctx.state, p);
                     procs.insert(
                         pid,
                         P {
                             pid,
                             ppid: p.ppid,
-                            name: lossy(&p.comm),
-                            cmdline: cmdline_of(p),
+                            name,
+                            cmdline,
                             initial: true,
                             ..P::default()
                         },
@@ -99,11 +98,15 @@ fn collect(args: &PsArgs) -> anyhow::Result<BTreeMap<u32, P>> {
         }
         let entry = procs.entry(ev.pid).or_insert_with(|| {
             let known = ctx.state.procs.get(&ev.pid).filter(|p| p.known);
+            let (name, cmdline) = known.map_or_else(
+                || ("?".to_owned(), String::new()),
+                |p| names_of(ctx.state, p),
+            );
             P {
                 pid: ev.pid,
                 ppid: known.map_or(0, |p| p.ppid),
-                name: known.map_or_else(|| "?".to_owned(), |p| lossy(&p.comm)),
-                cmdline: known.map_or_else(String::new, cmdline_of),
+                name,
+                cmdline,
                 ..P::default()
             }
         });
@@ -111,13 +114,11 @@ fn collect(args: &PsArgs) -> anyhow::Result<BTreeMap<u32, P>> {
         match &ev.body {
             Body::Exec(x) => {
                 entry.ppid = x.ppid;
-                entry.name = lossy(&x.comm);
+                // The exec is applied before the event is seen: the state names the new image.
+                if let Some(p) = ctx.state.procs.get(&ev.pid) {
+                    (entry.name, entry.cmdline) = names_of(ctx.state, p);
+                }
                 let args = nul_args(&x.args);
-                entry.cmdline = if args.is_empty() {
-                    entry.name.clone()
-                } else {
-                    format!("{} {args}", entry.name)
-                };
                 entry.execs.push(Exec {
                     ts: ev.ts,
                     exe: lossy(if x.exe_path.is_empty() {

@@ -154,8 +154,9 @@ impl Timeline {
                         user
                     }
                 );
-                let comm = String::from_utf8_lossy(&p.comm).into_owned();
-                self.push(ev.ts, "exec", ev.pid, comm, detail);
+                // Named as every view names processes (`proc.name`, after the exec).
+                let name = text(ctx, &f.proc_name);
+                self.push(ev.ts, "exec", ev.pid, name, detail);
             }
             Body::Exit(e) if e.group_dead => {
                 let name = text(ctx, &f.proc_name);

@@ -98,13 +98,7 @@ fn label<'c>(c: &'c Container<'_>, key: &str) -> Option<&'c [u8]> {
 }
 
 fn cmdline(p: &Proc) -> String {
-    let mut out = String::from_utf8_lossy(&p.comm).into_owned();
-    let args = nul_list(&p.args);
-    if !args.is_empty() {
-        out.push(' ');
-        out.push_str(&args);
-    }
-    out
+    super::state::cmdline(&p.comm, &p.args)
 }
 
 /// The container index of the host itself, in the event's host (0 in a capture of one host).
@@ -419,19 +413,25 @@ impl<'e> EventCtx<'_, 'e> {
         self.syscall().is_some_and(|(_, spec)| spec.io & flag != 0)
     }
 
+    /// The parent, grandparent, ... of the event's process, live or exited.
     fn ancestors(&self) -> Vec<&Proc> {
         let mut out = Vec::new();
         let mut cur = self.proc();
         while let Some(p) = cur {
-            if out.len() > 64 || (p.ppid == p.pid) {
+            if out.len() > 64 {
                 break;
             }
-            cur = self.state.procs.get(&p.ppid).filter(|p| p.known);
+            cur = self.state.parent_of(p);
             if let Some(parent) = cur {
                 out.push(parent);
             }
         }
         out
+    }
+
+    /// The parent of the event's process, live or exited.
+    fn parent(&self) -> Option<&Proc> {
+        self.state.parent_of(self.proc()?)
     }
 
     fn user_of(&self) -> Option<&capture_format::schema::User<'static>> {
@@ -563,21 +563,16 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::ProcPid => Val::Num(i64::from(ev.pid)),
             Fid::ProcName => {
                 let p = self.proc().filter(|p| !p.comm.is_empty())?;
-                // A thread with its own name shows it, as sysdig does.
-                let own = if p.named_threads {
-                    self.state
-                        .threads
-                        .get(&ev.tid)
-                        .and_then(|t| t.comm.as_deref())
-                } else {
-                    None
-                };
-                s(own.unwrap_or(&p.comm))
+                s(super::state::task_name(self.state, p, ev.tid))
+            }
+            Fid::ProcCmdline => {
+                let p = self.proc().filter(|p| !p.comm.is_empty())?;
+                let name = super::state::task_name(self.state, p, ev.tid);
+                owned(super::state::cmdline(name, &p.args))
             }
             Fid::ProcExe => s(&self.proc().filter(|p| !p.exe.is_empty())?.exe),
             Fid::ProcExepath => s(&self.proc().filter(|p| !p.exe_path.is_empty())?.exe_path),
             Fid::ProcArgs => owned(nul_list(&self.proc()?.args)),
-            Fid::ProcCmdline => owned(cmdline(self.proc().filter(|p| !p.comm.is_empty())?)),
             Fid::ProcExeline => {
                 let p = self.proc()?;
                 let mut t = String::from_utf8_lossy(&p.exe).into_owned();
@@ -590,24 +585,10 @@ impl Source<Field> for EventCtx<'_, '_> {
             }
             Fid::ProcCwd => s(&self.proc().filter(|p| !p.cwd.is_empty())?.cwd),
             Fid::ProcPpid => Val::Num(i64::from(self.proc()?.ppid)),
-            Fid::ProcPname => {
-                let pp = self.proc()?.ppid;
-                s(&self
-                    .state
-                    .procs
-                    .get(&pp)
-                    .filter(|p| !p.comm.is_empty())?
-                    .comm)
-            }
-            Fid::ProcPcmdline => {
-                let pp = self.proc()?.ppid;
-                owned(cmdline(
-                    self.state.procs.get(&pp).filter(|p| !p.comm.is_empty())?,
-                ))
-            }
+            Fid::ProcPname => s(&self.parent().filter(|p| !p.comm.is_empty())?.comm),
+            Fid::ProcPcmdline => owned(cmdline(self.parent().filter(|p| !p.comm.is_empty())?)),
             Fid::ProcPexe | Fid::ProcPexepath => {
-                let pp = self.proc()?.ppid;
-                let p = self.state.procs.get(&pp).filter(|p| p.known)?;
+                let p = self.parent()?;
                 let v = if field.fid == Fid::ProcPexe {
                     &p.exe
                 } else {

@@ -4,7 +4,7 @@
 //! as it arrives, in time order.
 
 use capture_format::HeaderInfo;
-use capture_format::schema::{Event, host_of};
+use capture_format::schema::{Event, Kind, host_of};
 
 use super::context::EventCtx;
 use super::fields::Field;
@@ -111,7 +111,9 @@ impl Engine {
         self.select(host_of(ev.container));
         let d = self.state.apply_before(ev);
         let mut flow = Flow::Continue;
-        if evaluate {
+        // A state record among the events (a task an imported capture first saw in an event)
+        // updates the tables and is not itself an event, as sysdig hides `procinfo`.
+        if evaluate && !ev.body.kind().is_some_and(Kind::is_state) {
             let mut ctx = EventCtx {
                 ev,
                 state: &self.state,

@@ -11,6 +11,9 @@
 //!   non-blocking connect returns EINPROGRESS); sendto/recvfrom name an unconnected socket;
 //! - close and exits change the tables after the event was evaluated (the event still shows
 //!   the fd, the thread), which [`State::apply_after`] does;
+//! - a process that exits moves to [`State::exited`] (without fds or environment) and is
+//!   kept while it is an ancestor of a live process, so ancestry fields still resolve; state
+//!   blocks reset it, and [`State::to_records`] writes it as a process record and its exit;
 //! - a thread may have its own name (state records of non-main threads), shown by
 //!   `proc.name` for its events; forks inherit the forking thread's name, exec resets it;
 //! - state blocks (snapshot, keyframes) reset the task tables; [`State::to_records`] writes
@@ -22,7 +25,7 @@ use std::sync::Arc;
 
 use super::calls::{self, Action};
 use capture_format::schema::{
-    Body, Container, Event, FdInfo, FdType, Group, Process, Sock, User, Value, af, l4,
+    Body, Container, Event, Exit, FdInfo, FdType, Group, Process, Sock, User, Value, af, l4,
 };
 
 /// A fast hasher for small integer keys (pids, tids, fds).
@@ -176,6 +179,31 @@ impl Proc {
     }
 }
 
+/// The name a task goes by, sysdig's `proc.name`: the thread's own name when it renamed
+/// itself, else its process's `comm` as the last exec (or state record) set it. A program run
+/// through `/proc/self/exe` (a busybox applet re-executed) is `exe`, whatever its `argv[0]`.
+/// Every command and view names processes with this one rule.
+pub fn task_name<'a>(state: &'a State, p: &'a Proc, tid: u32) -> &'a [u8] {
+    // `named_threads` saves the thread lookup for the processes that have no renamed thread.
+    if p.named_threads
+        && let Some(own) = state.threads.get(&tid).and_then(|t| t.comm.as_deref())
+    {
+        return own;
+    }
+    &p.comm
+}
+
+/// A command line as sysdig's `proc.cmdline` shows it: the name, then the arguments
+/// (NUL-terminated each) separated by spaces.
+pub fn cmdline(name: &[u8], args: &[u8]) -> String {
+    let mut out = String::from_utf8_lossy(name).into_owned();
+    for a in args.split(|&c| c == 0).filter(|a| !a.is_empty()) {
+        out.push(' ');
+        out.push_str(&String::from_utf8_lossy(a));
+    }
+    out
+}
+
 /// A thread.
 #[derive(Clone, Debug, Default)]
 pub struct Thread {
@@ -206,9 +234,20 @@ pub struct State {
     /// Whether the event last applied changed the name of the fd it uses (a connect, or a
     /// sendto that names an unconnected socket): `fd.name_changed`.
     pub fd_name_changed: bool,
+    /// Processes that exited, kept while they may be ancestors of live ones so that
+    /// `proc.pname`, `proc.aname[N]` and the like still resolve (their fds and environment
+    /// are dropped). Pruned to the ancestors of live processes when it outgrows
+    /// [`State::exited_limit`].
+    pub exited: IdMap<u32, Proc>,
+    /// Twice what the last prune kept: the next prune waits for that many, so that many
+    /// exited ancestors (deep chains) do not make every exit a prune.
+    exited_kept: usize,
     /// The thread last seen by `ensure_task` (most events come in runs from one thread).
     last_tid: u32,
 }
+
+/// Exited processes kept before a prune, at least (see [`State::exited`]).
+const MIN_EXITED_KEPT: usize = 256;
 
 /// A change to make after the event was evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,6 +279,72 @@ impl State {
         self.last_tid = 0;
         self.procs.clear();
         self.threads.clear();
+        self.exited.clear();
+        self.exited_kept = 0;
+    }
+
+    /// Process `pid`, live or (as an ancestor of a live one) exited; a live one shadows an
+    /// exited one of the same number.
+    pub fn proc_or_exited(&self, pid: u32) -> Option<&Proc> {
+        self.procs.get(&pid).or_else(|| self.exited.get(&pid))
+    }
+
+    /// The parent of `p`, live or exited, when its image is known.
+    pub fn parent_of(&self, p: &Proc) -> Option<&Proc> {
+        if p.ppid == p.pid || p.ppid == 0 {
+            return None;
+        }
+        self.proc_or_exited(p.ppid).filter(|pp| pp.known)
+    }
+
+    /// How many exited processes may be kept before pruning those that are no live process's
+    /// ancestor: twice the live ones, twice what the last prune kept, and at least
+    /// [`MIN_EXITED_KEPT`].
+    fn exited_limit(&self) -> usize {
+        (self.procs.len() * 2)
+            .max(MIN_EXITED_KEPT)
+            .max(self.exited_kept)
+    }
+
+    /// Moves process `pid` from the live table to the exited one.
+    fn retire(&mut self, pid: u32) {
+        let Some(mut p) = self.procs.remove(&pid) else {
+            return;
+        };
+        p.nthreads = 0;
+        p.fds = IdMap::default();
+        p.env = Vec::new();
+        self.exited.insert(pid, p);
+        if self.exited.len() > self.exited_limit() {
+            self.prune_exited();
+        }
+    }
+
+    /// Keeps only the exited processes that are ancestors of live ones.
+    fn prune_exited(&mut self) {
+        let mut keep: std::collections::HashSet<u32, BuildHasherDefault<IdHasher>> =
+            std::collections::HashSet::default();
+        for p in self.procs.values() {
+            let mut ppid = p.ppid;
+            let mut child = p.pid;
+            // Up through exited parents only (a live parent has its own walk); bounded
+            // against cycles made by pid reuse.
+            for _ in 0..64 {
+                if ppid == child || self.procs.contains_key(&ppid) {
+                    break;
+                }
+                let Some(e) = self.exited.get(&ppid) else {
+                    break;
+                };
+                if !keep.insert(ppid) {
+                    break;
+                }
+                child = ppid;
+                ppid = e.ppid;
+            }
+        }
+        self.exited.retain(|pid, _| keep.contains(pid));
+        self.exited_kept = self.exited.len() * 2;
     }
 
     /// The thread and process of an event, creating placeholders for tasks first seen here
@@ -345,7 +450,7 @@ impl State {
                 }
                 let empty = self.procs.get(&pid).is_some_and(|p| p.nthreads == 0);
                 if group_dead || empty {
-                    self.procs.remove(&pid);
+                    self.retire(pid);
                     self.threads.retain(|_, t| t.pid != pid);
                 }
             }
@@ -436,6 +541,40 @@ impl State {
                     }),
                 ));
             }
+        }
+        // Exited ancestors of live processes: each one's image, then its exit, so that a
+        // replay starting at this keyframe resolves the same ancestry.
+        let mut gone: Vec<_> = (self.exited.iter())
+            .filter(|(k, p)| p.known && !self.procs.contains_key(k))
+            .collect();
+        gone.sort_by_key(|(k, _)| **k);
+        for (&pid, p) in gone {
+            let image = Process {
+                tid: pid,
+                pid,
+                ppid: p.ppid,
+                vtid: p.vpid,
+                vpid: p.vpid,
+                uid: p.uid,
+                gid: p.gid,
+                euid: p.uid,
+                egid: p.gid,
+                loginuid: p.loginuid,
+                start_ts: p.start_ts,
+                comm: own(&p.comm),
+                exe: own(&p.exe),
+                exe_path: own(&p.exe_path),
+                args: own(&p.args),
+                cwd: own(&p.cwd),
+                tty: p.tty,
+                ..Process::default()
+            };
+            out.push(ev(pid, pid, p.container, Body::Process(image)));
+            let exit = Exit {
+                code: 0,
+                group_dead: true,
+            };
+            out.push(ev(pid, pid, p.container, Body::Exit(exit)));
         }
         out
     }

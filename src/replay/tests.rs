@@ -463,3 +463,110 @@ fn falco_rule_fields() {
     );
     assert_eq!(nets, ["7,8", "7,8", "", "7", "7"]);
 }
+
+// See: issue 15 ("What the capture says is true"): `proc.pname` and `proc.aname[N]` became
+// `<NA>` once a parent exited, so ancestry rules stopped matching.
+#[test]
+fn ancestry_fields_resolve_after_the_parents_exit() {
+    use super::state::State;
+    use super::testutil::{Cap, P, int, text};
+    use capture_format::{HeaderInfo, Writer, WriterOptions};
+    let mut c = Cap::new();
+    let p = |pid, ppid, comm, exe| P {
+        pid,
+        ppid,
+        comm,
+        exe,
+        args: "",
+        cwd: "/",
+        uid: 0,
+        container: 0,
+    };
+    c.process(&p(1, 0, "systemd", "/sbin/init"));
+    c.process(&p(100, 1, "sshd", "/usr/sbin/sshd"));
+    c.process(&p(200, 100, "bash", "/bin/bash"));
+    c.fork(200, 200, 300, 300);
+    c.exec(300, 200, "curl", "/usr/bin/curl", "");
+    // The parent and the grandparent exit; the child goes on.
+    c.exit(200, 200, true);
+    c.exit(100, 100, true);
+    c.sys(300, 300, "read", 1, vec![int(0), text("x"), int(1)]);
+    let before_keyframe = c.events.len();
+    c.sys(300, 300, "write", 1, vec![int(1), text("x"), int(1)]);
+
+    // A keyframe (as `casefile merge` writes them) between the two calls: a replay that
+    // starts there resolves the same ancestry.
+    let mut st = State::default();
+    for ev in c.state.iter().chain(&c.events[..before_keyframe]) {
+        let d = st.apply_before(ev);
+        st.apply_after(d);
+    }
+    assert!(!st.procs.contains_key(&200) && !st.procs.contains_key(&100));
+    let path = std::env::temp_dir().join(format!("casefile-ancestry-{}.case", std::process::id()));
+    let mut w =
+        Writer::create(&path, &HeaderInfo::default(), WriterOptions::default()).expect("create");
+    w.write_state(&c.state).expect("state");
+    for ev in &c.events[..before_keyframe] {
+        w.append(ev).expect("append");
+    }
+    w.flush_block().expect("flush");
+    w.write_state(&st.to_records(c.events[before_keyframe].ts))
+        .expect("keyframe");
+    for ev in &c.events[before_keyframe..] {
+        w.append(ev).expect("append");
+    }
+    w.finish().expect("finish");
+    let t = super::testutil::fields_table(
+        &path,
+        Some("evt.type in (read, write)"),
+        &[
+            "evt.type",
+            "proc.name",
+            "proc.pname",
+            "proc.pexe",
+            "proc.aname[2]",
+            "proc.aname[3]",
+            "proc.apid[2]",
+            "proc.aexe[2]",
+        ],
+    );
+    let _ = std::fs::remove_file(&path);
+    let want = " proc.name=curl proc.pname=bash proc.pexe=/bin/bash proc.aname[2]=sshd \
+                proc.aname[3]=systemd proc.apid[2]=100 proc.aexe[2]=/usr/sbin/sshd";
+    let lines: Vec<&str> = t.lines().collect();
+    assert_eq!(lines.len(), 2, "{t}");
+    assert!(lines[0].ends_with(&format!("evt.type=read{want}")), "{t}");
+    assert!(lines[1].ends_with(&format!("evt.type=write{want}")), "{t}");
+}
+
+/// Exited processes are kept only while they are ancestors of live ones.
+#[test]
+fn exited_processes_are_kept_only_as_ancestors() {
+    use super::state::State;
+    use super::testutil::{Cap, P};
+    let mut c = Cap::new();
+    c.process(&P {
+        pid: 10,
+        ppid: 1,
+        comm: "sh",
+        exe: "/bin/sh",
+        args: "",
+        cwd: "/",
+        uid: 0,
+        container: 0,
+    });
+    // One long-lived child, then thousands of short-lived ones; then the parent exits.
+    c.fork(10, 10, 11, 11);
+    for pid in 1000..6000 {
+        c.fork(10, 10, pid, pid);
+        c.exit(pid, pid, true);
+    }
+    c.exit(10, 10, true);
+    let mut st = State::default();
+    for ev in c.state.iter().chain(&c.events) {
+        let d = st.apply_before(ev);
+        st.apply_after(d);
+    }
+    assert!(st.exited.len() <= 256 + 1, "{} kept", st.exited.len());
+    assert_eq!(st.parent_of(&st.procs[&11]).map(|p| p.pid), Some(10));
+}

@@ -678,6 +678,9 @@ impl Compiled {
         let mut acc = Accumulator::new(self);
         let mut n = 0u64;
         session.run(self.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
+            if !is_event(&ctx.ev.body) {
+                return Ok(Flow::Continue);
+            }
             if let Some(c) = &self.native
                 && !c.matches(ctx)
             {
@@ -693,6 +696,16 @@ impl Compiled {
         ctl.done(n);
         Ok(acc.finish(n))
     }
+}
+
+/// Whether a record is an event views count: something a task did or underwent (a system
+/// call, fork, exec, exit, signal). Container, loss and state records describe the capture
+/// and are neither events nor processes in views and tiles (their pid is 0).
+pub fn is_event(body: &Body<'_>) -> bool {
+    matches!(
+        body,
+        Body::Syscall(_) | Body::Fork(_) | Body::Exec(_) | Body::Exit(_) | Body::Signal(_)
+    )
 }
 
 /// The time range a session covers: its options' range within the capture's.

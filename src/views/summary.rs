@@ -790,6 +790,9 @@ pub fn run_summary_live(
         tiles: runs.iter().map(TileRun::result).collect(),
     };
     session.run(user.as_ref(), |ctx| -> Result<Flow, ViewError> {
+        if !super::eval::is_event(&ctx.ev.body) {
+            return Ok(Flow::Continue);
+        }
         n += 1;
         if n.is_multiple_of(1 << 12) && last_partial.elapsed() >= every {
             partial(summary(&runs, n));

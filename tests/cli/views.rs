@@ -160,8 +160,8 @@ fn ps_tree_with_exec_history() {
 fn spy_shows_commands_run_from_shells() {
     eqnice!(
         "\
-00:00:00.000011000 alice bash(100) 400 /home/alice$ /usr/bin/sudo id
-00:00:00.000014000 alice bash(100) 401 /home/alice$ /usr/bin/vi /etc/hosts
+00:00:00.000011000 alice bash(100) 400 /home/alice$ sudo id
+00:00:00.000014000 alice bash(100) 401 /home/alice$ vi /etc/hosts
 ",
         run(&["spy", &scenario()])
     );
@@ -311,4 +311,194 @@ fn echo_of_two_hosts_keeps_their_streams_apart() {
     // The copy is a host of the same name: it is told apart as name#1.
     assert!(two.contains("=== fixture: bash (100) fd 0"), "{two}");
     assert!(two.contains("=== fixture#1: bash (100) fd 0"), "{two}");
+}
+
+/// A container whose shell runs busybox's wget re-executed through `/proc/self/exe` (the
+/// kernel names it `exe`, its `argv[0]` is `wget`); its container records come among the events,
+/// as the recorder writes them: at the start and at its exit. 7 events besides them.
+fn write_applet_capture(path: &std::path::Path) {
+    use std::borrow::Cow;
+
+    use capture_format::schema::syscalls::by_name;
+    use capture_format::schema::{Body, Container, Event, Exit, Fork, Process, Syscall, Value};
+    use capture_format::{HeaderInfo, Writer, WriterOptions};
+
+    const T0: u64 = 1_767_225_600_000_000_000;
+    let ev = |ts: u64, pid: u32, body: Body<'static>| Event {
+        ts: T0 + ts * 1000,
+        tid: pid,
+        pid,
+        cpu: 0,
+        container: 1,
+        body,
+    };
+    let sc = |name: &str, ret: i64, params: Vec<Value<'static>>| {
+        Body::Syscall(Syscall {
+            nr: by_name(name).expect(name),
+            ret,
+            latency: 500,
+            params: params.into(),
+        })
+    };
+    let b = |s: &'static str| Cow::Borrowed(s.as_bytes());
+    let container = Container {
+        id: b("c0ffee0000000000000000000000000000000000000000000000000000000002"),
+        name: b("fetch"),
+        image: b("docker.io/library/busybox:1"),
+        runtime: b("podman"),
+        start_ts: T0,
+        ..Container::default()
+    };
+    let image = |pid: u32, comm: &'static str, exe: &'static str, args: &'static str| Process {
+        tid: pid,
+        pid,
+        ppid: 1,
+        comm: b(comm),
+        exe: b(exe),
+        exe_path: b("/bin/busybox"),
+        args: b(args),
+        cwd: b("/"),
+        ..Process::default()
+    };
+    let events = vec![
+        Event {
+            ts: T0,
+            tid: 0,
+            pid: 0,
+            cpu: 0,
+            container: 1,
+            body: Body::Container(container.clone()),
+        },
+        ev(
+            1,
+            100,
+            Body::Exec(image(100, "sh", "sh", "/usr/local/bin/fetch-it\0")),
+        ),
+        ev(
+            2,
+            100,
+            Body::Fork(Fork {
+                child_tid: 101,
+                child_pid: 101,
+                flags: 0,
+            }),
+        ),
+        ev(
+            3,
+            101,
+            Body::Exec(Process {
+                ppid: 100,
+                ..image(101, "exe", "wget", "-q\0http://example.com/\0")
+            }),
+        ),
+        ev(
+            4,
+            101,
+            sc(
+                "socket",
+                3,
+                vec![Value::Int(2), Value::Int(1), Value::Int(0)],
+            ),
+        ),
+        ev(5, 101, sc("close", 0, vec![Value::Int(3)])),
+        ev(
+            6,
+            101,
+            Body::Exit(Exit {
+                code: 0,
+                group_dead: true,
+            }),
+        ),
+        ev(
+            7,
+            100,
+            Body::Exit(Exit {
+                code: 0,
+                group_dead: true,
+            }),
+        ),
+        Event {
+            ts: T0 + 8_000,
+            tid: 0,
+            pid: 0,
+            cpu: 0,
+            container: 1,
+            body: Body::Container(Container {
+                exit_ts: T0 + 8_000,
+                ..container
+            }),
+        },
+    ];
+    let mut w = Writer::create(path, &HeaderInfo::default(), WriterOptions::default()).expect("w");
+    for e in &events {
+        w.append(e).expect("append");
+    }
+    w.finish().expect("finish");
+}
+
+// See: issue 15 ("What the capture says is true"): a busybox applet re-executed through
+// `/proc/self/exe` was `exe` in ps, top procs and the timeline but `wget` in spy and top execs.
+#[test]
+fn every_view_names_a_process_as_proc_name_does() {
+    let d = crate::util::Dir::new("applet-names");
+    let cap = d.join("applet.case");
+    write_applet_capture(&cap);
+    let cap = cap.to_str().expect("utf8");
+    let names = run(&["read", cap, "-p", "%proc.name", "proc.pid=101"]);
+    assert!(names.lines().all(|l| l == "exe"), "{names}");
+    let ps = run(&["ps", cap]);
+    assert!(ps.contains("  exe -q http://example.com/"), "{ps}");
+    let procs = run(&["top", "procs", cap]);
+    assert!(procs.contains("101  exe "), "{procs}");
+    let spy = run(&["spy", cap]);
+    assert!(spy.ends_with("/$ exe -q http://example.com/\n"), "{spy}");
+    let execs = run(&["top", "execs", cap]);
+    assert!(execs.contains("  exe -q http://example.com/"), "{execs}");
+    let timeline = run(&["timeline", cap]);
+    assert!(timeline.contains("[exe 101]"), "{timeline}");
+    for out in [&spy, &execs, &timeline, &procs] {
+        assert!(!out.contains("wget -q"), "{out}");
+    }
+}
+
+// See: issue 15: container records were counted as events of a pid-0 process.
+#[test]
+fn container_records_are_neither_events_nor_processes_in_views() {
+    let d = crate::util::Dir::new("applet-counts");
+    let cap = d.join("applet.case");
+    write_applet_capture(&cap);
+    let cap = cap.to_str().expect("utf8");
+    let procs = run(&["top", "procs", cap, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&procs).expect("json");
+    let rows = v["rows"].as_array().expect("rows");
+    let pids: Vec<i64> = rows
+        .iter()
+        .map(|r| r["PID"].as_i64().expect("pid"))
+        .collect();
+    assert_eq!(pids.len(), 2, "{procs}");
+    assert!(!pids.contains(&0), "{procs}");
+    let events: i64 = rows.iter().map(|r| r["EVENTS"].as_i64().expect("n")).sum();
+    assert_eq!(events, 7, "{procs}");
+    assert_eq!(v["events"].as_i64(), Some(7), "{procs}");
+    let containers = run(&["top", "containers", cap, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&containers).expect("json");
+    let row = &v["rows"][0];
+    assert_eq!(
+        (row["PROCS"].as_i64(), row["EVENTS"].as_i64()),
+        (Some(2), Some(7)),
+        "{containers}"
+    );
+    let summary = run(&["summary", cap, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&summary).expect("json");
+    assert_eq!(v["events"].as_i64(), Some(7), "{summary}");
+    let tile = |id: &str| {
+        v["tiles"]
+            .as_array()
+            .expect("tiles")
+            .iter()
+            .find(|t| t["id"] == id)
+            .and_then(|t| t["total"].as_i64())
+    };
+    assert_eq!(tile("running_processes"), Some(2), "{summary}");
+    assert_eq!(tile("system_calls"), Some(2), "{summary}");
 }

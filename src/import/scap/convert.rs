@@ -9,7 +9,10 @@
 //!   `exit_group`, `rt_sigreturn`) are recorded from their enter event.
 //! - Successful `execve`/`execveat` also yield an `Exec` record; `clone`/`fork`/`vfork`/`clone3`
 //!   a `Fork` record (from the parent's exit, or from the child's when the parent's is not in
-//!   the capture); `procexit` an `Exit`; `signaldeliver` a `Signal`.
+//!   the capture); `procexit` an `Exit`; `signaldeliver` a `Signal`. The child's side of a
+//!   clone describes the task (comm, exe, args, cwd, ids, cgroups): when its creator is
+//!   unknown, a timed `Process` record carries that description, as sysdig builds the thread
+//!   from it.
 //! - Container JSON events (and the oldest `container` event, and `asyncevent`s named
 //!   `container` from the container plugin) become `Container` records. Each container gets a
 //!   1-based index in order of first sighting; events carry the index of their thread's
@@ -1102,9 +1105,12 @@ impl Converter {
             .param_named("flags")
             .and_then(|p| p.as_i64())
             .map_or(0, |f| clone_flags_from_ppm(f as u64));
-        let child_tid = if ret > 0 { ret as u64 } else { x.tid };
         let pid_p = x.param_named("pid").and_then(|p| p.as_i64());
         let ptid = x.param_named("ptid").and_then(|p| p.as_i64()).unwrap_or(0) as u64;
+        // A task whose creator is unknown (not in the process list, not seen before) is
+        // described by this event alone: it becomes a `Process` record after the `Fork`, as
+        // sysdig builds the thread from the child's clone exit.
+        let mut described = None;
         if ret == 0 {
             // The child's side carries its description: record the new thread.
             let cgroups = x
@@ -1118,6 +1124,7 @@ impl Converter {
                 Some(p) if p as u64 != x.tid => p as u64,
                 _ => ptid,
             };
+            let creator_known = self.threads.contains_key(&creator);
             let parent = self.threads.get(&creator).cloned().unwrap_or_default();
             let th = Thread {
                 pid: pid_p.unwrap_or(x.tid as i64) as u64,
@@ -1151,6 +1158,9 @@ impl Converter {
                 ..parent
             };
             let (child_pid, parent_pid) = (th.pid, parent.pid);
+            if !creator_known && !th.comm.is_empty() {
+                described = Some((process_of(x.tid, &th), th.container));
+            }
             self.threads.insert(x.tid, th);
             if child_pid != parent_pid
                 && !self.fds.contains_key(&child_pid)
@@ -1164,6 +1174,41 @@ impl Converter {
                 self.fds.insert(child_pid, copy);
             }
         }
+        // A new thread of an unknown process describes that process, which is the `Fork`'s
+        // parent: its record comes first. A new process's record comes after its `Fork`, which
+        // would otherwise make it a copy of its unknown parent.
+        let thread = described.as_ref().is_some_and(|(p, _)| p.tid != p.pid);
+        if thread {
+            self.describe(x, described.take());
+        }
+        self.fork_record(x, ret, flags, pid_p, ptid);
+        self.describe(x, described);
+    }
+
+    fn describe(&mut self, x: &RawEvent<'_>, described: Option<(Process<'static>, u32)>) {
+        if let Some((p, container)) = described {
+            self.emit(Event {
+                ts: x.ts,
+                tid: p.tid,
+                pid: p.pid,
+                cpu: x.cpu,
+                container,
+                body: Body::Process(p),
+            });
+        }
+    }
+
+    /// The `Fork` record of a clone exit, once per child (from whichever side comes first and
+    /// can name the child with its host id).
+    fn fork_record(
+        &mut self,
+        x: &RawEvent<'_>,
+        ret: i64,
+        flags: i64,
+        pid_p: Option<i64>,
+        ptid: u64,
+    ) {
+        let child_tid = if ret > 0 { ret as u64 } else { x.tid };
         if ret < 0 {
             return;
         }

@@ -554,3 +554,31 @@ fn section_header_options_do_not_change_the_records() {
     assert!(shb.options_len > 0);
     assert_eq!((shb.major, shb.minor), (1, 0));
 }
+
+/// The process names replay itself gives (not the table above rebuilt from the records): over
+/// every event but context switches and container records (which sysdig does not print), the
+/// set of `proc.name` values, `<NA>` included, is sysdig's.
+#[test]
+fn replayed_process_names_match_sysdig() {
+    use crate::filter::{Registry, Source, Val};
+    use crate::replay::fields::Fields;
+    use crate::replay::session::{Flow, Options, ReplayError, Session};
+    let name = Fields.resolve("proc.name", None).expect("field").id;
+    for sample in SAMPLES {
+        let cap = crate::cmd::import::in_memory(&fixture(&format!("{sample}.scap"))).expect(sample);
+        let mut session = Session::new(cap, Options::default()).expect("session");
+        let mut got = BTreeSet::new();
+        session
+            .run(None, |ctx| -> Result<Flow, ReplayError> {
+                if !matches!(ctx.ev.body, Body::Container(_)) {
+                    got.insert(match ctx.get(&name) {
+                        Some(Val::Str(s)) => text(&s),
+                        _ => "<NA>".to_string(),
+                    });
+                }
+                Ok(Flow::Continue)
+            })
+            .expect("run");
+        assert_eq!(got, set(expected(sample, "proc_names")), "{sample}");
+    }
+}

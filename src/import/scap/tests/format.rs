@@ -479,3 +479,142 @@ fn old_container_event_and_async_container_event() {
         (2, &b"new"[..], &b"containerd"[..])
     );
 }
+
+/// A clone exit (child side, event 223) of `tid` in process `pid` whose parent is `ptid`.
+fn clone_child(
+    ts: u64,
+    tid: u64,
+    pid: u64,
+    ptid: u64,
+    comm: &str,
+    args: &[u8],
+    thread: bool,
+) -> Vec<u8> {
+    let flags: u32 = if thread { (1 << 13) | (1 << 15) } else { 0 };
+    ev(
+        223,
+        ts,
+        tid,
+        &[
+            &i64b(0),
+            &cstr(&format!("/usr/bin/{comm}")),
+            args,
+            &i64b(tid as i64),
+            &i64b(pid as i64),
+            &i64b(ptid as i64),
+            &cstr("/srv"),
+            &i64b(1024),
+            &i64b(0),
+            &i64b(0),
+            &u32b(0),
+            &u32b(0),
+            &u32b(0),
+            &cstr(comm),
+            b"",
+            &u32b(flags),
+            &u32b(1000),
+            &u32b(1000),
+            &i64b(tid as i64),
+            &i64b(pid as i64),
+            &i64b(0),
+        ],
+    )
+}
+
+/// A successful `close(fd)` exit (event 5) of `tid`.
+fn close_exit(ts: u64, tid: u64, fd: i64) -> Vec<u8> {
+    ev(5, ts, tid, &[&i64b(0), &i64b(fd)])
+}
+
+// See: issue 15 ("What the capture says is true"): in a Sysdig Inspect sample every
+// short-lived client, first seen through the child side of a clone whose parent is not in the
+// process list, had no name.
+#[test]
+fn a_task_first_seen_in_a_clone_child_keeps_its_description() {
+    use crate::filter::{Source, Val};
+    use crate::replay::fields::Fields;
+    use crate::replay::session::{Flow, Options, ReplayError, Session};
+
+    let mut f = shb(b"");
+    // A new thread 501 of process 500, then a new process 600 of parent 1; neither parent is
+    // known.
+    f.extend(clone_child(
+        1_000,
+        501,
+        500,
+        7,
+        "curl",
+        b"localhost/bar\0",
+        true,
+    ));
+    f.extend(close_exit(2_000, 501, 3));
+    f.extend(clone_child(3_000, 600, 600, 1, "wget", b"-q\0", false));
+    f.extend(close_exit(4_000, 600, 4));
+    let (events, _) = run(f.clone());
+    let described: Vec<(u32, u32, String)> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::Process(p) => Some((p.tid, p.pid, String::from_utf8_lossy(&p.comm).into())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            (501, 500, "curl".to_string()),
+            (600, 600, "wget".to_string())
+        ]
+    );
+
+    // Replayed: every event has the name, exe, args and parent the clone exit gave.
+    let path =
+        std::env::temp_dir().join(format!("casefile-clone-child-{}.scap", std::process::id()));
+    std::fs::write(&path, &f).expect("write");
+    let cap = crate::cmd::import::in_memory(&path).expect("import");
+    let _ = std::fs::remove_file(&path);
+    let mut session = Session::new(cap, Options::default()).expect("session");
+    let names = [
+        "evt.type",
+        "proc.pid",
+        "proc.name",
+        "proc.exe",
+        "proc.args",
+        "proc.ppid",
+    ];
+    let fields: Vec<_> = names
+        .iter()
+        .map(|n| {
+            crate::filter::Registry::resolve(&Fields, n, None)
+                .expect(n)
+                .id
+        })
+        .collect();
+    let mut rows = Vec::new();
+    session
+        .run(None, |ctx| -> Result<Flow, ReplayError> {
+            let row: Vec<String> = fields
+                .iter()
+                .map(|f| match ctx.get(f) {
+                    Some(Val::Str(s)) => String::from_utf8_lossy(&s).into_owned(),
+                    Some(Val::Num(n)) => n.to_string(),
+                    Some(_) => "?".into(),
+                    None => "<NA>".into(),
+                })
+                .collect();
+            rows.push(row.join(" "));
+            Ok(Flow::Continue)
+        })
+        .expect("run");
+    assert_eq!(
+        rows,
+        [
+            "procfork 500 curl /usr/bin/curl localhost/bar 7",
+            "clone 500 curl /usr/bin/curl localhost/bar 7",
+            "close 500 curl /usr/bin/curl localhost/bar 7",
+            // The parent of 600 is unknown: its own fork record has no name.
+            "procfork 1 <NA> <NA> <NA> <NA>",
+            "clone 600 wget /usr/bin/wget -q 1",
+            "close 600 wget /usr/bin/wget -q 1",
+        ]
+    );
+}
