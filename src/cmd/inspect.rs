@@ -12,11 +12,9 @@ use crate::views::alerts::Rules;
 
 /// Runs `casefile inspect`.
 pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
-    if !std::io::stdout().is_terminal() {
-        bail!("casefile inspect needs a terminal (use top, read or summary for scripts)");
-    }
-    // Load the rules and open (and merge, when several) the captures before taking over the
-    // terminal, so errors and warnings print plainly, as `casefile rules` prints them.
+    // Load the rules (first: a rules file that cannot be used is reported even without a
+    // terminal, as `casefile rules` reports it) and open (and merge, when several) the
+    // captures before taking over the terminal, so errors and warnings print plainly.
     let rules = if args.rules.rules.is_empty() {
         None
     } else {
@@ -26,6 +24,9 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
             all_matches: args.rules.all_matches,
         }))
     };
+    if !std::io::stdout().is_terminal() {
+        bail!("casefile inspect needs a terminal (use top, read or summary for scripts)");
+    }
     let cap = super::open_all(&args.files)?;
     // Each job gets its own handle on the same bytes: a clone shares the map or the merged
     // capture, so a .scap is converted and several files are merged once.
