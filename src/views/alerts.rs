@@ -354,3 +354,166 @@ pub fn alerts_tile(
         target_sort: t.target_sort,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::replay::session::Options;
+    use crate::rules::Selection;
+
+    /// `fixtures/rules/basic.yaml` and `overrides.yaml` over `fixtures/replay/state.case`:
+    /// `casefile rules` reports 9 alerts from 4 rules (Any read 5, Read sensitive file 2, Write
+    /// to a passwd file 1 (Critical once overridden), Shell spawned a program 1).
+    fn rules(all_matches: bool) -> Rules {
+        let files: Vec<(String, String)> = ["basic", "overrides"]
+            .iter()
+            .map(|n| {
+                let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(format!("fixtures/rules/{n}.yaml"));
+                let text = std::fs::read_to_string(&p).expect("rules fixture");
+                (format!("{n}.yaml"), text)
+            })
+            .collect();
+        let set = crate::rules::compile(&files, &Selection::default()).expect("rules compile");
+        Rules { set, all_matches }
+    }
+
+    fn session() -> Session {
+        let path = crate::replay::testutil::state_fixture();
+        let cap = capture_format::CaptureFile::read(&path).expect("state fixture");
+        Session::new(cap, Options::default()).expect("session")
+    }
+
+    fn col(t: &Table, name: &str) -> Vec<String> {
+        let i = t.column(name).expect("column");
+        t.rows.iter().map(|r| r.cells[i].text()).collect()
+    }
+
+    #[test]
+    fn rules_that_fired_come_most_severe_first_then_most_frequent() {
+        let t = run_alerts(&rules(false), &mut session(), None, &mut Control::default())
+            .expect("alerts");
+        assert_eq!(
+            col(&t, "RULE"),
+            [
+                "Write to a passwd file",
+                "Read sensitive file",
+                "Shell spawned a program",
+                "Any read"
+            ]
+        );
+        assert_eq!(col(&t, "COUNT"), ["1", "2", "1", "5"]);
+        let prio = t.column("PRIORITY").expect("priority");
+        let names: Vec<String> = t
+            .rows
+            .iter()
+            .map(|r| super::super::eval::display(&r.cells[prio], Prio))
+            .collect();
+        assert_eq!(names, ["Critical", "Warning", "Notice", "Debug"]);
+        assert_eq!(t.events, 9, "alerts, as casefile rules counts them");
+        // The user's filter narrows the events the rules see.
+        let t = run_alerts(
+            &rules(false),
+            &mut session(),
+            Some("proc.name = cat"),
+            &mut Control::default(),
+        )
+        .expect("alerts");
+        assert_eq!(col(&t, "RULE"), ["Shell spawned a program", "Any read"]);
+        assert_eq!(col(&t, "COUNT"), ["1", "1"]);
+    }
+
+    #[test]
+    fn a_rules_events_carry_the_alert_text_and_drill_to_their_process() {
+        let r = rules(false);
+        let any_read = r
+            .set
+            .rules
+            .iter()
+            .position(|x| x.name == "Any read")
+            .expect("Any read");
+        let t = run_alert_events(
+            &r,
+            any_read,
+            &mut session(),
+            None,
+            100,
+            &mut Control::default(),
+        )
+        .expect("events");
+        assert_eq!(t.events, 5);
+        let out = col(&t, "OUTPUT");
+        assert_eq!(out.len(), 5);
+        assert!(out.iter().all(|o| o.starts_with("read by ")), "{out:?}");
+        let times = col(&t, "TIME");
+        let mut sorted = times.clone();
+        sorted.sort_by_key(|s| s.parse::<i64>().unwrap_or(0));
+        assert_eq!(times, sorted, "in time order");
+        assert!(
+            t.rows.iter().all(|row| row
+                .drill
+                .as_deref()
+                .is_some_and(|d| d.starts_with("proc.pid = "))),
+            "{t:?}"
+        );
+        // At most `max` rows; the count still covers them all.
+        let t = run_alert_events(
+            &r,
+            any_read,
+            &mut session(),
+            None,
+            2,
+            &mut Control::default(),
+        )
+        .expect("events");
+        assert_eq!((t.rows.len(), t.events), (2, 5));
+        // A rule index past the end lists nothing rather than failing.
+        let t = run_alert_events(
+            &r,
+            usize::MAX,
+            &mut session(),
+            None,
+            2,
+            &mut Control::default(),
+        )
+        .expect("events");
+        assert!(t.rows.is_empty());
+    }
+
+    #[test]
+    fn every_match_counts_with_all_matches_and_a_cancelled_run_says_so() {
+        let rule = |name: &str, cond: &str| {
+            format!(
+                "- rule: {name}\n  desc: d\n  condition: {cond}\n  output: o\n  priority: info\n"
+            )
+        };
+        let text = [
+            rule("reads", "evt.type = read"),
+            rule("bash reads", "evt.type = read and proc.name = bash"),
+        ]
+        .concat();
+        let set = |all_matches| Rules {
+            set: crate::rules::compile(&[("t.yaml".into(), text.clone())], &Selection::default())
+                .expect("compile"),
+            all_matches,
+        };
+        let first =
+            run_alerts(&set(false), &mut session(), None, &mut Control::default()).expect("alerts");
+        assert_eq!(col(&first, "RULE"), ["reads"]);
+        let all =
+            run_alerts(&set(true), &mut session(), None, &mut Control::default()).expect("alerts");
+        assert_eq!(col(&all, "RULE"), ["reads", "bash reads"]);
+        let counts = col(&all, "COUNT");
+        assert_eq!(counts[0], col(&first, "COUNT")[0]);
+        assert!(counts[1].parse::<u32>().expect("count") > 0, "{counts:?}");
+        let cancel = AtomicBool::new(true);
+        let mut ctl = Control {
+            progress: None,
+            cancel: Some(&cancel),
+        };
+        let r = run_alerts(&rules(false), &mut session(), None, &mut ctl);
+        assert!(matches!(r, Err(ViewError::Cancelled)), "{r:?}");
+    }
+}
