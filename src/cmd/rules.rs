@@ -3,8 +3,9 @@
 //! Glue: read the rules files, compile them into a [`Ruleset`] (on a thread with a large
 //! stack, since the filter parser descends recursively into long conditions), and replay the
 //! captures once. The union of all rules decides which blocks to skip from their summaries;
-//! each event read goes to the rules that can match its type ([`ByType`]), in load order, and
-//! the first that matches fires (every one with `--all-matches`).
+//! each event read goes to the rules that can match its type, in load order, and the first
+//! that matches fires (every one with `--all-matches`): [`Matcher`], which `casefile inspect`
+//! uses too.
 //!
 //! Exit status: 1 when any rule fired, 0 when none did, 2 on errors.
 
