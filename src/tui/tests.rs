@@ -857,3 +857,34 @@ fn without_rules_there_is_no_alerts_view() {
             .all(|e| e.0 != "alerts")
     );
 }
+
+/// A time range applies to the Alerts view and tile as to every view.
+#[test]
+fn a_time_range_applies_to_the_alerts() {
+    let mut h = Harness::with_rules(&state(), &["basic"], false);
+    for _ in 0..24 {
+        h.key(KeyCode::Char(']'));
+    }
+    h.key(KeyCode::Char('t'));
+    let (from, _) = h.app.range.expect("range applied");
+    let tile = match &h.app.top().content {
+        Content::Overview(Some(s)) => s
+            .tiles
+            .iter()
+            .find(|t| t.id == "alerts")
+            .map(|t| t.total)
+            .expect("alerts tile"),
+        _ => panic!("no summary"),
+    };
+    pick(&mut h, "alerts");
+    let t = top_table(&h);
+    assert!(!t.rows.is_empty() && t.rows.len() < 5, "{t:?}");
+    assert_eq!(i64::try_from(t.events).expect("count"), tile);
+    let first = t.column("FIRST").expect("FIRST");
+    assert!(
+        t.rows.iter().all(
+            |r| matches!(r.cells[first], crate::views::eval::Cell::Num(ts) if ts as u64 >= from)
+        ),
+        "{t:?}"
+    );
+}
