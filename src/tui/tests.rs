@@ -830,7 +830,10 @@ fn alerts_with_skipped_rules_say_so() {
     pick(&mut h, "alerts");
     let s = h.screen();
     assert!(
-        s.contains("1 of 1 rules fired · 1 alerts · 2 skipped as unsupported"),
+        s.contains(
+            "1 of 1 rules fired · 1 alerts · 2 skipped as unsupported · 1 with unknown output \
+             fields (<NA>)"
+        ),
         "{s}"
     );
     h.key(KeyCode::Enter);

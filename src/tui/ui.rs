@@ -569,9 +569,9 @@ fn status(app: &App, f: &mut Frame<'_>, area: Rect) {
         let what = match &s.content {
             Content::Overview(Some(sum)) => format!("{} events scanned", sum.events),
             Content::Table { table: Some(t), .. } if t.view == ALERTS.id => {
-                let (run, skipped) = app
-                    .rules()
-                    .map_or((0, 0), |r| (r.set.rules.len(), r.set.skipped.len()));
+                let (run, skipped, partial) = app.rules().map_or((0, 0, 0), |r| {
+                    (r.set.rules.len(), r.set.skipped.len(), r.set.partial.len())
+                });
                 let mut s = format!(
                     "{} of {run} rules fired · {} alerts",
                     t.rows.len(),
@@ -579,6 +579,9 @@ fn status(app: &App, f: &mut Frame<'_>, area: Rect) {
                 );
                 if skipped > 0 {
                     let _ = write!(s, " · {skipped} skipped as unsupported");
+                }
+                if partial > 0 {
+                    let _ = write!(s, " · {partial} with unknown output fields (<NA>)");
                 }
                 s
             }
