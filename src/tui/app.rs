@@ -955,7 +955,12 @@ impl App {
     fn echo_or_dig(&mut self, echo: bool) {
         let target = if echo { "echo" } else { "dig" };
         let s = self.top();
-        if matches!(&s.content, Content::Table { spec, .. } if spec.id == ALERTS.id) {
+        let alerts_tile = matches!(s.content, Content::Overview(_))
+            && tile_order(s.alerts_tile)
+                .get(s.selected)
+                .is_some_and(|t| t.id == ALERTS_TILE.id);
+        if alerts_tile || matches!(&s.content, Content::Table { spec, .. } if spec.id == ALERTS.id)
+        {
             self.message =
                 Some("Enter lists the events that fired the rule; e and d work from there".into());
             return;

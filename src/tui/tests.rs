@@ -812,6 +812,9 @@ fn the_alerts_tile_opens_the_view_and_a_filter_narrows_it() {
     for _ in 0..i {
         h.key(KeyCode::Down);
     }
+    // d on the tile explains instead of listing every event.
+    h.key(KeyCode::Char('d'));
+    assert_eq!(h.app.stack.len(), 1);
     h.key(KeyCode::Enter);
     assert!(h.screen().contains("Overview › Alerts"));
     assert_eq!(top_table(&h).rows.len(), 5);
