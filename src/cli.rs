@@ -377,12 +377,23 @@ pub struct SpyArgs {
                        into a row; Backspace goes back; e echo, d dig; / or F4 filter; F2 view \
                        picker; F9 or a header click sorts; Ctrl+F finds; [ ] and { } move the \
                        time range markers, t applies or clears the range (or drag on the \
-                       timeline); Esc cancels a scan; ? or F1 help; q quits."
+                       timeline); Esc cancels a scan; ? or F1 help; q quits.\n\n\
+                       With -r RULES.yaml (repeat for several; the same flags and loading as \
+                       casefile rules) the Alerts view, from the Alerts tile or the view picker, \
+                       shows one row per rule that fired: priority, count, first and last time, \
+                       containers; the most severe first, then the most frequent. Enter on a \
+                       rule lists the events that fired it with the alert text; Enter on one of \
+                       those opens its process, c its container. A rules file that does not \
+                       load stops inspect before it starts, with the message casefile rules \
+                       gives; --skip-unsupported skips the rules casefile cannot evaluate."
 )]
 pub struct InspectArgs {
     /// Capture files to explore (several are merged, as with every reading command).
     #[arg(required = true, num_args = 1.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Falco rules for the Alerts view (loaded as `casefile rules` loads them).
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 /// `casefile echo`.
@@ -440,19 +451,13 @@ pub struct TimelineArgs {
                        exceptions, enabled, priority, tags and source (syscall). Alerts print as \
                        Falco prints them, with the event's time (UTC). Exit status: 1 when any \
                        rule fired, 0 when none did, 2 on errors (or when damaged blocks were \
-                       skipped and nothing fired)."
+                       skipped and nothing fired).",
+    mut_arg("rules", |a| a.required(true))
 )]
 pub struct RulesArgs {
-    /// A Falco rules file (or a directory of .yaml files, read in name order). Repeat for
-    /// several; they load in the order given, later ones appending to or overriding earlier
-    /// ones.
-    #[arg(
-        short = 'r',
-        long = "rules",
-        required = true,
-        value_name = "RULES.yaml"
-    )]
-    pub rules: Vec<PathBuf>,
+    /// Which rules files to load and which of their rules to run.
+    #[command(flatten)]
+    pub load: RuleArgs,
     /// Captures to check, casefile or .scap (several are merged, as with every reading
     /// command).
     #[arg(required = true, num_args = 1.., value_name = "FILE")]
@@ -460,31 +465,52 @@ pub struct RulesArgs {
     /// Print alerts as Falco's JSON output, one object per line.
     #[arg(short = 'j', long)]
     pub json: bool,
+    /// Decode every block, even those that no rule can match (for measurement).
+    #[arg(long)]
+    pub no_skip: bool,
+}
+
+/// Loading Falco rules files and choosing their rules: shared by `casefile rules` and
+/// `casefile inspect` (its Alerts view), so both read the same files the same way.
+#[derive(Debug, clap::Args)]
+pub struct RuleArgs {
+    /// A Falco rules file (or a directory of .yaml files, read in name order). Repeat for
+    /// several; they load in the order given, later ones appending to or overriding earlier
+    /// ones.
+    #[arg(short = 'r', long = "rules", value_name = "RULES.yaml")]
+    pub rules: Vec<PathBuf>,
     /// Run only rules at least this severe (emergency, alert, critical, error, warning,
     /// notice, informational, debug).
-    #[arg(long, value_name = "PRIORITY")]
+    #[arg(long, value_name = "PRIORITY", requires = "rules")]
     pub min_priority: Option<String>,
     /// Run only rules with this tag. Repeat for several.
-    #[arg(short = 't', long = "tag", value_name = "TAG", conflicts_with_all = ["disable_tags", "disable"])]
+    #[arg(short = 't', long = "tag", value_name = "TAG", requires = "rules", conflicts_with_all = ["disable_tags", "disable"])]
     pub tags: Vec<String>,
     /// Do not run rules with this tag. Repeat for several.
-    #[arg(short = 'T', long = "disable-tag", value_name = "TAG")]
+    #[arg(
+        short = 'T',
+        long = "disable-tag",
+        value_name = "TAG",
+        requires = "rules"
+    )]
     pub disable_tags: Vec<String>,
     /// Do not run rules whose name contains this text. Repeat for several.
-    #[arg(short = 'D', long = "disable", value_name = "SUBSTRING")]
+    #[arg(
+        short = 'D',
+        long = "disable",
+        value_name = "SUBSTRING",
+        requires = "rules"
+    )]
     pub disable: Vec<String>,
     /// Skip (with a warning naming each one) rules that use fields or operators casefile
     /// cannot evaluate, instead of failing; rules whose output has unknown fields run and
     /// print those as `<NA>`.
-    #[arg(long)]
+    #[arg(long, requires = "rules")]
     pub skip_unsupported: bool,
     /// Report every rule an event matches, not only the first in load order (Falco's
     /// `rule_matching: all`).
-    #[arg(long)]
+    #[arg(long, requires = "rules")]
     pub all_matches: bool,
-    /// Decode every block, even those that no rule can match (for measurement).
-    #[arg(long)]
-    pub no_skip: bool,
 }
 
 /// `casefile record`.

@@ -19,7 +19,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use crate::filter::ast::Op;
-use crate::filter::{self, BlockOracle, Cmp, Filter, Tri, Val};
+use crate::filter::{self, BlockOracle, Cmp, Filter, Registry, Source, Tri, Val};
+use crate::replay::context::EventCtx;
 use crate::replay::fields::{Fid, Field, FieldArg, Fields};
 use alert::Template;
 use expand::{Expander, Origin};
@@ -47,7 +48,8 @@ pub enum Priority {
 }
 
 impl Priority {
-    const ALL: [Priority; 8] = [
+    /// Every priority, most severe first.
+    pub const ALL: [Priority; 8] = [
         Priority::Emergency,
         Priority::Alert,
         Priority::Critical,
@@ -223,6 +225,67 @@ impl ByType {
             self.cache.insert(ty.to_vec(), v);
         }
         self.cache.get(ty).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Runs a ruleset over events one at a time: each event goes to the rules that can match its
+/// type ([`ByType`]), in load order, and the first that matches fires (every one with
+/// `all_matches`). `casefile rules` prints what fires; `casefile inspect` counts it.
+#[derive(Debug)]
+pub struct Matcher {
+    by_type: ByType,
+    evt_type: Option<Field>,
+    all: Vec<usize>,
+    ty: Vec<u8>,
+    all_matches: bool,
+}
+
+impl Matcher {
+    /// A matcher for `set`.
+    pub fn new(set: &Ruleset, all_matches: bool) -> Matcher {
+        Matcher {
+            by_type: ByType::default(),
+            evt_type: Fields.resolve("evt.type", None).ok().map(|s| s.id),
+            all: (0..set.rules.len()).collect(),
+            ty: Vec::with_capacity(32),
+            all_matches,
+        }
+    }
+
+    /// Calls `fired(i, ctx)` for each rule `set.rules[i]` that fires on the event in `ctx`
+    /// (`set` is the ruleset the matcher was made for); stops at the first error.
+    pub fn event<E>(
+        &mut self,
+        set: &Ruleset,
+        ctx: &mut EventCtx<'_, '_>,
+        mut fired: impl FnMut(usize, &mut EventCtx<'_, '_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.ty.clear();
+        let known = match self.evt_type.as_ref().and_then(|f| ctx.get(f)) {
+            Some(Val::Str(t)) => {
+                self.ty.extend_from_slice(&t);
+                true
+            }
+            _ => false,
+        };
+        let candidates = if known {
+            self.by_type.candidates(set, &self.ty)
+        } else {
+            &self.all
+        };
+        for &i in candidates {
+            let Some(rule) = set.rules.get(i) else {
+                continue;
+            };
+            if !rule.filter.matches(ctx) {
+                continue;
+            }
+            fired(i, ctx)?;
+            if !self.all_matches {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -48,8 +48,12 @@ pub enum TuiError {
     Terminal(#[from] std::io::Error),
 }
 
-/// Runs the UI on the terminal until the user quits.
-pub fn run(path: &Path, open: jobs::Opener) -> Result<(), TuiError> {
+/// Runs the UI on the terminal until the user quits; with `rules`, the Alerts view is there.
+pub fn run(
+    path: &Path,
+    open: jobs::Opener,
+    rules: Option<Arc<crate::views::alerts::Rules>>,
+) -> Result<(), TuiError> {
     let (tx, rx) = mpsc::channel();
     let mut guard = term::TerminalGuard::enter()?;
     let size = guard.terminal().size()?;
@@ -59,6 +63,9 @@ pub fn run(path: &Path, open: jobs::Opener) -> Result<(), TuiError> {
         tx.clone(),
         (size.width, size.height),
     );
+    if let Some(rules) = rules {
+        app = app.with_rules(rules);
+    }
     // Input: a producer thread; it ends when the channel closes (the app quit).
     let input_tx = tx.clone();
     std::thread::spawn(move || {

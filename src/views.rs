@@ -19,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod catalog;
 pub mod eval;
 pub mod spec;

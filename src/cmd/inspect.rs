@@ -8,18 +8,31 @@ use anyhow::{Context, bail};
 
 use crate::cli::InspectArgs;
 use crate::tui;
+use crate::views::alerts::Rules;
 
 /// Runs `casefile inspect`.
 pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
+    // Load the rules (first: a rules file that cannot be used is reported even without a
+    // terminal, as `casefile rules` reports it) and open (and merge, when several) the
+    // captures before taking over the terminal, so errors and warnings print plainly.
+    let rules = if args.rules.rules.is_empty() {
+        None
+    } else {
+        let set = super::rules::load(&args.rules)?;
+        Some(Arc::new(Rules {
+            set,
+            all_matches: args.rules.all_matches,
+        }))
+    };
     if !std::io::stdout().is_terminal() {
         bail!("casefile inspect needs a terminal (use top, read or summary for scripts)");
     }
-    // Open (and merge, when several) before taking over the terminal, so errors print plainly.
     let cap = super::open_all(&args.files)?;
     // Each job gets its own handle on the same bytes: a clone shares the map or the merged
     // capture, so a .scap is converted and several files are merged once.
     let open: tui::jobs::Opener = Arc::new(move || Ok(cap.clone()));
     let name = super::describe(&args.files);
-    tui::run(std::path::Path::new(&name), open).with_context(|| format!("inspecting {name}"))?;
+    tui::run(std::path::Path::new(&name), open, rules)
+        .with_context(|| format!("inspecting {name}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,8 +3,9 @@
 //! Glue: read the rules files, compile them into a [`Ruleset`] (on a thread with a large
 //! stack, since the filter parser descends recursively into long conditions), and replay the
 //! captures once. The union of all rules decides which blocks to skip from their summaries;
-//! each event read goes to the rules that can match its type ([`ByType`]), in load order, and
-//! the first that matches fires (every one with `--all-matches`).
+//! each event read goes to the rules that can match its type, in load order, and the first
+//! that matches fires (every one with `--all-matches`): [`Matcher`], which `casefile inspect`
+//! uses too.
 //!
 //! Exit status: 1 when any rule fired, 0 when none did, 2 on errors.
 
@@ -15,17 +16,15 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 
-use crate::cli::RulesArgs;
-use crate::filter::{Registry, Source, Val};
-use crate::replay::fields::Fields;
+use crate::cli::{RuleArgs, RulesArgs};
 use crate::replay::session::{Flow, Options, Session};
-use crate::rules::{self, ByType, Priority, Ruleset, Selection, alert};
+use crate::rules::{self, Matcher, Priority, Ruleset, Selection, alert};
 
 /// Stack for compiling rules: conditions of a few hundred KiB nest `and`s thousands deep.
 const COMPILE_STACK: usize = 256 << 20;
 
 /// The rules files to read: each path, or the `.yaml`/`.yml` files of a directory by name.
-fn rules_files(paths: &[PathBuf]) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) fn rules_files(paths: &[PathBuf]) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for p in paths {
         let mut files = Vec::new();
@@ -49,7 +48,8 @@ fn rules_files(paths: &[PathBuf]) -> anyhow::Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn selection(args: &RulesArgs) -> anyhow::Result<Selection> {
+/// The rules the flags select.
+pub(crate) fn selection(args: &RuleArgs) -> anyhow::Result<Selection> {
     let min_priority = match &args.min_priority {
         None => None,
         Some(p) => Some(Priority::parse(p).ok_or_else(|| {
@@ -69,7 +69,7 @@ fn selection(args: &RulesArgs) -> anyhow::Result<Selection> {
 }
 
 /// Compiles the rules on a thread with a stack large enough for any accepted condition.
-fn compile(files: Vec<(String, String)>, sel: Selection) -> anyhow::Result<Ruleset> {
+pub(crate) fn compile(files: Vec<(String, String)>, sel: Selection) -> anyhow::Result<Ruleset> {
     let handle = std::thread::Builder::new()
         .name("rules-compile".into())
         .stack_size(COMPILE_STACK)
@@ -81,8 +81,9 @@ fn compile(files: Vec<(String, String)>, sel: Selection) -> anyhow::Result<Rules
     }
 }
 
-/// Runs `casefile rules`.
-pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
+/// Reads, compiles and reports on the rules the flags name: loading warnings, skipped rules
+/// and rules with unknown output fields go to stderr; a file that cannot be used is an error.
+pub(crate) fn load(args: &RuleArgs) -> anyhow::Result<Ruleset> {
     let files = rules_files(&args.rules)?;
     let set = compile(files, selection(args)?)?;
     let mut err = io::stderr().lock();
@@ -108,7 +109,12 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
     for p in &set.partial {
         writeln!(err, "casefile: warning: {p}; shown as <NA>")?;
     }
-    drop(err);
+    Ok(set)
+}
+
+/// Runs `casefile rules`.
+pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
+    let set = load(&args.load)?;
     let cap = super::open_all(&args.files)?;
     let total_events = cap.event_count();
     let mut counts: HashMap<usize, u64> = HashMap::new();
@@ -123,32 +129,10 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
         let mut line = String::with_capacity(512);
-        let evt_type = Fields
-            .resolve("evt.type", None)
-            .map_err(|_| anyhow!("evt.type is not a field"))?
-            .id;
-        let all: Vec<usize> = (0..set.rules.len()).collect();
-        let mut by_type = ByType::default();
-        let mut ty = Vec::with_capacity(32);
+        let mut matcher = Matcher::new(&set, args.load.all_matches);
         session.run_blocks(set.any.as_ref(), |ctx| -> anyhow::Result<Flow> {
-            ty.clear();
-            let known = match ctx.get(&evt_type) {
-                Some(Val::Str(t)) => {
-                    ty.extend_from_slice(&t);
-                    true
-                }
-                _ => false,
-            };
-            let candidates = if known {
-                by_type.candidates(&set, &ty)
-            } else {
-                &all
-            };
-            for &i in candidates {
+            matcher.event(&set, ctx, |i, ctx| -> anyhow::Result<()> {
                 let rule = &set.rules[i];
-                if !rule.filter.matches(ctx) {
-                    continue;
-                }
                 line.clear();
                 if args.json {
                     alert::json_line(rule, ctx, &mut line);
@@ -159,10 +143,8 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
                 out.write_all(line.as_bytes())?;
                 *counts.entry(i).or_default() += 1;
                 alerts += 1;
-                if !args.all_matches {
-                    break;
-                }
-            }
+                Ok(())
+            })?;
             Ok(Flow::Continue)
         })?;
         out.flush()?;

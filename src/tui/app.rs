@@ -2,6 +2,7 @@
 //! here touches the terminal.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
 
@@ -14,10 +15,11 @@ use ratatui::layout::Rect;
 use super::jobs::{self, EchoChunk, Handle, JobMsg, Opened, Opener, Request, TIMELINE_BUCKETS};
 use super::ui;
 use crate::replay::render::hex_dump;
+use crate::views::alerts::{ALERT_EVENTS, ALERTS, ALERTS_TILE, Rules};
 use crate::views::catalog;
 use crate::views::eval::{Cell, Table, combine, compile_filters, quote};
 use crate::views::spec::{Agg, Order, ViewSpec};
-use crate::views::summary::{Category, Summary, TILES};
+use crate::views::summary::{Category, Summary, TILES, Tile};
 
 /// Everything the event loop reacts to; producers on threads feed one channel of these.
 #[derive(Debug)]
@@ -126,6 +128,10 @@ pub struct Screen {
     pub progress: Option<(f64, u64)>,
     /// Why it is empty.
     pub error: Option<String>,
+    /// On the overview: the Alerts tile is shown (rules were given).
+    pub alerts_tile: bool,
+    /// On an alert events screen: the rule (an index into the ruleset) whose events it lists.
+    pub rule: Option<usize>,
 }
 
 impl Screen {
@@ -141,6 +147,8 @@ impl Screen {
             loaded: None,
             progress: None,
             error: None,
+            alerts_tile: false,
+            rule: None,
         }
     }
 
@@ -152,7 +160,7 @@ impl Screen {
     /// Number of selectable rows.
     pub fn len(&self) -> usize {
         match &self.content {
-            Content::Overview(_) => TILES.len(),
+            Content::Overview(_) => tile_order(self.alerts_tile).len(),
             Content::Table { table, .. } => table.as_ref().map_or(0, |t| t.rows.len()),
             Content::Echo { lines, .. } => lines.len(),
             Content::Dig { lines, .. } => lines.len(),
@@ -167,7 +175,10 @@ impl Screen {
     /// Searchable text of row `i`.
     fn row_text(&self, i: usize) -> String {
         match &self.content {
-            Content::Overview(_) => tile_order().get(i).map_or("", |&t| TILES[t].name).into(),
+            Content::Overview(_) => tile_order(self.alerts_tile)
+                .get(i)
+                .map_or("", |t| t.name)
+                .into(),
             Content::Table { table, .. } => table
                 .as_ref()
                 .and_then(|t| t.rows.get(i))
@@ -207,21 +218,37 @@ pub enum Mode {
     Help,
 }
 
-/// The entries of the view picker: every catalog view, then dig and echo.
-pub fn picker_entries() -> Vec<(&'static str, &'static str)> {
-    catalog::VIEWS
-        .iter()
-        .map(|v| (v.id, v.name))
+/// The entries of the view picker: the Alerts view (when rules were given), every catalog
+/// view, then dig and echo.
+pub fn picker_entries(alerts: bool) -> Vec<(&'static str, &'static str)> {
+    alerts
+        .then_some((ALERTS.id, "Alerts (Falco rules)"))
+        .into_iter()
+        .chain(catalog::VIEWS.iter().map(|v| (v.id, v.name)))
         .chain([("dig", "Raw events (dig)"), ("echo", "I/O streams (echo)")])
         .collect()
 }
 
-/// TILES indices in display order (by category).
-pub fn tile_order() -> Vec<usize> {
+/// The overview's tiles in display order (by category); the Alerts tile leads the Security
+/// category when rules were given.
+pub fn tile_order(alerts: bool) -> Vec<&'static Tile> {
     Category::ALL
         .iter()
-        .flat_map(|c| (0..TILES.len()).filter(move |&i| TILES[i].category == *c))
+        .flat_map(|c| {
+            let lead = (alerts && ALERTS_TILE.category == *c).then_some(&ALERTS_TILE);
+            lead.into_iter()
+                .chain(TILES.iter().filter(move |t| t.category == *c))
+        })
         .collect()
+}
+
+/// The spec of a table view by id: the catalog's, and the Alerts views.
+fn table_spec(id: &str) -> Option<&'static ViewSpec> {
+    match id {
+        "alerts" => Some(&ALERTS),
+        "alert_events" => Some(&ALERT_EVENTS),
+        _ => catalog::view(id),
+    }
 }
 
 /// The whole UI state.
@@ -251,6 +278,7 @@ pub struct App {
     job: Option<(Handle, Option<u64>)>,
     next_id: u64,
     drag: bool,
+    rules: Option<Arc<Rules>>,
 }
 
 impl App {
@@ -277,7 +305,26 @@ impl App {
             job: None,
             next_id: 1,
             drag: false,
+            rules: None,
         }
+    }
+
+    /// Adds the Alerts view and tile for these rules.
+    #[must_use]
+    pub fn with_rules(mut self, rules: Arc<Rules>) -> App {
+        self.rules = Some(rules);
+        self.stack[0].alerts_tile = true;
+        self
+    }
+
+    /// The rules of the Alerts view, when given.
+    pub fn rules(&self) -> Option<&Rules> {
+        self.rules.as_deref()
+    }
+
+    /// Whether rules were given (the Alerts view exists).
+    pub fn has_rules(&self) -> bool {
+        self.rules.is_some()
     }
 
     /// Starts reading the index.
@@ -348,11 +395,25 @@ impl App {
             return;
         }
         let filter = top.filter();
-        let req = match &top.content {
-            Content::Overview(_) => Request::Summary { filter },
-            Content::Table { spec, .. } => Request::View { spec, filter },
-            Content::Echo { .. } => Request::Echo { filter },
-            Content::Dig { .. } => Request::Dig { filter },
+        let req = match (&top.content, &self.rules) {
+            (Content::Overview(_), rules) => Request::Summary {
+                filter,
+                rules: rules.clone(),
+            },
+            (Content::Table { spec, .. }, Some(rules)) if spec.id == ALERTS.id => Request::Alerts {
+                rules: Arc::clone(rules),
+                filter,
+            },
+            (Content::Table { spec, .. }, Some(rules)) if spec.id == ALERT_EVENTS.id => {
+                Request::AlertEvents {
+                    rules: Arc::clone(rules),
+                    rule: top.rule.unwrap_or(usize::MAX),
+                    filter,
+                }
+            }
+            (Content::Table { spec, .. }, _) => Request::View { spec, filter },
+            (Content::Echo { .. }, _) => Request::Echo { filter },
+            (Content::Dig { .. }, _) => Request::Dig { filter },
         };
         self.top_mut().progress = Some((0.0, 0));
         self.spawn(req, Some(uid));
@@ -530,7 +591,7 @@ impl App {
                 _ => {}
             },
             Mode::Picker { selected } => {
-                let n = picker_entries().len();
+                let n = picker_entries(self.has_rules()).len();
                 match k.code {
                     KeyCode::Esc => self.mode = Mode::Normal,
                     KeyCode::Up => {
@@ -545,7 +606,9 @@ impl App {
                     }
                     KeyCode::Enter => {
                         self.mode = Mode::Normal;
-                        let id = picker_entries()[selected].0;
+                        let Some(&(id, _)) = picker_entries(self.has_rules()).get(selected) else {
+                            return;
+                        };
                         let context = self.top().filter();
                         self.open_target(id, context, None, None);
                     }
@@ -615,6 +678,12 @@ impl App {
                 self.stack.pop();
             }
             KeyCode::Enter => self.drill(),
+            KeyCode::Char('c')
+                if matches!(&self.top().content,
+                    Content::Table { spec, .. } if spec.id == ALERT_EVENTS.id) =>
+            {
+                self.drill_container();
+            }
             KeyCode::Char('e') | KeyCode::F(5) => self.echo_or_dig(true),
             KeyCode::Char('d') | KeyCode::F(6) => self.echo_or_dig(false),
             KeyCode::F(9) | KeyCode::Char('>') => self.sort_next(),
@@ -671,7 +740,7 @@ impl App {
 
     fn move_tile_column(&mut self, right: bool) {
         let a = ui::areas(Rect::new(0, 0, self.size.0, self.size.1), &self.mode);
-        let pos = ui::tile_positions(a.main);
+        let pos = ui::tile_positions(a.main, self.top().alerts_tile);
         let sel = self.top().selected;
         let Some(&(col, row)) = pos.get(sel) else {
             return;
@@ -733,8 +802,12 @@ impl App {
                 },
                 "I/O streams",
             ),
+            "alerts" | "alert_events" if self.rules.is_none() => {
+                self.message = Some("no rules: start inspect with -r RULES.yaml".into());
+                return;
+            }
             _ => {
-                let Some(spec) = catalog::view(id) else {
+                let Some(spec) = table_spec(id) else {
                     self.message = Some(format!("no view {id}"));
                     return;
                 };
@@ -763,7 +836,10 @@ impl App {
         let s = self.top();
         match &s.content {
             Content::Overview(_) => {
-                let t = &TILES[*tile_order().get(s.selected)?];
+                let t = *tile_order(s.alerts_tile).get(s.selected)?;
+                if t.id == ALERTS_TILE.id {
+                    return None;
+                }
                 Some((t.filter.to_owned(), t.name.to_owned(), None))
             }
             Content::Table { spec, table, .. } => {
@@ -776,7 +852,7 @@ impl App {
                     .filter(|(_, h)| h.agg == Agg::Key)
                     .filter_map(|(i, h)| h.field.map(|f| (i, f)))
                     .collect();
-                let label = keys
+                let mut label = keys
                     .iter()
                     .map(|&(i, _)| row.cells[i].text())
                     .collect::<Vec<_>>()
@@ -793,6 +869,10 @@ impl App {
                 if filter.is_empty() {
                     return None;
                 }
+                // A list row has no key: its drill-down filter names it.
+                if label.is_empty() {
+                    label.clone_from(&filter);
+                }
                 Some((filter, label, spec.drill.map(|d| d.view)))
             }
             _ => None,
@@ -803,13 +883,15 @@ impl App {
         let s = self.top();
         match &s.content {
             Content::Overview(_) => {
-                let Some(&ti) = tile_order().get(s.selected) else {
+                let Some(&t) = tile_order(s.alerts_tile).get(s.selected) else {
                     return;
                 };
-                let t = &TILES[ti];
                 let context = combine(t.drill_filter(), s.user.as_deref());
-                self.open_target(t.target, context, t.target_sort, Some(t.name.to_owned()));
+                // The Alerts tile opens the view of its name: no label to add.
+                let label = (t.id != ALERTS_TILE.id).then(|| t.name.to_owned());
+                self.open_target(t.target, context, t.target_sort, label);
             }
+            Content::Table { spec, .. } if spec.id == ALERTS.id => self.drill_rule(),
             Content::Table { .. } => {
                 let Some((filter, label, target)) = self.selection() else {
                     return;
@@ -825,9 +907,64 @@ impl App {
         }
     }
 
+    /// From a row of the Alerts view: the events that fired its rule.
+    fn drill_rule(&mut self) {
+        let s = self.top();
+        let Content::Table { table: Some(t), .. } = &s.content else {
+            return;
+        };
+        let Some(name) = t.rows.get(s.selected).and_then(|r| r.cells.first()) else {
+            return;
+        };
+        let name = name.text();
+        let Some(i) = self
+            .rules
+            .as_ref()
+            .and_then(|r| r.set.rules.iter().position(|x| x.name == name))
+        else {
+            return;
+        };
+        let context = s.filter();
+        self.open_target(ALERT_EVENTS.id, context, None, Some(name));
+        self.top_mut().rule = Some(i);
+    }
+
+    /// From a row of an alert events screen: the Containers view of its container.
+    fn drill_container(&mut self) {
+        let s = self.top();
+        let Content::Table { table: Some(t), .. } = &s.content else {
+            return;
+        };
+        let Some(row) = t.rows.get(s.selected) else {
+            return;
+        };
+        let cell = |name: &str| t.column(name).and_then(|i| row.cells.get(i));
+        let Some(container) = cell("CONTAINER").filter(|c| **c != Cell::None) else {
+            self.message = Some("this event has no container".into());
+            return;
+        };
+        let label = container.text();
+        let mut filter = format!("container.name = {}", quote(container));
+        if let Some(host) = cell("HOST") {
+            filter = format!("host.name = {} and {filter}", quote(host));
+        }
+        let context = combine(s.filter().as_deref(), Some(&filter));
+        self.open_target("containers", context, None, Some(label));
+    }
+
     fn echo_or_dig(&mut self, echo: bool) {
         let target = if echo { "echo" } else { "dig" };
         let s = self.top();
+        let alerts_tile = matches!(s.content, Content::Overview(_))
+            && tile_order(s.alerts_tile)
+                .get(s.selected)
+                .is_some_and(|t| t.id == ALERTS_TILE.id);
+        if alerts_tile || matches!(&s.content, Content::Table { spec, .. } if spec.id == ALERTS.id)
+        {
+            self.message =
+                Some("Enter lists the events that fired the rule; e and d work from there".into());
+            return;
+        }
         let (context, label) = match (&s.content, self.selection()) {
             (Content::Echo { .. } | Content::Dig { .. }, _) => return,
             (Content::Overview(_), Some((f, label, _))) => {

@@ -15,6 +15,7 @@ use crate::filter::{Source, Val};
 use crate::output::{DEFAULT_FORMAT, Format, Sink, TextSink};
 use crate::replay::render::BufMode;
 use crate::replay::session::{Flow, Options, Session};
+use crate::views::alerts::{self, Rules};
 use crate::views::eval::{Control, Progress, Table, ViewError, compile_filters, resolve_field};
 use crate::views::spec::ViewSpec;
 use crate::views::summary::{Summary, run_summary_live};
@@ -36,9 +37,27 @@ pub const MAX_LINES: usize = 50_000;
 pub enum Request {
     /// Read the index: time range, density, losses.
     Open,
-    /// The overview tiles.
+    /// The overview tiles (and the Alerts tile, with rules).
     Summary {
         /// The user's filter.
+        filter: Option<String>,
+        /// Rules for the Alerts tile.
+        rules: Option<Arc<Rules>>,
+    },
+    /// The Alerts view: the rules that fired.
+    Alerts {
+        /// The rules.
+        rules: Arc<Rules>,
+        /// Drill-down context and the user's filter, combined.
+        filter: Option<String>,
+    },
+    /// The events that fired one rule.
+    AlertEvents {
+        /// The rules.
+        rules: Arc<Rules>,
+        /// Index of the rule in `rules.set.rules`.
+        rule: usize,
+        /// Drill-down context and the user's filter, combined.
         filter: Option<String>,
     },
     /// A view.
@@ -189,7 +208,7 @@ fn run(
             send(JobMsg::Opened(Box::new(index_summary(&cap))));
             Ok(JobMsg::Losses(losses(&cap)))
         }
-        Request::Summary { filter } => {
+        Request::Summary { filter, rules } => {
             let mut s = session(open, range)?;
             let mut ctl = Control {
                 progress: Some(&mut progress),
@@ -198,8 +217,52 @@ fn run(
             let mut partial = |p: Summary| send(JobMsg::Partial(Box::new(p)));
             let every = (PARTIAL_EVERY, &mut partial as &mut dyn FnMut(Summary));
             let r = run_summary_live(&mut s, filter.as_deref(), SPARK_BUCKETS, &mut ctl, every);
+            let r = match (r, rules) {
+                // A second pass for the Alerts tile; the other tiles show meanwhile.
+                (Ok(mut sum), Some(rules)) => {
+                    send(JobMsg::Partial(Box::new(sum.clone())));
+                    alerts::alerts_tile(rules, &mut s, filter.as_deref(), &sum, &mut ctl).map(|t| {
+                        sum.tiles.push(t);
+                        sum
+                    })
+                }
+                (r, _) => r,
+            };
             warn_damage(&s, send);
             r.map(|s| JobMsg::Summary(Box::new(s)))
+                .map_err(|e: ViewError| e.to_string())
+        }
+        Request::Alerts { rules, filter } => {
+            let mut s = session(open, range)?;
+            let mut ctl = Control {
+                progress: Some(&mut progress),
+                cancel: Some(cancel),
+            };
+            let r = alerts::run_alerts(rules, &mut s, filter.as_deref(), &mut ctl);
+            warn_damage(&s, send);
+            r.map(|t| JobMsg::Table(Box::new(t)))
+                .map_err(|e: ViewError| e.to_string())
+        }
+        Request::AlertEvents {
+            rules,
+            rule,
+            filter,
+        } => {
+            let mut s = session(open, range)?;
+            let mut ctl = Control {
+                progress: Some(&mut progress),
+                cancel: Some(cancel),
+            };
+            let r = alerts::run_alert_events(
+                rules,
+                *rule,
+                &mut s,
+                filter.as_deref(),
+                MAX_LINES,
+                &mut ctl,
+            );
+            warn_damage(&s, send);
+            r.map(|t| JobMsg::Table(Box::new(t)))
                 .map_err(|e: ViewError| e.to_string())
         }
         Request::View { spec, filter } => {

@@ -14,6 +14,8 @@ use ratatui::backend::TestBackend;
 
 use super::app::{App, AppEvent, Content, EchoMode, Mode};
 use super::jobs::{self, JobMsg, Opener, TIMELINE_BUCKETS};
+use crate::views::alerts::Rules;
+use crate::views::eval::Table;
 use crate::views::spec::ViewSpec;
 
 const W: u16 = 100;
@@ -40,8 +42,39 @@ impl Harness {
     }
 
     fn with_opener(path: &Path, open: Opener) -> Harness {
+        Harness::build(path, open, None)
+    }
+
+    /// The app over `path` with the rules of the fixture files `rules` (`fixtures/rules/`).
+    fn with_rules(path: &Path, rules: &[&str], skip_unsupported: bool) -> Harness {
+        let args = crate::cli::RuleArgs {
+            rules: rules
+                .iter()
+                .map(|r| {
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/rules/{r}.yaml"))
+                })
+                .collect(),
+            min_priority: None,
+            tags: Vec::new(),
+            disable_tags: Vec::new(),
+            disable: Vec::new(),
+            skip_unsupported,
+            all_matches: false,
+        };
+        let set = crate::cmd::rules::load(&args).expect("rules load");
+        let rules = Arc::new(Rules {
+            set,
+            all_matches: false,
+        });
+        Harness::build(path, opener(path), Some(rules))
+    }
+
+    fn build(path: &Path, open: Opener, rules: Option<Arc<Rules>>) -> Harness {
         let (tx, rx) = mpsc::channel();
         let mut app = App::new(path.to_path_buf(), open, tx, (W, H));
+        if let Some(r) = rules {
+            app = app.with_rules(r);
+        }
         app.start();
         let term = Terminal::new(TestBackend::new(W, H)).expect("terminal");
         let mut h = Harness { app, rx, term };
@@ -245,7 +278,7 @@ fn a_container_row_drills_down() {
     let mut h = Harness::new(&fixture());
     h.key(KeyCode::F(2));
     let pick = |h: &mut Harness, id: &str| {
-        let entries = super::app::picker_entries();
+        let entries = super::app::picker_entries(false);
         let i = entries
             .iter()
             .position(|(eid, _)| *eid == id)
@@ -305,7 +338,7 @@ fn picker_find_and_paging() {
     h.key(KeyCode::F(2));
     assert!(h.screen().contains("Views (F2)"));
     // Pick "files" (walk down to it).
-    let idx = super::app::picker_entries()
+    let idx = super::app::picker_entries(false)
         .iter()
         .position(|e| e.0 == "files")
         .expect("files view");
@@ -647,4 +680,217 @@ fn damaged_blocks_are_announced_on_the_screen() {
     let s = h.screen();
     assert!(s.contains("Running Processes"), "{s}");
     assert!(s.contains("warning: 1 damaged block(s) skipped"), "{s}");
+}
+
+fn state() -> PathBuf {
+    crate::replay::testutil::state_fixture()
+}
+
+/// The table of the top screen.
+fn top_table(h: &Harness) -> Table {
+    match &h.app.top().content {
+        Content::Table { table: Some(t), .. } => (**t).clone(),
+        other => panic!("no table: {other:?}"),
+    }
+}
+
+fn column(t: &Table, name: &str) -> Vec<String> {
+    let i = t.column(name).unwrap_or_else(|| panic!("no column {name}"));
+    t.rows.iter().map(|r| r.cells[i].text()).collect()
+}
+
+/// Opens view `id` from the picker.
+fn pick(h: &mut Harness, id: &str) {
+    h.key(KeyCode::F(2));
+    let entries = super::app::picker_entries(h.app.has_rules());
+    let i = entries
+        .iter()
+        .position(|(eid, _)| *eid == id)
+        .unwrap_or_else(|| panic!("no {id} in the picker"));
+    for _ in 0..i {
+        h.key(KeyCode::Down);
+    }
+    h.key(KeyCode::Enter);
+}
+
+/// `casefile inspect -r fixtures/rules/basic.yaml fixtures/replay/state.case`: the five rules
+/// that `casefile rules` reports fire here too, the most severe first; a rule drills into the
+/// events that fired it with the alert text, and an event into its process and its container.
+#[test]
+fn alerts_view_lists_the_rules_that_fired_and_drills_into_their_events() {
+    let mut h = Harness::with_rules(&state(), &["basic"], false);
+    // The overview has the Alerts tile, leading the Security category, with the alert count.
+    let s = h.screen();
+    let tile = s
+        .lines()
+        .find(|l| l.trim_start().starts_with("Alerts "))
+        .unwrap_or_else(|| panic!("no Alerts tile:\n{s}"));
+    assert!(tile.split_whitespace().nth(1) == Some("5"), "{tile}");
+    // The picker lists it first.
+    assert_eq!(super::app::picker_entries(true)[0].0, "alerts");
+    pick(&mut h, "alerts");
+    let s = h.screen();
+    assert!(s.contains("Overview › Alerts"), "{s}");
+    assert!(s.contains("5 of 6 rules fired · 5 alerts"), "{s}");
+    insta::assert_snapshot!("alerts", s);
+    let t = top_table(&h);
+    assert_eq!(
+        column(&t, "RULE"),
+        [
+            "Write to a passwd file",
+            "Read sensitive file",
+            "Shell spawned a program",
+            "Outbound connection",
+            "Container accepted a connection"
+        ]
+    );
+    let prio: Vec<String> = s
+        .lines()
+        .skip(5)
+        .take(5)
+        .filter_map(|l| l.get(32..45).map(|p| p.trim().to_owned()))
+        .collect();
+    assert_eq!(
+        prio,
+        ["Error", "Warning", "Notice", "Informational", "Debug"],
+        "{s}"
+    );
+    assert_eq!(column(&t, "COUNT"), ["1"; 5]);
+    assert_eq!(column(&t, "CONTAINERS")[4], "shop-web");
+    // e and d explain themselves here instead of listing every event.
+    h.key(KeyCode::Char('d'));
+    assert_eq!(h.app.stack.len(), 2);
+    assert!(
+        h.screen()
+            .contains("Enter lists the events that fired the rule")
+    );
+    // Drill into "Read sensitive file": its event, with the alert text.
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert!(
+        s.contains("Overview › Alerts › Alert events [Read sensitive file]"),
+        "{s}"
+    );
+    insta::assert_snapshot!("alert_events", s);
+    let t = top_table(&h);
+    assert_eq!(
+        column(&t, "OUTPUT"),
+        ["Sensitive file opened (file=/etc/shadow res=ENOENT proc=bash pid=100 user=alice)"]
+    );
+    assert_eq!(column(&t, "PID"), ["100"]);
+    // Enter: the process.
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert!(s.contains("› Processes [proc.pid = 100]"), "{s}");
+    assert_eq!(column(&top_table(&h), "PID"), ["100"]);
+    // c: the container (the host here).
+    h.key(KeyCode::Backspace);
+    h.key(KeyCode::Char('c'));
+    let s = h.screen();
+    assert!(s.contains("› Containers [host]"), "{s}");
+    assert_eq!(column(&top_table(&h), "ID"), ["host"]);
+    // The accept in the container: its container is shop-web, whose processes follow.
+    h.key(KeyCode::Backspace);
+    h.key(KeyCode::Backspace);
+    h.key(KeyCode::End);
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('c'));
+    assert_eq!(column(&top_table(&h), "NAME"), ["shop-web"]);
+    h.key(KeyCode::Enter);
+    assert_eq!(column(&top_table(&h), "NAME"), ["nginx"]);
+}
+
+/// The Alerts tile opens the Alerts view; the user's filter narrows the events the rules see.
+#[test]
+fn the_alerts_tile_opens_the_view_and_a_filter_narrows_it() {
+    let mut h = Harness::with_rules(&state(), &["basic"], false);
+    let i = super::app::tile_order(true)
+        .iter()
+        .position(|t| t.id == "alerts")
+        .expect("alerts tile");
+    for _ in 0..i {
+        h.key(KeyCode::Down);
+    }
+    // d on the tile explains instead of listing every event.
+    h.key(KeyCode::Char('d'));
+    assert_eq!(h.app.stack.len(), 1);
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("Overview › Alerts"));
+    assert_eq!(top_table(&h).rows.len(), 5);
+    h.key(KeyCode::Char('/'));
+    h.keys("proc.name = nginx");
+    h.key(KeyCode::Enter);
+    let t = top_table(&h);
+    assert_eq!(column(&t, "RULE"), ["Container accepted a connection"]);
+}
+
+/// `--skip-unsupported`: the rules casefile cannot evaluate are left out, and the Alerts view
+/// says how many; an output field it does not know shows as `<NA>`.
+#[test]
+fn alerts_with_skipped_rules_say_so() {
+    let mut h = Harness::with_rules(&state(), &["unsupported"], true);
+    pick(&mut h, "alerts");
+    let s = h.screen();
+    assert!(
+        s.contains(
+            "1 of 1 rules fired · 1 alerts · 2 skipped as unsupported · 1 with unknown output \
+             fields (<NA>)"
+        ),
+        "{s}"
+    );
+    h.key(KeyCode::Enter);
+    let t = top_table(&h);
+    assert_eq!(
+        column(&t, "OUTPUT"),
+        ["failed open of /etc/shadow by bash (exe=<NA>)"]
+    );
+}
+
+/// Without rules there is no Alerts tile and no Alerts entry in the picker.
+#[test]
+fn without_rules_there_is_no_alerts_view() {
+    let h = Harness::new(&fixture());
+    assert!(!h.app.has_rules());
+    assert!(
+        super::app::tile_order(false)
+            .iter()
+            .all(|t| t.id != "alerts")
+    );
+    assert!(
+        super::app::picker_entries(false)
+            .iter()
+            .all(|e| e.0 != "alerts")
+    );
+}
+
+/// A time range applies to the Alerts view and tile as to every view.
+#[test]
+fn a_time_range_applies_to_the_alerts() {
+    let mut h = Harness::with_rules(&state(), &["basic"], false);
+    for _ in 0..24 {
+        h.key(KeyCode::Char(']'));
+    }
+    h.key(KeyCode::Char('t'));
+    let (from, _) = h.app.range.expect("range applied");
+    let tile = match &h.app.top().content {
+        Content::Overview(Some(s)) => s
+            .tiles
+            .iter()
+            .find(|t| t.id == "alerts")
+            .map(|t| t.total)
+            .expect("alerts tile"),
+        _ => panic!("no summary"),
+    };
+    pick(&mut h, "alerts");
+    let t = top_table(&h);
+    assert!(!t.rows.is_empty() && t.rows.len() < 5, "{t:?}");
+    assert_eq!(i64::try_from(t.events).expect("count"), tile);
+    let first = t.column("FIRST").expect("FIRST");
+    assert!(
+        t.rows.iter().all(
+            |r| matches!(r.cells[first], crate::views::eval::Cell::Num(ts) if ts as u64 >= from)
+        ),
+        "{t:?}"
+    );
 }

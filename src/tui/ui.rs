@@ -12,9 +12,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::app::{App, Content, Mode, Screen, picker_entries, tile_order};
 use super::jobs::TIMELINE_BUCKETS;
 use crate::replay::render::time_of_day;
+use crate::views::alerts::{ALERT_EVENTS, ALERTS};
 use crate::views::eval::{Cell, Table, display};
 use crate::views::spec::{Agg, Order, Unit, ViewSpec};
-use crate::views::summary::{Category, TILES};
+use crate::views::summary::Category;
 
 /// Where each part of the screen goes.
 #[derive(Clone, Copy, Debug)]
@@ -65,15 +66,15 @@ type TilePos = Vec<(u16, u16)>;
 type HeadPos = Vec<(u16, u16, Category)>;
 
 /// Where the tiles and the category headers go.
-fn overview_layout(main: Rect) -> (TilePos, HeadPos) {
+fn overview_layout(main: Rect, alerts: bool) -> (TilePos, HeadPos) {
     let h = main.height.max(2);
     let (mut col, mut row) = (0u16, 0u16);
     let mut tiles = Vec::new();
     let mut heads = Vec::new();
-    let order = tile_order();
+    let order = tile_order(alerts);
     let mut last_cat = None;
     for &t in &order {
-        let cat = TILES[t].category;
+        let cat = t.category;
         if last_cat != Some(cat) {
             if row + 1 >= h {
                 col += 1;
@@ -94,8 +95,8 @@ fn overview_layout(main: Rect) -> (TilePos, HeadPos) {
 }
 
 /// (column, row) of each tile in display order.
-pub fn tile_positions(main: Rect) -> Vec<(u16, u16)> {
-    overview_layout(main).0
+pub fn tile_positions(main: Rect, alerts: bool) -> Vec<(u16, u16)> {
+    overview_layout(main, alerts).0
 }
 
 /// Display widths of a table's columns (header and the first rows' cells).
@@ -215,7 +216,7 @@ pub fn draw(app: &App, f: &mut Frame<'_>) {
     status(app, f, a.status);
     match &app.mode {
         Mode::Help => help(f, a.main),
-        Mode::Picker { selected } => picker(*selected, f, a.main),
+        Mode::Picker { selected } => picker(*selected, app.has_rules(), f, a.main),
         _ => {}
     }
 }
@@ -363,7 +364,7 @@ fn resample(series: &[i64], w: usize) -> Vec<i64> {
 }
 
 fn overview(s: &Screen, f: &mut Frame<'_>, main: Rect) {
-    let (pos, heads) = overview_layout(main);
+    let (pos, heads) = overview_layout(main, s.alerts_tile);
     let ncols = tile_columns(main.width);
     let cw = main.width / ncols;
     let summary = match &s.content {
@@ -387,12 +388,11 @@ fn overview(s: &Screen, f: &mut Frame<'_>, main: Rect) {
     let name_w = 26usize;
     let total_w = 9usize;
     let spark_w = (cw as usize).saturating_sub(name_w + total_w + 5);
-    for (i, &t) in tile_order().iter().enumerate() {
+    for (i, &tile) in tile_order(s.alerts_tile).iter().enumerate() {
         let (col, row) = pos[i];
         if col >= ncols || row >= main.height {
             continue;
         }
-        let tile = &TILES[t];
         let res = summary.and_then(|sm| sm.tiles.iter().find(|r| r.id == tile.id));
         let total = match res {
             Some(r) => display(&Cell::Num(r.total), r.unit),
@@ -441,8 +441,9 @@ fn table_view(
     let sort = sort
         .or(Some(spec.sort))
         .and_then(|(c, o)| t.column(c).map(|i| (i, o)));
-    let numeric =
-        |i: usize| t.columns[i].agg != Agg::Key && !matches!(t.columns[i].unit, Unit::Text);
+    let numeric = |i: usize| {
+        t.columns[i].agg != Agg::Key && !matches!(t.columns[i].unit, Unit::Text | Unit::Priority)
+    };
     let mut lines = Vec::with_capacity(main.height as usize);
     let head: Vec<String> = t
         .columns
@@ -567,6 +568,30 @@ fn status(app: &App, f: &mut Frame<'_>, area: Rect) {
     } else {
         let what = match &s.content {
             Content::Overview(Some(sum)) => format!("{} events scanned", sum.events),
+            Content::Table { table: Some(t), .. } if t.view == ALERTS.id => {
+                let (run, skipped, partial) = app.rules().map_or((0, 0, 0), |r| {
+                    (r.set.rules.len(), r.set.skipped.len(), r.set.partial.len())
+                });
+                let mut s = format!(
+                    "{} of {run} rules fired · {} alerts",
+                    t.rows.len(),
+                    t.events
+                );
+                if skipped > 0 {
+                    let _ = write!(s, " · {skipped} skipped as unsupported");
+                }
+                if partial > 0 {
+                    let _ = write!(s, " · {partial} with unknown output fields (<NA>)");
+                }
+                s
+            }
+            Content::Table { table: Some(t), .. } if t.view == ALERT_EVENTS.id => {
+                format!(
+                    "{} of {} alerts · Enter: process · c: container",
+                    t.rows.len(),
+                    t.events
+                )
+            }
             Content::Table { table: Some(t), .. } => {
                 format!("{} rows · {} events", t.rows.len(), t.events)
             }
@@ -610,6 +635,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "echo: I/O of the selection (m: printable, dotted, hex)",
     ),
     ("d / F6", "dig: raw events of the selection"),
+    ("c", "alert events: the container of the event"),
     (
         "/ or F4",
         "filter (live errors; Enter applies, Esc cancels)",
@@ -662,8 +688,8 @@ fn help(f: &mut Frame<'_>, main: Rect) {
     );
 }
 
-fn picker(selected: usize, f: &mut Frame<'_>, main: Rect) {
-    let entries = picker_entries();
+fn picker(selected: usize, alerts: bool, f: &mut Frame<'_>, main: Rect) {
+    let entries = picker_entries(alerts);
     let r = popup(main, 50, entries.len() as u16 + 2);
     let inner = r.height.saturating_sub(2) as usize;
     let first = selected.saturating_sub(inner.saturating_sub(1));

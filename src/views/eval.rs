@@ -76,7 +76,7 @@ pub enum Cell {
 }
 
 impl Cell {
-    fn from_val(v: &Val<'_>) -> Cell {
+    pub(crate) fn from_val(v: &Val<'_>) -> Cell {
         match v {
             Val::Num(n) => Cell::Num(*n),
             Val::Bool(b) => Cell::Bool(*b),
@@ -955,6 +955,9 @@ pub fn display(cell: &Cell, unit: Unit) -> String {
             let mut t = String::new();
             crate::replay::render::time_of_day(*n as u64, &mut t);
             t
+        }
+        (Cell::Num(n), Unit::Priority) => {
+            super::alerts::priority_name(*n).map_or_else(|| n.to_string(), str::to_owned)
         }
         (c, _) => c.text(),
     }

@@ -71,6 +71,8 @@ pub enum Unit {
     Time,
     /// Text (or whatever type the field has).
     Text,
+    /// A Falco rule priority, as its rank (0 is Emergency, the most severe).
+    Priority,
 }
 
 /// One column.

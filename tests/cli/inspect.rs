@@ -73,14 +73,22 @@ impl Drop for Tmux {
 /// that writes the inspect process's pid to `dir/pid` and, once it exits, prints its exit
 /// status and the terminal's modes.
 fn inspect_in_tmux(dir: &Dir) -> Tmux {
-    let fixture = repo().join("fixtures/replay/synth.case");
+    inspect_in_tmux_with(dir, &[repo().join("fixtures/replay/synth.case")])
+}
+
+/// Like [`inspect_in_tmux`], with these arguments to `casefile inspect`.
+fn inspect_in_tmux_with(dir: &Dir, args: &[std::path::PathBuf]) -> Tmux {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| format!("\"{}\"", a.display()))
+        .collect();
     let script = dir.write(
         "run.sh",
         format!(
-            "sh -c 'echo $$ > \"{pid}\"; exec \"{bin}\" inspect \"{cap}\"'\necho EXIT=$?\necho MODES: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)')\nsleep 60\n",
+            "sh -c 'echo $$ > \"{pid}\"; exec \"{bin}\" inspect {args}'\necho EXIT=$?\necho MODES: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)')\nsleep 60\n",
             pid = dir.join("pid").display(),
             bin = env!("CARGO_BIN_EXE_casefile"),
-            cap = fixture.display()
+            args = args.join(" ")
         ),
     );
     let t = Tmux {
@@ -172,4 +180,80 @@ fn inspect_needs_a_terminal_and_a_readable_capture() {
     let fixture = repo().join("fixtures/replay/synth.case");
     let (_, err) = TestCommand::new(["inspect", fixture.to_str().expect("utf-8")]).expect_code(2);
     assert!(err.contains("needs a terminal"), "{err}");
+}
+
+/// `casefile inspect -r RULES.yaml`: the Alerts view of the real binary, drilled into a rule's
+/// events and on to the process; the terminal is restored on quit.
+#[test]
+fn inspect_shows_the_alerts_of_a_rules_file() {
+    let dir = Dir::new("inspect-alerts");
+    let t = inspect_in_tmux_with(
+        &dir,
+        &[
+            "-r".into(),
+            repo().join("fixtures/rules/basic.yaml"),
+            repo().join("fixtures/replay/state.case"),
+        ],
+    );
+    let s = t.wait_for("events scanned");
+    assert!(s.contains("Security"), "{s}");
+    t.wait_for("  Alerts ");
+    // The view picker lists Alerts first.
+    t.run(&["send-keys", "-t", "t", "F2"]);
+    t.wait_for("Views (F2)");
+    t.run(&["send-keys", "-t", "t", "Enter"]);
+    let s = t.wait_for("5 of 6 rules fired · 5 alerts");
+    assert!(s.contains("Overview › Alerts"), "{s}");
+    assert!(s.contains("Write to a passwd file"), "{s}");
+    // The first row (the most severe): its event, with the alert text.
+    t.run(&["send-keys", "-t", "t", "Enter"]);
+    let s = t.wait_for("Alert events [Write to a passwd file]");
+    t.wait_for("1 of 1 alerts");
+    let s = if s.contains("Write to /etc/passwd by bash") {
+        s
+    } else {
+        t.wait_for("Write to /etc/passwd by bash")
+    };
+    assert!(s.contains("bash"), "{s}");
+    t.run(&["send-keys", "-t", "t", "Enter"]);
+    t.wait_for("› Processes [proc.pid = 100]");
+    t.run(&["send-keys", "-t", "t", "q"]);
+    assert_restored(&t, 0);
+}
+
+/// A rules file that cannot be used stops inspect with the message `casefile rules` gives
+/// (file and line), before it looks for a terminal; rule flags need -r.
+#[test]
+fn inspect_reports_rules_errors_plainly() {
+    let state = repo().join("fixtures/replay/state.case");
+    let state = state.to_str().expect("utf-8");
+    let rules = |n: &str| {
+        repo()
+            .join(format!("fixtures/rules/{n}.yaml"))
+            .display()
+            .to_string()
+    };
+    let (_, err) = TestCommand::new(["inspect", "-r", &rules("broken"), state]).expect_code(2);
+    assert!(
+        err.contains("broken.yaml:8: illegal placement of ':' indicator"),
+        "{err}"
+    );
+    let (_, err) = TestCommand::new(["inspect", "-r", &rules("unsupported"), state]).expect_code(2);
+    assert!(
+        err.contains("unsupported.yaml:5: rule 'Admin writes below etc'"),
+        "{err}"
+    );
+    // --skip-unsupported: the rules load (with their warnings); only the terminal is missing.
+    let (_, err) = TestCommand::new([
+        "inspect",
+        "--skip-unsupported",
+        "-r",
+        &rules("unsupported"),
+        state,
+    ])
+    .expect_code(2);
+    assert!(err.contains("2 rules skipped"), "{err}");
+    assert!(err.contains("needs a terminal"), "{err}");
+    let (_, err) = TestCommand::new(["inspect", "--skip-unsupported", state]).expect_code(2);
+    assert!(err.contains("--rules <RULES.yaml>"), "{err}");
 }
