@@ -415,31 +415,28 @@ impl Walk<'_> {
         }
         self.v.cut_bytes = cut;
         self.v.status = Status::Unsealed;
-        if let Some(s) = self.missing_key_seal() {
-            return s;
+        if let Some(wanted) = self.seal_missing(self.v.seals.trusted) {
+            let at = self.pos;
+            return self.fail(
+                at,
+                format!("NOT {wanted}: no seal of the trusted key covers any of it"),
+            );
         }
         Some(self.take())
     }
 
-    /// With a trusted key, a file that no seal of that key covers fails.
-    fn missing_key_seal(&mut self) -> Option<Step> {
-        let wanted = if self.trust.pubkey.is_some() {
-            "signed"
+    /// What a trusted key given demands of the file, in words, when `covered` says no seal of
+    /// that key covers what it should; `None` when nothing is missing.
+    fn seal_missing(&self, covered: bool) -> Option<&'static str> {
+        if covered {
+            None
+        } else if self.trust.pubkey.is_some() {
+            Some("signed")
         } else if self.trust.fs_key.is_some() {
-            "sealed with a forward-secure key"
+            Some("sealed with a forward-secure key")
         } else {
-            return None;
-        };
-        if !self.v.seals.trusted {
-            let at = self.pos;
-            let v = self.take();
-            return Some(Some(v.fail(
-                Status::Changed,
-                at as u64,
-                format!("NOT {wanted}: no seal of the trusted key covers any of it"),
-            )));
+            None
         }
-        None
     }
 
     /// Checks the anchors at the chain position now reached.
@@ -714,10 +711,12 @@ impl Walk<'_> {
                 format!("{} bytes were appended after the trailer", b.len() - end),
             );
         }
-        if !self.v.seals.final_trusted
-            && let Some(s) = self.missing_final_seal()
-        {
-            return s;
+        if let Some(wanted) = self.seal_missing(self.v.seals.final_trusted) {
+            let at = self.pos;
+            return self.fail(
+                at,
+                format!("NOT {wanted} at its end, but a trusted key was given"),
+            );
         }
         if let Some(a) = self.anchors.get(self.next_anchor) {
             let what = format!(
@@ -729,24 +728,6 @@ impl Walk<'_> {
         }
         self.v.status = Status::Intact;
         Some(self.take())
-    }
-
-    /// With a trusted key, a sealed file without its final seal fails.
-    fn missing_final_seal(&mut self) -> Option<Step> {
-        let wanted = if self.trust.pubkey.is_some() {
-            "signed"
-        } else if self.trust.fs_key.is_some() {
-            "sealed with a forward-secure key"
-        } else {
-            return None;
-        };
-        let at = self.pos;
-        let v = self.take();
-        Some(Some(v.fail(
-            Status::Changed,
-            at as u64,
-            format!("NOT {wanted} at its end, but a trusted key was given"),
-        )))
     }
 
     /// Checks the signature block body of a finished file.
