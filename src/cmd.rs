@@ -1,5 +1,6 @@
 //! One module per subcommand. Each exposes `run(args) -> anyhow::Result<ExitCode>`.
 
+pub mod args;
 pub mod check;
 pub mod echo;
 pub mod export;
@@ -136,7 +137,7 @@ pub fn open_all(files: &[PathBuf]) -> anyhow::Result<CaptureFile> {
                     h.offset_basis
                 );
             }
-            let info = fleet_merge::header(&inputs, &hosts, export::now_ns());
+            let info = fleet_merge::header(&inputs, &hosts, args::now_ns());
             // Damaged input blocks are skipped and reported by `main` (see `note_damage`).
             let mut w = Writer::new(Vec::new(), &info, by_size())?;
             fleet_merge::merge(&inputs, &hosts, &mut w)?;

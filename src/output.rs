@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod parquet;
+pub mod table;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};

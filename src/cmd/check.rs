@@ -18,8 +18,8 @@ use crate::replay::session::{Flow, Options, Session};
 
 /// Runs `casefile check`.
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let (files, words) = super::read::files_and_words(&args.file, &args.words);
-    let Some(filter) = super::read::filter_arg(args.filter.as_deref(), words)? else {
+    let (files, words) = super::args::files_and_words(&args.file, &args.words);
+    let Some(filter) = super::args::filter_arg(args.filter.as_deref(), words)? else {
         bail!("check needs a filter (-f FILTER)");
     };
     let cap = super::open_all(&files)?;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::top::session;
+use super::args::session;
 use crate::cli::EchoArgs;
 use crate::filter::{Source, Val};
 use crate::replay::render::{BufMode, hex_dump};

@@ -193,7 +193,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         (None, _) => src_info.redacted.clone(),
     };
     let info = HeaderInfo {
-        created_ns: now_ns(),
+        created_ns: super::args::now_ns(),
         recorder: format!("casefile {} export", env!("CARGO_PKG_VERSION")),
         source: format!(
             "export of {} ({})",
@@ -360,13 +360,6 @@ fn to_jsonl(cap: CaptureFile, path: &Path, force: bool) -> anyhow::Result<u64> {
         t.commit()?;
     }
     Ok(lines)
-}
-
-/// The current time, ns since the epoch.
-pub fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let rules = if args.rules.rules.is_empty() {
         None
     } else {
-        let set = super::rules::load(&args.rules)?;
+        let set = super::args::load_rules(&args.rules)?;
         Some(Arc::new(Rules {
             set,
             all_matches: args.rules.all_matches,

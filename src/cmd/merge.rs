@@ -36,7 +36,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
             h.offset_basis
         )?;
     }
-    let info = merge::header(&inputs, &hosts, super::export::now_ns());
+    let info = merge::header(&inputs, &hosts, super::args::now_ns());
     // Written under a temporary name and renamed onto the output when complete.
     let target = NewFile::create(&args.output, args.force)?;
     let mut w = Writer::new(target.file()?, &info, WriterOptions::default())

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use capture_format::schema::Body;
 
-use super::top::session;
+use super::args::session;
 use crate::cli::{PsArgs, SelectArgs};
 use crate::replay::render::time_of_day;
 use crate::replay::session::Flow;

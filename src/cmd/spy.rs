@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::top::{run_with_progress, session, table_json};
+use super::args::{run_with_progress, session};
 use crate::cli::SpyArgs;
+use crate::output::table::table_json;
 use crate::views::catalog::{EXECS, SPY_USERS};
 use crate::views::eval::{Cell, Table, display};
 

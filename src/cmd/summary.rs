@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::top::{progress_printer, session};
+use super::args::{progress_printer, session};
 use crate::cli::SummaryArgs;
 use crate::views::eval::{Cell, Control, Progress, display};
 use crate::views::summary::{Category, run_summary, sparkline};

@@ -1,145 +1,15 @@
 //! `casefile top`: one of csysdig's views over a capture, as a table or JSON.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use crate::cli::{SelectArgs, TopArgs};
-use crate::replay::session::{Options, Session};
+use super::args::{run_with_progress, session};
+use crate::cli::TopArgs;
+use crate::output::table::{print_table, table_json};
 use crate::views::catalog::{PSEUDO_VIEWS, VIEWS, view};
-use crate::views::eval::{Cell, Control, Progress, Table, display, run_view};
-use crate::views::spec::{Order, Unit, ViewKind};
-
-/// A replay session over `files` (merged when several) limited to the selection's time range.
-pub fn session(files: &[PathBuf], select: &SelectArgs) -> anyhow::Result<Session> {
-    let cap = super::open_all(files)?;
-    let range = cap.time_range().unwrap_or((0, 0));
-    let (from, to) = super::read::time_args(select.from.as_deref(), select.to.as_deref(), range)?;
-    let opts = Options {
-        from,
-        to,
-        ..Options::default()
-    };
-    Ok(Session::new(cap, opts)?)
-}
-
-/// A progress line on stderr when it is a terminal (cleared at the end).
-pub fn progress_printer() -> Option<impl FnMut(Progress)> {
-    let err = io::stderr();
-    if !err.is_terminal() {
-        return None;
-    }
-    Some(move |p: Progress| {
-        let mut e = io::stderr().lock();
-        if p.fraction >= 1.0 {
-            let _ = write!(e, "\r\x1b[K");
-        } else {
-            let _ = write!(e, "\r{:3.0}% {} events", p.fraction * 100.0, p.events);
-        }
-        let _ = e.flush();
-    })
-}
-
-/// Runs a view with progress on stderr.
-pub fn run_with_progress(
-    spec: &'static crate::views::spec::ViewSpec,
-    session: &mut Session,
-    filter: Option<&str>,
-) -> anyhow::Result<Table> {
-    let mut pp = progress_printer();
-    let mut ctl = Control {
-        progress: pp.as_mut().map(|p| p as &mut dyn FnMut(Progress)),
-        cancel: None,
-    };
-    Ok(run_view(spec, session, filter, &mut ctl)?)
-}
-
-/// The cells of a row as printed.
-fn row_text(r: &crate::views::eval::Row, t: &Table, out: &mut Vec<String>) {
-    out.clear();
-    out.extend(r.cells.iter().zip(&t.columns).map(|(c, h)| match c {
-        Cell::None => "-".to_owned(),
-        c => display(c, h.unit),
-    }));
-}
-
-/// Prints a table with aligned columns: numbers right-aligned, the last column unpadded. Rows
-/// are formatted twice (once for the widths) rather than held as text.
-pub fn print_table(out: &mut impl Write, t: &Table, limit: Option<usize>) -> io::Result<()> {
-    let rows = || t.rows.iter().take(limit.unwrap_or(usize::MAX));
-    let mut widths: Vec<usize> = t.columns.iter().map(|c| c.name.chars().count()).collect();
-    let mut cells = Vec::new();
-    for r in rows() {
-        row_text(r, t, &mut cells);
-        for (w, c) in widths.iter_mut().zip(&cells) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let right: Vec<bool> = t
-        .columns
-        .iter()
-        .map(|c| !matches!(c.unit, Unit::Text | Unit::Time))
-        .collect();
-    let last = t.columns.len().saturating_sub(1);
-    let mut line = String::new();
-    let mut emit = |out: &mut dyn Write, cells: &[String]| -> io::Result<()> {
-        line.clear();
-        for (i, c) in cells.iter().enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            let pad = widths[i].saturating_sub(c.chars().count());
-            if right[i] {
-                line.extend(std::iter::repeat_n(' ', pad));
-                line.push_str(c);
-            } else {
-                line.push_str(c);
-                if i != last {
-                    line.extend(std::iter::repeat_n(' ', pad));
-                }
-            }
-        }
-        writeln!(out, "{}", line.trim_end())
-    };
-    let head: Vec<String> = t.columns.iter().map(|c| c.name.to_owned()).collect();
-    emit(out, &head)?;
-    for r in rows() {
-        row_text(r, t, &mut cells);
-        emit(out, &cells)?;
-    }
-    Ok(())
-}
-
-/// The table as JSON: column list, one object per row keyed by column name, the drill-down.
-pub fn table_json(t: &Table, limit: Option<usize>) -> serde_json::Value {
-    let rows: Vec<serde_json::Value> = t
-        .rows
-        .iter()
-        .take(limit.unwrap_or(usize::MAX))
-        .map(|r| {
-            let mut o = serde_json::Map::new();
-            for (c, h) in r.cells.iter().zip(&t.columns) {
-                o.insert(
-                    h.name.to_owned(),
-                    serde_json::to_value(c).unwrap_or(serde_json::Value::Null),
-                );
-            }
-            if let Some(d) = &r.drill {
-                o.insert("drill".into(), serde_json::Value::String(d.clone()));
-            }
-            serde_json::Value::Object(o)
-        })
-        .collect();
-    serde_json::json!({
-        "view": t.view,
-        "events": t.events,
-        "columns": t.columns,
-        "drill_view": t.drill_view,
-        "rows": rows,
-    })
-}
+use crate::views::spec::{Order, ViewKind};
 
 fn list(json: bool) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();

@@ -61,7 +61,7 @@ impl Harness {
             skip_unsupported,
             all_matches: false,
         };
-        let set = crate::cmd::rules::load(&args).expect("rules load");
+        let set = crate::cmd::args::load_rules(&args).expect("rules load");
         let rules = Arc::new(Rules {
             set,
             all_matches: false,
