@@ -14,7 +14,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use capture_format::anchor::Anchor;
-use capture_format::seal::{FsSealingKey, FsVerifyKey, unhex};
+use capture_format::integrity::unhex;
+use capture_format::seal::{FsSealingKey, FsVerifyKey};
 
 /// Largest key file read (they are one short line).
 const MAX_KEY_FILE: u64 = 4096;

@@ -10,7 +10,7 @@
 //! `sealed`), `offset` the file size at that point.
 
 use crate::integrity::hex;
-use crate::seal::unhex;
+use crate::integrity::unhex;
 
 const TAG: &str = "casefile-anchor";
 

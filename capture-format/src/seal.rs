@@ -31,6 +31,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
 use zeroize::Zeroize;
 
+use crate::integrity::unhex;
+
 /// Checkpoint body magic.
 pub const MAGIC: [u8; 4] = *b"CFCP";
 /// Scheme id of ed25519 checkpoints.
@@ -264,18 +266,6 @@ const SEALING_TAG: &str = "casefile-fss-seal-v1";
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct KeyError(pub String);
-
-/// `N` bytes from `2N` hex digits.
-pub fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if s.len() != 2 * N || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
-}
 
 struct KeyLine {
     start: u64,

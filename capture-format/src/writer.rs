@@ -518,10 +518,7 @@ impl<W: Write> Writer<W> {
                 format!("no room for the next block and the footer: {e}"),
             ));
         }
-        if let Err(e) = self.out.write_all(&buf).and_then(|()| self.out.flush()) {
-            self.failed = true;
-            return Err(e);
-        }
+        self.put(&hbytes, &buf)?;
         let parsed_len = hbytes.len() as u16;
         self.index.push(IndexEntry::of(
             &BlockHeader {
@@ -530,9 +527,6 @@ impl<W: Write> Writer<W> {
             },
             offset,
         ));
-        self.link = next_link(&self.link, &hbytes);
-        self.chained += 1;
-        self.stats.bytes += buf.len() as u64;
         self.stats.raw_bytes += raw.len() as u64;
         self.stored_bytes += stored.len() as u64;
         self.stats.blocks += 1;
@@ -587,11 +581,16 @@ impl<W: Write> Writer<W> {
                 format!("no room for a checkpoint and the footer: {e}"),
             ));
         }
-        if let Err(e) = self.out.write_all(&buf).and_then(|()| self.out.flush()) {
+        self.put(&hbytes, &buf)
+    }
+
+    /// Writes a whole block (`buf`, whose header is `hbytes`) in one write and chains it.
+    fn put(&mut self, hbytes: &[u8], buf: &[u8]) -> io::Result<()> {
+        if let Err(e) = self.out.write_all(buf).and_then(|()| self.out.flush()) {
             self.failed = true;
             return Err(e);
         }
-        self.link = next_link(&self.link, &hbytes);
+        self.link = next_link(&self.link, hbytes);
         self.chained += 1;
         self.stats.bytes += buf.len() as u64;
         Ok(())
