@@ -1,7 +1,7 @@
 //! Containers at record time: which container a process runs in, and what the runtime knows
 //! about it.
 //!
-//! - [`parse_cgroup`] / [`parse_proc_cgroup`]: the container id and runtime from a cgroup path
+//! - `parse_cgroup` / [`proc_cgroup`]: the container id and runtime from a cgroup path
 //!   (docker, containerd with and without CRI, cri-o, podman, runc, systemd scopes; cgroup v1
 //!   and v2).
 //! - [`Resolver::resolve`]: a `Body::Container` record from the runtime's own state on disk
@@ -17,16 +17,11 @@
 //! use crate::containers::{Resolver, Roots, Tracker};
 //! let mut t = Tracker::new(Resolver::new(Roots::default()));
 //! let ts = 0;
-//! let mut state = t.scan_proc(std::path::Path::new("/proc"), ts); // running containers
+//! let mut state = t.records(ts); // known containers, e.g. after the /proc snapshot
 //! let s = t.observe_pid(1234, "/libpod_parent/libpod-<id>", ts); // per event
 //! state.extend(s.records); // write these first, then the event with `container = s.index`
 //! ```
 #![forbid(unsafe_code)]
-#![allow(
-    dead_code,
-    unused_imports,
-    reason = "a library for record/ and replay/, which wire it in on their branches"
-)]
 
 mod bolt;
 mod cgroup;
@@ -40,16 +35,6 @@ mod real_tests;
 #[cfg(test)]
 mod resolve_tests;
 
-pub use cgroup::{
-    ContainerRef, Runtime, is_full_id, parse_cgroup, parse_proc_cgroup, proc_cgroup_path,
-};
-pub use resolve::{Resolver, Roots, StateError};
-pub use time::parse_rfc3339;
-pub use tracker::{Sighting, Tracker};
-
-use capture_format::schema::Container;
-
-/// [`Resolver::resolve`] with the standard state locations.
-pub fn resolve(cref: &ContainerRef, cgroup: &str) -> Container<'static> {
-    Resolver::default().resolve(cref, cgroup)
-}
+pub use cgroup::proc_cgroup;
+pub use resolve::{Resolver, Roots};
+pub use tracker::Tracker;

@@ -166,12 +166,14 @@ pub fn parse_proc_cgroup(text: &str) -> Option<(ContainerRef, &str)> {
         .find_map(|(_, p)| parse_cgroup(p).map(|r| (r, p)))
 }
 
-/// The cgroup path of `/proc/PID/cgroup` text that best describes the process: the v2 path,
-/// or the first v1 path.
-pub fn proc_cgroup_path(text: &str) -> Option<&str> {
-    text.lines()
-        .find_map(|l| l.strip_prefix("0::"))
-        .or_else(|| text.lines().next().and_then(|l| l.splitn(3, ':').nth(2)))
+/// The cgroup path of `/proc/PID/cgroup` text that best describes the process: the first path
+/// that names a container ([`parse_proc_cgroup`]'s), else the v2 path, else the first v1 path.
+pub fn proc_cgroup(text: &str) -> Option<&str> {
+    parse_proc_cgroup(text).map(|(_, p)| p).or_else(|| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("0::"))
+            .or_else(|| text.lines().next().and_then(|l| l.splitn(3, ':').nth(2)))
+    })
 }
 
 fn found(id: &str, runtime: Runtime, pod_uid: Option<String>) -> ContainerRef {
@@ -472,7 +474,13 @@ mod tests {
             None
         );
         assert_eq!(parse_proc_cgroup("garbage"), None);
-        assert_eq!(proc_cgroup_path("4:memory:/a\n0::/b\n"), Some("/b"));
-        assert_eq!(proc_cgroup_path("4:memory:/a\n"), Some("/a"));
+        assert_eq!(proc_cgroup("4:memory:/a\n0::/b\n"), Some("/b"));
+        assert_eq!(proc_cgroup("4:memory:/a\n"), Some("/a"));
+        // A hybrid host: the v1 line names the container, the v2 line does not.
+        let docker = format!("/docker/{}", "ab".repeat(32));
+        assert_eq!(
+            proc_cgroup(&format!("4:memory:{docker}\n0::/\n")),
+            Some(docker.as_str())
+        );
     }
 }

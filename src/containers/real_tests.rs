@@ -20,6 +20,7 @@ use std::{fs, thread};
 use capture_format::schema::{Body, Container};
 use capture_format::{CaptureFile, HeaderInfo, Writer, WriterOptions};
 
+use super::cgroup::{ContainerRef, Runtime, is_full_id, parse_proc_cgroup};
 use super::resolve_tests::TempDir;
 use super::*;
 
@@ -261,7 +262,7 @@ fn podman_container_is_resolved_from_its_state() {
     assert_eq!(cref.runtime, Runtime::Podman, "{text}");
     assert!(path.ends_with(&format!("libpod-{id}")), "{path}");
 
-    let c = resolve(&cref, path);
+    let c = Resolver::default().resolve(&cref, path);
     assert_eq!(s(&c.id), id);
     assert_eq!(s(&c.name), name);
     assert_eq!(s(&c.image), IMAGE);
@@ -282,7 +283,7 @@ fn podman_container_is_resolved_from_its_state() {
 
     // The tracker finds it among all processes, and marks it exited when its process goes.
     let mut tr = Tracker::default();
-    let recs = tr.scan_proc(Path::new("/proc"), now_ns());
+    let recs = crate::record::state::snapshot(crate::record::state::Clock::now(), &mut tr);
     let idx = tr.index_of_id(&id).expect("tracker saw the container");
     assert!(recs.iter().any(|r| r.container == idx));
     assert_eq!(tr.container_of(pid), idx);
@@ -364,7 +365,7 @@ fn podman_privileged_container() {
     let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("read cgroup");
     let (cref, path) = parse_proc_cgroup(&text).expect("a container cgroup");
     assert_eq!(cref.id, id);
-    let c = resolve(&cref, path);
+    let c = Resolver::default().resolve(&cref, path);
     assert_eq!(
         (s(&c.name), c.init_pid, c.privileged),
         (name.as_str(), pid, true)

@@ -424,11 +424,6 @@ impl Resolver {
         Resolver { roots }
     }
 
-    /// The roots it reads.
-    pub fn roots(&self) -> &Roots {
-        &self.roots
-    }
-
     /// The container record for a container found in `cgroup`: whatever the runtime's state
     /// gives, with `note` saying which fields are missing and why. Never fails.
     pub fn resolve(&self, r: &ContainerRef, cgroup: &str) -> Container<'static> {

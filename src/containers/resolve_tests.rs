@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use capture_format::schema::{Body, Container};
 
+use super::cgroup::{ContainerRef, Runtime, proc_cgroup};
+use super::tracker::Sighting;
 use super::*;
 
 const ID: &str = "4c1f0a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a";
@@ -766,8 +768,11 @@ fn tracker_indices_and_first_sightings() {
     // podman's sub-cgroup of the same container.
     assert_eq!(tr.observe_pid(21, &format!("{b}/container"), 104).index, 2);
     assert_eq!(
-        tr.observe_proc_cgroup(&format!("4:memory:{a}\n0::/\n"), 105)
-            .index,
+        tr.observe(
+            proc_cgroup(&format!("4:memory:{a}\n0::/\n")).expect("a path"),
+            105
+        )
+        .index,
         1
     );
     assert_eq!((tr.live(1), tr.live(2), tr.container_of(21)), (2, 2, 2));
@@ -875,27 +880,4 @@ fn tracker_moves_and_retries() {
         panic!()
     };
     assert_eq!(c.exit_ts, 9_000_000_001);
-}
-
-#[test]
-fn scan_proc_finds_container_processes() {
-    let t = TempDir::new("proc");
-    let proc = t.path().join("proc");
-    write(&proc.join("1/cgroup"), "0::/init.scope\n");
-    write(
-        &proc.join("50/cgroup"),
-        &format!("9:name=systemd:/libpod_parent/libpod-{ID}\n0::/libpod_parent/libpod-{ID}\n"),
-    );
-    write(
-        &proc.join("51/cgroup"),
-        &format!("0::/libpod_parent/libpod-{ID}/container\n"),
-    );
-    write(&proc.join("self/cgroup"), "0::/\n");
-    write(&proc.join("60/cgroup"), "garbage");
-    fs::create_dir_all(proc.join("70")).expect("mkdir"); // a process that exited meanwhile
-    let mut tr = Tracker::new(Resolver::new(t.roots()));
-    let recs = tr.scan_proc(&proc, 5);
-    assert_eq!(recs.len(), 1);
-    assert_eq!((recs[0].container, tr.live(1)), (1, 2));
-    assert!(tr.scan_proc(&t.path().join("missing"), 6).is_empty());
 }

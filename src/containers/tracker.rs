@@ -19,12 +19,10 @@
 //! container that exits and starts again keeps its index.
 
 use std::collections::HashMap;
-use std::fs;
-use std::path::Path;
 
 use capture_format::schema::{Body, Bytes, Container, Event};
 
-use super::cgroup::{ContainerRef, parse_cgroup, parse_proc_cgroup};
+use super::cgroup::{ContainerRef, parse_cgroup};
 use super::resolve::Resolver;
 
 /// How often incomplete metadata is looked up again (state files can appear a moment after
@@ -92,14 +90,6 @@ impl Tracker {
         out
     }
 
-    /// [`Tracker::observe`] for `/proc/PID/cgroup` text (v2 line first, then v1 lines).
-    pub fn observe_proc_cgroup(&mut self, text: &str, ts: u64) -> Sighting {
-        match parse_proc_cgroup(text) {
-            Some((_, path)) => self.observe(path, ts),
-            None => Sighting::default(),
-        }
-    }
-
     /// Process `pid` (a thread-group id) was seen in `cgroup`: its container index and the
     /// records to write, counting the process as live in its container.
     pub fn observe_pid(&mut self, pid: u32, cgroup: &str, ts: u64) -> Sighting {
@@ -151,36 +141,14 @@ impl Tracker {
         Some(container_event(index, ts, record))
     }
 
-    /// Registers every process under `proc` (normally `/proc`) and returns the records of the
-    /// containers they run in: the "every running container at start" part of a snapshot.
-    pub fn scan_proc(&mut self, proc: &Path, ts: u64) -> Vec<Event<'static>> {
-        let mut records = Vec::new();
-        let Ok(rd) = fs::read_dir(proc) else {
-            return records;
-        };
-        let mut pids: Vec<u32> = rd
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse().ok())
-            .collect();
-        pids.sort_unstable();
-        for pid in pids {
-            let Ok(text) = fs::read_to_string(proc.join(pid.to_string()).join("cgroup")) else {
-                continue;
-            };
-            let Some((_, path)) = parse_proc_cgroup(&text) else {
-                continue;
-            };
-            records.extend(self.observe_pid(pid, path, ts).records);
-        }
-        records
-    }
-
     /// The container index a live process was last seen in (0: host or unknown).
+    #[cfg(test)]
     pub fn container_of(&self, pid: u32) -> u32 {
         self.pids.get(&pid).copied().unwrap_or(0)
     }
 
     /// The index of a container id, if it was seen.
+    #[cfg(test)]
     pub fn index_of_id(&self, id: &str) -> Option<u32> {
         self.by_id.get(id).copied()
     }
@@ -203,10 +171,12 @@ impl Tracker {
     }
 
     /// The number of live processes counted in the container at `index`.
+    #[cfg(test)]
     pub fn live(&self, index: u32) -> usize {
         self.entry(index).map_or(0, |e| e.live)
     }
 
+    #[cfg(test)]
     fn entry(&self, index: u32) -> Option<&Entry> {
         self.entries.get((index as usize).checked_sub(1)?)
     }

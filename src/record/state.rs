@@ -133,11 +133,7 @@ pub fn snapshot(clock: Clock, containers: &mut Tracker) -> Vec<Event<'static>> {
 
 fn read_cgroup(dir: &str) -> Option<String> {
     let text = fs::read_to_string(format!("{dir}/cgroup")).ok()?;
-    // The v2 line ("0::/path") first; else the first v1 hierarchy's.
-    text.lines()
-        .find_map(|l| l.strip_prefix("0::"))
-        .or_else(|| text.lines().next().and_then(|l| l.splitn(3, ':').nth(2)))
-        .map(str::to_string)
+    crate::containers::proc_cgroup(&text).map(str::to_string)
 }
 
 fn link_bytes(p: &str) -> Vec<u8> {
