@@ -990,7 +990,8 @@ fn update_sock(fd: &mut Fd, tuple: Option<Sock>, server: bool) {
     }
 }
 
-/// `base/path` with `.` and `..` components resolved.
+/// `base/path` with `.` and `..` components resolved: the one path rule of replay and the
+/// .scap importer (an absolute `path` goes with an empty `base`).
 pub fn join_path(base: &[u8], path: &[u8]) -> Vec<u8> {
     let mut parts: Vec<&[u8]> = Vec::new();
     for comp in base.split(|&b| b == b'/').chain(path.split(|&b| b == b'/')) {

@@ -32,6 +32,7 @@ use capture_format::schema::{
 
 use super::block::{self, Block, FdDetail, FdEntry, IfaceEntry, MachineInfo, ThreadEntry};
 use super::event::{self, Param, RawEvent, SockAddr, SockTuple, ec};
+use crate::replay::state::join_path;
 
 /// Dump flag of EVF blocks: the event only updates state and is hidden when reading.
 const SCAP_DF_STATE_ONLY: u32 = 1;
@@ -996,41 +997,18 @@ impl Converter {
         if path.is_empty() {
             return Vec::new();
         }
-        let joined = if path.first() == Some(&b'/') {
-            path.to_vec()
+        if path.first() == Some(&b'/') {
+            return join_path(b"", path);
+        }
+        let base = if dirfd == -100 {
+            self.threads.get(&tid).map(|t| t.cwd.clone())
         } else {
-            let base = if dirfd == -100 {
-                self.threads.get(&tid).map(|t| t.cwd.clone())
-            } else {
-                self.fds
-                    .get(&pid)
-                    .and_then(|t| t.get(&dirfd))
-                    .map(|f| f.name.to_vec())
-            };
-            let mut b = base.unwrap_or_default();
-            b.push(b'/');
-            b.extend_from_slice(path);
-            b
+            self.fds
+                .get(&pid)
+                .and_then(|t| t.get(&dirfd))
+                .map(|f| f.name.to_vec())
         };
-        let mut parts: Vec<&[u8]> = Vec::new();
-        for c in joined.split(|&b| b == b'/') {
-            match c {
-                b"" | b"." => {}
-                b".." => {
-                    parts.pop();
-                }
-                c => parts.push(c),
-            }
-        }
-        let mut out = Vec::with_capacity(joined.len());
-        for p in parts {
-            out.push(b'/');
-            out.extend_from_slice(p);
-        }
-        if out.is_empty() {
-            out.push(b'/');
-        }
-        out
+        join_path(&base.unwrap_or_default(), path)
     }
 
     /// The state as of the last converted block, as state records (processes, fds, users,
