@@ -6,6 +6,11 @@
 //! loss tables), then a trailer pointing at the footer. A BLAKE3 chain runs through every block.
 //! `FORMAT.md` beside this crate documents every byte.
 //!
+//! The crate also owns the record schema ([`schema`]): every record kind's fields, and the
+//! system call table (`schema::syscalls`) that says what each call's parameters are. The
+//! recorder, the .scap importer, replay and the filter language all read that one table, so a
+//! call decoded here is decoded everywhere.
+//!
 //! ```no_run
 //! use capture_format::{CaptureFile, HeaderInfo, Writer, WriterOptions};
 //! use capture_format::schema::{Body, Event, Exit};
@@ -24,6 +29,8 @@
 //! }
 //! # Ok(()) }
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod anchor;
 pub mod block;
