@@ -1,8 +1,4 @@
 //! Test harness for the `casefile` binary: a unique temp directory per test, a command builder,
-#![allow(
-    dead_code,
-    reason = "each test module uses a different part of the harness"
-)]
 //! and `eqnice!` for readable output comparisons.
 
 use std::path::{Path, PathBuf};
