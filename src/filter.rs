@@ -113,6 +113,7 @@ pub use compile::{
     BlockOracle, Cmp, FieldSpec, FieldType, Filter, Registry, ResolveError, Rhs, Source, Tri, Val,
     compile,
 };
+pub use glob::Glob;
 
 #[cfg(test)]
 mod tests {

@@ -431,6 +431,29 @@ impl<F> Filter<F> {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// Whether some part of the filter reads a field `pred` accepts.
+    pub fn uses_field(&self, pred: &impl Fn(&F) -> bool) -> bool {
+        node_uses(&self.root, pred)
+    }
+}
+
+fn node_uses<F>(n: &Node<F>, pred: &impl Fn(&F) -> bool) -> bool {
+    match n {
+        Node::And(v) | Node::Or(v) => v.iter().any(|c| node_uses(c, pred)),
+        Node::Not(c) => node_uses(c, pred),
+        Node::Check { field, .. } => pred(field),
+        Node::Computed { lhs, .. } | Node::Modified { lhs, .. } => term_uses(lhs, pred),
+        Node::Versus { lhs, rhs, .. } => term_uses(lhs, pred) || term_uses(rhs, pred),
+    }
+}
+
+fn term_uses<F>(t: &CTerm<F>, pred: &impl Fn(&F) -> bool) -> bool {
+    match t {
+        CTerm::Field(f) => pred(f),
+        CTerm::Lit(_) => false,
+        CTerm::List(v) | CTerm::Call(_, v, _) => v.iter().any(|c| term_uses(c, pred)),
+    }
 }
 
 fn eval<F, S: Source<F>>(n: &Node<F>, src: &mut S) -> bool {
