@@ -363,6 +363,35 @@ mod tests {
         );
     }
 
+    /// As libs' filter tests have it: a byte buffer takes no case-folding, glob, path or regex
+    /// operator, and a string value holds no NUL byte (a buffer's may).
+    #[test]
+    fn buffers_take_byte_operators_and_strings_no_nul() {
+        for op in [
+            "icontains x",
+            "glob x",
+            "iglob x",
+            "pmatch (x)",
+            "regex '.*'",
+            "< 1",
+        ] {
+            let e = err(&format!("t.buf {op}"));
+            assert!(e.contains("does not apply to t.buf"), "{op}: {e}");
+        }
+        for op in [
+            "= x",
+            "contains x",
+            "startswith x",
+            "endswith x",
+            "in (x)",
+            "bcontains 41",
+        ] {
+            compile(&format!("t.buf {op}"), &Reg).unwrap_or_else(|e| panic!("{op}: {e}"));
+        }
+        assert!(err(r#"t.name = "a\x00""#).contains("is not text without a NUL byte"));
+        assert!(compile(r#"t.buf = "\x00""#, &Reg).is_ok());
+    }
+
     #[test]
     fn unknown_fields_suggest_the_nearest_name() {
         assert_eq!(

@@ -1120,7 +1120,21 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
         FieldType::Ip => matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects | Op::Exists),
         // `<` and friends compare strings byte by byte, as libs does.
         FieldType::Str => !matches!(op, Op::BContains | Op::BStartsWith),
-        FieldType::Bytes | FieldType::Any => true,
+        // A byte buffer has no case, no path and no text syntax: libs takes these and no more.
+        FieldType::Bytes => matches!(
+            op,
+            Op::Eq
+                | Op::Ne
+                | Op::Contains
+                | Op::StartsWith
+                | Op::EndsWith
+                | Op::BContains
+                | Op::BStartsWith
+                | Op::In
+                | Op::Intersects
+                | Op::Exists
+        ),
+        FieldType::Any => true,
     };
     if !allowed {
         return Err(op_err());
@@ -1239,7 +1253,12 @@ fn rhs_error(
 ) -> FilterError {
     let kind = match kind {
         RhsErr::Expected(expected) => ErrorKind::BadValue {
-            value: l.text.clone(),
+            // Control characters (a NUL) shown escaped, so the message says what it holds.
+            value: if l.text.contains(char::is_control) {
+                l.text.escape_default().to_string()
+            } else {
+                l.text.clone()
+            },
             expected,
             field: field.to_owned(),
         },
@@ -1298,6 +1317,12 @@ fn make_rhs(
     };
     let one = items.first().unwrap_or(&empty);
     let text = one.text.as_bytes();
+    // A string field never holds a NUL byte (libs refuses one in its operand too).
+    if ty == FieldType::Str
+        && let Some(i) = items.iter().position(|l| l.text.contains('\0'))
+    {
+        return Err((i, RhsErr::Expected("text without a NUL byte")));
+    }
     Ok(match (op, ty) {
         (Op::Exists, _) => Rhs::None,
         (Op::In | Op::Intersects, FieldType::Num) => Rhs::Nums(
