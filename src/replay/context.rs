@@ -827,7 +827,8 @@ impl Source<Field> for EventCtx<'_, '_> {
             | Fid::ContainerMountSource
             | Fid::ContainerMountMode
             | Fid::ContainerMountRdwr
-            | Fid::ContainerMountPropagation => {
+            | Fid::ContainerMountPropagation
+            | Fid::ContainerStartTs => {
                 return container_value(field, ev.container, self.container());
             }
             Fid::HostName => s(self.state.host_name.as_bytes()),
@@ -908,6 +909,7 @@ pub fn is_container_field(fid: Fid) -> bool {
             | Fid::ContainerMountMode
             | Fid::ContainerMountRdwr
             | Fid::ContainerMountPropagation
+            | Fid::ContainerStartTs
     )
 }
 
@@ -944,6 +946,10 @@ pub fn container_value<'c>(
         Fid::K8sPodName => s(label(c?, "io.kubernetes.pod.name")?),
         Fid::K8sNsName => s(label(c?, "io.kubernetes.pod.namespace")?),
         Fid::K8sPodUid => s(label(c?, "io.kubernetes.pod.uid")?),
+        Fid::ContainerStartTs => match c?.start_ts {
+            0 => return None,
+            t => Val::Num(t as i64),
+        },
         Fid::ContainerMounts => {
             let list: Vec<String> = c?.mount_list().map(|m| mount_text(&m)).collect();
             owned(list.join(","))

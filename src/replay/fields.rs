@@ -123,6 +123,7 @@ pub enum Fid {
     ProcVpgid,
     ProcIsExeLowerLayer,
     UserLoginname,
+    ContainerStartTs,
     K8sPodName,
     K8sNsName,
     K8sPodUid,
@@ -755,6 +756,12 @@ pub static FIELDS: &[FieldDef] = &[
         Fid::ContainerPrivileged,
         Bool,
         "Whether the container runs privileged.",
+    ),
+    f(
+        "container.start_ts",
+        Fid::ContainerStartTs,
+        Num,
+        "When the container started, ns since the epoch (from its runtime's state).",
     ),
     fa(
         "container.label",
