@@ -14,6 +14,9 @@ pub mod expand;
 pub mod load;
 pub mod yaml;
 
+#[cfg(test)]
+mod measure_tests;
+
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
