@@ -1120,21 +1120,9 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
         FieldType::Ip => matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects | Op::Exists),
         // `<` and friends compare strings byte by byte, as libs does.
         FieldType::Str => !matches!(op, Op::BContains | Op::BStartsWith),
-        // A byte buffer has no case, no path and no text syntax: libs takes these and no more.
-        FieldType::Bytes => matches!(
-            op,
-            Op::Eq
-                | Op::Ne
-                | Op::Contains
-                | Op::StartsWith
-                | Op::EndsWith
-                | Op::BContains
-                | Op::BStartsWith
-                | Op::In
-                | Op::Intersects
-                | Op::Exists
-        ),
-        FieldType::Any => true,
+        // Current libs refuses icontains, glob, pmatch and regex on a byte buffer; sysdig
+        // (and Sysdig Inspect's log tiles: `evt.buffer icontains warn`) use them, so they stay.
+        FieldType::Bytes | FieldType::Any => true,
     };
     if !allowed {
         return Err(op_err());
