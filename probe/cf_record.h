@@ -36,6 +36,18 @@
 #define CF_SRC_TUPLE 7           /* a: fd arg, CF_ARG_RET for the returned fd */
 #define CF_SRC_FDPAIR 8          /* a: pointer arg to int[2] */
 #define CF_SRC_CLONE3 9          /* a: pointer arg to struct clone_args */
+#define CF_SRC_CREDS 10          /* a: which capability set of the task at exit (CF_CAPS_*) */
+
+/* Capability sets a CF_SRC_CREDS capture reads (one u64 each). */
+#define CF_CAPS_INHERITABLE 0
+#define CF_CAPS_PERMITTED 1
+#define CF_CAPS_EFFECTIVE 2
+
+/* cf_exec.exe_flags: libs' PPM_EXE_* values, and CF_EXE_KNOWN on every exec record */
+#define CF_EXE_UPPER_LAYER (1 << 1) /* executable in an overlayfs upper layer */
+#define CF_EXE_FROM_MEMFD (1 << 2)  /* executable is a memfd */
+#define CF_EXE_LOWER_LAYER (1 << 3) /* executable in an overlayfs lower layer */
+#define CF_EXE_KNOWN (1u << 31)     /* the fields after tty were filled */
 
 #define CF_ARG_RET 255
 
@@ -100,7 +112,7 @@ struct cf_fork { /* 48 bytes; hdr is the parent's */
 	__u64 clone_flags;
 };
 
-struct cf_exec { /* 168 bytes, then filename, argv, environment, cwd */
+struct cf_exec { /* 192 bytes, then filename, argv, environment, cwd */
 	struct cf_hdr hdr;
 	__u32 ppid;
 	__u32 vtid;
@@ -119,6 +131,10 @@ struct cf_exec { /* 168 bytes, then filename, argv, environment, cwd */
 	__u16 env_len;  /* environment after argv, when capture_env is set */
 	__u16 cwd_len;  /* working directory after the environment, see below */
 	__u32 tty;      /* controlling terminal, encoded as /proc/PID/stat's tty_nr; 0: none */
+	__u32 exe_flags; /* CF_EXE_* */
+	__u64 cap_permitted;
+	__u64 cap_inheritable;
+	__u32 vpgid; /* process group id in the task's pid namespace */
 	__u32 _pad;
 };
 
@@ -172,7 +188,7 @@ _Static_assert(sizeof(struct cf_syscall) == 104, "cf_syscall");
 _Static_assert(sizeof(struct cf_blob) == 8, "cf_blob");
 _Static_assert(sizeof(struct cf_tuple) == 40, "cf_tuple");
 _Static_assert(sizeof(struct cf_fork) == 48, "cf_fork");
-_Static_assert(sizeof(struct cf_exec) == 168, "cf_exec");
+_Static_assert(sizeof(struct cf_exec) == 192, "cf_exec");
 _Static_assert(sizeof(struct cf_exit) == 40, "cf_exit");
 _Static_assert(sizeof(struct cf_signal) == 48, "cf_signal");
 _Static_assert(sizeof(struct cf_cgroup) == 48, "cf_cgroup");
@@ -184,3 +200,6 @@ _Static_assert(__builtin_offsetof(struct cf_exec, filename_len) == 152, "cf_exec
 _Static_assert(__builtin_offsetof(struct cf_exec, env_len) == 156, "cf_exec.env_len");
 _Static_assert(__builtin_offsetof(struct cf_exec, cwd_len) == 158, "cf_exec.cwd_len");
 _Static_assert(__builtin_offsetof(struct cf_exec, tty) == 160, "cf_exec.tty");
+_Static_assert(__builtin_offsetof(struct cf_exec, exe_flags) == 164, "cf_exec.exe_flags");
+_Static_assert(__builtin_offsetof(struct cf_exec, cap_permitted) == 168, "cf_exec.cap_permitted");
+_Static_assert(__builtin_offsetof(struct cf_exec, vpgid) == 184, "cf_exec.vpgid");

@@ -204,6 +204,67 @@ static __always_inline __u32 clamp_snap(__u64 len)
 	return len < max ? (__u32)len : max;
 }
 
+/* ---- credentials and the executable's origin (exec records, capset) */
+/* One capability set (CF_CAPS_*) of a task's current credentials, read at exit. */
+static __always_inline __u64 task_caps(struct task_struct *task, __u8 which)
+{
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	switch (which) {
+	case CF_CAPS_INHERITABLE:
+		return BPF_CORE_READ(cred, cap_inheritable.val);
+	case CF_CAPS_PERMITTED:
+		return BPF_CORE_READ(cred, cap_permitted.val);
+	default:
+		return BPF_CORE_READ(cred, cap_effective.val);
+	}
+}
+
+#define CF_OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/*
+ * Where the executable `f` lives, as libs' driver tells it: an overlayfs file is in the upper
+ * layer when its overlay inode (struct ovl_inode, not in vmlinux.h: the upper dentry pointer
+ * follows the embedded struct inode) has an upper dentry with an inode; a memfd is a dentry
+ * that is its own parent named "memfd:...".
+ */
+static __always_inline __u32 exe_origin(struct file *f)
+{
+	__u32 flags = 0;
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	if (!d)
+		return 0;
+	if (BPF_CORE_READ(d, d_sb, s_magic) == CF_OVERLAYFS_SUPER_MAGIC) {
+		char *vfs_inode = (char *)BPF_CORE_READ(d, d_inode);
+		struct dentry *upper = NULL;
+		__u64 isize = bpf_core_type_size(struct inode);
+		if (vfs_inode && isize)
+			bpf_probe_read_kernel(&upper, sizeof(upper), vfs_inode + isize);
+		if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
+			flags |= CF_EXE_UPPER_LAYER;
+		else
+			flags |= CF_EXE_LOWER_LAYER;
+	}
+	if (BPF_CORE_READ(d, d_parent) == d) {
+		char name[8] = {};
+		const unsigned char *n = BPF_CORE_READ(d, d_name.name);
+		if (bpf_probe_read_kernel_str(name, 7, n) == 7 && name[0] == 'm' && name[1] == 'e' &&
+		    name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+			flags |= CF_EXE_FROM_MEMFD;
+	}
+	return flags;
+}
+
+/* The process group id of `p` as its pid namespace (at `level`) numbers it; 0 if unknown. */
+static __always_inline __u32 task_vpgid(struct task_struct *p, unsigned int level)
+{
+	struct pid *pg = BPF_CORE_READ(p, signal, pids[PIDTYPE_PGID]);
+	if (!pg || BPF_CORE_READ(pg, level) < level)
+		return 0;
+	struct upid up = {};
+	bpf_probe_read_kernel(&up, sizeof(up), &pg->numbers[level & 31]);
+	return up.nr;
+}
+
 /* Captures one parameter's user or kernel memory as a blob at `off`; returns the new end. */
 static __always_inline __u32 capture(struct cf_scratch *s, __u32 off, const struct cf_cap *cap,
 				     const struct cf_enter *e, long ret, __u8 io,
@@ -325,6 +386,11 @@ static __always_inline __u32 capture(struct cf_scratch *s, __u32 off, const stru
 		len = 8;
 		break;
 	}
+	case CF_SRC_CREDS:
+		b->kind = CF_BLOB_U64;
+		((__u64 *)data)[0] = task_caps(task, cap->a);
+		len = 8;
+		break;
 	default:
 		b->kind = 0;
 		b->err = -EINVAL;
@@ -603,6 +669,10 @@ static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *b
 	r->euid = BPF_CORE_READ(cred, euid.val);
 	r->egid = BPF_CORE_READ(cred, egid.val);
 	r->cap_effective = BPF_CORE_READ(cred, cap_effective.val);
+	r->cap_permitted = BPF_CORE_READ(cred, cap_permitted.val);
+	r->cap_inheritable = BPF_CORE_READ(cred, cap_inheritable.val);
+	r->vpgid = task_vpgid(p, level);
+	r->exe_flags = CF_EXE_KNOWN | exe_origin(BPF_CORE_READ(bprm, file));
 	r->loginuid = bpf_core_field_exists(p->loginuid) ? BPF_CORE_READ(p, loginuid.val) : ~0u;
 	r->start_ts = BPF_CORE_READ(p, start_boottime);
 

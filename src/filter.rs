@@ -113,6 +113,7 @@ pub use compile::{
     BlockOracle, Cmp, FieldSpec, FieldType, Filter, Registry, ResolveError, Rhs, Source, Tri, Val,
     compile,
 };
+pub use glob::Glob;
 
 #[cfg(test)]
 mod tests {
@@ -360,6 +361,25 @@ mod tests {
             err("t.buf bcontains XYZ"),
             "invalid filter: column 17: 'XYZ' is not hex bytes (the type of t.buf)\n  t.buf bcontains XYZ\n                  ^^^"
         );
+    }
+
+    /// As libs' filter tests have it, a string value holds no NUL byte (a buffer's may); a
+    /// buffer keeps sysdig's text operators (libs refuses them, Sysdig Inspect's views use
+    /// `evt.buffer icontains`).
+    #[test]
+    fn strings_hold_no_nul_and_buffers_keep_text_operators() {
+        for op in [
+            "icontains x",
+            "glob x",
+            "= x",
+            "contains x",
+            "in (x)",
+            "bcontains 41",
+        ] {
+            compile(&format!("t.buf {op}"), &Reg).unwrap_or_else(|e| panic!("{op}: {e}"));
+        }
+        assert!(err(r#"t.name = "a\x00""#).contains("is not text without a NUL byte"));
+        assert!(compile(r#"t.buf = "\x00""#, &Reg).is_ok());
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! - [`render`]: sysdig-style rendering of arguments, results and times.
 
 pub mod calls;
+pub mod caps;
 pub mod context;
+pub mod dns;
 pub mod engine;
 pub mod fields;
 pub mod render;
@@ -19,6 +21,8 @@ pub mod session;
 pub mod skip;
 pub mod state;
 
+#[cfg(test)]
+mod origin_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

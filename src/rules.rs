@@ -14,6 +14,9 @@ pub mod expand;
 pub mod load;
 pub mod yaml;
 
+#[cfg(test)]
+mod measure_tests;
+
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -228,12 +231,20 @@ impl ByType {
     }
 }
 
+/// Syscall numbers with a slot of their own in [`Matcher`]'s table.
+const SYSCALL_SLOTS: usize = 1024;
+/// Slots: the syscalls, then one per record kind number.
+const SLOTS: usize = SYSCALL_SLOTS + 256;
+
 /// Runs a ruleset over events one at a time: each event goes to the rules that can match its
 /// type ([`ByType`]), in load order, and the first that matches fires (every one with
 /// `all_matches`). `casefile rules` prints what fires; `casefile inspect` counts it.
 #[derive(Debug)]
 pub struct Matcher {
     by_type: ByType,
+    /// Candidates by record kind and syscall number ([`Matcher::slot`]), filled from
+    /// `by_type` the first time each is seen: no type name or hash per event.
+    by_slot: Vec<Option<Box<[usize]>>>,
     evt_type: Option<Field>,
     all: Vec<usize>,
     ty: Vec<u8>,
@@ -245,6 +256,7 @@ impl Matcher {
     pub fn new(set: &Ruleset, all_matches: bool) -> Matcher {
         Matcher {
             by_type: ByType::default(),
+            by_slot: vec![None; SLOTS],
             evt_type: Fields.resolve("evt.type", None).ok().map(|s| s.id),
             all: (0..set.rules.len()).collect(),
             ty: Vec::with_capacity(32),
@@ -260,18 +272,17 @@ impl Matcher {
         ctx: &mut EventCtx<'_, '_>,
         mut fired: impl FnMut(usize, &mut EventCtx<'_, '_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.ty.clear();
-        let known = match self.evt_type.as_ref().and_then(|f| ctx.get(f)) {
-            Some(Val::Str(t)) => {
-                self.ty.extend_from_slice(&t);
-                true
+        let slot = Matcher::slot(&ctx.ev.body);
+        if slot.is_some_and(|k| self.by_slot[k].is_none()) {
+            let list = self.candidates_by_name(set, ctx).to_vec();
+            if let Some(k) = slot {
+                self.by_slot[k] = Some(list.into_boxed_slice());
             }
-            _ => false,
-        };
-        let candidates = if known {
-            self.by_type.candidates(set, &self.ty)
-        } else {
-            &self.all
+        }
+        let all_matches = self.all_matches;
+        let candidates: &[usize] = match slot.and_then(|k| self.by_slot[k].as_deref()) {
+            Some(c) => c,
+            None => self.candidates_by_name(set, ctx),
         };
         for &i in candidates {
             let Some(rule) = set.rules.get(i) else {
@@ -281,11 +292,39 @@ impl Matcher {
                 continue;
             }
             fired(i, ctx)?;
-            if !self.all_matches {
+            if !all_matches {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// The slot of an event's type in `by_slot`: its syscall number, or past the syscalls its
+    /// record kind; `None` for numbers beyond the table.
+    fn slot(body: &capture_format::schema::Body<'_>) -> Option<usize> {
+        match body {
+            capture_format::schema::Body::Syscall(sc) => {
+                Some(usize::from(sc.nr)).filter(|&n| n < SYSCALL_SLOTS)
+            }
+            b => Some(SYSCALL_SLOTS + usize::from(b.kind_u8())),
+        }
+    }
+
+    /// The candidates for the event's type, found by its `evt.type` name.
+    fn candidates_by_name(&mut self, set: &Ruleset, ctx: &mut EventCtx<'_, '_>) -> &[usize] {
+        self.ty.clear();
+        let known = match self.evt_type.as_ref().and_then(|f| ctx.get(f)) {
+            Some(Val::Str(t)) => {
+                self.ty.extend_from_slice(&t);
+                true
+            }
+            _ => false,
+        };
+        if known {
+            self.by_type.candidates(set, &self.ty)
+        } else {
+            &self.all
+        }
     }
 }
 

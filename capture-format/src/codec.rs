@@ -252,20 +252,27 @@ pub fn values_of<'a>(body: &Body<'a>, out: &mut Params<'a>) {
         Body::Exec(p) | Body::Process(p) => process_values(p, out),
         Body::Exit(e) => out.extend([i(e.code), i(i64::from(e.group_dead))]),
         Body::Signal(s) => out.extend([i(s.sig), i(s.sender), i(s.code)]),
-        Body::Container(c) => out.extend([
-            b(&c.id),
-            b(&c.name),
-            b(&c.image),
-            b(&c.image_id),
-            b(&c.runtime),
-            b(&c.labels),
-            b(&c.cgroup),
-            b(&c.note),
-            u64v(c.start_ts),
-            u64v(c.exit_ts),
-            i(c.init_pid),
-            i(i64::from(c.privileged)),
-        ]),
+        Body::Container(c) => {
+            out.extend([
+                b(&c.id),
+                b(&c.name),
+                b(&c.image),
+                b(&c.image_id),
+                b(&c.runtime),
+                b(&c.labels),
+                b(&c.cgroup),
+                b(&c.note),
+                u64v(c.start_ts),
+                u64v(c.exit_ts),
+                i(c.init_pid),
+                i(i64::from(c.privileged)),
+            ]);
+            // Fields added later are written only when set, so records without them keep
+            // the bytes older writers produced (readers default what is missing).
+            if !c.mounts.is_empty() {
+                out.push(b(&c.mounts));
+            }
+        }
         Body::Loss(l) => out.extend([i(l.cpu), u64v(l.count), u64v(l.from), u64v(l.to)]),
         Body::Fd(f) => out.extend([
             i(f.pid),
@@ -323,6 +330,15 @@ fn process_values<'a>(p: &Process<'a>, out: &mut Params<'a>) {
         b(&p.cwd),
         b(&p.cgroup),
     ]);
+    // Written only when the producer recorded them (see the container's mounts).
+    if p.exe_flags != 0 || p.cap_permitted != 0 || p.cap_inheritable != 0 || p.vpgid != 0 {
+        out.extend([
+            u64v(p.cap_permitted),
+            u64v(p.cap_inheritable),
+            i(p.vpgid),
+            i(p.exe_flags),
+        ]);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -672,6 +688,7 @@ pub fn body_from_values(kind: u8, vals: Params<'_>) -> Body<'_> {
             exit_ts: f.u64(),
             init_pid: f.u32(),
             privileged: f.int() != 0,
+            mounts: f.bytes(),
         }),
         Kind::Loss => Body::Loss(Loss {
             cpu: f.int() as u16,
@@ -754,6 +771,10 @@ fn process_from<'a>(f: &mut Fields<'a>) -> Process<'a> {
     p.env = f.bytes();
     p.cwd = f.bytes();
     p.cgroup = f.bytes();
+    p.cap_permitted = f.u64();
+    p.cap_inheritable = f.u64();
+    p.vpgid = f.u32();
+    p.exe_flags = f.u32();
     p
 }
 
@@ -783,6 +804,38 @@ mod tests {
             pos: 0,
         };
         assert_eq!(c.varint(), None);
+    }
+
+    #[test]
+    fn later_fields_round_trip_and_default_when_absent() {
+        let p = Process {
+            pid: 7,
+            cap_permitted: 1 << 21,
+            vpgid: 7,
+            exe_flags: crate::schema::exe::KNOWN | crate::schema::exe::FROM_MEMFD,
+            ..Process::default()
+        };
+        let mut c = Container::default();
+        c.push_mount(b"/src", b"/dst", b"ro", false, b"rprivate");
+        for body in [Body::Exec(p.clone()), Body::Container(c.clone())] {
+            let mut vals = Params::new();
+            values_of(&body, &mut vals);
+            assert_eq!(body_from_values(body.kind_u8(), vals), body);
+        }
+        let m: Vec<_> = c.mount_list().collect();
+        assert_eq!(m, [[&b"/src"[..], b"/dst", b"ro", b"false", b"rprivate"]]);
+        // An older writer's record: the fields are not written and read as unset.
+        let old = Process {
+            pid: 7,
+            ..Process::default()
+        };
+        let mut vals = Params::new();
+        values_of(&Body::Process(old.clone()), &mut vals);
+        assert_eq!(vals.len(), 27);
+        assert_eq!(
+            body_from_values(Kind::Process as u8, vals),
+            Body::Process(old)
+        );
     }
 
     #[test]

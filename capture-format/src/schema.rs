@@ -493,6 +493,30 @@ pub struct Process<'a> {
     pub cgroup: Bytes<'a>,
     /// Controlling terminal device number, 0 for none.
     pub tty: u32,
+    /// Permitted capabilities.
+    pub cap_permitted: u64,
+    /// Inheritable capabilities.
+    pub cap_inheritable: u64,
+    /// Process group id inside its pid namespace (sysdig's `vpgid`).
+    pub vpgid: u32,
+    /// Where the executable came from: [`exe`] bits. Records written before these fields
+    /// existed have none set, [`exe::KNOWN`] included, so readers can tell "not recorded"
+    /// from "no".
+    pub exe_flags: u32,
+}
+
+/// Bits of [`Process::exe_flags`] (the low ones are libs' `PPM_EXE_*` values).
+pub mod exe {
+    /// The executable is writable by the user that ran it (not recorded by casefile's probe).
+    pub const WRITABLE: u32 = 1 << 0;
+    /// The executable lives in the upper (writable) layer of an overlay file system.
+    pub const UPPER_LAYER: u32 = 1 << 1;
+    /// The executable is a memfd (`memfd_create`, run through its fd).
+    pub const FROM_MEMFD: u32 = 1 << 2;
+    /// The executable lives in a lower layer of an overlay file system.
+    pub const LOWER_LAYER: u32 = 1 << 3;
+    /// The writer recorded `cap_permitted`, `cap_inheritable`, `vpgid` and the bits above.
+    pub const KNOWN: u32 = 1 << 31;
 }
 
 impl Process<'_> {
@@ -520,6 +544,10 @@ impl Process<'_> {
             cwd: own(self.cwd),
             cgroup: own(self.cgroup),
             tty: self.tty,
+            cap_permitted: self.cap_permitted,
+            cap_inheritable: self.cap_inheritable,
+            vpgid: self.vpgid,
+            exe_flags: self.exe_flags,
         }
     }
 }
@@ -709,6 +737,10 @@ pub struct Container<'a> {
     pub init_pid: u32,
     /// Whether it runs privileged.
     pub privileged: bool,
+    /// Mounts the container was given (binds and volumes, not the runtime's own), five
+    /// NUL-terminated strings each: source, destination, mode, `true`/`false` (read-write),
+    /// propagation. Empty when none or when the writer predates this field.
+    pub mounts: Bytes<'a>,
 }
 
 impl Container<'_> {
@@ -727,6 +759,31 @@ impl Container<'_> {
             exit_ts: self.exit_ts,
             init_pid: self.init_pid,
             privileged: self.privileged,
+            mounts: own(self.mounts),
+        }
+    }
+
+    /// Iterates the mounts as `[source, dest, mode, rw, propagation]`.
+    pub fn mount_list(&self) -> impl Iterator<Item = [&[u8]; 5]> {
+        let mut it = self.mounts.split(|&b| b == 0);
+        std::iter::from_fn(move || {
+            let m = [it.next()?, it.next()?, it.next()?, it.next()?, it.next()?];
+            Some(m)
+        })
+    }
+
+    /// Appends one mount to [`Container::mounts`].
+    pub fn push_mount(&mut self, source: &[u8], dest: &[u8], mode: &[u8], rw: bool, prop: &[u8]) {
+        let m = self.mounts.to_mut();
+        for part in [
+            source,
+            dest,
+            mode,
+            if rw { b"true" } else { b"false" },
+            prop,
+        ] {
+            m.extend(part.iter().filter(|&&b| b != 0));
+            m.push(0);
         }
     }
 

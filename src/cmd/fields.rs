@@ -195,8 +195,13 @@ pub fn filter_man_page() -> String {
          = and quotes) or quoted with \" or ' and Falco's backslash escapes: \\e\\e, \\e/, \
          the quote around the string (\\e\" inside \"...\", \\e' inside '...'), \\en, \\et, \\er, \
          \\eb, \\ef, \\exHH, and \\e followed by a space, which stands for a backslash.\n.PP\n\
-         Fields documented as not recorded yet are accepted but never have a value (Falco \
-         would show <NA>): a comparison on them is false and \\fBexists\\fR is false.\n.PP\n\
+         fd.cip.name, fd.sip.name, fd.lip.name and fd.rip.name know only the names the \
+         capture's own DNS answers gave (replies read on UDP or TCP port 53, as far as the \
+         snaplen kept them), the latest before the event; an address nobody looked up while \
+         recording has no name. thread.cap_*, proc.is_exe_*, proc.vpgid and \
+         container.mount* have no value in captures written before casefile recorded them. \
+         A field without a value (Falco would show <NA>) makes a comparison false and \
+         \\fBexists\\fR false.\n.PP\n\
          Errors name the column where they start, show the filter with a caret line under the \
          problem, and suggest the nearest field name for a misspelt one. Every error of a \
          filter is reported at once.\n",

@@ -259,6 +259,66 @@ struct Spec {
     annotations: BTreeMap<String, String>,
     process: Option<SpecProcess>,
     linux: Option<SpecLinux>,
+    mounts: Vec<SpecMount>,
+}
+
+/// One entry of the OCI spec's `mounts`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SpecMount {
+    destination: String,
+    #[serde(rename = "type")]
+    kind: String,
+    source: String,
+    options: Vec<String>,
+}
+
+/// One mount as Falco's `container.mount.*` fields show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct MountInfo {
+    source: String,
+    dest: String,
+    mode: String,
+    rw: bool,
+    propagation: String,
+}
+
+/// The mounts a container was given, from its OCI spec: binds and volumes (what `docker
+/// inspect` lists as Mounts), not the runtime's own file systems (proc, sysfs, tmpfs, devpts,
+/// mqueue, cgroup) nor the files the engine keeps per container (hosts, resolv.conf,
+/// hostname, .containerenv, shm: their source path names the container's id).
+fn spec_mounts(id: &str, mounts: &[SpecMount]) -> Vec<MountInfo> {
+    const PROPAGATION: [&str; 6] = [
+        "rprivate", "private", "rshared", "shared", "rslave", "slave",
+    ];
+    mounts
+        .iter()
+        .filter(|m| {
+            let bind = m.kind == "bind" || m.options.iter().any(|o| o == "bind" || o == "rbind");
+            bind && m.source.starts_with('/') && !(id.len() >= 12 && m.source.contains(id))
+        })
+        .map(|m| {
+            let has = |o: &str| m.options.iter().any(|x| x == o);
+            MountInfo {
+                source: m.source.clone(),
+                dest: m.destination.clone(),
+                // Docker's Mode is the option string the user gave: "ro", "z", "Z"; "" otherwise.
+                mode: ["ro", "z", "Z"]
+                    .iter()
+                    .filter(|o| has(o))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(","),
+                rw: !has("ro"),
+                propagation: m
+                    .options
+                    .iter()
+                    .find(|o| PROPAGATION.contains(&o.as_str()))
+                    .cloned()
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -388,6 +448,7 @@ struct Meta {
     bundle: Option<PathBuf>,
     annotations: Option<BTreeMap<String, String>>,
     spec_privileged: Option<bool>,
+    mounts: Option<Vec<MountInfo>>,
     /// The labels' source was there to read but failed.
     labels_missing: bool,
     notes: Vec<String>,
@@ -561,6 +622,7 @@ impl Resolver {
                         caps.bounding.iter().any(|c| c == "CAP_SYS_ADMIN") && masked.is_empty(),
                     );
                     m.annotations = Some(spec.annotations);
+                    fill(&mut m.mounts, Some(spec_mounts(id, &spec.mounts)));
                     return;
                 }
                 Err(e) if e.is_not_found() => {}
@@ -960,7 +1022,7 @@ fn finish(r: &ContainerRef, runtime: Runtime, cgroup: &str, m: Meta) -> Containe
         labels.push(0);
     }
     let b = |s: Option<String>| s.unwrap_or_default().into_bytes().into();
-    Container {
+    let mut c = Container {
         id: r.id.clone().into_bytes().into(),
         name: b(m.name),
         image: b(m.image),
@@ -973,5 +1035,16 @@ fn finish(r: &ContainerRef, runtime: Runtime, cgroup: &str, m: Meta) -> Containe
         exit_ts: 0,
         init_pid: m.init_pid.unwrap_or(0),
         privileged: m.privileged.unwrap_or(false),
+        mounts: Vec::new().into(),
+    };
+    for mi in m.mounts.unwrap_or_default() {
+        c.push_mount(
+            mi.source.as_bytes(),
+            mi.dest.as_bytes(),
+            mi.mode.as_bytes(),
+            mi.rw,
+            mi.propagation.as_bytes(),
+        );
     }
+    c
 }

@@ -881,3 +881,49 @@ fn tracker_moves_and_retries() {
     };
     assert_eq!(c.exit_ts, 9_000_000_001);
 }
+
+/// A container's binds and volumes come from its OCI spec's mounts, as `docker inspect` lists
+/// them (source, destination, mode, read-write, propagation); the runtime's own file systems
+/// and the per-container files the engine bind-mounts (their source names the id) do not.
+#[test]
+fn mounts_are_the_binds_the_container_was_given() {
+    let t = TempDir::new("mounts");
+    let r = t.roots();
+    let bundle = t.path().join("bundle");
+    write(
+        &bundle.join("config.json"),
+        &format!(
+            r#"{{"ociVersion":"1.0.2-dev","process":{{"args":["/bin/sh"]}},
+               "mounts":[
+                 {{"destination":"/proc","type":"proc","source":"proc","options":["nosuid"]}},
+                 {{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid"]}},
+                 {{"destination":"/etc/hosts","type":"bind",
+                   "source":"/var/lib/containers/storage/overlay-containers/{ID}/userdata/hosts",
+                   "options":["bind","rprivate"]}},
+                 {{"destination":"/data","type":"bind","source":"/srv/data",
+                   "options":["ro","rbind","rprivate"]}},
+                 {{"destination":"/var/run/docker.sock","source":"/var/run/docker.sock",
+                   "options":["rbind","rshared","z"]}}],
+               "linux":{{"cgroupsPath":"/x"}}}}"#
+        ),
+    );
+    runc_state(&r.runc[0], &bundle, 4242, &[]);
+    let c = Resolver::new(r).resolve(&cref(Runtime::Runc), &format!("/{ID}"));
+    let mounts: Vec<Vec<String>> = c
+        .mount_list()
+        .map(|m| m.iter().map(|p| s(p).to_owned()).collect())
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            ["/srv/data", "/data", "ro", "false", "rprivate"],
+            [
+                "/var/run/docker.sock",
+                "/var/run/docker.sock",
+                "z",
+                "true",
+                "rshared"
+            ],
+        ]
+    );
+}

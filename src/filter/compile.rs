@@ -431,6 +431,29 @@ impl<F> Filter<F> {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// Whether some part of the filter reads a field `pred` accepts.
+    pub fn uses_field(&self, pred: &impl Fn(&F) -> bool) -> bool {
+        node_uses(&self.root, pred)
+    }
+}
+
+fn node_uses<F>(n: &Node<F>, pred: &impl Fn(&F) -> bool) -> bool {
+    match n {
+        Node::And(v) | Node::Or(v) => v.iter().any(|c| node_uses(c, pred)),
+        Node::Not(c) => node_uses(c, pred),
+        Node::Check { field, .. } => pred(field),
+        Node::Computed { lhs, .. } | Node::Modified { lhs, .. } => term_uses(lhs, pred),
+        Node::Versus { lhs, rhs, .. } => term_uses(lhs, pred) || term_uses(rhs, pred),
+    }
+}
+
+fn term_uses<F>(t: &CTerm<F>, pred: &impl Fn(&F) -> bool) -> bool {
+    match t {
+        CTerm::Field(f) => pred(f),
+        CTerm::Lit(_) => false,
+        CTerm::List(v) | CTerm::Call(_, v, _) => v.iter().any(|c| term_uses(c, pred)),
+    }
 }
 
 fn eval<F, S: Source<F>>(n: &Node<F>, src: &mut S) -> bool {
@@ -1097,6 +1120,8 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
         FieldType::Ip => matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects | Op::Exists),
         // `<` and friends compare strings byte by byte, as libs does.
         FieldType::Str => !matches!(op, Op::BContains | Op::BStartsWith),
+        // Current libs refuses icontains, glob, pmatch and regex on a byte buffer; sysdig
+        // (and Sysdig Inspect's log tiles: `evt.buffer icontains warn`) use them, so they stay.
         FieldType::Bytes | FieldType::Any => true,
     };
     if !allowed {
@@ -1216,7 +1241,12 @@ fn rhs_error(
 ) -> FilterError {
     let kind = match kind {
         RhsErr::Expected(expected) => ErrorKind::BadValue {
-            value: l.text.clone(),
+            // Control characters (a NUL) shown escaped, so the message says what it holds.
+            value: if l.text.contains(char::is_control) {
+                l.text.escape_default().to_string()
+            } else {
+                l.text.clone()
+            },
             expected,
             field: field.to_owned(),
         },
@@ -1275,6 +1305,12 @@ fn make_rhs(
     };
     let one = items.first().unwrap_or(&empty);
     let text = one.text.as_bytes();
+    // A string field never holds a NUL byte (libs refuses one in its operand too).
+    if ty == FieldType::Str
+        && let Some(i) = items.iter().position(|l| l.text.contains('\0'))
+    {
+        return Err((i, RhsErr::Expected("text without a NUL byte")));
+    }
     Ok(match (op, ty) {
         (Op::Exists, _) => Rhs::None,
         (Op::In | Op::Intersects, FieldType::Num) => Rhs::Nums(

@@ -13,7 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 
 use capture_format::schema::{
-    Body, Event, FdInfo, FdType, Group, Interface, Process, Sock, User, af, l4,
+    Body, Event, FdInfo, FdType, Group, Interface, Process, Sock, User, af, exe, l4,
 };
 
 use crate::containers::Tracker;
@@ -147,6 +147,55 @@ fn ns_inode(dir: &str, name: &str) -> u64 {
     fs::metadata(format!("{dir}/ns/{name}")).map_or(0, |m| m.ino())
 }
 
+/// `OVERLAYFS_SUPER_MAGIC`.
+const OVERLAYFS_MAGIC: i64 = 0x794c_7630;
+
+/// Where a running process's executable came from ([`exe`] bits), as the probe tells it at
+/// exec: a memfd's link reads `/memfd:NAME (deleted)`; a file on an overlay file system (the
+/// link's `statfs`) is in the upper layer when its path below the overlay mount (the longest
+/// one of the process's mountinfo that holds it) exists in the mount's `upperdir`.
+fn exe_origin(dir: &str, exe_path: &[u8]) -> u32 {
+    let known = exe::KNOWN;
+    if exe_path.starts_with(b"/memfd:") {
+        return known | exe::FROM_MEMFD;
+    }
+    let Ok(link) = std::ffi::CString::new(format!("{dir}/exe")) else {
+        return known;
+    };
+    // SAFETY: statfs writes into a zeroed struct of the right type; the path is NUL-terminated.
+    let mut sfs: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(link.as_ptr(), &raw mut sfs) } != 0 || sfs.f_type != OVERLAYFS_MAGIC {
+        return known;
+    }
+    let Ok(info) = fs::read_to_string(format!("{dir}/mountinfo")) else {
+        return known | exe::LOWER_LAYER;
+    };
+    let path = String::from_utf8_lossy(exe_path);
+    // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+    let best = info
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            let sep = f.iter().position(|x| *x == "-")?;
+            (f.get(sep + 1) == Some(&"overlay")).then_some(())?;
+            let mp = *f.get(4)?;
+            let rel = path.strip_prefix(mp.trim_end_matches('/'))?;
+            rel.starts_with('/')
+                .then_some((mp.len(), rel.to_string(), *f.get(sep + 3)?))
+        })
+        .max_by_key(|(n, _, _)| *n);
+    let upper = best.and_then(|(_, rel, opts)| {
+        let dir = opts.split(',').find_map(|o| o.strip_prefix("upperdir="))?;
+        Some(fs::symlink_metadata(format!("{dir}{rel}")).is_ok())
+    });
+    known
+        | if upper == Some(true) {
+            exe::UPPER_LAYER
+        } else {
+            exe::LOWER_LAYER
+        }
+}
+
 fn read_process(
     dir: &str,
     pid: u32,
@@ -201,6 +250,12 @@ fn read_process(
     {
         ns[i] = ns_inode(dir, name);
     }
+    let exe_path = link_bytes(&format!("{dir}/exe"));
+    let exe_flags = if tid == pid {
+        exe_origin(dir, &exe_path)
+    } else {
+        exe::KNOWN
+    };
     Some(Process {
         tid,
         pid,
@@ -217,12 +272,17 @@ fn read_process(
         ns,
         comm: Cow::Owned(comm),
         exe: Cow::Owned(exe),
-        exe_path: Cow::Owned(link_bytes(&format!("{dir}/exe"))),
+        exe_path: Cow::Owned(exe_path),
         args: Cow::Owned(args),
         env: Cow::Borrowed(&[]),
         cwd: Cow::Owned(link_bytes(&format!("{dir}/cwd"))),
         cgroup: Cow::Owned(cgroup.unwrap_or("").as_bytes().to_vec()),
         tty,
+        cap_permitted: u64::from_str_radix(field("CapPrm:"), 16).unwrap_or(0),
+        cap_inheritable: u64::from_str_radix(field("CapInh:"), 16).unwrap_or(0),
+        // The process group as the innermost pid namespace numbers it.
+        vpgid: ids("NSpgid:").last().copied().unwrap_or(0),
+        exe_flags,
     })
 }
 

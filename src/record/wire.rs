@@ -11,9 +11,10 @@
 //! cf_syscall (104) hdr | enter_ts u64 | ret i64 | args [u64; 6] | nr u16 | nblob u16 | pad u32
 //!                  then nblob × (cf_blob (8): param u8 | kind u8 | len u16 | err i32, data, pad to 8)
 //! cf_fork (48)     hdr | child_tid u32 | child_pid u32 | clone_flags u64
-//! cf_exec (168)    hdr | ppid vtid vpid uid gid euid egid loginuid (u32) | start_ts u64
+//! cf_exec (192)    hdr | ppid vtid vpid uid gid euid egid loginuid (u32) | start_ts u64
 //!                  | cap_effective u64 | ns [u64; 7] | comm [u8; 16] | filename_len u16
-//!                  | args_len u16 | env_len u16 | cwd_len u16 | tty u32 | pad u32, then filename, argv,
+//!                  | args_len u16 | env_len u16 | cwd_len u16 | tty u32 | exe_flags u32
+//!                  | cap_permitted u64 | cap_inheritable u64 | vpgid u32 | pad u32, then filename, argv,
 //!                  environment, cwd (components innermost first, NUL after each, and one
 //!                  more NUL when the walk reached the root)
 //! cf_exit (40)     hdr | code i32 | group_dead u32
@@ -84,6 +85,8 @@ pub mod src {
     pub const FDPAIR: u8 = 8;
     /// `clone_args.flags`.
     pub const CLONE3: u8 = 9;
+    /// One capability set of the task's credentials at exit.
+    pub const CREDS: u8 = 10;
 }
 
 /// `cf_desc.io`: buffers hold returned data.
@@ -231,6 +234,14 @@ pub struct CfExec {
     pub cwd_len: u16,
     /// Controlling terminal (`tty_nr` encoding), 0 for none.
     pub tty: u32,
+    /// `CF_EXE_*`: where the executable came from ([`schema::exe`] bits).
+    pub exe_flags: u32,
+    /// Permitted capabilities.
+    pub cap_permitted: u64,
+    /// Inheritable capabilities.
+    pub cap_inheritable: u64,
+    /// Process group id in the task's pid namespace.
+    pub vpgid: u32,
     /// Padding.
     pub pad: u32,
 }
@@ -322,7 +333,7 @@ const _: () = assert!(size_of::<CfSyscall>() == 104);
 const _: () = assert!(size_of::<CfBlob>() == 8);
 const _: () = assert!(size_of::<CfTuple>() == 40);
 const _: () = assert!(size_of::<CfFork>() == 48);
-const _: () = assert!(size_of::<CfExec>() == 168);
+const _: () = assert!(size_of::<CfExec>() == 192);
 const _: () = assert!(size_of::<CfExit>() == 40);
 const _: () = assert!(size_of::<CfSignal>() == 48);
 const _: () = assert!(size_of::<CfCap>() == 4);
@@ -333,6 +344,9 @@ const _: () = assert!(offset_of!(CfExec, filename_len) == 152);
 const _: () = assert!(offset_of!(CfExec, env_len) == 156);
 const _: () = assert!(offset_of!(CfExec, cwd_len) == 158);
 const _: () = assert!(offset_of!(CfExec, tty) == 160);
+const _: () = assert!(offset_of!(CfExec, exe_flags) == 164);
+const _: () = assert!(offset_of!(CfExec, cap_permitted) == 168);
+const _: () = assert!(offset_of!(CfExec, vpgid) == 184);
 
 impl CfDesc {
     /// The descriptor's bytes, as the probe's `DESCS` array stores them.
@@ -421,6 +435,7 @@ fn cap_of(param: u8, s: Src) -> Option<CfCap> {
         Src::Tuple(a) => c(src::TUPLE, a, 0),
         Src::FdPair(a) => c(src::FDPAIR, a, 0),
         Src::Clone3Flags(a) => c(src::CLONE3, a, 0),
+        Src::Creds(which) => c(src::CREDS, which, 0),
     }
 }
 
@@ -667,7 +682,7 @@ impl Decoder {
                     }
                     _ => Value::None,
                 },
-                Src::Clone3Flags(_) => match blob {
+                Src::Clone3Flags(_) | Src::Creds(_) => match blob {
                     Some(b) if b.err == 0 && b.kind == blob::U64 && b.data.len() >= 8 => {
                         Value::Int(le_u64(&b.data[..8]) as i64)
                     }
@@ -737,6 +752,10 @@ impl Decoder {
             cwd: Cow::Owned(cwd),
             cgroup: Cow::Borrowed(&[]),
             tty: r.u32(offset_of!(CfExec, tty))?,
+            cap_permitted: r.u64(offset_of!(CfExec, cap_permitted))?,
+            cap_inheritable: r.u64(offset_of!(CfExec, cap_inheritable))?,
+            vpgid: r.u32(offset_of!(CfExec, vpgid))?,
+            exe_flags: r.u32(offset_of!(CfExec, exe_flags))?,
         })
     }
 }
@@ -1123,7 +1142,7 @@ mod tests {
             ("cf_blob", 8),
             ("cf_tuple", 40),
             ("cf_fork", 48),
-            ("cf_exec", 168),
+            ("cf_exec", 192),
             ("cf_exit", 40),
             ("cf_signal", 48),
             ("cf_cgroup", 48),
@@ -1139,6 +1158,7 @@ mod tests {
             ("CF_KIND_CGROUP", kind::CGROUP as u32),
             ("CF_BLOB_TUPLE", blob::TUPLE as u32),
             ("CF_SRC_CLONE3", src::CLONE3 as u32),
+            ("CF_SRC_CREDS", src::CREDS as u32),
             ("CF_MAX_NR", MAX_NR),
             ("CF_SNAPLEN_MAX", SNAPLEN_MAX),
             ("CF_CNT_DROPPED", counter::DROPPED),

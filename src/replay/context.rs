@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use capture_format::schema::syscalls::{self, Category, ParamType, SyscallSpec, io};
 use capture_format::schema::{
-    Body, Container, Event, FdType, Syscall, Value, af, host_of, l4, local_container,
+    Body, Container, Event, FdType, Syscall, Value, af, exe, host_of, l4, local_container,
 };
 
 use super::calls;
@@ -641,19 +641,46 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::ThreadTid => Val::Num(i64::from(ev.tid)),
             Fid::ThreadVtid => Val::Num(i64::from(self.state.threads.get(&ev.tid)?.vtid)),
             Fid::ThreadIsmain => Val::Bool(ev.tid == ev.pid),
-            // Not recorded (yet): see the field docs.
-            Fid::ProcIsExeUpperLayer
-            | Fid::ProcIsExeFromMemfd
-            | Fid::ProcIsVpgidLeader
-            | Fid::ThreadCapEffective
-            | Fid::ThreadCapPermitted
-            | Fid::ThreadCapInheritable
-            | Fid::FdCipName
-            | Fid::FdSipName
-            | Fid::FdLipName
-            | Fid::FdRipName
-            | Fid::ContainerMountDest
-            | Fid::ContainerMountSource => return None,
+            Fid::ProcIsExeUpperLayer | Fid::ProcIsExeLowerLayer | Fid::ProcIsExeFromMemfd => {
+                let flags = self.proc()?.exe_flags;
+                if flags & exe::KNOWN == 0 {
+                    return None;
+                }
+                Val::Bool(
+                    flags
+                        & match field.fid {
+                            Fid::ProcIsExeUpperLayer => exe::UPPER_LAYER,
+                            Fid::ProcIsExeLowerLayer => exe::LOWER_LAYER,
+                            _ => exe::FROM_MEMFD,
+                        }
+                        != 0,
+                )
+            }
+            Fid::ProcVpgid => Val::Num(i64::from(self.proc()?.vpgid?)),
+            Fid::ProcIsVpgidLeader => {
+                let p = self.proc()?;
+                Val::Bool(p.vpgid? == p.vpid)
+            }
+            Fid::ThreadCapEffective | Fid::ThreadCapPermitted | Fid::ThreadCapInheritable => {
+                let c = self.state.threads.get(&ev.tid)?.caps?;
+                owned(super::caps::to_text(match field.fid {
+                    Fid::ThreadCapEffective => c.effective,
+                    Fid::ThreadCapPermitted => c.permitted,
+                    _ => c.inheritable,
+                }))
+            }
+            Fid::FdCipName | Fid::FdSipName | Fid::FdLipName | Fid::FdRipName => {
+                let fd = self.fd()?;
+                let so = fd.sock.filter(|so| {
+                    matches!(so.family, af::INET | af::INET6) && (so.sport != 0 || so.dport != 0)
+                })?;
+                let (cip, sip) = (ip_of(so.family, &so.src), ip_of(so.family, &so.dst));
+                let ip = match (field.fid, fd.is_server) {
+                    (Fid::FdCipName, _) | (Fid::FdLipName, false) | (Fid::FdRipName, true) => cip,
+                    _ => sip,
+                };
+                s(self.state.dns.name(ip)?.as_bytes())
+            }
             Fid::FdNum => Val::Num(self.fd_num()?),
             Fid::FdType => s(self.fd()?.ty.name().as_bytes()),
             Fid::FdTypechar => {
@@ -793,7 +820,17 @@ impl Source<Field> for EventCtx<'_, '_> {
             | Fid::ContainerLabel
             | Fid::K8sPodName
             | Fid::K8sNsName
-            | Fid::K8sPodUid => return container_value(field, ev.container, self.container()),
+            | Fid::K8sPodUid
+            | Fid::ContainerMount
+            | Fid::ContainerMounts
+            | Fid::ContainerMountDest
+            | Fid::ContainerMountSource
+            | Fid::ContainerMountMode
+            | Fid::ContainerMountRdwr
+            | Fid::ContainerMountPropagation
+            | Fid::ContainerStartTs => {
+                return container_value(field, ev.container, self.container());
+            }
             Fid::HostName => s(self.state.host_name.as_bytes()),
             Fid::HostIndex => Val::Num(i64::from(host_of(ev.container))),
             Fid::UserUid => Val::Num(i64::from(self.proc()?.uid)),
@@ -803,6 +840,12 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::UserLoginuid => {
                 let l = self.proc()?.loginuid;
                 Val::Num(if l == u32::MAX { -1 } else { i64::from(l) })
+            }
+            Fid::UserLoginname => {
+                let l = self.proc()?.loginuid;
+                let u = (self.state.users.get(&(self.ev.container, l)))
+                    .or_else(|| self.state.users.get(&(host_base(self.ev.container), l)))?;
+                s(&u.name)
             }
             Fid::GroupGid => Val::Num(i64::from(self.proc()?.gid)),
             Fid::GroupName => s(&self.group_of()?.name),
@@ -859,6 +902,14 @@ pub fn is_container_field(fid: Fid) -> bool {
             | Fid::K8sPodName
             | Fid::K8sNsName
             | Fid::K8sPodUid
+            | Fid::ContainerMount
+            | Fid::ContainerMounts
+            | Fid::ContainerMountDest
+            | Fid::ContainerMountSource
+            | Fid::ContainerMountMode
+            | Fid::ContainerMountRdwr
+            | Fid::ContainerMountPropagation
+            | Fid::ContainerStartTs
     )
 }
 
@@ -895,8 +946,71 @@ pub fn container_value<'c>(
         Fid::K8sPodName => s(label(c?, "io.kubernetes.pod.name")?),
         Fid::K8sNsName => s(label(c?, "io.kubernetes.pod.namespace")?),
         Fid::K8sPodUid => s(label(c?, "io.kubernetes.pod.uid")?),
+        Fid::ContainerStartTs => match c?.start_ts {
+            0 => return None,
+            t => Val::Num(t as i64),
+        },
+        Fid::ContainerMounts => {
+            let list: Vec<String> = c?.mount_list().map(|m| mount_text(&m)).collect();
+            owned(list.join(","))
+        }
+        Fid::ContainerMount
+        | Fid::ContainerMountDest
+        | Fid::ContainerMountSource
+        | Fid::ContainerMountMode
+        | Fid::ContainerMountRdwr
+        | Fid::ContainerMountPropagation => {
+            let c = c?;
+            // By number, or by a glob over the source (the destination for .source), the
+            // first match winning, as libs does.
+            let m = match &field.arg {
+                FieldArg::Name(k) => {
+                    if let Ok(i) = k.parse::<usize>() {
+                        c.mount_list().nth(i)?
+                    } else {
+                        let by = usize::from(field.fid == Fid::ContainerMountSource);
+                        let glob = crate::filter::Glob::new(k.as_bytes(), false);
+                        c.mount_list().find(|m| glob.matches(m[by]))?
+                    }
+                }
+                FieldArg::Index(i) => c.mount_list().nth(*i)?,
+                FieldArg::None => {
+                    let part = mount_part(field.fid);
+                    return Some(Val::List(
+                        c.mount_list()
+                            .map(|m| match part {
+                                Some(i) => Val::Str(std::borrow::Cow::Owned(m[i].to_vec())),
+                                None => owned(mount_text(&m)),
+                            })
+                            .collect(),
+                    ));
+                }
+            };
+            match mount_part(field.fid) {
+                Some(i) => Val::Str(std::borrow::Cow::Owned(m[i].to_vec())),
+                None => owned(mount_text(&m)),
+            }
+        }
         _ => return None,
     })
+}
+
+/// Which of a mount's five parts a field shows (`None`: all of it).
+fn mount_part(fid: Fid) -> Option<usize> {
+    match fid {
+        Fid::ContainerMountSource => Some(0),
+        Fid::ContainerMountDest => Some(1),
+        Fid::ContainerMountMode => Some(2),
+        Fid::ContainerMountRdwr => Some(3),
+        Fid::ContainerMountPropagation => Some(4),
+        _ => None,
+    }
+}
+
+/// A mount as libs prints it: `source:dest:mode:rdwr:propagation`.
+fn mount_text(m: &[&[u8]; 5]) -> String {
+    let parts: Vec<_> = m.iter().map(|p| String::from_utf8_lossy(p)).collect();
+    parts.join(":")
 }
 
 #[cfg(test)]

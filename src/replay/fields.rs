@@ -115,6 +115,15 @@ pub enum Fid {
     ContainerLabel,
     ContainerMountDest,
     ContainerMountSource,
+    ContainerMount,
+    ContainerMounts,
+    ContainerMountMode,
+    ContainerMountRdwr,
+    ContainerMountPropagation,
+    ProcVpgid,
+    ProcIsExeLowerLayer,
+    UserLoginname,
+    ContainerStartTs,
     K8sPodName,
     K8sNsName,
     K8sPodUid,
@@ -174,14 +183,6 @@ const fn f(name: &'static str, fid: Fid, ty: FieldType, doc: &'static str) -> Fi
         arg: ArgKind::None,
         doc,
         recorded: true,
-    }
-}
-
-/// A field whose data casefile does not record yet (see [`FieldDef::recorded`]).
-const fn later(name: &'static str, fid: Fid, ty: FieldType, doc: &'static str) -> FieldDef {
-    FieldDef {
-        recorded: false,
-        ..f(name, fid, ty, doc)
     }
 }
 
@@ -501,23 +502,35 @@ pub static FIELDS: &[FieldDef] = &[
         Num,
         "Number of threads the process has.",
     ),
-    later(
+    f(
         "proc.is_exe_upper_layer",
         Fid::ProcIsExeUpperLayer,
         Bool,
-        "Whether the executable lives in the upper (writable) layer of an overlay file system. Not recorded yet: a filter using it is refused.",
+        "Whether the executable lives in the upper (writable) layer of an overlay file system: a file written or changed in a container after it started, not one of its image. Recorded at exec (and for running processes at the start); empty in captures that predate it.",
     ),
-    later(
+    f(
+        "proc.is_exe_lower_layer",
+        Fid::ProcIsExeLowerLayer,
+        Bool,
+        "Whether the executable lives in a lower (read-only, image) layer of an overlay file system.",
+    ),
+    f(
         "proc.is_exe_from_memfd",
         Fid::ProcIsExeFromMemfd,
         Bool,
-        "Whether the executable was run from a memfd. Not recorded yet: a filter using it is refused.",
+        "Whether the executable is a memfd (memfd_create, run through its fd): a program that exists only in memory.",
     ),
-    later(
+    f(
+        "proc.vpgid",
+        Fid::ProcVpgid,
+        Num,
+        "Process group id inside its pid namespace, as of the last exec (or the start for running processes).",
+    ),
+    f(
         "proc.is_vpgid_leader",
         Fid::ProcIsVpgidLeader,
         Bool,
-        "Whether the process leads its process group (in its pid namespace). Not recorded yet: a filter using it is refused.",
+        "Whether the process leads its process group (proc.vpgid = proc.vpid): run directly from a terminal rather than by a script.",
     ),
     f("thread.tid", Fid::ThreadTid, Num, "Thread id."),
     f(
@@ -532,23 +545,23 @@ pub static FIELDS: &[FieldDef] = &[
         Bool,
         "Whether the thread is the process's main thread.",
     ),
-    later(
+    f(
         "thread.cap_effective",
         Fid::ThreadCapEffective,
         Str,
-        "Effective capabilities of the thread. Not recorded yet: a filter using it is refused.",
+        "Effective capabilities of the thread, as names (CAP_CHOWN CAP_SYS_ADMIN ...): from the last exec, capset or the start of the capture.",
     ),
-    later(
+    f(
         "thread.cap_permitted",
         Fid::ThreadCapPermitted,
         Str,
-        "Permitted capabilities of the thread. Not recorded yet: a filter using it is refused.",
+        "Permitted capabilities of the thread, as names (CAP_CHOWN CAP_SYS_ADMIN ...): from the last exec, capset or the start of the capture.",
     ),
-    later(
+    f(
         "thread.cap_inheritable",
         Fid::ThreadCapInheritable,
         Str,
-        "Inheritable capabilities of the thread. Not recorded yet: a filter using it is refused.",
+        "Inheritable capabilities of the thread, as names (CAP_CHOWN CAP_SYS_ADMIN ...): from the last exec, capset or the start of the capture.",
     ),
     f(
         "fd.num",
@@ -632,29 +645,29 @@ pub static FIELDS: &[FieldDef] = &[
         Ip,
         "Remote IP address, for network comparisons.",
     ),
-    later(
+    f(
         "fd.cip.name",
         Fid::FdCipName,
         Str,
-        "Domain name of the client IP address (from DNS). Not recorded yet: a filter using it is refused.",
+        "Domain name of the client IP address: the name last looked up for it in a DNS answer the capture holds (only answers it saw; see casefile-filter(7)).",
     ),
-    later(
+    f(
         "fd.sip.name",
         Fid::FdSipName,
         Str,
-        "Domain name of the server IP address (from DNS). Not recorded yet: a filter using it is refused.",
+        "Domain name of the server IP address: the name last looked up for it in a DNS answer the capture holds (only answers it saw; see casefile-filter(7)).",
     ),
-    later(
+    f(
         "fd.lip.name",
         Fid::FdLipName,
         Str,
-        "Domain name of the local IP address (from DNS). Not recorded yet: a filter using it is refused.",
+        "Domain name of the local IP address: the name last looked up for it in a DNS answer the capture holds (only answers it saw; see casefile-filter(7)).",
     ),
-    later(
+    f(
         "fd.rip.name",
         Fid::FdRipName,
         Str,
-        "Domain name of the remote IP address (from DNS). Not recorded yet: a filter using it is refused.",
+        "Domain name of the remote IP address: the name last looked up for it in a DNS answer the capture holds (only answers it saw; see casefile-filter(7)).",
     ),
     f(
         "fd.port",
@@ -744,6 +757,12 @@ pub static FIELDS: &[FieldDef] = &[
         Bool,
         "Whether the container runs privileged.",
     ),
+    f(
+        "container.start_ts",
+        Fid::ContainerStartTs,
+        Num,
+        "When the container started, ns since the epoch (from its runtime's state).",
+    ),
     fa(
         "container.label",
         Fid::ContainerLabel,
@@ -751,26 +770,54 @@ pub static FIELDS: &[FieldDef] = &[
         ArgKind::Key,
         "One container label: container.label[app].",
     ),
-    FieldDef {
-        recorded: false,
-        ..fa(
-            "container.mount.dest",
-            Fid::ContainerMountDest,
-            Str,
-            ArgKind::OptKey,
-            "Destination of a container mount (container.mount.dest[/proc*]). Not recorded yet: a filter using it is refused.",
-        )
-    },
-    FieldDef {
-        recorded: false,
-        ..fa(
-            "container.mount.source",
-            Fid::ContainerMountSource,
-            Str,
-            ArgKind::OptKey,
-            "Source of a container mount, by destination or index. Not recorded yet: a filter using it is refused.",
-        )
-    },
+    f(
+        "container.mounts",
+        Fid::ContainerMounts,
+        Str,
+        "The container's mounts (binds and volumes), comma-separated, each source:dest:mode:rdwr:propagation.",
+    ),
+    fa(
+        "container.mount",
+        Fid::ContainerMount,
+        Str,
+        ArgKind::OptKey,
+        "One mount as source:dest:mode:rdwr:propagation, by number (container.mount[0]) or source glob (container.mount[/var/run/*]).",
+    ),
+    fa(
+        "container.mount.dest",
+        Fid::ContainerMountDest,
+        Str,
+        ArgKind::OptKey,
+        "Destination of a container mount, by number or source glob (container.mount.dest[/proc*]).",
+    ),
+    fa(
+        "container.mount.source",
+        Fid::ContainerMountSource,
+        Str,
+        ArgKind::OptKey,
+        "Source of a container mount, by number or destination glob (container.mount.source[/etc]).",
+    ),
+    fa(
+        "container.mount.mode",
+        Fid::ContainerMountMode,
+        Str,
+        ArgKind::OptKey,
+        "Mode of a container mount (ro, z, Z or empty), by number or source glob.",
+    ),
+    fa(
+        "container.mount.rdwr",
+        Fid::ContainerMountRdwr,
+        Str,
+        ArgKind::OptKey,
+        "Whether a container mount is writable (true/false), by number or source glob.",
+    ),
+    fa(
+        "container.mount.propagation",
+        Fid::ContainerMountPropagation,
+        Str,
+        ArgKind::OptKey,
+        "Propagation of a container mount (rprivate, shared...), by number or source glob.",
+    ),
     f(
         "k8s.pod.name",
         Fid::K8sPodName,
@@ -815,6 +862,12 @@ pub static FIELDS: &[FieldDef] = &[
         Fid::UserLoginuid,
         Num,
         "Login (audit) user id; -1 when unset.",
+    ),
+    f(
+        "user.loginname",
+        Fid::UserLoginname,
+        Str,
+        "Name of the login (audit) user.",
     ),
     f("group.gid", Fid::GroupGid, Num, "Group id of the process."),
     f("group.name", Fid::GroupName, Str, "Group name."),
@@ -938,6 +991,7 @@ impl Registry for Fields {
             | Fid::ProcPpid
             | Fid::ProcApid
             | Fid::ProcVpid
+            | Fid::ProcVpgid
             | Fid::ProcTty
             | Fid::ProcNthreads
             | Fid::ThreadTid

@@ -204,6 +204,7 @@ impl Session {
         self.stats = Stats::default();
         // Each run starts from nothing (then the snapshot or the keyframe it seeks to).
         self.engine.clear_tasks();
+        self.engine.state.dns = super::dns::DnsNames::default();
         self.engine.evaluated = 0;
         self.engine.matched = 0;
         let n = self.cap.blocks().len();
@@ -217,9 +218,21 @@ impl Session {
         // The state is current up to (not including) block `done`.
         let mut done = start;
         let mut stale = false;
+        // Names learned from DNS answers live past keyframes (which do not hold them): when
+        // a filter reads them, skipped blocks are caught up before a keyframe resets the rest.
+        let dns =
+            blocks.is_some_and(|f| f.uses_field(&|f: &Field| super::dns::is_name_field(f.fid)));
         for i in start..n {
             let entry = self.cap.blocks()[i];
             match entry.block_type {
+                BlockType::State if stale && dns => {
+                    self.catch_up(done, i);
+                    let r = self.load_keyframe(i);
+                    self.damaged(r);
+                    stale = false;
+                    done = i + 1;
+                    continue;
+                }
                 BlockType::State => {
                     // State blocks are authoritative: the tables are reset to each one, whether
                     // reading straight through or catching up, so both see the same state.

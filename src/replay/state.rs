@@ -24,8 +24,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use super::calls::{self, Action};
+use capture_format::schema::syscalls;
 use capture_format::schema::{
-    Body, Container, Event, Exit, FdInfo, FdType, Group, Process, Sock, User, Value, af, l4,
+    Body, Container, Event, Exit, FdInfo, FdType, Group, Process, Sock, User, Value, af, exe, l4,
 };
 
 /// A fast hasher for small integer keys (pids, tids, fds).
@@ -154,6 +155,10 @@ pub struct Proc {
     pub known: bool,
     /// Whether some thread of it has its own name (saves a lookup per event otherwise).
     pub named_threads: bool,
+    /// Process group id in its pid namespace, when recorded.
+    pub vpgid: Option<u32>,
+    /// Where the executable came from ([`exe`] bits; without [`exe::KNOWN`]: not recorded).
+    pub exe_flags: u32,
 }
 
 impl Proc {
@@ -176,6 +181,32 @@ impl Proc {
             self.cwd = p.cwd.to_vec();
         }
         self.tty = p.tty;
+        let known = p.exe_flags & exe::KNOWN != 0;
+        self.exe_flags = p.exe_flags;
+        self.vpgid = known.then_some(p.vpgid);
+    }
+}
+
+/// A thread's capability sets (`thread.cap_*`), when recorded: from an exec or state record
+/// of a writer that recorded them, a capset, or the thread that created it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Caps {
+    /// Inheritable.
+    pub inheritable: u64,
+    /// Permitted.
+    pub permitted: u64,
+    /// Effective.
+    pub effective: u64,
+}
+
+impl Caps {
+    /// The sets a process record carries, if its writer recorded them.
+    pub fn of(p: &Process<'_>) -> Option<Caps> {
+        (p.exe_flags & exe::KNOWN != 0).then_some(Caps {
+            inheritable: p.cap_inheritable,
+            permitted: p.cap_permitted,
+            effective: p.cap_effective,
+        })
     }
 }
 
@@ -214,6 +245,8 @@ pub struct Thread {
     /// The thread's own name when it differs from the process's (threads may rename
     /// themselves, like glib's `gmain`); sysdig's `proc.name` shows it.
     pub comm: Option<Arc<[u8]>>,
+    /// Capability sets, when known.
+    pub caps: Option<Caps>,
 }
 
 /// Everything replay knows about the system at one point of the capture.
@@ -244,7 +277,28 @@ pub struct State {
     exited_kept: usize,
     /// The thread last seen by `ensure_task` (most events come in runs from one thread).
     last_tid: u32,
+    /// Names of addresses, from the DNS answers seen so far (`fd.*ip.name`).
+    pub dns: super::dns::DnsNames,
 }
+
+/// A process record holding what replay knows of `p`'s origin and `caps`: all of it marked
+/// known only when both are (a record has one mark for the four fields).
+fn with_origin(p: &Proc, caps: Option<Caps>) -> Process<'static> {
+    match caps {
+        Some(c) if p.exe_flags & exe::KNOWN != 0 => Process {
+            cap_effective: c.effective,
+            cap_permitted: c.permitted,
+            cap_inheritable: c.inheritable,
+            vpgid: p.vpgid.unwrap_or(0),
+            exe_flags: p.exe_flags,
+            ..Process::default()
+        },
+        _ => Process::default(),
+    }
+}
+
+/// x86_64 `capset`.
+const NR_CAPSET: u16 = 126;
 
 /// Exited processes kept before a prune, at least (see [`State::exited`]).
 const MIN_EXITED_KEPT: usize = 256;
@@ -375,7 +429,12 @@ impl State {
         match &ev.body {
             Body::Syscall(sc) => {
                 self.ensure_task(ev.tid, ev.pid, ev.container);
-                self.apply_syscall(ev.pid, sc.nr, sc.ret, &sc.params)
+                if sc.nr == NR_CAPSET {
+                    self.capset(ev.tid, sc.ret, &sc.params);
+                }
+                let d = self.apply_syscall(ev.pid, sc.nr, sc.ret, &sc.params);
+                self.learn_dns(ev.pid, sc.nr, sc.ret, &sc.params);
+                d
             }
             Body::Fork(fk) => {
                 self.ensure_task(ev.tid, ev.pid, ev.container);
@@ -392,6 +451,7 @@ impl State {
                 if let Some(t) = self.threads.get_mut(&ev.tid) {
                     t.vtid = p.vtid;
                     t.comm = None;
+                    t.caps = Caps::of(p);
                 }
                 Deferred::None
             }
@@ -515,7 +575,7 @@ impl State {
                     env: own(&p.env),
                     cwd: own(&p.cwd),
                     tty: p.tty,
-                    ..Process::default()
+                    ..with_origin(p, t.caps)
                 }),
             ));
         }
@@ -567,7 +627,7 @@ impl State {
                 args: own(&p.args),
                 cwd: own(&p.cwd),
                 tty: p.tty,
-                ..Process::default()
+                ..with_origin(p, None)
             };
             out.push(ev(pid, pid, p.container, Body::Process(image)));
             let exit = Exit {
@@ -590,6 +650,7 @@ impl State {
                 pid: p.pid,
                 vtid: p.vtid,
                 comm,
+                caps: Caps::of(p),
             },
         );
         let pr = self.procs.entry(p.pid).or_insert_with(|| Proc {
@@ -644,6 +705,8 @@ impl State {
         container: u32,
     ) {
         let creator_comm = self.threads.get(&parent_tid).and_then(|t| t.comm.clone());
+        // A new task starts with its creator's credentials.
+        let caps = self.threads.get(&parent_tid).and_then(|t| t.caps);
         if child_pid == parent_pid {
             // A new thread of the same process.
             let fresh = !self.threads.contains_key(&child_tid);
@@ -659,6 +722,7 @@ impl State {
                     pid: child_pid,
                     vtid: 0,
                     comm: creator_comm,
+                    caps,
                 },
             );
             return;
@@ -679,9 +743,51 @@ impl State {
             child_tid,
             Thread {
                 pid: child_pid,
+                caps,
                 ..Thread::default()
             },
         );
+    }
+
+    /// capset: the calling thread's sets as the call left them (recorded at its exit).
+    fn capset(&mut self, tid: u32, ret: i64, params: &[Value<'_>]) {
+        if ret < 0 {
+            return;
+        }
+        let set = |i: usize| params.get(i).and_then(Value::as_int).map(|v| v as u64);
+        if let (Some(inheritable), Some(permitted), Some(effective)) = (set(0), set(1), set(2))
+            && let Some(t) = self.threads.get_mut(&tid)
+        {
+            t.caps = Some(Caps {
+                inheritable,
+                permitted,
+                effective,
+            });
+        }
+    }
+
+    /// Reads and receives on a DNS client socket teach names of addresses (see
+    /// [`super::dns`]).
+    fn learn_dns(&mut self, pid: u32, nr: u16, ret: i64, params: &[Value<'_>]) {
+        let call = calls::info(nr);
+        if ret <= 0 || call.spec.io & syscalls::io::READ == 0 {
+            return;
+        }
+        let (Some(fp), Some(bp)) = (call.fd_param, call.buf_param) else {
+            return;
+        };
+        let Some(fd) = params.get(usize::from(fp)).and_then(Value::as_int) else {
+            return;
+        };
+        let Some(so) = self.fd(pid, fd as i32).and_then(|f| f.sock) else {
+            return;
+        };
+        if so.dport != super::dns::DNS_PORT || !matches!(so.proto, l4::UDP | l4::TCP) {
+            return;
+        }
+        if let Some(data) = params.get(usize::from(bp)).and_then(Value::as_bytes) {
+            self.dns.learn(data, so.proto == l4::TCP);
+        }
     }
 
     /// Resolves a path argument against a dirfd (or the cwd) of process `pid`.

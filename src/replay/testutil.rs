@@ -181,6 +181,12 @@ impl Cap {
         self.events.len() as u64
     }
 
+    /// Any record by `tid` of `pid` in container `c`; returns its event number.
+    pub fn event(&mut self, tid: u32, pid: u32, c: u32, body: Body<'static>) -> u64 {
+        let ev = self.hdr(tid, pid, c, body);
+        self.push(ev)
+    }
+
     /// A system call by `tid` of `pid`; returns its event number.
     pub fn sys(
         &mut self,

@@ -14,5 +14,6 @@ mod man;
 mod read;
 mod record;
 mod rules;
+mod rules_live;
 mod timeline;
 mod views;

@@ -262,7 +262,7 @@ fn fields_are_listed() {
     eqnice!(
         "  fd.sip                       ip    Server IP address.
   fd.snet                      ip    Server IP address, for network comparisons.
-  fd.sip.name                  str   Domain name of the server IP address (from DNS). Not recorded yet: a filter using it is refused.
+  fd.sip.name                  str   Domain name of the server IP address: the name last looked up for it in a DNS answer the capture holds (only answers it saw; see casefile-filter(7)).
   fd.sport                     num   Server port.
   fd.sockfamily                str   Socket family: ip or unix.
 ",

@@ -256,7 +256,7 @@ fn unsupported_rules_are_errors_naming_rule_field_and_line() {
     let o = casefile(&["rules", "-r", &rules("unsupported"), &state()]);
     assert_eq!(o.status.code(), Some(2));
     eqnice!(
-        "casefile: fixtures/rules/unsupported.yaml:5: rule 'Admin writes below etc': thread.cap_effective is not recorded by casefile yet, so a filter using it could never match; it is refused rather than silently false (in macro 'cap_admin')\n",
+        "casefile: fixtures/rules/unsupported.yaml:5: rule 'Admin writes below etc': unknown field 'proc.sname' (did you mean 'proc.name'?) (in macro 'cap_admin')\n",
         stderr(&o).replace(&rules("unsupported"), "fixtures/rules/unsupported.yaml")
     );
 }
@@ -279,7 +279,7 @@ fn skip_unsupported_warns_for_each_rule_and_runs_the_rest() {
     eqnice!(
         "\
 casefile: warning: 2 rules skipped: they use what casefile cannot evaluate:
-  unsupported.yaml:5: rule 'Admin writes below etc': thread.cap_effective is not recorded by casefile yet, so a filter using it could never match; it is refused rather than silently false (in macro 'cap_admin')
+  unsupported.yaml:5: rule 'Admin writes below etc': unknown field 'proc.sname' (did you mean 'proc.name'?) (in macro 'cap_admin')
   unsupported.yaml:15: rule 'Odd name': operator 'bcontains' does not apply to proc.name, which is a string
 casefile: warning: unsupported.yaml:19: rule 'Failed open': output uses unknown field 'proc.exe_ino'; shown as <NA>
 casefile rules: 1 alert from 1 rule of 1 run (3 defined, 0 not selected, 2 skipped as unsupported); 28 events; 1 block read, 0 skipped by their summaries
@@ -479,7 +479,7 @@ fn skip_if_unknown_filter_skips_that_rule_without_the_flag() {
     let dir = Dir::new("rules-skip-if");
     let r = dir.write(
         "r.yaml",
-        "- rule: new field\n  desc: d\n  condition: fd.sip.name = example.com\n  output: o\n  priority: info\n  skip-if-unknown-filter: true\n\
+        "- rule: new field\n  desc: d\n  condition: proc.sname = sshd\n  output: o\n  priority: info\n  skip-if-unknown-filter: true\n\
          - rule: cat ran\n  desc: d\n  condition: evt.type = execve and proc.name = cat\n  output: cat ran\n  priority: info\n",
     );
     let o = casefile(&["rules", "-r", &r.display().to_string(), &state()]);
@@ -487,9 +487,7 @@ fn skip_if_unknown_filter_skips_that_rule_without_the_flag() {
     eqnice!("00:00:00.000007000: Informational cat ran\n", stdout(&o));
     assert!(
         stderr(&o).contains("1 rule skipped: it uses what casefile cannot evaluate:\n")
-            && stderr(&o).contains(
-                "r.yaml:3: rule 'new field': fd.sip.name is not recorded by casefile yet"
-            ),
+            && stderr(&o).contains("r.yaml:3: rule 'new field': unknown field 'proc.sname'"),
         "{}",
         stderr(&o)
     );

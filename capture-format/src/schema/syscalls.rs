@@ -106,6 +106,9 @@ pub enum Src {
     FdPair(u8),
     /// The `flags` field of a `clone_args` struct at this argument (clone3).
     Clone3Flags(u8),
+    /// One capability set of the calling thread's credentials at exit (after the call took
+    /// effect): 0 inheritable, 1 permitted, 2 effective (capset).
+    Creds(u8),
 }
 
 /// Broad class of a call, as sysdig's `evt.category` names them.
@@ -1133,6 +1136,18 @@ pub static DECODED: &[SyscallSpec] = &[
         "unshare",
         C::Process,
         &[p("flags", T::CloneFlags, S::Arg(0))],
+        T::Int,
+        0,
+    ),
+    d(
+        126,
+        "capset",
+        C::Process,
+        &[
+            p("cap_inheritable", T::Hex, S::Creds(0)),
+            p("cap_permitted", T::Hex, S::Creds(1)),
+            p("cap_effective", T::Hex, S::Creds(2)),
+        ],
         T::Int,
         0,
     ),

@@ -295,6 +295,18 @@ pub struct ThreadEntry<'a> {
     pub loginuid: u32,
     /// Effective capabilities.
     pub cap_effective: u64,
+    /// Permitted capabilities.
+    pub cap_permitted: u64,
+    /// Inheritable capabilities.
+    pub cap_inheritable: u64,
+    /// Whether the writer gave the capability sets and the exe flags.
+    pub has_caps: bool,
+    /// The executable is in an overlayfs upper layer.
+    pub exe_upper_layer: bool,
+    /// The executable is in an overlayfs lower layer.
+    pub exe_lower_layer: bool,
+    /// The executable is a memfd.
+    pub exe_from_memfd: bool,
     /// Start time of the pid namespace's init.
     pub pidns_init_start_ts: u64,
     /// Process group id (-1 when absent).
@@ -705,14 +717,19 @@ fn parse_thread<'a>(c: &mut Cursor<'a>, v: u8) -> Result<ThreadEntry<'a>, ParseE
             c.skip(1, "exe_writable")?;
         }
         if c.remaining() >= 16 {
-            c.skip(16, "cap_inheritable, cap_permitted")?;
+            t.cap_inheritable = c.u64("cap_inheritable")?;
+            t.cap_permitted = c.u64("cap_permitted")?;
         }
         if c.remaining() >= 8 {
             t.cap_effective = c.u64("cap_effective")?;
+            t.has_caps = true;
         }
         // exe_upper_layer (1), exe_ino, ctime, mtime (24), exe_from_memfd, exe_lower_layer (2)
         if c.remaining() >= 27 {
-            c.skip(27, "exe inode fields")?;
+            t.exe_upper_layer = c.u8("exe_upper_layer")? != 0;
+            c.skip(24, "exe inode fields")?;
+            t.exe_from_memfd = c.u8("exe_from_memfd")? != 0;
+            t.exe_lower_layer = c.u8("exe_lower_layer")? != 0;
             if c.remaining() >= 8 {
                 t.pgid = c.u64("pgid")? as i64;
             }

@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use capture_format::schema::{
     self, Body, Container, Event, Exit, FdInfo, FdType, Fork, Group, Interface, Process, Signal,
-    Sock, Syscall, User, Value, af, l4,
+    Sock, Syscall, User, Value, af, exe, l4,
     syscalls::{self, ParamType},
 };
 
@@ -73,6 +73,11 @@ struct Thread {
     loginuid: u32,
     tty: u32,
     cap_effective: u64,
+    cap_permitted: u64,
+    cap_inheritable: u64,
+    vpgid: i64,
+    /// `schema::exe` bits (`KNOWN` when the file gave them).
+    exe_flags: u32,
     comm: Vec<u8>,
     exe: Vec<u8>,
     exepath: Vec<u8>,
@@ -512,6 +517,25 @@ impl Converter {
             loginuid: t.loginuid,
             tty: t.tty,
             cap_effective: t.cap_effective,
+            cap_permitted: t.cap_permitted,
+            cap_inheritable: t.cap_inheritable,
+            vpgid: t.vpgid,
+            exe_flags: if t.has_caps {
+                exe::KNOWN
+                    | if t.exe_upper_layer {
+                        exe::UPPER_LAYER
+                    } else {
+                        0
+                    }
+                    | if t.exe_lower_layer {
+                        exe::LOWER_LAYER
+                    } else {
+                        0
+                    }
+                    | if t.exe_from_memfd { exe::FROM_MEMFD } else { 0 }
+            } else {
+                0
+            },
             comm: t.comm.to_vec(),
             exe: t.exe.to_vec(),
             exepath: t.exepath.to_vec(),
@@ -1277,6 +1301,23 @@ impl Converter {
         if let Some(v) = x.param_named("cap_effective").and_then(|p| p.as_i64()) {
             th.cap_effective = v as u64;
         }
+        // Newer drivers give the other sets, the process group and where the exe came from
+        // (`PPM_EXE_*`, the same bits as schema::exe's low ones).
+        let caps =
+            ["cap_inheritable", "cap_permitted"].map(|n| x.param_named(n).and_then(|p| p.as_i64()));
+        if let [Some(inh), Some(prm)] = caps {
+            th.cap_inheritable = inh as u64;
+            th.cap_permitted = prm as u64;
+            th.exe_flags = exe::KNOWN
+                | x.param_named("flags")
+                    .and_then(|p| p.as_i64())
+                    .map_or(0, |f| {
+                        f as u32 & (exe::UPPER_LAYER | exe::LOWER_LAYER | exe::FROM_MEMFD)
+                    });
+        }
+        if let Some(v) = x.param_named("vpgid").and_then(|p| p.as_i64()) {
+            th.vpgid = v;
+        }
         let p = process_of(x.tid, &th);
         let (pid, container) = (th.pid, th.container);
         self.threads.insert(x.tid, th);
@@ -1426,6 +1467,10 @@ fn process_of(tid: u64, t: &Thread) -> Process<'static> {
         cwd: own(&t.cwd),
         cgroup: own(&t.cgroup),
         tty: t.tty,
+        cap_permitted: t.cap_permitted,
+        cap_inheritable: t.cap_inheritable,
+        vpgid: if t.vpgid < 0 { 0 } else { t.vpgid as u32 },
+        exe_flags: t.exe_flags,
     }
 }
 
@@ -1482,7 +1527,7 @@ pub fn container_from_json(json: &[u8]) -> Option<Container<'static>> {
         let full = s("full_id");
         if full.is_empty() { s("id") } else { full }
     };
-    Some(Container {
+    let mut out = Container {
         id,
         name: s("name"),
         image: s("image"),
@@ -1501,7 +1546,35 @@ pub fn container_from_json(json: &[u8]) -> Option<Container<'static>> {
             .get("privileged")
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false),
-    })
+        mounts: Cow::Borrowed(b""),
+    };
+    // sysdig's container JSON: "Mounts": [{"Source", "Destination", "Mode", "RW",
+    // "Propagation"}].
+    for m in c
+        .get("Mounts")
+        .and_then(|m| m.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let s = |k: &str| {
+            m.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .as_bytes()
+        };
+        let rw = m
+            .get("RW")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        out.push_mount(
+            s("Source"),
+            s("Destination"),
+            s("Mode"),
+            rw,
+            s("Propagation"),
+        );
+    }
+    Some(out)
 }
 
 fn sock_of_tuple(t: &SockTuple<'_>, proto: u8) -> Value<'static> {
