@@ -36,6 +36,8 @@
 #define CF_SRC_TUPLE 7           /* a: fd arg, CF_ARG_RET for the returned fd */
 #define CF_SRC_FDPAIR 8          /* a: pointer arg to int[2] */
 #define CF_SRC_CLONE3 9          /* a: pointer arg to struct clone_args */
+#define CF_SRC_RETSTR 10         /* a: pointer arg to bytes the call wrote, as many as it returned */
+#define CF_SRC_CAPSET 11         /* a: pointer arg to __user_cap_data_struct[2], b: set (0..2) */
 
 #define CF_ARG_RET 255
 
@@ -49,6 +51,7 @@
 #define CF_SOCKADDR_MAX 128
 #define CF_ARGS_MAX 1024
 #define CF_ENV_MAX 2048
+#define CF_IOV_MAX 64 /* iovecs read per buffer, until the snaplen is filled */
 
 /* Counter slots of the per-CPU COUNTERS array. */
 #define CF_CNT_EMITTED 0 /* retired: counting every record cost a map lookup each */

@@ -204,6 +204,41 @@ static __always_inline __u32 clamp_snap(__u64 len)
 	return len < max ? (__u32)len : max;
 }
 
+/* Walks an iovec array, copying the segments' bytes one after another, one bpf_loop step each. */
+struct cf_iov_walk {
+	struct cf_scratch *s;
+	__u64 iovp;
+	__u64 cnt;
+	__u32 base; /* scratch offset of the data */
+	__u32 got;
+	__u32 max;
+	__s32 err;
+};
+
+static long iov_step(__u32 i, void *data)
+{
+	struct cf_iov_walk *w = data;
+	if (i >= w->cnt || w->got >= w->max)
+		return 1;
+	struct iovec iov = {};
+	if (bpf_probe_read_user(&iov, sizeof(iov), (const void *)(w->iovp + i * sizeof(iov)))) {
+		w->err = -EFAULT;
+		return 1;
+	}
+	__u64 n = w->max - w->got;
+	if (iov.iov_len < n)
+		n = iov.iov_len;
+	if (n > CF_SNAPLEN_MAX)
+		n = CF_SNAPLEN_MAX;
+	__u32 at = (w->base & CF_OFF_MASK) + (w->got & (CF_SNAPLEN_MAX - 1));
+	if (n && bpf_probe_read_user(&w->s->buf[at], n, iov.iov_base)) {
+		w->err = -EFAULT;
+		return 1;
+	}
+	w->got += n;
+	return 0;
+}
+
 /* Captures one parameter's user or kernel memory as a blob at `off`; returns the new end. */
 static __always_inline __u32 capture(struct cf_scratch *s, __u32 off, const struct cf_cap *cap,
 				     const struct cf_enter *e, long ret, __u8 io,
@@ -227,35 +262,64 @@ static __always_inline __u32 capture(struct cf_scratch *s, __u32 off, const stru
 		else
 			b->err = n;
 		break;
-	case CF_SRC_BUF:
 	case CF_SRC_IOV:
 	case CF_SRC_MSG: {
+		/* Every segment in order, up to what the call moved and the snaplen. */
 		b->kind = CF_BLOB_BUF;
-		__u64 ptr = a, want = (io & CF_IO_READ) ? (ret > 0 ? ret : 0) : bv;
-		if (cap->src != CF_SRC_BUF) {
-			struct iovec iov = {};
-			__u64 iovp = a;
-			if (cap->src == CF_SRC_MSG) {
-				struct user_msghdr msg = {};
-				if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)a)) {
-					b->err = -EFAULT;
-					break;
-				}
-				iovp = (__u64)msg.msg_iov;
-				if (!(io & CF_IO_READ)) {
-					want = ~0ull;
-				}
-			} else if (!(io & CF_IO_READ)) {
-				want = ~0ull;
-			}
-			if (bpf_probe_read_user(&iov, sizeof(iov), (const void *)iovp)) {
+		struct cf_iov_walk w = {
+			.s = s,
+			.iovp = a,
+			.cnt = bv,
+			.base = (off & CF_OFF_MASK) + sizeof(struct cf_blob),
+			.max = clamp_snap((io & CF_IO_READ) ? (ret > 0 ? ret : 0) : ~0ull),
+		};
+		if (cap->src == CF_SRC_MSG) {
+			struct user_msghdr msg = {};
+			if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)a)) {
 				b->err = -EFAULT;
 				break;
 			}
-			ptr = (__u64)iov.iov_base;
-			if (iov.iov_len < want)
-				want = iov.iov_len;
+			w.iovp = (__u64)msg.msg_iov;
+			w.cnt = msg.msg_iovlen;
 		}
+		if (w.max)
+			bpf_loop(CF_IOV_MAX, iov_step, &w, 0);
+		len = w.got;
+		if (len > CF_SNAPLEN_MAX)
+			len = CF_SNAPLEN_MAX;
+		if (!len && w.err)
+			b->err = w.err;
+		break;
+	}
+	case CF_SRC_RETSTR: {
+		b->kind = CF_BLOB_STR;
+		__u64 n = ret > 0 ? ret : 0;
+		if (n > CF_STR_MAX)
+			n = CF_STR_MAX;
+		len = n;
+		if (len && bpf_probe_read_user(data, len, (const void *)a)) {
+			b->err = -EFAULT;
+			len = 0;
+		}
+		break;
+	}
+	case CF_SRC_CAPSET: {
+		/* struct __user_cap_data_struct { __u32 effective, permitted, inheritable; }[2] */
+		b->kind = CF_BLOB_U64;
+		__u32 caps[6] = {};
+		if (bpf_probe_read_user(caps, sizeof(caps), (const void *)a) &&
+		    bpf_probe_read_user(caps, 12, (const void *)a)) {
+			b->err = -EFAULT;
+			break;
+		}
+		__u32 set = cap->b < 3 ? cap->b : 0;
+		((__u64 *)data)[0] = (__u64)caps[set] | ((__u64)caps[set + 3] << 32);
+		len = 8;
+		break;
+	}
+	case CF_SRC_BUF: {
+		b->kind = CF_BLOB_BUF;
+		__u64 ptr = a, want = (io & CF_IO_READ) ? (ret > 0 ? ret : 0) : bv;
 		len = clamp_snap(want);
 		if (len > CF_SNAPLEN_MAX)
 			len = CF_SNAPLEN_MAX;

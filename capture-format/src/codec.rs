@@ -40,7 +40,7 @@ use std::borrow::Cow;
 use crate::error::{Error, Result};
 use crate::schema::{
     Body, Container, Event, Exit, FdInfo, FdType, Fork, Group, Interface, Kind, Loss, Params,
-    Process, Signal, Sock, Syscall, User, Value, af,
+    Process, Signal, Sock, Syscall, User, Value, af, syscalls,
 };
 use crate::summary::Summary;
 
@@ -382,9 +382,19 @@ pub struct Decoder<'a> {
     prev_tid: u32,
     /// File offset of the block, for errors.
     offset: u64,
+    /// Record schema version the block was written with.
+    schema: u16,
 }
 
 impl<'a> Decoder<'a> {
+    /// Reads the records as written under record schema version `v` (the file header's), so
+    /// system calls an older version stored as raw arguments come out in today's layout.
+    #[must_use]
+    pub fn with_schema(mut self, v: u16) -> Decoder<'a> {
+        self.schema = v;
+        self
+    }
+
     /// Reads the stream table of `body`, which holds `count` records. `offset` is the block's
     /// file offset, used in errors.
     pub fn new(body: &'a [u8], count: u32, offset: u64) -> Result<Decoder<'a>> {
@@ -432,6 +442,7 @@ impl<'a> Decoder<'a> {
             prev_ts: 0,
             prev_tid: 0,
             offset,
+            schema: crate::schema::SCHEMA_VERSION,
         })
     }
 
@@ -552,6 +563,9 @@ impl<'a> Decoder<'a> {
                 for _ in 0..nvals {
                     let v = self.value()?;
                     sc.params.push(v);
+                }
+                if self.schema < 2 {
+                    sc.params = syscalls::from_v1_raw(nr, std::mem::take(&mut sc.params));
                 }
             }
         } else {

@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use smallvec::SmallVec;
 
 /// Version of the record schema described by this module. Stored in the file header.
-pub const SCHEMA_VERSION: u16 = 1;
+pub const SCHEMA_VERSION: u16 = 2;
 
 /// Borrowed or owned bytes: decoding borrows from the chunk buffer, producers own their data.
 pub type Bytes<'a> = Cow<'a, [u8]>;

@@ -70,9 +70,9 @@ pub mod src {
     pub const STR: u8 = 1;
     /// User buffer.
     pub const BUF: u8 = 2;
-    /// First iovec.
+    /// An iovec array, every segment in order up to the snaplen.
     pub const IOV: u8 = 3;
-    /// First iovec of a msghdr.
+    /// The iovec array of a msghdr.
     pub const MSG: u8 = 4;
     /// sockaddr with the length in an argument.
     pub const SOCKADDR: u8 = 5;
@@ -84,6 +84,10 @@ pub mod src {
     pub const FDPAIR: u8 = 8;
     /// `clone_args.flags`.
     pub const CLONE3: u8 = 9;
+    /// Bytes the call wrote, as many as it returned.
+    pub const RETSTR: u8 = 10;
+    /// One capability set of `__user_cap_data_struct[2]`.
+    pub const CAPSET: u8 = 11;
 }
 
 /// `cf_desc.io`: buffers hold returned data.
@@ -372,8 +376,8 @@ pub enum DescError {
 /// The descriptor of every decoded syscall, from `capture_format::schema::syscalls`: the probe
 /// is driven by the same table the decoder uses, so the two cannot disagree.
 pub fn descriptors() -> Result<Vec<(u32, CfDesc)>, DescError> {
-    let mut out = Vec::with_capacity(syscalls::DECODED.len());
-    for s in syscalls::DECODED {
+    let mut out = Vec::new();
+    for s in syscalls::all() {
         if u32::from(s.nr) >= MAX_NR {
             return Err(DescError::NumberTooLarge { nr: s.nr });
         }
@@ -421,6 +425,8 @@ fn cap_of(param: u8, s: Src) -> Option<CfCap> {
         Src::Tuple(a) => c(src::TUPLE, a, 0),
         Src::FdPair(a) => c(src::FDPAIR, a, 0),
         Src::Clone3Flags(a) => c(src::CLONE3, a, 0),
+        Src::RetStr(a) => c(src::RETSTR, a, 0),
+        Src::CapSet { ptr, set } => c(src::CAPSET, ptr, set),
     }
 }
 
@@ -667,7 +673,16 @@ impl Decoder {
                     }
                     _ => Value::None,
                 },
-                Src::Clone3Flags(_) => match blob {
+                Src::RetStr(_) => match blob {
+                    Some(b) if b.err == 0 && b.kind == blob::STR => {
+                        // getcwd counts the NUL it wrote; readlink writes none.
+                        let d = b.data;
+                        let end = d.iter().position(|&c| c == 0).unwrap_or(d.len());
+                        Value::Bytes(Cow::Borrowed(&d[..end]))
+                    }
+                    _ => Value::None,
+                },
+                Src::CapSet { .. } | Src::Clone3Flags(_) => match blob {
                     Some(b) if b.err == 0 && b.kind == blob::U64 && b.data.len() >= 8 => {
                         Value::Int(le_u64(&b.data[..8]) as i64)
                     }
@@ -1102,7 +1117,7 @@ mod tests {
     #[test]
     fn every_decoded_syscall_fits_the_probe() {
         let d = descriptors().expect("table fits the probe");
-        assert_eq!(d.len(), syscalls::DECODED.len());
+        assert_eq!(d.len(), syscalls::all().count());
         let sendto = d.iter().find(|(nr, _)| *nr == 44).expect("sendto").1;
         assert_eq!(sendto.ncap, 3);
         assert_eq!(sendto.io, 0);
@@ -1139,6 +1154,8 @@ mod tests {
             ("CF_KIND_CGROUP", kind::CGROUP as u32),
             ("CF_BLOB_TUPLE", blob::TUPLE as u32),
             ("CF_SRC_CLONE3", src::CLONE3 as u32),
+            ("CF_SRC_RETSTR", src::RETSTR as u32),
+            ("CF_SRC_CAPSET", src::CAPSET as u32),
             ("CF_MAX_NR", MAX_NR),
             ("CF_SNAPLEN_MAX", SNAPLEN_MAX),
             ("CF_CNT_DROPPED", counter::DROPPED),

@@ -27,6 +27,23 @@ pub struct EventCtx<'a, 'e> {
     pub first_ts: u64,
     /// How buffers render.
     pub buf_mode: BufMode,
+    /// Which side of a call that moves data between two fds the event is seen as.
+    pub side: Side,
+}
+
+/// How an event of a call that reads one fd and writes another (sendfile, splice, tee,
+/// copy_file_range) is seen: as a whole (its first fd, reading and writing), or as the read of
+/// its source fd or the write of its destination fd. A filter matches the event when it
+/// matches any of the three; a view keyed by fd counts each side on its own fd.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Side {
+    /// The whole call.
+    #[default]
+    Both,
+    /// The read of the source fd.
+    Read,
+    /// The write of the destination fd.
+    Write,
 }
 
 fn s(b: &[u8]) -> Val<'_> {
@@ -137,7 +154,30 @@ impl<'e> EventCtx<'_, 'e> {
         if call.returns_fd && sc.ret >= 0 {
             return Some(sc.ret);
         }
-        sc.params.get(usize::from(call.fd_param?))?.as_int()
+        let param = match (self.side, call.sides) {
+            (Side::Read, Some((r, _))) => r,
+            (Side::Write, Some((_, w))) => w,
+            _ => call.fd_param?,
+        };
+        sc.params.get(usize::from(param))?.as_int()
+    }
+
+    /// The event's `io` flags (`syscalls::io`) as seen from its [`Side`].
+    pub fn io(&self) -> u8 {
+        let Some((_, spec)) = self.syscall() else {
+            return 0;
+        };
+        match self.side {
+            Side::Both => spec.io,
+            Side::Read => spec.io & !io::WRITE,
+            Side::Write => spec.io & !io::READ,
+        }
+    }
+
+    /// Whether the event is of a call that reads one fd and writes another.
+    pub fn has_sides(&self) -> bool {
+        self.syscall()
+            .is_some_and(|(sc, _)| calls::info(sc.nr).sides.is_some())
     }
 
     /// The fd the event is about, from the state.
@@ -410,7 +450,7 @@ impl<'e> EventCtx<'_, 'e> {
     }
 
     fn io_flag(&self, flag: u8) -> bool {
-        self.syscall().is_some_and(|(_, spec)| spec.io & flag != 0)
+        self.io() & flag != 0
     }
 
     /// The parent, grandparent, ... of the event's process, live or exited.
