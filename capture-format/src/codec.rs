@@ -40,7 +40,7 @@ use std::borrow::Cow;
 use crate::error::{Error, Result};
 use crate::schema::{
     Body, Container, Event, Exit, FdInfo, FdType, Fork, Group, Interface, Kind, Loss, Params,
-    Process, Signal, Sock, Syscall, User, Value, af, syscalls,
+    Process, Signal, Sock, Switch, Syscall, Usage, User, Value, af, syscalls,
 };
 use crate::summary::Summary;
 
@@ -267,6 +267,23 @@ pub fn values_of<'a>(body: &Body<'a>, out: &mut Params<'a>) {
             i(i64::from(c.privileged)),
         ]),
         Body::Loss(l) => out.extend([i(l.cpu), u64v(l.count), u64v(l.from), u64v(l.to)]),
+        Body::Switch(s) => out.extend([
+            i(s.next),
+            u64v(s.pf_major),
+            u64v(s.pf_minor),
+            u64v(s.vm_size),
+            u64v(s.vm_rss),
+            u64v(s.vm_swap),
+        ]),
+        Body::Usage(u) => out.extend([
+            u64v(u.user_ns),
+            u64v(u.sys_ns),
+            u64v(u.vm_size),
+            u64v(u.vm_rss),
+            u64v(u.vm_swap),
+            u64v(u.pf_major),
+            u64v(u.pf_minor),
+        ]),
         Body::Fd(f) => out.extend([
             i(f.pid),
             i(f.fd),
@@ -692,6 +709,23 @@ pub fn body_from_values(kind: u8, vals: Params<'_>) -> Body<'_> {
             count: f.u64(),
             from: f.u64(),
             to: f.u64(),
+        }),
+        Kind::Switch => Body::Switch(Switch {
+            next: f.u32(),
+            pf_major: f.u64(),
+            pf_minor: f.u64(),
+            vm_size: f.u64(),
+            vm_rss: f.u64(),
+            vm_swap: f.u64(),
+        }),
+        Kind::Usage => Body::Usage(Usage {
+            user_ns: f.u64(),
+            sys_ns: f.u64(),
+            vm_size: f.u64(),
+            vm_rss: f.u64(),
+            vm_swap: f.u64(),
+            pf_major: f.u64(),
+            pf_minor: f.u64(),
         }),
         Kind::Fd => Body::Fd(FdInfo {
             pid: f.u32(),

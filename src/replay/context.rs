@@ -347,6 +347,23 @@ impl<'e> EventCtx<'_, 'e> {
                 ("name", lossy(&i.name)),
                 ("addr", format!("{}/{}", ip_of(i.family, &i.addr), i.prefix)),
             ],
+            Body::Switch(s) => vec![
+                ("next", s.next.to_string()),
+                ("pgft_maj", s.pf_major.to_string()),
+                ("pgft_min", s.pf_minor.to_string()),
+                ("vm_size", s.vm_size.to_string()),
+                ("vm_rss", s.vm_rss.to_string()),
+                ("vm_swap", s.vm_swap.to_string()),
+            ],
+            Body::Usage(u) => vec![
+                ("cpu_usr", u.user_ns.to_string()),
+                ("cpu_sys", u.sys_ns.to_string()),
+                ("vm_size", u.vm_size.to_string()),
+                ("vm_rss", u.vm_rss.to_string()),
+                ("vm_swap", u.vm_swap.to_string()),
+                ("pgft_maj", u.pf_major.to_string()),
+                ("pgft_min", u.pf_minor.to_string()),
+            ],
             Body::Unknown { kind, values } => vec![
                 ("kind", kind.to_string()),
                 ("values", values.len().to_string()),
@@ -451,6 +468,11 @@ impl<'e> EventCtx<'_, 'e> {
 
     fn io_flag(&self, flag: u8) -> bool {
         self.io() & flag != 0
+    }
+
+    /// The resource use of the event's thread, when a sample told it.
+    fn usage(&self) -> Option<&super::usage::ThreadUsage> {
+        self.state.threads.get(&self.ev.tid)?.usage.as_deref()
     }
 
     /// The parent, grandparent, ... of the event's process, live or exited.
@@ -858,6 +880,25 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::FsPathTarget => owned(
                 String::from_utf8_lossy(&self.path_param(&["newpath", "linkpath"])?).into_owned(),
             ),
+            Fid::ThreadCpu => Val::Num(self.usage()?.cpu_pct()?.round() as i64),
+            Fid::ThreadCpuUser => Val::Num(self.usage()?.user_pct()?.round() as i64),
+            Fid::ThreadCpuSystem => Val::Num(self.usage()?.sys_pct()?.round() as i64),
+            Fid::ProcCpu => {
+                Val::Num(super::usage::proc_cpu_pct(self.state, ev.pid)?.round() as i64)
+            }
+            Fid::ThreadExectime => {
+                let u = self.usage()?;
+                if u.interval == 0 {
+                    return None;
+                }
+                Val::Num((u.delta_user + u.delta_sys) as i64)
+            }
+            Fid::ThreadTotexectime => Val::Num(self.usage()?.total_ns() as i64),
+            Fid::ThreadVmsize => Val::Num(self.usage()?.last.vm_size as i64),
+            Fid::ThreadVmrss => Val::Num(self.usage()?.last.vm_rss as i64),
+            Fid::ThreadVmswap => Val::Num(self.usage()?.last.vm_swap as i64),
+            Fid::ThreadPfmajor => Val::Num(self.usage()?.last.pf_major as i64),
+            Fid::ThreadPfminor => Val::Num(self.usage()?.last.pf_minor as i64),
         })
     }
 }

@@ -116,7 +116,11 @@ impl Engine {
         let mut flow = Flow::Continue;
         // A state record among the events (a task an imported capture first saw in an event)
         // updates the tables and is not itself an event, as sysdig hides `procinfo`.
-        if evaluate && !ev.body.kind().is_some_and(Kind::is_state) {
+        // Resource samples are hidden too, as sysdig hides `procinfo`.
+        if evaluate
+            && !ev.body.kind().is_some_and(Kind::is_state)
+            && !matches!(ev.body.kind(), Some(Kind::Usage))
+        {
             let mut ctx = EventCtx {
                 ev,
                 state: &self.state,

@@ -214,6 +214,8 @@ pub struct Thread {
     /// The thread's own name when it differs from the process's (threads may rename
     /// themselves, like glib's `gmain`); sysdig's `proc.name` shows it.
     pub comm: Option<Arc<[u8]>>,
+    /// CPU, memory and page faults, once a sample or switch event told them.
+    pub usage: Option<Box<super::usage::ThreadUsage>>,
 }
 
 /// Everything replay knows about the system at one point of the capture.
@@ -422,6 +424,14 @@ impl State {
                     .insert((g.container, g.gid), g.clone().into_owned());
                 Deferred::None
             }
+            Body::Usage(u) => {
+                super::usage::sample(self, ev.tid, ev.pid, ev.ts, u);
+                Deferred::None
+            }
+            Body::Switch(s) => {
+                super::usage::switch(self, ev.tid, ev.pid, s);
+                Deferred::None
+            }
             Body::Signal(_) | Body::Loss(_) | Body::Interface(_) | Body::Unknown { .. } => {
                 Deferred::None
             }
@@ -590,6 +600,7 @@ impl State {
                 pid: p.pid,
                 vtid: p.vtid,
                 comm,
+                usage: None,
             },
         );
         let pr = self.procs.entry(p.pid).or_insert_with(|| Proc {
@@ -659,6 +670,7 @@ impl State {
                     pid: child_pid,
                     vtid: 0,
                     comm: creator_comm,
+                    usage: None,
                 },
             );
             return;
