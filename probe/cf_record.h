@@ -15,6 +15,7 @@
 #define CF_KIND_EXIT 4
 #define CF_KIND_SIGNAL 5
 #define CF_KIND_CGROUP 6 /* a cgroup v2 directory was made: its id and path, for the recorder */
+#define CF_KIND_SWITCH 7 /* a context switch (record --sched) */
 
 /* cf_hdr.flags */
 #define CF_F_NO_ENTER 1 /* syscall exit without a recorded enter: args and enter_ts are 0 */
@@ -148,6 +149,17 @@ struct cf_signal { /* 48 bytes */
 	__u32 _pad;
 };
 
+struct cf_switch { /* 80 bytes; hdr is the thread leaving its CPU */
+	struct cf_hdr hdr;
+	__u32 next_tid; /* 0: idle */
+	__u32 _pad;
+	__u64 pf_major; /* the leaving thread's faults so far */
+	__u64 pf_minor;
+	__u64 vm_size; /* its process's memory, KiB */
+	__u64 vm_rss;
+	__u64 vm_swap;
+};
+
 #define CF_CGROUP_PATH_MAX 1024
 struct cf_cgroup { /* 48 bytes, then path_len bytes of path */
 	struct cf_hdr hdr; /* the task that made it */
@@ -179,6 +191,7 @@ _Static_assert(sizeof(struct cf_exec) == 168, "cf_exec");
 _Static_assert(sizeof(struct cf_exit) == 40, "cf_exit");
 _Static_assert(sizeof(struct cf_signal) == 48, "cf_signal");
 _Static_assert(sizeof(struct cf_cgroup) == 48, "cf_cgroup");
+_Static_assert(sizeof(struct cf_switch) == 80, "cf_switch");
 _Static_assert(sizeof(struct cf_cap) == 4, "cf_cap");
 _Static_assert(sizeof(struct cf_desc) == 16, "cf_desc");
 _Static_assert(__builtin_offsetof(struct cf_syscall, nr) == 96, "cf_syscall.nr");

@@ -796,6 +796,51 @@ int BPF_PROG(cf_cgroup_mkdir_raw, struct cgroup *cgrp, const char *path)
 	return 0;
 }
 
+/* ---- context switches (record --sched; attached only on request) */
+static __always_inline __u64 rss_pages(struct mm_struct *mm, int i)
+{
+	s64 n = BPF_CORE_READ(mm, rss_stat[i].count);
+	return n > 0 ? n : 0;
+}
+
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
+{
+	__u32 ptid = BPF_CORE_READ(prev, pid);
+	__u32 ptgid = BPF_CORE_READ(prev, tgid);
+	if (ptid == 0 || !wanted(ptgid))
+		return 0;
+	struct cf_switch r = {};
+	fill_hdr(&r.hdr, CF_KIND_SWITCH, ((__u64)ptgid << 32) | ptid);
+	r.hdr.size = sizeof(r);
+	r.next_tid = BPF_CORE_READ(next, pid);
+	r.pf_major = BPF_CORE_READ(prev, maj_flt);
+	r.pf_minor = BPF_CORE_READ(prev, min_flt);
+	struct mm_struct *mm = BPF_CORE_READ(prev, mm);
+	if (mm) {
+		/* MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SWAPENTS 2, MM_SHMEMPAGES 3; 4 KiB pages */
+		r.vm_size = BPF_CORE_READ(mm, total_vm) * 4;
+		r.vm_rss = (rss_pages(mm, 0) + rss_pages(mm, 1) + rss_pages(mm, 3)) * 4;
+		r.vm_swap = rss_pages(mm, 2) * 4;
+	}
+	return emit(&r, sizeof(r));
+}
+
+/* btf_trace_sched_switch: void (*)(void *, bool, struct task_struct *, struct task_struct *,
+ * unsigned int) */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(cf_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch(prev, next);
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(cf_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch(prev, next);
+	return 0;
+}
+
 /* btf_trace_sched_process_fork: void (*)(void *, struct task_struct *, struct task_struct *) */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(cf_fork, struct task_struct *parent, struct task_struct *child)

@@ -574,6 +574,18 @@ pub struct RecordArgs {
     /// symbolic link there is replaced, never followed). Without it an existing path is refused.
     #[arg(long)]
     pub force: bool,
+    /// How often to sample every recorded thread's CPU time, memory and page faults (for
+    /// thread.cpu, proc.cpu, thread.vmrss... and the CPU% and memory columns of views).
+    #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "DUR")]
+    pub usage_every: Duration,
+    /// Take no resource samples.
+    #[arg(long)]
+    pub no_usage: bool,
+    /// Record context switches too (sysdig's `switch` events, with the leaving thread's page
+    /// faults and memory). Off by default: a busy host switches tens of thousands of times a
+    /// second.
+    #[arg(long)]
+    pub sched: bool,
 }
 
 /// `30`, `30s`, `500ms`, `5m`, `1h`.

@@ -45,6 +45,8 @@ pub mod kind {
     pub const SIGNAL: u16 = 5;
     /// `cgroup_mkdir` of the cgroup v2 hierarchy: not an event, a name for a cgroup id.
     pub const CGROUP: u16 = 6;
+    /// A context switch (`record --sched`).
+    pub const SWITCH: u16 = 7;
 }
 
 /// `cf_hdr.flags`: the exit had no recorded enter.
@@ -276,6 +278,28 @@ pub fn parse_cgroup(b: &[u8]) -> Result<(u64, &[u8]), WireError> {
     Ok((id, r.bytes(size_of::<CfCgroup>(), len)?))
 }
 
+/// `struct cf_switch`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfSwitch {
+    /// Header (the thread leaving its CPU).
+    pub hdr: CfHdr,
+    /// The thread that runs next, 0 for idle.
+    pub next_tid: u32,
+    /// Padding.
+    pub pad: u32,
+    /// Major page faults of the leaving thread so far.
+    pub pf_major: u64,
+    /// Minor page faults so far.
+    pub pf_minor: u64,
+    /// Its process's virtual memory, KiB.
+    pub vm_size: u64,
+    /// Resident memory, KiB.
+    pub vm_rss: u64,
+    /// Swapped-out memory, KiB.
+    pub vm_swap: u64,
+}
+
 /// `struct cf_signal`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -329,6 +353,7 @@ const _: () = assert!(size_of::<CfFork>() == 48);
 const _: () = assert!(size_of::<CfExec>() == 168);
 const _: () = assert!(size_of::<CfExit>() == 40);
 const _: () = assert!(size_of::<CfSignal>() == 48);
+const _: () = assert!(size_of::<CfSwitch>() == 80);
 const _: () = assert!(size_of::<CfCap>() == 4);
 const _: () = assert!(size_of::<CfDesc>() == 16);
 const _: () = assert!(offset_of!(CfSyscall, nr) == 96);
@@ -583,6 +608,14 @@ impl Decoder {
                 sig: r.u32(offset_of!(CfSignal, sig))?,
                 sender: r.u32(offset_of!(CfSignal, sender))?,
                 code: r.i32(offset_of!(CfSignal, code))?,
+            }),
+            kind::SWITCH => Body::Switch(schema::Switch {
+                next: r.u32(offset_of!(CfSwitch, next_tid))?,
+                pf_major: r.u64(offset_of!(CfSwitch, pf_major))?,
+                pf_minor: r.u64(offset_of!(CfSwitch, pf_minor))?,
+                vm_size: r.u64(offset_of!(CfSwitch, vm_size))?,
+                vm_rss: r.u64(offset_of!(CfSwitch, vm_rss))?,
+                vm_swap: r.u64(offset_of!(CfSwitch, vm_swap))?,
             }),
             k => return Err(WireError::UnknownKind(k)),
         };
@@ -1142,6 +1175,7 @@ mod tests {
             ("cf_exit", 40),
             ("cf_signal", 48),
             ("cf_cgroup", 48),
+            ("cf_switch", 80),
             ("cf_cap", 4),
             ("cf_desc", 16),
         ] {
@@ -1152,6 +1186,7 @@ mod tests {
             ("CF_KIND_SYSCALL", kind::SYSCALL as u32),
             ("CF_KIND_EXEC", kind::EXEC as u32),
             ("CF_KIND_CGROUP", kind::CGROUP as u32),
+            ("CF_KIND_SWITCH", kind::SWITCH as u32),
             ("CF_BLOB_TUPLE", blob::TUPLE as u32),
             ("CF_SRC_CLONE3", src::CLONE3 as u32),
             ("CF_SRC_RETSTR", src::RETSTR as u32),

@@ -475,6 +475,21 @@ impl<'e> EventCtx<'_, 'e> {
         self.state.threads.get(&self.ev.tid)?.usage.as_deref()
     }
 
+    /// The memory figures of the event's process: its main thread's latest, else the
+    /// thread's own (memory is shared by the threads of a process).
+    fn memory(&self) -> Option<&capture_format::schema::Usage> {
+        let of = |tid: u32| {
+            self.state
+                .threads
+                .get(&tid)?
+                .usage
+                .as_deref()
+                .map(|u| &u.last)
+                .filter(|u| u.vm_size > 0 || u.vm_rss > 0)
+        };
+        of(self.ev.pid).or_else(|| of(self.ev.tid))
+    }
+
     /// The parent, grandparent, ... of the event's process, live or exited.
     fn ancestors(&self) -> Vec<&Proc> {
         let mut out = Vec::new();
@@ -894,9 +909,9 @@ impl Source<Field> for EventCtx<'_, '_> {
                 Val::Num((u.delta_user + u.delta_sys) as i64)
             }
             Fid::ThreadTotexectime => Val::Num(self.usage()?.total_ns() as i64),
-            Fid::ThreadVmsize => Val::Num(self.usage()?.last.vm_size as i64),
-            Fid::ThreadVmrss => Val::Num(self.usage()?.last.vm_rss as i64),
-            Fid::ThreadVmswap => Val::Num(self.usage()?.last.vm_swap as i64),
+            Fid::ThreadVmsize => Val::Num(self.memory()?.vm_size as i64),
+            Fid::ThreadVmrss => Val::Num(self.memory()?.vm_rss as i64),
+            Fid::ThreadVmswap => Val::Num(self.memory()?.vm_swap as i64),
             Fid::ThreadPfmajor => Val::Num(self.usage()?.last.pf_major as i64),
             Fid::ThreadPfminor => Val::Num(self.usage()?.last.pf_minor as i64),
         })

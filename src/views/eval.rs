@@ -931,7 +931,15 @@ impl<'c> Accumulator<'c> {
             events,
         };
         if let Some(i) = t.columns.iter().position(|h| h.name == spec.sort.0) {
-            t.sort(i, spec.sort.1);
+            // A capture without what the sort column shows (CPU% of one taken without resource
+            // samples) sorts by events instead.
+            let events = t.columns.iter().position(|h| h.name == "EVENTS");
+            match events {
+                Some(e) if t.rows.iter().all(|r| r.cells[i] == Cell::None) => {
+                    t.sort(e, Order::Desc);
+                }
+                _ => t.sort(i, spec.sort.1),
+            }
         }
         t
     }
