@@ -160,8 +160,7 @@ impl Sampler {
                     round,
                 };
                 let vm_swap = *swap.get_or_insert_with(|| {
-                    fs::read_to_string(format!("/proc/{pid}/status"))
-                        .map_or(0, |s| vm_swap(&s))
+                    fs::read_to_string(format!("/proc/{pid}/status")).map_or(0, |s| vm_swap(&s))
                 });
                 emit(Event {
                     ts,

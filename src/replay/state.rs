@@ -167,7 +167,7 @@ impl Proc {
         if p.start_ts != 0 {
             self.start_ts = p.start_ts;
         }
-        self.comm.clone_from(&p.comm.to_vec());
+        self.comm = applet_name(p).unwrap_or(&p.comm).to_vec();
         self.exe = p.exe.to_vec();
         self.exe_path = p.exe_path.to_vec();
         self.args = p.args.to_vec();
@@ -179,10 +179,23 @@ impl Proc {
     }
 }
 
+/// The name of a program run through `/proc/self/exe` (a busybox applet a busybox shell
+/// re-executes: the kernel names it `exe`, its `argv[0]` is `wget`): the base name of its
+/// `argv[0]`. `None` for every other program (one really named `exe` included).
+fn applet_name<'p>(p: &'p Process<'_>) -> Option<&'p [u8]> {
+    if &*p.comm != b"exe" {
+        return None;
+    }
+    let base = |b: &'p [u8]| b.rsplit(|&c| c == b'/').next().unwrap_or(b);
+    let via_proc = p.exe_path.starts_with(b"/proc/") || base(&p.exe_path) != b"exe";
+    let argv0 = base(&p.exe);
+    (via_proc && !argv0.is_empty() && argv0 != b"exe").then_some(argv0)
+}
+
 /// The name a task goes by, sysdig's `proc.name`: the thread's own name when it renamed
-/// itself, else its process's `comm` as the last exec (or state record) set it. A program run
-/// through `/proc/self/exe` (a busybox applet re-executed) is `exe`, whatever its `argv[0]`.
-/// Every command and view names processes with this one rule.
+/// itself, else its process's `comm` as the last exec (or state record) set it, except that a
+/// program run through `/proc/self/exe` (a busybox applet re-executed) goes by its `argv[0]`
+/// (`wget`, not the kernel's `exe`). Every command and view names processes with this one rule.
 pub fn task_name<'a>(state: &'a State, p: &'a Proc, tid: u32) -> &'a [u8] {
     // `named_threads` saves the thread lookup for the processes that have no renamed thread.
     if p.named_threads

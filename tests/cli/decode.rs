@@ -132,3 +132,114 @@ fn sendfile_readlink_writev_capset_and_argumentless_calls_are_decoded() {
         "{last:?}"
     );
 }
+
+/// A busybox container (a real podman container, recorded under the real probe): its shell
+/// runs `cat` and `wget` (busybox re-executes them through `/proc/self/exe`) and `id` (through
+/// `env`); each appears by its own name in every view, with the file `cat` copied by sendfile
+/// and the connection `wget` made.
+#[test]
+fn a_busybox_container_s_applets_are_named_in_every_view_with_their_files_and_connections() {
+    use std::io::{Read as _, Write as _};
+
+    let dir = Dir::new("applets");
+    let Some(conf) = crate::record::podman_conf(&dir) else {
+        return;
+    };
+    let server = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = server.local_addr().expect("addr").port();
+    let served = std::thread::spawn(move || {
+        let (mut conn, _) = server.accept().expect("accept");
+        let mut req = [0u8; 512];
+        let _ = conn.read(&mut req).expect("request");
+        conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n")
+            .expect("reply");
+    });
+    let name = format!("casefile-applets-{}", std::process::id());
+    let script = format!(
+        "cat /etc/hostname; wget -q -O - http://127.0.0.1:{port}/x; exec /bin/busybox env id"
+    );
+    let conf_env = format!("CONTAINERS_CONF={}", conf.display());
+    let file = dir.join("applets.case");
+    let run = [
+        "env",
+        &conf_env,
+        "podman",
+        "run",
+        "--rm",
+        "--name",
+        &name,
+        "--network",
+        "host",
+        "--runtime",
+        "/usr/sbin/runc",
+        crate::record::IMAGE,
+        "/bin/sh",
+        "-c",
+        &script,
+    ];
+    let Some(_) = record(&file, &[], &run) else {
+        return;
+    };
+    served.join().expect("server");
+    let f = file.to_str().expect("utf8");
+    let ctr = format!("container.name={name}");
+    let run = |args: &[&str]| TestCommand::new(args).stdout();
+
+    let procs = run(&["top", "procs", f, "-f", &ctr]);
+    let execs = run(&["top", "execs", f, "-f", &ctr]);
+    let ps = run(&["ps", f]);
+    let timeline = run(&["timeline", f, "--container", &name]);
+    let names = run(&["read", f, "-f", &ctr, "-p", "%proc.name"]);
+    for applet in ["cat", "wget", "id"] {
+        assert!(
+            procs.contains(&format!("  {applet} ")),
+            "{applet} in top procs:\n{procs}"
+        );
+        assert!(
+            names.lines().any(|l| l == applet),
+            "{applet} as proc.name:\n{names}"
+        );
+        assert!(
+            timeline.contains(&format!("[{applet} ")),
+            "{applet}:\n{timeline}"
+        );
+    }
+    for cmd in ["cat /etc/hostname", "wget -q -O -", "id"] {
+        assert!(execs.contains(cmd), "{cmd} in top execs:\n{execs}");
+        assert!(ps.contains(cmd), "{cmd} in ps:\n{ps}");
+    }
+    let spy = run(&["spy", f, "-f", &ctr]);
+    assert!(spy.contains("/$ cat /etc/hostname"), "{spy}");
+    assert!(spy.contains("/$ wget -q -O -"), "{spy}");
+    assert!(
+        !names.lines().any(|l| l == "exe"),
+        "no process named exe:\n{names}"
+    );
+    assert!(!procs.contains("  exe "), "{procs}");
+    assert!(!spy.contains("/$ exe "), "{spy}");
+
+    // cat copies the file with sendfile: a read of /etc/hostname by cat.
+    let reads = run(&[
+        "read",
+        f,
+        "-f",
+        "fd.name=/etc/hostname and evt.is_io_read=true and proc.name=cat",
+    ]);
+    assert!(reads.contains("sendfile"), "{reads}");
+    let files = run(&["top", "files", f, "-f", "proc.name=cat", "--json"]);
+    let files: serde_json::Value = serde_json::from_str(&files).expect("json");
+    let host = files["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["FILE"] == "/etc/hostname")
+        .expect("/etc/hostname in cat's files");
+    assert!(host["BYTES IN"].as_i64().is_some_and(|b| b > 0), "{host}");
+
+    // wget's connection, by name.
+    let conns = run(&["top", "connections", f, "-f", &ctr]);
+    assert!(
+        conns.contains(&format!("127.0.0.1:{port}")) && conns.contains(" wget "),
+        "{conns}"
+    );
+}

@@ -437,7 +437,8 @@ fn write_applet_capture(path: &std::path::Path) {
 }
 
 // See: issue 15 ("What the capture says is true"): a busybox applet re-executed through
-// `/proc/self/exe` was `exe` in ps, top procs and the timeline but `wget` in spy and top execs.
+// `/proc/self/exe` was `exe` in ps, top procs and the timeline but `wget` in spy and top execs;
+// it is `wget` everywhere (its `argv[0]`), as the one naming rule says.
 #[test]
 fn every_view_names_a_process_as_proc_name_does() {
     let d = crate::util::Dir::new("applet-names");
@@ -445,19 +446,19 @@ fn every_view_names_a_process_as_proc_name_does() {
     write_applet_capture(&cap);
     let cap = cap.to_str().expect("utf8");
     let names = run(&["read", cap, "-p", "%proc.name", "proc.pid=101"]);
-    assert!(names.lines().all(|l| l == "exe"), "{names}");
+    assert!(names.lines().all(|l| l == "wget"), "{names}");
     let ps = run(&["ps", cap]);
-    assert!(ps.contains("  exe -q http://example.com/"), "{ps}");
+    assert!(ps.contains("  wget -q http://example.com/"), "{ps}");
     let procs = run(&["top", "procs", cap]);
-    assert!(procs.contains("101  exe "), "{procs}");
+    assert!(procs.contains("101  wget "), "{procs}");
     let spy = run(&["spy", cap]);
-    assert!(spy.ends_with("/$ exe -q http://example.com/\n"), "{spy}");
+    assert!(spy.ends_with("/$ wget -q http://example.com/\n"), "{spy}");
     let execs = run(&["top", "execs", cap]);
-    assert!(execs.contains("  exe -q http://example.com/"), "{execs}");
+    assert!(execs.contains("  wget -q http://example.com/"), "{execs}");
     let timeline = run(&["timeline", cap]);
-    assert!(timeline.contains("[exe 101]"), "{timeline}");
-    for out in [&spy, &execs, &timeline, &procs] {
-        assert!(!out.contains("wget -q"), "{out}");
+    assert!(timeline.contains("[wget 101]"), "{timeline}");
+    for out in [&spy, &execs, &timeline, &procs, &ps] {
+        assert!(!out.contains("exe -q"), "{out}");
     }
 }
 
