@@ -213,10 +213,21 @@ mod tests {
             panic!("not a usage record")
         };
         assert!(u.vm_size > 0 && u.vm_rss > 0, "{u:?}");
-        // Burn CPU so the next round sees it move.
-        let t = std::time::Instant::now();
+        // Burn 50 ms of this thread's CPU (several clock ticks, however loaded the machine)
+        // so the next round sees it move.
+        let cpu_ns = || {
+            let mut t = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: a valid timespec to write to.
+            unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut t) };
+            t.tv_sec * 1_000_000_000 + t.tv_nsec
+        };
+        let start = cpu_ns();
+        let wall = std::time::Instant::now();
         let mut x = 0u64;
-        while t.elapsed() < std::time::Duration::from_millis(60) {
+        while cpu_ns() - start < 50_000_000 && wall.elapsed() < std::time::Duration::from_secs(20) {
             x = x.wrapping_mul(31).wrapping_add(1);
         }
         std::hint::black_box(x);

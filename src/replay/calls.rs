@@ -112,10 +112,12 @@ fn action_of(spec: &SyscallSpec) -> Action {
 
 fn build(nr: u16) -> CallInfo {
     let spec = syscalls::spec(nr);
+    // mmap maps a file; the event is not about an fd (sysdig gives it none).
     let fd_param = spec
         .params
         .iter()
         .position(|p| p.ty == ParamType::Fd && !p.name.contains("dir") && p.name != "fds")
+        .filter(|_| spec.name != "mmap")
         .map(|i| i as u8);
     let buf_param = spec
         .params

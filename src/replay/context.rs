@@ -740,7 +740,19 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::FdName => match self.fd() {
                 Some(fd) => {
                     let name = fd.display_name();
-                    if name.is_empty() {
+                    // sysdig names pipes, eventfds, inotify and signal fds with an empty
+                    // string (`fd.name exists` holds); only a file whose path is unknown has
+                    // no name.
+                    if name.is_empty()
+                        && !matches!(
+                            fd.ty,
+                            FdType::Pipe
+                                | FdType::Event
+                                | FdType::Inotify
+                                | FdType::Signalfd
+                                | FdType::Unix
+                        )
+                    {
                         return None;
                     }
                     Val::Str(name)
