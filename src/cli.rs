@@ -442,6 +442,10 @@ pub struct TimelineArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Show the container runtime's own setup (runc's mounts, mkdirs and chowns in the new
+    /// container) line by line, instead of folded into one line with a count.
+    #[arg(long)]
+    pub runtime_setup: bool,
 }
 
 /// `casefile rules`.

@@ -156,7 +156,8 @@ fn a_busybox_container_s_applets_are_named_in_every_view_with_their_files_and_co
     });
     let name = format!("casefile-applets-{}", std::process::id());
     let script = format!(
-        "cat /etc/hostname; wget -q -O - http://127.0.0.1:{port}/x; exec /bin/busybox env id"
+        "cat /etc/hostname; mkdir -p /root/.ssh; echo key > /root/.ssh/id_rsa; \
+         cat /root/.ssh/id_rsa; wget -q -O - http://127.0.0.1:{port}/x; exec /bin/busybox env id"
     );
     let conf_env = format!("CONTAINERS_CONF={}", conf.display());
     let file = dir.join("applets.case");
@@ -208,6 +209,15 @@ fn a_busybox_container_s_applets_are_named_in_every_view_with_their_files_and_co
         assert!(execs.contains(cmd), "{cmd} in top execs:\n{execs}");
         assert!(ps.contains(cmd), "{cmd} in ps:\n{ps}");
     }
+    // The runtime's setup is one line; the key read is shown.
+    assert!(timeline.contains("runtime   setup: "), "{timeline}");
+    assert!(!timeline.contains("[runc "), "{timeline}");
+    assert!(
+        timeline.contains("read      /root/.ssh/id_rsa [cat "),
+        "{timeline}"
+    );
+    let full = run(&["timeline", f, "--container", &name, "--runtime-setup"]);
+    assert!(full.contains("[runc "), "{full}");
     let spy = run(&["spy", f, "-f", &ctr]);
     assert!(spy.contains("/$ cat /etc/hostname"), "{spy}");
     assert!(spy.contains("/$ wget -q -O -"), "{spy}");
