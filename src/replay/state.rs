@@ -438,11 +438,14 @@ impl State {
                 Deferred::None
             }
             Body::Usage(u) => {
-                super::usage::sample(self, ev.tid, ev.pid, ev.ts, u);
+                self.ensure_task(ev.tid, ev.pid, ev.container);
+                super::usage::sample(self, ev.tid, ev.ts, u);
                 Deferred::None
             }
             Body::Switch(s) => {
-                super::usage::switch(self, ev.tid, ev.pid, s);
+                // Figures for a thread the tables know; a switch alone does not make one (its
+                // process is not known from it).
+                super::usage::switch(self, ev.tid, s);
                 Deferred::None
             }
             Body::Signal(_) | Body::Loss(_) | Body::Interface(_) | Body::Unknown { .. } => {

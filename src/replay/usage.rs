@@ -47,12 +47,11 @@ impl ThreadUsage {
     }
 }
 
-/// Takes a sample of thread `tid` at `ts`.
-pub fn sample(state: &mut State, tid: u32, pid: u32, ts: u64, u: &Usage) {
-    let t = state.threads.entry(tid).or_default();
-    if t.pid == 0 {
-        t.pid = pid;
-    }
+/// Takes a sample of thread `tid` at `ts` (the caller made sure the task is in the tables).
+pub fn sample(state: &mut State, tid: u32, ts: u64, u: &Usage) {
+    let Some(t) = state.threads.get_mut(&tid) else {
+        return;
+    };
     let cur = t.usage.get_or_insert_with(Default::default);
     if cur.ts > 0 && ts > cur.ts {
         cur.delta_user = u.user_ns.saturating_sub(cur.last.user_ns);
@@ -75,14 +74,13 @@ pub fn sample(state: &mut State, tid: u32, pid: u32, ts: u64, u: &Usage) {
 }
 
 /// Takes the memory and fault figures of the thread a switch event moves off its CPU.
-pub fn switch(state: &mut State, tid: u32, pid: u32, s: &Switch) {
+pub fn switch(state: &mut State, tid: u32, s: &Switch) {
     if s.vm_size == 0 && s.vm_rss == 0 && s.pf_major == 0 && s.pf_minor == 0 {
         return;
     }
-    let t = state.threads.entry(tid).or_default();
-    if t.pid == 0 {
-        t.pid = pid;
-    }
+    let Some(t) = state.threads.get_mut(&tid) else {
+        return;
+    };
     let cur = t.usage.get_or_insert_with(Default::default);
     cur.last.vm_size = s.vm_size;
     cur.last.vm_rss = s.vm_rss;

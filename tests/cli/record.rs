@@ -758,7 +758,9 @@ fn a_short_lived_container_is_named_after_it_is_removed() {
         "read",
         file.to_str().expect("utf8"),
         "-f",
-        &format!("container.name={name} and evt.type=procexec and proc.name=sh"),
+        &format!(
+            "container.name={name} and evt.type=procexec and proc.name=sh and proc.cmdline != 'sh -c echo child'"
+        ),
         "-p",
         "%container.name|%container.image|%proc.cmdline",
     ])

@@ -17,11 +17,11 @@ fn run(args: &[&str]) -> String {
 fn top_procs_text() {
     eqnice!(
         "\
-PID  NAME   USER   CONTAINER  EVENTS  SYSCALL TIME  BYTES IN  BYTES OUT  ERRORS  FIRST SEEN          LAST SEEN           CMDLINE
-100  bash   alice  host           18        5.51ms        31         21       1  00:00:00.000000000  00:00:00.000043000  bash -l
-300  nginx  root   shop-web       15       22.50us       150        945       0  00:00:00.000024000  00:00:00.000044000  nginx -g daemon off;
-401  vi     alice  host           10        2.51ms         0        200       1  00:00:00.000014000  00:00:00.000023000  vi /etc/hosts
-400  sudo   alice  host            2           0ns         0          0       0  00:00:00.000011000  00:00:00.000012000  sudo id
+PID  NAME   USER   CONTAINER  CPU%  VIRT KIB  RES KIB  EVENTS  SYSCALL TIME  BYTES IN  BYTES OUT  ERRORS  FIRST SEEN          LAST SEEN           CMDLINE
+100  bash   alice  host          -         -        -      18        5.51ms        31         21       1  00:00:00.000000000  00:00:00.000043000  bash -l
+300  nginx  root   shop-web      -         -        -      15       22.50us       150        945       0  00:00:00.000024000  00:00:00.000044000  nginx -g daemon off;
+401  vi     alice  host          -         -        -      10        2.51ms         0        200       1  00:00:00.000014000  00:00:00.000023000  vi /etc/hosts
+400  sudo   alice  host          -         -        -       2           0ns         0          0       0  00:00:00.000011000  00:00:00.000012000  sudo id
 ",
         run(&["top", "procs", &scenario()])
     );
@@ -97,6 +97,7 @@ fn top_list_names_every_view() {
         "incoming_connections",
         "new_connections",
         "file_opens",
+        "page_faults",
     ] {
         assert!(
             out.lines().any(|l| l.split_whitespace().next() == Some(id)),
@@ -105,7 +106,7 @@ fn top_list_names_every_view() {
     }
     let json: serde_json::Value =
         serde_json::from_str(&run(&["top", "--list", "--json"])).expect("json");
-    assert_eq!(json.as_array().map(Vec::len), Some(19));
+    assert_eq!(json.as_array().map(Vec::len), Some(20));
 }
 
 #[test]
