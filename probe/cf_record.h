@@ -15,6 +15,7 @@
 #define CF_KIND_EXIT 4
 #define CF_KIND_SIGNAL 5
 #define CF_KIND_CGROUP 6 /* a cgroup v2 directory was made: its id and path, for the recorder */
+#define CF_KIND_SWITCH 7 /* a context switch (record --sched) */
 
 /* cf_hdr.flags */
 #define CF_F_NO_ENTER 1 /* syscall exit without a recorded enter: args and enter_ts are 0 */
@@ -36,7 +37,8 @@
 #define CF_SRC_TUPLE 7           /* a: fd arg, CF_ARG_RET for the returned fd */
 #define CF_SRC_FDPAIR 8          /* a: pointer arg to int[2] */
 #define CF_SRC_CLONE3 9          /* a: pointer arg to struct clone_args */
-#define CF_SRC_CREDS 10          /* a: which capability set of the task at exit (CF_CAPS_*) */
+#define CF_SRC_RETSTR 10         /* a: pointer arg to bytes the call wrote, as many as it returned */
+#define CF_SRC_CREDS 11          /* a: which capability set of the task at exit (CF_CAPS_*) */
 
 /* Capability sets a CF_SRC_CREDS capture reads (one u64 each). */
 #define CF_CAPS_INHERITABLE 0
@@ -61,6 +63,7 @@
 #define CF_SOCKADDR_MAX 128
 #define CF_ARGS_MAX 1024
 #define CF_ENV_MAX 2048
+#define CF_IOV_MAX 64 /* iovecs read per buffer, until the snaplen is filled */
 
 /* Counter slots of the per-CPU COUNTERS array. */
 #define CF_CNT_EMITTED 0 /* retired: counting every record cost a map lookup each */
@@ -161,6 +164,17 @@ struct cf_signal { /* 48 bytes */
 	__u32 _pad;
 };
 
+struct cf_switch { /* 80 bytes; hdr is the thread leaving its CPU */
+	struct cf_hdr hdr;
+	__u32 next_tid; /* 0: idle */
+	__u32 _pad;
+	__u64 pf_major; /* the leaving thread's faults so far */
+	__u64 pf_minor;
+	__u64 vm_size; /* its process's memory, KiB */
+	__u64 vm_rss;
+	__u64 vm_swap;
+};
+
 #define CF_CGROUP_PATH_MAX 1024
 struct cf_cgroup { /* 48 bytes, then path_len bytes of path */
 	struct cf_hdr hdr; /* the task that made it */
@@ -192,6 +206,7 @@ _Static_assert(sizeof(struct cf_exec) == 192, "cf_exec");
 _Static_assert(sizeof(struct cf_exit) == 40, "cf_exit");
 _Static_assert(sizeof(struct cf_signal) == 48, "cf_signal");
 _Static_assert(sizeof(struct cf_cgroup) == 48, "cf_cgroup");
+_Static_assert(sizeof(struct cf_switch) == 80, "cf_switch");
 _Static_assert(sizeof(struct cf_cap) == 4, "cf_cap");
 _Static_assert(sizeof(struct cf_desc) == 16, "cf_desc");
 _Static_assert(__builtin_offsetof(struct cf_syscall, nr) == 96, "cf_syscall.nr");

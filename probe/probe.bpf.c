@@ -265,6 +265,41 @@ static __always_inline __u32 task_vpgid(struct task_struct *p, unsigned int leve
 	return up.nr;
 }
 
+/* Walks an iovec array, copying the segments' bytes one after another, one bpf_loop step each. */
+struct cf_iov_walk {
+	struct cf_scratch *s;
+	__u64 iovp;
+	__u64 cnt;
+	__u32 base; /* scratch offset of the data */
+	__u32 got;
+	__u32 max;
+	__s32 err;
+};
+
+static long iov_step(__u32 i, void *data)
+{
+	struct cf_iov_walk *w = data;
+	if (i >= w->cnt || w->got >= w->max)
+		return 1;
+	struct iovec iov = {};
+	if (bpf_probe_read_user(&iov, sizeof(iov), (const void *)(w->iovp + i * sizeof(iov)))) {
+		w->err = -EFAULT;
+		return 1;
+	}
+	__u64 n = w->max - w->got;
+	if (iov.iov_len < n)
+		n = iov.iov_len;
+	if (n > CF_SNAPLEN_MAX)
+		n = CF_SNAPLEN_MAX;
+	__u32 at = (w->base & CF_OFF_MASK) + (w->got & (CF_SNAPLEN_MAX - 1));
+	if (n && bpf_probe_read_user(&w->s->buf[at], n, iov.iov_base)) {
+		w->err = -EFAULT;
+		return 1;
+	}
+	w->got += n;
+	return 0;
+}
+
 /* Captures one parameter's user or kernel memory as a blob at `off`; returns the new end. */
 static __always_inline __u32 capture(struct cf_scratch *s, __u32 off, const struct cf_cap *cap,
 				     const struct cf_enter *e, long ret, __u8 io,
@@ -288,35 +323,50 @@ static __always_inline __u32 capture(struct cf_scratch *s, __u32 off, const stru
 		else
 			b->err = n;
 		break;
-	case CF_SRC_BUF:
 	case CF_SRC_IOV:
 	case CF_SRC_MSG: {
+		/* Every segment in order, up to what the call moved and the snaplen. */
 		b->kind = CF_BLOB_BUF;
-		__u64 ptr = a, want = (io & CF_IO_READ) ? (ret > 0 ? ret : 0) : bv;
-		if (cap->src != CF_SRC_BUF) {
-			struct iovec iov = {};
-			__u64 iovp = a;
-			if (cap->src == CF_SRC_MSG) {
-				struct user_msghdr msg = {};
-				if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)a)) {
-					b->err = -EFAULT;
-					break;
-				}
-				iovp = (__u64)msg.msg_iov;
-				if (!(io & CF_IO_READ)) {
-					want = ~0ull;
-				}
-			} else if (!(io & CF_IO_READ)) {
-				want = ~0ull;
-			}
-			if (bpf_probe_read_user(&iov, sizeof(iov), (const void *)iovp)) {
+		struct cf_iov_walk w = {
+			.s = s,
+			.iovp = a,
+			.cnt = bv,
+			.base = (off & CF_OFF_MASK) + sizeof(struct cf_blob),
+			.max = clamp_snap((io & CF_IO_READ) ? (ret > 0 ? ret : 0) : ~0ull),
+		};
+		if (cap->src == CF_SRC_MSG) {
+			struct user_msghdr msg = {};
+			if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)a)) {
 				b->err = -EFAULT;
 				break;
 			}
-			ptr = (__u64)iov.iov_base;
-			if (iov.iov_len < want)
-				want = iov.iov_len;
+			w.iovp = (__u64)msg.msg_iov;
+			w.cnt = msg.msg_iovlen;
 		}
+		if (w.max)
+			bpf_loop(CF_IOV_MAX, iov_step, &w, 0);
+		len = w.got;
+		if (len > CF_SNAPLEN_MAX)
+			len = CF_SNAPLEN_MAX;
+		if (!len && w.err)
+			b->err = w.err;
+		break;
+	}
+	case CF_SRC_RETSTR: {
+		b->kind = CF_BLOB_STR;
+		__u64 n = ret > 0 ? ret : 0;
+		if (n > CF_STR_MAX)
+			n = CF_STR_MAX;
+		len = n;
+		if (len && bpf_probe_read_user(data, len, (const void *)a)) {
+			b->err = -EFAULT;
+			len = 0;
+		}
+		break;
+	}
+	case CF_SRC_BUF: {
+		b->kind = CF_BLOB_BUF;
+		__u64 ptr = a, want = (io & CF_IO_READ) ? (ret > 0 ? ret : 0) : bv;
 		len = clamp_snap(want);
 		if (len > CF_SNAPLEN_MAX)
 			len = CF_SNAPLEN_MAX;
@@ -799,6 +849,51 @@ SEC("raw_tp/cgroup_mkdir")
 int BPF_PROG(cf_cgroup_mkdir_raw, struct cgroup *cgrp, const char *path)
 {
 	on_cgroup_mkdir(cgrp, path);
+	return 0;
+}
+
+/* ---- context switches (record --sched; attached only on request) */
+static __always_inline __u64 rss_pages(struct mm_struct *mm, int i)
+{
+	s64 n = BPF_CORE_READ(mm, rss_stat[i].count);
+	return n > 0 ? n : 0;
+}
+
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
+{
+	__u32 ptid = BPF_CORE_READ(prev, pid);
+	__u32 ptgid = BPF_CORE_READ(prev, tgid);
+	if (ptid == 0 || !wanted(ptgid))
+		return 0;
+	struct cf_switch r = {};
+	fill_hdr(&r.hdr, CF_KIND_SWITCH, ((__u64)ptgid << 32) | ptid);
+	r.hdr.size = sizeof(r);
+	r.next_tid = BPF_CORE_READ(next, pid);
+	r.pf_major = BPF_CORE_READ(prev, maj_flt);
+	r.pf_minor = BPF_CORE_READ(prev, min_flt);
+	struct mm_struct *mm = BPF_CORE_READ(prev, mm);
+	if (mm) {
+		/* MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SWAPENTS 2, MM_SHMEMPAGES 3; 4 KiB pages */
+		r.vm_size = BPF_CORE_READ(mm, total_vm) * 4;
+		r.vm_rss = (rss_pages(mm, 0) + rss_pages(mm, 1) + rss_pages(mm, 3)) * 4;
+		r.vm_swap = rss_pages(mm, 2) * 4;
+	}
+	return emit(&r, sizeof(r));
+}
+
+/* btf_trace_sched_switch: void (*)(void *, bool, struct task_struct *, struct task_struct *,
+ * unsigned int) */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(cf_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch(prev, next);
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(cf_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch(prev, next);
 	return 0;
 }
 

@@ -442,6 +442,10 @@ pub struct TimelineArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Show the container runtime's own setup (runc's mounts, mkdirs and chowns in the new
+    /// container) line by line, instead of folded into one line with a count.
+    #[arg(long)]
+    pub runtime_setup: bool,
 }
 
 /// `casefile rules`.
@@ -574,6 +578,18 @@ pub struct RecordArgs {
     /// symbolic link there is replaced, never followed). Without it an existing path is refused.
     #[arg(long)]
     pub force: bool,
+    /// How often to sample every recorded thread's CPU time, memory and page faults (for
+    /// thread.cpu, proc.cpu, thread.vmrss... and the CPU% and memory columns of views).
+    #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "DUR")]
+    pub usage_every: Duration,
+    /// Take no resource samples.
+    #[arg(long)]
+    pub no_usage: bool,
+    /// Record context switches too (sysdig's `switch` events, with the leaving thread's page
+    /// faults and memory). Off by default: a busy host switches tens of thousands of times a
+    /// second.
+    #[arg(long)]
+    pub sched: bool,
 }
 
 /// `30`, `30s`, `500ms`, `5m`, `1h`.

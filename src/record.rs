@@ -29,6 +29,8 @@ pub mod output;
 pub mod session;
 #[cfg(target_os = "linux")]
 pub mod state;
+#[cfg(target_os = "linux")]
+pub mod usage;
 
 use std::io;
 use std::path::PathBuf;

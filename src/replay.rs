@@ -20,6 +20,7 @@ pub mod render;
 pub mod session;
 pub mod skip;
 pub mod state;
+pub mod usage;
 
 #[cfg(test)]
 mod origin_tests;

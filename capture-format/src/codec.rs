@@ -40,7 +40,7 @@ use std::borrow::Cow;
 use crate::error::{Error, Result};
 use crate::schema::{
     Body, Container, Event, Exit, FdInfo, FdType, Fork, Group, Interface, Kind, Loss, Params,
-    Process, Signal, Sock, Syscall, User, Value, af,
+    Process, Signal, Sock, Switch, Syscall, Usage, User, Value, af, syscalls,
 };
 use crate::summary::Summary;
 
@@ -274,6 +274,23 @@ pub fn values_of<'a>(body: &Body<'a>, out: &mut Params<'a>) {
             }
         }
         Body::Loss(l) => out.extend([i(l.cpu), u64v(l.count), u64v(l.from), u64v(l.to)]),
+        Body::Switch(s) => out.extend([
+            i(s.next),
+            u64v(s.pf_major),
+            u64v(s.pf_minor),
+            u64v(s.vm_size),
+            u64v(s.vm_rss),
+            u64v(s.vm_swap),
+        ]),
+        Body::Usage(u) => out.extend([
+            u64v(u.user_ns),
+            u64v(u.sys_ns),
+            u64v(u.vm_size),
+            u64v(u.vm_rss),
+            u64v(u.vm_swap),
+            u64v(u.pf_major),
+            u64v(u.pf_minor),
+        ]),
         Body::Fd(f) => out.extend([
             i(f.pid),
             i(f.fd),
@@ -398,9 +415,19 @@ pub struct Decoder<'a> {
     prev_tid: u32,
     /// File offset of the block, for errors.
     offset: u64,
+    /// Record schema version the block was written with.
+    schema: u16,
 }
 
 impl<'a> Decoder<'a> {
+    /// Reads the records as written under record schema version `v` (the file header's), so
+    /// system calls an older version stored as raw arguments come out in today's layout.
+    #[must_use]
+    pub fn with_schema(mut self, v: u16) -> Decoder<'a> {
+        self.schema = v;
+        self
+    }
+
     /// Reads the stream table of `body`, which holds `count` records. `offset` is the block's
     /// file offset, used in errors.
     pub fn new(body: &'a [u8], count: u32, offset: u64) -> Result<Decoder<'a>> {
@@ -448,6 +475,7 @@ impl<'a> Decoder<'a> {
             prev_ts: 0,
             prev_tid: 0,
             offset,
+            schema: crate::schema::SCHEMA_VERSION,
         })
     }
 
@@ -568,6 +596,9 @@ impl<'a> Decoder<'a> {
                 for _ in 0..nvals {
                     let v = self.value()?;
                     sc.params.push(v);
+                }
+                if self.schema < 2 {
+                    sc.params = syscalls::from_v1_raw(nr, std::mem::take(&mut sc.params));
                 }
             }
         } else {
@@ -695,6 +726,23 @@ pub fn body_from_values(kind: u8, vals: Params<'_>) -> Body<'_> {
             count: f.u64(),
             from: f.u64(),
             to: f.u64(),
+        }),
+        Kind::Switch => Body::Switch(Switch {
+            next: f.u32(),
+            pf_major: f.u64(),
+            pf_minor: f.u64(),
+            vm_size: f.u64(),
+            vm_rss: f.u64(),
+            vm_swap: f.u64(),
+        }),
+        Kind::Usage => Body::Usage(Usage {
+            user_ns: f.u64(),
+            sys_ns: f.u64(),
+            vm_size: f.u64(),
+            vm_rss: f.u64(),
+            vm_swap: f.u64(),
+            pf_major: f.u64(),
+            pf_minor: f.u64(),
         }),
         Kind::Fd => Body::Fd(FdInfo {
             pid: f.u32(),

@@ -61,12 +61,14 @@ pub struct DecodedBlock {
     pub offset: u64,
     /// The raw body.
     pub raw: Vec<u8>,
+    /// Record schema version of the file it came from.
+    pub schema: u16,
 }
 
 impl DecodedBlock {
     /// Iterates the block's records.
     pub fn events(&self) -> Result<Decoder<'_>> {
-        Decoder::new(&self.raw, self.header.count, self.offset)
+        Ok(Decoder::new(&self.raw, self.header.count, self.offset)?.with_schema(self.schema))
     }
 
     /// Whether the block holds events (not state).
@@ -375,6 +377,7 @@ impl CaptureFile {
             header,
             offset: e.offset,
             raw,
+            schema: self.header.schema_version,
         })
     }
 

@@ -181,6 +181,7 @@ impl<R: Read> Reader<R> {
                         header,
                         offset,
                         raw,
+                        schema: self.header.schema_version,
                     }
                 });
             if h.block_type == BlockType::Events {

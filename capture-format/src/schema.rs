@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use smallvec::SmallVec;
 
 /// Version of the record schema described by this module. Stored in the file header.
-pub const SCHEMA_VERSION: u16 = 1;
+pub const SCHEMA_VERSION: u16 = 2;
 
 /// Borrowed or owned bytes: decoding borrows from the chunk buffer, producers own their data.
 pub type Bytes<'a> = Cow<'a, [u8]>;
@@ -29,6 +29,7 @@ pub type Bytes<'a> = Cow<'a, [u8]>;
 /// ```text
 /// 1 Syscall   2 Fork      3 Exec     4 Exit       5 Signal    6 Container
 /// 7 Loss      8 Process   9 Fd       10 User      11 Group    12 Interface
+/// 13 Switch   14 Usage
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
@@ -57,6 +58,10 @@ pub enum Kind {
     Group = 11,
     /// State: a network interface address.
     Interface = 12,
+    /// A context switch: the event's thread left its CPU (sysdig's `switch`).
+    Switch = 13,
+    /// A thread's CPU time, memory and page faults, sampled (sysdig's `procinfo`).
+    Usage = 14,
 }
 
 impl Kind {
@@ -75,6 +80,8 @@ impl Kind {
             10 => Kind::User,
             11 => Kind::Group,
             12 => Kind::Interface,
+            13 => Kind::Switch,
+            14 => Kind::Usage,
             _ => return None,
         })
     }
@@ -94,6 +101,8 @@ impl Kind {
             Kind::User => "state.user",
             Kind::Group => "state.group",
             Kind::Interface => "state.interface",
+            Kind::Switch => "switch",
+            Kind::Usage => "procinfo",
         }
     }
 
@@ -184,6 +193,10 @@ pub enum Body<'a> {
     Group(Group<'a>),
     /// State: an interface address.
     Interface(Interface<'a>),
+    /// A context switch.
+    Switch(Switch),
+    /// A resource sample of the event's thread.
+    Usage(Usage),
     /// A record of a kind this version does not know, kept as its values.
     Unknown {
         /// The stored kind number.
@@ -209,6 +222,8 @@ impl Body<'_> {
             Body::User(_) => Kind::User as u8,
             Body::Group(_) => Kind::Group as u8,
             Body::Interface(_) => Kind::Interface as u8,
+            Body::Switch(_) => Kind::Switch as u8,
+            Body::Usage(_) => Kind::Usage as u8,
             Body::Unknown { kind, .. } => *kind,
         }
     }
@@ -233,6 +248,8 @@ impl Body<'_> {
             Body::Signal(s) => Body::Signal(s),
             Body::Container(c) => Body::Container(c.into_owned()),
             Body::Loss(l) => Body::Loss(l),
+            Body::Switch(s) => Body::Switch(s),
+            Body::Usage(u) => Body::Usage(u),
             Body::Process(p) => Body::Process(p.into_owned()),
             Body::Fd(f) => Body::Fd(f.into_owned()),
             Body::User(u) => Body::User(u.into_owned()),
@@ -446,6 +463,45 @@ pub struct Loss {
     pub from: u64,
     /// End of the interval, ns since the epoch.
     pub to: u64,
+}
+
+/// A context switch: the event's thread leaves its CPU to `next`, with its own memory and page
+/// fault counts at that moment (as sysdig's `switch` event carries them; 0 where unknown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Switch {
+    /// Thread that runs next (0: idle).
+    pub next: u32,
+    /// Major page faults of the thread leaving, so far.
+    pub pf_major: u64,
+    /// Minor page faults so far.
+    pub pf_minor: u64,
+    /// Virtual memory size, KiB.
+    pub vm_size: u64,
+    /// Resident set size, KiB.
+    pub vm_rss: u64,
+    /// Swapped-out memory, KiB.
+    pub vm_swap: u64,
+}
+
+/// What the event's thread has used so far: CPU time in user and kernel mode, memory and page
+/// faults. The recorder samples every live thread about once a second; sysdig's `procinfo`
+/// carries the CPU times only. Memory fields are 0 where unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Usage {
+    /// CPU time in user mode, ns.
+    pub user_ns: u64,
+    /// CPU time in kernel mode, ns.
+    pub sys_ns: u64,
+    /// Virtual memory size, KiB.
+    pub vm_size: u64,
+    /// Resident set size, KiB.
+    pub vm_rss: u64,
+    /// Swapped-out memory, KiB.
+    pub vm_swap: u64,
+    /// Major page faults so far.
+    pub pf_major: u64,
+    /// Minor page faults so far.
+    pub pf_minor: u64,
 }
 
 /// A thread and its process, as a state record or after an exec.

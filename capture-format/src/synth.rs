@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use crate::schema::syscalls::by_name;
+use crate::schema::syscalls::{by_name, from_v1_raw};
 use crate::schema::{
     Body, Container, Event, Exit, FdInfo, FdType, Fork, Params, Process, Sock, Syscall, Value, l4,
 };
@@ -113,12 +113,15 @@ pub struct Synth {
 /// The boot-relative start of synthetic captures: 2026-01-01T00:00:00Z.
 pub const START_NS: u64 = 1_767_225_600_000_000_000;
 
+/// A call; `raw` argument lists of calls decoded since schema version 1 become their
+/// parameters, as the recorder writes them today.
 fn sc(nr_name: &str, ret: i64, latency: u64, params: Params<'static>) -> Body<'static> {
+    let nr = by_name(nr_name).unwrap_or(0);
     Body::Syscall(Syscall {
-        nr: by_name(nr_name).unwrap_or(0),
+        nr,
         ret,
         latency,
-        params,
+        params: from_v1_raw(nr, params),
     })
 }
 

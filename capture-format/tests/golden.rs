@@ -10,7 +10,13 @@ use capture_format::{CaptureFile, HeaderInfo, Reader, Writer, WriterOptions};
 const EVENTS: usize = 3000;
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/captures/v1")
+    dir_of("v1")
+}
+
+fn dir_of(version: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/captures")
+        .join(version)
 }
 
 fn header() -> HeaderInfo {
@@ -54,7 +60,15 @@ fn write(finish: bool) -> Vec<u8> {
 
 /// Creates the fixture if missing and returns its bytes.
 fn fixture(name: &str, make: impl FnOnce() -> Vec<u8>, about: &str) -> Vec<u8> {
-    let d = dir();
+    fixture_in(&dir(), name, make, about)
+}
+
+fn fixture_in(
+    d: &std::path::Path,
+    name: &str,
+    make: impl FnOnce() -> Vec<u8>,
+    about: &str,
+) -> Vec<u8> {
     let p = d.join(name);
     if !p.exists() {
         std::fs::create_dir_all(&d).expect("mkdir");
@@ -147,11 +161,33 @@ fn v1_complete_capture_reads_identically_through_every_reader() {
     assert_eq!(streamed, events);
     assert_eq!(streamed_state, state);
     assert!(mapped.verify().failure.is_none());
+    // The calls record schema 1 stored as raw arguments read as today's parameters (Synth
+    // writes today's), and nothing else changed: the header still says version 1.
+    assert_eq!(mapped.header().schema_version, 1);
+}
+
+#[test]
+fn v2_complete_capture_reads_identically_and_today_writes_the_same_bytes() {
+    let d = dir_of("v2");
+    let bytes = fixture_in(
+        &d,
+        "synthetic.case",
+        || write(true),
+        &format!(
+            "record schema 2 capture of {EVENTS} synthetic events (Synth seed 1), as v1's \
+             synthetic.case: every system call decoded (no raw arguments); finished."
+        ),
+    );
+    let (_, events) = expected();
+    let cap = CaptureFile::from_bytes(bytes.clone()).expect("open");
+    assert_eq!(cap.header().schema_version, 2);
+    assert_eq!(events_of(&cap), events);
+    assert_eq!(streamed_events(&bytes).0, events);
     // Today's writer still produces the same bytes: the format did not drift.
     assert_eq!(
         write(true),
         bytes,
-        "writer output differs from the v1 fixture"
+        "writer output differs from the v2 fixture"
     );
 }
 

@@ -325,6 +325,11 @@ fn to_parquet(cap: CaptureFile, dir: &Path, force: bool) -> anyhow::Result<u64> 
     let mut sink = ParquetSink::new(target.temp(), ParquetOptions::default())?;
     let mut session = Session::new(cap, Options::default())?;
     session.run(None, |ctx| -> anyhow::Result<Flow> {
+        // Context switches stay in the capture (and `read`); an export holds what tasks did,
+        // as views count it.
+        if matches!(ctx.ev.body, Body::Switch(_)) {
+            return Ok(Flow::Continue);
+        }
         sink.event(ctx)?;
         Ok(Flow::Continue)
     })?;
@@ -350,6 +355,11 @@ fn to_jsonl(cap: CaptureFile, path: &Path, force: bool) -> anyhow::Result<u64> {
     let mut session = Session::new(cap, Options::default())?;
     let mut lines = 0u64;
     session.run(None, |ctx| -> anyhow::Result<Flow> {
+        // Context switches stay in the capture (and `read`); an export holds what tasks did,
+        // as views count it.
+        if matches!(ctx.ev.body, Body::Switch(_)) {
+            return Ok(Flow::Continue);
+        }
         sink.event(ctx)?;
         lines += 1;
         Ok(Flow::Continue)

@@ -108,6 +108,45 @@ enum Integrity {
     Judged(Box<Verdict>),
 }
 
+/// Records in event blocks that are not events: the process records an import writes among
+/// the events for tasks it first saw there, and resource samples (sysdig's procinfo). Only an
+/// imported capture (or a .scap) has the former; its blocks are few, so their headers are read.
+fn records_not_events(cap: &CaptureFile, scap: bool) -> u64 {
+    use capture_format::schema::Kind;
+    if !scap && !cap.header().info.source.starts_with("scap ") {
+        return 0;
+    }
+    let hidden = |k: Kind| k.is_state() || k == Kind::Usage;
+    let mut n = 0;
+    for (i, b) in cap.blocks().iter().enumerate() {
+        if b.block_type != BlockType::Events {
+            continue;
+        }
+        let Ok(h) = cap.block_header(i) else { continue };
+        if ![
+            Kind::Process,
+            Kind::Fd,
+            Kind::User,
+            Kind::Group,
+            Kind::Usage,
+        ]
+        .iter()
+        .any(|&k| h.summary.has_kind(k as u8))
+        {
+            continue;
+        }
+        let Ok(block) = cap.read_block(i) else {
+            continue;
+        };
+        let Ok(events) = block.events() else { continue };
+        n += events
+            .flatten()
+            .filter(|e| e.body.kind().is_some_and(hidden))
+            .count() as u64;
+    }
+    n
+}
+
 impl Report {
     fn of(cap: &CaptureFile, verdict: Option<Verdict>, scap: bool) -> anyhow::Result<Report> {
         let mut raw_bytes = 0;
@@ -171,7 +210,7 @@ impl Report {
             schema: cap.header().schema_version,
             info: cap.header().info.clone(),
             range: cap.time_range(),
-            events: cap.event_count(),
+            events: cap.event_count() - records_not_events(cap, scap),
             event_blocks,
             state_blocks,
             file_bytes: cap.bytes().len() as u64,

@@ -82,6 +82,8 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         force_raw_tp: args.force_raw_tp,
         env: args.env,
         checkpoint_every,
+        usage_every: (!args.no_usage).then(|| args.usage_every.max(Duration::from_millis(100))),
+        sched: args.sched,
     };
     if args.rotate_size.is_some() && !args.force {
         // Refused now rather than when the recording reaches it.
@@ -171,6 +173,13 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     }
     let (user, sys) = own_cpu();
     eprintln!("casefile: recorder CPU: {user:.2} s user, {sys:.2} s system");
+    if summary.samples > 0 {
+        eprintln!(
+            "casefile: {} resource samples taken in {:.3} s",
+            summary.samples,
+            summary.sampling.as_secs_f64()
+        );
+    }
     if let Some(full) = &summary.disk_full {
         eprintln!(
             "casefile: error: the disk holding {} is full: recording stopped early; {} events \

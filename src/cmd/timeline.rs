@@ -47,6 +47,8 @@ struct Timeline {
     files: BTreeMap<String, usize>,
     /// Open entry per connection (pid, fd).
     conns: BTreeMap<(u32, i64), usize>,
+    /// Entry per sensitive file read.
+    reads: BTreeMap<String, usize>,
     errors: BTreeMap<(String, String), ErrorAgg>,
     processes: u64,
 }
@@ -65,6 +67,8 @@ struct Entry {
 #[derive(Default)]
 struct ErrorAgg {
     count: u64,
+    /// Whether every failure was a container runtime's (folded with its setup).
+    runtime: bool,
     first_ts: u64,
     example: String,
 }
@@ -183,6 +187,7 @@ impl Timeline {
             let agg = self.errors.entry((name.to_string(), errno)).or_default();
             if agg.count == 0 {
                 agg.first_ts = ev.ts;
+                agg.runtime = true;
                 let target = text(ctx, &f.fs_name);
                 let target = if target.is_empty() {
                     text(ctx, &f.fd_name)
@@ -191,6 +196,7 @@ impl Timeline {
                 };
                 agg.example = format!("{target} by {} ({})", text(ctx, &f.proc_name), ev.pid);
             }
+            agg.runtime &= is_runtime(&text(ctx, &f.proc_name));
             agg.count += 1;
             return;
         }
@@ -208,6 +214,9 @@ impl Timeline {
                 let flags = flag_param(ctx);
                 if name == "creat" || flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC) != 0 {
                     self.file_write(ctx, f, path.clone(), 0);
+                } else if is_sensitive(path) && !self.reads.contains_key(path) {
+                    let i = self.push(ev.ts, "read", ev.pid, text(ctx, &f.proc_name), path.clone());
+                    self.reads.insert(path.clone(), i);
                 }
             }
             (_, Some((FdType::File, path))) if is_write && ret > 0 => {
@@ -316,6 +325,29 @@ impl Timeline {
             self.files.insert(path, i);
         }
     }
+}
+
+/// Files whose reading matters in a container's story: credentials, sudo and PAM
+/// configuration, SSH keys (Falco's sensitive files, and keys).
+fn is_sensitive(path: &str) -> bool {
+    const FILES: &[&str] = &[
+        "/etc/shadow",
+        "/etc/gshadow",
+        "/etc/sudoers",
+        "/etc/pam.conf",
+        "/etc/security/pwquality.conf",
+    ];
+    const DIRS: &[&str] = &["/etc/sudoers.d/", "/etc/pam.d/", "/etc/ssh/ssh_host_"];
+    FILES.contains(&path)
+        || DIRS.iter().any(|d| path.starts_with(d))
+        || path.contains("/.ssh/")
+        || path.ends_with("/.aws/credentials")
+        || path.ends_with("/.kube/config")
+}
+
+/// Processes of a container runtime (runc, crun...) setting the container up.
+fn is_runtime(name: &str) -> bool {
+    matches!(name, "runc" | "crun" | "youki" | "conmon") || name.starts_with("runc:[")
 }
 
 fn flag_param(ctx: &EventCtx<'_, '_>) -> i64 {
@@ -443,7 +475,7 @@ pub fn run(args: &TimelineArgs) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
     } else {
         for t in lines.values().filter(|t| t.index != 0) {
-            write_text(&mut out, t)?;
+            write_text(&mut out, t, args.runtime_setup)?;
         }
     }
     out.flush()?;
@@ -460,7 +492,7 @@ fn when(ts: u64) -> String {
     s
 }
 
-fn write_text(out: &mut impl Write, t: &Timeline) -> std::io::Result<()> {
+fn write_text(out: &mut impl Write, t: &Timeline, runtime_setup: bool) -> std::io::Result<()> {
     writeln!(
         out,
         "container {} ({}) image {} runtime {}",
@@ -498,10 +530,45 @@ fn write_text(out: &mut impl Write, t: &Timeline) -> std::io::Result<()> {
     let mut start_due = start != 0;
     let mut entries: Vec<&Entry> = t.entries.iter().collect();
     entries.sort_by_key(|e| e.ts);
+    // The runtime's setup (runc's mounts, mkdirs and chmods under the overlay directory) is
+    // one line with a count, where its first action was, unless asked for line by line.
+    let setup: Vec<&Entry> = entries
+        .iter()
+        .copied()
+        .filter(|e| is_runtime(&e.proc_name))
+        .collect();
+    let mut setup_due = !runtime_setup && !setup.is_empty();
+    let setup_errors: u64 = t
+        .errors
+        .values()
+        .filter(|a| a.runtime && !runtime_setup)
+        .map(|a| a.count)
+        .sum();
     for e in entries {
         if start_due && e.ts >= start {
             writeln!(out, "  {}  {how}", when(start))?;
             start_due = false;
+        }
+        if !runtime_setup && is_runtime(&e.proc_name) {
+            if setup_due {
+                let mut names: Vec<&str> = setup.iter().map(|e| e.proc_name.as_str()).collect();
+                names.sort_unstable();
+                names.dedup();
+                let failed = if setup_errors > 0 {
+                    format!(", {setup_errors} failed calls")
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "  {}  runtime   setup: {} actions by {}{failed} (--runtime-setup shows them)",
+                    when(e.ts),
+                    setup.len(),
+                    names.join(", ")
+                )?;
+                setup_due = false;
+            }
+            continue;
         }
         let mut extra = String::new();
         if e.kind == "write" && e.count > 0 {
@@ -527,9 +594,9 @@ fn write_text(out: &mut impl Write, t: &Timeline) -> std::io::Result<()> {
     if start_due {
         writeln!(out, "  {}  {how}", when(start))?;
     }
-    if !t.errors.is_empty() {
+    if t.errors.values().any(|a| runtime_setup || !a.runtime) {
         writeln!(out, "  errors:")?;
-        for ((call, errno), a) in &t.errors {
+        for ((call, errno), a) in t.errors.iter().filter(|(_, a)| runtime_setup || !a.runtime) {
             writeln!(
                 out,
                 "    {call} {errno} x{} (first {}: {})",

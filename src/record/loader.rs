@@ -80,6 +80,14 @@ pub const ATTACH: &[Hook] = &[
 ];
 
 /// Load-time settings of the probe.
+/// Context switches, attached only for `record --sched`.
+pub const SCHED: Hook = Hook {
+    tracepoint: "sched_switch",
+    program: "cf_switch",
+    fallback: "cf_switch_raw",
+    required: false,
+};
+
 #[derive(Clone, Copy, Debug)]
 pub struct ProbeConfig {
     /// Record only this process and its descendants; 0 for every process.
@@ -94,6 +102,8 @@ pub struct ProbeConfig {
     pub force_raw_tp: bool,
     /// Exec records carry the new program's environment.
     pub capture_env: bool,
+    /// Record context switches.
+    pub sched: bool,
 }
 
 /// A loaded and attached probe and the maps the recorder reads.
@@ -156,7 +166,8 @@ pub fn load(cfg: &ProbeConfig) -> Result<Probe, RecordError> {
 
     let mut degraded = Vec::new();
     let mut fallbacks = Vec::new();
-    for hook in ATTACH {
+    let sched = cfg.sched.then_some(&SCHED);
+    for hook in ATTACH.iter().chain(sched) {
         let typed = if cfg.force_raw_tp {
             Err("tp_btf not tried (forced raw_tp)".to_string())
         } else {
@@ -259,7 +270,7 @@ mod tests {
     #[test]
     fn every_hook_has_both_programs_in_the_object() {
         let has = |needle: &str| PROBE.windows(needle.len()).any(|w| w == needle.as_bytes());
-        for h in ATTACH {
+        for h in ATTACH.iter().chain([&SCHED]) {
             assert!(
                 has(&format!("tp_btf/{}\0", h.tracepoint)),
                 "{}",

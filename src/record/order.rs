@@ -108,6 +108,13 @@ impl Reorder {
         self.release(limit, out);
     }
 
+    /// The latest time the buffer has seen or released (0 before any record): where a record
+    /// made now by the recorder itself belongs in the stream, however far the probe's records
+    /// lag behind the clock.
+    pub fn latest(&self) -> u64 {
+        self.newest.max(self.released)
+    }
+
     /// Releases everything, oldest first.
     pub fn drain(&mut self, out: impl FnMut(u64, Item<'_>)) {
         self.release(u64::MAX, out);

@@ -22,6 +22,7 @@ use super::loader::{self, Probe, ProbeConfig};
 use super::order::{Item, Reorder};
 use super::output::{self, Output};
 use super::state::{self, Clock};
+use super::usage;
 use super::wire::{self, Decoder};
 use crate::containers::{Resolver, Roots, Tracker};
 
@@ -50,6 +51,11 @@ pub struct Options {
     pub env: bool,
     /// Seal and anchor a checkpoint this often (with a key or an anchor log).
     pub checkpoint_every: Option<Duration>,
+    /// Sample every recorded thread's CPU time, memory and page faults this often (`None`:
+    /// never).
+    pub usage_every: Option<Duration>,
+    /// Record context switches (with the leaving thread's faults and memory).
+    pub sched: bool,
 }
 
 /// Facts about the host and the recording, for the capture header.
@@ -105,6 +111,10 @@ pub struct Summary {
     pub disk_full: Option<PathBuf>,
     /// Events not written because the disk filled (the refused block and what was queued).
     pub unwritten: u64,
+    /// Resource samples written (`Usage` records).
+    pub samples: u64,
+    /// Time spent taking them.
+    pub sampling: Duration,
 }
 
 /// How long events wait to be put in time order.
@@ -155,6 +165,7 @@ pub fn record(
         ring_bytes: opts.ring_bytes,
         force_raw_tp: opts.force_raw_tp,
         capture_env: opts.env,
+        sched: opts.sched,
     };
     let probe = match loader::load(&cfg) {
         Ok(p) => p,
@@ -195,6 +206,10 @@ pub fn record(
     let mut last_status = Instant::now();
     let mut last_tick = Instant::now();
     let mut last_flush = Instant::now();
+    let mut last_usage: Option<Instant> = None;
+    let mut sampler = opts
+        .usage_every
+        .map(|_| usage::Sampler::new(std::process::id(), child.as_ref().map(|c| c.pid as u32)));
     let mut events_at_status = 0;
     let mut child_done = false;
     let ring_fd = rec.probe.ring.as_raw_fd();
@@ -224,6 +239,21 @@ pub fn record(
                     // A keyframe lets replay start mid-file: the state as /proc shows it now.
                     rec.write_state(out.as_mut(), &opts.path)?;
                 }
+            }
+            if let (Some(s), Some(every)) = (sampler.as_mut(), opts.usage_every)
+                && last_usage.is_none_or(|t| t.elapsed() >= every)
+            {
+                last_usage = Some(Instant::now());
+                let t = Instant::now();
+                let ts = match rec.reorder.latest() {
+                    0 => Clock::wall_now(),
+                    t => t,
+                };
+                s.sample(ts, |e| {
+                    rec.summary.samples += 1;
+                    rec.reorder.push_event(e);
+                });
+                rec.summary.sampling += t.elapsed();
             }
             if last_tick.elapsed() >= Duration::from_millis(100) {
                 last_tick = Instant::now();

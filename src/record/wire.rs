@@ -46,6 +46,8 @@ pub mod kind {
     pub const SIGNAL: u16 = 5;
     /// `cgroup_mkdir` of the cgroup v2 hierarchy: not an event, a name for a cgroup id.
     pub const CGROUP: u16 = 6;
+    /// A context switch (`record --sched`).
+    pub const SWITCH: u16 = 7;
 }
 
 /// `cf_hdr.flags`: the exit had no recorded enter.
@@ -71,9 +73,9 @@ pub mod src {
     pub const STR: u8 = 1;
     /// User buffer.
     pub const BUF: u8 = 2;
-    /// First iovec.
+    /// An iovec array, every segment in order up to the snaplen.
     pub const IOV: u8 = 3;
-    /// First iovec of a msghdr.
+    /// The iovec array of a msghdr.
     pub const MSG: u8 = 4;
     /// sockaddr with the length in an argument.
     pub const SOCKADDR: u8 = 5;
@@ -85,8 +87,10 @@ pub mod src {
     pub const FDPAIR: u8 = 8;
     /// `clone_args.flags`.
     pub const CLONE3: u8 = 9;
+    /// Bytes the call wrote, as many as it returned.
+    pub const RETSTR: u8 = 10;
     /// One capability set of the task's credentials at exit.
-    pub const CREDS: u8 = 10;
+    pub const CREDS: u8 = 11;
 }
 
 /// `cf_desc.io`: buffers hold returned data.
@@ -283,6 +287,28 @@ pub fn parse_cgroup(b: &[u8]) -> Result<(u64, &[u8]), WireError> {
     Ok((id, r.bytes(size_of::<CfCgroup>(), len)?))
 }
 
+/// `struct cf_switch`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CfSwitch {
+    /// Header (the thread leaving its CPU).
+    pub hdr: CfHdr,
+    /// The thread that runs next, 0 for idle.
+    pub next_tid: u32,
+    /// Padding.
+    pub pad: u32,
+    /// Major page faults of the leaving thread so far.
+    pub pf_major: u64,
+    /// Minor page faults so far.
+    pub pf_minor: u64,
+    /// Its process's virtual memory, KiB.
+    pub vm_size: u64,
+    /// Resident memory, KiB.
+    pub vm_rss: u64,
+    /// Swapped-out memory, KiB.
+    pub vm_swap: u64,
+}
+
 /// `struct cf_signal`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -336,6 +362,7 @@ const _: () = assert!(size_of::<CfFork>() == 48);
 const _: () = assert!(size_of::<CfExec>() == 192);
 const _: () = assert!(size_of::<CfExit>() == 40);
 const _: () = assert!(size_of::<CfSignal>() == 48);
+const _: () = assert!(size_of::<CfSwitch>() == 80);
 const _: () = assert!(size_of::<CfCap>() == 4);
 const _: () = assert!(size_of::<CfDesc>() == 16);
 const _: () = assert!(offset_of!(CfSyscall, nr) == 96);
@@ -386,8 +413,8 @@ pub enum DescError {
 /// The descriptor of every decoded syscall, from `capture_format::schema::syscalls`: the probe
 /// is driven by the same table the decoder uses, so the two cannot disagree.
 pub fn descriptors() -> Result<Vec<(u32, CfDesc)>, DescError> {
-    let mut out = Vec::with_capacity(syscalls::DECODED.len());
-    for s in syscalls::DECODED {
+    let mut out = Vec::new();
+    for s in syscalls::all() {
         if u32::from(s.nr) >= MAX_NR {
             return Err(DescError::NumberTooLarge { nr: s.nr });
         }
@@ -436,6 +463,7 @@ fn cap_of(param: u8, s: Src) -> Option<CfCap> {
         Src::FdPair(a) => c(src::FDPAIR, a, 0),
         Src::Clone3Flags(a) => c(src::CLONE3, a, 0),
         Src::Creds(which) => c(src::CREDS, which, 0),
+        Src::RetStr(a) => c(src::RETSTR, a, 0),
     }
 }
 
@@ -593,6 +621,14 @@ impl Decoder {
                 sender: r.u32(offset_of!(CfSignal, sender))?,
                 code: r.i32(offset_of!(CfSignal, code))?,
             }),
+            kind::SWITCH => Body::Switch(schema::Switch {
+                next: r.u32(offset_of!(CfSwitch, next_tid))?,
+                pf_major: r.u64(offset_of!(CfSwitch, pf_major))?,
+                pf_minor: r.u64(offset_of!(CfSwitch, pf_minor))?,
+                vm_size: r.u64(offset_of!(CfSwitch, vm_size))?,
+                vm_rss: r.u64(offset_of!(CfSwitch, vm_rss))?,
+                vm_swap: r.u64(offset_of!(CfSwitch, vm_swap))?,
+            }),
             k => return Err(WireError::UnknownKind(k)),
         };
         Ok(Decoded {
@@ -679,6 +715,15 @@ impl Decoder {
                         let lo = le_u64(&b.data[..8]) as u32;
                         let hi = le_u64(&b.data[8..16]) as u32;
                         Value::Int(i64::from(lo) | (i64::from(hi) << 32))
+                    }
+                    _ => Value::None,
+                },
+                Src::RetStr(_) => match blob {
+                    Some(b) if b.err == 0 && b.kind == blob::STR => {
+                        // getcwd counts the NUL it wrote; readlink writes none.
+                        let d = b.data;
+                        let end = d.iter().position(|&c| c == 0).unwrap_or(d.len());
+                        Value::Bytes(Cow::Borrowed(&d[..end]))
                     }
                     _ => Value::None,
                 },
@@ -1121,7 +1166,7 @@ mod tests {
     #[test]
     fn every_decoded_syscall_fits_the_probe() {
         let d = descriptors().expect("table fits the probe");
-        assert_eq!(d.len(), syscalls::DECODED.len());
+        assert_eq!(d.len(), syscalls::all().count());
         let sendto = d.iter().find(|(nr, _)| *nr == 44).expect("sendto").1;
         assert_eq!(sendto.ncap, 3);
         assert_eq!(sendto.io, 0);
@@ -1146,6 +1191,7 @@ mod tests {
             ("cf_exit", 40),
             ("cf_signal", 48),
             ("cf_cgroup", 48),
+            ("cf_switch", 80),
             ("cf_cap", 4),
             ("cf_desc", 16),
         ] {
@@ -1156,9 +1202,11 @@ mod tests {
             ("CF_KIND_SYSCALL", kind::SYSCALL as u32),
             ("CF_KIND_EXEC", kind::EXEC as u32),
             ("CF_KIND_CGROUP", kind::CGROUP as u32),
+            ("CF_KIND_SWITCH", kind::SWITCH as u32),
             ("CF_BLOB_TUPLE", blob::TUPLE as u32),
             ("CF_SRC_CLONE3", src::CLONE3 as u32),
             ("CF_SRC_CREDS", src::CREDS as u32),
+            ("CF_SRC_RETSTR", src::RETSTR as u32),
             ("CF_MAX_NR", MAX_NR),
             ("CF_SNAPLEN_MAX", SNAPLEN_MAX),
             ("CF_CNT_DROPPED", counter::DROPPED),

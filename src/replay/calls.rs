@@ -70,6 +70,10 @@ pub struct CallInfo {
     pub buf_param: Option<u8>,
     /// Whether the result is a new fd the event is about.
     pub returns_fd: bool,
+    /// For calls that move data from one fd to another (sendfile, splice, tee,
+    /// copy_file_range): the parameters of the fd read from and the fd written to. Such an
+    /// event is a read of the one and a write of the other (see `EventCtx::side`).
+    pub sides: Option<(u8, u8)>,
 }
 
 fn action_of(spec: &SyscallSpec) -> Action {
@@ -108,20 +112,35 @@ fn action_of(spec: &SyscallSpec) -> Action {
 
 fn build(nr: u16) -> CallInfo {
     let spec = syscalls::spec(nr);
+    // mmap maps a file; the event is not about an fd (sysdig gives it none).
     let fd_param = spec
         .params
         .iter()
         .position(|p| p.ty == ParamType::Fd && !p.name.contains("dir") && p.name != "fds")
+        .filter(|_| spec.name != "mmap")
         .map(|i| i as u8);
     let buf_param = spec
         .params
         .iter()
         .position(|p| p.ty == ParamType::Buffer)
         .map(|i| i as u8);
+    let named = |names: &[&str]| {
+        spec.params
+            .iter()
+            .position(|p| p.ty == ParamType::Fd && names.contains(&p.name))
+            .map(|i| i as u8)
+    };
+    let both = io::READ | io::WRITE;
+    let sides = if spec.io & both == both {
+        named(&["in_fd", "fd_in", "fdin"]).zip(named(&["out_fd", "fd_out", "fdout"]))
+    } else {
+        None
+    };
     CallInfo {
         action: action_of(&spec),
         fd_param,
         buf_param,
+        sides,
         returns_fd: spec.ret == ParamType::Fd && spec.io & io::CREATES_FD != 0,
         spec,
     }

@@ -27,6 +27,23 @@ pub struct EventCtx<'a, 'e> {
     pub first_ts: u64,
     /// How buffers render.
     pub buf_mode: BufMode,
+    /// Which side of a call that moves data between two fds the event is seen as.
+    pub side: Side,
+}
+
+/// How an event of a call that reads one fd and writes another (sendfile, splice, tee,
+/// copy_file_range) is seen: as a whole (its first fd, reading and writing), or as the read of
+/// its source fd or the write of its destination fd. A filter matches the event when it
+/// matches any of the three; a view keyed by fd counts each side on its own fd.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Side {
+    /// The whole call.
+    #[default]
+    Both,
+    /// The read of the source fd.
+    Read,
+    /// The write of the destination fd.
+    Write,
 }
 
 fn s(b: &[u8]) -> Val<'_> {
@@ -137,7 +154,30 @@ impl<'e> EventCtx<'_, 'e> {
         if call.returns_fd && sc.ret >= 0 {
             return Some(sc.ret);
         }
-        sc.params.get(usize::from(call.fd_param?))?.as_int()
+        let param = match (self.side, call.sides) {
+            (Side::Read, Some((r, _))) => r,
+            (Side::Write, Some((_, w))) => w,
+            _ => call.fd_param?,
+        };
+        sc.params.get(usize::from(param))?.as_int()
+    }
+
+    /// The event's `io` flags (`syscalls::io`) as seen from its [`Side`].
+    pub fn io(&self) -> u8 {
+        let Some((_, spec)) = self.syscall() else {
+            return 0;
+        };
+        match self.side {
+            Side::Both => spec.io,
+            Side::Read => spec.io & !io::WRITE,
+            Side::Write => spec.io & !io::READ,
+        }
+    }
+
+    /// Whether the event is of a call that reads one fd and writes another.
+    pub fn has_sides(&self) -> bool {
+        self.syscall()
+            .is_some_and(|(sc, _)| calls::info(sc.nr).sides.is_some())
     }
 
     /// The fd the event is about, from the state.
@@ -307,6 +347,23 @@ impl<'e> EventCtx<'_, 'e> {
                 ("name", lossy(&i.name)),
                 ("addr", format!("{}/{}", ip_of(i.family, &i.addr), i.prefix)),
             ],
+            Body::Switch(s) => vec![
+                ("next", s.next.to_string()),
+                ("pgft_maj", s.pf_major.to_string()),
+                ("pgft_min", s.pf_minor.to_string()),
+                ("vm_size", s.vm_size.to_string()),
+                ("vm_rss", s.vm_rss.to_string()),
+                ("vm_swap", s.vm_swap.to_string()),
+            ],
+            Body::Usage(u) => vec![
+                ("cpu_usr", u.user_ns.to_string()),
+                ("cpu_sys", u.sys_ns.to_string()),
+                ("vm_size", u.vm_size.to_string()),
+                ("vm_rss", u.vm_rss.to_string()),
+                ("vm_swap", u.vm_swap.to_string()),
+                ("pgft_maj", u.pf_major.to_string()),
+                ("pgft_min", u.pf_minor.to_string()),
+            ],
             Body::Unknown { kind, values } => vec![
                 ("kind", kind.to_string()),
                 ("values", values.len().to_string()),
@@ -410,7 +467,27 @@ impl<'e> EventCtx<'_, 'e> {
     }
 
     fn io_flag(&self, flag: u8) -> bool {
-        self.syscall().is_some_and(|(_, spec)| spec.io & flag != 0)
+        self.io() & flag != 0
+    }
+
+    /// The resource use of the event's thread, when a sample told it.
+    fn usage(&self) -> Option<&super::usage::ThreadUsage> {
+        self.state.threads.get(&self.ev.tid)?.usage.as_deref()
+    }
+
+    /// The memory figures of the event's process: its main thread's latest, else the
+    /// thread's own (memory is shared by the threads of a process).
+    fn memory(&self) -> Option<&capture_format::schema::Usage> {
+        let of = |tid: u32| {
+            self.state
+                .threads
+                .get(&tid)?
+                .usage
+                .as_deref()
+                .map(|u| &u.last)
+                .filter(|u| u.vm_size > 0 || u.vm_rss > 0)
+        };
+        of(self.ev.pid).or_else(|| of(self.ev.tid))
     }
 
     /// The parent, grandparent, ... of the event's process, live or exited.
@@ -690,7 +767,19 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::FdName => match self.fd() {
                 Some(fd) => {
                     let name = fd.display_name();
-                    if name.is_empty() {
+                    // sysdig names pipes, eventfds, inotify and signal fds with an empty
+                    // string (`fd.name exists` holds); only a file whose path is unknown has
+                    // no name.
+                    if name.is_empty()
+                        && !matches!(
+                            fd.ty,
+                            FdType::Pipe
+                                | FdType::Event
+                                | FdType::Inotify
+                                | FdType::Signalfd
+                                | FdType::Unix
+                        )
+                    {
                         return None;
                     }
                     Val::Str(name)
@@ -861,6 +950,25 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::FsPathTarget => owned(
                 String::from_utf8_lossy(&self.path_param(&["newpath", "linkpath"])?).into_owned(),
             ),
+            Fid::ThreadCpu => Val::Num(self.usage()?.cpu_pct()?.round() as i64),
+            Fid::ThreadCpuUser => Val::Num(self.usage()?.user_pct()?.round() as i64),
+            Fid::ThreadCpuSystem => Val::Num(self.usage()?.sys_pct()?.round() as i64),
+            Fid::ProcCpu => {
+                Val::Num(super::usage::proc_cpu_pct(self.state, ev.pid)?.round() as i64)
+            }
+            Fid::ThreadExectime => {
+                let u = self.usage()?;
+                if u.interval == 0 {
+                    return None;
+                }
+                Val::Num((u.delta_user + u.delta_sys) as i64)
+            }
+            Fid::ThreadTotexectime => Val::Num(self.usage()?.total_ns() as i64),
+            Fid::ThreadVmsize => Val::Num(self.memory()?.vm_size as i64),
+            Fid::ThreadVmrss => Val::Num(self.memory()?.vm_rss as i64),
+            Fid::ThreadVmswap => Val::Num(self.memory()?.vm_swap as i64),
+            Fid::ThreadPfmajor => Val::Num(self.usage()?.last.pf_major as i64),
+            Fid::ThreadPfminor => Val::Num(self.usage()?.last.pf_minor as i64),
         })
     }
 }

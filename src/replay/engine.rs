@@ -6,7 +6,7 @@
 use capture_format::HeaderInfo;
 use capture_format::schema::{Event, Kind, host_of};
 
-use super::context::EventCtx;
+use super::context::{EventCtx, Side};
 use super::fields::Field;
 use super::render::BufMode;
 use super::state::{IdMap, State};
@@ -44,6 +44,9 @@ pub struct Engine {
     pub evaluated: u64,
     /// Events that matched.
     pub matched: u64,
+    /// Whether the sink sees each side of a call that moves data between two fds on its own
+    /// (views keyed by fd), instead of once (see [`Side`]).
+    pub split_sides: bool,
 }
 
 impl Engine {
@@ -113,18 +116,47 @@ impl Engine {
         let mut flow = Flow::Continue;
         // A state record among the events (a task an imported capture first saw in an event)
         // updates the tables and is not itself an event, as sysdig hides `procinfo`.
-        if evaluate && !ev.body.kind().is_some_and(Kind::is_state) {
+        // Resource samples are hidden too, as sysdig hides `procinfo`.
+        if evaluate
+            && !ev.body.kind().is_some_and(Kind::is_state)
+            && !matches!(ev.body.kind(), Some(Kind::Usage))
+        {
             let mut ctx = EventCtx {
                 ev,
                 state: &self.state,
                 num,
                 first_ts: self.first_ts,
                 buf_mode: self.buf_mode,
+                side: Side::Both,
             };
             self.evaluated += 1;
-            if filter.is_none_or(|f| f.matches(&mut ctx)) {
-                self.matched += 1;
-                flow = sink(&mut ctx)?;
+            if !ctx.has_sides() {
+                if filter.is_none_or(|f| f.matches(&mut ctx)) {
+                    self.matched += 1;
+                    flow = sink(&mut ctx)?;
+                }
+            } else if self.split_sides {
+                let mut any = false;
+                for side in [Side::Read, Side::Write] {
+                    ctx.side = side;
+                    if filter.is_none_or(|f| f.matches(&mut ctx)) {
+                        any = true;
+                        flow = sink(&mut ctx)?;
+                        if flow != Flow::Continue {
+                            break;
+                        }
+                    }
+                }
+                self.matched += u64::from(any);
+            } else {
+                for side in [Side::Both, Side::Read, Side::Write] {
+                    ctx.side = side;
+                    if filter.is_none_or(|f| f.matches(&mut ctx)) {
+                        self.matched += 1;
+                        flow = sink(&mut ctx)?;
+                        break;
+                    }
+                }
             }
         }
         self.state.apply_after(d);

@@ -139,6 +139,17 @@ pub enum Fid {
     FsPathName,
     FsPathSource,
     FsPathTarget,
+    ThreadCpu,
+    ThreadCpuUser,
+    ThreadCpuSystem,
+    ProcCpu,
+    ThreadExectime,
+    ThreadTotexectime,
+    ThreadVmsize,
+    ThreadVmrss,
+    ThreadVmswap,
+    ThreadPfmajor,
+    ThreadPfminor,
 }
 
 /// What goes in brackets after a field name.
@@ -888,6 +899,72 @@ pub static FIELDS: &[FieldDef] = &[
         Fid::FsPathTarget,
         Str,
         "Target path of rename, link and symlink calls, made absolute.",
+    ),
+    f(
+        "thread.cpu",
+        Fid::ThreadCpu,
+        Num,
+        "CPU% of the thread (100 = one CPU, whole percent) between its two latest resource samples (the recorder samples about once a second; sysdig's procinfo events).",
+    ),
+    f(
+        "thread.cpu.user",
+        Fid::ThreadCpuUser,
+        Num,
+        "User-mode part of thread.cpu.",
+    ),
+    f(
+        "thread.cpu.system",
+        Fid::ThreadCpuSystem,
+        Num,
+        "Kernel-mode part of thread.cpu.",
+    ),
+    f(
+        "proc.cpu",
+        Fid::ProcCpu,
+        Num,
+        "CPU% of the process: thread.cpu summed over its threads (100 = one CPU).",
+    ),
+    f(
+        "thread.exectime",
+        Fid::ThreadExectime,
+        Num,
+        "CPU time the thread used between its two latest resource samples, ns.",
+    ),
+    f(
+        "thread.totexectime",
+        Fid::ThreadTotexectime,
+        Num,
+        "CPU time the thread used since it started, ns (as of its latest sample).",
+    ),
+    f(
+        "thread.vmsize",
+        Fid::ThreadVmsize,
+        Num,
+        "Virtual memory size of the thread's process, KiB (latest sample or switch event).",
+    ),
+    f(
+        "thread.vmrss",
+        Fid::ThreadVmrss,
+        Num,
+        "Resident memory of the thread's process, KiB.",
+    ),
+    f(
+        "thread.vmswap",
+        Fid::ThreadVmswap,
+        Num,
+        "Swapped-out memory of the thread's process, KiB.",
+    ),
+    f(
+        "thread.pfmajor",
+        Fid::ThreadPfmajor,
+        Num,
+        "Major page faults of the thread so far.",
+    ),
+    f(
+        "thread.pfminor",
+        Fid::ThreadPfminor,
+        Num,
+        "Minor page faults of the thread so far.",
     ),
 ];
 

@@ -163,6 +163,12 @@ impl Session {
         }
     }
 
+    /// Whether sinks see each side of a call that moves data between two fds on its own (see
+    /// `context::Side`); views keyed by fd set it for their run.
+    pub fn set_split_sides(&mut self, on: bool) {
+        self.engine.split_sides = on;
+    }
+
     /// Replays the capture from the start (or the block holding `from`), calling `sink` for
     /// every event in range that matches `filter` (every event when `None`).
     pub fn run<E>(

@@ -44,6 +44,8 @@ const KINDS: &[Kind] = &[
     Kind::User,
     Kind::Group,
     Kind::Interface,
+    Kind::Switch,
+    Kind::Usage,
 ];
 
 impl SummaryOracle<'_> {

@@ -172,7 +172,7 @@ impl Proc {
         if p.start_ts != 0 {
             self.start_ts = p.start_ts;
         }
-        self.comm.clone_from(&p.comm.to_vec());
+        self.comm = applet_name(p).unwrap_or(&p.comm).to_vec();
         self.exe = p.exe.to_vec();
         self.exe_path = p.exe_path.to_vec();
         self.args = p.args.to_vec();
@@ -210,10 +210,23 @@ impl Caps {
     }
 }
 
+/// The name of a program run through `/proc/self/exe` (a busybox applet a busybox shell
+/// re-executes: the kernel names it `exe`, its `argv[0]` is `wget`): the base name of its
+/// `argv[0]`. `None` for every other program (one really named `exe` included).
+fn applet_name<'p>(p: &'p Process<'_>) -> Option<&'p [u8]> {
+    if &*p.comm != b"exe" {
+        return None;
+    }
+    let base = |b: &'p [u8]| b.rsplit(|&c| c == b'/').next().unwrap_or(b);
+    let via_proc = p.exe_path.starts_with(b"/proc/") || base(&p.exe_path) != b"exe";
+    let argv0 = base(&p.exe);
+    (via_proc && !argv0.is_empty() && argv0 != b"exe").then_some(argv0)
+}
+
 /// The name a task goes by, sysdig's `proc.name`: the thread's own name when it renamed
-/// itself, else its process's `comm` as the last exec (or state record) set it. A program run
-/// through `/proc/self/exe` (a busybox applet re-executed) is `exe`, whatever its `argv[0]`.
-/// Every command and view names processes with this one rule.
+/// itself, else its process's `comm` as the last exec (or state record) set it, except that a
+/// program run through `/proc/self/exe` (a busybox applet re-executed) goes by its `argv[0]`
+/// (`wget`, not the kernel's `exe`). Every command and view names processes with this one rule.
 pub fn task_name<'a>(state: &'a State, p: &'a Proc, tid: u32) -> &'a [u8] {
     // `named_threads` saves the thread lookup for the processes that have no renamed thread.
     if p.named_threads
@@ -247,6 +260,8 @@ pub struct Thread {
     pub comm: Option<Arc<[u8]>>,
     /// Capability sets, when known.
     pub caps: Option<Caps>,
+    /// CPU, memory and page faults, once a sample or switch event told them.
+    pub usage: Option<Box<super::usage::ThreadUsage>>,
 }
 
 /// Everything replay knows about the system at one point of the capture.
@@ -482,6 +497,17 @@ impl State {
                     .insert((g.container, g.gid), g.clone().into_owned());
                 Deferred::None
             }
+            Body::Usage(u) => {
+                self.ensure_task(ev.tid, ev.pid, ev.container);
+                super::usage::sample(self, ev.tid, ev.ts, u);
+                Deferred::None
+            }
+            Body::Switch(s) => {
+                // Figures for a thread the tables know; a switch alone does not make one (its
+                // process is not known from it).
+                super::usage::switch(self, ev.tid, s);
+                Deferred::None
+            }
             Body::Signal(_) | Body::Loss(_) | Body::Interface(_) | Body::Unknown { .. } => {
                 Deferred::None
             }
@@ -651,6 +677,7 @@ impl State {
                 vtid: p.vtid,
                 comm,
                 caps: Caps::of(p),
+                usage: None,
             },
         );
         let pr = self.procs.entry(p.pid).or_insert_with(|| Proc {
@@ -723,6 +750,7 @@ impl State {
                     vtid: 0,
                     comm: creator_comm,
                     caps,
+                    usage: None,
                 },
             );
             return;

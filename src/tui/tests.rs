@@ -467,11 +467,11 @@ fn views_of_several_hosts_keep_them_apart() {
     let (pid, host) = (t.rows[0].cells[1].text(), t.rows[0].cells[0].text());
     let twins = t.rows.iter().filter(|r| r.cells[1].text() == pid).count();
     assert_eq!(twins, 2, "pid {pid} once per host");
-    // F9 moves from the default sort (EVENTS) to the next column, by name.
+    // F9 moves from the default sort (CPU%) to the next column, by name.
     h.key(KeyCode::F(9));
     let (_, sort) = table(&h);
-    let events = t.column("EVENTS").expect("events");
-    assert_eq!(sort.map(|s| s.0), Some(t.columns[events + 1].name));
+    let cpu = t.column("CPU%").expect("cpu");
+    assert_eq!(sort.map(|s| s.0), Some(t.columns[cpu + 1].name));
     // Back to the default order, then drill into the top row: its host is in the filter.
     h.key(KeyCode::Backspace);
     h.key(KeyCode::Enter);

@@ -53,6 +53,9 @@ pub static PROCS: ViewSpec = ViewSpec {
         col("NAME", Image, Some("proc.name"), None, Text),
         col("USER", Image, Some("user.name"), None, Text),
         col("CONTAINER", Last, Some("container.name"), None, Text),
+        col("CPU%", Last, Some("proc.cpu"), None, Num),
+        col("VIRT KIB", Last, Some("thread.vmsize"), None, Num),
+        col("RES KIB", Last, Some("thread.vmrss"), None, Num),
         EVENTS,
         col("SYSCALL TIME", Sum, LAT, None, Ns),
         BYTES_IN,
@@ -62,7 +65,9 @@ pub static PROCS: ViewSpec = ViewSpec {
         LAST,
         col("CMDLINE", Image, Some("proc.cmdline"), None, Text),
     ],
-    sort: ("EVENTS", Order::Desc),
+    // As csysdig: the busiest processes by CPU first (by events in a capture without
+    // resource samples).
+    sort: ("CPU%", Order::Desc),
     drill: Some(Drill {
         view: "threads",
         key: "proc.pid",
@@ -80,6 +85,8 @@ pub static THREADS: ViewSpec = ViewSpec {
         k("TID", "thread.tid", Num),
         col("PID", First, Some("proc.pid"), None, Num),
         col("NAME", Image, Some("proc.name"), None, Text),
+        col("CPU%", Last, Some("thread.cpu"), None, Num),
+        col("RES KIB", Last, Some("thread.vmrss"), None, Num),
         EVENTS,
         col("SYSCALL TIME", Sum, LAT, None, Ns),
         BYTES_IN,
@@ -543,6 +550,30 @@ pub static FILE_OPENS: ViewSpec = ViewSpec {
     }),
 };
 
+/// Page faults by thread, from the resource samples (and sysdig's switch events).
+pub static PAGE_FAULTS: ViewSpec = ViewSpec {
+    id: "page_faults",
+    name: "Page Faults",
+    description: "Threads by page faults so far (major, then minor), with their memory.",
+    kind: ViewKind::Table,
+    filter: Some("thread.pfminor exists"),
+    columns: &[
+        k("TID", "thread.tid", Num),
+        col("PID", First, Some("proc.pid"), None, Num),
+        col("NAME", Image, Some("proc.name"), None, Text),
+        col("MAJOR", Max, Some("thread.pfmajor"), None, Num),
+        col("MINOR", Max, Some("thread.pfminor"), None, Num),
+        col("RES KIB", Last, Some("thread.vmrss"), None, Num),
+        col("VIRT KIB", Last, Some("thread.vmsize"), None, Num),
+        col("CONTAINER", Last, Some("container.name"), None, Text),
+    ],
+    sort: ("MINOR", Order::Desc),
+    drill: Some(Drill {
+        view: "dig",
+        key: "thread.tid",
+    }),
+};
+
 /// Every view, in the order `top --list` shows them.
 pub static VIEWS: &[&ViewSpec] = &[
     &PROCS,
@@ -564,6 +595,7 @@ pub static VIEWS: &[&ViewSpec] = &[
     &INCOMING,
     &NEW_CONNECTIONS,
     &FILE_OPENS,
+    &PAGE_FAULTS,
 ];
 
 /// The view with this id.

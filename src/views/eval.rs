@@ -14,7 +14,6 @@ use crate::filter::error::FilterErrors;
 use crate::filter::{Filter, Registry, ResolveError, Source, Val};
 use capture_format::schema::syscalls::io;
 
-use crate::replay::calls;
 use crate::replay::context::{EventCtx, val_text};
 use crate::replay::fields::{Field, Fields};
 use crate::replay::session::{Flow, ReplayError, Session};
@@ -535,10 +534,7 @@ impl Cond {
     }
 
     fn matches(&self, ctx: &mut EventCtx<'_, '_>) -> bool {
-        let io = |flag: u8| match &ctx.ev.body {
-            Body::Syscall(sc) => calls::info(sc.nr).spec.io & flag != 0,
-            _ => false,
-        };
+        let io = |flag: u8| ctx.io() & flag != 0;
         match self {
             Cond::IoRead => io(io::READ),
             Cond::IoWrite => io(io::WRITE),
@@ -677,7 +673,12 @@ impl Compiled {
         let range = session_range(session);
         let mut acc = Accumulator::new(self);
         let mut n = 0u64;
-        session.run(self.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
+        // A view keyed by fd sees a sendfile's read and write each on its own fd.
+        let by_fd = self.spec.columns.iter().any(|c| {
+            c.agg == super::spec::Agg::Key && c.field.is_some_and(|f| f.starts_with("fd."))
+        });
+        session.set_split_sides(by_fd);
+        let res = session.run(self.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
             if !is_event(&ctx.ev.body) {
                 return Ok(Flow::Continue);
             }
@@ -689,7 +690,9 @@ impl Compiled {
             n += 1;
             acc.event(ctx);
             Ok(ctl.tick(n, ctx.ev.ts, range))
-        })?;
+        });
+        session.set_split_sides(false);
+        res?;
         if ctl.cancelled() {
             return Err(ViewError::Cancelled);
         }
@@ -928,7 +931,15 @@ impl<'c> Accumulator<'c> {
             events,
         };
         if let Some(i) = t.columns.iter().position(|h| h.name == spec.sort.0) {
-            t.sort(i, spec.sort.1);
+            // A capture without what the sort column shows (CPU% of one taken without resource
+            // samples) sorts by events instead.
+            let events = t.columns.iter().position(|h| h.name == "EVENTS");
+            match events {
+                Some(e) if t.rows.iter().all(|r| r.cells[i] == Cell::None) => {
+                    t.sort(e, Order::Desc);
+                }
+                _ => t.sort(i, spec.sort.1),
+            }
         }
         t
     }

@@ -3,6 +3,7 @@
 mod util;
 
 mod check;
+mod decode;
 mod faults;
 mod files;
 mod fleet;

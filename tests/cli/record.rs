@@ -637,12 +637,12 @@ fn exec_records_carry_the_controlling_terminal() {
 }
 
 /// The busybox image the real-container tests run (built from busybox-static when missing).
-pub(crate) const IMAGE: &str = "localhost/casefile-test:1";
+pub const IMAGE: &str = "localhost/casefile-test:1";
 
 /// The containers.conf podman needs here (its default rlimits cannot be set in this
 /// sandbox), written into `dir`, with the busybox image imported when missing. `None` (a skip,
 /// or a failure under `CI=true`) when podman, runc or busybox-static is missing.
-pub(crate) fn podman_conf(dir: &Dir) -> Option<PathBuf> {
+pub fn podman_conf(dir: &Dir) -> Option<PathBuf> {
     let missing: Vec<&str> = ["/usr/bin/podman", "/usr/sbin/runc", "/bin/busybox"]
         .into_iter()
         .filter(|p| !Path::new(p).exists())
@@ -758,7 +758,9 @@ fn a_short_lived_container_is_named_after_it_is_removed() {
         "read",
         file.to_str().expect("utf8"),
         "-f",
-        &format!("container.name={name} and evt.type=procexec and proc.name=sh"),
+        &format!(
+            "container.name={name} and evt.type=procexec and proc.name=sh and proc.cmdline != 'sh -c echo child'"
+        ),
         "-p",
         "%container.name|%container.image|%proc.cmdline",
     ])
