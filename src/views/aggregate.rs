@@ -101,8 +101,10 @@ struct Fold {
     unusable: bool,
     /// Times of the block's events.
     events: Vec<u64>,
-    /// The block's tile hits: time, tile, what.
+    /// The block's tile hits: time, tile, what (a distinct value: its index in `values`).
     hits: Vec<(u64, u16, Hit)>,
+    /// The block's distinct values (identity bytes) and their indices.
+    values: HashMap<Vec<u8>, u32>,
     scratch: Vec<u8>,
 }
 
@@ -132,6 +134,7 @@ impl Aggregator {
                 unusable: false,
                 events: Vec::new(),
                 hits: Vec::new(),
+                values: HashMap::new(),
                 scratch: Vec::new(),
             },
             num: 0,
@@ -184,9 +187,16 @@ impl Fold {
         }
         let ts = ctx.ev.ts;
         self.events.push(ts);
-        let hits = &mut self.hits;
-        self.tiles.event(ctx, &mut self.scratch, |ti, h| {
-            hits.push((ts, ti as u16, h))
+        let (hits, values) = (&mut self.hits, &mut self.values);
+        self.tiles.event(ctx, &mut self.scratch, |ti, h, bytes| {
+            let h = match h {
+                Hit::Distinct(_) => {
+                    let n = values.len() as u32;
+                    Hit::Distinct(u64::from(*values.entry(bytes.to_vec()).or_insert(n)))
+                }
+                h => h,
+            };
+            hits.push((ts, ti as u16, h));
         });
         for (c, f) in &mut self.views {
             if let Some(filter) = &c.filter
@@ -234,8 +244,15 @@ impl Fold {
         for t in &events {
             cells.entry(t >> shift).or_default().events += 1;
         }
-        let mut hashes = Vec::new();
-        let mut hash_ix: HashMap<u64, u32> = HashMap::new();
+        // The values sorted, and each first-seen index to its sorted one.
+        let mut values: Vec<(Vec<u8>, u32)> =
+            std::mem::take(&mut self.values).into_iter().collect();
+        values.sort_unstable();
+        let mut remap = vec![0u32; values.len()];
+        for (k, (_, first)) in values.iter().enumerate() {
+            remap[*first as usize] = k as u32;
+        }
+        let values: Vec<Vec<u8>> = values.into_iter().map(|(v, _)| v).collect();
         for (t, ti, h) in hits {
             let c = cells.entry(t >> shift).or_default();
             match h {
@@ -248,10 +265,7 @@ impl Fold {
                     *v = v.saturating_add(x);
                 }
                 Hit::Distinct(x) => {
-                    let i = *hash_ix.entry(x).or_insert_with(|| {
-                        hashes.push(x);
-                        (hashes.len() - 1) as u32
-                    });
+                    let i = remap[x as usize];
                     let s = c.sets.entry(ti).or_default();
                     if !s.contains(&i) {
                         s.push(i);
@@ -266,7 +280,10 @@ impl Fold {
                     .nums
                     .into_iter()
                     .map(|(t, v)| (t, TileVal::Num(v)))
-                    .chain(b.sets.into_iter().map(|(t, s)| (t, TileVal::Set(s))))
+                    .chain(b.sets.into_iter().map(|(t, mut s)| {
+                        s.sort_unstable();
+                        (t, TileVal::Set(s))
+                    }))
                     .collect();
                 tiles.sort_by_key(|(t, _)| *t);
                 CellAgg {
@@ -280,7 +297,8 @@ impl Fold {
             fingerprint: self.fingerprint,
             flags,
             shift,
-            hashes,
+            base_ts: if lo <= hi { lo } else { 0 },
+            values,
             cells,
             views,
         }
@@ -304,7 +322,7 @@ struct RowBuild {
 /// A column's accumulator while folding (distinct values and samples as lists).
 enum AccBuild {
     Part(AccPart),
-    Distinct(std::collections::HashSet<u64>),
+    Distinct(std::collections::HashSet<Vec<u8>>),
     Samples(Vec<i64>),
 }
 
@@ -436,7 +454,7 @@ impl ViewFold {
                 },
                 AccBuild::Distinct(set) => {
                     if let Some(b) = value(ctx) {
-                        set.insert(hash64(&b));
+                        set.insert(b);
                     }
                 }
                 AccBuild::Samples(s) => {
@@ -463,7 +481,7 @@ impl ViewFold {
                         .map(|a| match a {
                             AccBuild::Part(p) => p,
                             AccBuild::Distinct(s) => {
-                                let mut v: Vec<u64> = s.into_iter().collect();
+                                let mut v: Vec<Vec<u8>> = s.into_iter().collect();
                                 v.sort_unstable();
                                 AccPart::Distinct(v)
                             }
@@ -559,6 +577,7 @@ pub(crate) fn summary_from_index(
         if u32::from(s.shift) > origin.trailing_zeros().min(bucket_ns.trailing_zeros()) {
             continue;
         }
+        let hashes: Vec<u64> = s.values.iter().map(|v| hash64(v)).collect();
         for c in &s.cells {
             let b = bucket(c.cell << s.shift);
             tot.events += c.events;
@@ -576,7 +595,7 @@ pub(crate) fn summary_from_index(
                     TileVal::Set(ix) => {
                         if matches!(TILES[ti].metric, Metric::Distinct(_)) {
                             for &k in ix {
-                                tot.hit(ti, b, Hit::Distinct(s.hashes[k as usize]));
+                                tot.hit(ti, b, Hit::Distinct(hashes[k as usize]));
                             }
                         }
                     }
@@ -778,7 +797,9 @@ fn to_acc(agg: Agg, shared: bool, p: AccPart) -> Option<Acc> {
         (Agg::Min, AccPart::Min(m)) => Acc::Min(m),
         (Agg::Max, AccPart::Max(m)) => Acc::Max(m),
         (Agg::FirstSeen | Agg::LastSeen, AccPart::Seen(t)) => Acc::Seen(t),
-        (Agg::Distinct, AccPart::Distinct(v)) => Acc::Distinct(Box::new(v.into_iter().collect())),
+        (Agg::Distinct, AccPart::Distinct(v)) => {
+            Acc::Distinct(Box::new(v.iter().map(|b| hash64(b)).collect()))
+        }
         (Agg::First | Agg::Last | Agg::Value, AccPart::Val(v)) => {
             Acc::Val(v.as_deref().map_or(Some(Cell::None), value_cell)?)
         }
@@ -1113,5 +1134,60 @@ mod tests {
             .expect("v");
             assert_eq!(a, b);
         }
+    }
+}
+
+#[cfg(test)]
+mod breakdown {
+    /// Where the bytes of a capture's aggregates go (run by hand:
+    /// `CASEFILE_AGG=FILE cargo test --bin casefile aggregate_breakdown -- --ignored --nocapture`).
+    #[test]
+    #[ignore = "a measuring aid"]
+    fn aggregate_breakdown() {
+        use super::*;
+        let Ok(path) = std::env::var("CASEFILE_AGG") else {
+            return;
+        };
+        let cap = capture_format::CaptureFile::read(path).expect("open");
+        let (mut values, mut cells, mut total, mut stored) = (0usize, 0usize, 0usize, 0u64);
+        let mut per_view: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        let mut per_tile: BTreeMap<u16, usize> = BTreeMap::new();
+        for i in 0..cap.blocks().len() {
+            let Ok(Some(raw)) = cap.aggregates(i) else {
+                continue;
+            };
+            stored += u64::from(cap.blocks()[i + 1].total_len);
+            total += raw.len();
+            let s = Section::decode(&raw).expect("decodes");
+            values += s.values.len();
+            for c in &s.cells {
+                cells += 1;
+                for (t, v) in &c.tiles {
+                    *per_tile.entry(*t).or_default() += match v {
+                        TileVal::Num(_) => 1,
+                        TileVal::Set(x) => x.len(),
+                    };
+                }
+            }
+            for v in &s.views {
+                let e = per_view.entry(v.id.clone()).or_default();
+                e.0 += v.rows.len();
+                e.1 += Section {
+                    views: vec![v.clone()],
+                    ..Section::default()
+                }
+                .encode()
+                .len();
+            }
+        }
+        eprintln!("raw {total} B, stored {stored} B, {values} values, {cells} cells");
+        eprintln!("views (rows, raw bytes): {per_view:?}");
+        eprintln!(
+            "tile entries: {:?}",
+            per_tile
+                .iter()
+                .map(|(t, n)| (TILES[*t as usize].id, *n))
+                .collect::<Vec<_>>()
+        );
     }
 }

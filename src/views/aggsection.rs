@@ -23,8 +23,10 @@ pub struct Section {
     pub flags: u32,
     /// Cells are `2^shift` ns wide, aligned to multiples of their width.
     pub shift: u8,
-    /// Value hashes the tiles' distinct sets point into.
-    pub hashes: Vec<u64>,
+    /// Times seen are stored relative to this (the block's first event time).
+    pub base_ts: u64,
+    /// Values (identity bytes) the tiles' distinct sets point into, sorted.
+    pub values: Vec<Vec<u8>>,
     /// Cells with events, ascending.
     pub cells: Vec<CellAgg>,
     /// Partial view tables.
@@ -47,7 +49,7 @@ pub struct CellAgg {
 pub enum TileVal {
     /// A count or a sum.
     Num(i64),
-    /// Distinct values: indices into [`Section::hashes`].
+    /// Distinct values: indices into [`Section::values`].
     Set(Vec<u32>),
 }
 
@@ -88,8 +90,8 @@ pub enum AccPart {
     Max(Option<i64>),
     /// First or last time seen (0: not seen).
     Seen(u64),
-    /// Hashes of the distinct values seen.
-    Distinct(Vec<u64>),
+    /// The distinct values seen (identity bytes), sorted.
+    Distinct(Vec<Vec<u8>>),
     /// First or last value seen (identity bytes).
     Val(Option<Vec<u8>>),
     /// An image column: the first value seen and the value of the last exec.
@@ -170,10 +172,8 @@ impl Section {
         out.extend_from_slice(&self.fingerprint);
         put_var(&mut out, u64::from(self.flags));
         out.push(self.shift);
-        put_var(&mut out, self.hashes.len() as u64);
-        for h in &self.hashes {
-            out.extend_from_slice(&h.to_le_bytes());
-        }
+        put_var(&mut out, self.base_ts);
+        put_values(&mut out, &self.values);
         put_var(&mut out, self.cells.len() as u64);
         let mut prev = 0u64;
         for c in &self.cells {
@@ -209,7 +209,7 @@ impl Section {
                 put_bytes(&mut out, &r.key);
                 put_var(&mut out, r.accs.len() as u64);
                 for a in &r.accs {
-                    encode_acc(&mut out, a);
+                    encode_acc(&mut out, a, self.base_ts);
                 }
             }
         }
@@ -233,12 +233,8 @@ impl Section {
         if shift > 63 {
             return Err(r.err(format!("cell shift {shift} is more than 63")));
         }
-        let n = r.count(8, "value hashes")?;
-        let mut hashes = Vec::with_capacity(n);
-        for _ in 0..n {
-            let w = r.take(8, "value hash")?;
-            hashes.push(u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
-        }
+        let base_ts = r.var("base time")?;
+        let values = r.values("values")?;
         let n = r.count(3, "cells")?;
         if n as u64 > MAX_CELLS {
             return Err(r.err(format!("{n} cells, at most {MAX_CELLS}")));
@@ -272,10 +268,10 @@ impl Section {
                         let mut s = Vec::with_capacity(m);
                         for _ in 0..m {
                             let i = r.var("value index")?;
-                            if i >= hashes.len() as u64 {
+                            if i >= values.len() as u64 {
                                 return Err(r.err(format!(
                                     "value index {i}, the section has {} values",
-                                    hashes.len()
+                                    values.len()
                                 )));
                             }
                             s.push(i as u32);
@@ -305,7 +301,7 @@ impl Section {
                 let na = r.count(1, "row columns")?;
                 let mut accs = Vec::with_capacity(na);
                 for _ in 0..na {
-                    accs.push(decode_acc(&mut r)?);
+                    accs.push(decode_acc(&mut r, base_ts)?);
                 }
                 rows.push(RowPart { key, accs });
             }
@@ -318,14 +314,28 @@ impl Section {
             fingerprint,
             flags,
             shift,
-            hashes,
+            base_ts,
+            values,
             cells,
             views,
         })
     }
 }
 
-fn encode_acc(out: &mut Vec<u8>, a: &AccPart) {
+/// A sorted list of values: a count, then each as the length of the prefix it shares with the
+/// one before, the length of the rest and the rest.
+fn put_values(out: &mut Vec<u8>, vals: &[Vec<u8>]) {
+    put_var(out, vals.len() as u64);
+    let mut prev: &[u8] = &[];
+    for v in vals {
+        let shared = prev.iter().zip(v).take_while(|(a, b)| a == b).count();
+        put_var(out, shared as u64);
+        put_bytes(out, &v[shared..]);
+        prev = v;
+    }
+}
+
+fn encode_acc(out: &mut Vec<u8>, a: &AccPart, base_ts: u64) {
     match a {
         AccPart::None => out.push(0),
         AccPart::Count(n) => {
@@ -350,15 +360,21 @@ fn encode_acc(out: &mut Vec<u8>, a: &AccPart) {
             put_opt_int(out, *m);
         }
         AccPart::Seen(t) => {
+            // 0 none, else 1 + the time after the base (a time before it: 1 + the time, and
+            // the base cannot be its own; written by no producer of this crate).
             out.push(6);
-            put_var(out, *t);
+            put_var(
+                out,
+                if *t == 0 {
+                    0
+                } else {
+                    t.wrapping_sub(base_ts).wrapping_add(1)
+                },
+            );
         }
         AccPart::Distinct(s) => {
             out.push(7);
-            put_var(out, s.len() as u64);
-            for h in s {
-                out.extend_from_slice(&h.to_le_bytes());
-            }
+            put_values(out, s);
         }
         AccPart::Val(v) => {
             out.push(8);
@@ -395,7 +411,7 @@ fn encode_acc(out: &mut Vec<u8>, a: &AccPart) {
     }
 }
 
-fn decode_acc(r: &mut Rd<'_>) -> Result<AccPart, SectionError> {
+fn decode_acc(r: &mut Rd<'_>, base_ts: u64) -> Result<AccPart, SectionError> {
     Ok(match r.u8("column tag")? {
         0 => AccPart::None,
         1 => AccPart::Count(r.var("count")?),
@@ -403,16 +419,15 @@ fn decode_acc(r: &mut Rd<'_>) -> Result<AccPart, SectionError> {
         3 => AccPart::Avg(r.int("average sum")?, r.var("average count")?),
         4 => AccPart::Min(r.opt_int("minimum")?),
         5 => AccPart::Max(r.opt_int("maximum")?),
-        6 => AccPart::Seen(r.var("time seen")?),
-        7 => {
-            let n = r.count(8, "distinct values")?;
-            let mut s = Vec::with_capacity(n);
-            for _ in 0..n {
-                let w = r.take(8, "distinct value")?;
-                s.push(u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
-            }
-            AccPart::Distinct(s)
+        6 => {
+            let v = r.var("time seen")?;
+            AccPart::Seen(if v == 0 {
+                0
+            } else {
+                (v - 1).wrapping_add(base_ts)
+            })
         }
+        7 => AccPart::Distinct(r.values("distinct values")?),
         8 => AccPart::Val(r.opt_bytes("value")?),
         9 => AccPart::Image {
             first: r.opt_bytes("first value")?,
@@ -530,6 +545,29 @@ impl<'a> Rd<'a> {
         self.take(n, what)
     }
 
+    /// Values written by `put_values`: sorted, each sharing a prefix with the one before.
+    fn values(&mut self, what: &str) -> Result<Vec<Vec<u8>>, SectionError> {
+        let n = self.count(2, what)?;
+        let mut out: Vec<Vec<u8>> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let shared = self.var(what)?;
+            let prev = out.last().map_or(&[][..], Vec::as_slice);
+            if shared > prev.len() as u64 {
+                return Err(self.err(format!(
+                    "{what}: shares {shared} bytes with a value of {}",
+                    prev.len()
+                )));
+            }
+            let mut v = prev[..shared as usize].to_vec();
+            v.extend_from_slice(self.bytes(what)?);
+            if out.last().is_some_and(|p| *p >= v) {
+                return Err(self.err(format!("{what}: not sorted")));
+            }
+            out.push(v);
+        }
+        Ok(out)
+    }
+
     fn opt_int(&mut self, what: &str) -> Result<Option<i64>, SectionError> {
         match self.u8(what)? {
             0 => Ok(None),
@@ -556,7 +594,8 @@ mod tests {
             fingerprint: [3; 16],
             flags: 0,
             shift: 20,
-            hashes: vec![11, 22, u64::MAX],
+            base_ts: 1_000,
+            values: vec![vec![1, 7], b"/etc/hosts".to_vec(), b"/etc/passwd".to_vec()],
             cells: vec![
                 CellAgg {
                     cell: 1_000_000,
@@ -581,8 +620,8 @@ mod tests {
                         AccPart::Avg(10, 2),
                         AccPart::Min(None),
                         AccPart::Max(Some(8)),
-                        AccPart::Seen(99),
-                        AccPart::Distinct(vec![5, 6]),
+                        AccPart::Seen(1_099),
+                        AccPart::Distinct(vec![vec![1, 5], vec![1, 6]]),
                         AccPart::Val(Some(b"x".to_vec())),
                         AccPart::Image {
                             first: None,
@@ -641,7 +680,8 @@ mod tests {
         b.extend_from_slice(&[0; 16]);
         b.push(0); // flags
         b.push(10); // shift
-        b.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]); // hashes: 2^32-1
+        b.push(0); // base time
+        b.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]); // values: 2^32-1
         let e = Section::decode(&b).expect_err("too many");
         assert!(e.what.contains("declared"), "{e}");
     }

@@ -717,12 +717,13 @@ impl TileSet {
         })
     }
 
-    /// Calls `hit` for every tile the event counts in.
+    /// Calls `hit` for every tile the event counts in (with a distinct value's identity
+    /// bytes; empty for the others).
     pub(crate) fn event(
         &self,
         ctx: &mut EventCtx<'_, '_>,
         scratch: &mut Vec<u8>,
-        mut hit: impl FnMut(usize, Hit),
+        mut hit: impl FnMut(usize, Hit, &[u8]),
     ) {
         for &ti in &self.table[slot(&ctx.ev.body)] {
             let ti = ti as usize;
@@ -730,12 +731,12 @@ impl TileSet {
                 continue;
             }
             match TILES[ti].metric {
-                Metric::Count => hit(ti, Hit::Count),
+                Metric::Count => hit(ti, Hit::Count, &[]),
                 Metric::Sum(_) => {
                     if let Some(f) = &self.fields[ti]
                         && let Some(Val::Num(v)) = ctx.get(f)
                     {
-                        hit(ti, Hit::Sum(v));
+                        hit(ti, Hit::Sum(v), &[]);
                     }
                 }
                 Metric::Distinct(_) => {
@@ -744,7 +745,7 @@ impl TileSet {
                     {
                         scratch.clear();
                         super::eval::encode(&v, scratch);
-                        hit(ti, Hit::Distinct(super::eval::hash64(scratch)));
+                        hit(ti, Hit::Distinct(super::eval::hash64(scratch)), scratch);
                     }
                 }
             }
@@ -948,7 +949,7 @@ pub(crate) fn run_summary_with(
             last_partial = Instant::now();
         }
         let b = bucket(ctx.ev.ts);
-        tiles.event(ctx, &mut scratch, |ti, hit| tot.hit(ti, b, hit));
+        tiles.event(ctx, &mut scratch, |ti, hit, _| tot.hit(ti, b, hit));
         Ok(ctl.tick(n, ctx.ev.ts, range))
     })?;
     if ctl.cancelled() {
