@@ -108,8 +108,8 @@ struct Fold {
     scratch: Vec<u8>,
 }
 
-// The compiled filters hold no thread-bound state; the writer may run on another thread.
-// SAFETY-free: `Aggregator` is `Send` when its parts are; checked at compile time below.
+// The writer may run on another thread than the one that made it: `Aggregator` must be
+// `Send` (checked here, at compile time).
 const _: fn() = || {
     fn send<T: Send>() {}
     send::<Aggregator>();
@@ -519,14 +519,22 @@ fn samples_part(s: Vec<i64>) -> AccPart {
 /// The sections of the event blocks a session can take from the index: wholly inside its
 /// time range, present, of this catalog, usable. A section that does not decode is reported
 /// (file and offset) and its block replayed.
+#[cfg(test)]
 fn sections(session: &Session) -> Vec<(usize, Section)> {
+    let mut out = Vec::new();
+    each_section(session, None, &mut |i, s| out.push((i, s)));
+    out
+}
+
+/// Hands each section [`sections`] would give to `f`, in block order, one at a time, keeping
+/// of the views only `view` (`Some("")`: none).
+fn each_section(session: &Session, view: Option<&str>, f: &mut dyn FnMut(usize, Section)) {
     let cap = session.capture();
     let o = session.options();
     if o.buf_mode != BufMode::default() || cap.header().info.hosts.len() > 1 {
-        return Vec::new();
+        return;
     }
     let fp = fingerprint();
-    let mut out = Vec::new();
     let blocks = cap.blocks();
     for (i, e) in blocks.iter().enumerate() {
         if e.block_type != BlockType::Events
@@ -545,8 +553,8 @@ fn sections(session: &Session) -> Vec<(usize, Section)> {
                 continue;
             }
         };
-        match Section::decode(&raw) {
-            Ok(s) if s.fingerprint == fp && s.flags & FLAG_UNUSABLE == 0 => out.push((i, s)),
+        match Section::decode_part(&raw, view) {
+            Ok(s) if s.fingerprint == fp && s.flags & FLAG_UNUSABLE == 0 => f(i, s),
             Ok(_) => {}
             Err(err) => {
                 let file = cap
@@ -559,7 +567,6 @@ fn sections(session: &Session) -> Vec<(usize, Section)> {
             }
         }
     }
-    out
 }
 
 /// Adds the tiles of every block the index can answer for into `tot` (buckets of `bucket_ns`
@@ -572,10 +579,10 @@ pub(crate) fn summary_from_index(
     bucket: &dyn Fn(u64) -> usize,
 ) -> Vec<usize> {
     let mut used = Vec::new();
-    for (i, s) in sections(session) {
+    each_section(session, Some(""), &mut |i, s| {
         // A cell must fall in one bucket: its width must divide the origin and the width.
         if u32::from(s.shift) > origin.trailing_zeros().min(bucket_ns.trailing_zeros()) {
-            continue;
+            return;
         }
         let hashes: Vec<u64> = s.values.iter().map(|v| hash64(v)).collect();
         for c in &s.cells {
@@ -603,7 +610,7 @@ pub(crate) fn summary_from_index(
             }
         }
         used.push(i);
-    }
+    });
     used
 }
 
@@ -618,15 +625,12 @@ pub(crate) fn view_from_index(
     if !c.plain || c.per_host || !VIEWS.contains(&c.spec.id) {
         return None;
     }
-    let mut parts: Vec<(usize, ViewPart)> = sections(session)
-        .into_iter()
-        .filter_map(|(i, s)| {
-            s.views
-                .into_iter()
-                .find(|v| v.id == c.spec.id)
-                .map(|v| (i, v))
-        })
-        .collect();
+    let mut parts: Vec<(usize, ViewPart)> = Vec::new();
+    each_section(session, Some(c.spec.id), &mut |i, s| {
+        if let Some(v) = s.views.into_iter().find(|v| v.id == c.spec.id) {
+            parts.push((i, v));
+        }
+    });
     if parts.is_empty() {
         return None;
     }
@@ -690,10 +694,7 @@ pub(crate) fn view_from_index(
         }
     }
     for r in merged {
-        let keys = match key_cells(&r.key, c.keys.len()) {
-            Some(k) => k,
-            None => return None,
-        };
+        let keys = key_cells(&r.key, c.keys.len())?;
         let mut accs = Vec::with_capacity(c.cols.len());
         for (col, a) in c.cols.iter().zip(r.accs) {
             accs.push(to_acc(col.spec.agg, col.pct_of.is_some(), a)?);

@@ -217,7 +217,20 @@ impl Section {
     }
 
     /// Decodes raw section bytes.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the tests and the fuzz target decode whole sections"
+        )
+    )]
     pub fn decode(b: &[u8]) -> Result<Section, SectionError> {
+        Section::decode_part(b, None)
+    }
+
+    /// Decodes raw section bytes, keeping of the views only the one named `view` (`Some("")`:
+    /// none); the others are still checked.
+    pub fn decode_part(b: &[u8], view: Option<&str>) -> Result<Section, SectionError> {
         let mut r = Rd { b, at: 0 };
         let version = r.u8("version")?;
         if version != VERSION {
@@ -305,7 +318,9 @@ impl Section {
                 }
                 rows.push(RowPart { key, accs });
             }
-            views.push(ViewPart { id, events, rows });
+            if view.is_none_or(|v| v == id) {
+                views.push(ViewPart { id, events, rows });
+            }
         }
         if r.at != b.len() {
             return Err(r.err(format!("{} bytes after the section", b.len() - r.at)));
