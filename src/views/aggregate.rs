@@ -14,7 +14,14 @@
 //! state caught up across the blocks taken from the index), and the parts are merged in block
 //! order. The result is what replaying every event gives (a test compares both).
 
+#![expect(
+    clippy::many_single_char_names,
+    clippy::single_match_else,
+    reason = "merging accumulators pairs short names; a row found or made reads best as a match"
+)]
+
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use capture_format::schema::{Body, Event};
@@ -47,19 +54,13 @@ const PCT_EXACT: usize = 256;
 pub fn fingerprint() -> [u8; 16] {
     let mut d = format!("casefile aggregates v{}\n", super::aggsection::VERSION);
     for t in TILES {
-        d.push_str(&format!(
-            "{}|{}|{:?}|{:?}\n",
-            t.id, t.filter, t.metric, t.guard
-        ));
+        let _ = writeln!(d, "{}|{}|{:?}|{:?}", t.id, t.filter, t.metric, t.guard);
     }
     for id in VIEWS {
         if let Some(v) = catalog::view(id) {
-            d.push_str(&format!("{}|{:?}\n", v.id, v.filter));
+            let _ = writeln!(d, "{}|{:?}", v.id, v.filter);
             for c in v.columns {
-                d.push_str(&format!(
-                    "{}|{:?}|{:?}|{:?}\n",
-                    c.name, c.agg, c.field, c.when
-                ));
+                let _ = writeln!(d, "{}|{:?}|{:?}|{:?}", c.name, c.agg, c.field, c.when);
             }
         }
     }
@@ -360,7 +361,9 @@ impl ViewFold {
                             Agg::Max => AccBuild::Part(AccPart::Max(None)),
                             Agg::P50 | Agg::P95 | Agg::P99 => AccBuild::Samples(Vec::new()),
                             Agg::FirstSeen | Agg::LastSeen => AccBuild::Part(AccPart::Seen(0)),
-                            Agg::Distinct => AccBuild::Distinct(Default::default()),
+                            Agg::Distinct => {
+                                AccBuild::Distinct(std::collections::HashSet::default())
+                            }
                             Agg::Image => AccBuild::Part(AccPart::Image {
                                 first: None,
                                 exec: None,
@@ -404,7 +407,7 @@ impl ViewFold {
             };
             match &mut self.rows[row].accs[ci] {
                 AccBuild::Part(p) => match p {
-                    AccPart::None => {}
+                    AccPart::None | AccPart::Distinct(_) | AccPart::Pct { .. } => {}
                     AccPart::Count(n) => *n += 1,
                     AccPart::Seen(t) => {
                         if col.spec.agg == Agg::LastSeen || *t == 0 {
@@ -450,7 +453,6 @@ impl ViewFold {
                             *m = Some(m.map_or(v, |m| m.max(v)));
                         }
                     }
-                    AccPart::Distinct(_) | AccPart::Pct { .. } => {}
                 },
                 AccBuild::Distinct(set) => {
                     if let Some(b) = value(ctx) {
@@ -674,30 +676,50 @@ pub(crate) fn view_from_index(
     parts.sort_by_key(|(i, _)| *i);
     let mut acc = Accumulator::new(c);
     let mut merged: Vec<RowPart> = Vec::new();
+    // Distinct columns gather value hashes in sets (merging sorted lists block by block would
+    // sort the same values again and again).
+    let mut sets: Vec<Vec<Option<super::summary::Set>>> = Vec::new();
     let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
     for (_, p) in parts {
         for r in p.rows {
             if r.accs.len() != c.cols.len() {
                 return None;
             }
-            match index.get(&r.key) {
-                Some(&k) => {
-                    for ((a, b), col) in merged[k].accs.iter_mut().zip(r.accs).zip(&c.cols) {
-                        merge(col.spec.agg, a, b)?;
+            let existing = index.get(&r.key).copied();
+            let k = existing.unwrap_or(merged.len());
+            if existing.is_none() {
+                index.insert(r.key.clone(), k);
+                sets.push(vec![None; c.cols.len()]);
+                merged.push(RowPart {
+                    key: r.key,
+                    accs: Vec::with_capacity(c.cols.len()),
+                });
+            }
+            for (ci, (b, col)) in r.accs.into_iter().zip(&c.cols).enumerate() {
+                let b = match b {
+                    AccPart::Distinct(v) => {
+                        let set = sets[k][ci].get_or_insert_with(Default::default);
+                        set.extend(v.iter().map(|x| hash64(x)));
+                        AccPart::Distinct(Vec::new())
                     }
-                }
-                None => {
-                    index.insert(r.key.clone(), merged.len());
-                    merged.push(r);
+                    b => b,
+                };
+                if existing.is_none() {
+                    merged[k].accs.push(b);
+                } else {
+                    merge(col.spec.agg, &mut merged[k].accs[ci], b)?;
                 }
             }
         }
     }
-    for r in merged {
+    for (r, rs) in merged.into_iter().zip(sets) {
         let keys = key_cells(&r.key, c.keys.len())?;
         let mut accs = Vec::with_capacity(c.cols.len());
-        for (col, a) in c.cols.iter().zip(r.accs) {
-            accs.push(to_acc(col.spec.agg, col.pct_of.is_some(), a)?);
+        for ((col, a), set) in c.cols.iter().zip(r.accs).zip(rs) {
+            accs.push(match (a, set) {
+                (AccPart::Distinct(_), set) => Acc::Distinct(Box::new(set.unwrap_or_default())),
+                (a, _) => to_acc(col.spec.agg, col.pct_of.is_some(), a)?,
+            });
         }
         acc.rows.push(super::eval::RowAcc { keys, accs });
     }
@@ -1108,7 +1130,9 @@ mod tests {
                 if b.header.block_type == BlockType::State {
                     w.write_state(&recs).expect("state");
                 } else {
-                    recs.iter().for_each(|e| w.append(e).expect("append"));
+                    for e in &recs {
+                        w.append(e).expect("append");
+                    }
                 }
             }
             let cap = CaptureFile::from_bytes(w.finish().expect("finish")).expect("open");

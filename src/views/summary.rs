@@ -660,7 +660,7 @@ pub fn layout(range: (u64, u64), buckets: usize) -> (u64, u64) {
     let n = buckets.max(1) as u64;
     let span = range.1.saturating_sub(range.0).saturating_add(1);
     let want = span.div_ceil(n).max(1);
-    let g = 1u64 << (63 - want.leading_zeros()).saturating_sub(4);
+    let g = 1u64 << want.ilog2().saturating_sub(4);
     let origin = range.0 / g * g;
     let mut w = want.div_ceil(g).saturating_mul(g);
     while range.1.saturating_sub(origin) / w >= n && w < u64::MAX / 2 {
