@@ -4,7 +4,7 @@
 //! Writing: [`Aggregator`] rides along with the capture writer. It replays the events it is
 //! handed with the same engine and the same tile and view code as a reader, and for each block
 //! keeps the tiles' counts, sums and distinct values per time cell (at most
-//! [`MAX_CELLS`](super::aggsection::MAX_CELLS) cells of a power-of-two width) and the partial
+//! [`super::aggsection::MAX_CELLS`] cells of a power-of-two width) and the partial
 //! tables of the views in [`VIEWS`] (the accumulators of every row, in a form that merges:
 //! an image column keeps its first value and its value at the last exec, percentiles keep
 //! their samples while few and a histogram after).
@@ -528,7 +528,8 @@ fn sections(session: &Session) -> Vec<(usize, Section)> {
     out
 }
 
-/// Hands each section [`sections`] would give to `f`, in block order, one at a time, keeping
+/// Hands each section the index can answer for (wholly inside the session's time range,
+/// present, of this catalog, usable) to `f`, in block order, one at a time, keeping
 /// of the views only `view` (`Some("")`: none).
 fn each_section(session: &Session, view: Option<&str>, f: &mut dyn FnMut(usize, Section)) {
     let cap = session.capture();
