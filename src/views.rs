@@ -19,6 +19,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aggregate;
+pub mod aggsection;
 pub mod alerts;
 pub mod catalog;
 pub mod eval;

@@ -4,7 +4,7 @@
 //! offset  size  field
 //! 0       4     magic "CFBK"
 //! 4       1     block type: 1 events, 2 state (snapshot or keyframe), 3 footer, 4 signature,
-//!               5 checkpoint
+//!               5 checkpoint, 6 aggregates (of the events block before it)
 //! 5       1     codec: 0 stored, 1 zstd
 //! 6       2     header length H, u16le (whole header including summary and CRC)
 //! 8       4     body length (stored bytes), u32le
@@ -45,6 +45,9 @@ pub enum BlockType {
     Signature,
     /// A seal of the chain so far, inside the stream (`seal` module).
     Checkpoint,
+    /// Partial aggregates of the events block just before it (optional; see
+    /// [`crate::writer::BlockAggregator`]). Listed in the index, holds no records.
+    Aggregates,
     /// A type this version does not know; skipped.
     Unknown(u8),
 }
@@ -58,6 +61,7 @@ impl BlockType {
             BlockType::Footer => 3,
             BlockType::Signature => 4,
             BlockType::Checkpoint => 5,
+            BlockType::Aggregates => 6,
             BlockType::Unknown(v) => v,
         }
     }
@@ -66,7 +70,10 @@ impl BlockType {
     pub fn has_summary(self) -> bool {
         !matches!(
             self,
-            BlockType::Footer | BlockType::Signature | BlockType::Checkpoint
+            BlockType::Footer
+                | BlockType::Signature
+                | BlockType::Checkpoint
+                | BlockType::Aggregates
         )
     }
 
@@ -83,6 +90,7 @@ impl BlockType {
             3 => BlockType::Footer,
             4 => BlockType::Signature,
             5 => BlockType::Checkpoint,
+            6 => BlockType::Aggregates,
             v => BlockType::Unknown(v),
         }
     }

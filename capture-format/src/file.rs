@@ -242,6 +242,19 @@ impl CaptureFile {
                         pos = end as usize;
                         break;
                     }
+                    if h.block_type == BlockType::Aggregates {
+                        // Kept beside the events block just before it, numbered like it.
+                        if let Some(prev) = blocks.last().filter(|p: &&IndexEntry| {
+                            p.block_type == BlockType::Events
+                                && p.offset + u64::from(p.total_len) == pos as u64
+                        }) {
+                            let mut e = IndexEntry::of(&h, pos as u64);
+                            e.first_event = prev.first_event;
+                            blocks.push(e);
+                        }
+                        pos = end as usize;
+                        continue;
+                    }
                     if !h.block_type.holds_records() {
                         // Checkpoints (and anything unknown) hold no records.
                         pos = end as usize;
@@ -381,24 +394,52 @@ impl CaptureFile {
         })
     }
 
+    /// The aggregate section written beside event block `i` (the index entry right after it,
+    /// of type [`BlockType::Aggregates`], same first event and times), checked against its
+    /// hash and decompressed; `Ok(None)` when the block has none (files written without
+    /// aggregates, every version-1 fixture among them).
+    pub fn aggregates(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        let (Some(ev), Some(ag)) = (self.blocks.get(i), self.blocks.get(i + 1)) else {
+            return Ok(None);
+        };
+        if ev.block_type != BlockType::Events
+            || ag.block_type != BlockType::Aggregates
+            || ag.first_event != ev.first_event
+            || ag.first_ts != ev.first_ts
+            || ag.last_ts != ev.last_ts
+        {
+            return Ok(None);
+        }
+        Ok(Some(self.read_block(i + 1)?.raw))
+    }
+
     /// Index of the first event block whose last event is at or after `ts` (the block to start
     /// reading at for a time), or `None` when every event is earlier.
     pub fn seek_time(&self, ts: u64) -> Option<usize> {
-        let i = self
-            .blocks
-            .partition_point(|b| b.block_type != BlockType::Events || b.last_ts < ts);
-        (i..self.blocks.len()).find(|&k| self.blocks[k].block_type == BlockType::Events)
+        // A binary search over the event blocks only: the other blocks between them (state,
+        // checkpoints, aggregates) would break the ordering it needs.
+        let ev = self.event_blocks();
+        let k = ev.partition_point(|&i| self.blocks[i].last_ts < ts);
+        ev.get(k).copied()
+    }
+
+    /// Indices of the event blocks, in file order.
+    fn event_blocks(&self) -> Vec<usize> {
+        (0..self.blocks.len())
+            .filter(|&i| self.blocks[i].block_type == BlockType::Events)
+            .collect()
     }
 
     /// Index of the event block holding event number `n`.
     pub fn seek_event(&self, n: u64) -> Option<usize> {
-        let i = self.blocks.partition_point(|b| {
-            b.first_event + u64::from(b.count) <= n || b.block_type != BlockType::Events
+        let ev = self.event_blocks();
+        let k = ev.partition_point(|&i| {
+            let b = &self.blocks[i];
+            b.first_event + u64::from(b.count) <= n
         });
-        self.blocks
-            .get(i)
-            .filter(|b| b.block_type == BlockType::Events && b.first_event <= n)
-            .map(|_| i)
+        ev.get(k)
+            .copied()
+            .filter(|&i| self.blocks[i].first_event <= n)
     }
 
     /// Index of the last state block at or before block `i` (where replay of block `i` starts).

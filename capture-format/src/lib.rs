@@ -57,7 +57,7 @@ pub use footer::IndexEntry;
 pub use header::{FileHeader, HeaderInfo, HostInfo};
 pub use reader::Reader;
 pub use summary::Summary;
-pub use writer::{Reserve, WriteStats, Writer, WriterOptions};
+pub use writer::{BlockAggregator, Reserve, WriteStats, Writer, WriterOptions};
 
 /// The format version this crate writes.
 pub const FORMAT_VERSION: u16 = 1;

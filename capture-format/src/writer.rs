@@ -58,6 +58,21 @@ const FOOTER_FIXED: u64 = 100 + 96 + (100 + crate::sign::BODY_LEN as u64) + 56;
 /// Bytes of a checkpoint block at most (header and the longest body).
 const CHECKPOINT_MAX: u64 = 100 + crate::seal::SIGNED_LEN as u64 + 96;
 
+/// Computes a block's partial aggregates while the writer fills it (the producer's views of
+/// the events: counts per kind, call, process, file, ... and time). The writer hands it every
+/// record it takes and, after writing each events block, writes what
+/// [`BlockAggregator::finish_block`] returns as an aggregates block (type 6) right behind it.
+/// The bytes are opaque to this crate (FORMAT.md, section 3.3, gives their layout).
+pub trait BlockAggregator: Send {
+    /// A state block's records (the snapshot or a keyframe) about to be written.
+    fn state(&mut self, records: &[Event<'_>]);
+    /// An event appended to the block being filled.
+    fn event(&mut self, ev: &Event<'_>);
+    /// The aggregates of the events since the last call (the block just closed); an empty
+    /// result writes no aggregates block.
+    fn finish_block(&mut self) -> Vec<u8>;
+}
+
 /// Totals of what a writer wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriteStats {
@@ -109,6 +124,8 @@ pub struct Writer<W: Write> {
     stopped: Option<StopReason>,
     /// Events the producer could not hand over (counted as a loss in the footer tables).
     unwritten: u64,
+    /// Computes each events block's aggregates, when set.
+    aggregator: Option<Box<dyn BlockAggregator>>,
 }
 
 impl Writer<File> {
@@ -168,6 +185,7 @@ impl<W: Write> Writer<W> {
             file_id: crate::anchor::file_id(&link),
             stopped: None,
             unwritten: 0,
+            aggregator: None,
         })
     }
 
@@ -226,6 +244,12 @@ impl<W: Write> Writer<W> {
         Ok(self.anchor(now))
     }
 
+    /// Computes and writes each events block's aggregates with `agg` from now on (call it
+    /// before the first record).
+    pub fn set_aggregator(&mut self, agg: Box<dyn BlockAggregator>) {
+        self.aggregator = Some(agg);
+    }
+
     /// Installs a [`Reserve`] check, run before every block from now on.
     pub fn set_reserve(&mut self, reserve: Reserve) {
         self.reserve = Some(reserve);
@@ -266,6 +290,9 @@ impl<W: Write> Writer<W> {
             self.block_started = Some(Instant::now());
         }
         self.note(ev);
+        if let Some(a) = self.aggregator.as_mut() {
+            a.event(ev);
+        }
         self.enc.push(ev);
         if self.enc.raw_len() >= self.opts.block_bytes
             || (self.enc.count().is_multiple_of(256) && self.block_is_old())
@@ -296,6 +323,9 @@ impl<W: Write> Writer<W> {
     pub fn write_state(&mut self, records: &[Event<'_>]) -> io::Result<()> {
         self.check()?;
         self.flush_block()?;
+        if let Some(a) = self.aggregator.as_mut() {
+            a.state(records);
+        }
         let mut enc = Encoder::default();
         for r in records {
             if matches!(r.body, Body::Process(_) | Body::Container(_)) {
@@ -315,11 +345,70 @@ impl<W: Write> Writer<W> {
             return Ok(());
         }
         let mut enc = std::mem::take(&mut self.enc);
+        let (first_event, first_ts, last_ts) = (self.next_event, enc.first_ts(), enc.last_ts());
         let r = self.write_block(BlockType::Events, &mut enc);
         self.enc = enc;
         self.block_started = None;
         self.blocks_since_keyframe += 1;
-        r
+        let agg = self.aggregator.as_mut().map(|a| a.finish_block());
+        r?;
+        if let Some(raw) = agg.filter(|a| !a.is_empty()) {
+            self.write_aggregates(&raw, first_event, first_ts, last_ts)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the aggregates block of the events block just written. Aggregates are optional:
+    /// when the [`Reserve`] check refuses room for them, none are written (the room for the
+    /// footer was reserved with the events block) and the next block finds the disk full.
+    fn write_aggregates(
+        &mut self,
+        raw: &[u8],
+        first_event: u64,
+        first_ts: u64,
+        last_ts: u64,
+    ) -> io::Result<()> {
+        if raw.len() > crate::block::MAX_BODY as usize {
+            return Ok(());
+        }
+        let stored = self.compressor.compress(raw)?;
+        let header = BlockHeader {
+            block_type: BlockType::Aggregates,
+            codec: codec_id::ZSTD,
+            header_len: 0,
+            body_len: stored.len() as u32,
+            raw_len: raw.len() as u32,
+            count: 0,
+            flags: 0,
+            first_event,
+            first_ts,
+            last_ts,
+            body_hash: body_hash(&stored),
+            prev: self.link,
+            summary: Summary::default(),
+        };
+        let hbytes = header.encode();
+        let mut buf = Vec::with_capacity(hbytes.len() + stored.len());
+        buf.extend_from_slice(&hbytes);
+        buf.extend_from_slice(&stored);
+        let offset = self.stats.bytes;
+        let need = buf.len() as u64 + self.footer_bound();
+        if let Some(reserve) = self.reserve.as_mut()
+            && reserve(offset, need).is_err()
+        {
+            return Ok(());
+        }
+        self.put(&hbytes, &buf)?;
+        self.index.push(IndexEntry::of(
+            &BlockHeader {
+                header_len: hbytes.len() as u16,
+                ..header
+            },
+            offset,
+        ));
+        self.stats.raw_bytes += raw.len() as u64;
+        self.stored_bytes += stored.len() as u64;
+        Ok(())
     }
 
     /// Writes the remaining block, the footer and the trailer (with a sealer, the final seal

@@ -222,6 +222,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             let target = NewFile::create(&args.out, args.force)?;
             let mut w = Writer::new(target.file()?, &info, WriterOptions::default())
                 .with_context(|| format!("writing {}", args.out.display()))?;
+            crate::views::aggregate::attach(&mut w, &info)?;
             let (events, skipped) = copy(&cap, redactor.as_ref(), &mut w)?;
             match &args.sign_key {
                 Some(k) => w.finish_signed(&crate::keys::read_signing_key(k)?)?,
@@ -291,6 +292,10 @@ fn copy<W: Write>(
 ) -> anyhow::Result<(u64, usize)> {
     let (mut events, mut skipped) = (0u64, 0usize);
     for i in 0..cap.blocks().len() {
+        if !cap.blocks()[i].block_type.holds_records() {
+            // Checkpoints and aggregates: the writer makes its own.
+            continue;
+        }
         let block = match cap.read_block(i) {
             Ok(b) => b,
             Err(e) => {

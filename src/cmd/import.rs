@@ -77,7 +77,10 @@ fn write_capture(
     let ctx = |what: &str| format!("{}: {what}", output.display());
     let target = NewFile::create(output, force)?;
     let (w, outcome) = convert(src, opts, |info, opts| {
-        Writer::new(target.file()?, &info, opts).with_context(|| ctx("cannot write"))
+        let mut w =
+            Writer::new(target.file()?, &info, opts).with_context(|| ctx("cannot write"))?;
+        crate::views::aggregate::attach(&mut w, &info)?;
+        Ok(w)
     })?;
     w.finish().with_context(|| ctx("finishing"))?;
     target.commit()?;

@@ -41,6 +41,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let target = NewFile::create(&args.output, args.force)?;
     let mut w = Writer::new(target.file()?, &info, WriterOptions::default())
         .with_context(|| format!("writing {}", args.output.display()))?;
+    crate::views::aggregate::attach(&mut w, &info)?;
     let stats = merge::merge(&inputs, &hosts, &mut w)?;
     w.finish()
         .with_context(|| format!("writing {}", args.output.display()))?;

@@ -179,7 +179,22 @@ impl Session {
     where
         E: From<ReplayError>,
     {
-        self.run_with(filter, filter, sink)
+        self.run_with(filter, filter, None, sink)
+    }
+
+    /// Like [`Session::run`], but event blocks for which `skip` holds are passed over as if
+    /// their summary excluded every match (their state changes still reach later blocks):
+    /// the caller accounts for them another way (from the index's aggregates).
+    pub fn run_except<E>(
+        &mut self,
+        skip: &dyn Fn(usize) -> bool,
+        filter: Option<&Filter<Field>>,
+        sink: impl FnMut(&mut EventCtx<'_, '_>) -> Result<Flow, E>,
+    ) -> Result<(), E>
+    where
+        E: From<ReplayError>,
+    {
+        self.run_with(filter, filter, Some(skip), sink)
     }
 
     /// Like [`Session::run`], but `blocks` only decides which blocks to skip (from their
@@ -194,7 +209,7 @@ impl Session {
     where
         E: From<ReplayError>,
     {
-        self.run_with(blocks, None, sink)
+        self.run_with(blocks, None, None, sink)
     }
 
     /// Replays with `blocks` for skipping blocks and `filter` for events.
@@ -202,6 +217,7 @@ impl Session {
         &mut self,
         blocks: Option<&Filter<Field>>,
         filter: Option<&Filter<Field>>,
+        skip: Option<&dyn Fn(usize) -> bool>,
         mut sink: impl FnMut(&mut EventCtx<'_, '_>) -> Result<Flow, E>,
     ) -> Result<(), E>
     where
@@ -250,7 +266,11 @@ impl Session {
                 }
                 BlockType::Events => {}
                 _ => {
-                    done = i + 1;
+                    // Checkpoints and aggregates hold no records; past skipped blocks, the
+                    // catch-up must still start at the first of those.
+                    if !stale {
+                        done = i + 1;
+                    }
                     continue;
                 }
             }
@@ -258,6 +278,11 @@ impl Session {
                 break;
             }
             let before_range = self.opts.from.is_some_and(|f| entry.last_ts < f);
+            if !before_range && skip.is_some_and(|s| s(i)) {
+                self.stats.blocks_skipped += 1;
+                stale = true;
+                continue;
+            }
             if !before_range
                 && self.opts.skip_blocks
                 && let Some(f) = blocks

@@ -333,7 +333,7 @@ pub fn alerts_tile(
     let buckets = summary.buckets.max(1);
     let mut series = vec![0i64; buckets];
     let mut total = 0i64;
-    let (from, width) = (summary.from, summary.bucket_ns.max(1));
+    let (from, width) = (summary.origin, summary.bucket_ns.max(1));
     scan(rules, session, user, ctl, |_, ctx| {
         let b = usize::try_from(ctx.ev.ts.saturating_sub(from) / width)
             .unwrap_or(usize::MAX)

@@ -360,16 +360,16 @@ pub(crate) fn hash64(b: &[u8]) -> u64 {
 /// the true one).
 #[derive(Clone, Debug, Default)]
 pub struct Samples {
-    exact: Vec<i64>,
-    hist: Option<Box<[u64]>>,
-    n: u64,
+    pub(super) exact: Vec<i64>,
+    pub(super) hist: Option<Box<[u64]>>,
+    pub(super) n: u64,
 }
 
 /// Values kept exactly before switching to the histogram.
 pub const EXACT_MAX: usize = 1 << 16;
-const HIST_BUCKETS: usize = 64 + 58 * 32;
+pub(super) const HIST_BUCKETS: usize = 64 + 58 * 32;
 
-fn bucket_of(v: u64) -> usize {
+pub(super) fn bucket_of(v: u64) -> usize {
     if v < 64 {
         return v as usize;
     }
@@ -431,7 +431,7 @@ impl Samples {
 
 /// A column's running state for one row.
 #[derive(Debug)]
-enum Acc {
+pub(super) enum Acc {
     Key,
     Count(u64),
     Sum(Option<i64>),
@@ -451,7 +451,7 @@ enum Acc {
 }
 
 impl Acc {
-    fn for_col(col: &Col) -> Acc {
+    pub(super) fn for_col(col: &Col) -> Acc {
         match col.pct_of {
             Some(_) => Acc::PctShared,
             None => Acc::new(col.spec.agg),
@@ -503,7 +503,7 @@ impl Acc {
 /// A condition, compiled. The few conditions the catalog uses on every event have a native
 /// form with the same meaning as the filter text (the fields' definitions in
 /// `replay::context`); any other text is a compiled filter.
-enum Cond {
+pub(super) enum Cond {
     /// `evt.is_io_read = true`.
     IoRead,
     /// `evt.is_io_write = true`.
@@ -533,7 +533,7 @@ impl Cond {
         })
     }
 
-    fn matches(&self, ctx: &mut EventCtx<'_, '_>) -> bool {
+    pub(super) fn matches(&self, ctx: &mut EventCtx<'_, '_>) -> bool {
         let io = |flag: u8| ctx.io() & flag != 0;
         match self {
             Cond::IoRead => io(io::READ),
@@ -550,26 +550,28 @@ impl Cond {
 }
 
 /// A column, resolved.
-struct Col {
-    spec: Column,
+pub(super) struct Col {
+    pub(super) spec: Column,
     /// For a percentile column: the earlier column that keeps the same samples.
-    pct_of: Option<usize>,
-    field: Option<Field>,
-    when: Option<usize>,
+    pub(super) pct_of: Option<usize>,
+    pub(super) field: Option<Field>,
+    pub(super) when: Option<usize>,
 }
 
 /// A view ready to run: filters compiled, fields resolved.
 pub struct Compiled {
-    spec: &'static ViewSpec,
-    filter: Option<Filter<Field>>,
-    cols: Vec<Col>,
-    conds: Vec<Cond>,
+    pub(super) spec: &'static ViewSpec,
+    pub(super) filter: Option<Filter<Field>>,
+    pub(super) cols: Vec<Col>,
+    pub(super) conds: Vec<Cond>,
     /// The view's own filter in native form, applied in the sink (then `filter` is `None`).
-    native: Option<Cond>,
-    keys: Vec<usize>,
-    images: bool,
+    pub(super) native: Option<Cond>,
+    pub(super) keys: Vec<usize>,
+    pub(super) images: bool,
     /// A HOST column leads: rows of a merged capture are kept apart by host.
-    per_host: bool,
+    pub(super) per_host: bool,
+    /// No user filter: the view's own events, which the index's aggregates hold.
+    pub(super) plain: bool,
 }
 
 /// The column that leads every view of a merged capture: pid 100 on two hosts is two
@@ -665,11 +667,24 @@ impl Compiled {
             keys,
             images,
             per_host,
+            plain: user.is_none_or(|u| u.trim().is_empty()),
         })
     }
 
     /// Runs the view over `session` (its options give the time range).
     pub fn run(&self, session: &mut Session, ctl: &mut Control<'_>) -> Result<Table, ViewError> {
+        if let Some(t) = super::aggregate::view_from_index(self, session, ctl) {
+            return t;
+        }
+        self.run_decoding(session, ctl)
+    }
+
+    /// [`Compiled::run`] without the index's aggregates: every event replayed.
+    pub(crate) fn run_decoding(
+        &self,
+        session: &mut Session,
+        ctl: &mut Control<'_>,
+    ) -> Result<Table, ViewError> {
         let range = session_range(session);
         let mut acc = Accumulator::new(self);
         let mut n = 0u64;
@@ -718,15 +733,15 @@ pub fn session_range(session: &Session) -> (u64, u64) {
     (o.from.unwrap_or(lo).max(lo), o.to.unwrap_or(hi).min(hi))
 }
 
-struct RowAcc {
-    keys: Vec<Cell>,
-    accs: Vec<Acc>,
+pub(super) struct RowAcc {
+    pub(super) keys: Vec<Cell>,
+    pub(super) accs: Vec<Acc>,
 }
 
 /// The per-event part of a run, usable with any event source (the TUI's live view too).
 pub struct Accumulator<'c> {
     c: &'c Compiled,
-    rows: Vec<RowAcc>,
+    pub(super) rows: Vec<RowAcc>,
     index: HashMap<Box<[u8]>, u32, BuildHasherDefault<IdHasher>>,
     scratch: Vec<u8>,
     /// The key of the last event and its row.

@@ -17,6 +17,7 @@ use capture_format::schema::{Body, Kind};
 use super::eval::{Control, ViewError, compile_filters, resolve_field, session_range};
 use super::spec::Unit;
 use crate::filter::{Filter, Source, Val};
+use crate::replay::context::EventCtx;
 use crate::replay::fields::{Field, Fields};
 use crate::replay::session::{Flow, Session};
 use crate::replay::state::IdHasher;
@@ -635,9 +636,13 @@ pub struct Summary {
     pub from: u64,
     /// End of the range.
     pub to: u64,
+    /// Start of the first bucket: `from` rounded down to a multiple of `bucket_ns` (bucket
+    /// `i` covers `origin + i * bucket_ns` on), so bucket edges fall on the edges of the
+    /// index's aggregate cells.
+    pub origin: u64,
     /// Number of buckets.
     pub buckets: usize,
-    /// Width of a bucket in ns.
+    /// Width of a bucket in ns (see [`layout`]).
     pub bucket_ns: u64,
     /// Events seen (those matching the user's filter in the range).
     pub events: u64,
@@ -645,43 +650,197 @@ pub struct Summary {
     pub tiles: Vec<TileResult>,
 }
 
-type Set = HashSet<u64, BuildHasherDefault<IdHasher>>;
+pub(crate) type Set = HashSet<u64, BuildHasherDefault<IdHasher>>;
 
-struct TileRun {
-    tile: &'static Tile,
-    filter: Filter<Field>,
-    field: Option<Field>,
-    total: i64,
-    series: Vec<i64>,
-    all: Set,
-    cur: Set,
-    cur_bucket: usize,
+/// The buckets of a range: `(origin, width)`. The width is the range over `buckets`, rounded
+/// up to a multiple of a power of two `g` of at most a sixteenth of it, and the origin is the
+/// range's start rounded down to a multiple of `g`: every bucket edge falls on a multiple of
+/// `g`, so an aggregate cell of the index no wider than `g` lies in one bucket.
+pub fn layout(range: (u64, u64), buckets: usize) -> (u64, u64) {
+    let n = buckets.max(1) as u64;
+    let span = range.1.saturating_sub(range.0).saturating_add(1);
+    let want = span.div_ceil(n).max(1);
+    let g = 1u64 << want.ilog2().saturating_sub(4);
+    let origin = range.0 / g * g;
+    let mut w = want.div_ceil(g).saturating_mul(g);
+    while range.1.saturating_sub(origin) / w >= n && w < u64::MAX / 2 {
+        w += g;
+    }
+    (origin, w)
 }
 
-impl TileRun {
-    /// The tile as it stands.
-    fn result(&self) -> TileResult {
-        TileResult {
-            id: self.tile.id,
-            name: self.tile.name,
-            category: self.tile.category,
-            unit: self.tile.unit,
-            total: match self.tile.metric {
-                Metric::Distinct(_) => self.all.len() as i64,
-                _ => self.total,
-            },
-            series: self.series.clone(),
-            target: self.tile.target,
-            target_filter: self.tile.drill_filter(),
-            target_sort: self.tile.target_sort,
+/// What a tile takes from one event.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Hit {
+    /// One more.
+    Count,
+    /// A value to add.
+    Sum(i64),
+    /// A value's hash.
+    Distinct(u64),
+}
+
+/// Every tile's filter and field, and the table from event slot to the tiles that may match.
+pub(crate) struct TileSet {
+    filters: Vec<Filter<Field>>,
+    fields: Vec<Option<Field>>,
+    table: Vec<Vec<u16>>,
+}
+
+impl TileSet {
+    /// Compiles every tile.
+    pub(crate) fn new() -> Result<TileSet, ViewError> {
+        let mut table: Vec<Vec<u16>> = vec![Vec::new(); SYSCALL_COUNT + 256];
+        let mut filters = Vec::with_capacity(TILES.len());
+        let mut fields = Vec::with_capacity(TILES.len());
+        for (i, tile) in TILES.iter().enumerate() {
+            filters.push(crate::filter::compile(tile.filter, &Fields)?);
+            fields.push(match tile.metric {
+                Metric::Count => None,
+                Metric::Sum(f) | Metric::Distinct(f) => {
+                    Some(resolve_field(f).map_err(|_| ViewError::BadField {
+                        view: "summary".into(),
+                        column: tile.id.into(),
+                        field: f.into(),
+                        message: "unknown field".into(),
+                    })?)
+                }
+            });
+            for s in guard_slots(tile.guard) {
+                table[s].push(i as u16);
+            }
+        }
+        Ok(TileSet {
+            filters,
+            fields,
+            table,
+        })
+    }
+
+    /// Calls `hit` for every tile the event counts in (with a distinct value's identity
+    /// bytes; empty for the others).
+    pub(crate) fn event(
+        &self,
+        ctx: &mut EventCtx<'_, '_>,
+        scratch: &mut Vec<u8>,
+        mut hit: impl FnMut(usize, Hit, &[u8]),
+    ) {
+        for &ti in &self.table[slot(&ctx.ev.body)] {
+            let ti = ti as usize;
+            if !self.filters[ti].matches(ctx) {
+                continue;
+            }
+            match TILES[ti].metric {
+                Metric::Count => hit(ti, Hit::Count, &[]),
+                Metric::Sum(_) => {
+                    if let Some(f) = &self.fields[ti]
+                        && let Some(Val::Num(v)) = ctx.get(f)
+                    {
+                        hit(ti, Hit::Sum(v), &[]);
+                    }
+                }
+                Metric::Distinct(_) => {
+                    if let Some(f) = &self.fields[ti]
+                        && let Some(v) = ctx.get(f)
+                    {
+                        scratch.clear();
+                        super::eval::encode(&v, scratch);
+                        hit(ti, Hit::Distinct(super::eval::hash64(scratch)), scratch);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The tiles' numbers as they are being added up: totals, and per bucket the sums or the
+/// distinct values.
+pub(crate) struct Totals {
+    pub(crate) events: u64,
+    total: Vec<i64>,
+    series: Vec<Vec<i64>>,
+    all: Vec<Set>,
+    sets: Vec<Vec<Set>>,
+}
+
+impl Totals {
+    pub(crate) fn new(buckets: usize) -> Totals {
+        let distinct = |t: &Tile| matches!(t.metric, Metric::Distinct(_));
+        Totals {
+            events: 0,
+            total: vec![0; TILES.len()],
+            series: vec![vec![0; buckets]; TILES.len()],
+            all: (0..TILES.len()).map(|_| Set::default()).collect(),
+            sets: TILES
+                .iter()
+                .map(|t| {
+                    if distinct(t) {
+                        (0..buckets).map(|_| Set::default()).collect()
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect(),
         }
     }
 
-    fn flush(&mut self) {
-        if let Some(s) = self.series.get_mut(self.cur_bucket) {
-            *s = (*s).max(self.cur.len() as i64);
+    /// Adds one hit of tile `ti` in bucket `b`.
+    pub(crate) fn hit(&mut self, ti: usize, b: usize, hit: Hit) {
+        match hit {
+            Hit::Count => {
+                self.total[ti] += 1;
+                self.series[ti][b] += 1;
+            }
+            Hit::Sum(v) => self.add(ti, b, v),
+            Hit::Distinct(h) => {
+                self.all[ti].insert(h);
+                self.sets[ti][b].insert(h);
+            }
         }
-        self.cur.clear();
+    }
+
+    /// Adds a count or a sum of tile `ti` in bucket `b`.
+    pub(crate) fn add(&mut self, ti: usize, b: usize, v: i64) {
+        self.total[ti] = self.total[ti].saturating_add(v);
+        self.series[ti][b] = self.series[ti][b].saturating_add(v);
+    }
+
+    fn result(&self, range: (u64, u64), origin: u64, bucket_ns: u64) -> Summary {
+        let buckets = self.series.first().map_or(0, Vec::len);
+        Summary {
+            from: range.0,
+            to: range.1,
+            origin,
+            buckets,
+            bucket_ns,
+            events: self.events,
+            tiles: TILES
+                .iter()
+                .enumerate()
+                .map(|(i, tile)| {
+                    let distinct = matches!(tile.metric, Metric::Distinct(_));
+                    TileResult {
+                        id: tile.id,
+                        name: tile.name,
+                        category: tile.category,
+                        unit: tile.unit,
+                        total: if distinct {
+                            self.all[i].len() as i64
+                        } else {
+                            self.total[i]
+                        },
+                        series: if distinct {
+                            self.sets[i].iter().map(|s| s.len() as i64).collect()
+                        } else {
+                            self.series[i].clone()
+                        },
+                        target: tile.target,
+                        target_filter: tile.drill_filter(),
+                        target_sort: tile.target_sort,
+                    }
+                })
+                .collect(),
+        }
     }
 }
 
@@ -736,6 +895,10 @@ pub fn run_summary(
 /// [`run_summary`], handing the tiles as they stand to `partial.1` at most every `partial.0`
 /// of the scan, so a screen can fill them in as it goes (distinct counts are those seen so
 /// far).
+///
+/// Without a user filter, the event blocks whose aggregates the index holds (wholly inside the
+/// time range) are added up from those, without decompressing them; only the others are
+/// replayed. The result is the same either way (a test holds this).
 pub fn run_summary_live(
     session: &mut Session,
     user_filter: Option<&str>,
@@ -743,109 +906,58 @@ pub fn run_summary_live(
     ctl: &mut Control<'_>,
     partial: (Duration, &mut dyn FnMut(Summary)),
 ) -> Result<Summary, ViewError> {
+    run_summary_with(session, user_filter, buckets, ctl, partial, true)
+}
+
+/// [`run_summary_live`], with or without the index's aggregates.
+pub(crate) fn run_summary_with(
+    session: &mut Session,
+    user_filter: Option<&str>,
+    buckets: usize,
+    ctl: &mut Control<'_>,
+    partial: (Duration, &mut dyn FnMut(Summary)),
+    use_aggregates: bool,
+) -> Result<Summary, ViewError> {
     let (every, partial) = partial;
     let buckets = buckets.max(1);
     let range = session_range(session);
-    let span = range.1.saturating_sub(range.0) + 1;
-    let bucket_ns = span.div_ceil(buckets as u64).max(1);
+    let (origin, bucket_ns) = layout(range, buckets);
     let user = compile_filters(None, user_filter)?;
-    let mut runs = Vec::with_capacity(TILES.len());
-    let mut table: Vec<Vec<u16>> = vec![Vec::new(); SYSCALL_COUNT + 256];
-    for (i, tile) in TILES.iter().enumerate() {
-        let filter = crate::filter::compile(tile.filter, &Fields)?;
-        let field = match tile.metric {
-            Metric::Count => None,
-            Metric::Sum(f) | Metric::Distinct(f) => {
-                Some(resolve_field(f).map_err(|_| ViewError::BadField {
-                    view: "summary".into(),
-                    column: tile.id.into(),
-                    field: f.into(),
-                    message: "unknown field".into(),
-                })?)
-            }
-        };
-        for s in guard_slots(tile.guard) {
-            table[s].push(i as u16);
-        }
-        runs.push(TileRun {
-            tile,
-            filter,
-            field,
-            total: 0,
-            series: vec![0; buckets],
-            all: Set::default(),
-            cur: Set::default(),
-            cur_bucket: 0,
-        });
+    let tiles = TileSet::new()?;
+    let mut tot = Totals::new(buckets);
+    let bucket = |ts: u64| ((ts.saturating_sub(origin) / bucket_ns) as usize).min(buckets - 1);
+    let mut from_index = Vec::new();
+    if use_aggregates && user.is_none() {
+        from_index =
+            super::aggregate::summary_from_index(session, (origin, bucket_ns), &mut tot, &bucket);
     }
-    let mut n = 0u64;
+    let mut n = tot.events;
     let mut scratch = Vec::new();
     let mut last_partial = Instant::now();
-    let summary = |runs: &[TileRun], events: u64| Summary {
-        from: range.0,
-        to: range.1,
-        buckets,
-        bucket_ns,
-        events,
-        tiles: runs.iter().map(TileRun::result).collect(),
-    };
-    session.run(user.as_ref(), |ctx| -> Result<Flow, ViewError> {
+    if !from_index.is_empty() {
+        partial(tot.result(range, origin, bucket_ns));
+    }
+    let skip = |i: usize| from_index.binary_search(&i).is_ok();
+    session.run_except(&skip, user.as_ref(), |ctx| -> Result<Flow, ViewError> {
         if !super::eval::is_event(&ctx.ev.body) {
             return Ok(Flow::Continue);
         }
         n += 1;
+        tot.events = n;
         if n.is_multiple_of(1 << 12) && last_partial.elapsed() >= every {
-            partial(summary(&runs, n));
+            partial(tot.result(range, origin, bucket_ns));
             last_partial = Instant::now();
         }
-        let b = ((ctx.ev.ts.saturating_sub(range.0) / bucket_ns) as usize).min(buckets - 1);
-        for &ti in &table[slot(&ctx.ev.body)] {
-            let r = &mut runs[ti as usize];
-            if !r.filter.matches(ctx) {
-                continue;
-            }
-            match r.tile.metric {
-                Metric::Count => {
-                    r.total += 1;
-                    r.series[b] += 1;
-                }
-                Metric::Sum(_) => {
-                    if let Some(f) = &r.field
-                        && let Some(Val::Num(v)) = ctx.get(f)
-                    {
-                        r.total = r.total.saturating_add(v);
-                        r.series[b] = r.series[b].saturating_add(v);
-                    }
-                }
-                Metric::Distinct(_) => {
-                    if let Some(f) = &r.field
-                        && let Some(v) = ctx.get(f)
-                    {
-                        scratch.clear();
-                        super::eval::encode(&v, &mut scratch);
-                        let h = super::eval::hash64(&scratch);
-                        if b != r.cur_bucket {
-                            r.flush();
-                            r.cur_bucket = b;
-                        }
-                        r.cur.insert(h);
-                        r.all.insert(h);
-                    }
-                }
-            }
-        }
+        let b = bucket(ctx.ev.ts);
+        tiles.event(ctx, &mut scratch, |ti, hit, _| tot.hit(ti, b, hit));
         Ok(ctl.tick(n, ctx.ev.ts, range))
     })?;
     if ctl.cancelled() {
         return Err(ViewError::Cancelled);
     }
     ctl.done(n);
-    for r in &mut runs {
-        if let Metric::Distinct(_) = r.tile.metric {
-            r.flush();
-        }
-    }
-    Ok(summary(&runs, n))
+    tot.events = n;
+    Ok(tot.result(range, origin, bucket_ns))
 }
 
 /// A sparkline of `series` with Unicode block characters (`▁▂▃▄▅▆▇█`; a space for zero).

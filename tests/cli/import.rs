@@ -31,6 +31,10 @@ fn text(o: &std::process::Output) -> (String, String) {
 fn records(cap: &CaptureFile) -> (Vec<Body<'static>>, Vec<Body<'static>>) {
     let (mut state, mut events) = (Vec::new(), Vec::new());
     for i in 0..cap.blocks().len() {
+        if !cap.blocks()[i].block_type.holds_records() {
+            // Aggregates blocks (import and export write them) hold no records.
+            continue;
+        }
         let b = cap.read_block(i).expect("block");
         for ev in b.events().expect("decoder") {
             let ev = ev.expect("record").into_owned();
