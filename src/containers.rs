@@ -32,7 +32,6 @@ mod bolt;
 mod cgroup;
 mod resolve;
 mod socket;
-mod time;
 mod tracker;
 
 #[cfg(test)]
@@ -40,11 +39,11 @@ mod real_tests;
 #[cfg(test)]
 mod resolve_tests;
 
+pub use crate::timefmt::parse_rfc3339;
 pub use cgroup::{
     ContainerRef, Runtime, is_full_id, parse_cgroup, parse_proc_cgroup, proc_cgroup_path,
 };
 pub use resolve::{Resolver, Roots, StateError};
-pub use time::parse_rfc3339;
 pub use tracker::{Sighting, Tracker};
 
 use capture_format::schema::Container;

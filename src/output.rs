@@ -5,6 +5,7 @@
 
 pub mod parquet;
 pub mod table;
+pub mod term;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};

@@ -21,6 +21,7 @@
 
 pub mod alerts;
 pub mod catalog;
+pub mod chisels;
 pub mod eval;
 pub mod spec;
 pub mod summary;

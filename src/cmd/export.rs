@@ -173,7 +173,16 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     if args.out != Path::new("-") {
         crate::outfile::check_free(&args.out, args.force)?;
     }
-    let cap = super::open_all(&args.files)?;
+    let r = super::args::resolve(&args.reading)?;
+    let format = match (r.json, args.format) {
+        (true, ExportFormat::Case | ExportFormat::Jsonl) => ExportFormat::Jsonl,
+        (true, ExportFormat::Parquet) => {
+            bail!("-j exports JSON lines: give it or --format parquet, not both")
+        }
+        (false, f) => f,
+    };
+    let cap = r.open()?;
+    let selected = r.filter.is_some() || r.count.is_some() || r.has_range();
     let redactor = args.redact.then(|| {
         let mut salt = [0u8; 32];
         if let Some(s) = &args.salt {
@@ -195,11 +204,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let info = HeaderInfo {
         created_ns: super::args::now_ns(),
         recorder: format!("casefile {} export", env!("CARGO_PKG_VERSION")),
-        source: format!(
-            "export of {} ({})",
-            super::describe(&args.files),
-            src_info.source
-        ),
+        source: format!("export of {} ({})", r.describe(), src_info.source),
         redacted,
         snaplen: if redactor.is_some() {
             0
@@ -217,12 +222,16 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map_or(String::new(), |r| format!(" ({})", r.describe()));
     let mut out = std::io::stderr().lock();
-    match args.format {
+    match format {
         ExportFormat::Case => {
             let target = NewFile::create(&args.out, args.force)?;
             let mut w = Writer::new(target.file()?, &info, WriterOptions::default())
                 .with_context(|| format!("writing {}", args.out.display()))?;
-            let (events, skipped) = copy(&cap, redactor.as_ref(), &mut w)?;
+            let (events, skipped) = if selected {
+                (copy_selected(&r, cap, redactor.as_ref(), &mut w)?, 0)
+            } else {
+                copy(&cap, redactor.as_ref(), &mut w)?
+            };
             match &args.sign_key {
                 Some(k) => w.finish_signed(&crate::keys::read_signing_key(k)?)?,
                 None => w.finish()?,
@@ -257,10 +266,11 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
                 }
             };
             let started = std::time::Instant::now();
-            let events = if matches!(args.format, ExportFormat::Parquet) {
-                to_parquet(cap, &args.out, args.force)?
+            let session = r.session_of(cap, Options::default())?;
+            let events = if matches!(format, ExportFormat::Parquet) {
+                to_parquet(session, &r, &args.out, args.force)?
             } else {
-                to_jsonl(cap, &args.out, args.force)?
+                to_jsonl(session, &r, &args.out, args.force)?
             };
             let secs = started.elapsed().as_secs_f64();
             writeln!(
@@ -319,23 +329,88 @@ fn copy<W: Write>(
     Ok((events, skipped))
 }
 
-/// Replays `cap` into Parquet files in `dir`, a new directory; returns the rows written.
-fn to_parquet(cap: CaptureFile, dir: &Path, force: bool) -> anyhow::Result<u64> {
+/// Replays the selection (filter, time range, `-n`) of a capture into `w`: the matching
+/// events, and the state they happened in as keyframes, so the export still names processes,
+/// files and containers. A keyframe precedes the first event and any event that follows
+/// events left out (they may have changed the state), at most one per second of capture time.
+fn copy_selected<W: Write>(
+    r: &super::args::Resolved,
+    cap: CaptureFile,
+    redactor: Option<&Redactor>,
+    w: &mut Writer<W>,
+) -> anyhow::Result<u64> {
+    let mut session = r.session_of(cap, Options::default())?;
+    let mut events = 0u64;
+    let mut last_num = 0u64;
+    let mut keyframe_ts: Option<u64> = None;
+    if r.done(0) {
+        return Ok(0);
+    }
+    session.run(r.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
+        let gap = ctx.num != last_num + 1;
+        if keyframe_ts.is_none()
+            || gap && keyframe_ts.is_some_and(|k| ctx.ev.ts >= k.saturating_add(1_000_000_000))
+        {
+            let mut state = ctx.state.to_records(ctx.ev.ts);
+            if let Some(red) = redactor {
+                for ev in &mut state {
+                    red.event(ev);
+                }
+            }
+            w.write_state(&state)?;
+            keyframe_ts = Some(ctx.ev.ts);
+        }
+        last_num = ctx.num;
+        let mut ev = ctx.ev.clone();
+        if let Some(red) = redactor {
+            red.event(&mut ev);
+        }
+        w.append(&ev)?;
+        events += 1;
+        Ok(if r.done(events) {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        })
+    })?;
+    Ok(events)
+}
+
+/// Replays the session's selection into Parquet files in `dir`, a new directory; returns the
+/// rows written.
+fn to_parquet(
+    mut session: Session,
+    r: &super::args::Resolved,
+    dir: &Path,
+    force: bool,
+) -> anyhow::Result<u64> {
     let target = NewDir::create(dir, force, ("part-", ".parquet"))?;
     let mut sink = ParquetSink::new(target.temp(), ParquetOptions::default())?;
-    let mut session = Session::new(cap, Options::default())?;
-    session.run(None, |ctx| -> anyhow::Result<Flow> {
-        sink.event(ctx)?;
-        Ok(Flow::Continue)
-    })?;
+    let mut rows = 0u64;
+    if !r.done(0) {
+        session.run(r.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
+            sink.event(ctx)?;
+            rows += 1;
+            Ok(if r.done(rows) {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
+        })?;
+    }
     let sink = sink.finish()?;
     target.commit()?;
     Ok(sink.rows)
 }
 
-/// Replays `cap` as JSON lines (the objects of `casefile read --json`) into `path` (`-`:
-/// stdout, else a new file); returns the lines written.
-fn to_jsonl(cap: CaptureFile, path: &Path, force: bool) -> anyhow::Result<u64> {
+/// Replays the session's selection as JSON lines (the objects of `casefile read --json`) into
+/// `path` (`-`: stdout, else a new file); returns the lines written.
+fn to_jsonl(
+    mut session: Session,
+    r: &super::args::Resolved,
+    path: &Path,
+    force: bool,
+) -> anyhow::Result<u64> {
     let target = if path == Path::new("-") {
         None
     } else {
@@ -347,13 +422,18 @@ fn to_jsonl(cap: CaptureFile, path: &Path, force: bool) -> anyhow::Result<u64> {
     };
     let format = Format::parse(DEFAULT_FORMAT)?;
     let mut sink = JsonSink::new(BufWriter::with_capacity(1 << 16, out), &format);
-    let mut session = Session::new(cap, Options::default())?;
     let mut lines = 0u64;
-    session.run(None, |ctx| -> anyhow::Result<Flow> {
-        sink.event(ctx)?;
-        lines += 1;
-        Ok(Flow::Continue)
-    })?;
+    if !r.done(0) {
+        session.run(r.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
+            sink.event(ctx)?;
+            lines += 1;
+            Ok(if r.done(lines) {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
+        })?;
+    }
     sink.flush()?;
     drop(sink);
     if let Some(t) = target {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::CommandFactory;
 
-use crate::cli::{Cli, ManArgs};
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
 
 /// Runs `casefile man`.
 pub fn run(args: &ManArgs) -> anyhow::Result<ExitCode> {
@@ -29,4 +29,11 @@ fn write_page(cmd: &clap::Command, name: &str, dir: &std::path::Path) -> anyhow:
     let path = dir.join(format!("{name}.1"));
     std::fs::write(&path, buf).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+/// Runs `casefile completions SHELL`: the script on stdout.
+pub fn completions(args: &CompletionsArgs) -> ExitCode {
+    let mut cmd = Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "casefile", &mut std::io::stdout());
+    ExitCode::SUCCESS
 }

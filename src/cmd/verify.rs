@@ -57,7 +57,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             Status::Unreadable => "UNREADABLE",
         };
         writeln!(out, "{}: {word}", file.display())?;
-        for l in verdict.lines(&capture_format::verdict::format_ns) {
+        for l in verdict.lines(&crate::timefmt::datetime_ms) {
             writeln!(out, "  {l}")?;
         }
         code = code.max(verdict.exit_code());

@@ -40,6 +40,8 @@ pub struct Engine {
     pub first_ts: u64,
     /// How buffers render.
     pub buf_mode: BufMode,
+    /// Time of the last event that matched (for `evt.deltatime`); 0 before the first.
+    pub last_match_ts: u64,
     /// Events evaluated against a filter.
     pub evaluated: u64,
     /// Events that matched.
@@ -119,11 +121,13 @@ impl Engine {
                 state: &self.state,
                 num,
                 first_ts: self.first_ts,
+                prev_ts: self.last_match_ts,
                 buf_mode: self.buf_mode,
             };
             self.evaluated += 1;
             if filter.is_none_or(|f| f.matches(&mut ctx)) {
                 self.matched += 1;
+                self.last_match_ts = ev.ts;
                 flow = sink(&mut ctx)?;
             }
         }
