@@ -12,11 +12,31 @@ pub use reading::{ColorWhen, Reading};
 
 /// Forensics capture and replay for Linux hosts that run containers.
 #[derive(Debug, Parser)]
-#[command(name = "casefile", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "casefile",
+    version,
+    long_version = long_version(),
+    about,
+    long_about = None,
+    propagate_version = true
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--version`: the release, the commit it was built from, the capture format and record
+/// schema it writes, and the probe it loads (the hash of its sources).
+pub fn long_version() -> String {
+    format!(
+        "{} (commit {}, capture format v{}, record schema v{}, probe {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("CASEFILE_COMMIT"),
+        capture_format::FORMAT_VERSION,
+        capture_format::schema::SCHEMA_VERSION,
+        env!("CASEFILE_PROBE")
+    )
 }
 
 /// Subcommands. Each has its module under `cmd/`.

@@ -13,7 +13,9 @@ use crate::cli::{Cli, CompletionsArgs, ManArgs};
 pub fn run(args: &ManArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating {}", args.dir.display()))?;
-    let cmd = Cli::command();
+    // The pages name the release only: the commit of `--version` would make them stale at
+    // every commit.
+    let cmd = Cli::command().long_version(None);
     write_page(&cmd, "casefile", &args.dir)?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("casefile-{}", sub.get_name());

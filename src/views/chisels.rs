@@ -94,7 +94,11 @@ pub static CHISELS: &[(&str, Chisel, &str)] = &[
         Chisel::View("syscalls", Some("TIME"), None),
         "system calls by total time",
     ),
-    ("netstat", Chisel::View("connections", None, None), "connections"),
+    (
+        "netstat",
+        Chisel::View("connections", None, None),
+        "connections",
+    ),
     ("lsof", Chisel::View("files", None, None), "files used"),
     ("spy_users", Chisel::Spy(false), "commands run from shells"),
     (
