@@ -506,12 +506,27 @@ pub struct RecordArgs {
     /// Capture file to write (created with mode 0600).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub file: PathBuf,
-    /// Stop after this long (e.g. 30s, 5m, 1h; a bare number is seconds).
-    #[arg(long, value_parser = parse_duration)]
+    /// Stop after this long (e.g. 30s, 5m, 1h; a bare number is seconds; sysdig's -M).
+    #[arg(short = 'M', long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
-    /// Bytes of I/O payload kept per read/write/send/recv (0: none, at most 4096).
-    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(0..=4096))]
+    /// Bytes of I/O payload kept per read/write/send/recv (0: none, at most 4096; sysdig's -s).
+    #[arg(short = 's', long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(0..=4096))]
     pub snaplen: u32,
+    /// Capture filter (sysdig/Falco syntax), or give it as words after the options: only
+    /// matching events are written. It is evaluated in user space, after the probe: what the
+    /// other events changed (processes, fds, containers) is kept as state records so replay
+    /// still names things, and their number shows in `casefile info` as events filtered out.
+    #[arg(
+        short = 'f',
+        long = "filter",
+        value_name = "FILTER",
+        conflicts_with = "filter_words"
+    )]
+    pub filter: Option<String>,
+    /// The capture filter as trailing words, as sysdig takes it (`record -w f.case
+    /// container.id!=host`).
+    #[arg(num_args = 0.., value_name = "FILTER WORDS")]
+    pub filter_words: Vec<String>,
     /// Keep no payload bytes (same as --snaplen 0).
     #[arg(long)]
     pub no_payload: bool,

@@ -98,6 +98,8 @@ struct Report {
     lost: u64,
     loss_intervals: usize,
     loss_cpus: std::collections::BTreeSet<u16>,
+    /// Events a capture filter left out at record time.
+    filtered: u64,
     recovered: Option<(String, u64)>,
     damage: Vec<String>,
     integrity: Integrity,
@@ -132,6 +134,7 @@ impl Report {
         let mut containers = Vec::new();
         let mut execs = 0;
         let (mut lost, mut loss_intervals) = (0, 0);
+        let mut filtered = 0u64;
         let mut loss_cpus = std::collections::BTreeSet::new();
         for ev in &tables {
             match &ev.body {
@@ -155,6 +158,9 @@ impl Report {
                     e[3] = text(&c.note);
                 }
                 Body::Exec(_) => execs += 1,
+                Body::Loss(l) if l.cpu == capture_format::schema::Loss::FILTERED => {
+                    filtered += l.count;
+                }
                 Body::Loss(l) => {
                     lost += l.count;
                     loss_intervals += 1;
@@ -186,6 +192,7 @@ impl Report {
             lost,
             loss_intervals,
             loss_cpus,
+            filtered,
             recovered: cap.recovery().map(|r| (r.reason.clone(), r.tail_bytes)),
             damage: cap.damage().iter().map(ToString::to_string).collect(),
             integrity,
@@ -316,6 +323,14 @@ impl Report {
                 self.loss_cpus.len()
             )?;
         }
+        if self.filtered > 0 {
+            writeln!(
+                out,
+                "filtered:    {} events left out by the capture filter at record time (see \
+                 options: filter=...)",
+                group(self.filtered)
+            )?;
+        }
         let stopped = match &self.integrity {
             Integrity::Judged(v) => v.stopped,
             _ => None,
@@ -388,7 +403,8 @@ impl Report {
                 "id": id, "name": name, "image": image, "note": note,
             })).collect::<Vec<_>>(),
             "loss": { "events": self.lost, "intervals": self.loss_intervals,
-                      "cpus": self.loss_cpus.iter().collect::<Vec<_>>() },
+                      "cpus": self.loss_cpus.iter().collect::<Vec<_>>(),
+                      "filtered": self.filtered },
             "recovered": self.recovered.as_ref().map(|(why, tail)| json!({
                 "reason": why, "tail_bytes": tail,
             })),

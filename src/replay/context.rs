@@ -289,7 +289,14 @@ impl<'e> EventCtx<'_, 'e> {
             ],
             Body::Loss(l) => vec![
                 ("count", l.count.to_string()),
-                ("cpu", l.cpu.to_string()),
+                (
+                    "cpu",
+                    if l.cpu == capture_format::schema::Loss::FILTERED {
+                        "filter".to_owned()
+                    } else {
+                        l.cpu.to_string()
+                    },
+                ),
                 ("from", l.from.to_string()),
                 ("to", l.to.to_string()),
             ],

@@ -1173,3 +1173,65 @@ fn an_anchor_log_catches_a_cut_recording() {
         .expect_code(1);
     assert!(o.contains("the file was cut"), "{o}");
 }
+
+/// `record -w FILE FILTER` (sysdig's capture filter): only matching events are written, what
+/// the others changed stays as state so replay still names the kept events' files, and the
+/// number left out shows in `info` beside the loss.
+#[test]
+fn a_capture_filter_keeps_matching_events_and_counts_the_rest() {
+    let dir = Dir::new("capture-filter");
+    let file = dir.path.join("f.case");
+    let target = dir.write("secret.txt", "hello\n");
+    let script = format!("ls / > /dev/null; cat {}", target.display());
+    let Some(_) = record(
+        &file,
+        &["-s", "200", "proc.name=cat", "and", "evt.type=read"],
+        &["sh", "-c", &script],
+    ) else {
+        return;
+    };
+    let evs = events(&file);
+    // Every event printed is a read by cat (state records are not events; the drop records
+    // that count what was left out are skipped).
+    let mut reads = 0;
+    let text = TestCommand::new(["read"])
+        .cmd_args(&file, &["-p", "%proc.name %evt.type %fd.name"])
+        .stdout();
+    for line in text.lines() {
+        if line.contains(" drop ") || line.starts_with("<NA> drop") {
+            continue;
+        }
+        assert!(
+            line.starts_with("cat read "),
+            "an event the filter does not match was written: {line}"
+        );
+        reads += 1;
+    }
+    assert!(reads > 0, "no read by cat was kept:\n{text}");
+    // The read of the file still names it: its openat was left out but kept as state.
+    assert!(
+        text.contains(&format!("cat read {}", target.display())),
+        "the kept read lost its file name:\n{text}"
+    );
+    let info = TestCommand::new(["info"]).cmd_args(&file, &[]).stdout();
+    let filtered = info
+        .lines()
+        .find_map(|l| l.strip_prefix("filtered:"))
+        .unwrap_or_else(|| panic!("info does not say what was filtered:\n{info}"));
+    let n: u64 = filtered
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.replace(',', "").parse().ok())
+        .unwrap_or(0);
+    assert!(n > 10, "too few events counted as filtered: {filtered}");
+    assert!(
+        info.contains("filter=\"proc.name=cat and evt.type=read\""),
+        "{info}"
+    );
+    // A filter that does not compile is refused before anything is recorded.
+    let (_, err) = TestCommand::new(["record", "-w"])
+        .cmd_args(&dir.path.join("bad.case"), &["proc.nme=cat", "--", "true"])
+        .expect_code(2);
+    assert!(err.contains("proc.nme"), "{err}");
+    assert!(!dir.path.join("bad.case").exists());
+}
