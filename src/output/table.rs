@@ -137,3 +137,26 @@ pub fn table_json(t: &Table, limit: Option<usize>) -> serde_json::Value {
         "rows": rows,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widest_text_columns_give_way_first() {
+        // PID, NAME, CWD (110 wide), COMMAND (63 wide): on 80 columns CWD and COMMAND shrink,
+        // the wider first, numbers never.
+        let mut w = vec![5, 10, 110, 63];
+        fit(&mut w, &[false, true, true, true], &[3, 4, 3, 7], 80);
+        assert_eq!(w.iter().sum::<usize>() + 6, 80);
+        assert_eq!(w[0], 5);
+        assert_eq!(w[1], 10);
+        assert!((w[2] as i64 - w[3] as i64).abs() <= 1, "{w:?}");
+        // Nothing to give: left as it is.
+        let mut w = vec![20, 20];
+        fit(&mut w, &[false, false], &[3, 3], 10);
+        assert_eq!(w, [20, 20]);
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abc", 4), "abc");
+    }
+}

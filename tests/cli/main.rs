@@ -12,6 +12,7 @@ mod inspect;
 mod integrity;
 mod man;
 mod read;
+mod reading;
 mod record;
 mod rules;
 mod timeline;
