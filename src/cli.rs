@@ -159,6 +159,9 @@ pub struct VerifyArgs {
     /// anchored position, so a cut is caught even without keys.
     #[arg(long, value_name = "LOG")]
     pub anchor: Option<PathBuf>,
+    /// No progress on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// `casefile keygen`.
@@ -241,6 +244,9 @@ pub struct MergeArgs {
     /// there is replaced, never followed). Without it an existing path is refused.
     #[arg(long)]
     pub force: bool,
+    /// No progress on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// `casefile import`.
@@ -258,6 +264,9 @@ pub struct ImportArgs {
     /// there is replaced, never followed). Without it an existing path is refused.
     #[arg(long)]
     pub force: bool,
+    /// No progress on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// `casefile read`.

@@ -55,6 +55,7 @@ pub fn resolve(r: &Reading) -> anyhow::Result<Resolved> {
         None => crate::timefmt::Zone::Utc,
     };
     crate::timefmt::set_zone(zone);
+    crate::output::progress::set_quiet(r.quiet);
     if let Some(t) = &r.time_mode {
         crate::timefmt::set_output_time(crate::timefmt::OutputTime::parse(t)?);
     }
@@ -117,7 +118,7 @@ pub fn resolve(r: &Reading) -> anyhow::Result<Resolved> {
         filter,
         count: r.count,
         json: r.json,
-        progress: !r.quiet && io::stderr().is_terminal(),
+        progress: crate::output::progress::shown(),
         from: r.from.clone(),
         to,
     })
@@ -215,19 +216,20 @@ pub fn time_args(
 
 pub use crate::timefmt::parse_time;
 
-/// A progress line on stderr when `show` (stderr a terminal, no `-q`; cleared at the end).
+/// A progress bar on stderr when `show` (stderr a terminal, no `-q`; cleared at the end),
+/// over the fraction of the time range covered.
 pub fn progress_printer(show: bool) -> Option<impl FnMut(Progress)> {
     if !show {
         return None;
     }
+    let bar = crate::output::progress::bar(1000, "of the time range");
     Some(move |p: Progress| {
-        let mut e = io::stderr().lock();
         if p.fraction >= 1.0 {
-            let _ = write!(e, "\r\x1b[K");
+            bar.finish_and_clear();
         } else {
-            let _ = write!(e, "\r{:3.0}% {} events", p.fraction * 100.0, p.events);
+            bar.set_position((p.fraction * 1000.0) as u64);
+            bar.set_message(format!("{} events", p.events));
         }
-        let _ = e.flush();
     })
 }
 

@@ -300,7 +300,9 @@ fn copy<W: Write>(
     w: &mut Writer<W>,
 ) -> anyhow::Result<(u64, usize)> {
     let (mut events, mut skipped) = (0u64, 0usize);
+    let bar = crate::output::progress::bar(cap.blocks().len() as u64, "blocks");
     for i in 0..cap.blocks().len() {
+        bar.set_position(i as u64);
         let block = match cap.read_block(i) {
             Ok(b) => b,
             Err(e) => {
@@ -326,6 +328,7 @@ fn copy<W: Write>(
             events += records.len() as u64;
         }
     }
+    bar.finish_and_clear();
     Ok((events, skipped))
 }
 
@@ -342,6 +345,7 @@ fn copy_selected<W: Write>(
     let mut session = r.session_of(cap, Options::default())?;
     let mut events = 0u64;
     let mut last_num = 0u64;
+    let bar = crate::output::progress::bar(session.capture().event_count(), "events");
     let mut keyframe_ts: Option<u64> = None;
     if r.done(0) {
         return Ok(0);
@@ -367,12 +371,16 @@ fn copy_selected<W: Write>(
         }
         w.append(&ev)?;
         events += 1;
+        if events.is_multiple_of(1024) {
+            bar.set_position(ctx.num);
+        }
         Ok(if r.done(events) {
             Flow::Stop
         } else {
             Flow::Continue
         })
     })?;
+    bar.finish_and_clear();
     Ok(events)
 }
 
@@ -387,10 +395,14 @@ fn to_parquet(
     let target = NewDir::create(dir, force, ("part-", ".parquet"))?;
     let mut sink = ParquetSink::new(target.temp(), ParquetOptions::default())?;
     let mut rows = 0u64;
+    let bar = crate::output::progress::bar(session.capture().event_count(), "events");
     if !r.done(0) {
         session.run(r.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
             sink.event(ctx)?;
             rows += 1;
+            if rows.is_multiple_of(1024) {
+                bar.set_position(ctx.num);
+            }
             Ok(if r.done(rows) {
                 Flow::Stop
             } else {
@@ -398,6 +410,7 @@ fn to_parquet(
             })
         })?;
     }
+    bar.finish_and_clear();
     let sink = sink.finish()?;
     target.commit()?;
     Ok(sink.rows)
@@ -423,10 +436,14 @@ fn to_jsonl(
     let format = Format::parse(DEFAULT_FORMAT)?;
     let mut sink = JsonSink::new(BufWriter::with_capacity(1 << 16, out), &format);
     let mut lines = 0u64;
+    let bar = crate::output::progress::bar(session.capture().event_count(), "events");
     if !r.done(0) {
         session.run(r.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
             sink.event(ctx)?;
             lines += 1;
+            if lines.is_multiple_of(1024) {
+                bar.set_position(ctx.num);
+            }
             Ok(if r.done(lines) {
                 Flow::Stop
             } else {
@@ -435,6 +452,7 @@ fn to_jsonl(
         })?;
     }
     sink.flush()?;
+    bar.finish_and_clear();
     drop(sink);
     if let Some(t) = target {
         t.commit()?;
