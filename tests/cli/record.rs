@@ -51,7 +51,7 @@ fn probe_loaded(out: &Output) -> bool {
         std::env::var("CI").as_deref() != Ok("true"),
         "BPF must load in CI, but: {why}"
     );
-    eprintln!("skipping: the probe cannot load here: {why}");
+    crate::util::skip(&format!("the probe cannot load here: {why}"));
     false
 }
 
@@ -427,14 +427,14 @@ fn processes_in_a_container_cgroup_get_a_container() {
         Path::new("/sys/fs/cgroup")
     };
     if !root.join("cgroup.controllers").exists() {
-        eprintln!("skipping: no cgroup v2 hierarchy here");
+        crate::util::skip("no cgroup v2 hierarchy here");
         return;
     }
     let id = format!("{:064x}", u128::from(std::process::id()) << 64 | 0xcafe);
     let parent = root.join(format!("casefile-test-{}", std::process::id()));
     let cg = parent.join(format!("docker-{id}.scope"));
     if let Err(e) = std::fs::create_dir_all(&cg) {
-        eprintln!("skipping: cannot create a cgroup ({e})");
+        crate::util::skip(&format!("cannot create a cgroup ({e})"));
         return;
     }
     let dir = Dir::new("container");
@@ -509,7 +509,7 @@ fn record_as_an_ordinary_user_says_it_needs_root() {
     {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("skipping: cannot run setpriv ({e})");
+            crate::util::skip(&format!("cannot run setpriv ({e})"));
             return;
         }
     };
@@ -606,7 +606,7 @@ fn exec_records_carry_the_controlling_terminal() {
     {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("skipping: no script(1) for a pseudo-terminal ({e})");
+            crate::util::skip(&format!("no script(1) for a pseudo-terminal ({e})"));
             return;
         }
     };
@@ -616,7 +616,7 @@ fn exec_records_carry_the_controlling_terminal() {
             std::env::var("CI").as_deref() != Ok("true"),
             "BPF must load in CI, but: {text}"
         );
-        eprintln!("skipping: the probe cannot load here: {text}");
+        crate::util::skip(&format!("the probe cannot load here: {text}"));
         return;
     }
     assert!(out.status.success(), "script/record failed: {text}");
@@ -653,7 +653,7 @@ fn podman_conf(dir: &Dir) -> Option<PathBuf> {
             std::env::var("CI").as_deref() != Ok("true"),
             "the real-container test must run in CI: {why}"
         );
-        eprintln!("skipping: {why}");
+        crate::util::skip(&why);
         return None;
     }
     let conf = dir.path.join("containers.conf");
