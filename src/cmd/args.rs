@@ -10,8 +10,9 @@ use anyhow::{Context, anyhow, bail};
 
 use crate::cli::{ColorWhen, Reading, RuleArgs};
 use crate::filter::{self, Filter};
+use crate::replay::context::EventCtx;
 use crate::replay::fields::{Field, Fields};
-use crate::replay::session::{Options, Session};
+use crate::replay::session::{Flow, Options, Session};
 use crate::rules::{self, Priority, Ruleset, Selection};
 use crate::views::eval::{Control, Progress, Table, run_view};
 
@@ -180,6 +181,39 @@ impl Resolved {
         let range = cap.time_range().unwrap_or((0, 0));
         (opts.from, opts.to) = self.range(range)?;
         Ok(Session::new(cap, opts)?)
+    }
+
+    /// Replays `session` over the filter, handing each matching event to `each` until `-n` is
+    /// reached, with a progress bar over the capture's events when `bar`; returns the events
+    /// handed over.
+    pub fn each_event(
+        &self,
+        session: &mut Session,
+        bar: bool,
+        mut each: impl FnMut(&mut EventCtx<'_, '_>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<u64> {
+        let bar = if bar {
+            crate::output::progress::bar(session.capture().event_count(), "events")
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let mut n = 0u64;
+        if !self.done(0) {
+            session.run(self.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
+                each(ctx)?;
+                n += 1;
+                if n.is_multiple_of(1024) {
+                    bar.set_position(ctx.num);
+                }
+                Ok(if self.done(n) {
+                    Flow::Stop
+                } else {
+                    Flow::Continue
+                })
+            })?;
+        }
+        bar.finish_and_clear();
+        Ok(n)
     }
 
     /// Whether `n` events or rows are all `-n` allows.

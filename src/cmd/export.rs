@@ -22,7 +22,7 @@ use crate::cli::{ExportArgs, ExportFormat};
 use crate::outfile::{NewDir, NewFile};
 use crate::output::parquet::{ParquetOptions, ParquetSink};
 use crate::output::{DEFAULT_FORMAT, Format, JsonSink, Sink};
-use crate::replay::session::{Flow, Options, Session};
+use crate::replay::session::{Options, Session};
 
 /// Fields `--hash` accepts.
 pub const HASHABLE: &[&str] = &[
@@ -343,14 +343,9 @@ fn copy_selected<W: Write>(
     w: &mut Writer<W>,
 ) -> anyhow::Result<u64> {
     let mut session = r.session_of(cap, Options::default())?;
-    let mut events = 0u64;
     let mut last_num = 0u64;
-    let bar = crate::output::progress::bar(session.capture().event_count(), "events");
     let mut keyframe_ts: Option<u64> = None;
-    if r.done(0) {
-        return Ok(0);
-    }
-    session.run(r.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
+    r.each_event(&mut session, true, |ctx| {
         let gap = ctx.num != last_num + 1;
         if keyframe_ts.is_none()
             || gap && keyframe_ts.is_some_and(|k| ctx.ev.ts >= k.saturating_add(1_000_000_000))
@@ -370,18 +365,8 @@ fn copy_selected<W: Write>(
             red.event(&mut ev);
         }
         w.append(&ev)?;
-        events += 1;
-        if events.is_multiple_of(1024) {
-            bar.set_position(ctx.num);
-        }
-        Ok(if r.done(events) {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        })
-    })?;
-    bar.finish_and_clear();
-    Ok(events)
+        Ok(())
+    })
 }
 
 /// Replays the session's selection into Parquet files in `dir`, a new directory; returns the
@@ -394,23 +379,7 @@ fn to_parquet(
 ) -> anyhow::Result<u64> {
     let target = NewDir::create(dir, force, ("part-", ".parquet"))?;
     let mut sink = ParquetSink::new(target.temp(), ParquetOptions::default())?;
-    let mut rows = 0u64;
-    let bar = crate::output::progress::bar(session.capture().event_count(), "events");
-    if !r.done(0) {
-        session.run(r.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
-            sink.event(ctx)?;
-            rows += 1;
-            if rows.is_multiple_of(1024) {
-                bar.set_position(ctx.num);
-            }
-            Ok(if r.done(rows) {
-                Flow::Stop
-            } else {
-                Flow::Continue
-            })
-        })?;
-    }
-    bar.finish_and_clear();
+    r.each_event(&mut session, true, |ctx| Ok(sink.event(ctx)?))?;
     let sink = sink.finish()?;
     target.commit()?;
     Ok(sink.rows)
@@ -435,24 +404,8 @@ fn to_jsonl(
     };
     let format = Format::parse(DEFAULT_FORMAT)?;
     let mut sink = JsonSink::new(BufWriter::with_capacity(1 << 16, out), &format);
-    let mut lines = 0u64;
-    let bar = crate::output::progress::bar(session.capture().event_count(), "events");
-    if !r.done(0) {
-        session.run(r.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
-            sink.event(ctx)?;
-            lines += 1;
-            if lines.is_multiple_of(1024) {
-                bar.set_position(ctx.num);
-            }
-            Ok(if r.done(lines) {
-                Flow::Stop
-            } else {
-                Flow::Continue
-            })
-        })?;
-    }
+    let lines = r.each_event(&mut session, true, |ctx| Ok(sink.event(ctx)?))?;
     sink.flush()?;
-    bar.finish_and_clear();
     drop(sink);
     if let Some(t) = target {
         t.commit()?;

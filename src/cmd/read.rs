@@ -10,7 +10,7 @@ use super::args::resolve;
 use crate::cli::ReadArgs;
 use crate::output::{Format, JsonSink, Sink, TextSink, format_arg};
 use crate::replay::render::BufMode;
-use crate::replay::session::{Flow, Options};
+use crate::replay::session::Options;
 
 /// Runs `casefile read`.
 pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
@@ -63,29 +63,10 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
         Box::new(TextSink::new(out, format, buf_mode))
     };
     let started = Instant::now();
-    let mut printed = 0u64;
     // A bar only when the events go elsewhere than the terminal (a file, a pipe).
-    let bar = if std::io::IsTerminal::is_terminal(&io::stdout()) {
-        indicatif::ProgressBar::hidden()
-    } else {
-        crate::output::progress::bar(session.capture().event_count(), "events")
-    };
-    if !r.done(0) {
-        session.run(r.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
-            sink.event(ctx)?;
-            printed += 1;
-            if printed.is_multiple_of(1024) {
-                bar.set_position(ctx.num);
-            }
-            Ok(if r.done(printed) {
-                Flow::Stop
-            } else {
-                Flow::Continue
-            })
-        })?;
-    }
+    let bar = !std::io::IsTerminal::is_terminal(&io::stdout());
+    r.each_event(&mut session, bar, |ctx| Ok(sink.event(ctx)?))?;
     sink.flush()?;
-    bar.finish_and_clear();
     if args.stats {
         let s = session.stats();
         let secs = started.elapsed().as_secs_f64();
