@@ -319,3 +319,78 @@ fn tables_fit_the_terminal_width_they_are_given() {
     narrow.cmd().env("COLUMNS", "60");
     assert_eq!(narrow.stdout(), wide);
 }
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let s = scenario();
+    let plain = run(&["top", "procs", &s]);
+    assert!(!plain.contains('\u{1b}'), "auto off a terminal is plain");
+    let always = run(&["top", "procs", &s, "--color", "always"]);
+    assert!(always.starts_with("\u{1b}[1m"), "{always:?}");
+    assert_eq!(
+        always.replace("\u{1b}[1m", "").replace("\u{1b}[0m", ""),
+        plain
+    );
+    let mut no_color = TestCommand::new(["top", "procs", &s, "--color", "never"]);
+    no_color.cmd().env("NO_COLOR", "1");
+    assert_eq!(no_color.stdout(), plain);
+    let err = fails(&["top", "procs", &s, "--color", "sometimes"]);
+    assert!(err.contains("auto") && err.contains("always"), "{err}");
+}
+
+/// Runs `casefile ARGS` on a pseudo-terminal (script(1)) with `env`, returning what it printed.
+fn on_terminal(env: &str, args: &str) -> Option<String> {
+    let bin = env!("CARGO_BIN_EXE_casefile");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &format!("env {env} {bin} {args}"), "/dev/null"])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        Ok(o) => panic!("script: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => {
+            crate::util::skip(&format!("no script(1) for a pseudo-terminal ({e})"));
+            None
+        }
+    }
+}
+
+#[test]
+fn on_a_terminal_tables_fit_colour_shows_and_times_are_local() {
+    let f = falco();
+    let Some(wide) = on_terminal("COLUMNS=200 TZ=UTC", &format!("top procs {f}")) else {
+        return;
+    };
+    assert!(
+        wide.contains("\u{1b}[1m"),
+        "no colour on a terminal: {wide:?}"
+    );
+    let Some(narrow) = on_terminal("COLUMNS=90 NO_COLOR=1 TZ=UTC", &format!("top procs {f}"))
+    else {
+        return;
+    };
+    assert!(
+        !narrow.contains("\u{1b}[1m"),
+        "NO_COLOR ignored: {narrow:?}"
+    );
+    let rows: Vec<&str> = narrow
+        .lines()
+        .map(|l| l.trim_start_matches("\u{1b}[K").trim_end_matches('\r'))
+        .filter(|l| l.contains("sshd") || l.starts_with("  PID"))
+        .collect();
+    assert!(!rows.is_empty(), "{narrow:?}");
+    for r in &rows {
+        // Only the text columns give way; times and numbers stay whole.
+        assert!(r.contains(':'), "{r}");
+    }
+    assert!(
+        narrow.contains('…'),
+        "nothing was cut to fit 90 columns: {narrow}"
+    );
+    // Local time on a terminal: Berlin in July is two hours ahead of UTC.
+    let Some(local) = on_terminal("TZ=Europe/Berlin", &format!("read {f} -n 1 -p %evt.time"))
+    else {
+        return;
+    };
+    assert!(local.contains("00:31:10."), "{local:?}");
+    assert!(local.contains("times in Europe/Berlin"), "{local:?}");
+}
