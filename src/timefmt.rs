@@ -412,17 +412,14 @@ fn split_zone(s: &str, zone: Zone, range: (u64, u64)) -> (&str, Zone) {
     if let Some(i) = s.rfind(['+', '-'])
         && i > 0
         && s[..i].contains(':')
-        && let Some(secs) = parse_offset(&s[i..])
-        && let Some(off) = FixedOffset::east_opt(secs)
+        && let Some(off) = parse_offset(&s[i..])
     {
         return (&s[..i], fixed(off));
     }
     let Some((head, last)) = s.rsplit_once(' ') else {
         return (s, zone);
     };
-    if let Some(secs) = parse_offset(last)
-        && let Some(off) = FixedOffset::east_opt(secs)
-    {
+    if let Some(off) = parse_offset(last) {
         return (head, fixed(off));
     }
     if let Ok(z) = Zone::parse(last) {
@@ -442,24 +439,13 @@ fn fixed(off: FixedOffset) -> Zone {
     }
 }
 
-/// `+01:00`, `+0100`, `-05`, in seconds east of UTC.
-fn parse_offset(s: &str) -> Option<i32> {
-    let sign = match s.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let d: String = s[1..].chars().filter(|c| *c != ':').collect();
-    if !d.bytes().all(|b| b.is_ascii_digit()) || !matches!(d.len(), 2 | 4) {
+/// `+01:00`, `+0100`, `-05` (chrono's offset syntax, nothing after it).
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let digits = s.strip_prefix(['+', '-'])?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b':') {
         return None;
     }
-    let h: i32 = d[..2].parse().ok()?;
-    let m: i32 = if d.len() == 4 {
-        d[2..].parse().ok()?
-    } else {
-        0
-    };
-    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
+    s.parse().ok()
 }
 
 /// A time of day on the capture's days in `zone`: the first day, from the capture's start, on

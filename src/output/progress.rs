@@ -45,7 +45,7 @@ pub fn spinner(what: &str) -> ProgressBar {
     {
         b.set_style(style);
     }
-    b.enable_steady_tick(Duration::from_millis(100));
+    // Drawn as the count moves (no steady tick), so quick work shows nothing.
     b
 }
 
