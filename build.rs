@@ -39,7 +39,10 @@ fn run() -> Result<(), String> {
     println!("cargo:rerun-if-env-changed=PROBE_BPF_REBUILD");
     println!("cargo:rerun-if-env-changed=CLANG");
 
+    git_commit(&root);
+
     if env::var_os("PROBE_BPF_REBUILD").is_some_and(|v| v != "0") {
+        println!("cargo:rustc-env=CASEFILE_PROBE=rebuilt from source");
         return rebuild(&probe, &out);
     }
 
@@ -64,9 +67,51 @@ fn run() -> Result<(), String> {
             want.trim()
         ));
     }
+    println!(
+        "cargo:rustc-env=CASEFILE_PROBE=sources {}",
+        &have[..have.len().min(12)]
+    );
     fs::copy(probe.join("probe.bpf.o"), &out)
         .map(|_| ())
         .map_err(|e| format!("copying probe/probe.bpf.o: {e}"))
+}
+
+/// Embeds the commit the binary is built from as `CASEFILE_COMMIT` (`unknown` without git or
+/// outside a repository; `-dirty` when the work tree has changes), and rebuilds when HEAD moves.
+fn git_commit(root: &Path) {
+    let git = |args: &[&str]| -> Option<String> {
+        let out = Command::new("git")
+            .current_dir(root)
+            .args(args)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]);
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    let text = match commit {
+        Some(c) if dirty => format!("{c}-dirty"),
+        Some(c) => c,
+        None => "unknown".to_owned(),
+    };
+    println!("cargo:rustc-env=CASEFILE_COMMIT={text}");
+    for rel in [
+        git(&["rev-parse", "--git-path", "HEAD"]),
+        git(&["rev-parse", "--symbolic-full-name", "HEAD"])
+            .and_then(|r| git(&["rev-parse", "--git-path", &r])),
+        git(&["rev-parse", "--git-path", "index"]),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let p = root.join(rel);
+        if p.exists() {
+            println!("cargo:rerun-if-changed={}", p.display());
+        }
+    }
 }
 
 fn rebuild(probe: &Path, out: &Path) -> Result<(), String> {

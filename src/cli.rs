@@ -6,13 +6,37 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+mod reading;
+pub mod sysdig;
+pub use reading::{ColorWhen, Reading};
+
 /// Forensics capture and replay for Linux hosts that run containers.
 #[derive(Debug, Parser)]
-#[command(name = "casefile", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "casefile",
+    version,
+    long_version = long_version(),
+    about,
+    long_about = None,
+    propagate_version = true
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--version`: the release, the commit it was built from, the capture format and record
+/// schema it writes, and the probe it loads (the hash of its sources).
+pub fn long_version() -> String {
+    format!(
+        "{} (commit {}, capture format v{}, record schema v{}, probe {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("CASEFILE_COMMIT"),
+        capture_format::FORMAT_VERSION,
+        capture_format::schema::SCHEMA_VERSION,
+        env!("CASEFILE_PROBE")
+    )
 }
 
 /// Subcommands. Each has its module under `cmd/`.
@@ -22,6 +46,7 @@ pub enum Command {
     #[command(after_long_help = INFO_EXIT)]
     Info(InfoArgs),
     /// Print the events of a capture, sysdig style, optionally filtered.
+    #[command(after_long_help = sysdig::accepted_help())]
     Read(ReadArgs),
     /// Exit 1 when a filter matches any event of a capture, 0 when none does (for CI).
     #[command(after_long_help = CHECK_EXIT)]
@@ -63,6 +88,22 @@ pub enum Command {
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell), generated from
+    /// the same definitions as --help and the man pages.
+    #[command(
+        after_long_help = "bash: casefile completions bash > /etc/bash_completion.d/casefile\n\
+zsh: casefile completions zsh > \"${fpath[1]}/_casefile\"\n\
+fish: casefile completions fish > ~/.config/fish/completions/casefile.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// `casefile completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `casefile man` (hidden; used to regenerate `man/`).
@@ -75,12 +116,9 @@ pub struct ManArgs {
 /// `casefile info`.
 #[derive(Debug, clap::Args)]
 pub struct InfoArgs {
-    /// Capture files to describe, each on its own.
-    #[arg(required = true, num_args = 1.., value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    pub json: bool,
+    /// Files, filter and the options every reading command shares.
+    #[command(flatten)]
+    pub reading: Reading,
     /// Skip walking the hash chain (it reads every block once; nothing is decompressed).
     #[arg(long)]
     pub no_verify: bool,
@@ -121,6 +159,9 @@ pub struct VerifyArgs {
     /// anchored position, so a cut is caught even without keys.
     #[arg(long, value_name = "LOG")]
     pub anchor: Option<PathBuf>,
+    /// No progress on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// `casefile keygen`.
@@ -156,9 +197,10 @@ pub enum ExportFormat {
 /// `casefile export`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// Captures to export; several are merged first, as `casefile merge` merges them.
-    #[arg(required = true, num_args = 1.., value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    /// Captures to export (several are merged first, as `casefile merge` merges them), the
+    /// filter (only matching events are exported) and the time range.
+    #[command(flatten)]
+    pub reading: Reading,
     /// Output file (a directory for --format parquet; `-` is stdout for --format jsonl).
     #[arg(short = 'o', long = "out", value_name = "OUT")]
     pub out: PathBuf,
@@ -202,6 +244,9 @@ pub struct MergeArgs {
     /// there is replaced, never followed). Without it an existing path is refused.
     #[arg(long)]
     pub force: bool,
+    /// No progress on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// `casefile import`.
@@ -219,68 +264,59 @@ pub struct ImportArgs {
     /// there is replaced, never followed). Without it an existing path is refused.
     #[arg(long)]
     pub force: bool,
+    /// No progress on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// `casefile read`.
 #[derive(Debug, clap::Args)]
 pub struct ReadArgs {
-    /// Capture file to read. Further files may follow it (before any filter words): the pieces
-    /// of a rotated recording continue each other, other captures are merged as hosts.
-    pub file: PathBuf,
-    /// Filter in sysdig/Falco syntax, e.g. `proc.name=nginx and fd.name contains /etc`
-    /// (see casefile-filter(7)).
-    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
-    pub filter: Option<String>,
+    /// Files, filter and the options every reading command shares.
+    #[command(flatten)]
+    pub reading: Reading,
     /// Output format with %field tokens, e.g. `%evt.num %proc.name %fd.name`. A leading `*`
     /// prints events even when some fields have no value. `-pc` and `-pk` add the container
     /// or the Kubernetes pod to the default line.
     #[arg(short = 'p', long = "print", value_name = "FORMAT")]
     pub format: Option<String>,
-    /// Print one JSON object per event.
-    #[arg(short = 'j', long)]
-    pub json: bool,
-    /// Stop after printing this many events.
-    #[arg(short = 'n', long, value_name = "N")]
-    pub count: Option<u64>,
     /// Print buffers as ASCII text, keeping newlines.
     #[arg(short = 'A', long = "print-ascii", conflicts_with = "hex")]
     pub ascii: bool,
     /// Print buffers as hex and ASCII, under each event.
     #[arg(short = 'X', long = "print-hex-ascii")]
     pub hex: bool,
-    /// Start at this time: RFC 3339, epoch nanoseconds, or relative (`+2s` from the start,
-    /// `-500ms` from the end).
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
-    pub from: Option<String>,
-    /// Stop at this time (same forms as --from).
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
-    pub to: Option<String>,
     /// Decode every block, even those whose summary excludes the filter (for measurement).
     #[arg(long)]
     pub no_skip: bool,
     /// Print counters (blocks skipped, events evaluated and matched, rate) on stderr at the end.
     #[arg(long)]
     pub stats: bool,
-    /// More capture files, then the filter as trailing words, as sysdig takes it (joined
-    /// with spaces). Leading words that name existing files are files.
-    #[arg(num_args = 0.., allow_negative_numbers = true, value_name = "FILE.. FILTER WORDS")]
-    pub words: Vec<String>,
+    /// Run a sysdig chisel as the casefile view that answers the same question
+    /// (topprocs_cpu, topfiles_bytes, topconns, spy_users, echo_fds, ...); `-c list` lists them.
+    #[arg(short = 'c', long = "chisel", value_name = "CHISEL")]
+    pub chisel: Option<String>,
+    /// List the fields filters and -p can use (sysdig's -l; as `casefile fields`).
+    #[arg(short = 'l', long = "list")]
+    pub list_fields: bool,
+    /// List the event types (sysdig's -L).
+    #[arg(short = 'L', long = "list-events")]
+    pub list_events: bool,
+    /// sysdig's -s (bytes of each buffer to capture): a recording setting, `casefile record
+    /// -s N`; a capture keeps what it was recorded with.
+    #[arg(short = 's', value_name = "SNAPLEN", hide = true)]
+    pub snaplen: Option<String>,
 }
 
 /// `casefile check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Capture file to check. Further files may follow it, as with `casefile read`.
-    pub file: PathBuf,
-    /// Filter that must not match (sysdig/Falco syntax).
-    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
-    pub filter: Option<String>,
-    /// Print at most this many matching events, then stop.
+    /// Files, filter and the options every reading command shares.
+    #[command(flatten)]
+    pub reading: Reading,
+    /// Print at most this many matching events, then stop (also -n).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_matches: u64,
-    /// More capture files, then the filter as trailing words.
-    #[arg(num_args = 0.., allow_negative_numbers = true, value_name = "FILE.. FILTER WORDS")]
-    pub words: Vec<String>,
 }
 
 /// `casefile fields`.
@@ -293,21 +329,6 @@ pub struct FieldsArgs {
     pub man: bool,
 }
 
-/// Selection options shared by the analysis commands.
-#[derive(Debug, clap::Args)]
-pub struct SelectArgs {
-    /// Only events matching this filter (sysdig/Falco syntax, see casefile-filter(7)).
-    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
-    pub filter: Option<String>,
-    /// Start at this time: RFC 3339, epoch nanoseconds, or relative (`+2s` from the start,
-    /// `-500ms` from the end).
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
-    pub from: Option<String>,
-    /// Stop at this time (same forms as --from).
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
-    pub to: Option<String>,
-}
-
 /// `casefile top`.
 #[derive(Debug, clap::Args)]
 pub struct TopArgs {
@@ -316,24 +337,18 @@ pub struct TopArgs {
     /// spy_users, execs, incoming_connections, new_connections, file_opens.
     #[arg(required_unless_present = "list")]
     pub view: Option<String>,
-    /// Capture files (several are merged, as with every reading command).
-    #[arg(required_unless_present = "list", num_args = 1.., value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    /// Event selection.
+    /// Files, filter and the options every reading command shares.
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub reading: Reading,
     /// Sort by this column (its header, case-insensitive); largest first unless --asc.
     #[arg(long, value_name = "COLUMN")]
     pub sort: Option<String>,
     /// Sort smallest first.
     #[arg(long)]
     pub asc: bool,
-    /// Print at most this many rows.
+    /// Print at most this many rows (also -n).
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Print JSON (raw numbers, the drill-down filter of each row).
-    #[arg(short = 'j', long)]
-    pub json: bool,
     /// List the views instead.
     #[arg(long)]
     pub list: bool,
@@ -342,32 +357,23 @@ pub struct TopArgs {
 /// `casefile ps`.
 #[derive(Debug, clap::Args)]
 pub struct PsArgs {
-    /// Capture files (several are merged, as with every reading command).
-    #[arg(required = true, num_args = 1.., value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    /// Files, filter (only processes with a matching event are listed) and the options every reading command shares.
+    #[command(flatten)]
+    pub reading: Reading,
     /// Show the process tree (children under their parent).
     #[arg(long)]
     pub tree: bool,
-    /// Print JSON.
-    #[arg(short = 'j', long)]
-    pub json: bool,
 }
 
 /// `casefile spy`.
 #[derive(Debug, clap::Args)]
 pub struct SpyArgs {
-    /// Capture files (several are merged, as with every reading command).
-    #[arg(required = true, num_args = 1.., value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    /// Event selection.
+    /// Files, filter and the options every reading command shares.
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub reading: Reading,
     /// Every executed program, not only those run from a shell.
     #[arg(long)]
     pub all: bool,
-    /// Print JSON.
-    #[arg(short = 'j', long)]
-    pub json: bool,
 }
 
 /// `casefile inspect`.
@@ -385,12 +391,14 @@ pub struct SpyArgs {
                        rule lists the events that fired it with the alert text; Enter on one of \
                        those opens its process, c its container. A rules file that does not \
                        load stops inspect before it starts, with the message casefile rules \
-                       gives; --skip-unsupported skips the rules casefile cannot evaluate."
+                       gives; --skip-unsupported skips the rules casefile cannot evaluate.",
+    mut_arg("read", |a| a.short(None)),
+    mut_arg("time_mode", |a| a.short(None))
 )]
 pub struct InspectArgs {
     /// Capture files to explore (several are merged, as with every reading command).
-    #[arg(required = true, num_args = 1.., value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub reading: Reading,
     /// Falco rules for the Alerts view (loaded as `casefile rules` loads them).
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -399,12 +407,9 @@ pub struct InspectArgs {
 /// `casefile echo`.
 #[derive(Debug, clap::Args)]
 pub struct EchoArgs {
-    /// Capture files (several are merged, as with every reading command).
-    #[arg(required = true, num_args = 1.., value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    /// Event selection (only reads and writes with a payload are shown).
+    /// Files, filter (only reads and writes with a payload are shown) and the options every reading command shares.
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub reading: Reading,
     /// Printable ASCII only, newlines kept.
     #[arg(short = 'A', long = "print-ascii", conflicts_with = "hex")]
     pub ascii: bool,
@@ -416,32 +421,23 @@ pub struct EchoArgs {
 /// `casefile summary`.
 #[derive(Debug, clap::Args)]
 pub struct SummaryArgs {
-    /// Capture files (several are merged, as with every reading command).
-    #[arg(required = true, num_args = 1.., value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    /// Event selection.
+    /// Files, filter and the options every reading command shares.
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub reading: Reading,
     /// Number of time buckets of each series.
     #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub buckets: u16,
-    /// Print JSON.
-    #[arg(short = 'j', long)]
-    pub json: bool,
 }
 
 /// `casefile timeline`.
 #[derive(Debug, clap::Args)]
 pub struct TimelineArgs {
-    /// Capture files, casefile or .scap (several are merged, as with every reading command).
-    #[arg(required = true, num_args = 1.., value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    /// Files, filter (only matching events make the timeline) and the options every reading command shares.
+    #[command(flatten)]
+    pub reading: Reading,
     /// Only this container: an id prefix or a name.
     #[arg(long, value_name = "ID|NAME")]
     pub container: Option<String>,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
     /// Show the container runtime's own setup (runc's mounts, mkdirs and chowns in the new
     /// container) line by line, instead of folded into one line with a count.
     #[arg(long)]
@@ -456,19 +452,19 @@ pub struct TimelineArgs {
                        Falco prints them, with the event's time (UTC). Exit status: 1 when any \
                        rule fired, 0 when none did, 2 on errors (or when damaged blocks were \
                        skipped and nothing fired).",
-    mut_arg("rules", |a| a.required(true))
+    mut_arg("rules", |a| a.required(true)),
+    mut_arg("read", |a| a.short(None)),
+    mut_arg("time_mode", |a| a.short(None))
 )]
 pub struct RulesArgs {
     /// Which rules files to load and which of their rules to run.
     #[command(flatten)]
     pub load: RuleArgs,
     /// Captures to check, casefile or .scap (several are merged, as with every reading
-    /// command).
-    #[arg(required = true, num_args = 1.., value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    /// Print alerts as Falco's JSON output, one object per line.
-    #[arg(short = 'j', long)]
-    pub json: bool,
+    /// command); -j prints alerts as Falco's JSON output, one object per line. (-r and -t are
+    /// Falco's here: rules files and tags.)
+    #[command(flatten)]
+    pub reading: Reading,
     /// Decode every block, even those that no rule can match (for measurement).
     #[arg(long)]
     pub no_skip: bool,
@@ -523,12 +519,27 @@ pub struct RecordArgs {
     /// Capture file to write (created with mode 0600).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub file: PathBuf,
-    /// Stop after this long (e.g. 30s, 5m, 1h; a bare number is seconds).
-    #[arg(long, value_parser = parse_duration)]
+    /// Stop after this long (e.g. 30s, 5m, 1h; a bare number is seconds; sysdig's -M).
+    #[arg(short = 'M', long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
-    /// Bytes of I/O payload kept per read/write/send/recv (0: none, at most 4096).
-    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(0..=4096))]
+    /// Bytes of I/O payload kept per read/write/send/recv (0: none, at most 4096; sysdig's -s).
+    #[arg(short = 's', long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(0..=4096))]
     pub snaplen: u32,
+    /// Capture filter (sysdig/Falco syntax), or give it as words after the options: only
+    /// matching events are written. It is evaluated in user space, after the probe: what the
+    /// other events changed (processes, fds, containers) is kept as state records so replay
+    /// still names things, and their number shows in `casefile info` as events filtered out.
+    #[arg(
+        short = 'f',
+        long = "filter",
+        value_name = "FILTER",
+        conflicts_with = "filter_words"
+    )]
+    pub filter: Option<String>,
+    /// The capture filter as trailing words, as sysdig takes it (`record -w f.case
+    /// container.id!=host`).
+    #[arg(num_args = 0.., value_name = "FILTER WORDS")]
+    pub filter_words: Vec<String>,
     /// Keep no payload bytes (same as --snaplen 0).
     #[arg(long)]
     pub no_payload: bool,
@@ -592,25 +603,11 @@ pub struct RecordArgs {
     pub sched: bool,
 }
 
-/// `30`, `30s`, `500ms`, `5m`, `1h`.
+/// `30`, `30s`, `500ms`, `5m`, `1h` (a bare number is seconds).
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.split_at(
-        s.find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(s.len()),
-    );
-    let n: f64 = num.parse().map_err(|_| format!("not a duration: {s:?}"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => {
-            return Err(format!(
-                "unknown duration unit {unit:?} (use ms, s, m or h)"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+    crate::timefmt::parse_span(s)
+        .and_then(|d| Ok(d.to_std()?))
+        .map_err(|e| format!("{e:#}"))
 }
 
 /// `4096`, `64K`, `100M`, `2G` (powers of 1024).

@@ -163,3 +163,78 @@ pub fn describe(files: &[PathBuf]) -> String {
         [] => String::new(),
     }
 }
+
+/// `casefile read -c CHISEL` (sysdig's `-c`): runs the command that answers the chisel's
+/// question with the same files, filter and options; `-c list` lists the chisels.
+pub fn chisel(args: &crate::cli::ReadArgs) -> anyhow::Result<std::process::ExitCode> {
+    use std::io::Write as _;
+
+    use crate::views::chisels::{CHISELS, Chisel, chisel};
+    let name = args.chisel.as_deref().unwrap_or_default();
+    if matches!(name, "list" | "l") {
+        let mut out = std::io::stdout().lock();
+        for (n, c, what) in CHISELS {
+            let to = match c {
+                Chisel::View(v, sort, filter) => format!(
+                    "casefile top {v}{}{}",
+                    sort.map_or(String::new(), |c| format!(" --sort '{c}'")),
+                    filter.map_or(String::new(), |f| format!(" -f '{f}'"))
+                ),
+                Chisel::Spy(true) => "casefile spy --all".to_owned(),
+                Chisel::Spy(false) => "casefile spy".to_owned(),
+                Chisel::Echo(Some(f)) => format!("casefile echo FILE {f}"),
+                Chisel::Echo(None) => "casefile echo".to_owned(),
+                Chisel::Ps => "casefile ps".to_owned(),
+                Chisel::Hint(h) => format!("(no equivalent) {h}"),
+            };
+            let what = if what.is_empty() {
+                String::new()
+            } else {
+                format!(": {what}")
+            };
+            writeln!(out, "{n:<20} {to}{what}")?;
+        }
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let found = chisel(name);
+    let extra = match found {
+        Some(Chisel::View(_, _, f) | Chisel::Echo(f)) => f,
+        _ => None,
+    };
+    let mut reading = args.reading.clone();
+    if let Some(extra) = extra {
+        // The chisel's own selection joins the one given, on the same files.
+        let r = args::resolve(&reading)?;
+        reading.filter = Some(match r.filter_text {
+            Some(f) => format!("({f}) and {extra}"),
+            None => extra.to_owned(),
+        });
+        reading.read = r.files;
+        reading.words.clear();
+    }
+    match found {
+        Some(Chisel::View(view, sort, _)) => top::run(&crate::cli::TopArgs {
+            view: Some(view.to_owned()),
+            reading,
+            sort: sort.map(str::to_owned),
+            asc: false,
+            limit: None,
+            list: false,
+        }),
+        Some(Chisel::Spy(all)) => spy::run(&crate::cli::SpyArgs { reading, all }),
+        Some(Chisel::Ps) => ps::run(&crate::cli::PsArgs {
+            reading,
+            tree: false,
+        }),
+        Some(Chisel::Echo(_)) => echo::run(&crate::cli::EchoArgs {
+            reading,
+            ascii: args.ascii,
+            hex: args.hex,
+        }),
+        Some(Chisel::Hint(h)) => bail!("casefile has no chisel {name}; use: {h}"),
+        None => bail!(
+            "unknown chisel '{name}'; `casefile read -c list` lists those casefile answers with \
+             its views"
+        ),
+    }
+}

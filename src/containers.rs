@@ -27,7 +27,6 @@ mod bolt;
 mod cgroup;
 mod resolve;
 mod socket;
-mod time;
 mod tracker;
 
 #[cfg(test)]

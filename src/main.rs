@@ -17,18 +17,32 @@ mod output;
 mod record;
 mod replay;
 mod rules;
+mod timefmt;
 mod tui;
 mod views;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let argv = cli::sysdig::rewrite(std::env::args_os().collect());
+    let cli = match cli::Cli::try_parse_from(&argv) {
+        Ok(c) => c,
+        Err(e) => {
+            let hint = cli::sysdig::hint(&e, &argv);
+            let code = e.exit_code();
+            let _ = e.print();
+            if let Some(h) = hint {
+                let _ = writeln!(io::stderr(), "\nhint: {h}");
+            }
+            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+        }
+    };
     let result = match &cli.command {
         cli::Command::Info(a) => cmd::info::run(a),
+        cli::Command::Read(a) if a.chisel.is_some() => cmd::chisel(a),
         cli::Command::Read(a) => cmd::read::run(a),
         cli::Command::Check(a) => cmd::check::run(a),
         cli::Command::Fields(a) => cmd::fields::run(a),
@@ -47,6 +61,7 @@ fn main() -> ExitCode {
         cli::Command::Import(a) => cmd::import::run(a),
         cli::Command::Merge(a) => cmd::merge::run(a),
         cli::Command::Rules(a) => cmd::rules::run(a),
+        cli::Command::Completions(a) => Ok(cmd::man::completions(a)),
     };
     // Blocks that could not be read were skipped and the rest read; say which, and do not
     // let the command claim success.

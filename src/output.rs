@@ -4,7 +4,9 @@
 #![forbid(unsafe_code)]
 
 pub mod parquet;
+pub mod progress;
 pub mod table;
+pub mod term;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};

@@ -55,6 +55,9 @@ pub enum RecordError {
         /// Why.
         reason: String,
     },
+    /// The capture filter does not compile.
+    #[error("capture filter: {0}")]
+    Filter(String),
     /// The probe object could not be loaded.
     #[error("loading the eBPF probe failed: {0}")]
     Load(String),

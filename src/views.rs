@@ -23,6 +23,7 @@ pub mod aggregate;
 pub mod aggsection;
 pub mod alerts;
 pub mod catalog;
+pub mod chisels;
 pub mod eval;
 pub mod spec;
 pub mod summary;

@@ -455,7 +455,8 @@ pub struct Signal {
 /// time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Loss {
-    /// CPU the loss happened on, `u16::MAX` when not per CPU.
+    /// CPU the loss happened on, `u16::MAX` when not per CPU, [`Loss::FILTERED`] for events a
+    /// capture filter left out at record time.
     pub cpu: u16,
     /// Number of events lost.
     pub count: u64,
@@ -502,6 +503,12 @@ pub struct Usage {
     pub pf_major: u64,
     /// Minor page faults so far.
     pub pf_minor: u64,
+}
+
+impl Loss {
+    /// The `cpu` of a loss record that counts events a capture filter left out at record time
+    /// (`casefile record -w FILE FILTER`): deliberate, not a fault, but missing all the same.
+    pub const FILTERED: u16 = u16::MAX - 1;
 }
 
 /// A thread and its process, as a state record or after an exec.

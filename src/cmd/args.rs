@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 
-use crate::cli::{RuleArgs, SelectArgs};
+use crate::cli::{ColorWhen, Reading, RuleArgs};
 use crate::filter::{self, Filter};
+use crate::replay::context::EventCtx;
 use crate::replay::fields::{Field, Fields};
-use crate::replay::render::parse_rfc3339;
-use crate::replay::session::{Options, Session};
+use crate::replay::session::{Flow, Options, Session};
 use crate::rules::{self, Priority, Ruleset, Selection};
 use crate::views::eval::{Control, Progress, Table, run_view};
 
@@ -25,15 +25,206 @@ pub fn files_and_words<'a>(file: &Path, words: &'a [String]) -> (Vec<PathBuf>, &
     (files, &words[n..])
 }
 
-/// The filter from `-f` or trailing words, compiled; `None` when neither is given.
-pub fn filter_arg(flag: Option<&str>, words: &[String]) -> anyhow::Result<Option<Filter<Field>>> {
-    let text = match (flag, words.is_empty()) {
-        (Some(_), false) => bail!("give the filter either with -f or as trailing words, not both"),
-        (Some(f), true) => f.to_owned(),
-        (None, false) => words.join(" "),
-        (None, true) => return Ok(None),
+/// A reading command's arguments, resolved once: the files, the filter, what to print and how.
+/// The time range needs the capture, so [`Resolved::session`] resolves it.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The capture files, in order.
+    pub files: Vec<PathBuf>,
+    /// The filter as given (`-f` or the trailing words), `None` when neither was.
+    pub filter_text: Option<String>,
+    /// The filter, compiled.
+    pub filter: Option<Filter<Field>>,
+    /// `-n`.
+    pub count: Option<u64>,
+    /// `-j`.
+    pub json: bool,
+    /// Progress may show on stderr (a terminal, no `-q`).
+    pub progress: bool,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// Resolves what every reading command shares: sets the print zone (`--tz`, else local on a
+/// terminal and UTC otherwise), the `-t` mode and colour for the run, splits files from filter
+/// words and compiles the filter.
+pub fn resolve(r: &Reading) -> anyhow::Result<Resolved> {
+    let tty = io::stdout().is_terminal();
+    let zone = match r.tz.as_deref() {
+        Some(z) => crate::timefmt::Zone::parse(z)?,
+        None if tty => crate::timefmt::Zone::local(),
+        None => crate::timefmt::Zone::Utc,
     };
-    Ok(Some(filter::compile(&text, &Fields)?))
+    crate::timefmt::set_zone(zone);
+    crate::output::progress::set_quiet(r.quiet);
+    if let Some(t) = &r.time_mode {
+        crate::timefmt::set_output_time(crate::timefmt::OutputTime::parse(t)?);
+    }
+    crate::output::term::set_color(match r.color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    });
+    let (files, words): (Vec<PathBuf>, &[String]) = if r.read.is_empty() {
+        match r.words.split_first() {
+            Some((first, rest)) => files_and_words(Path::new(first), rest),
+            None => bail!(
+                "no capture file given: name one (casefile CMD FILE.. [FILTER]) or use -r FILE"
+            ),
+        }
+    } else {
+        (r.read.clone(), &r.words[..])
+    };
+    let filter_text = match (r.filter.as_deref(), words.is_empty()) {
+        (Some(_), false) => bail!(
+            "give the filter either with -f or as trailing words, not both (or is '{}' a file \
+             that does not exist?)",
+            words[0]
+        ),
+        (Some(f), true) => Some(f.to_owned()),
+        (None, false) => Some(words.join(" ")),
+        (None, true) => None,
+    };
+    let filter = match &filter_text {
+        Some(t) => Some(filter::compile(t, &Fields).map_err(|e| {
+            // A word that was meant as a file and does not exist reads as a bad filter:
+            // say so.
+            match words.first() {
+                Some(w) if r.filter.is_none() && looks_like_path(w) => {
+                    anyhow!("{e}\n(no file named '{w}': it was read as the start of the filter)")
+                }
+                _ => anyhow::Error::from(e),
+            }
+        })?),
+        None => None,
+    };
+    let to = match (r.max_secs, &r.to) {
+        (Some(s), _) if s.is_finite() && s >= 0.0 => Some(format!("+{s}s")),
+        (Some(s), _) => bail!("-M takes a number of seconds, not {s}"),
+        (None, t) => t.clone(),
+    };
+    if zone != crate::timefmt::Zone::Utc && tty && !r.quiet && r.tz.is_none() {
+        let _ = writeln!(
+            io::stderr(),
+            "{}",
+            crate::output::term::dim(&format!(
+                "casefile: times in {} (local time); --tz UTC for UTC",
+                zone.name()
+            ))
+        );
+    }
+    Ok(Resolved {
+        files,
+        filter_text,
+        filter,
+        count: r.count,
+        json: r.json,
+        progress: crate::output::progress::shown(),
+        from: r.from.clone(),
+        to,
+    })
+}
+
+fn looks_like_path(w: &str) -> bool {
+    w.contains('/')
+        || Path::new(w).extension().is_some_and(|e| {
+            ["case", "scap", "gz"]
+                .iter()
+                .any(|x| e.eq_ignore_ascii_case(x))
+        })
+}
+
+impl Resolved {
+    /// Refuses a filter on a command that takes none.
+    pub fn no_filter(&self, cmd: &str) -> anyhow::Result<()> {
+        if let Some(t) = &self.filter_text {
+            bail!("casefile {cmd} takes no filter (given: {t}); is a file name misspelt?");
+        }
+        Ok(())
+    }
+
+    /// Whether `--from`, `--to` or `-M` was given.
+    pub fn has_range(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+
+    /// Refuses `--from/--to/-M` on a command that takes none.
+    pub fn no_range(&self, cmd: &str) -> anyhow::Result<()> {
+        if self.has_range() {
+            bail!("casefile {cmd} takes no --from/--to: it describes whole captures");
+        }
+        Ok(())
+    }
+
+    /// The `--from`/`--to` range in ns against a capture's time range.
+    pub fn range(&self, range: (u64, u64)) -> anyhow::Result<(Option<u64>, Option<u64>)> {
+        time_args(self.from.as_deref(), self.to.as_deref(), range)
+    }
+
+    /// Opens (and merges) the captures.
+    pub fn open(&self) -> anyhow::Result<capture_format::CaptureFile> {
+        super::open_all(&self.files)
+    }
+
+    /// A replay session over the files limited to the time range, with `opts` otherwise.
+    pub fn session(&self, opts: Options) -> anyhow::Result<Session> {
+        let cap = self.open()?;
+        self.session_of(cap, opts)
+    }
+
+    /// A replay session over `cap` limited to the time range.
+    pub fn session_of(
+        &self,
+        cap: capture_format::CaptureFile,
+        mut opts: Options,
+    ) -> anyhow::Result<Session> {
+        let range = cap.time_range().unwrap_or((0, 0));
+        (opts.from, opts.to) = self.range(range)?;
+        Ok(Session::new(cap, opts)?)
+    }
+
+    /// Replays `session` over the filter, handing each matching event to `each` until `-n` is
+    /// reached, with a progress bar over the capture's events when `bar`; returns the events
+    /// handed over.
+    pub fn each_event(
+        &self,
+        session: &mut Session,
+        bar: bool,
+        mut each: impl FnMut(&mut EventCtx<'_, '_>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<u64> {
+        let bar = if bar {
+            crate::output::progress::bar(session.capture().event_count(), "events")
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let mut n = 0u64;
+        if !self.done(0) {
+            session.run(self.filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
+                each(ctx)?;
+                n += 1;
+                if n.is_multiple_of(1024) {
+                    bar.set_position(ctx.num);
+                }
+                Ok(if self.done(n) {
+                    Flow::Stop
+                } else {
+                    Flow::Continue
+                })
+            })?;
+        }
+        bar.finish_and_clear();
+        Ok(n)
+    }
+
+    /// Whether `n` events or rows are all `-n` allows.
+    pub fn done(&self, n: u64) -> bool {
+        self.count.is_some_and(|c| n >= c)
+    }
+
+    /// The name of the files for messages.
+    pub fn describe(&self) -> String {
+        super::describe(&self.files)
+    }
 }
 
 /// The `--from`/`--to` pair, parsed (see [`parse_time`]); an empty range is refused rather
@@ -57,67 +248,22 @@ pub fn time_args(
     Ok((from_ns, to_ns))
 }
 
-/// Parses a --from/--to time: RFC 3339, epoch nanoseconds, `+DUR` after the first event or
-/// `-DUR` before the last one.
-pub fn parse_time(s: &str, range: (u64, u64)) -> anyhow::Result<u64> {
-    let dur = |d: &str| -> anyhow::Result<u64> {
-        let split = d
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(d.len());
-        let (num, unit) = d.split_at(split);
-        let n: f64 = num.parse().with_context(|| format!("bad duration '{d}'"))?;
-        let scale = match unit {
-            "ns" => 1.0,
-            "us" => 1e3,
-            "ms" => 1e6,
-            "s" | "" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => bail!("bad duration unit '{unit}' in '{d}' (use ns, us, ms, s, m or h)"),
-        };
-        Ok((n * scale) as u64)
-    };
-    if let Some(d) = s.strip_prefix('+') {
-        return Ok(range.0.saturating_add(dur(d)?));
-    }
-    if let Some(d) = s.strip_prefix('-') {
-        return Ok(range.1.saturating_sub(dur(d)?));
-    }
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse().with_context(|| format!("bad time '{s}'"));
-    }
-    parse_rfc3339(s).with_context(|| {
-        format!("bad time '{s}': use RFC 3339 (2026-01-01T00:00:00Z), epoch ns, +2s or -500ms")
-    })
-}
+pub use crate::timefmt::parse_time;
 
-/// A replay session over `files` (merged when several) limited to the selection's time range.
-pub fn session(files: &[PathBuf], select: &SelectArgs) -> anyhow::Result<Session> {
-    let cap = super::open_all(files)?;
-    let range = cap.time_range().unwrap_or((0, 0));
-    let (from, to) = time_args(select.from.as_deref(), select.to.as_deref(), range)?;
-    let opts = Options {
-        from,
-        to,
-        ..Options::default()
-    };
-    Ok(Session::new(cap, opts)?)
-}
-
-/// A progress line on stderr when it is a terminal (cleared at the end).
-pub fn progress_printer() -> Option<impl FnMut(Progress)> {
-    let err = io::stderr();
-    if !err.is_terminal() {
+/// A progress bar on stderr when `show` (stderr a terminal, no `-q`; cleared at the end),
+/// over the fraction of the time range covered.
+pub fn progress_printer(show: bool) -> Option<impl FnMut(Progress)> {
+    if !show {
         return None;
     }
+    let bar = crate::output::progress::bar(1000, "of the time range");
     Some(move |p: Progress| {
-        let mut e = io::stderr().lock();
         if p.fraction >= 1.0 {
-            let _ = write!(e, "\r\x1b[K");
+            bar.finish_and_clear();
         } else {
-            let _ = write!(e, "\r{:3.0}% {} events", p.fraction * 100.0, p.events);
+            bar.set_position((p.fraction * 1000.0) as u64);
+            bar.set_message(format!("{} events", p.events));
         }
-        let _ = e.flush();
     })
 }
 
@@ -126,8 +272,9 @@ pub fn run_with_progress(
     spec: &'static crate::views::spec::ViewSpec,
     session: &mut Session,
     filter: Option<&str>,
+    show_progress: bool,
 ) -> anyhow::Result<Table> {
-    let mut pp = progress_printer();
+    let mut pp = progress_printer(show_progress);
     let mut ctl = Control {
         progress: pp.as_mut().map(|p| p as &mut dyn FnMut(Progress)),
         cancel: None,
@@ -232,24 +379,4 @@ pub fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_absolute_and_relative() {
-        let r = (1_000_000_000_000, 2_000_000_000_000);
-        assert_eq!(parse_time("+2s", r).expect("ok"), 1_002_000_000_000);
-        assert_eq!(parse_time("-500ms", r).expect("ok"), 1_999_500_000_000);
-        assert_eq!(parse_time("+1.5us", r).expect("ok"), 1_000_000_001_500);
-        assert_eq!(parse_time("12345", r).expect("ok"), 12345);
-        assert_eq!(
-            parse_time("1970-01-01T00:16:40Z", r).expect("ok"),
-            1_000_000_000_000
-        );
-        assert!(parse_time("+2 parsecs", r).is_err());
-        assert!(parse_time("soon", r).is_err());
-    }
 }

@@ -14,16 +14,17 @@ use anyhow::bail;
 use crate::cli::CheckArgs;
 use crate::output::{DEFAULT_FORMAT, Format, Sink, TextSink};
 use crate::replay::render::BufMode;
-use crate::replay::session::{Flow, Options, Session};
+use crate::replay::session::{Flow, Options};
 
 /// Runs `casefile check`.
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let (files, words) = super::args::files_and_words(&args.file, &args.words);
-    let Some(filter) = super::args::filter_arg(args.filter.as_deref(), words)? else {
-        bail!("check needs a filter (-f FILTER)");
+    let r = super::args::resolve(&args.reading)?;
+    let Some(filter) = r.filter.as_ref() else {
+        bail!("check needs a filter (-f FILTER, or words after the files)");
     };
-    let cap = super::open_all(&files)?;
-    let mut session = Session::new(cap, Options::default())?;
+    let files = r.files.clone();
+    let max_matches = r.count.unwrap_or(args.max_matches);
+    let mut session = r.session(Options::default())?;
     let stdout = io::stdout();
     let mut sink = TextSink::new(
         BufWriter::new(stdout.lock()),
@@ -31,9 +32,9 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         BufMode::Dotted,
     );
     let mut shown = 0u64;
-    session.run(Some(&filter), |ctx| -> anyhow::Result<Flow> {
+    session.run(Some(filter), |ctx| -> anyhow::Result<Flow> {
         shown += 1;
-        if shown > args.max_matches {
+        if shown > max_matches {
             return Ok(Flow::Stop);
         }
         sink.event(ctx)?;
@@ -43,20 +44,16 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if shown == 0 {
         return Ok(whole(&files));
     }
-    let more = if shown > args.max_matches {
-        format!(" (stopped after the first {})", args.max_matches)
+    let more = if shown > max_matches {
+        format!(" (stopped after the first {max_matches})")
     } else {
         String::new()
     };
     let _ = writeln!(
         io::stderr(),
         "casefile check: {} matching event{}{more} for: {}",
-        shown.min(args.max_matches),
-        if shown.min(args.max_matches) == 1 {
-            ""
-        } else {
-            "s"
-        },
+        shown.min(max_matches),
+        if shown.min(max_matches) == 1 { "" } else { "s" },
         filter.text()
     );
     Ok(ExitCode::from(1))
@@ -73,7 +70,7 @@ fn whole(files: &[std::path::PathBuf]) -> ExitCode {
         let why = match super::judge(f, &capture_format::verdict::Trust::default()) {
             Ok(v) if v.status == capture_format::verdict::Status::Intact => continue,
             Ok(v) => v
-                .lines(&capture_format::verdict::format_ns)
+                .lines(&crate::timefmt::datetime_ms)
                 .into_iter()
                 .next()
                 .unwrap_or_default(),

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::args::session;
+use super::args::resolve;
 use crate::cli::EchoArgs;
 use crate::filter::{Source, Val};
 use crate::replay::render::{BufMode, hex_dump};
@@ -54,8 +54,45 @@ fn render(b: &[u8], mode: BufMode, out: &mut String) {
     }
 }
 
+/// One stream as JSON: its process and fd, then its runs of one direction with the bytes moved,
+/// the calls, and the captured data (as text, invalid UTF-8 replaced).
+fn stream_json(st: &Stream) -> serde_json::Value {
+    let mut runs = Vec::new();
+    let mut k = 0;
+    while k < st.chunks.len() {
+        let dir = st.chunks[k].dir;
+        let end = st.chunks[k..]
+            .iter()
+            .position(|c| c.dir != dir)
+            .map_or(st.chunks.len(), |p| k + p);
+        let run = &st.chunks[k..end];
+        let mut data = Vec::new();
+        for c in run {
+            data.extend_from_slice(&c.data);
+        }
+        runs.push(serde_json::json!({
+            "dir": if dir == Dir::Read { "read" } else { "write" },
+            "bytes": run.iter().map(|c| c.len).sum::<u64>(),
+            "calls": run.len(),
+            "captured": data.len(),
+            "data": String::from_utf8_lossy(&data),
+        }));
+        k = end;
+    }
+    serde_json::json!({
+        "host": st.host.trim_end_matches(": "),
+        "pid": st.pid,
+        "fd": st.fd,
+        "proc.name": st.proc_name,
+        "fd.name": st.fd_name,
+        "fd.type": st.fd_type,
+        "runs": runs,
+    })
+}
+
 /// Runs `casefile echo`.
 pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
+    let r = resolve(&args.reading)?;
     let mode = if args.hex {
         BufMode::Hex
     } else if args.ascii {
@@ -65,7 +102,7 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
     };
     let filter = compile_filters(
         Some("evt.is_io = true and evt.buflen > 0"),
-        args.select.filter.as_deref(),
+        r.filter_text.as_deref(),
     )?;
     let field =
         |n: &str| crate::views::eval::resolve_field(n).map_err(|_| anyhow::anyhow!(n.to_owned()));
@@ -76,7 +113,7 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
         field("proc.name")?,
     );
     let f_host = field("host.name")?;
-    let mut s = session(&args.files, &args.select)?;
+    let mut s = r.session(crate::replay::session::Options::default())?;
     // In a merged capture the same pid and fd on two hosts are two streams.
     let merged = !s.capture().header().info.hosts.is_empty();
     let mut streams: Vec<Stream> = Vec::new();
@@ -133,11 +170,22 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
         });
         Ok(Flow::Continue)
     })
-    .with_context(|| format!("reading {}", super::describe(&args.files)))?;
+    .with_context(|| format!("reading {}", r.describe()))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut text = String::new();
-    for st in &streams {
+    let limit = r
+        .count
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    if r.json {
+        for st in streams.iter().take(limit) {
+            serde_json::to_writer(&mut out, &stream_json(st))?;
+            writeln!(out)?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for st in streams.iter().take(limit) {
         let name = if st.fd_name.is_empty() {
             String::new()
         } else {

@@ -22,7 +22,7 @@ use crate::cli::{ExportArgs, ExportFormat};
 use crate::outfile::{NewDir, NewFile};
 use crate::output::parquet::{ParquetOptions, ParquetSink};
 use crate::output::{DEFAULT_FORMAT, Format, JsonSink, Sink};
-use crate::replay::session::{Flow, Options, Session};
+use crate::replay::session::{Options, Session};
 
 /// Fields `--hash` accepts.
 pub const HASHABLE: &[&str] = &[
@@ -173,7 +173,16 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     if args.out != Path::new("-") {
         crate::outfile::check_free(&args.out, args.force)?;
     }
-    let cap = super::open_all(&args.files)?;
+    let r = super::args::resolve(&args.reading)?;
+    let format = match (r.json, args.format) {
+        (true, ExportFormat::Case | ExportFormat::Jsonl) => ExportFormat::Jsonl,
+        (true, ExportFormat::Parquet) => {
+            bail!("-j exports JSON lines: give it or --format parquet, not both")
+        }
+        (false, f) => f,
+    };
+    let cap = r.open()?;
+    let selected = r.filter.is_some() || r.count.is_some() || r.has_range();
     let redactor = args.redact.then(|| {
         let mut salt = [0u8; 32];
         if let Some(s) = &args.salt {
@@ -195,11 +204,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let info = HeaderInfo {
         created_ns: super::args::now_ns(),
         recorder: format!("casefile {} export", env!("CARGO_PKG_VERSION")),
-        source: format!(
-            "export of {} ({})",
-            super::describe(&args.files),
-            src_info.source
-        ),
+        source: format!("export of {} ({})", r.describe(), src_info.source),
         redacted,
         snaplen: if redactor.is_some() {
             0
@@ -217,13 +222,17 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map_or(String::new(), |r| format!(" ({})", r.describe()));
     let mut out = std::io::stderr().lock();
-    match args.format {
+    match format {
         ExportFormat::Case => {
             let target = NewFile::create(&args.out, args.force)?;
             let mut w = Writer::new(target.file()?, &info, WriterOptions::default())
                 .with_context(|| format!("writing {}", args.out.display()))?;
             crate::views::aggregate::attach(&mut w, &info)?;
-            let (events, skipped) = copy(&cap, redactor.as_ref(), &mut w)?;
+            let (events, skipped) = if selected {
+                (copy_selected(&r, cap, redactor.as_ref(), &mut w)?, 0)
+            } else {
+                copy(&cap, redactor.as_ref(), &mut w)?
+            };
             match &args.sign_key {
                 Some(k) => w.finish_signed(&crate::keys::read_signing_key(k)?)?,
                 None => w.finish()?,
@@ -258,10 +267,11 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
                 }
             };
             let started = std::time::Instant::now();
-            let events = if matches!(args.format, ExportFormat::Parquet) {
-                to_parquet(cap, &args.out, args.force)?
+            let session = r.session_of(cap, Options::default())?;
+            let events = if matches!(format, ExportFormat::Parquet) {
+                to_parquet(session, &r, &args.out, args.force)?
             } else {
-                to_jsonl(cap, &args.out, args.force)?
+                to_jsonl(session, &r, &args.out, args.force)?
             };
             let secs = started.elapsed().as_secs_f64();
             writeln!(
@@ -291,11 +301,13 @@ fn copy<W: Write>(
     w: &mut Writer<W>,
 ) -> anyhow::Result<(u64, usize)> {
     let (mut events, mut skipped) = (0u64, 0usize);
+    let bar = crate::output::progress::bar(cap.blocks().len() as u64, "blocks");
     for i in 0..cap.blocks().len() {
         if !cap.blocks()[i].block_type.holds_records() {
             // Checkpoints and aggregates: the writer makes its own.
             continue;
         }
+        bar.set_position(i as u64);
         let block = match cap.read_block(i) {
             Ok(b) => b,
             Err(e) => {
@@ -321,31 +333,78 @@ fn copy<W: Write>(
             events += records.len() as u64;
         }
     }
+    bar.finish_and_clear();
     Ok((events, skipped))
 }
 
-/// Replays `cap` into Parquet files in `dir`, a new directory; returns the rows written.
-fn to_parquet(cap: CaptureFile, dir: &Path, force: bool) -> anyhow::Result<u64> {
+/// Replays the selection (filter, time range, `-n`) of a capture into `w`: the matching
+/// events, and the state they happened in as keyframes, so the export still names processes,
+/// files and containers. A keyframe precedes the first event and any event that follows
+/// events left out (they may have changed the state), at most one per second of capture time.
+fn copy_selected<W: Write>(
+    r: &super::args::Resolved,
+    cap: CaptureFile,
+    redactor: Option<&Redactor>,
+    w: &mut Writer<W>,
+) -> anyhow::Result<u64> {
+    let mut session = r.session_of(cap, Options::default())?;
+    let mut last_num = 0u64;
+    let mut keyframe_ts: Option<u64> = None;
+    r.each_event(&mut session, true, |ctx| {
+        let gap = ctx.num != last_num + 1;
+        if keyframe_ts.is_none()
+            || gap && keyframe_ts.is_some_and(|k| ctx.ev.ts >= k.saturating_add(1_000_000_000))
+        {
+            let mut state = ctx.state.to_records(ctx.ev.ts);
+            if let Some(red) = redactor {
+                for ev in &mut state {
+                    red.event(ev);
+                }
+            }
+            w.write_state(&state)?;
+            keyframe_ts = Some(ctx.ev.ts);
+        }
+        last_num = ctx.num;
+        let mut ev = ctx.ev.clone();
+        if let Some(red) = redactor {
+            red.event(&mut ev);
+        }
+        w.append(&ev)?;
+        Ok(())
+    })
+}
+
+/// Replays the session's selection into Parquet files in `dir`, a new directory; returns the
+/// rows written.
+fn to_parquet(
+    mut session: Session,
+    r: &super::args::Resolved,
+    dir: &Path,
+    force: bool,
+) -> anyhow::Result<u64> {
     let target = NewDir::create(dir, force, ("part-", ".parquet"))?;
     let mut sink = ParquetSink::new(target.temp(), ParquetOptions::default())?;
-    let mut session = Session::new(cap, Options::default())?;
-    session.run(None, |ctx| -> anyhow::Result<Flow> {
+    r.each_event(&mut session, true, |ctx| {
         // Context switches stay in the capture (and `read`); an export holds what tasks did,
         // as views count it.
-        if matches!(ctx.ev.body, Body::Switch(_)) {
-            return Ok(Flow::Continue);
+        if !matches!(ctx.ev.body, Body::Switch(_)) {
+            sink.event(ctx)?;
         }
-        sink.event(ctx)?;
-        Ok(Flow::Continue)
+        Ok(())
     })?;
     let sink = sink.finish()?;
     target.commit()?;
     Ok(sink.rows)
 }
 
-/// Replays `cap` as JSON lines (the objects of `casefile read --json`) into `path` (`-`:
-/// stdout, else a new file); returns the lines written.
-fn to_jsonl(cap: CaptureFile, path: &Path, force: bool) -> anyhow::Result<u64> {
+/// Replays the session's selection as JSON lines (the objects of `casefile read --json`) into
+/// `path` (`-`: stdout, else a new file); returns the lines written.
+fn to_jsonl(
+    mut session: Session,
+    r: &super::args::Resolved,
+    path: &Path,
+    force: bool,
+) -> anyhow::Result<u64> {
     let target = if path == Path::new("-") {
         None
     } else {
@@ -357,17 +416,14 @@ fn to_jsonl(cap: CaptureFile, path: &Path, force: bool) -> anyhow::Result<u64> {
     };
     let format = Format::parse(DEFAULT_FORMAT)?;
     let mut sink = JsonSink::new(BufWriter::with_capacity(1 << 16, out), &format);
-    let mut session = Session::new(cap, Options::default())?;
     let mut lines = 0u64;
-    session.run(None, |ctx| -> anyhow::Result<Flow> {
-        // Context switches stay in the capture (and `read`); an export holds what tasks did,
-        // as views count it.
-        if matches!(ctx.ev.body, Body::Switch(_)) {
-            return Ok(Flow::Continue);
+    r.each_event(&mut session, true, |ctx| {
+        // Context switches stay in the capture (and `read`), as in to_parquet.
+        if !matches!(ctx.ev.body, Body::Switch(_)) {
+            sink.event(ctx)?;
+            lines += 1;
         }
-        sink.event(ctx)?;
-        lines += 1;
-        Ok(Flow::Continue)
+        Ok(())
     })?;
     sink.flush()?;
     drop(sink);

@@ -25,6 +25,7 @@ struct Outcome {
 /// Runs `casefile import`.
 pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    crate::output::progress::set_quiet(args.quiet);
     crate::outfile::check_free(&args.output, args.force)?;
     let mut src = scap::open(&args.file)?;
     let opts = super::by_size();
@@ -130,6 +131,7 @@ fn convert<W: Write>(
     let mut first_ts = 0;
     let mut events = 0u64;
     let mut keyframes = 0u64;
+    let bar = crate::output::progress::spinner("events");
     let header = |src: &ScapSource, first_ts: u64| HeaderInfo {
         created_ns: first_ts,
         recorder: format!(
@@ -169,6 +171,9 @@ fn convert<W: Write>(
         w.append(&ev).context("writing events")?;
         if !ev.body.kind().is_some_and(Kind::is_state) {
             events += 1;
+            if events.is_multiple_of(4096) {
+                bar.set_position(events);
+            }
         }
         if w.needs_keyframe()
             && let Some(keyframe) = src.snapshot(ev.ts)
@@ -177,6 +182,7 @@ fn convert<W: Write>(
             keyframes += 1;
         }
     }
+    bar.finish_and_clear();
     let mut w = match writer {
         Some(w) => w,
         None => create(header(src, first_ts), opts)?,

@@ -11,18 +11,22 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use capture_format::schema::Body;
-use capture_format::verdict::{Status, Trust, Verdict, format_ns};
+use capture_format::verdict::{Status, Trust, Verdict};
 use capture_format::{BlockType, CaptureFile};
 use serde_json::json;
 
 use crate::cli::InfoArgs;
+use crate::timefmt::{datetime_ms, rfc3339};
 
 /// Runs `casefile info`.
 pub fn run(args: &InfoArgs) -> anyhow::Result<ExitCode> {
+    let r = super::args::resolve(&args.reading)?;
+    r.no_filter("info")?;
+    r.no_range("info")?;
     let mut out = std::io::stdout().lock();
     let mut objects = Vec::new();
     let mut code = 0;
-    for (i, file) in args.files.iter().enumerate() {
+    for (i, file) in r.files.iter().enumerate() {
         let name = file.display().to_string();
         super::regular(file)?;
         let scap = crate::import::scap::is_scap(file).unwrap_or(false);
@@ -48,7 +52,7 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<ExitCode> {
                     "file:        {name}
 open:        {e:#}"
                 )?;
-                for l in verdict.iter().flat_map(|v| v.lines(&format_ns)) {
+                for l in verdict.iter().flat_map(|v| v.lines(&datetime_ms)) {
                     writeln!(out, "integrity:   {l}")?;
                 }
                 continue;
@@ -56,7 +60,7 @@ open:        {e:#}"
             Err(e) => return Err(e),
         };
         let report = Report::of(&cap, verdict, scap)?;
-        if args.json {
+        if r.json {
             objects.push(report.json(&name));
         } else {
             if i > 0 {
@@ -65,7 +69,7 @@ open:        {e:#}"
             report.text(&mut out, &name)?;
         }
     }
-    if args.json {
+    if r.json {
         // One object for one file; an array of them for several.
         match &objects[..] {
             [one] => serde_json::to_writer_pretty(&mut out, one)?,
@@ -94,6 +98,8 @@ struct Report {
     lost: u64,
     loss_intervals: usize,
     loss_cpus: std::collections::BTreeSet<u16>,
+    /// Events a capture filter left out at record time.
+    filtered: u64,
     recovered: Option<(String, u64)>,
     damage: Vec<String>,
     integrity: Integrity,
@@ -167,6 +173,7 @@ impl Report {
         let mut containers = Vec::new();
         let mut execs = 0;
         let (mut lost, mut loss_intervals) = (0, 0);
+        let mut filtered = 0u64;
         let mut loss_cpus = std::collections::BTreeSet::new();
         for ev in &tables {
             match &ev.body {
@@ -190,6 +197,9 @@ impl Report {
                     e[3] = text(&c.note);
                 }
                 Body::Exec(_) => execs += 1,
+                Body::Loss(l) if l.cpu == capture_format::schema::Loss::FILTERED => {
+                    filtered += l.count;
+                }
                 Body::Loss(l) => {
                     lost += l.count;
                     loss_intervals += 1;
@@ -221,6 +231,7 @@ impl Report {
             lost,
             loss_intervals,
             loss_cpus,
+            filtered,
             recovered: cap.recovery().map(|r| (r.reason.clone(), r.tail_bytes)),
             damage: cap.damage().iter().map(ToString::to_string).collect(),
             integrity,
@@ -351,6 +362,14 @@ impl Report {
                 self.loss_cpus.len()
             )?;
         }
+        if self.filtered > 0 {
+            writeln!(
+                out,
+                "filtered:    {} events left out by the capture filter at record time (see \
+                 options: filter=...)",
+                group(self.filtered)
+            )?;
+        }
         let stopped = match &self.integrity {
             Integrity::Judged(v) => v.stopped,
             _ => None,
@@ -381,7 +400,7 @@ impl Report {
                 "integrity:   none to check: a .scap file has no hash chain or seal"
             )?,
             Integrity::Judged(v) => {
-                for l in v.lines(&format_ns) {
+                for l in v.lines(&datetime_ms) {
                     writeln!(out, "integrity:   {l}")?;
                 }
             }
@@ -423,7 +442,8 @@ impl Report {
                 "id": id, "name": name, "image": image, "note": note,
             })).collect::<Vec<_>>(),
             "loss": { "events": self.lost, "intervals": self.loss_intervals,
-                      "cpus": self.loss_cpus.iter().collect::<Vec<_>>() },
+                      "cpus": self.loss_cpus.iter().collect::<Vec<_>>(),
+                      "filtered": self.filtered },
             "recovered": self.recovered.as_ref().map(|(why, tail)| json!({
                 "reason": why, "tail_bytes": tail,
             })),
@@ -450,7 +470,7 @@ impl Report {
                     "what": v.problem.as_ref().map(|p| p.what.clone()),
                     "checkpoints": v.seals.checkpoints,
                     "sealed_by": v.seals.by,
-                    "lines": v.lines(&format_ns),
+                    "lines": v.lines(&datetime_ms),
                 }),
             },
         })
@@ -474,36 +494,12 @@ fn group(n: u64) -> String {
     out
 }
 
-/// Nanoseconds since the epoch as RFC 3339 UTC with nanoseconds.
-pub fn rfc3339(ns: u64) -> String {
-    let secs = ns / 1_000_000_000;
-    let frac = ns % 1_000_000_000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = crate::replay::render::civil(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn dates_and_grouping() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(
-            rfc3339(1_767_225_600_000_000_001),
-            "2026-01-01T00:00:00.000000001Z"
-        );
-        assert_eq!(
-            rfc3339(951_782_400_000_000_000),
-            "2000-02-29T00:00:00.000000000Z"
-        );
+    fn grouping() {
         assert_eq!(group(0), "0");
         assert_eq!(group(1_234_567), "1,234,567");
         assert_eq!(group(100), "100");

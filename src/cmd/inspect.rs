@@ -27,11 +27,14 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
         bail!("casefile inspect needs a terminal (use top, read or summary for scripts)");
     }
-    let cap = super::open_all(&args.files)?;
+    let r = super::args::resolve(&args.reading)?;
+    r.no_filter("inspect")?;
+    r.no_range("inspect")?;
+    let cap = r.open()?;
     // Each job gets its own handle on the same bytes: a clone shares the map or the merged
     // capture, so a .scap is converted and several files are merged once.
     let open: tui::jobs::Opener = Arc::new(move || Ok(cap.clone()));
-    let name = super::describe(&args.files);
+    let name = r.describe();
     tui::run(std::path::Path::new(&name), open, rules)
         .with_context(|| format!("inspecting {name}"))?;
     Ok(ExitCode::SUCCESS)

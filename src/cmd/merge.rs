@@ -14,6 +14,7 @@ use crate::outfile::NewFile;
 
 /// Runs `casefile merge`.
 pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    crate::output::progress::set_quiet(args.quiet);
     crate::outfile::check_free(&args.output, args.force)?;
     let inputs = super::open_inputs(&args.files)?;
     let mut hosts = merge::plan(&inputs)?;
@@ -42,7 +43,10 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let mut w = Writer::new(target.file()?, &info, WriterOptions::default())
         .with_context(|| format!("writing {}", args.output.display()))?;
     crate::views::aggregate::attach(&mut w, &info)?;
-    let stats = merge::merge(&inputs, &hosts, &mut w)?;
+    let bar = crate::output::progress::busy(&format!("merging into {}", args.output.display()));
+    let merged = merge::merge(&inputs, &hosts, &mut w);
+    bar.finish_and_clear();
+    let stats = merged?;
     w.finish()
         .with_context(|| format!("writing {}", args.output.display()))?;
     target.commit()?;

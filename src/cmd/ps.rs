@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use capture_format::schema::Body;
 
-use super::args::session;
-use crate::cli::{PsArgs, SelectArgs};
+use super::args::{Resolved, resolve};
+use crate::cli::PsArgs;
+use crate::filter::Filter;
 use crate::replay::render::time_of_day;
 use crate::replay::session::Flow;
 use crate::replay::state::{Proc, State, cmdline, task_name};
@@ -61,16 +62,12 @@ fn names_of(state: &State, p: &Proc) -> (String, String) {
 }
 
 /// Reads the capture and rebuilds its processes.
-fn collect(args: &PsArgs) -> anyhow::Result<BTreeMap<u32, P>> {
-    let mut s = session(
-        &args.files,
-        &SelectArgs {
-            filter: None,
-            from: None,
-            to: None,
-        },
-    )?;
+/// With a filter, only the processes that have an event matching it are kept (their state is
+/// still rebuilt from every event).
+fn collect(r: &Resolved) -> anyhow::Result<BTreeMap<u32, P>> {
+    let mut s = r.session(crate::replay::session::Options::default())?;
     let mut procs: BTreeMap<u32, P> = BTreeMap::new();
+    let mut matched = std::collections::BTreeSet::new();
     let mut first = true;
     s.run(None, |ctx| -> anyhow::Result<Flow> {
         if first {
@@ -95,6 +92,12 @@ fn collect(args: &PsArgs) -> anyhow::Result<BTreeMap<u32, P>> {
         let ev = ctx.ev;
         if ev.pid == 0 {
             return Ok(Flow::Continue);
+        }
+        if r.filter
+            .as_ref()
+            .is_some_and(|f: &Filter<_>| f.matches(ctx))
+        {
+            matched.insert(ev.pid);
         }
         let entry = procs.entry(ev.pid).or_insert_with(|| {
             let known = ctx.state.procs.get(&ev.pid).filter(|p| p.known);
@@ -145,7 +148,15 @@ fn collect(args: &PsArgs) -> anyhow::Result<BTreeMap<u32, P>> {
         }
         Ok(Flow::Continue)
     })
-    .with_context(|| format!("reading {}", super::describe(&args.files)))?;
+    .with_context(|| format!("reading {}", r.describe()))?;
+    if r.filter.is_some() {
+        procs.retain(|pid, _| matched.contains(pid));
+    }
+    if let Some(n) = r.count {
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        let keep: Vec<u32> = procs.keys().take(n).copied().collect();
+        procs.retain(|pid, _| keep.binary_search(pid).is_ok());
+    }
     Ok(procs)
 }
 
@@ -209,10 +220,11 @@ fn tree(
 
 /// Runs `casefile ps`.
 pub fn run(args: &PsArgs) -> anyhow::Result<ExitCode> {
-    let procs = collect(args)?;
+    let r = resolve(&args.reading)?;
+    let procs = collect(&r)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    if args.json {
+    if r.json {
         let v: Vec<&P> = procs.values().collect();
         serde_json::to_writer(&mut out, &v)?;
         writeln!(out)?;

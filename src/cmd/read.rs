@@ -4,19 +4,45 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use super::args::{files_and_words, filter_arg, time_args};
+use anyhow::bail;
+
+use super::args::resolve;
 use crate::cli::ReadArgs;
 use crate::output::{Format, JsonSink, Sink, TextSink, format_arg};
 use crate::replay::render::BufMode;
-use crate::replay::session::{Flow, Options, Session};
+use crate::replay::session::Options;
 
 /// Runs `casefile read`.
 pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
-    let (files, words) = files_and_words(&args.file, &args.words);
-    let filter = filter_arg(args.filter.as_deref(), words)?;
+    if let Some(s) = &args.snaplen {
+        bail!(
+            "-s {s} sets how many bytes of each buffer a recording keeps: give it to `casefile \
+             record -s {s}`; a capture holds what it was recorded with (see `casefile info`)"
+        );
+    }
+    if args.list_fields {
+        return super::fields::run(&crate::cli::FieldsArgs {
+            prefix: None,
+            man: false,
+        });
+    }
+    if args.list_events {
+        let mut out = BufWriter::new(io::stdout().lock());
+        for s in capture_format::schema::syscalls::DECODED {
+            let params: Vec<&str> = s.params.iter().map(|p| p.name).collect();
+            writeln!(
+                out,
+                "{:<8} {}({})",
+                s.category.name(),
+                s.name,
+                params.join(", ")
+            )?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let r = resolve(&args.reading)?;
     let format = Format::parse(format_arg(args.format.as_deref()))?;
-    let cap = crate::cmd::open_all(&files)?;
-    let range = cap.time_range().unwrap_or((0, 0));
     let buf_mode = if args.hex {
         BufMode::Hex
     } else if args.ascii {
@@ -24,32 +50,22 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
     } else {
         BufMode::Dotted
     };
-    let (from, to) = time_args(args.from.as_deref(), args.to.as_deref(), range)?;
-    let opts = Options {
+    let mut session = r.session(Options {
         skip_blocks: !args.no_skip,
-        from,
-        to,
         buf_mode,
-    };
-    let mut session = Session::new(cap, opts)?;
+        ..Options::default()
+    })?;
     let stdout = io::stdout();
     let out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut sink: Box<dyn Sink> = if args.json {
+    let mut sink: Box<dyn Sink> = if r.json {
         Box::new(JsonSink::new(out, &format))
     } else {
         Box::new(TextSink::new(out, format, buf_mode))
     };
     let started = Instant::now();
-    let mut printed = 0u64;
-    session.run(filter.as_ref(), |ctx| -> anyhow::Result<Flow> {
-        sink.event(ctx)?;
-        printed += 1;
-        Ok(if args.count.is_some_and(|n| printed >= n) {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        })
-    })?;
+    // A bar only when the events go elsewhere than the terminal (a file, a pipe).
+    let bar = !std::io::IsTerminal::is_terminal(&io::stdout());
+    r.each_event(&mut session, bar, |ctx| Ok(sink.event(ctx)?))?;
     sink.flush()?;
     if args.stats {
         let s = session.stats();

@@ -70,6 +70,15 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing the SIGINT/SIGTERM handlers")?;
     }
+    let filter = match (&args.filter, args.filter_words.is_empty()) {
+        (Some(f), _) => Some(f.clone()),
+        (None, false) => Some(args.filter_words.join(" ")),
+        (None, true) => None,
+    };
+    if let Some(f) = &filter {
+        // Refused before the probe loads, with the filter's own message.
+        crate::filter::compile(f, &crate::replay::fields::Fields)?;
+    }
     let opts = Options {
         path: args.file.clone(),
         duration: args.duration,
@@ -84,6 +93,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         checkpoint_every,
         usage_every: (!args.no_usage).then(|| args.usage_every.max(Duration::from_millis(100))),
         sched: args.sched,
+        filter,
     };
     if args.rotate_size.is_some() && !args.force {
         // Refused now rather than when the recording reaches it.

@@ -14,13 +14,15 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use crate::cli::RulesArgs;
-use crate::replay::session::{Flow, Options, Session};
+use crate::replay::session::{Flow, Options};
 use crate::rules::{Matcher, alert};
 
 /// Runs `casefile rules`.
 pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
+    let r = super::args::resolve(&args.reading)?;
+    r.no_filter("rules")?;
     let set = super::args::load_rules(&args.load)?;
-    let cap = super::open_all(&args.files)?;
+    let cap = r.open()?;
     let total_events = cap.event_count();
     let mut counts: HashMap<usize, u64> = HashMap::new();
     let mut alerts = 0u64;
@@ -30,7 +32,7 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
             skip_blocks: !args.no_skip,
             ..Options::default()
         };
-        let mut session = Session::new(cap, opts)?;
+        let mut session = r.session_of(cap, opts)?;
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
         let mut line = String::with_capacity(512);
@@ -39,7 +41,7 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
             matcher.event(&set, ctx, |i, ctx| -> anyhow::Result<()> {
                 let rule = &set.rules[i];
                 line.clear();
-                if args.json {
+                if r.json {
                     alert::json_line(rule, ctx, &mut line);
                 } else {
                     alert::text_line(rule, ctx, &mut line);

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::args::{run_with_progress, session};
+use super::args::{resolve, run_with_progress};
 use crate::cli::SpyArgs;
 use crate::output::table::table_json;
 use crate::views::catalog::{EXECS, SPY_USERS};
@@ -18,13 +18,15 @@ fn cell<'t>(t: &'t Table, row: &'t [Cell], name: &str) -> Option<&'t Cell> {
 /// Runs `casefile spy`.
 pub fn run(args: &SpyArgs) -> anyhow::Result<ExitCode> {
     let spec = if args.all { &EXECS } else { &SPY_USERS };
-    let mut s = session(&args.files, &args.select)?;
-    let t = run_with_progress(spec, &mut s, args.select.filter.as_deref())
-        .with_context(|| format!("reading {}", super::describe(&args.files)))?;
+    let r = resolve(&args.reading)?;
+    let mut s = r.session(crate::replay::session::Options::default())?;
+    let t = run_with_progress(spec, &mut s, r.filter_text.as_deref(), r.progress)
+        .with_context(|| format!("reading {}", r.describe()))?;
+    let limit = r.count.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    if args.json {
-        serde_json::to_writer(&mut out, &table_json(&t, None))?;
+    if r.json {
+        serde_json::to_writer(&mut out, &table_json(&t, limit))?;
         writeln!(out)?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
@@ -35,8 +37,8 @@ pub fn run(args: &SpyArgs) -> anyhow::Result<ExitCode> {
             Some(c) => display(c, crate::views::spec::Unit::Text),
         }
     };
-    for r in &t.rows {
-        let row = &r.cells[..];
+    for row in t.rows.iter().take(limit.unwrap_or(usize::MAX)) {
+        let row = &row.cells[..];
         let time = cell(&t, row, "TIME")
             .map_or_else(String::new, |c| display(c, crate::views::spec::Unit::Time));
         let user = match (cell(&t, row, "USER"), cell(&t, row, "UID")) {

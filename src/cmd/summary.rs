@@ -5,39 +5,38 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::args::{progress_printer, session};
+use super::args::{progress_printer, resolve};
 use crate::cli::SummaryArgs;
 use crate::views::eval::{Cell, Control, Progress, display};
 use crate::views::summary::{Category, run_summary, sparkline};
 
 /// Runs `casefile summary`.
 pub fn run(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
-    let mut s = session(&args.files, &args.select)?;
-    let mut pp = progress_printer();
+    let r = resolve(&args.reading)?;
+    let mut s = r.session(crate::replay::session::Options::default())?;
+    let mut pp = progress_printer(r.progress);
     let mut ctl = Control {
         progress: pp.as_mut().map(|p| p as &mut dyn FnMut(Progress)),
         cancel: None,
     };
     let sum = run_summary(
         &mut s,
-        args.select.filter.as_deref(),
+        r.filter_text.as_deref(),
         usize::from(args.buckets),
         &mut ctl,
     )
-    .with_context(|| format!("summarising {}", super::describe(&args.files)))?;
+    .with_context(|| format!("summarising {}", r.describe()))?;
     let stdout = io::stdout();
     let tty = stdout.is_terminal();
     let mut out = BufWriter::new(stdout.lock());
-    if args.json {
+    if r.json {
         serde_json::to_writer(&mut out, &sum)?;
         writeln!(out)?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t0 = String::new();
-    let mut t1 = String::new();
-    crate::replay::render::datetime(sum.from, &mut t0);
-    crate::replay::render::datetime(sum.to, &mut t1);
+    let t0 = crate::timefmt::datetime_zoned(sum.from);
+    let t1 = crate::timefmt::datetime_zoned(sum.to);
     writeln!(
         out,
         "{} events from {t0} to {t1}, {} buckets of {}",

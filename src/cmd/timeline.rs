@@ -20,7 +20,7 @@ use crate::filter::Registry;
 use crate::replay::context::EventCtx;
 use crate::replay::fields::{Field, Fields};
 use crate::replay::render;
-use crate::replay::session::{Flow, Options, ReplayError, Session};
+use crate::replay::session::{Flow, Options, ReplayError};
 
 /// Open flags that mean "this file will be modified".
 const O_WRONLY: i64 = 0o1;
@@ -387,8 +387,8 @@ fn is_privilege(name: &str, category: Category) -> bool {
 
 /// Runs `casefile timeline`.
 pub fn run(args: &TimelineArgs) -> anyhow::Result<ExitCode> {
-    let cap = super::open_all(&args.files)?;
-    let mut session = Session::new(cap, Options::default())?;
+    let r = super::args::resolve(&args.reading)?;
+    let mut session = r.session(Options::default())?;
     let f = Fieldset {
         fd_name: field("fd.name")?,
         fs_name: field("fs.path.name")?,
@@ -439,7 +439,7 @@ pub fn run(args: &TimelineArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             bail!(
                 "no container {want:?} in {} (containers: {})",
-                super::describe(&args.files),
+                r.describe(),
                 if known.is_empty() {
                     "none".into()
                 } else {
@@ -451,7 +451,7 @@ pub fn run(args: &TimelineArgs) -> anyhow::Result<ExitCode> {
     }
     let wanted: Vec<u32> = lines.keys().copied().collect();
     session.run(
-        None,
+        r.filter.as_ref(),
         |ctx: &mut EventCtx<'_, '_>| -> Result<Flow, ReplayError> {
             let c = ctx.ev.container;
             if c != 0
@@ -465,7 +465,7 @@ pub fn run(args: &TimelineArgs) -> anyhow::Result<ExitCode> {
     )?;
     let out = std::io::stdout().lock();
     let mut out = BufWriter::new(out);
-    if args.json {
+    if r.json {
         let v: Vec<_> = lines
             .values()
             .filter(|t| t.index != 0)

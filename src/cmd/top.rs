@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use super::args::{run_with_progress, session};
+use super::args::{resolve, run_with_progress};
 use crate::cli::TopArgs;
 use crate::output::table::{print_table, table_json};
 use crate::views::catalog::{PSEUDO_VIEWS, VIEWS, view};
@@ -34,11 +34,12 @@ fn list(json: bool) -> anyhow::Result<ExitCode> {
 /// Runs `casefile top`.
 pub fn run(args: &TopArgs) -> anyhow::Result<ExitCode> {
     if args.list {
-        return list(args.json);
+        return list(args.reading.json);
     }
-    let (Some(id), false) = (&args.view, args.files.is_empty()) else {
+    let Some(id) = &args.view else {
         bail!("give a view and a capture file (casefile top VIEW FILE), or --list");
     };
+    let r = resolve(&args.reading)?;
     if PSEUDO_VIEWS.contains(&id.as_str()) {
         bail!(
             "'{id}' is not a table: use `casefile {}` for it",
@@ -52,9 +53,9 @@ pub fn run(args: &TopArgs) -> anyhow::Result<ExitCode> {
     let Some(spec) = view(id) else {
         return Err(crate::views::eval::ViewError::UnknownView(id.clone()).into());
     };
-    let mut session = session(&args.files, &args.select)?;
-    let mut table = run_with_progress(spec, &mut session, args.select.filter.as_deref())
-        .with_context(|| format!("view {id} of {}", super::describe(&args.files)))?;
+    let mut session = r.session(crate::replay::session::Options::default())?;
+    let mut table = run_with_progress(spec, &mut session, r.filter_text.as_deref(), r.progress)
+        .with_context(|| format!("view {id} of {}", r.describe()))?;
     if let Some(col) = &args.sort {
         let Some(i) = table.column(col) else {
             return Err(crate::views::eval::ViewError::UnknownColumn {
@@ -77,11 +78,14 @@ pub fn run(args: &TopArgs) -> anyhow::Result<ExitCode> {
     }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    if args.json {
-        serde_json::to_writer(&mut out, &table_json(&table, args.limit))?;
+    let limit = args
+        .limit
+        .or(r.count.map(|n| usize::try_from(n).unwrap_or(usize::MAX)));
+    if r.json {
+        serde_json::to_writer(&mut out, &table_json(&table, limit))?;
         writeln!(out)?;
     } else {
-        print_table(&mut out, &table, args.limit)?;
+        print_table(&mut out, &table, limit)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

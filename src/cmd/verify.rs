@@ -37,10 +37,14 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         fs_key: fs_key.as_ref(),
         anchors: anchors.as_deref(),
     };
+    crate::output::progress::set_quiet(args.quiet);
     let mut out = std::io::stdout().lock();
     let mut code = 0;
     for file in &args.files {
-        let verdict = match super::judge(file, &trust) {
+        let bar = crate::output::progress::busy(&format!("verifying {}", file.display()));
+        let judged = super::judge(file, &trust);
+        bar.finish_and_clear();
+        let verdict = match judged {
             Ok(v) => v,
             // With several files, one that cannot be read does not hide the others' verdicts.
             Err(e) if args.files.len() > 1 => {
@@ -57,7 +61,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             Status::Unreadable => "UNREADABLE",
         };
         writeln!(out, "{}: {word}", file.display())?;
-        for l in verdict.lines(&capture_format::verdict::format_ns) {
+        for l in verdict.lines(&crate::timefmt::datetime_ms) {
             writeln!(out, "  {l}")?;
         }
         code = code.max(verdict.exit_code());

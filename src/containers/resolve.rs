@@ -51,7 +51,7 @@ use serde::de::DeserializeOwned;
 use super::bolt::Bolt;
 use super::cgroup::{ContainerRef, Runtime};
 use super::socket;
-use super::time::parse_rfc3339;
+use crate::timefmt::parse_rfc3339;
 
 /// Largest state file read (a docker config.v2.json with many labels is a few hundred KiB;
 /// containers.json grows with the number of containers).

@@ -25,6 +25,12 @@ use super::state::{self, Clock};
 use super::usage;
 use super::wire::{self, Decoder};
 use crate::containers::{Resolver, Roots, Tracker};
+use crate::filter::Filter;
+use crate::replay::calls::{self, Action};
+use crate::replay::context::EventCtx;
+use crate::replay::engine::Engine;
+use crate::replay::fields::{Field, Fields};
+use crate::replay::session::Flow;
 
 /// What to record and where.
 #[derive(Clone, Debug)]
@@ -56,6 +62,21 @@ pub struct Options {
     pub usage_every: Option<Duration>,
     /// Record context switches (with the leaving thread's faults and memory).
     pub sched: bool,
+    /// Capture filter (sysdig/Falco syntax): only matching events are written; what the others
+    /// changed (processes, fds) is kept as state records, and their number as loss records
+    /// ([`Loss::FILTERED`]).
+    pub filter: Option<String>,
+}
+
+/// A capture filter at work: the filter, the state it is evaluated in, and the events it left
+/// out since the last loss record (count, first and last time).
+struct CaptureFilter {
+    filter: Filter<Field>,
+    engine: Engine,
+    seen: u64,
+    left_out: u64,
+    from: u64,
+    to: u64,
 }
 
 /// Facts about the host and the recording, for the capture header.
@@ -115,6 +136,8 @@ pub struct Summary {
     pub samples: u64,
     /// Time spent taking them.
     pub sampling: Duration,
+    /// Events the capture filter left out.
+    pub filtered: u64,
 }
 
 /// How long events wait to be put in time order.
@@ -191,6 +214,18 @@ pub fn record(
         clock,
         file_index: 0,
         started: Clock::wall_now(),
+        filter: match &opts.filter {
+            None => None,
+            Some(text) => Some(CaptureFilter {
+                filter: crate::filter::compile(text, &Fields)
+                    .map_err(|e| RecordError::Filter(format!("{e}")))?,
+                engine: Engine::default(),
+                seen: 0,
+                left_out: 0,
+                from: 0,
+                to: 0,
+            }),
+        },
     };
     rec.summary.degraded.clone_from(&rec.probe.degraded);
     rec.summary.fallbacks.clone_from(&rec.probe.fallbacks);
@@ -364,11 +399,18 @@ struct Recorder {
     file_index: u64,
     /// Wall clock when recording began: nothing before it is anyone's to record.
     started: u64,
+    /// The capture filter, when given.
+    filter: Option<CaptureFilter>,
 }
 
 impl Recorder {
     fn write_state(&mut self, out: &mut dyn Output, path: &Path) -> Result<(), RecordError> {
         let snap = state::snapshot(self.clock, &mut self.containers);
+        if let Some(cf) = &mut self.filter {
+            for r in &snap {
+                cf.engine.apply(r);
+            }
+        }
         out.write_state(&snap)
             .map_err(|source| RecordError::Output {
                 path: path.to_path_buf(),
@@ -472,20 +514,24 @@ impl Recorder {
             cgroup_index,
             last_entered,
             summary,
+            filter,
             ..
         } = self;
         let mut err = None;
+        let mut last_ts = 0u64;
         let mut write = |ts: u64, item: Item<'_>| {
             if err.is_some() {
                 return;
             }
+            last_ts = last_ts.max(ts);
             let result = match item {
-                Item::Event(ev) => out.append(&ev),
+                Item::Event(ev) => out.append(&ev).map(|()| true),
                 Item::Raw(raw) => {
                     let Ok(d) = decoder.decode(raw) else {
                         summary.malformed += 1;
                         return;
                     };
+                    let mut keep = true;
                     let mut ev = d.event;
                     ev.ts = ts;
                     let mut records = Vec::new();
@@ -530,6 +576,44 @@ impl Recorder {
                             return;
                         }
                     }
+                    if let Some(cf) = filter.as_mut() {
+                        for r in &records {
+                            cf.engine.apply(r);
+                        }
+                        cf.seen += 1;
+                        let mut hit = false;
+                        let _ = cf.engine.event(
+                            &ev,
+                            cf.seen,
+                            true,
+                            Some(&cf.filter),
+                            &mut |_: &mut EventCtx<'_, '_>| {
+                                hit = true;
+                                Ok::<_, std::convert::Infallible>(Flow::Continue)
+                            },
+                        );
+                        keep = hit;
+                        if !hit {
+                            if cf.left_out == 0 {
+                                cf.from = ts;
+                            }
+                            cf.left_out += 1;
+                            cf.to = ts;
+                            summary.filtered += 1;
+                            // What it changed, as state records a replay applies silently.
+                            if shapes_state(&ev)
+                                && let Err(e) = cf
+                                    .engine
+                                    .state
+                                    .records_after(&ev)
+                                    .iter()
+                                    .try_for_each(|r| out.append(r))
+                            {
+                                err = Some(e);
+                                return;
+                            }
+                        }
+                    }
                     // The last process of a container: its record again, with the exit time.
                     let gone = match &ev.body {
                         Body::Exit(x) if x.group_dead => {
@@ -538,12 +622,15 @@ impl Recorder {
                         }
                         _ => None,
                     };
-                    out.append(&ev)
+                    let written = if keep { out.append(&ev) } else { Ok(()) };
+                    written
                         .and_then(|()| gone.map_or(Ok(()), |r| out.append(&r)))
+                        .map(|()| keep)
                 }
             };
             match result {
-                Ok(()) => summary.events += 1,
+                Ok(true) => summary.events += 1,
+                Ok(false) => {}
                 Err(e) => err = Some(e),
             }
         };
@@ -551,6 +638,29 @@ impl Recorder {
             reorder.drain(&mut write);
         } else {
             reorder.pop_ready(Clock::wall_now(), &mut write);
+        }
+        // What the filter left out, as a loss record after the events it was among.
+        if err.is_none()
+            && let Some(cf) = filter.as_mut()
+            && cf.left_out > 0
+        {
+            let r = Event {
+                ts: last_ts.max(cf.to),
+                tid: 0,
+                pid: 0,
+                cpu: 0,
+                container: 0,
+                body: Body::Loss(Loss {
+                    cpu: Loss::FILTERED,
+                    count: cf.left_out,
+                    from: cf.from,
+                    to: cf.to,
+                }),
+            };
+            cf.left_out = 0;
+            if let Err(e) = out.append(&r) {
+                err = Some(e);
+            }
         }
         match err {
             Some(source) => Err(RecordError::Output {
@@ -637,7 +747,20 @@ fn capture_meta(opts: &Options) -> CaptureMeta {
             opts.force_raw_tp,
             opts.command,
             opts.ring_bytes
-        ),
+        ) + &opts
+            .filter
+            .as_ref()
+            .map_or(String::new(), |f| format!(" filter={f:?}")),
+    }
+}
+
+/// Whether leaving `ev` out would lose something a replay needs to name later events: a
+/// process's birth, image or end, or a call that creates, names or moves an fd.
+fn shapes_state(ev: &Event<'_>) -> bool {
+    match &ev.body {
+        Body::Syscall(sc) => calls::info(sc.nr).action != Action::None,
+        Body::Fork(_) | Body::Exec(_) | Body::Exit(_) => true,
+        _ => false,
     }
 }
 

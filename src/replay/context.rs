@@ -25,6 +25,8 @@ pub struct EventCtx<'a, 'e> {
     pub num: u64,
     /// Time of the first event of the capture (for `evt.reltime`).
     pub first_ts: u64,
+    /// Time of the previous event that matched (for `evt.deltatime`); 0 for the first.
+    pub prev_ts: u64,
     /// How buffers render.
     pub buf_mode: BufMode,
     /// Which side of a call that moves data between two fds the event is seen as.
@@ -327,7 +329,14 @@ impl<'e> EventCtx<'_, 'e> {
             ],
             Body::Loss(l) => vec![
                 ("count", l.count.to_string()),
-                ("cpu", l.cpu.to_string()),
+                (
+                    "cpu",
+                    if l.cpu == capture_format::schema::Loss::FILTERED {
+                        "filter".to_owned()
+                    } else {
+                        l.cpu.to_string()
+                    },
+                ),
                 ("from", l.from.to_string()),
                 ("to", l.to.to_string()),
             ],
@@ -371,11 +380,33 @@ impl<'e> EventCtx<'_, 'e> {
         }
     }
 
+    /// Nanoseconds since the previous matching event (0 for the first).
+    pub fn deltatime(&self) -> u64 {
+        if self.prev_ts == 0 {
+            0
+        } else {
+            self.ev.ts.saturating_sub(self.prev_ts)
+        }
+    }
+
+    /// `evt.outputtime` as sysdig's `-t` mode asks.
+    fn output_time(&self, out: &mut String) {
+        use crate::timefmt::{OutputTime, output_time, seconds};
+        match output_time() {
+            OutputTime::Human => render::time_of_day(self.ev.ts, out),
+            OutputTime::Absolute => seconds(self.ev.ts, out),
+            OutputTime::Relative => seconds(self.ev.ts.saturating_sub(self.first_ts), out),
+            OutputTime::Latency => seconds(self.syscall().map_or(0, |(sc, _)| sc.latency), out),
+            OutputTime::Delta => seconds(self.deltatime(), out),
+        }
+    }
+
     /// Appends the text of `field` to `out` (as [`val_text`] of its value, without building
     /// the value first for the fields printed on every line); false when the event has none.
     pub fn write_text(&mut self, field: &Field, out: &mut String) -> bool {
         match field.fid {
-            Fid::EvtTime | Fid::EvtOutputtime => render::time_of_day(self.ev.ts, out),
+            Fid::EvtTime => render::time_of_day(self.ev.ts, out),
+            Fid::EvtOutputtime => self.output_time(out),
             Fid::EvtInfo | Fid::EvtArgs => self.render_args(field.fid == Fid::EvtInfo, out),
             _ => match self.get(field) {
                 Some(v) => val_text(&v, out),
@@ -533,11 +564,17 @@ impl Source<Field> for EventCtx<'_, '_> {
         let ev = self.ev;
         Some(match field.fid {
             Fid::EvtNum => Val::Num(self.num as i64),
-            Fid::EvtTime | Fid::EvtOutputtime => {
+            Fid::EvtTime => {
                 let mut t = String::new();
                 render::time_of_day(ev.ts, &mut t);
                 owned(t)
             }
+            Fid::EvtOutputtime => {
+                let mut t = String::new();
+                self.output_time(&mut t);
+                owned(t)
+            }
+            Fid::EvtDeltatime => Val::Num(self.deltatime() as i64),
             Fid::EvtTimeS => {
                 let mut t = String::new();
                 render::time_of_day_s(ev.ts, &mut t);

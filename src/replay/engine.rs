@@ -40,6 +40,8 @@ pub struct Engine {
     pub first_ts: u64,
     /// How buffers render.
     pub buf_mode: BufMode,
+    /// Time of the last event that matched (for `evt.deltatime`); 0 before the first.
+    pub last_match_ts: u64,
     /// Events evaluated against a filter.
     pub evaluated: u64,
     /// Events that matched.
@@ -126,6 +128,7 @@ impl Engine {
                 state: &self.state,
                 num,
                 first_ts: self.first_ts,
+                prev_ts: self.last_match_ts,
                 buf_mode: self.buf_mode,
                 side: Side::Both,
             };
@@ -133,6 +136,7 @@ impl Engine {
             if !ctx.has_sides() {
                 if filter.is_none_or(|f| f.matches(&mut ctx)) {
                     self.matched += 1;
+                    self.last_match_ts = ev.ts;
                     flow = sink(&mut ctx)?;
                 }
             } else if self.split_sides {
@@ -148,11 +152,15 @@ impl Engine {
                     }
                 }
                 self.matched += u64::from(any);
+                if any {
+                    self.last_match_ts = ev.ts;
+                }
             } else {
                 for side in [Side::Both, Side::Read, Side::Write] {
                     ctx.side = side;
                     if filter.is_none_or(|f| f.matches(&mut ctx)) {
                         self.matched += 1;
+                        self.last_match_ts = ev.ts;
                         flow = sink(&mut ctx)?;
                         break;
                     }

@@ -150,6 +150,7 @@ pub enum Fid {
     ThreadVmswap,
     ThreadPfmajor,
     ThreadPfminor,
+    EvtDeltatime,
 }
 
 /// What goes in brackets after a field name.
@@ -228,19 +229,19 @@ pub static FIELDS: &[FieldDef] = &[
         "evt.time",
         Fid::EvtTime,
         Str,
-        "Event time as HH:MM:SS.nnnnnnnnn (UTC).",
+        "Event time as HH:MM:SS.nnnnnnnnn (in the --tz zone: local on a terminal, else UTC).",
     ),
     f(
         "evt.time.s",
         Fid::EvtTimeS,
         Str,
-        "Event time as HH:MM:SS (UTC).",
+        "Event time as HH:MM:SS (in the --tz zone).",
     ),
     f(
         "evt.datetime",
         Fid::EvtDatetime,
         Str,
-        "Event date and time as YYYY-MM-DD HH:MM:SS.nnnnnnnnn (UTC).",
+        "Event date and time as YYYY-MM-DD HH:MM:SS.nnnnnnnnn (in the --tz zone).",
     ),
     f(
         "evt.time.iso8601",
@@ -276,13 +277,21 @@ pub static FIELDS: &[FieldDef] = &[
         "evt.outputtime",
         Fid::EvtOutputtime,
         Str,
-        "Event time as the default output prints it (like evt.time).",
+        "Event time as the default line prints it: evt.time, or as -t asks (a: epoch \
+         seconds, r: seconds since the first event, d: latency, D: since the previous line).",
     ),
     f(
         "evt.latency",
         Fid::EvtLatency,
         Num,
         "Time the system call took, in nanoseconds (0 for other events).",
+    ),
+    f(
+        "evt.deltatime",
+        Fid::EvtDeltatime,
+        Num,
+        "Nanoseconds since the previous event that matched (the previous line printed; 0 \
+         for the first).",
     ),
     f(
         "evt.type",

@@ -8,6 +8,7 @@ use capture_format::schema::syscalls::ParamType;
 use capture_format::schema::{Sock, Value};
 
 use super::state::{State, fd_pair};
+pub use crate::timefmt::{datetime, time_of_day, time_of_day_s};
 
 /// How payload buffers are rendered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -473,39 +474,6 @@ pub fn render_param(
     }
 }
 
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-pub fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// `HH:MM:SS.nnnnnnnnn` (UTC).
-pub fn time_of_day(ts: u64, out: &mut String) {
-    let sod = ts / 1_000_000_000 % 86_400;
-    let ns = ts % 1_000_000_000;
-    let mut b = *b"00:00:00.000000000";
-    let digits = |b: &mut [u8], mut v: u64| {
-        for d in b.iter_mut().rev() {
-            *d = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    digits(&mut b[0..2], sod / 3600);
-    digits(&mut b[3..5], sod / 60 % 60);
-    digits(&mut b[6..8], sod % 60);
-    digits(&mut b[9..18], ns);
-    // The buffer holds only ASCII digits and separators.
-    out.push_str(std::str::from_utf8(&b).unwrap_or_default());
-}
-
 /// `src:sport->dst:dport` (or `dst:dport` alone) as sysdig prints tuples (IPv6 without
 /// brackets), without the formatting machinery: this runs for every socket event printed.
 pub fn render_sock(s: &Sock, out: &mut String) {
@@ -534,85 +502,10 @@ pub fn render_sock(s: &Sock, out: &mut String) {
     end(out, s.dst_ip(), s.dport);
 }
 
-/// `HH:MM:SS` (UTC).
-pub fn time_of_day_s(ts: u64, out: &mut String) {
-    let sod = ts / 1_000_000_000 % 86_400;
-    let _ = write!(
-        out,
-        "{:02}:{:02}:{:02}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    );
-}
-
-/// `YYYY-MM-DD HH:MM:SS.nnnnnnnnn` (UTC).
-pub fn datetime(ts: u64, out: &mut String) {
-    let (y, m, d) = civil((ts / 1_000_000_000 / 86_400) as i64);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02} ");
-    time_of_day(ts, out);
-}
-
-/// Parses an RFC 3339 time (`2026-11-30T01:02:03.5Z`, or with a `+hh:mm` offset) into ns
-/// since the epoch.
-pub fn parse_rfc3339(text: &str) -> Option<u64> {
-    let bytes = text.as_bytes();
-    if bytes.len() < 20
-        || bytes[4] != b'-'
-        || bytes[7] != b'-'
-        || !matches!(bytes[10], b'T' | b't' | b' ')
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut pos = 19;
-    let mut nanos = 0i64;
-    if bytes.get(pos) == Some(&b'.') {
-        pos += 1;
-        let start = pos;
-        while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
-            pos += 1;
-        }
-        let digits: String = text[start..pos]
-            .chars()
-            .chain(std::iter::repeat('0'))
-            .take(9)
-            .collect();
-        nanos = digits.parse().ok()?;
-    }
-    let offset = match text.get(pos..)? {
-        "Z" | "z" => 0,
-        off if off.len() == 6 && (off.starts_with('+') || off.starts_with('-')) => {
-            let oh: i64 = off.get(1..3)?.parse().ok()?;
-            let om: i64 = off.get(4..6)?.parse().ok()?;
-            let secs = oh * 3600 + om * 60;
-            if off.starts_with('-') { -secs } else { secs }
-        }
-        _ => return None,
-    };
-    // Days from the civil date (the inverse of `civil`).
-    let (yy, mm) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let doy = (153 * mm + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    u64::try_from(secs)
-        .ok()?
-        .checked_mul(1_000_000_000)?
-        .checked_add(nanos as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timefmt::parse_rfc3339;
 
     #[test]
     fn times() {

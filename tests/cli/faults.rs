@@ -30,7 +30,7 @@ fn in_ci() -> bool {
 /// Skips (or fails, in CI) with `why`.
 fn unavailable(why: &str) {
     assert!(!in_ci(), "the fault suite must run in CI, but: {why}");
-    eprintln!("skipping: {why}");
+    crate::util::skip(why);
 }
 
 fn is_root() -> bool {

@@ -383,7 +383,7 @@ fn duckdb_python() -> Option<String> {
         std::env::var("CI").as_deref() != Ok("true"),
         "CI=true but python3 cannot import duckdb (.ci/run installs it with pip)"
     );
-    eprintln!("skipping: python3 cannot import duckdb (pip install duckdb)");
+    crate::util::skip("python3 cannot import duckdb (pip install duckdb)");
     None
 }
 

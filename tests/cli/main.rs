@@ -13,6 +13,7 @@ mod inspect;
 mod integrity;
 mod man;
 mod read;
+mod reading;
 mod record;
 mod rules;
 mod rules_live;

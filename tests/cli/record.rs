@@ -51,7 +51,7 @@ fn probe_loaded(out: &Output) -> bool {
         std::env::var("CI").as_deref() != Ok("true"),
         "BPF must load in CI, but: {why}"
     );
-    eprintln!("skipping: the probe cannot load here: {why}");
+    crate::util::skip(&format!("the probe cannot load here: {why}"));
     false
 }
 
@@ -427,14 +427,14 @@ fn processes_in_a_container_cgroup_get_a_container() {
         Path::new("/sys/fs/cgroup")
     };
     if !root.join("cgroup.controllers").exists() {
-        eprintln!("skipping: no cgroup v2 hierarchy here");
+        crate::util::skip("no cgroup v2 hierarchy here");
         return;
     }
     let id = format!("{:064x}", u128::from(std::process::id()) << 64 | 0xcafe);
     let parent = root.join(format!("casefile-test-{}", std::process::id()));
     let cg = parent.join(format!("docker-{id}.scope"));
     if let Err(e) = std::fs::create_dir_all(&cg) {
-        eprintln!("skipping: cannot create a cgroup ({e})");
+        crate::util::skip(&format!("cannot create a cgroup ({e})"));
         return;
     }
     let dir = Dir::new("container");
@@ -509,7 +509,7 @@ fn record_as_an_ordinary_user_says_it_needs_root() {
     {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("skipping: cannot run setpriv ({e})");
+            crate::util::skip(&format!("cannot run setpriv ({e})"));
             return;
         }
     };
@@ -606,7 +606,7 @@ fn exec_records_carry_the_controlling_terminal() {
     {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("skipping: no script(1) for a pseudo-terminal ({e})");
+            crate::util::skip(&format!("no script(1) for a pseudo-terminal ({e})"));
             return;
         }
     };
@@ -616,7 +616,7 @@ fn exec_records_carry_the_controlling_terminal() {
             std::env::var("CI").as_deref() != Ok("true"),
             "BPF must load in CI, but: {text}"
         );
-        eprintln!("skipping: the probe cannot load here: {text}");
+        crate::util::skip(&format!("the probe cannot load here: {text}"));
         return;
     }
     assert!(out.status.success(), "script/record failed: {text}");
@@ -653,7 +653,7 @@ pub fn podman_conf(dir: &Dir) -> Option<PathBuf> {
             std::env::var("CI").as_deref() != Ok("true"),
             "the real-container test must run in CI: {why}"
         );
-        eprintln!("skipping: {why}");
+        crate::util::skip(&why);
         return None;
     }
     let conf = dir.path.join("containers.conf");
@@ -1174,4 +1174,78 @@ fn an_anchor_log_catches_a_cut_recording() {
         .cmd_args(&log, &[cut.to_str().expect("utf8")])
         .expect_code(1);
     assert!(o.contains("the file was cut"), "{o}");
+}
+
+/// `record -w FILE FILTER` (sysdig's capture filter): only matching events are written, what
+/// the others changed stays as state so replay still names the kept events' files, and the
+/// number left out shows in `info` beside the loss.
+#[test]
+fn a_capture_filter_keeps_matching_events_and_counts_the_rest() {
+    let dir = Dir::new("capture-filter");
+    let file = dir.path.join("f.case");
+    let target = dir.write("secret.txt", "hello\n");
+    let script = format!("ls / > /dev/null; cat {}", target.display());
+    let Some(_) = record(
+        &file,
+        &["-s", "200", "proc.name=cat", "and", "evt.type=read"],
+        &["sh", "-c", &script],
+    ) else {
+        return;
+    };
+    let evs = events(&file);
+    // In the file itself, every system call record is a read: the rest were left out.
+    let calls: Vec<&str> = evs
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::Syscall(s) => syscalls::name(s.nr),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !calls.is_empty() && calls.iter().all(|n| *n == "read"),
+        "{calls:?}"
+    );
+    // Every event printed is a read by cat (state records are not events; the drop records
+    // that count what was left out are skipped).
+    let mut reads = 0;
+    let text = TestCommand::new(["read"])
+        .cmd_args(&file, &["-p", "%proc.name %evt.type %fd.name"])
+        .stdout();
+    for line in text.lines() {
+        if line.contains(" drop ") || line.starts_with("<NA> drop") {
+            continue;
+        }
+        assert!(
+            line.starts_with("cat read "),
+            "an event the filter does not match was written: {line}"
+        );
+        reads += 1;
+    }
+    assert!(reads > 0, "no read by cat was kept:\n{text}");
+    // The read of the file still names it: its openat was left out but kept as state.
+    assert!(
+        text.contains(&format!("cat read {}", target.display())),
+        "the kept read lost its file name:\n{text}"
+    );
+    let info = TestCommand::new(["info"]).cmd_args(&file, &[]).stdout();
+    let filtered = info
+        .lines()
+        .find_map(|l| l.strip_prefix("filtered:"))
+        .unwrap_or_else(|| panic!("info does not say what was filtered:\n{info}"));
+    let n: u64 = filtered
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.replace(',', "").parse().ok())
+        .unwrap_or(0);
+    assert!(n > 10, "too few events counted as filtered: {filtered}");
+    assert!(
+        info.contains("filter=\"proc.name=cat and evt.type=read\""),
+        "{info}"
+    );
+    // A filter that does not compile is refused before anything is recorded.
+    let (_, err) = TestCommand::new(["record", "-w"])
+        .cmd_args(&dir.path.join("bad.case"), &["proc.nme=cat", "--", "true"])
+        .expect_code(2);
+    assert!(err.contains("proc.nme"), "{err}");
+    assert!(!dir.path.join("bad.case").exists());
 }
