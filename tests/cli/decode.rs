@@ -126,9 +126,9 @@ fn sendfile_readlink_writev_capset_and_argumentless_calls_are_decoded() {
     // capset: the sets setpriv installs (root keeps its effective set, inheritable cleared).
     let cs = calls(&evs, "capset");
     let last = cs.last().expect("capset");
-    assert_eq!(param(last, "inheritable").as_int(), Some(0));
+    assert_eq!(param(last, "cap_inheritable").as_int(), Some(0));
     assert!(
-        param(last, "effective").as_int().is_some_and(|e| e != 0),
+        param(last, "cap_effective").as_int().is_some_and(|e| e != 0),
         "{last:?}"
     );
 }
