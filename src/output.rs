@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod parquet;
 pub mod progress;
 pub mod table;
@@ -298,8 +299,14 @@ fn json_val(v: &Val<'_>, out: &mut String) {
     }
 }
 
-impl<W: Write> Sink for JsonSink<W> {
-    fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> io::Result<()> {
+impl<W: Write> JsonSink<W> {
+    /// Writes the object of one event, with `more` adding keys (`,"key":value` each) after
+    /// the format's.
+    pub fn event_with(
+        &mut self,
+        ctx: &mut EventCtx<'_, '_>,
+        more: impl FnOnce(&mut EventCtx<'_, '_>, &mut String),
+    ) -> io::Result<()> {
         self.line.clear();
         self.line.push('{');
         for (i, (f, name)) in self.fields.iter().enumerate() {
@@ -325,8 +332,15 @@ impl<W: Write> Sink for JsonSink<W> {
                 None => self.line.push_str("null"),
             }
         }
+        more(ctx, &mut self.line);
         self.line.push_str("}\n");
         self.out.write_all(self.line.as_bytes())
+    }
+}
+
+impl<W: Write> Sink for JsonSink<W> {
+    fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> io::Result<()> {
+        self.event_with(ctx, |_, _| {})
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -1,6 +1,7 @@
 //! `casefile export`: write a capture's events to another file, optionally redacted for sharing:
 //! a new capture (`--format case`), Parquet files (`--format parquet`, see
-//! docs/parquet-schema.md) or JSON lines (`--format jsonl`, the objects of `read --json`).
+//! docs/parquet-schema.md) or JSON lines (`--format jsonl`, the objects of `read --json` with
+//! the Parquet export's `fs.path.*` and `evt.arg.*` columns added).
 //!
 //! `--redact` drops every payload snippet and every environment, and replaces the fields named
 //! with `--hash` by salted BLAKE3 digests (the same value always gives the same digest within
@@ -382,6 +383,22 @@ fn to_parquet(
     dir: &Path,
     force: bool,
 ) -> anyhow::Result<u64> {
+    // A partitioned layout (`exports/host=web/date=2026-03-01`) names directories that do not
+    // exist yet: they are created (0700), as `mkdir -p` would.
+    if let Some(parent) = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+    {
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            b.mode(0o700);
+        }
+        b.create(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
     let target = NewDir::create(dir, force, ("part-", ".parquet"))?;
     let mut sink = ParquetSink::new(target.temp(), ParquetOptions::default())?;
     r.each_event(&mut session, true, |ctx| {
@@ -417,10 +434,11 @@ fn to_jsonl(
     let format = Format::parse(DEFAULT_FORMAT)?;
     let mut sink = JsonSink::new(BufWriter::with_capacity(1 << 16, out), &format);
     let mut lines = 0u64;
+    let mut extra = crate::output::args::JsonExtra::new();
     r.each_event(&mut session, true, |ctx| {
         // Context switches stay in the capture (and `read`), as in to_parquet.
         if !matches!(ctx.ev.body, Body::Switch(_)) {
-            sink.event(ctx)?;
+            sink.event_with(ctx, |ctx, out| extra.write(ctx, out))?;
             lines += 1;
         }
         Ok(())

@@ -31,11 +31,12 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::filter::{Registry, Source, Val};
+use crate::output::args::{ARG_COLUMNS, ARG_PREFIX, Arg, ArgRow, ArgType};
 use crate::replay::context::{EventCtx, val_text};
 use crate::replay::fields::{Fid, Field, Fields};
 
 /// Version of the column layout (docs/parquet-schema.md).
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 /// Key of the schema version in the files' key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "casefile.parquet.schema_version";
 
@@ -95,6 +96,10 @@ pub const COLUMNS: &[(&str, ColType)] = &[
     ("k8s.pod.name", ColType::Str),
     ("k8s.ns.name", ColType::Str),
     ("host.name", ColType::Str),
+    // Version 2.
+    ("fs.path.name", ColType::Str),
+    ("fs.path.source", ColType::Str),
+    ("fs.path.target", ColType::Str),
 ];
 
 /// Columns written without min/max statistics: long values (paths, command lines, payloads)
@@ -108,6 +113,9 @@ pub const NO_STATISTICS: &[&str] = &[
     "proc.cwd",
     "fd.name",
     "container.image",
+    "fs.path.name",
+    "fs.path.source",
+    "fs.path.target",
 ];
 
 /// Errors while exporting to Parquet.
@@ -195,9 +203,9 @@ impl Builder {
 
 /// The Arrow schema of the export, with the version in its metadata.
 pub fn schema() -> SchemaRef {
-    let fields: Vec<ArrowField> = COLUMNS
-        .iter()
-        .map(|&(name, ty)| {
+    let fields: Vec<ArrowField> = all_columns()
+        .into_iter()
+        .map(|(name, ty)| {
             let dt = match ty {
                 ColType::Int64 => DataType::Int64,
                 ColType::Int32 => DataType::Int32,
@@ -206,7 +214,7 @@ pub fn schema() -> SchemaRef {
                 ColType::Binary => DataType::Binary,
                 ColType::TimeNs => DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
             };
-            let required = matches!(name, "evt.num" | "evt.time" | "evt.type");
+            let required = matches!(name.as_str(), "evt.num" | "evt.time" | "evt.type");
             ArrowField::new(name, dt, !required)
         })
         .collect();
@@ -224,6 +232,22 @@ pub fn schema() -> SchemaRef {
     ))
 }
 
+/// Every column in file order: [`COLUMNS`], then the argument columns
+/// ([`crate::output::args::ARG_COLUMNS`], named `evt.arg.NAME`).
+pub fn all_columns() -> Vec<(String, ColType)> {
+    COLUMNS
+        .iter()
+        .map(|&(n, t)| (n.to_owned(), t))
+        .chain(ARG_COLUMNS.iter().map(|&(n, t)| {
+            let ty = match t {
+                ArgType::Int => ColType::Int64,
+                ArgType::Str => ColType::Str,
+            };
+            (format!("{ARG_PREFIX}{n}"), ty)
+        }))
+        .collect()
+}
+
 /// Writes events as Parquet files into a directory. Rows are gathered into record batches
 /// here; a second thread encodes, compresses and writes them ([`Parts`]), so the two halves of
 /// the work run side by side.
@@ -231,6 +255,11 @@ pub struct ParquetSink {
     schema: SchemaRef,
     fields: Vec<(Field, ColType, Fid)>,
     builders: Vec<Builder>,
+    /// The argument columns' builders, in [`ARG_COLUMNS`] order.
+    arg_builders: Vec<Builder>,
+    /// Rows each argument builder holds in the current batch.
+    arg_len: Vec<usize>,
+    args: ArgRow,
     rows_in_batch: usize,
     scratch: String,
     /// Batches to the writer thread; `None` once it has been joined.
@@ -306,6 +335,17 @@ impl ParquetSink {
         Ok(ParquetSink {
             schema: schema(),
             builders: COLUMNS.iter().map(|&(_, ty)| Builder::new(ty)).collect(),
+            arg_builders: ARG_COLUMNS
+                .iter()
+                .map(|&(_, ty)| {
+                    Builder::new(match ty {
+                        ArgType::Int => ColType::Int64,
+                        ArgType::Str => ColType::Str,
+                    })
+                })
+                .collect(),
+            arg_len: vec![0; ARG_COLUMNS.len()],
+            args: ArgRow::new(),
             fields,
             rows_in_batch: 0,
             scratch: String::with_capacity(256),
@@ -362,6 +402,28 @@ impl ParquetSink {
                 },
             }
         }
+        // An event has a few of the argument columns: each column takes the nulls of the rows
+        // since its last value in one step, when it gets a value or at the end of the batch.
+        self.args.fill(ctx.ev);
+        let row = self.rows_in_batch;
+        for c in self.args.columns() {
+            if self.arg_len[c] > row {
+                continue;
+            }
+            let gap = row - self.arg_len[c];
+            match (&mut self.arg_builders[c], self.args.get(c)) {
+                (Builder::Int64(b), Some(Arg::Int(n))) => {
+                    b.append_nulls(gap);
+                    b.append_value(n);
+                }
+                (Builder::Str(b), Some(Arg::Str(t))) => {
+                    b.append_nulls(gap);
+                    b.append_value(t);
+                }
+                _ => continue,
+            }
+            self.arg_len[c] = row + 1;
+        }
         self.rows_in_batch += 1;
         if self.rows_in_batch >= BATCH_ROWS {
             self.flush_batch()?;
@@ -373,7 +435,21 @@ impl ParquetSink {
         if self.rows_in_batch == 0 {
             return Ok(());
         }
-        let cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        for (b, len) in self.arg_builders.iter_mut().zip(&mut self.arg_len) {
+            let gap = self.rows_in_batch - *len;
+            match b {
+                Builder::Int64(b) => b.append_nulls(gap),
+                Builder::Str(b) => b.append_nulls(gap),
+                _ => unreachable!("argument columns are Int64 or Str"),
+            }
+            *len = 0;
+        }
+        let cols: Vec<ArrayRef> = self
+            .builders
+            .iter_mut()
+            .chain(&mut self.arg_builders)
+            .map(Builder::finish)
+            .collect();
         let batch = RecordBatch::try_new(self.schema.clone(), cols)?;
         self.rows_in_batch = 0;
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
@@ -465,6 +541,15 @@ impl Parts {
         for &col in NO_STATISTICS {
             b = b.set_column_statistics_enabled(ColumnPath::from(col), EnabledStatistics::None);
         }
+        // Paths and strings given to calls: long, and their range skips nothing either.
+        for &(name, ty) in ARG_COLUMNS {
+            if ty == ArgType::Str {
+                b = b.set_column_statistics_enabled(
+                    ColumnPath::from(format!("{ARG_PREFIX}{name}")),
+                    EnabledStatistics::None,
+                );
+            }
+        }
         b.set_compression(Compression::ZSTD(level))
             .set_dictionary_enabled(true)
             .set_max_row_group_row_count(Some(self.opts.row_group_rows))
@@ -506,6 +591,6 @@ mod tests {
             };
             assert!(ok, "{name}: {:?} stored as {ty:?}", spec.ty);
         }
-        assert_eq!(schema().fields().len(), COLUMNS.len());
+        assert_eq!(schema().fields().len(), COLUMNS.len() + ARG_COLUMNS.len());
     }
 }

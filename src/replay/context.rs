@@ -451,6 +451,47 @@ impl<'e> EventCtx<'_, 'e> {
         )
     }
 
+    /// `fs.path.name`, `fs.path.source` or `fs.path.target` (`which`), as Falco's libs define
+    /// them: set only for the calls of its table, and only when the call succeeded. `name`:
+    /// the path of open/openat/openat2, mkdir/mkdirat, rmdir, unlink/unlinkat, chmod/fchmodat,
+    /// chown/lchown/fchownat, umount2, and the fd's name for fchmod/fchown. `source` and
+    /// `target`: rename* old and new path; link/linkat the new link and what it links to
+    /// (newpath, oldpath); symlink/symlinkat the link and its target (linkpath, target); mount
+    /// the device and the directory. Relative paths are made absolute (against the call's
+    /// dirfd where it has one, else the working directory: libs always takes the cwd).
+    fn fs_path(&self, which: Fid) -> Option<Vec<u8>> {
+        let Body::Syscall(sc) = &self.ev.body else {
+            return None;
+        };
+        let (opens, srcs) = fs_path_table().get(usize::from(sc.nr))?.as_ref()?;
+        let src = srcs[match which {
+            Fid::FsPathName => 0,
+            Fid::FsPathSource => 1,
+            _ => 2,
+        }]?;
+        if (*opens && sc.ret < 0) || (!*opens && sc.ret != 0) {
+            return None;
+        }
+        let FsSrc::Param(idx) = src else {
+            return Some(self.fd()?.name.to_vec());
+        };
+        let idx = usize::from(idx);
+        let path = sc.params.get(idx)?.as_bytes()?;
+        if path.is_empty() {
+            return None;
+        }
+        // The dirfd is the Fd parameter just before the path, when there is one.
+        let spec = &calls::info(sc.nr).spec;
+        let dirfd = idx
+            .checked_sub(1)
+            .filter(|&d| spec.params.get(d).is_some_and(|p| p.ty == ParamType::Fd))
+            .and_then(|d| sc.params.get(d)?.as_int());
+        Some(
+            self.state
+                .resolve_path(self.ev.pid, dirfd.or(Some(-100)), path),
+        )
+    }
+
     /// Whether `arg` names the result (`evt.rawarg.res`), for a call with no parameter of that
     /// name.
     fn is_res(&self, arg: &FieldArg) -> bool {
@@ -975,18 +1016,9 @@ impl Source<Field> for EventCtx<'_, '_> {
             }
             Fid::GroupGid => Val::Num(i64::from(self.proc()?.gid)),
             Fid::GroupName => s(&self.group_of()?.name),
-            Fid::FsPathName => owned(
-                String::from_utf8_lossy(
-                    &self.path_param(&["name", "path", "pathname", "filename"])?,
-                )
-                .into_owned(),
-            ),
-            Fid::FsPathSource => owned(
-                String::from_utf8_lossy(&self.path_param(&["oldpath", "target"])?).into_owned(),
-            ),
-            Fid::FsPathTarget => owned(
-                String::from_utf8_lossy(&self.path_param(&["newpath", "linkpath"])?).into_owned(),
-            ),
+            Fid::FsPathName | Fid::FsPathSource | Fid::FsPathTarget => {
+                owned(String::from_utf8_lossy(&self.fs_path(field.fid)?).into_owned())
+            }
             Fid::ThreadCpu => Val::Num(self.usage()?.cpu_pct()?.round() as i64),
             Fid::ThreadCpuUser => Val::Num(self.usage()?.user_pct()?.round() as i64),
             Fid::ThreadCpuSystem => Val::Num(self.usage()?.sys_pct()?.round() as i64),
@@ -1008,6 +1040,61 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::ThreadPfminor => Val::Num(self.usage()?.last.pf_minor as i64),
         })
     }
+}
+
+/// Where `fs.path.name`, `.source` or `.target` of a call comes from.
+#[derive(Clone, Copy)]
+enum FsSrc {
+    /// The parameter at this index.
+    Param(u8),
+    /// The name of the fd the call acts on (fchmod, fchown).
+    Fd,
+}
+
+/// The parameter libs' `fs.path` check takes for `fs.path.name` (0), `.source` (1) or
+/// `.target` (2) of a call.
+fn fs_param(which: usize, call: &str) -> Option<&'static str> {
+    Some(match (which, call) {
+        (0, "open" | "openat" | "openat2" | "unlinkat" | "umount2") => "name",
+        (0, "mkdir" | "mkdirat" | "rmdir" | "unlink" | "chown" | "lchown") => "path",
+        (0, "chmod" | "fchmodat") => "filename",
+        (0, "fchownat") => "pathname",
+        (0, "fchmod" | "fchown") => "fd",
+        // rename: from the old path to the new; link: the new name, linking to the old path.
+        (1, "rename" | "renameat" | "renameat2") | (2, "link" | "linkat") => "oldpath",
+        (2, "rename" | "renameat" | "renameat2") | (1, "link" | "linkat") => "newpath",
+        (1, "symlink" | "symlinkat") => "linkpath",
+        (2, "symlink" | "symlinkat") => "target",
+        (1, "mount") => "dev",
+        (2, "mount") => "dir",
+        _ => return None,
+    })
+}
+
+/// Per call number: whether success is a non-negative result (the opens; else zero), and the
+/// source of each `fs.path` field; `None` for calls that have none.
+type FsPaths = Option<(bool, [Option<FsSrc>; 3])>;
+
+fn fs_path_table() -> &'static [FsPaths] {
+    static T: std::sync::OnceLock<Vec<FsPaths>> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        (0..capture_format::schema::syscall_names::SYSCALL_COUNT as u16)
+            .map(|nr| {
+                let spec = &calls::info(nr).spec;
+                let srcs: [Option<FsSrc>; 3] = std::array::from_fn(|w| {
+                    let p = fs_param(w, spec.name)?;
+                    if p == "fd" {
+                        return Some(FsSrc::Fd);
+                    }
+                    let i = spec.params.iter().position(|q| q.name == p)?;
+                    Some(FsSrc::Param(i as u8))
+                });
+                srcs.iter()
+                    .any(Option::is_some)
+                    .then_some((matches!(spec.name, "open" | "openat" | "openat2"), srcs))
+            })
+            .collect()
+    })
 }
 
 /// Splits an image reference into repository and tag: `host:5000/app:1.2@sha256:..` gives

@@ -895,19 +895,19 @@ pub static FIELDS: &[FieldDef] = &[
         "fs.path.name",
         Fid::FsPathName,
         Str,
-        "Path a file system call acts on, made absolute.",
+        "Path a successful file system call (open, mkdir, rmdir, unlink, chmod, chown, umount) acted on, made absolute.",
     ),
     f(
         "fs.path.source",
         Fid::FsPathSource,
         Str,
-        "Source path of rename, link and symlink calls, made absolute.",
+        "Source of a successful rename (old path), link or symlink (the new link) or mount (the device), made absolute.",
     ),
     f(
         "fs.path.target",
         Fid::FsPathTarget,
         Str,
-        "Target path of rename, link and symlink calls, made absolute.",
+        "Target of a successful rename (new path), link or symlink (what it links to) or mount (the directory), made absolute.",
     ),
     f(
         "thread.cpu",

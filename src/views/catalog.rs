@@ -538,7 +538,7 @@ pub static FILE_OPENS: ViewSpec = ViewSpec {
         AT,
         v("PID", "proc.pid", Num),
         v("PROC", "proc.name", Text),
-        v("FILE", "fs.path.name", Text),
+        v("FILE", "fd.name", Text),
         v("FLAGS", "evt.arg.flags", Text),
         v("RESULT", "evt.res", Text),
         v("CONTAINER", "container.name", Text),

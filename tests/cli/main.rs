@@ -4,6 +4,7 @@ mod util;
 
 mod check;
 mod decode;
+mod export;
 mod faults;
 mod files;
 mod fleet;
