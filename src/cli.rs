@@ -60,6 +60,8 @@ pub enum Command {
     /// Run Falco rules files over captures and print the alerts as Falco does (exit 1 when any
     /// rule fires, for CI).
     Rules(RulesArgs),
+    /// Ask a flight recorder (`record --keep`) to write its window now, as SIGUSR1 does.
+    Trigger(TriggerArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -574,6 +576,47 @@ pub struct RecordArgs {
     /// symbolic link there is replaced, never followed). Without it an existing path is refused.
     #[arg(long)]
     pub force: bool,
+    /// The flight recorder.
+    #[command(flatten)]
+    pub flight: FlightArgs,
+}
+
+/// `casefile record --keep`: the flight recorder.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Flight recorder")]
+pub struct FlightArgs {
+    /// Keep only the last DUR in a ring in memory and, when a trigger fires (--trigger,
+    /// --trigger-rules, SIGUSR1 or `casefile trigger PID`), write a sealed capture of the
+    /// window from DUR before to --after past it: one file per incident, named by time and
+    /// trigger, in the directory -w names.
+    #[arg(long, value_parser = parse_duration, value_name = "DUR",
+          conflicts_with_all = ["rotate_size", "debug_dump", "anchor"])]
+    pub keep: Option<Duration>,
+    /// Fire on events that match this filter (sysdig/Falco syntax).
+    #[arg(
+        long,
+        value_name = "FILTER",
+        requires = "keep",
+        conflicts_with = "trigger_rules"
+    )]
+    pub trigger: Option<String>,
+    /// Fire when a rule of these Falco rules files (or directories) matches. Repeat for several.
+    #[arg(long, value_name = "RULES.yaml", requires = "keep")]
+    pub trigger_rules: Vec<PathBuf>,
+    /// How long an incident goes on after its last trigger (later triggers inside an open
+    /// window extend it).
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DUR")]
+    pub after: Duration,
+    /// Most memory the ring may use (e.g. 256M, 2G); a --keep that cannot fit is refused.
+    #[arg(long, default_value = "512M", value_parser = parse_size, value_name = "SIZE")]
+    pub keep_memory: u64,
+}
+
+/// `casefile trigger`.
+#[derive(Debug, clap::Args)]
+pub struct TriggerArgs {
+    /// Process id of the `casefile record --keep` to ask.
+    pub pid: u32,
 }
 
 /// `30`, `30s`, `500ms`, `5m`, `1h`.

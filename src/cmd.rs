@@ -5,6 +5,7 @@ pub mod check;
 pub mod echo;
 pub mod export;
 pub mod fields;
+pub mod flight;
 pub mod import;
 pub mod info;
 pub mod inspect;

@@ -6,6 +6,7 @@ mod check;
 mod faults;
 mod files;
 mod fleet;
+mod flight;
 mod import;
 mod info;
 mod inspect;

@@ -42,7 +42,7 @@ fn bpf_unavailable(out: &Output) -> bool {
 
 /// Whether the probe loaded for this run of `casefile record`. When this machine cannot load
 /// BPF the test is skipped with a message, except under `CI=true`, where that is a failure.
-fn probe_loaded(out: &Output) -> bool {
+pub fn probe_loaded(out: &Output) -> bool {
     if !bpf_unavailable(out) {
         return true;
     }
@@ -637,12 +637,12 @@ fn exec_records_carry_the_controlling_terminal() {
 }
 
 /// The busybox image the real-container tests run (built from busybox-static when missing).
-const IMAGE: &str = "localhost/casefile-test:1";
+pub const IMAGE: &str = "localhost/casefile-test:1";
 
 /// The containers.conf podman needs here (its default rlimits cannot be set in this
 /// sandbox), written into `dir`, with the busybox image imported when missing. `None` (a skip,
 /// or a failure under `CI=true`) when podman, runc or busybox-static is missing.
-fn podman_conf(dir: &Dir) -> Option<PathBuf> {
+pub fn podman_conf(dir: &Dir) -> Option<PathBuf> {
     let missing: Vec<&str> = ["/usr/bin/podman", "/usr/sbin/runc", "/bin/busybox"]
         .into_iter()
         .filter(|p| !Path::new(p).exists())
