@@ -581,13 +581,16 @@ fn write_incident(mut out: Box<dyn Output + Send>, rx: &Receiver<Msg>, path: Pat
     for msg in rx {
         match msg {
             Msg::Segment(bytes) => {
-                if failed.is_none()
-                    && let Err(e) = copy_segment(&bytes, out.as_mut(), &mut done.events)
-                {
-                    failed = Some(e);
-                }
-                if failed.is_some() {
-                    // Counted as not written: every event of this segment past the failure.
+                if failed.is_none() {
+                    let mut copied = 0;
+                    let r = copy_segment(&bytes, out.as_mut(), &mut copied);
+                    done.events += copied;
+                    if let Err(e) = r {
+                        failed = Some(e);
+                        done.cut = Some(count_events(&bytes).saturating_sub(copied));
+                    }
+                } else {
+                    // Not written: the disk filled (or a write failed) before.
                     done.cut = Some(done.cut.unwrap_or(0) + count_events(&bytes));
                 }
             }
@@ -599,9 +602,11 @@ fn write_incident(mut out: Box<dyn Output + Send>, rx: &Receiver<Msg>, path: Pat
     }
     if let Some(e) = failed {
         if out.is_full() {
-            let n = done.cut.unwrap_or(0) + out.dropped();
-            done.cut = Some(n);
-            out.stop_early(StopReason::DiskFull, n.saturating_sub(out.dropped()));
+            // The block the disk refused was counted as copied.
+            let dropped = out.dropped();
+            done.events = done.events.saturating_sub(dropped);
+            out.stop_early(StopReason::DiskFull, done.cut.unwrap_or(0));
+            done.cut = Some(done.cut.unwrap_or(0) + dropped);
         } else {
             out.stop_early(StopReason::WriteError, done.cut.unwrap_or(0));
             done.error = Some(e);

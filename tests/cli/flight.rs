@@ -366,3 +366,77 @@ fn flight_recorder_bad_inputs_are_refused_before_recording() {
     assert!(e.contains("--keep"), "{e}");
     assert_eq!(incidents(&dir.path), Vec::<PathBuf>::new());
 }
+
+/// A tmpfs of `size` mounted on `dir`, unmounted when dropped; `None` (a skip, or a failure
+/// under `CI=true`) when mounting is not possible here.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).expect("mountpoint");
+        let st = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status();
+        if st.as_ref().is_ok_and(std::process::ExitStatus::success) {
+            return Some(Tmpfs(dir.to_path_buf()));
+        }
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "cannot mount a tmpfs in CI: {st:?}"
+        );
+        eprintln!("skipping: cannot mount a tmpfs: {st:?}");
+        None
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// The disk holding the incidents fills while one is written: the file is closed with its
+/// footer, verifies, says it was cut, and the recorder goes on.
+#[test]
+fn a_full_disk_cuts_an_incident_that_still_verifies_and_says_so() {
+    let dir = Dir::new("flight-full");
+    let Some(fs) = Tmpfs::mount(&dir.join("small"), "1m") else {
+        return;
+    };
+    // A busy host, so the window holds far more than the disk.
+    let mut work = Command::new("sh")
+        .args(["-c", "while :; do cat /etc/hostname; done >/dev/null"])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("workload");
+    let Some(rec) = Flight::start(&fs.0, &["--keep", "20s", "--after", "1s"]) else {
+        let _ = work.kill();
+        let _ = work.wait();
+        return;
+    };
+    std::thread::sleep(Duration::from_secs(4));
+    TestCommand::new(["trigger", &rec.pid().to_string()]).stdout();
+    rec.wait_for("the incident was cut", 1, Duration::from_secs(20));
+    let _ = work.kill();
+    let _ = work.wait();
+    let err = rec.stop();
+    eprintln!("{err}");
+    assert!(
+        err.contains("is full") && err.contains("closed with its footer"),
+        "{err}"
+    );
+    let files = incidents(&fs.0);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let (out, _) = TestCommand::new(["verify", files[0].to_str().expect("utf8")]).expect_code(0);
+    assert!(out.contains("STOPPED EARLY: the disk was full"), "{out}");
+    let info = info_json(&files[0]);
+    assert_eq!(info["triggers"][0]["what"], "signal SIGUSR1");
+    assert!(info["loss"]["events"].as_u64().unwrap_or(0) > 0, "{info}");
+}
