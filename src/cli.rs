@@ -62,6 +62,9 @@ pub enum Command {
     Rules(RulesArgs),
     /// Ask a flight recorder (`record --keep`) to write its window now, as SIGUSR1 does.
     Trigger(TriggerArgs),
+    /// Record and view at once: events as `read` prints them, a `top` view or the `inspect`
+    /// UI, refreshed each second from the blocks written so far (root).
+    Live(LiveArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -610,6 +613,37 @@ pub struct FlightArgs {
     /// Most memory the ring may use (e.g. 256M, 2G); a --keep that cannot fit is refused.
     #[arg(long, default_value = "512M", value_parser = parse_size, value_name = "SIZE")]
     pub keep_memory: u64,
+}
+
+/// `casefile live`.
+#[derive(Debug, clap::Args)]
+pub struct LiveArgs {
+    /// Keep the recording in this file (created with mode 0600); without it the recording
+    /// goes to a temporary file, removed at the end.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Show this view (as `casefile top VIEW`), redrawn each second, instead of the events.
+    #[arg(long, value_name = "VIEW", conflicts_with = "inspect")]
+    pub top: Option<String>,
+    /// With --top: aggregate only the last DUR (default: everything recorded so far).
+    #[arg(long, value_parser = parse_duration, value_name = "DUR", requires = "top")]
+    pub last: Option<Duration>,
+    /// Open the terminal UI (as `casefile inspect`), following the recording until you pause
+    /// it (`p`) or choose a time range.
+    #[arg(long)]
+    pub inspect: bool,
+    /// Stop recording after this long.
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub duration: Option<Duration>,
+    /// Bytes of I/O payload kept per read/write/send/recv (0: none).
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(0..=4096))]
+    pub snaplen: u32,
+    /// Only events matching this filter (or give it as trailing words).
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// The filter, as words.
+    #[arg(value_name = "FILTER")]
+    pub words: Vec<String>,
 }
 
 /// `casefile trigger`.

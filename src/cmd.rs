@@ -10,6 +10,7 @@ pub mod import;
 pub mod info;
 pub mod inspect;
 pub mod keygen;
+pub mod live;
 pub mod man;
 pub mod merge;
 pub mod ps;

@@ -440,3 +440,63 @@ fn a_full_disk_cuts_an_incident_that_still_verifies_and_says_so() {
     assert_eq!(info["triggers"][0]["what"], "signal SIGUSR1");
     assert!(info["loss"]["events"].as_u64().unwrap_or(0) > 0, "{info}");
 }
+
+/// `casefile live FILTER`: events print while they are recorded, each soon after it happened;
+/// the temporary recording is removed at the end, and `-w` keeps it, sealed.
+#[test]
+fn live_prints_events_while_they_are_recorded() {
+    let dir = Dir::new("live-read");
+    let kept = dir.join("kept.case");
+    let mut child = TestCommand::new(["live", "--duration", "6", "-w"])
+        .cmd()
+        .arg(&kept)
+        .args(["proc.name=cat and evt.type=openat and fd.name=/etc/hostname"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("casefile live");
+    let err = Arc::new(Mutex::new(String::new()));
+    let stderr = child.stderr.take().expect("stderr");
+    let sink = Arc::clone(&err);
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let mut s = sink.lock().expect("lock");
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while !err.lock().expect("lock").contains("live: recording into") {
+        if child.try_wait().expect("wait").is_some() || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for _ in 0..3 {
+        Command::new("cat")
+            .arg("/etc/hostname")
+            .stdout(Stdio::null())
+            .status()
+            .expect("cat");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let mut out = child.wait_with_output().expect("wait");
+    reader.join().expect("stderr reader");
+    out.stderr = err.lock().expect("lock").clone().into_bytes();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !crate::record::probe_loaded(&out) {
+        return;
+    }
+    assert!(out.status.success(), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("cat (") && l.contains("/etc/hostname"))
+            .count(),
+        3,
+        "{text}\n{err}"
+    );
+    assert!(err.contains("refresh lag behind the recorder"), "{err}");
+    assert_sealed(&kept);
+}
