@@ -920,30 +920,33 @@ fn an_incident_opens_on_its_trigger_marked_on_the_timeline() {
         block_bytes: 8 << 10,
         ..WriterOptions::default()
     };
-    let mut w = Writer::create(&path, &info, opts).expect("create");
-    w.write_state(&state).expect("state");
+    let mut writer = Writer::create(&path, &info, opts).expect("create");
+    writer.write_state(&state).expect("state");
     for ev in &events {
-        w.append(ev).expect("append");
+        writer.append(ev).expect("append");
     }
-    w.finish().expect("finish");
+    writer.finish().expect("finish");
     let mut h = Harness::new(&path);
-    let s = h.screen();
-    let axis = s.lines().nth(2).expect("axis");
+    let screen = h.screen();
+    let axis = screen.lines().nth(2).expect("axis");
     let col = axis.chars().position(|c| c == '▲').expect("a trigger mark");
-    let o = h.app.opened.as_ref().expect("opened");
-    let b = super::app::trigger_bucket(o.range, ts);
-    assert_eq!(col, b * usize::from(W) / TIMELINE_BUCKETS, "{axis}");
+    let opened = h.app.opened.as_ref().expect("opened");
+    let bucket = super::app::trigger_bucket(opened.range, ts);
+    assert_eq!(col, bucket * usize::from(W) / TIMELINE_BUCKETS, "{axis}");
     assert!(
-        h.app.marks.0 <= b && b <= h.app.marks.1,
+        h.app.marks.0 <= bucket && bucket <= h.app.marks.1,
         "{:?}",
         h.app.marks
     );
-    assert!(s.contains("trigger rule Shell in"), "{s}");
-    assert!(s.contains("incident: rule Shell in container (Warning) at"), "{s}");
+    assert!(screen.contains("trigger rule Shell in"), "{screen}");
+    assert!(
+        screen.contains("incident: rule Shell in container (Warning) at"),
+        "{screen}"
+    );
     // `t` applies the range around the trigger to every view.
     h.key(KeyCode::Char('t'));
-    let (a, z) = h.app.range.expect("range");
-    assert!(a <= ts && ts <= z);
+    let (from, to) = h.app.range.expect("range");
+    assert!(from <= ts && ts <= to);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -962,12 +965,12 @@ fn a_live_ui_follows_the_growing_capture_until_paused() {
         block_bytes: 8 << 10,
         ..WriterOptions::default()
     };
-    let mut w = Writer::create(&path, &HeaderInfo::default(), opts).expect("create");
-    w.write_state(&state).expect("state");
+    let mut writer = Writer::create(&path, &HeaderInfo::default(), opts).expect("create");
+    writer.write_state(&state).expect("state");
     for ev in &events[..1000] {
-        w.append(ev).expect("append");
+        writer.append(ev).expect("append");
     }
-    w.flush_block().expect("flush");
+    writer.flush_block().expect("flush");
     let (tx, rx) = mpsc::channel();
     let app = App::new(path.clone(), opener(&path), tx, (W, H)).with_live();
     let term = Terminal::new(TestBackend::new(W, H)).expect("terminal");
@@ -977,9 +980,9 @@ fn a_live_ui_follows_the_growing_capture_until_paused() {
     assert_eq!(h.app.opened.as_ref().expect("opened").events, 1000);
     assert!(h.screen().contains("LIVE"));
     for ev in &events[1000..3000] {
-        w.append(ev).expect("append");
+        writer.append(ev).expect("append");
     }
-    w.flush_block().expect("flush");
+    writer.flush_block().expect("flush");
     std::thread::sleep(Duration::from_millis(1100));
     h.app.handle_event(AppEvent::Tick);
     h.settle();
@@ -988,9 +991,9 @@ fn a_live_ui_follows_the_growing_capture_until_paused() {
     h.key(KeyCode::Char('p'));
     assert!(h.screen().contains("LIVE (paused)"));
     for ev in &events[3000..] {
-        w.append(ev).expect("append");
+        writer.append(ev).expect("append");
     }
-    w.finish().expect("finish");
+    writer.finish().expect("finish");
     std::thread::sleep(Duration::from_millis(1100));
     h.app.handle_event(AppEvent::Tick);
     h.settle();
