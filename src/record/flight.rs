@@ -327,7 +327,7 @@ impl FlightOutput {
         if self.open.is_none() {
             return Ok(());
         }
-        self.cut(self.cur_group)?;
+        self.cut(false)?;
         if let Some(o) = self.open.take() {
             let _ = o.tx.send(Msg::Finish(o.end));
             if o.triggers > 1 {
@@ -669,6 +669,68 @@ fn copy_segment(bytes: &[u8], out: &mut dyn Output, events: &mut u64) -> io::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Synthetic events through the output as the session feeds it: a filter fires on event
+    /// 1500, and the incident holds everything from the first snapshot, sealed, naming it.
+    #[test]
+    fn a_filter_trigger_writes_a_sealed_incident_from_the_ring() {
+        use capture_format::synth::Synth;
+        let dir = std::env::temp_dir().join(format!("cf-flight-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let text = "evt.num = 1500";
+        let filter = crate::filter::compile(text, &crate::replay::fields::Fields).expect("filter");
+        let cfg = FlightConfig {
+            keep: Duration::from_hours(1),
+            after: Duration::from_millis(1),
+            memory: 64 << 20,
+            dir: dir.clone(),
+            trigger: TriggerSpec::Filter(text.into(), filter),
+            manual: Arc::new(AtomicBool::new(false)),
+            header: HeaderInfo::default(),
+            sealer: None,
+        };
+        let mut out: Box<dyn Output> = Box::new(FlightOutput::new(cfg).expect("flight"));
+        let synth = Synth::new(11);
+        let state = synth.state();
+        let events: Vec<_> = synth.take(3000).collect();
+        out.write_state(&state).expect("state");
+        for ev in &events[..1000] {
+            out.append(ev).expect("append");
+        }
+        out.write_state(&state).expect("keyframe");
+        for ev in &events[1000..2000] {
+            out.append(ev).expect("append");
+        }
+        // Synthetic times are long past: the window is closed at the next tick.
+        out.tick().expect("tick");
+        for ev in &events[2000..] {
+            out.append(ev).expect("append");
+        }
+        out.finish().expect("finish");
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("read dir")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let name = files[0].file_name().and_then(|n| n.to_str()).expect("name");
+        assert!(
+            name.starts_with("incident-") && name.ends_with("-filter.case"),
+            "{name}"
+        );
+        let cap = capture_format::CaptureFile::read(&files[0]).expect("read");
+        let v = cap.verify();
+        assert!(v.failure.is_none() && v.sealed, "{v:?}");
+        let t = Trigger::of(&cap.header().info);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].what, "filter evt.num = 1500");
+        assert_eq!(t[0].ts, events[1499].ts);
+        // From the first snapshot to the window's close: 2000 events, the first state first.
+        assert_eq!(cap.blocks()[0].block_type, BlockType::State);
+        assert_eq!(cap.event_count(), 2000);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn incident_names_carry_time_and_trigger() {
