@@ -477,7 +477,7 @@ impl Output for FlightOutput {
             "casefile: flight recorder: {} incident{} written; the ring held {:.1} MiB at the end",
             self.incidents,
             if self.incidents == 1 { "" } else { "s" },
-            self.ring_bytes as f64 / f64::from(1 << 20)
+            self.bytes() as f64 / f64::from(1 << 20)
         );
         Ok(0)
     }
