@@ -50,9 +50,10 @@ use crate::rules::{Matcher, Ruleset, alert};
 
 /// How often the segment being filled is handed to an open incident.
 pub const HANDOVER_EVERY: Duration = Duration::from_millis(250);
-/// How long after a window's end its incident is closed: events wait 50 ms in the session's
-/// reorder window and up to 20 ms more before they reach the output.
-const CLOSE_AFTER: Duration = Duration::from_millis(150);
+/// How long after a window's end its incident is closed when no later event arrived: events
+/// wait 50 ms in the session's reorder window and up to 20 ms more before they reach the
+/// output, so a busy recorder has appended one long before; a quiet host may have none.
+const QUIET_CLOSE: Duration = Duration::from_secs(1);
 /// The least a ring may hold per second of `--keep`: what an idle host's recording takes
 /// (measured on the test machine at about 20 KiB/s compressed, see the note of issue 20).
 pub const MIN_BYTES_PER_SEC: u64 = 32 << 10;
@@ -156,6 +157,8 @@ pub struct FlightOutput {
     incidents: u64,
     warned_short: bool,
     pending_keyframe: bool,
+    /// When the last event was appended.
+    last_append: Instant,
 }
 
 fn ring_opts() -> WriterOptions {
@@ -202,6 +205,7 @@ impl FlightOutput {
             incidents: 0,
             warned_short: false,
             pending_keyframe: false,
+            last_append: Instant::now(),
         })
     }
 
@@ -430,6 +434,7 @@ impl Output for FlightOutput {
     fn append(&mut self, ev: &Event<'_>) -> io::Result<()> {
         self.cur.append(ev)?;
         self.cur_events += 1;
+        self.last_append = Instant::now();
         self.last_ts = self.last_ts.max(ev.ts);
         if let Some(t) = self.evaluate(ev) {
             self.fire(&t);
@@ -447,8 +452,13 @@ impl Output for FlightOutput {
             });
         }
         if let Some(o) = &self.open {
-            let closes = o.end.saturating_add(CLOSE_AFTER.as_nanos() as u64);
-            if Clock::wall_now() >= closes {
+            // The window is complete once an event past its end was appended (the session
+            // appends in time order). A recorder behind the clock still appends: wait for it.
+            // On a host too quiet for that, close a while after the end.
+            let quiet = o.end.saturating_add(QUIET_CLOSE.as_nanos() as u64);
+            if self.last_ts > o.end
+                || (Clock::wall_now() >= quiet && self.last_append.elapsed() >= QUIET_CLOSE)
+            {
                 self.close()?;
             } else if self.cur_started.elapsed() >= HANDOVER_EVERY {
                 self.cut(false)?;
@@ -682,7 +692,7 @@ mod tests {
         let filter = crate::filter::compile(text, &crate::replay::fields::Fields).expect("filter");
         let cfg = FlightConfig {
             keep: Duration::from_hours(1),
-            after: Duration::from_millis(1),
+            after: Duration::from_nanos(1),
             memory: 64 << 20,
             dir: dir.clone(),
             trigger: TriggerSpec::Filter(text.into(), filter),
@@ -702,7 +712,7 @@ mod tests {
         for ev in &events[1000..2000] {
             out.append(ev).expect("append");
         }
-        // Synthetic times are long past: the window is closed at the next tick.
+        // Events past the window were appended: it is closed at the next tick.
         out.tick().expect("tick");
         for ev in &events[2000..] {
             out.append(ev).expect("append");

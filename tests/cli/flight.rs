@@ -447,10 +447,16 @@ fn a_full_disk_cuts_an_incident_that_still_verifies_and_says_so() {
 fn live_prints_events_while_they_are_recorded() {
     let dir = Dir::new("live-read");
     let kept = dir.join("kept.case");
+    // A file only this test reads (others run cat loops on /etc/hostname).
+    let target = dir.write("watched", "x");
+    let filter = format!(
+        "proc.name=cat and evt.type=openat and fd.name={}",
+        target.display()
+    );
     let mut child = TestCommand::new(["live", "--duration", "6", "-w"])
         .cmd()
         .arg(&kept)
-        .args(["proc.name=cat and evt.type=openat and fd.name=/etc/hostname"])
+        .arg(&filter)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -475,7 +481,7 @@ fn live_prints_events_while_they_are_recorded() {
     }
     for _ in 0..3 {
         Command::new("cat")
-            .arg("/etc/hostname")
+            .arg(&target)
             .stdout(Stdio::null())
             .status()
             .expect("cat");
@@ -492,7 +498,7 @@ fn live_prints_events_while_they_are_recorded() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         text.lines()
-            .filter(|l| l.contains("cat (") && l.contains("/etc/hostname"))
+            .filter(|l| l.contains("cat (") && l.contains(&*target.to_string_lossy()))
             .count(),
         3,
         "{text}\n{err}"
