@@ -76,7 +76,11 @@ for load in idle storm; do
         mkdir -p "$dir/inc"
         run_rec "$load" "$dir/flight.err" -w "$dir/inc" --keep 5m --trigger "$never"
         fc=$cpu fr=$rss
+        log "recorder $load: flight recorder with Falco rules ($i/$runs)"
+        run_rec "$load" "$dir/rules.err" -w "$dir/inc" --keep 5m --trigger-rules fixtures/rules/basic.yaml
+        rc=$cpu
         row "recorder CPU, $load, --keep 5m --trigger (s)" "$fc" "$pc" s "plain record"
+        row "recorder CPU, $load, --keep 5m --trigger-rules basic (s)" "$rc" "$pc" s "plain record"
         row "recorder peak RSS, $load, --keep 5m --trigger (MiB)" \
             "$(awk -v k="$fr" 'BEGIN { printf "%.0f", k / 1024 }')" \
             "$(awk -v k="$pr" 'BEGIN { printf "%.0f", k / 1024 }')" "" "plain record"

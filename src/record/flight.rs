@@ -626,9 +626,10 @@ fn write_incident(mut out: Box<dyn Output + Send>, rx: &Receiver<Msg>, path: Pat
         Ok(b) => done.bytes = b,
         Err(e) => done.error = Some(e),
     }
+    // Measured only for a window that ran to its end (not one the recording's stop cut).
     if let Some(end) = window_end {
         let now = Clock::wall_now();
-        done.seal_lag = Some(Duration::from_nanos(now.saturating_sub(end)));
+        done.seal_lag = (now > end).then(|| Duration::from_nanos(now - end));
     }
     done
 }
