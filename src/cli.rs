@@ -85,6 +85,11 @@ pub enum Command {
     /// Run Falco rules files over captures and print the alerts as Falco does (exit 1 when any
     /// rule fires, for CI).
     Rules(RulesArgs),
+    /// Ask a flight recorder (`record --keep`) to write its window now, as SIGUSR1 does.
+    Trigger(TriggerArgs),
+    /// Record and view at once: events as `read` prints them, a `top` view or the `inspect`
+    /// UI, refreshed each second from the blocks written so far (root).
+    Live(LiveArgs),
     /// Write the man pages (generated from these definitions) into a directory.
     #[command(hide = true)]
     Man(ManArgs),
@@ -601,6 +606,86 @@ pub struct RecordArgs {
     /// second.
     #[arg(long)]
     pub sched: bool,
+    /// The flight recorder.
+    #[command(flatten)]
+    pub flight: FlightArgs,
+}
+
+impl RecordArgs {
+    /// How often the recorder samples resource usage (`None`: --no-usage); at most ten times a
+    /// second.
+    pub fn sampling(&self) -> Option<Duration> {
+        (!self.no_usage).then(|| self.usage_every.max(Duration::from_millis(100)))
+    }
+}
+
+/// `casefile record --keep`: the flight recorder.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Flight recorder")]
+pub struct FlightArgs {
+    /// Keep only the last DUR in a ring in memory and, when a trigger fires (--trigger,
+    /// --trigger-rules, SIGUSR1 or `casefile trigger PID`), write a sealed capture of the
+    /// window from DUR before to --after past it: one file per incident, named by time and
+    /// trigger, in the directory -w names.
+    #[arg(long, value_parser = parse_duration, value_name = "DUR",
+          conflicts_with_all = ["rotate_size", "debug_dump", "anchor"])]
+    pub keep: Option<Duration>,
+    /// Fire on events that match this filter (sysdig/Falco syntax).
+    #[arg(
+        long,
+        value_name = "FILTER",
+        requires = "keep",
+        conflicts_with = "trigger_rules"
+    )]
+    pub trigger: Option<String>,
+    /// Fire when a rule of these Falco rules files (or directories) matches. Repeat for several.
+    #[arg(long, value_name = "RULES.yaml", requires = "keep")]
+    pub trigger_rules: Vec<PathBuf>,
+    /// How long an incident goes on after its last trigger (later triggers inside an open
+    /// window extend it).
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DUR")]
+    pub after: Duration,
+    /// Most memory the ring may use (e.g. 256M, 2G); a --keep that cannot fit is refused.
+    #[arg(long, default_value = "512M", value_parser = parse_size, value_name = "SIZE")]
+    pub keep_memory: u64,
+}
+
+/// `casefile live`.
+#[derive(Debug, clap::Args)]
+pub struct LiveArgs {
+    /// Keep the recording in this file (created with mode 0600); without it the recording
+    /// goes to a temporary file, removed at the end.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Show this view (as `casefile top VIEW`), redrawn each second, instead of the events.
+    #[arg(long, value_name = "VIEW", conflicts_with = "inspect")]
+    pub top: Option<String>,
+    /// With --top: aggregate only the last DUR (default: everything recorded so far).
+    #[arg(long, value_parser = parse_duration, value_name = "DUR", requires = "top")]
+    pub last: Option<Duration>,
+    /// Open the terminal UI (as `casefile inspect`), following the recording until you pause
+    /// it (`p`) or choose a time range.
+    #[arg(long)]
+    pub inspect: bool,
+    /// Stop recording after this long.
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub duration: Option<Duration>,
+    /// Bytes of I/O payload kept per read/write/send/recv (0: none).
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(0..=4096))]
+    pub snaplen: u32,
+    /// Only events matching this filter (or give it as trailing words).
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// The filter, as words.
+    #[arg(value_name = "FILTER")]
+    pub words: Vec<String>,
+}
+
+/// `casefile trigger`.
+#[derive(Debug, clap::Args)]
+pub struct TriggerArgs {
+    /// Process id of the `casefile record --keep` to ask.
+    pub pid: u32,
 }
 
 /// `30`, `30s`, `500ms`, `5m`, `1h` (a bare number is seconds).

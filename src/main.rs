@@ -62,6 +62,8 @@ fn main() -> ExitCode {
         cli::Command::Merge(a) => cmd::merge::run(a),
         cli::Command::Rules(a) => cmd::rules::run(a),
         cli::Command::Completions(a) => Ok(cmd::man::completions(a)),
+        cli::Command::Trigger(a) => cmd::flight::trigger(a),
+        cli::Command::Live(a) => cmd::live::run(a),
     };
     // Blocks that could not be read were skipped and the rest read; say which, and do not
     // let the command claim success.

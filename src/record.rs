@@ -16,11 +16,14 @@
 //! container table come from `crate::containers`; [`cgroup_dirs`] maps the probe's cgroup ids
 //! to the paths it reads.
 
+pub mod incident;
 pub mod order;
 pub mod wire;
 
 #[cfg(target_os = "linux")]
 pub mod cgroup_dirs;
+#[cfg(target_os = "linux")]
+pub mod flight;
 #[cfg(target_os = "linux")]
 pub mod loader;
 #[cfg(target_os = "linux")]

@@ -241,6 +241,11 @@ pub fn rfc3339(ts: u64) -> String {
     }
 }
 
+/// UTC to the millisecond with no separators, for file names: `20261204T053012.345Z`.
+pub fn compact_utc(ts: u64) -> String {
+    utc(ts).format("%Y%m%dT%H%M%S%.3fZ").to_string()
+}
+
 /// RFC 3339 in UTC whatever the print zone.
 #[cfg(test)]
 fn rfc3339_utc(ts: u64) -> String {

@@ -54,6 +54,21 @@ pub fn run(
     open: jobs::Opener,
     rules: Option<Arc<crate::views::alerts::Rules>>,
 ) -> Result<(), TuiError> {
+    run_app(path, open, rules, false)
+}
+
+/// Runs the UI over a capture being recorded (`casefile live --inspect`): it reopens the file
+/// each second and follows "now" until the user pauses (`p`) or chooses a time range.
+pub fn run_live(path: &Path, open: jobs::Opener) -> Result<(), TuiError> {
+    run_app(path, open, None, true)
+}
+
+fn run_app(
+    path: &Path,
+    open: jobs::Opener,
+    rules: Option<Arc<crate::views::alerts::Rules>>,
+    live: bool,
+) -> Result<(), TuiError> {
     let (tx, rx) = mpsc::channel();
     let mut guard = term::TerminalGuard::enter()?;
     let size = guard.terminal().size()?;
@@ -65,6 +80,9 @@ pub fn run(
     );
     if let Some(rules) = rules {
         app = app.with_rules(rules);
+    }
+    if live {
+        app = app.with_live();
     }
     // Input: a producer thread; it ends when the channel closes (the app quit).
     let input_tx = tx.clone();

@@ -304,6 +304,12 @@ impl Report {
         if !i.redacted.is_empty() {
             writeln!(out, "redacted:    {}", i.redacted)?;
         }
+        for t in crate::record::incident::Trigger::of(i) {
+            writeln!(out, "trigger:     {} {}", rfc3339(t.ts), t.what)?;
+            if !t.event.is_empty() {
+                writeln!(out, "  event:     {}", t.event)?;
+            }
+        }
         match self.range {
             Some((a, b)) => writeln!(
                 out,
@@ -410,7 +416,7 @@ impl Report {
 
     fn json(&self, file: &str) -> serde_json::Value {
         let i = &self.info;
-        json!({
+        let mut v = json!({
             "file": file,
             "format_version": self.version,
             "schema_version": self.schema,
@@ -473,7 +479,21 @@ impl Report {
                     "lines": v.lines(&datetime_ms),
                 }),
             },
-        })
+        });
+        // An incident of the flight recorder says what triggered it.
+        let triggers = crate::record::incident::Trigger::of(i);
+        if !triggers.is_empty()
+            && let Some(o) = v.as_object_mut()
+        {
+            o.insert(
+                "triggers".into(),
+                triggers
+                    .iter()
+                    .map(|t| json!({"ts": t.ts, "what": t.what, "event": t.event}))
+                    .collect(),
+            );
+        }
+        v
     }
 }
 

@@ -31,25 +31,11 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     use crate::record::output::{AnchorLog, CaptureOutput, DebugDump, Output};
     use crate::record::session::{self, CaptureMeta, Options};
 
+    if args.flight.keep.is_some() {
+        return super::flight::run(args);
+    }
     // Keys and the anchor log are checked before anything is recorded.
-    let sealer = match (&args.sign_key, &args.seal_key) {
-        (Some(p), _) => Some(Sealer::ed25519(crate::keys::read_signing_key(p)?)),
-        (None, Some(p)) => {
-            let key = crate::keys::read_sealing_key(p)?;
-            // Forward security needs the old key erased: prove the file can be rewritten.
-            key.persist().with_context(|| {
-                format!(
-                    "cannot rewrite the sealing key {} (the recorder erases each epoch's key as it steps)",
-                    p.display()
-                )
-            })?;
-            let s = Sealer::forward_secure(key);
-            s.advance(crate::record::state::Clock::wall_now())
-                .with_context(|| format!("stepping the sealing key {}", p.display()))?;
-            Some(s)
-        }
-        (None, None) => None,
-    };
+    let sealer = sealer(args)?;
     let anchors = match &args.anchor {
         Some(p) => Some(
             AnchorLog::open(p)
@@ -91,7 +77,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         force_raw_tp: args.force_raw_tp,
         env: args.env,
         checkpoint_every,
-        usage_every: (!args.no_usage).then(|| args.usage_every.max(Duration::from_millis(100))),
+        usage_every: args.sampling(),
         sched: args.sched,
         filter,
     };
@@ -209,6 +195,31 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
+/// The sealer `--sign-key` or `--seal-key` asks for, checked before anything is recorded.
+#[cfg(target_os = "linux")]
+pub(crate) fn sealer(args: &RecordArgs) -> anyhow::Result<Option<capture_format::seal::Sealer>> {
+    use anyhow::Context;
+    use capture_format::seal::Sealer;
+    Ok(match (&args.sign_key, &args.seal_key) {
+        (Some(p), _) => Some(Sealer::ed25519(crate::keys::read_signing_key(p)?)),
+        (None, Some(p)) => {
+            let key = crate::keys::read_sealing_key(p)?;
+            // Forward security needs the old key erased: prove the file can be rewritten.
+            key.persist().with_context(|| {
+                format!(
+                    "cannot rewrite the sealing key {} (the recorder erases each epoch's key as it steps)",
+                    p.display()
+                )
+            })?;
+            let s = Sealer::forward_secure(key);
+            s.advance(crate::record::state::Clock::wall_now())
+                .with_context(|| format!("stepping the sealing key {}", p.display()))?;
+            Some(s)
+        }
+        (None, None) => None,
+    })
+}
+
 /// A `FILE.N` of an earlier rotation left next to `base`, which this recording would reach.
 #[cfg(target_os = "linux")]
 fn rotated_leftover(base: &std::path::Path) -> Option<std::path::PathBuf> {
@@ -234,7 +245,7 @@ fn rotated_leftover(base: &std::path::Path) -> Option<std::path::PathBuf> {
 
 /// This process's user and system CPU seconds so far.
 #[cfg(target_os = "linux")]
-fn own_cpu() -> (f64, f64) {
+pub(crate) fn own_cpu() -> (f64, f64) {
     // SAFETY: an all-zero rusage is a valid value for getrusage to overwrite.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: RUSAGE_SELF with a valid rusage to write.
@@ -246,7 +257,9 @@ fn own_cpu() -> (f64, f64) {
 }
 
 #[cfg(target_os = "linux")]
-fn header_info(meta: &crate::record::session::CaptureMeta) -> capture_format::HeaderInfo {
+pub(crate) fn header_info(
+    meta: &crate::record::session::CaptureMeta,
+) -> capture_format::HeaderInfo {
     capture_format::HeaderInfo {
         created_ns: meta.created_ns,
         hostname: meta.hostname.clone(),

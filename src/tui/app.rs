@@ -279,7 +279,21 @@ pub struct App {
     next_id: u64,
     drag: bool,
     rules: Option<Arc<Rules>>,
+    /// Following a recording as it grows (`casefile live --inspect`).
+    pub live: Option<Live>,
 }
+
+/// How a live UI follows the recording.
+#[derive(Clone, Copy, Debug)]
+pub struct Live {
+    /// Paused by the user (`p`): the views stay as they are.
+    pub paused: bool,
+    /// When the file was last reopened.
+    last: std::time::Instant,
+}
+
+/// How often a live UI reopens the growing file.
+const LIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl App {
     /// A new app over the capture at `path`; `open` opens it for each job.
@@ -306,7 +320,38 @@ impl App {
             next_id: 1,
             drag: false,
             rules: None,
+            live: None,
         }
+    }
+
+    /// Follows the capture as it grows: reopens it each second and reloads the view on top,
+    /// its time range following "now" until the user pauses (`p`) or chooses a range.
+    #[must_use]
+    pub fn with_live(mut self) -> App {
+        self.live = Some(Live {
+            paused: false,
+            last: std::time::Instant::now(),
+        });
+        self
+    }
+
+    /// Whether a live UI follows the recording now.
+    pub fn following(&self) -> bool {
+        self.live.is_some_and(|l| !l.paused) && self.range.is_none()
+    }
+
+    /// A live UI reopens the file each second while it follows and no job runs.
+    fn live_tick(&mut self) {
+        if !self.following() || self.job.is_some() || self.opened.is_none() {
+            return;
+        }
+        if let Some(l) = self.live.as_mut() {
+            if l.last.elapsed() < LIVE_EVERY {
+                return;
+            }
+            l.last = std::time::Instant::now();
+        }
+        self.spawn(Request::Open, None);
     }
 
     /// Adds the Alerts view and tile for these rules.
@@ -426,7 +471,10 @@ impl App {
             AppEvent::Key(_) => {}
             AppEvent::Mouse(m) => self.mouse(m),
             AppEvent::Resize(w, h) => self.size = (w, h),
-            AppEvent::Tick => self.spin = self.spin.wrapping_add(1),
+            AppEvent::Tick => {
+                self.spin = self.spin.wrapping_add(1);
+                self.live_tick();
+            }
             AppEvent::Job(id, msg) => self.job_msg(id, msg),
         }
         self.refresh();
@@ -463,6 +511,22 @@ impl App {
         }
         if let JobMsg::Opened(o) = msg {
             // The first screen; the job goes on to read the losses.
+            let first = self.opened.is_none();
+            if first && let Some((ts, what)) = o.triggers.first() {
+                // An incident file opens on its trigger: the markers around it, named below.
+                let b = trigger_bucket(o.range, *ts);
+                self.marks = (b.saturating_sub(2), (b + 2).min(TIMELINE_BUCKETS - 1));
+                self.message = Some(format!(
+                    "incident: {what} at {} (▲ on the timeline; t applies the range around it)",
+                    ui::short_time(*ts)
+                ));
+            }
+            if !first && self.following() {
+                // Grown: the view on top reloads over the longer capture.
+                for s in &mut self.stack {
+                    s.loaded = None;
+                }
+            }
             self.opened = Some(o);
             return;
         }
@@ -694,6 +758,19 @@ impl App {
             }
             KeyCode::Char('}') => self.marks.1 = (self.marks.1 + STEP).min(TIMELINE_BUCKETS - 1),
             KeyCode::Char('t') => self.toggle_range(),
+            KeyCode::Char('p') if self.live.is_some() => {
+                if let Some(l) = self.live.as_mut() {
+                    l.paused = !l.paused;
+                    self.message = Some(
+                        if l.paused {
+                            "live view paused (p follows again)"
+                        } else {
+                            "following the recording"
+                        }
+                        .into(),
+                    );
+                }
+            }
             KeyCode::Up => self.move_sel(-1),
             KeyCode::Down => self.move_sel(1),
             KeyCode::Left if matches!(self.top().content, Content::Overview(_)) => {
@@ -1096,6 +1173,13 @@ pub fn filter_error(text: &str) -> Option<(usize, String)> {
             .first()
             .map(|f| (f.column(&e.source), f.kind.to_string())),
     }
+}
+
+/// The timeline bucket of time `ts` in a capture spanning `range`.
+pub fn trigger_bucket(range: (u64, u64), ts: u64) -> usize {
+    let span = u128::from(range.1.saturating_sub(range.0)) + 1;
+    ((u128::from(ts.saturating_sub(range.0)) * TIMELINE_BUCKETS as u128 / span) as usize)
+        .min(TIMELINE_BUCKETS - 1)
 }
 
 /// Renders echo payloads as lines; `true` marks a header line (a new stream or direction).

@@ -94,6 +94,8 @@ pub struct Opened {
     pub blocks: usize,
     /// Whether the footer was missing and the index rebuilt.
     pub recovered: bool,
+    /// What triggered an incident file of the flight recorder: time and what fired.
+    pub triggers: Vec<(u64, String)>,
 }
 
 /// One payload of an echo screen.
@@ -324,6 +326,10 @@ pub fn index_summary(cap: &CaptureFile) -> Opened {
         losses: Vec::new(),
         blocks,
         recovered: cap.recovery().is_some(),
+        triggers: crate::record::incident::Trigger::of(&cap.header().info)
+            .into_iter()
+            .map(|t| (t.ts, t.what))
+            .collect(),
     }
 }
 

@@ -894,3 +894,114 @@ fn a_time_range_applies_to_the_alerts() {
         "{t:?}"
     );
 }
+
+/// An incident file of the flight recorder: the header names the trigger, the timeline marks
+/// it (▲) and the UI opens with the markers around it.
+#[test]
+fn an_incident_opens_on_its_trigger_marked_on_the_timeline() {
+    use capture_format::synth::Synth;
+    use capture_format::{HeaderInfo, Writer, WriterOptions};
+    let dir = std::env::temp_dir().join(format!("casefile-tui-trig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("incident.case");
+    let synth = Synth::new(5);
+    let state = synth.state();
+    let events: Vec<_> = synth.take(2000).collect();
+    let ts = events[1500].ts;
+    let trigger = crate::record::incident::Trigger {
+        ts,
+        what: "rule Shell in container (Warning)".into(),
+        event: "a shell".into(),
+    };
+    let mut info = HeaderInfo::default();
+    info.unknown
+        .push((crate::record::incident::TRIGGER_KEY, trigger.encode()));
+    let opts = WriterOptions {
+        block_bytes: 8 << 10,
+        ..WriterOptions::default()
+    };
+    let mut writer = Writer::create(&path, &info, opts).expect("create");
+    writer.write_state(&state).expect("state");
+    for ev in &events {
+        writer.append(ev).expect("append");
+    }
+    writer.finish().expect("finish");
+    let mut h = Harness::new(&path);
+    let screen = h.screen();
+    let axis = screen.lines().nth(2).expect("axis");
+    let col = axis.chars().position(|c| c == '▲').expect("a trigger mark");
+    let opened = h.app.opened.as_ref().expect("opened");
+    let bucket = super::app::trigger_bucket(opened.range, ts);
+    assert_eq!(col, bucket * usize::from(W) / TIMELINE_BUCKETS, "{axis}");
+    assert!(
+        h.app.marks.0 <= bucket && bucket <= h.app.marks.1,
+        "{:?}",
+        h.app.marks
+    );
+    assert!(screen.contains("trigger rule Shell in"), "{screen}");
+    assert!(
+        screen.contains("incident: rule Shell in container (Warning) at"),
+        "{screen}"
+    );
+    // `t` applies the range around the trigger to every view.
+    h.key(KeyCode::Char('t'));
+    let (from, to) = h.app.range.expect("range");
+    assert!(from <= ts && ts <= to);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A live UI reopens the growing file each second and reloads the view on top, until paused.
+#[test]
+fn a_live_ui_follows_the_growing_capture_until_paused() {
+    use capture_format::synth::Synth;
+    use capture_format::{HeaderInfo, Writer, WriterOptions};
+    let dir = std::env::temp_dir().join(format!("casefile-tui-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("live.case");
+    let synth = Synth::new(7);
+    let state = synth.state();
+    let events: Vec<_> = synth.take(4000).collect();
+    let opts = WriterOptions {
+        block_bytes: 8 << 10,
+        ..WriterOptions::default()
+    };
+    let mut writer = Writer::create(&path, &HeaderInfo::default(), opts).expect("create");
+    writer.write_state(&state).expect("state");
+    for ev in &events[..1000] {
+        writer.append(ev).expect("append");
+    }
+    writer.flush_block().expect("flush");
+    let (tx, rx) = mpsc::channel();
+    let app = App::new(path.clone(), opener(&path), tx, (W, H)).with_live();
+    let term = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    let mut h = Harness { app, rx, term };
+    h.app.start();
+    h.settle();
+    assert_eq!(h.app.opened.as_ref().expect("opened").events, 1000);
+    assert!(h.screen().contains("LIVE"));
+    for ev in &events[1000..3000] {
+        writer.append(ev).expect("append");
+    }
+    writer.flush_block().expect("flush");
+    std::thread::sleep(Duration::from_millis(1100));
+    h.app.handle_event(AppEvent::Tick);
+    h.settle();
+    assert_eq!(h.app.opened.as_ref().expect("opened").events, 3000);
+    // Paused: the file grows, the view stays.
+    h.key(KeyCode::Char('p'));
+    assert!(h.screen().contains("LIVE (paused)"));
+    for ev in &events[3000..] {
+        writer.append(ev).expect("append");
+    }
+    writer.finish().expect("finish");
+    std::thread::sleep(Duration::from_millis(1100));
+    h.app.handle_event(AppEvent::Tick);
+    h.settle();
+    assert_eq!(h.app.opened.as_ref().expect("opened").events, 3000);
+    h.key(KeyCode::Char('p'));
+    std::thread::sleep(Duration::from_millis(1100));
+    h.app.handle_event(AppEvent::Tick);
+    h.settle();
+    assert_eq!(h.app.opened.as_ref().expect("opened").events, 4000);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -127,7 +127,7 @@ pub fn column_widths(t: &Table, spec: &ViewSpec, width: u16) -> Vec<u16> {
     w
 }
 
-fn short_time(ts: u64) -> String {
+pub(crate) fn short_time(ts: u64) -> String {
     let mut s = String::new();
     time_of_day(ts, &mut s);
     s.truncate(12);
@@ -244,6 +244,16 @@ fn header(app: &App, f: &mut Frame<'_>, r: Rect) {
     if let Some((a, b)) = app.range {
         let _ = write!(text, " · range {}–{}", short_time(a), short_time(b));
     }
+    if let Some(l) = app.live {
+        text.push_str(if l.paused || app.range.is_some() {
+            " · LIVE (paused)"
+        } else {
+            " · LIVE"
+        });
+    }
+    if let Some((ts, what)) = app.opened.as_ref().and_then(|o| o.triggers.first()) {
+        let _ = write!(text, " · trigger {what} at {}", short_time(*ts));
+    }
     f.render_widget(
         Paragraph::new(Line::styled(
             fit(&text, r.width as usize),
@@ -316,6 +326,12 @@ fn timeline(app: &App, f: &mut Frame<'_>, strip: Rect, axis: Rect) {
     if !full {
         chars[m0] = '[';
         chars[m1] = ']';
+    }
+    // The triggers of an incident file.
+    for &(ts, _) in &opened.triggers {
+        let at = (u128::from(ts.saturating_sub(opened.range.0)) * w as u128 / span)
+            .min(w as u128 - 1) as usize;
+        chars[at] = '▲';
     }
     let line: String = chars.into_iter().collect();
     f.render_widget(

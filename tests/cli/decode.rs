@@ -128,7 +128,9 @@ fn sendfile_readlink_writev_capset_and_argumentless_calls_are_decoded() {
     let last = cs.last().expect("capset");
     assert_eq!(param(last, "cap_inheritable").as_int(), Some(0));
     assert!(
-        param(last, "cap_effective").as_int().is_some_and(|e| e != 0),
+        param(last, "cap_effective")
+            .as_int()
+            .is_some_and(|e| e != 0),
         "{last:?}"
     );
 }

@@ -8,6 +8,7 @@ mod export;
 mod faults;
 mod files;
 mod fleet;
+mod flight;
 mod import;
 mod info;
 mod inspect;

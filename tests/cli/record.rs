@@ -42,7 +42,7 @@ fn bpf_unavailable(out: &Output) -> bool {
 
 /// Whether the probe loaded for this run of `casefile record`. When this machine cannot load
 /// BPF the test is skipped with a message, except under `CI=true`, where that is a failure.
-fn probe_loaded(out: &Output) -> bool {
+pub fn probe_loaded(out: &Output) -> bool {
     if !bpf_unavailable(out) {
         return true;
     }
