@@ -108,24 +108,27 @@ pub struct Session {
     engine: Engine,
     opts: Options,
     stats: Stats,
-    /// Containers from the footer tables, for block verdicts on container fields.
-    containers: IdMap<u32, capture_format::schema::Container<'static>>,
+    /// Containers from the footer tables (every version of each), for block verdicts on
+    /// container fields.
+    containers: IdMap<u32, Vec<capture_format::schema::Container<'static>>>,
 }
 
 impl Session {
     /// A session over an opened capture.
     pub fn new(cap: CaptureFile, opts: Options) -> Result<Session, ReplayError> {
         let first_ts = cap.time_range().map_or(0, |(f, _)| f);
-        let mut containers = IdMap::default();
+        let mut containers: IdMap<u32, Vec<_>> = IdMap::default();
         for ev in cap.tables()? {
             if let capture_format::schema::Body::Container(c) = ev.body {
-                containers.insert(ev.container, c);
+                containers.entry(ev.container).or_default().push(c);
             }
         }
         let mut engine = Engine::default();
         engine.first_ts = first_ts;
         engine.buf_mode = opts.buf_mode;
-        engine.state.containers.clone_from(&containers);
+        engine.state.containers = (containers.iter())
+            .filter_map(|(&i, v)| Some((i, v.last()?.clone())))
+            .collect();
         engine.set_hosts(&cap.header().info);
         Ok(Session {
             cap,

@@ -26,8 +26,9 @@ use crate::filter::{BlockOracle, Cmp, Rhs, Tri};
 pub struct SummaryOracle<'a> {
     /// The block's summary.
     pub summary: &'a Summary,
-    /// The capture's containers by index.
-    pub containers: &'a IdMap<u32, Container<'static>>,
+    /// The capture's containers by index, every version the capture holds (a runtime may
+    /// first report a container as incomplete, then with its name and image).
+    pub containers: &'a IdMap<u32, Vec<Container<'static>>>,
 }
 
 /// All kinds a record can have, with their numbers.
@@ -127,11 +128,25 @@ impl SummaryOracle<'_> {
         };
         let mut any = false;
         let mut all = true;
+        let test = |c: u32, meta: Option<&Container<'static>>| {
+            container_value(field, c, meta).is_some_and(|v| cmp.op == Op::Exists || cmp.test(&v))
+        };
         for &c in list {
-            let v = container_value(field, c, self.containers.get(&c));
-            let m = v.is_some_and(|v| cmp.op == Op::Exists || cmp.test(&v));
-            any |= m;
-            all &= m;
+            // The block's events may have seen any version of the container.
+            match self.containers.get(&c).map(Vec::as_slice) {
+                None | Some([]) => {
+                    let m = test(c, None);
+                    any |= m;
+                    all &= m;
+                }
+                Some(versions) => {
+                    for meta in versions {
+                        let m = test(c, Some(meta));
+                        any |= m;
+                        all &= m;
+                    }
+                }
+            }
         }
         if !any {
             Tri::NoneMatch

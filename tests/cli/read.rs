@@ -244,6 +244,24 @@ fn skipping_is_invisible_in_the_output() {
     }
 }
 
+/// A .scap runtime reports a container as `incomplete` before its name and image: block
+/// verdicts on container fields weigh every version, so the named container's events are found.
+#[test]
+fn skipping_weighs_every_version_of_a_container() {
+    let scap = crate::util::fixture("scap/falco_run_as_user_0_container.scap")
+        .display()
+        .to_string();
+    for f in [
+        "container.name = hopeful_taussig",
+        "container.name != hopeful_taussig",
+    ] {
+        let on = casefile(&["read", &scap, "-f", f]);
+        let off = casefile(&["read", &scap, "--no-skip", "-f", f]);
+        eqnice!(stdout(&off), stdout(&on));
+        assert!(stdout(&on).lines().count() > 200, "{f}: {}", stderr(&on));
+    }
+}
+
 #[test]
 fn fields_are_listed() {
     let o = casefile(&["fields"]);
