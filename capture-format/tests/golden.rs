@@ -71,7 +71,7 @@ fn fixture_in(
 ) -> Vec<u8> {
     let p = d.join(name);
     if !p.exists() {
-        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::create_dir_all(d).expect("mkdir");
         let bytes = make();
         std::fs::write(&p, &bytes).expect("write fixture");
         let txt = d.join(format!("{name}.txt"));

@@ -463,11 +463,11 @@ impl capture_format::BlockAggregator for Counting {
 
 #[test]
 fn aggregates_blocks_are_accounted_for_like_any_block() {
-    let b = batches(2, 60);
+    let batch = batches(2, 60);
     let mut w = Writer::new(Vec::new(), &info(START_NS), tiny_blocks()).expect("writer");
     w.set_aggregator(Box::new(Counting(Vec::new())));
     w.write_state(&Synth::new(5).state()).expect("state");
-    for ev in b.iter().flatten() {
+    for ev in batch.iter().flatten() {
         w.append(ev).expect("append");
     }
     let bytes = w.finish().expect("finish");

@@ -1699,7 +1699,7 @@ mod tests {
             for (i, p) in s.params.iter().enumerate() {
                 match p.src {
                     Src::Arg(a) | Src::Str(a) | Src::RetStr(a) => {
-                        assert_eq!(usize::from(a), i, "{}.{}", s.name, p.name)
+                        assert_eq!(usize::from(a), i, "{}.{}", s.name, p.name);
                     }
                     _ => assert!(i >= 2, "{}.{}", s.name, p.name),
                 }
