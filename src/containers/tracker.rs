@@ -11,9 +11,9 @@
 //!   container is gone, the container's record again with `exit_ts` set.
 //!
 //! A recorder that already maps cgroup ids to indices calls [`Tracker::observe`] once per new
-//! cgroup and [`Tracker::enter_pid`] per event instead. [`Tracker::scan_proc`] registers
-//! every process under `/proc` at start, and [`Tracker::records`] repeats the table for
-//! keyframes or a rotated file.
+//! cgroup and [`Tracker::enter_pid`] per event instead. The recorder's `/proc` snapshot
+//! registers every running process with [`Tracker::observe_pid`], and [`Tracker::records`]
+//! repeats the table for keyframes or a rotated file.
 //!
 //! Indices are 1-based in order of first sighting (0 is the host) and never reused: a
 //! container that exits and starts again keeps its index.
