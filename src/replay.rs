@@ -7,6 +7,7 @@
 //! - [`calls`]: per-syscall facts computed once;
 //! - [`fields`]: the field registry (sysdig/Falco names, types, docs);
 //! - [`state`]: thread, process, fd, container and user tables and how events change them;
+//! - [`path`]: joining and normalising paths (shared with the .scap importer);
 //! - [`context`]: field values of one event in its state;
 //! - [`render`]: sysdig-style rendering of arguments, results and times.
 
@@ -16,6 +17,7 @@ pub mod context;
 pub mod dns;
 pub mod engine;
 pub mod fields;
+pub mod path;
 pub mod render;
 pub mod session;
 pub mod skip;

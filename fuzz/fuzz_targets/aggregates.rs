@@ -7,7 +7,7 @@
 // The section codec lives in the binary crate and depends on nothing but std; its source is
 // compiled in here as it is.
 #[path = "../../src/views/aggsection.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unfulfilled_lint_expectations)]
 mod aggsection;
 
 use libfuzzer_sys::fuzz_target;

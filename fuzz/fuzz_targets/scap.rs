@@ -11,6 +11,12 @@ mod import {
     pub mod scap;
 }
 
+// The one path rule the importer shares with replay.
+#[path = "../../src/replay"]
+mod replay {
+    pub mod path;
+}
+
 use import::scap;
 use libfuzzer_sys::fuzz_target;
 

@@ -32,7 +32,7 @@ use capture_format::schema::{
 
 use super::block::{self, Block, FdDetail, FdEntry, IfaceEntry, MachineInfo, ThreadEntry};
 use super::event::{self, Param, RawEvent, SockAddr, SockTuple, ec};
-use crate::replay::state::join_path;
+use crate::replay::path::join_path;
 
 /// Dump flag of EVF blocks: the event only updates state and is hidden when reading.
 const SCAP_DF_STATE_ONLY: u32 = 1;
