@@ -97,9 +97,11 @@ bare        = { any char but whitespace, "(", ")", ",", "=", quotes } ;
 pub mod ast;
 mod compile;
 pub mod error;
+mod eval;
 mod glob;
 pub mod lexer;
 pub mod parser;
+mod value;
 
 #[cfg_attr(
     not(test),
@@ -109,11 +111,10 @@ pub mod parser;
     )
 )]
 pub use compile::diagnose;
-pub use compile::{
-    BlockOracle, Cmp, FieldSpec, FieldType, Filter, Registry, ResolveError, Rhs, Source, Tri, Val,
-    compile,
-};
+pub use compile::{FieldSpec, FieldType, Registry, ResolveError, compile};
+pub use eval::Filter;
 pub use glob::Glob;
+pub use value::{BlockOracle, Cmp, Rhs, Source, Tri, Val};
 
 #[cfg(test)]
 mod tests {
@@ -599,12 +600,12 @@ mod tests {
 
     #[test]
     fn base64_decoding() {
-        assert_eq!(compile::b64_decode(b"aGVsbG8="), Some(b"hello".to_vec()));
-        assert_eq!(compile::b64_decode(b"aGVsbG8"), Some(b"hello".to_vec()));
-        assert_eq!(compile::b64_decode(b""), Some(Vec::new()));
-        assert_eq!(compile::b64_decode(b"a"), None);
-        assert_eq!(compile::b64_decode(b"a=b="), None);
-        assert_eq!(compile::b64_decode(b"!!!!"), None);
+        assert_eq!(eval::b64_decode(b"aGVsbG8="), Some(b"hello".to_vec()));
+        assert_eq!(eval::b64_decode(b"aGVsbG8"), Some(b"hello".to_vec()));
+        assert_eq!(eval::b64_decode(b""), Some(Vec::new()));
+        assert_eq!(eval::b64_decode(b"a"), None);
+        assert_eq!(eval::b64_decode(b"a=b="), None);
+        assert_eq!(eval::b64_decode(b"!!!!"), None);
     }
 
     #[test]
