@@ -5,14 +5,16 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 
+use super::Opened;
 use crate::cli::{ColorWhen, Reading, RuleArgs};
 use crate::filter::{self, Filter};
 use crate::replay::context::EventCtx;
 use crate::replay::fields::{Field, Fields};
-use crate::replay::session::{Flow, Options, Session};
+use crate::replay::session::{Damage, Flow, Options, Session};
 use crate::rules::{self, Priority, Ruleset, Selection};
 use crate::views::eval::{Control, Progress, Table, run_view};
 
@@ -162,25 +164,24 @@ impl Resolved {
     }
 
     /// Opens (and merges) the captures.
-    pub fn open(&self) -> anyhow::Result<capture_format::CaptureFile> {
+    pub fn open(&self) -> anyhow::Result<Opened> {
         super::open_all(&self.files)
     }
 
     /// A replay session over the files limited to the time range, with `opts` otherwise.
     pub fn session(&self, opts: Options) -> anyhow::Result<Session> {
-        let cap = self.open()?;
-        self.session_of(cap, opts)
+        let opened = self.open()?;
+        self.session_of(opened, opts)
     }
 
-    /// A replay session over `cap` limited to the time range.
-    pub fn session_of(
-        &self,
-        cap: capture_format::CaptureFile,
-        mut opts: Options,
-    ) -> anyhow::Result<Session> {
-        let range = cap.time_range().unwrap_or((0, 0));
+    /// A replay session over opened captures limited to the time range; the damage of the
+    /// merge that made them is part of its [`Session::damage`].
+    pub fn session_of(&self, opened: Opened, mut opts: Options) -> anyhow::Result<Session> {
+        let range = opened.cap.time_range().unwrap_or((0, 0));
         (opts.from, opts.to) = self.range(range)?;
-        Ok(Session::new(cap, opts)?)
+        let mut s = Session::new(opened.cap, opts)?;
+        s.note_input_damage(&opened.damage);
+        Ok(s)
     }
 
     /// Replays `session` over the filter, handing each matching event to `each` until `-n` is
@@ -224,6 +225,24 @@ impl Resolved {
     /// The name of the files for messages.
     pub fn describe(&self) -> String {
         super::describe(&self.files)
+    }
+}
+
+/// Names on stderr each damaged block that was skipped (the rest was read), after the output,
+/// and turns a success into exit status 2: the output lacks those blocks' events. Other
+/// statuses (a `check` match, a rule that fired) stand.
+pub fn report_damage(damage: &Damage, code: ExitCode) -> ExitCode {
+    let mut err = io::stderr().lock();
+    for d in damage.iter() {
+        let _ = writeln!(
+            err,
+            "casefile: warning: {d}; that block's events were skipped, the rest was read"
+        );
+    }
+    if !damage.is_empty() && code == ExitCode::SUCCESS {
+        ExitCode::from(2)
+    } else {
+        code
     }
 }
 

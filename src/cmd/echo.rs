@@ -183,7 +183,7 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
             writeln!(out)?;
         }
         out.flush()?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(super::args::report_damage(s.damage(), ExitCode::SUCCESS));
     }
     for st in streams.iter().take(limit) {
         let name = if st.fd_name.is_empty() {
@@ -243,5 +243,5 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(super::args::report_damage(s.damage(), ExitCode::SUCCESS))
 }

@@ -12,7 +12,7 @@ use super::args::{Resolved, resolve};
 use crate::cli::PsArgs;
 use crate::filter::Filter;
 use crate::replay::render::time_of_day;
-use crate::replay::session::Flow;
+use crate::replay::session::{Damage, Flow};
 use crate::replay::state::{Proc, State, cmdline, task_name};
 
 /// One exec of a process.
@@ -61,10 +61,10 @@ fn names_of(state: &State, p: &Proc) -> (String, String) {
     (lossy(name), cmdline(name, &p.args))
 }
 
-/// Reads the capture and rebuilds its processes.
+/// Reads the capture and rebuilds its processes; returns them with the damaged blocks skipped.
 /// With a filter, only the processes that have an event matching it are kept (their state is
 /// still rebuilt from every event).
-fn collect(r: &Resolved) -> anyhow::Result<BTreeMap<u32, P>> {
+fn collect(r: &Resolved) -> anyhow::Result<(BTreeMap<u32, P>, Damage)> {
     let mut s = r.session(crate::replay::session::Options::default())?;
     let mut procs: BTreeMap<u32, P> = BTreeMap::new();
     let mut matched = std::collections::BTreeSet::new();
@@ -157,7 +157,7 @@ fn collect(r: &Resolved) -> anyhow::Result<BTreeMap<u32, P>> {
         let keep: Vec<u32> = procs.keys().take(n).copied().collect();
         procs.retain(|pid, _| keep.binary_search(pid).is_ok());
     }
-    Ok(procs)
+    Ok((procs, s.damage().clone()))
 }
 
 fn t(ts: Option<u64>) -> String {
@@ -221,7 +221,7 @@ fn tree(
 /// Runs `casefile ps`.
 pub fn run(args: &PsArgs) -> anyhow::Result<ExitCode> {
     let r = resolve(&args.reading)?;
-    let procs = collect(&r)?;
+    let (procs, damage) = collect(&r)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if r.json {
@@ -255,5 +255,5 @@ pub fn run(args: &PsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(super::args::report_damage(&damage, ExitCode::SUCCESS))
 }

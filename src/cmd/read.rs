@@ -84,5 +84,8 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
             total as f64 / secs / 1e6,
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(super::args::report_damage(
+        session.damage(),
+        ExitCode::SUCCESS,
+    ))
 }

@@ -479,7 +479,10 @@ pub fn run(args: &TimelineArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(super::args::report_damage(
+        session.damage(),
+        ExitCode::SUCCESS,
+    ))
 }
 
 fn short(id: &str) -> &str {

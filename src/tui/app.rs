@@ -15,6 +15,7 @@ use ratatui::layout::Rect;
 use super::jobs::{self, EchoChunk, Handle, JobMsg, Opened, Opener, Request, TIMELINE_BUCKETS};
 use super::ui;
 use crate::replay::render::hex_dump;
+use crate::replay::session::Damage;
 use crate::views::alerts::{ALERT_EVENTS, ALERTS, ALERTS_TILE, Rules};
 use crate::views::catalog;
 use crate::views::eval::{Cell, Table, combine, compile_filters, quote};
@@ -281,6 +282,8 @@ pub struct App {
     rules: Option<Arc<Rules>>,
     /// Following a recording as it grows (`casefile live --inspect`).
     pub live: Option<Live>,
+    /// The damaged blocks the jobs skipped, for the command to name on exit.
+    pub damage: Damage,
 }
 
 /// How a live UI follows the recording.
@@ -321,6 +324,7 @@ impl App {
             drag: false,
             rules: None,
             live: None,
+            damage: Damage::default(),
         }
     }
 
@@ -482,6 +486,10 @@ impl App {
     }
 
     fn job_msg(&mut self, id: u64, msg: JobMsg) {
+        // Every job's damage is named on exit, even a job the user has moved on from.
+        if let JobMsg::Damaged(_, d) = &msg {
+            self.damage.extend(d);
+        }
         let Some((h, target)) = &self.job else { return };
         if h.id != id {
             return;
@@ -493,7 +501,7 @@ impl App {
             }
             return;
         }
-        if let JobMsg::Damaged(n) = msg {
+        if let JobMsg::Damaged(n, _) = msg {
             self.message = Some(format!(
                 "warning: {n} damaged block(s) skipped: their events are missing here \
                  (casefile names them on exit)"

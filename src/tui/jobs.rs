@@ -14,7 +14,7 @@ use super::app::AppEvent;
 use crate::filter::{Source, Val};
 use crate::output::{DEFAULT_FORMAT, Format, Sink, TextSink};
 use crate::replay::render::BufMode;
-use crate::replay::session::{Flow, Options, Session};
+use crate::replay::session::{Damage, Flow, Options, Session};
 use crate::views::alerts::{self, Rules};
 use crate::views::eval::{Control, Progress, Table, ViewError, compile_filters, resolve_field};
 use crate::views::spec::ViewSpec;
@@ -122,8 +122,9 @@ pub enum JobMsg {
     Summary(Box<Summary>),
     /// The overview so far, while its scan goes on.
     Partial(Box<Summary>),
-    /// Damaged blocks the scan skipped (the job goes on to its result).
-    Damaged(u64),
+    /// Damaged blocks the scan skipped, how many times and which (the job goes on to its
+    /// result).
+    Damaged(u64, Damage),
     /// A view table.
     Table(Box<Table>),
     /// Echo payloads (and whether the list was cut at [`MAX_LINES`]).
@@ -190,7 +191,7 @@ fn session(open: &Opener, range: Option<(u64, u64)>) -> Result<Session, String> 
 fn warn_damage(s: &Session, send: &dyn Fn(JobMsg)) {
     let n = s.stats().blocks_damaged;
     if n > 0 {
-        send(JobMsg::Damaged(n));
+        send(JobMsg::Damaged(n, s.damage().clone()));
     }
 }
 
