@@ -44,9 +44,17 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Info(a) => cmd::info::run(a),
         cli::Command::Read(a) if a.chisel.is_some() => cmd::chisel(a),
+        // `read -l` lists the fields (a snaplen is refused by `read` first).
+        cli::Command::Read(a) if a.list_fields && a.snaplen.is_none() => {
+            cmd::fields::run(&cli::FieldsArgs {
+                prefix: None,
+                man: false,
+            })
+        }
         cli::Command::Read(a) => cmd::read::run(a),
         cli::Command::Check(a) => cmd::check::run(a),
         cli::Command::Fields(a) => cmd::fields::run(a),
+        cli::Command::Record(a) if a.flight.keep.is_some() => cmd::flight::run(a),
         cli::Command::Record(a) => cmd::record::run(a),
         cli::Command::Verify(a) => cmd::verify::run(a),
         cli::Command::Keygen(a) => cmd::keygen::run(a),

@@ -1,5 +1,6 @@
 //! Argument resolution shared by the subcommands: capture files and filter words, `-f`,
-//! `--from/--to`, the replay session over a selection, progress on stderr, rules files. The
+//! `--from/--to`, the replay session over a selection, progress on stderr, rules files, and
+//! what `record` and its flight recorder share (the sealer, the header, CPU time). The
 //! subcommand modules are glue and never import each other; what two of them need lives here
 //! (or in the parent `cmd` module, for opening and judging captures).
 
@@ -398,4 +399,63 @@ pub fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The sealer `--sign-key` or `--seal-key` asks for, checked before anything is recorded.
+#[cfg(target_os = "linux")]
+pub fn sealer(
+    args: &crate::cli::RecordArgs,
+) -> anyhow::Result<Option<capture_format::seal::Sealer>> {
+    use anyhow::Context;
+    use capture_format::seal::Sealer;
+    Ok(match (&args.sign_key, &args.seal_key) {
+        (Some(p), _) => Some(Sealer::ed25519(crate::keys::read_signing_key(p)?)),
+        (None, Some(p)) => {
+            let key = crate::keys::read_sealing_key(p)?;
+            // Forward security needs the old key erased: prove the file can be rewritten.
+            key.persist().with_context(|| {
+                format!(
+                    "cannot rewrite the sealing key {} (the recorder erases each epoch's key as it steps)",
+                    p.display()
+                )
+            })?;
+            let s = Sealer::forward_secure(key);
+            s.advance(crate::record::state::Clock::wall_now())
+                .with_context(|| format!("stepping the sealing key {}", p.display()))?;
+            Some(s)
+        }
+        (None, None) => None,
+    })
+}
+
+/// This process's user and system CPU seconds so far.
+#[cfg(target_os = "linux")]
+pub fn own_cpu() -> (f64, f64) {
+    // SAFETY: an all-zero rusage is a valid value for getrusage to overwrite.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid rusage to write.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut ru) } != 0 {
+        return (0.0, 0.0);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(ru.ru_utime), secs(ru.ru_stime))
+}
+
+/// The capture header of a recording.
+#[cfg(target_os = "linux")]
+pub fn header_info(meta: &crate::record::session::CaptureMeta) -> capture_format::HeaderInfo {
+    capture_format::HeaderInfo {
+        created_ns: meta.created_ns,
+        hostname: meta.hostname.clone(),
+        kernel: meta.kernel.clone(),
+        boot_ns: meta.boot_ns,
+        cpus: meta.cpus,
+        recorder: format!("casefile {}", env!("CARGO_PKG_VERSION")),
+        options: meta.options.clone(),
+        user: meta.user.clone(),
+        source: "ebpf".into(),
+        machine_id: meta.machine_id.clone(),
+        snaplen: meta.snaplen,
+        ..capture_format::HeaderInfo::default()
+    }
 }

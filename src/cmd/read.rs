@@ -20,12 +20,6 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
              record -s {s}`; a capture holds what it was recorded with (see `casefile info`)"
         );
     }
-    if args.list_fields {
-        return super::fields::run(&crate::cli::FieldsArgs {
-            prefix: None,
-            man: false,
-        });
-    }
     if args.list_events {
         let mut out = BufWriter::new(io::stdout().lock());
         for s in capture_format::schema::syscalls::DECODED {
