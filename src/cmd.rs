@@ -30,6 +30,7 @@ use capture_format::{CaptureFile, Writer, WriterOptions};
 
 use crate::fleet::clock::ms;
 use crate::fleet::merge::{self as fleet_merge, Input};
+use crate::replay::session::Damage;
 
 /// Opens a capture for any reading command: a casefile capture is memory-mapped; a sysdig
 /// `.scap` (plain or gzip) is converted in memory first, so every command reads both.
@@ -114,20 +115,32 @@ pub fn open_inputs(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
     Ok(fleet_merge::group(caps))
 }
 
+/// The captures a reading command was given, opened as one.
+pub struct Opened {
+    /// The capture (merged in memory when several were given).
+    pub cap: CaptureFile,
+    /// Damaged input blocks the merge skipped (their events are not in `cap`).
+    pub damage: Damage,
+}
+
 /// Opens the captures a reading command was given, as one: a single file as [`open`] does;
 /// several are merged in memory, as `casefile merge` would write them (pieces of one rotated
 /// recording continue each other; other files become hosts, their clocks corrected where
 /// TCP connections allow, and each correction is stated on stderr).
-pub fn open_all(files: &[PathBuf]) -> anyhow::Result<CaptureFile> {
+pub fn open_all(files: &[PathBuf]) -> anyhow::Result<Opened> {
+    let whole = |cap| Opened {
+        cap,
+        damage: Damage::default(),
+    };
     match files {
         [] => bail!("no capture file given"),
-        [one] => open(one),
+        [one] => open(one).map(whole),
         _ => {
             let inputs = open_inputs(files)?;
             if let [input] = &inputs[..]
                 && input.pieces.len() == 1
             {
-                return Ok(input.pieces[0].clone());
+                return Ok(whole(input.pieces[0].clone()));
             }
             let hosts = fleet_merge::plan(&inputs)?;
             for h in hosts.iter().filter(|h| h.offset_ns != 0) {
@@ -140,10 +153,13 @@ pub fn open_all(files: &[PathBuf]) -> anyhow::Result<CaptureFile> {
                 );
             }
             let info = fleet_merge::header(&inputs, &hosts, args::now_ns());
-            // Damaged input blocks are skipped and reported by `main` (see `note_damage`).
+            // Damaged input blocks are skipped; the command names them after its output.
             let mut w = Writer::new(Vec::new(), &info, by_size())?;
-            fleet_merge::merge(&inputs, &hosts, &mut w)?;
-            Ok(CaptureFile::from_bytes(w.finish()?)?)
+            let stats = fleet_merge::merge(&inputs, &hosts, &mut w)?;
+            Ok(Opened {
+                cap: CaptureFile::from_bytes(w.finish()?)?,
+                damage: stats.damage,
+            })
         }
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! `main` parses the command line, runs one subcommand and maps its outcome to an exit code:
 //! 0 success, 1 a meaningful "no" (e.g. `check` found a match), 2 an error. A closed output
-//! pipe (`casefile read ... | head`) is a success. Damaged blocks the replay skipped are
-//! reported here, after the output, and turn a success into 2.
+//! pipe (`casefile read ... | head`) is a success. Damaged blocks a replay skipped are
+//! reported by the command that read them (`cmd::args::report_damage`), after its output,
+//! and turn a success into 2.
 
 mod cli;
 mod cmd;
@@ -43,9 +44,17 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Info(a) => cmd::info::run(a),
         cli::Command::Read(a) if a.chisel.is_some() => cmd::chisel(a),
+        // `read -l` lists the fields (a snaplen is refused by `read` first).
+        cli::Command::Read(a) if a.list_fields && a.snaplen.is_none() => {
+            cmd::fields::run(&cli::FieldsArgs {
+                prefix: None,
+                man: false,
+            })
+        }
         cli::Command::Read(a) => cmd::read::run(a),
         cli::Command::Check(a) => cmd::check::run(a),
         cli::Command::Fields(a) => cmd::fields::run(a),
+        cli::Command::Record(a) if a.flight.keep.is_some() => cmd::flight::run(a),
         cli::Command::Record(a) => cmd::record::run(a),
         cli::Command::Verify(a) => cmd::verify::run(a),
         cli::Command::Keygen(a) => cmd::keygen::run(a),
@@ -65,17 +74,7 @@ fn main() -> ExitCode {
         cli::Command::Trigger(a) => cmd::flight::trigger(a),
         cli::Command::Live(a) => cmd::live::run(a),
     };
-    // Blocks that could not be read were skipped and the rest read; say which, and do not
-    // let the command claim success.
-    let damage = replay::session::take_damage();
-    for d in &damage {
-        let _ = writeln!(
-            io::stderr(),
-            "casefile: warning: {d}; that block's events were skipped, the rest was read"
-        );
-    }
     match result {
-        Ok(code) if !damage.is_empty() && code == ExitCode::SUCCESS => ExitCode::from(2),
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {

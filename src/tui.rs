@@ -38,6 +38,7 @@ use std::time::Duration;
 use crossterm::event::{self as cevent, Event as CEvent};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 
+use crate::replay::session::Damage;
 use app::{App, AppEvent};
 
 /// Errors of the terminal UI.
@@ -49,18 +50,19 @@ pub enum TuiError {
 }
 
 /// Runs the UI on the terminal until the user quits; with `rules`, the Alerts view is there.
+/// Returns the damaged blocks its views skipped (the screen said so as they were met).
 pub fn run(
     path: &Path,
     open: jobs::Opener,
     rules: Option<Arc<crate::views::alerts::Rules>>,
-) -> Result<(), TuiError> {
+) -> Result<Damage, TuiError> {
     run_app(path, open, rules, false)
 }
 
 /// Runs the UI over a capture being recorded (`casefile live --inspect`): it reopens the file
 /// each second and follows "now" until the user pauses (`p`) or chooses a time range.
 pub fn run_live(path: &Path, open: jobs::Opener) -> Result<(), TuiError> {
-    run_app(path, open, None, true)
+    run_app(path, open, None, true).map(drop)
 }
 
 fn run_app(
@@ -68,7 +70,7 @@ fn run_app(
     open: jobs::Opener,
     rules: Option<Arc<crate::views::alerts::Rules>>,
     live: bool,
-) -> Result<(), TuiError> {
+) -> Result<Damage, TuiError> {
     let (tx, rx) = mpsc::channel();
     let mut guard = term::TerminalGuard::enter()?;
     let size = guard.terminal().size()?;
@@ -129,5 +131,5 @@ fn run_app(
     app.cancel_job();
     drop(rx);
     guard.restore();
-    Ok(())
+    Ok(app.damage)
 }

@@ -24,9 +24,12 @@ pub mod aggsection;
 pub mod alerts;
 pub mod catalog;
 pub mod chisels;
+pub mod echo;
 pub mod eval;
+pub mod ps;
 pub mod spec;
 pub mod summary;
+pub mod timeline;
 
 #[cfg(test)]
 mod tests;

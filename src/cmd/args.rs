@@ -1,18 +1,21 @@
 //! Argument resolution shared by the subcommands: capture files and filter words, `-f`,
-//! `--from/--to`, the replay session over a selection, progress on stderr, rules files. The
+//! `--from/--to`, the replay session over a selection, progress on stderr, rules files, and
+//! what `record` and its flight recorder share (the sealer, the header, CPU time). The
 //! subcommand modules are glue and never import each other; what two of them need lives here
 //! (or in the parent `cmd` module, for opening and judging captures).
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 
+use super::Opened;
 use crate::cli::{ColorWhen, Reading, RuleArgs};
 use crate::filter::{self, Filter};
 use crate::replay::context::EventCtx;
 use crate::replay::fields::{Field, Fields};
-use crate::replay::session::{Flow, Options, Session};
+use crate::replay::session::{Damage, Flow, Options, Session};
 use crate::rules::{self, Priority, Ruleset, Selection};
 use crate::views::eval::{Control, Progress, Table, run_view};
 
@@ -162,25 +165,24 @@ impl Resolved {
     }
 
     /// Opens (and merges) the captures.
-    pub fn open(&self) -> anyhow::Result<capture_format::CaptureFile> {
+    pub fn open(&self) -> anyhow::Result<Opened> {
         super::open_all(&self.files)
     }
 
     /// A replay session over the files limited to the time range, with `opts` otherwise.
     pub fn session(&self, opts: Options) -> anyhow::Result<Session> {
-        let cap = self.open()?;
-        self.session_of(cap, opts)
+        let opened = self.open()?;
+        self.session_of(opened, opts)
     }
 
-    /// A replay session over `cap` limited to the time range.
-    pub fn session_of(
-        &self,
-        cap: capture_format::CaptureFile,
-        mut opts: Options,
-    ) -> anyhow::Result<Session> {
-        let range = cap.time_range().unwrap_or((0, 0));
+    /// A replay session over opened captures limited to the time range; the damage of the
+    /// merge that made them is part of its [`Session::damage`].
+    pub fn session_of(&self, opened: Opened, mut opts: Options) -> anyhow::Result<Session> {
+        let range = opened.cap.time_range().unwrap_or((0, 0));
         (opts.from, opts.to) = self.range(range)?;
-        Ok(Session::new(cap, opts)?)
+        let mut s = Session::new(opened.cap, opts)?;
+        s.note_input_damage(&opened.damage);
+        Ok(s)
     }
 
     /// Replays `session` over the filter, handing each matching event to `each` until `-n` is
@@ -224,6 +226,24 @@ impl Resolved {
     /// The name of the files for messages.
     pub fn describe(&self) -> String {
         super::describe(&self.files)
+    }
+}
+
+/// Names on stderr each damaged block that was skipped (the rest was read), after the output,
+/// and turns a success into exit status 2: the output lacks those blocks' events. Other
+/// statuses (a `check` match, a rule that fired) stand.
+pub fn report_damage(damage: &Damage, code: ExitCode) -> ExitCode {
+    let mut err = io::stderr().lock();
+    for d in damage.iter() {
+        let _ = writeln!(
+            err,
+            "casefile: warning: {d}; that block's events were skipped, the rest was read"
+        );
+    }
+    if !damage.is_empty() && code == ExitCode::SUCCESS {
+        ExitCode::from(2)
+    } else {
+        code
     }
 }
 
@@ -379,4 +399,63 @@ pub fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The sealer `--sign-key` or `--seal-key` asks for, checked before anything is recorded.
+#[cfg(target_os = "linux")]
+pub fn sealer(
+    args: &crate::cli::RecordArgs,
+) -> anyhow::Result<Option<capture_format::seal::Sealer>> {
+    use anyhow::Context;
+    use capture_format::seal::Sealer;
+    Ok(match (&args.sign_key, &args.seal_key) {
+        (Some(p), _) => Some(Sealer::ed25519(crate::keys::read_signing_key(p)?)),
+        (None, Some(p)) => {
+            let key = crate::keys::read_sealing_key(p)?;
+            // Forward security needs the old key erased: prove the file can be rewritten.
+            key.persist().with_context(|| {
+                format!(
+                    "cannot rewrite the sealing key {} (the recorder erases each epoch's key as it steps)",
+                    p.display()
+                )
+            })?;
+            let s = Sealer::forward_secure(key);
+            s.advance(crate::record::state::Clock::wall_now())
+                .with_context(|| format!("stepping the sealing key {}", p.display()))?;
+            Some(s)
+        }
+        (None, None) => None,
+    })
+}
+
+/// This process's user and system CPU seconds so far.
+#[cfg(target_os = "linux")]
+pub fn own_cpu() -> (f64, f64) {
+    // SAFETY: an all-zero rusage is a valid value for getrusage to overwrite.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid rusage to write.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut ru) } != 0 {
+        return (0.0, 0.0);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(ru.ru_utime), secs(ru.ru_stime))
+}
+
+/// The capture header of a recording.
+#[cfg(target_os = "linux")]
+pub fn header_info(meta: &crate::record::session::CaptureMeta) -> capture_format::HeaderInfo {
+    capture_format::HeaderInfo {
+        created_ns: meta.created_ns,
+        hostname: meta.hostname.clone(),
+        kernel: meta.kernel.clone(),
+        boot_ns: meta.boot_ns,
+        cpus: meta.cpus,
+        recorder: format!("casefile {}", env!("CARGO_PKG_VERSION")),
+        options: meta.options.clone(),
+        user: meta.user.clone(),
+        source: "ebpf".into(),
+        machine_id: meta.machine_id.clone(),
+        snaplen: meta.snaplen,
+        ..capture_format::HeaderInfo::default()
+    }
 }

@@ -42,7 +42,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     })?;
     sink.flush()?;
     if shown == 0 {
-        return Ok(whole(&files));
+        return Ok(super::args::report_damage(session.damage(), whole(&files)));
     }
     let more = if shown > max_matches {
         format!(" (stopped after the first {max_matches})")
@@ -56,7 +56,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         if shown.min(max_matches) == 1 { "" } else { "s" },
         filter.text()
     );
-    Ok(ExitCode::from(1))
+    Ok(super::args::report_damage(
+        session.damage(),
+        ExitCode::from(1),
+    ))
 }
 
 /// 0 when every casefile capture among `files` is complete, sealed and intact; otherwise 2,

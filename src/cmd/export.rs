@@ -23,7 +23,7 @@ use crate::cli::{ExportArgs, ExportFormat};
 use crate::outfile::{NewDir, NewFile};
 use crate::output::parquet::{ParquetOptions, ParquetSink};
 use crate::output::{DEFAULT_FORMAT, Format, JsonSink, Sink};
-use crate::replay::session::{Options, Session};
+use crate::replay::session::{Damage, Options, Session};
 
 /// Fields `--hash` accepts.
 pub const HASHABLE: &[&str] = &[
@@ -182,7 +182,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         }
         (false, f) => f,
     };
-    let cap = r.open()?;
+    let super::Opened { cap, mut damage } = r.open()?;
     let selected = r.filter.is_some() || r.count.is_some() || r.has_range();
     let redactor = args.redact.then(|| {
         let mut salt = [0u8; 32];
@@ -230,7 +230,13 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("writing {}", args.out.display()))?;
             crate::views::aggregate::attach(&mut w, &info)?;
             let (events, skipped) = if selected {
-                (copy_selected(&r, cap, redactor.as_ref(), &mut w)?, 0)
+                let opened = super::Opened {
+                    cap,
+                    damage: damage.clone(),
+                };
+                let (events, d) = copy_selected(&r, opened, redactor.as_ref(), &mut w)?;
+                damage = d;
+                (events, 0)
             } else {
                 copy(&cap, redactor.as_ref(), &mut w)?
             };
@@ -268,12 +274,17 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
                 }
             };
             let started = std::time::Instant::now();
-            let session = r.session_of(cap, Options::default())?;
-            let events = if matches!(format, ExportFormat::Parquet) {
-                to_parquet(session, &r, &args.out, args.force)?
-            } else {
-                to_jsonl(session, &r, &args.out, args.force)?
+            let opened = super::Opened {
+                cap,
+                damage: damage.clone(),
             };
+            let mut session = r.session_of(opened, Options::default())?;
+            let events = if matches!(format, ExportFormat::Parquet) {
+                to_parquet(&mut session, &r, &args.out, args.force)?
+            } else {
+                to_jsonl(&mut session, &r, &args.out, args.force)?
+            };
+            damage = session.damage().clone();
             let secs = started.elapsed().as_secs_f64();
             writeln!(
                 out,
@@ -283,7 +294,8 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             )?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    drop(out);
+    Ok(super::args::report_damage(&damage, ExitCode::SUCCESS))
 }
 
 fn damaged(skipped: usize) -> String {
@@ -342,16 +354,17 @@ fn copy<W: Write>(
 /// events, and the state they happened in as keyframes, so the export still names processes,
 /// files and containers. A keyframe precedes the first event and any event that follows
 /// events left out (they may have changed the state), at most one per second of capture time.
+/// Returns the events written and the damaged blocks skipped.
 fn copy_selected<W: Write>(
     r: &super::args::Resolved,
-    cap: CaptureFile,
+    opened: super::Opened,
     redactor: Option<&Redactor>,
     w: &mut Writer<W>,
-) -> anyhow::Result<u64> {
-    let mut session = r.session_of(cap, Options::default())?;
+) -> anyhow::Result<(u64, Damage)> {
+    let mut session = r.session_of(opened, Options::default())?;
     let mut last_num = 0u64;
     let mut keyframe_ts: Option<u64> = None;
-    r.each_event(&mut session, true, |ctx| {
+    let events = r.each_event(&mut session, true, |ctx| {
         let gap = ctx.num != last_num + 1;
         if keyframe_ts.is_none()
             || gap && keyframe_ts.is_some_and(|k| ctx.ev.ts >= k.saturating_add(1_000_000_000))
@@ -372,13 +385,14 @@ fn copy_selected<W: Write>(
         }
         w.append(&ev)?;
         Ok(())
-    })
+    })?;
+    Ok((events, session.damage().clone()))
 }
 
 /// Replays the session's selection into Parquet files in `dir`, a new directory; returns the
 /// rows written.
 fn to_parquet(
-    mut session: Session,
+    session: &mut Session,
     r: &super::args::Resolved,
     dir: &Path,
     force: bool,
@@ -401,7 +415,7 @@ fn to_parquet(
     }
     let target = NewDir::create(dir, force, ("part-", ".parquet"))?;
     let mut sink = ParquetSink::new(target.temp(), ParquetOptions::default())?;
-    r.each_event(&mut session, true, |ctx| {
+    r.each_event(session, true, |ctx| {
         // Context switches stay in the capture (and `read`); an export holds what tasks did,
         // as views count it.
         if !matches!(ctx.ev.body, Body::Switch(_)) {
@@ -417,7 +431,7 @@ fn to_parquet(
 /// Replays the session's selection as JSON lines (the objects of `casefile read --json`) into
 /// `path` (`-`: stdout, else a new file); returns the lines written.
 fn to_jsonl(
-    mut session: Session,
+    session: &mut Session,
     r: &super::args::Resolved,
     path: &Path,
     force: bool,
@@ -435,7 +449,7 @@ fn to_jsonl(
     let mut sink = JsonSink::new(BufWriter::with_capacity(1 << 16, out), &format);
     let mut lines = 0u64;
     let mut extra = crate::output::args::JsonExtra::new();
-    r.each_event(&mut session, true, |ctx| {
+    r.each_event(session, true, |ctx| {
         // Context switches stay in the capture (and `read`), as in to_parquet.
         if !matches!(ctx.ev.body, Body::Switch(_)) {
             sink.event_with(ctx, |ctx, out| extra.write(ctx, out))?;

@@ -106,7 +106,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         }
         (None, true) => TriggerSpec::None,
     };
-    let sealer = super::record::sealer(args)?;
+    let sealer = super::args::sealer(args)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
@@ -138,7 +138,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
             .map_err(|_| std::io::Error::other("poisoned"))?
             .take()
             .ok_or_else(|| std::io::Error::other("the flight recorder opens one output"))?;
-        let header = super::record::header_info(meta);
+        let header = super::args::header_info(meta);
         Ok(Box::new(FlightOutput::new(FlightConfig {
             keep,
             after: fa.after,
@@ -162,7 +162,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     for (program, why) in &summary.degraded {
         eprintln!("casefile: warning: optional probe {program} not attached: {why}");
     }
-    let (user, sys) = super::record::own_cpu();
+    let (user, sys) = super::args::own_cpu();
     eprintln!(
         "casefile: flight recorder saw {} events in {:.1} s, {} lost; recorder CPU: {user:.2} s \
          user, {sys:.2} s system",

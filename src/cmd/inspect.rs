@@ -30,12 +30,13 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let r = super::args::resolve(&args.reading)?;
     r.no_filter("inspect")?;
     r.no_range("inspect")?;
-    let cap = r.open()?;
+    let super::Opened { cap, mut damage } = r.open()?;
     // Each job gets its own handle on the same bytes: a clone shares the map or the merged
     // capture, so a .scap is converted and several files are merged once.
     let open: tui::jobs::Opener = Arc::new(move || Ok(cap.clone()));
     let name = r.describe();
-    tui::run(std::path::Path::new(&name), open, rules)
+    let seen = tui::run(std::path::Path::new(&name), open, rules)
         .with_context(|| format!("inspecting {name}"))?;
-    Ok(ExitCode::SUCCESS)
+    damage.extend(&seen);
+    Ok(super::args::report_damage(&damage, ExitCode::SUCCESS))
 }

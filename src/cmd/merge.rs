@@ -77,5 +77,6 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
             String::new()
         },
     )?;
-    Ok(ExitCode::SUCCESS)
+    drop(err);
+    Ok(super::args::report_damage(&stats.damage, ExitCode::SUCCESS))
 }

@@ -20,12 +20,6 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
              record -s {s}`; a capture holds what it was recorded with (see `casefile info`)"
         );
     }
-    if args.list_fields {
-        return super::fields::run(&crate::cli::FieldsArgs {
-            prefix: None,
-            man: false,
-        });
-    }
     if args.list_events {
         let mut out = BufWriter::new(io::stdout().lock());
         for s in capture_format::schema::syscalls::DECODED {
@@ -84,5 +78,8 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
             total as f64 / secs / 1e6,
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(super::args::report_damage(
+        session.damage(),
+        ExitCode::SUCCESS,
+    ))
 }

@@ -31,11 +31,8 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     use crate::record::output::{AnchorLog, CaptureOutput, DebugDump, Output};
     use crate::record::session::{self, CaptureMeta, Options};
 
-    if args.flight.keep.is_some() {
-        return super::flight::run(args);
-    }
     // Keys and the anchor log are checked before anything is recorded.
-    let sealer = sealer(args)?;
+    let sealer = super::args::sealer(args)?;
     let anchors = match &args.anchor {
         Some(p) => Some(
             AnchorLog::open(p)
@@ -106,7 +103,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(Box::new(CaptureOutput::create(
             file,
-            &header_info(meta),
+            &super::args::header_info(meta),
             sealer.clone(),
             anchors.clone(),
             rotate_size,
@@ -195,31 +192,6 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
-/// The sealer `--sign-key` or `--seal-key` asks for, checked before anything is recorded.
-#[cfg(target_os = "linux")]
-pub(crate) fn sealer(args: &RecordArgs) -> anyhow::Result<Option<capture_format::seal::Sealer>> {
-    use anyhow::Context;
-    use capture_format::seal::Sealer;
-    Ok(match (&args.sign_key, &args.seal_key) {
-        (Some(p), _) => Some(Sealer::ed25519(crate::keys::read_signing_key(p)?)),
-        (None, Some(p)) => {
-            let key = crate::keys::read_sealing_key(p)?;
-            // Forward security needs the old key erased: prove the file can be rewritten.
-            key.persist().with_context(|| {
-                format!(
-                    "cannot rewrite the sealing key {} (the recorder erases each epoch's key as it steps)",
-                    p.display()
-                )
-            })?;
-            let s = Sealer::forward_secure(key);
-            s.advance(crate::record::state::Clock::wall_now())
-                .with_context(|| format!("stepping the sealing key {}", p.display()))?;
-            Some(s)
-        }
-        (None, None) => None,
-    })
-}
-
 /// A `FILE.N` of an earlier rotation left next to `base`, which this recording would reach.
 #[cfg(target_os = "linux")]
 fn rotated_leftover(base: &std::path::Path) -> Option<std::path::PathBuf> {
@@ -243,35 +215,6 @@ fn rotated_leftover(base: &std::path::Path) -> Option<std::path::PathBuf> {
     found.into_iter().next()
 }
 
-/// This process's user and system CPU seconds so far.
+/// This process's CPU time (shared with `live`, which still names it here).
 #[cfg(target_os = "linux")]
-pub(crate) fn own_cpu() -> (f64, f64) {
-    // SAFETY: an all-zero rusage is a valid value for getrusage to overwrite.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: RUSAGE_SELF with a valid rusage to write.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut ru) } != 0 {
-        return (0.0, 0.0);
-    }
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (secs(ru.ru_utime), secs(ru.ru_stime))
-}
-
-#[cfg(target_os = "linux")]
-pub(crate) fn header_info(
-    meta: &crate::record::session::CaptureMeta,
-) -> capture_format::HeaderInfo {
-    capture_format::HeaderInfo {
-        created_ns: meta.created_ns,
-        hostname: meta.hostname.clone(),
-        kernel: meta.kernel.clone(),
-        boot_ns: meta.boot_ns,
-        cpus: meta.cpus,
-        recorder: format!("casefile {}", env!("CARGO_PKG_VERSION")),
-        options: meta.options.clone(),
-        user: meta.user.clone(),
-        source: "ebpf".into(),
-        machine_id: meta.machine_id.clone(),
-        snaplen: meta.snaplen,
-        ..capture_format::HeaderInfo::default()
-    }
-}
+pub(crate) use super::args::own_cpu;

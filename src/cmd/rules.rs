@@ -22,8 +22,9 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
     let r = super::args::resolve(&args.reading)?;
     r.no_filter("rules")?;
     let set = super::args::load_rules(&args.load)?;
-    let cap = r.open()?;
-    let total_events = cap.event_count();
+    let opened = r.open()?;
+    let total_events = opened.cap.event_count();
+    let mut damage = opened.damage.clone();
     let mut counts: HashMap<usize, u64> = HashMap::new();
     let mut alerts = 0u64;
     let mut stats = None;
@@ -32,7 +33,7 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
             skip_blocks: !args.no_skip,
             ..Options::default()
         };
-        let mut session = r.session_of(cap, opts)?;
+        let mut session = r.session_of(opened, opts)?;
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
         let mut line = String::with_capacity(512);
@@ -56,6 +57,7 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
         })?;
         out.flush()?;
         stats = Some(session.stats());
+        damage = session.damage().clone();
     }
     let mut err = io::stderr().lock();
     let skipped_note = if set.skipped.is_empty() {
@@ -87,9 +89,11 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
         let r = &set.rules[i];
         writeln!(err, "  {n:>8}  {:<13}  {}", r.priority.name(), r.name)?;
     }
-    Ok(if alerts > 0 {
+    drop(err);
+    let code = if alerts > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    Ok(super::args::report_damage(&damage, code))
 }

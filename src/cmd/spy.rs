@@ -29,7 +29,7 @@ pub fn run(args: &SpyArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_writer(&mut out, &table_json(&t, limit))?;
         writeln!(out)?;
         out.flush()?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(super::args::report_damage(s.damage(), ExitCode::SUCCESS));
     }
     let text = |row: &[Cell], name: &str| -> String {
         match cell(&t, row, name) {
@@ -62,5 +62,5 @@ pub fn run(args: &SpyArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(super::args::report_damage(s.damage(), ExitCode::SUCCESS))
 }

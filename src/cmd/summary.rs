@@ -33,7 +33,7 @@ pub fn run(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_writer(&mut out, &sum)?;
         writeln!(out)?;
         out.flush()?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(super::args::report_damage(s.damage(), ExitCode::SUCCESS));
     }
     let t0 = crate::timefmt::datetime_zoned(sum.from);
     let t1 = crate::timefmt::datetime_zoned(sum.to);
@@ -76,5 +76,5 @@ pub fn run(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(super::args::report_damage(s.damage(), ExitCode::SUCCESS))
 }

@@ -88,5 +88,8 @@ pub fn run(args: &TopArgs) -> anyhow::Result<ExitCode> {
         print_table(&mut out, &table, limit)?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(super::args::report_damage(
+        session.damage(),
+        ExitCode::SUCCESS,
+    ))
 }

@@ -144,6 +144,8 @@ pub struct MergeStats {
     pub keyframes: u64,
     /// Damaged input blocks skipped.
     pub damaged_blocks: u64,
+    /// The damaged input blocks, each once (file and offset), for the caller to name.
+    pub damage: crate::replay::session::Damage,
     /// Events of an input that came earlier than the one before them in the same input.
     pub out_of_order: u64,
 }
@@ -325,7 +327,7 @@ impl Cursor<'_> {
             // A damaged block is skipped (its events up to the damage kept), as replay does.
             let mut damaged = |e| {
                 stats.damaged_blocks += 1;
-                crate::replay::session::note_damage(e);
+                stats.damage.note(e);
             };
             let b = match cap.read_block(self.next_block - 1) {
                 Ok(b) => b,

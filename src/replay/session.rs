@@ -14,7 +14,7 @@
 //! this).
 //!
 //! A block that cannot be read (its checksum does not match, it does not decompress or decode)
-//! is skipped and noted ([`take_damage`]); the rest of the capture is still read. Events of a
+//! is skipped and noted ([`Session::damage`]); the rest of the capture is still read. Events of a
 //! block that fails part-way are delivered up to the failure.
 
 use capture_format::schema::Event;
@@ -37,28 +37,40 @@ pub enum ReplayError {
     Capture(#[from] capture_format::Error),
 }
 
-/// Every damaged block this process skipped (in replay or in a merge), once each: `main`
-/// reports them after the command, whichever command it was, and a command that would have
-/// succeeded exits 2 instead, since its output lacks those blocks' events.
-static DAMAGE: std::sync::Mutex<Vec<capture_format::Error>> = std::sync::Mutex::new(Vec::new());
+/// Damaged blocks that were skipped, each once (by file and offset): what a session or a
+/// merge read around. The command that read reports them after its output and does not claim
+/// success, since the output lacks those blocks' events.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Damage(Vec<capture_format::Error>);
 
-/// Notes a damaged block that was skipped (once per file and offset; see [`DAMAGE`]).
-pub fn note_damage(e: capture_format::Error) {
-    let mut all = DAMAGE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !all.iter().any(|d| d.file == e.file && d.offset == e.offset) {
-        all.push(e);
+impl Damage {
+    /// Notes a damaged block (once per file and offset).
+    pub fn note(&mut self, e: capture_format::Error) {
+        if !self
+            .0
+            .iter()
+            .any(|d| d.file == e.file && d.offset == e.offset)
+        {
+            self.0.push(e);
+        }
     }
-}
 
-/// Takes the damaged blocks noted so far (see [`DAMAGE`]).
-pub fn take_damage() -> Vec<capture_format::Error> {
-    std::mem::take(
-        &mut *DAMAGE
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    )
+    /// Notes every block of `other`.
+    pub fn extend(&mut self, other: &Damage) {
+        for e in &other.0 {
+            self.note(e.clone());
+        }
+    }
+
+    /// Whether no block was damaged.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The damaged blocks, in the order they were met.
+    pub fn iter(&self) -> std::slice::Iter<'_, capture_format::Error> {
+        self.0.iter()
+    }
 }
 
 /// How a session runs.
@@ -98,7 +110,7 @@ pub struct Stats {
     pub events_evaluated: u64,
     /// Events that matched.
     pub events_matched: u64,
-    /// Blocks that could not be read and were skipped (see [`take_damage`]).
+    /// Blocks that could not be read and were skipped (see [`Session::damage`]).
     pub blocks_damaged: u64,
 }
 
@@ -111,6 +123,8 @@ pub struct Session {
     /// Containers from the footer tables (every version of each), for block verdicts on
     /// container fields.
     containers: IdMap<u32, Vec<capture_format::schema::Container<'static>>>,
+    /// Damaged blocks skipped by every run so far (and those of the inputs it was made from).
+    damage: Damage,
 }
 
 impl Session {
@@ -136,15 +150,28 @@ impl Session {
             opts,
             stats: Stats::default(),
             containers,
+            damage: Damage::default(),
         })
     }
 
-    /// Notes a block that could not be read, here and in the process-wide report.
+    /// Notes a block that could not be read, in this run's counters and in [`Session::damage`].
     fn damaged(&mut self, r: Result<(), ReplayError>) {
         if let Err(ReplayError::Capture(e)) = r {
             self.stats.blocks_damaged += 1;
-            note_damage(e);
+            self.damage.note(e);
         }
+    }
+
+    /// The damaged blocks skipped so far, by every run of this session, with those of the
+    /// inputs its capture was made from ([`Session::note_input_damage`]), each once.
+    pub fn damage(&self) -> &Damage {
+        &self.damage
+    }
+
+    /// Adds the damaged blocks of the inputs the capture was made from (a merge in memory), so
+    /// [`Session::damage`] names everything the output lacks.
+    pub fn note_input_damage(&mut self, d: &Damage) {
+        self.damage.extend(d);
     }
 
     /// The capture.

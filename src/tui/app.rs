@@ -12,11 +12,13 @@ use crossterm::event::{
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::jobs::{self, EchoChunk, Handle, JobMsg, Opened, Opener, Request, TIMELINE_BUCKETS};
+use super::jobs::{self, Handle, JobMsg, Opened, Opener, Request, TIMELINE_BUCKETS};
 use super::ui;
-use crate::replay::render::hex_dump;
+use crate::replay::render::BufMode;
+use crate::replay::session::Damage;
 use crate::views::alerts::{ALERT_EVENTS, ALERTS, ALERTS_TILE, Rules};
 use crate::views::catalog;
+use crate::views::echo::Stream;
 use crate::views::eval::{Cell, Table, combine, compile_filters, quote};
 use crate::views::spec::{Agg, Order, ViewSpec};
 use crate::views::summary::{Category, Summary, TILES, Tile};
@@ -83,8 +85,8 @@ pub enum Content {
     },
     /// I/O payloads.
     Echo {
-        /// Payloads.
-        chunks: Vec<EchoChunk>,
+        /// The streams (`casefile echo`'s).
+        streams: Vec<Stream>,
         /// Rendering.
         mode: EchoMode,
         /// The rendered lines (header lines flagged).
@@ -281,6 +283,8 @@ pub struct App {
     rules: Option<Arc<Rules>>,
     /// Following a recording as it grows (`casefile live --inspect`).
     pub live: Option<Live>,
+    /// The damaged blocks the jobs skipped, for the command to name on exit.
+    pub damage: Damage,
 }
 
 /// How a live UI follows the recording.
@@ -321,6 +325,7 @@ impl App {
             drag: false,
             rules: None,
             live: None,
+            damage: Damage::default(),
         }
     }
 
@@ -482,6 +487,10 @@ impl App {
     }
 
     fn job_msg(&mut self, id: u64, msg: JobMsg) {
+        // Every job's damage is named on exit, even a job the user has moved on from.
+        if let JobMsg::Damaged(_, d) = &msg {
+            self.damage.extend(d);
+        }
         let Some((h, target)) = &self.job else { return };
         if h.id != id {
             return;
@@ -493,7 +502,7 @@ impl App {
             }
             return;
         }
-        if let JobMsg::Damaged(n) = msg {
+        if let JobMsg::Damaged(n, _) = msg {
             self.message = Some(format!(
                 "warning: {n} damaged block(s) skipped: their events are missing here \
                  (casefile names them on exit)"
@@ -559,14 +568,14 @@ impl App {
             (
                 JobMsg::Echo(c, was_cut),
                 Content::Echo {
-                    chunks,
+                    streams,
                     mode,
                     lines,
                     cut,
                 },
             ) => {
                 *lines = echo_lines(&c, *mode);
-                *chunks = c;
+                *streams = c;
                 *cut = was_cut;
             }
             (JobMsg::Dig(l, was_cut), Content::Dig { lines, cut }) => {
@@ -792,14 +801,14 @@ impl App {
 
     fn cycle_echo(&mut self) {
         if let Content::Echo {
-            chunks,
+            streams,
             mode,
             lines,
             ..
         } = &mut self.top_mut().content
         {
             *mode = mode.next();
-            *lines = echo_lines(chunks, *mode);
+            *lines = echo_lines(streams, *mode);
             let n = lines.len();
             let s = self.top_mut();
             s.selected = s.selected.min(n.saturating_sub(1));
@@ -872,7 +881,7 @@ impl App {
             ),
             "echo" => (
                 Content::Echo {
-                    chunks: Vec::new(),
+                    streams: Vec::new(),
                     mode: EchoMode::Printable,
                     lines: Vec::new(),
                     cut: false,
@@ -1182,36 +1191,17 @@ pub fn trigger_bucket(range: (u64, u64), ts: u64) -> usize {
         .min(TIMELINE_BUCKETS - 1)
 }
 
-/// Renders echo payloads as lines; `true` marks a header line (a new stream or direction).
-pub fn echo_lines(chunks: &[EchoChunk], mode: EchoMode) -> Vec<(bool, String)> {
-    let mut out = Vec::new();
-    let mut last: Option<(&str, bool)> = None;
-    for c in chunks {
-        if last != Some((c.head.as_str(), c.read)) {
-            let arrow = if c.read { "<" } else { ">" };
-            out.push((true, format!("{arrow} {}", c.head)));
-            last = Some((c.head.as_str(), c.read));
-        }
-        match mode {
-            EchoMode::Hex => {
-                let mut s = String::new();
-                hex_dump(&c.data, &mut s);
-                out.extend(s.lines().map(|l| (false, format!("  {}", l.trim_start()))));
-            }
-            EchoMode::Printable | EchoMode::Dotted => {
-                let mut s = String::new();
-                for &b in &c.data {
-                    if (0x20..0x7f).contains(&b) || b == b'\n' {
-                        s.push(b as char);
-                    } else if b == b'\t' {
-                        s.push_str("    ");
-                    } else if mode == EchoMode::Dotted {
-                        s.push('.');
-                    }
-                }
-                out.extend(s.lines().map(|l| (false, l.to_owned())));
-            }
-        }
-    }
-    out
+/// Renders echo streams as lines ([`crate::views::echo::lines`], as `casefile echo` prints
+/// them); `true` marks a header line. A terminal cell holds no tab: tabs show as four spaces.
+pub fn echo_lines(streams: &[Stream], mode: EchoMode) -> Vec<(bool, String)> {
+    let mode = match mode {
+        EchoMode::Printable => BufMode::Ascii,
+        EchoMode::Dotted => BufMode::Dotted,
+        EchoMode::Hex => BufMode::Hex,
+    };
+    streams
+        .iter()
+        .flat_map(|st| crate::views::echo::lines(st, mode))
+        .map(|(head, l)| (head, l.replace('\t', "    ")))
+        .collect()
 }

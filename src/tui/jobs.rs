@@ -11,12 +11,12 @@ use capture_format::CaptureFile;
 use capture_format::schema::Body;
 
 use super::app::AppEvent;
-use crate::filter::{Source, Val};
 use crate::output::{DEFAULT_FORMAT, Format, Sink, TextSink};
 use crate::replay::render::BufMode;
-use crate::replay::session::{Flow, Options, Session};
+use crate::replay::session::{Damage, Flow, Options, Session};
 use crate::views::alerts::{self, Rules};
-use crate::views::eval::{Control, Progress, Table, ViewError, compile_filters, resolve_field};
+use crate::views::echo::{Collector, Stream};
+use crate::views::eval::{Control, Progress, Table, ViewError, compile_filters};
 use crate::views::spec::ViewSpec;
 use crate::views::summary::{Summary, run_summary_live};
 
@@ -98,17 +98,6 @@ pub struct Opened {
     pub triggers: Vec<(u64, String)>,
 }
 
-/// One payload of an echo screen.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EchoChunk {
-    /// `nginx (1201) fd 5 <ipv4> 10.0.0.2:80->...`.
-    pub head: String,
-    /// Whether the process read (`<`) or wrote (`>`) it.
-    pub read: bool,
-    /// The captured bytes.
-    pub data: Vec<u8>,
-}
-
 /// A job's messages.
 #[derive(Clone, Debug)]
 pub enum JobMsg {
@@ -122,12 +111,13 @@ pub enum JobMsg {
     Summary(Box<Summary>),
     /// The overview so far, while its scan goes on.
     Partial(Box<Summary>),
-    /// Damaged blocks the scan skipped (the job goes on to its result).
-    Damaged(u64),
+    /// Damaged blocks the scan skipped, how many times and which (the job goes on to its
+    /// result).
+    Damaged(u64, Damage),
     /// A view table.
     Table(Box<Table>),
-    /// Echo payloads (and whether the list was cut at [`MAX_LINES`]).
-    Echo(Vec<EchoChunk>, bool),
+    /// Echo streams (and whether they were cut at [`MAX_LINES`] payloads).
+    Echo(Vec<Stream>, bool),
     /// Dig lines (and whether the list was cut).
     Dig(Vec<String>, bool),
     /// The job failed (or was cancelled: then nobody waits for it).
@@ -190,7 +180,7 @@ fn session(open: &Opener, range: Option<(u64, u64)>) -> Result<Session, String> 
 fn warn_damage(s: &Session, send: &dyn Fn(JobMsg)) {
     let n = s.stats().blocks_damaged;
     if n > 0 {
-        send(JobMsg::Damaged(n));
+        send(JobMsg::Damaged(n, s.damage().clone()));
     }
 }
 
@@ -372,56 +362,29 @@ fn echo(
     cancel: &AtomicBool,
     send: &dyn Fn(JobMsg),
 ) -> Result<JobMsg, String> {
-    let filter = compile_filters(Some("evt.is_io = true and evt.buflen > 0"), user)
-        .map_err(|e| e.to_string())?;
-    let field = |n: &str| resolve_field(n).map_err(|_| format!("unknown field {n}"));
-    let (f_read, f_name, f_type, f_pname) = (
-        field("evt.is_io_read")?,
-        field("fd.name")?,
-        field("fd.type")?,
-        field("proc.name")?,
-    );
+    let filter = crate::views::echo::filter(user).map_err(|e| e.to_string())?;
     let mut s = session(open, range)?;
+    let mut streams = Collector::new(&s).map_err(|e| format!("{e:?}"))?;
     let mut t = Ticker {
         n: 0,
         range: crate::views::eval::session_range(&s),
         cancel,
         send,
     };
-    let mut out = Vec::new();
     let mut cut = false;
     s.run(filter.as_ref(), |ctx| -> Result<Flow, ScanError> {
-        if out.len() >= MAX_LINES {
+        if streams.chunks() >= MAX_LINES {
             cut = true;
             return Ok(Flow::Stop);
         }
-        if let (Some(buf), Some(fd)) = (ctx.buffer().map(<[u8]>::to_vec), ctx.fd_num()) {
-            let text = |v: Option<Val<'_>>| match v {
-                Some(Val::Str(b)) => String::from_utf8_lossy(&b).into_owned(),
-                _ => String::new(),
-            };
-            let read = matches!(ctx.get(&f_read), Some(Val::Bool(true)));
-            let head = format!(
-                "{} ({}) fd {} <{}> {}",
-                text(ctx.get(&f_pname)),
-                ctx.ev.pid,
-                fd,
-                text(ctx.get(&f_type)),
-                text(ctx.get(&f_name)),
-            );
-            out.push(EchoChunk {
-                head,
-                read,
-                data: buf,
-            });
-        }
+        streams.event(ctx);
         Ok(t.tick(ctx.ev.ts))
     })
     .map_err(|e| e.to_string())?;
     if cancel.load(Ordering::Relaxed) {
         return Err("cancelled".into());
     }
-    Ok(JobMsg::Echo(out, cut))
+    Ok(JobMsg::Echo(streams.finish(), cut))
 }
 
 fn dig(

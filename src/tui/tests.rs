@@ -445,7 +445,7 @@ fn views_of_several_hosts_keep_them_apart() {
     let fx = fixture();
     let copy = dir.join("copy.case");
     std::fs::copy(&fx, &copy).expect("copy");
-    let cap = crate::cmd::open_all(&[fx, copy]).expect("merge");
+    let cap = crate::cmd::open_all(&[fx, copy]).expect("merge").cap;
     let path = dir.join("two.case");
     std::fs::write(&path, cap.bytes()).expect("write");
     let mut h = Harness::new(&path);

@@ -1,14 +1,12 @@
-//! Integration tests of the `casefile` binary: one test binary, one module per command.
+//! Integration tests of the `casefile` binary that need no privileges: one module per command.
+//! What needs BPF or podman is in the `privileged` test binary (`tests/privileged/`).
 
 mod util;
 
 mod check;
-mod decode;
 mod export;
-mod faults;
 mod files;
 mod fleet;
-mod flight;
 mod import;
 mod info;
 mod inspect;
@@ -18,6 +16,5 @@ mod read;
 mod reading;
 mod record;
 mod rules;
-mod rules_live;
 mod timeline;
 mod views;

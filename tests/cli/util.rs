@@ -138,3 +138,15 @@ pub fn skip(why: &str) {
         "\n*** SKIPPED {name}: {why} (it passes as `ok`, but it did not run)\n"
     );
 }
+
+/// Whether the tests run as root (the recorder needs it).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|u| u.split_whitespace().next() == Some("0"))
+        })
+        .unwrap_or(false)
+}
