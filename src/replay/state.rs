@@ -902,200 +902,70 @@ impl State {
 
     fn apply_syscall(&mut self, pid: u32, nr: u16, ret: i64, params: &[Value<'_>]) -> Deferred {
         let call = calls::info(nr);
-        if call.action == Action::None {
-            return Deferred::None;
-        }
-        let spec = call.spec;
-        let int = |i: usize| params.get(i).and_then(Value::as_int);
-        let bytes = |i: usize| params.get(i).and_then(Value::as_bytes).unwrap_or(&[]);
-        let named = |n: &str| spec.params.iter().position(|p| p.name == n);
-        if call.action == Action::Close {
-            // close: the event still shows the fd; it goes away after.
-            return match int(0) {
-                Some(fd) if ret >= 0 => Deferred::Close { pid, fd: fd as i32 },
-                _ => Deferred::None,
-            };
-        }
-        if call.action == Action::Connect {
-            // The tuple is known whatever the result: a non-blocking connect returns
-            // EINPROGRESS, and sysdig names the fd after a refused one too.
-            let fdnum = int(0).map(|f| f as i32);
-            let tuple = named("tuple").and_then(|i| params.get(i));
-            let addr = named("addr").and_then(|i| params.get(i));
-            let sock = [tuple, addr].into_iter().flatten().find_map(|v| match v {
-                Value::Sock(s) => Some(*s),
-                _ => None,
-            });
-            let path = [tuple, addr]
-                .into_iter()
-                .flatten()
-                .find_map(|v| v.as_bytes().filter(|b| !b.is_empty()));
-            if let Some(fd) = fdnum.and_then(|f| self.fd_mut(pid, f)) {
-                let before = fd.display_name().into_owned();
-                if sock.is_some() {
-                    update_sock(fd, sock, false);
-                } else if let Some(p) = path {
-                    fd.name = Arc::from(p);
-                }
-                // libs: connected when the call succeeded or is in progress (EINPROGRESS).
-                if ret >= 0 || ret == -115 {
-                    fd.connected = true;
-                }
-                self.fd_name_changed = *fd.display_name() != *before;
-            }
-            return Deferred::None;
-        }
-        if ret < 0 {
-            return Deferred::None;
-        }
-        if call.action == Action::SockIo {
-            // sendto/recvfrom on an unconnected socket: the tuple names the fd.
-            if let Some(t) = named("tuple").and_then(|i| sock_at(params, i))
-                && let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32))
-                && fd.sock.is_none_or(|s| s.sport == 0 && s.dport == 0)
-                && matches!(fd.ty, FdType::Ipv4 | FdType::Ipv6)
-            {
-                let before = fd.display_name().into_owned();
-                let server = fd.is_server;
-                update_sock(fd, Some(t), server);
-                self.fd_name_changed = *fd.display_name() != *before;
-            }
-            return Deferred::None;
-        }
+        let a = Args {
+            spec: &call.spec,
+            params,
+        };
         match call.action {
-            Action::Open => {
-                let dirfd = named("dirfd").and_then(int);
-                let path = named("name").map_or(&[][..], bytes);
-                let flags = named("flags").and_then(int).unwrap_or(0) as u32;
-                let full = self.resolve_path(pid, dirfd, path);
-                let ty = if flags & O_DIRECTORY != 0 {
-                    FdType::Directory
-                } else {
-                    FdType::File
+            Action::None => return Deferred::None,
+            // close: the event still shows the fd; it goes away after.
+            Action::Close => {
+                return match a.int(0) {
+                    Some(fd) if ret >= 0 => Deferred::Close { pid, fd: fd as i32 },
+                    _ => Deferred::None,
                 };
-                let mut fd = Fd::new(ty, &full);
-                fd.flags = flags;
-                if full != path {
-                    fd.nameraw = Some(Arc::from(path));
-                }
-                self.insert_fd(pid, ret as i32, fd);
             }
+            // Whatever the result: see `connect`.
+            Action::Connect => self.connect(pid, ret, &a),
+            _ if ret < 0 => {}
+            Action::SockIo => self.sock_io(pid, &a),
+            Action::Open => self.open(pid, ret as i32, &a),
             Action::Memfd => {
                 let mut name = b"memfd:".to_vec();
-                name.extend_from_slice(bytes(0));
+                name.extend_from_slice(a.bytes(0));
                 self.insert_fd(pid, ret as i32, Fd::new(FdType::Memfd, &name));
             }
-            Action::Socket => {
-                let domain = int(0).unwrap_or(0) as u8;
-                let stype = int(1).unwrap_or(0) & 0xf;
-                let ty = match domain {
-                    af::INET => FdType::Ipv4,
-                    af::INET6 => FdType::Ipv6,
-                    af::UNIX => FdType::Unix,
-                    af::NETLINK => FdType::Netlink,
-                    _ => FdType::Unknown,
-                };
-                let mut fd = Fd::new(ty, b"");
-                if matches!(ty, FdType::Ipv4 | FdType::Ipv6) {
-                    let proto = match stype {
-                        1 => l4::TCP,
-                        2 => l4::UDP,
-                        3 => l4::RAW,
-                        _ => l4::UNKNOWN,
-                    };
-                    fd.sock = Some(Sock {
-                        family: domain,
-                        proto,
-                        ..Sock::default()
-                    });
-                }
-                self.insert_fd(pid, ret as i32, fd);
-            }
-            Action::Accept => {
-                let tuple = named("tuple").and_then(|i| sock_at(params, i));
-                let listen = int(0).and_then(|f| self.fd(pid, f as i32)).cloned();
-                let ty = match (tuple, &listen) {
-                    (Some(s), _) if s.family == af::INET6 => FdType::Ipv6,
-                    (Some(s), _) if s.family == af::INET => FdType::Ipv4,
-                    (_, Some(l)) => l.ty,
-                    _ => FdType::Unknown,
-                };
-                let mut fd = Fd::new(ty, listen.as_ref().map_or(&[][..], |l| &l.name[..]));
-                update_sock(&mut fd, tuple, true);
-                fd.connected = true;
-                self.insert_fd(pid, ret as i32, fd);
-            }
-            Action::Bind => {
-                let addr = named("addr").and_then(|i| sock_at(params, i));
-                if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
-                    fd.is_server = true;
-                    if let Some(a) = addr {
-                        // A bound address is the server end.
-                        let mut s = fd.sock.unwrap_or_default();
-                        s.family = a.family;
-                        s.dst = a.dst;
-                        s.dport = a.dport;
-                        if a.dport == 0 && a.sport != 0 {
-                            s.dst = a.src;
-                            s.dport = a.sport;
-                        }
-                        fd.sock = Some(s);
-                        // Named from the tuple when shown.
-                        fd.name = Arc::from(&[][..]);
-                    } else if let Some(Value::Bytes(b)) = params.get(1) {
-                        fd.name = Arc::from(&b[..]);
-                    }
-                }
-            }
+            Action::Socket => self.socket(pid, ret as i32, &a),
+            Action::Accept => self.accept(pid, ret as i32, &a),
+            Action::Bind => self.bind(pid, &a),
             Action::Listen => {
-                if let Some(fd) = int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
+                if let Some(fd) = a.int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
                     fd.is_server = true;
                 }
             }
             Action::Pipe | Action::SocketPair => {
-                let idx = named("fds").unwrap_or(0);
-                if let Some((a, b)) = params.get(idx).and_then(fd_pair) {
+                let idx = a.named("fds").unwrap_or(0);
+                if let Some((x, y)) = params.get(idx).and_then(fd_pair) {
                     let (ty, name): (FdType, &[u8]) = if call.action == Action::SocketPair {
                         (FdType::Unix, b"socketpair")
                     } else {
                         (FdType::Pipe, b"pipe")
                     };
-                    self.insert_fd(pid, a, Fd::new(ty, name));
-                    self.insert_fd(pid, b, Fd::new(ty, name));
+                    self.insert_fd(pid, x, Fd::new(ty, name));
+                    self.insert_fd(pid, y, Fd::new(ty, name));
                 }
             }
             Action::Dup | Action::Dup3 => {
-                if let Some(old) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned() {
-                    let mut new = old;
-                    new.flags &= !O_CLOEXEC;
-                    if call.action == Action::Dup3 && int(2).unwrap_or(0) as u32 & O_CLOEXEC != 0 {
-                        new.flags |= O_CLOEXEC;
-                    }
-                    self.insert_fd(pid, ret as i32, new);
-                }
+                let cloexec =
+                    call.action == Action::Dup3 && a.int(2).unwrap_or(0) as u32 & O_CLOEXEC != 0;
+                self.dup(pid, a.int(0), ret as i32, cloexec);
             }
+            // F_DUPFD (0) and F_DUPFD_CLOEXEC (1030) return a copy.
             Action::Fcntl => {
-                // F_DUPFD (0) and F_DUPFD_CLOEXEC (1030) return a copy.
-                let cmd = int(1);
-                if matches!(cmd, Some(0 | 1030))
-                    && let Some(mut new) = int(0).and_then(|f| self.fd(pid, f as i32)).cloned()
-                {
-                    new.flags &= !O_CLOEXEC;
-                    if cmd == Some(1030) {
-                        new.flags |= O_CLOEXEC;
-                    }
-                    self.insert_fd(pid, ret as i32, new);
+                if let Some(cmd @ (0 | 1030)) = a.int(1) {
+                    self.dup(pid, a.int(0), ret as i32, cmd == 1030);
                 }
             }
             Action::NewFd(ty) => self.insert_fd(pid, ret as i32, Fd::new(ty, b"")),
             Action::Chdir => {
-                let path = self.resolve_path(pid, None, bytes(0));
+                let path = self.resolve_path(pid, None, a.bytes(0));
                 if let Some(p) = self.proc_mut(pid) {
                     p.cwd = path;
                 }
             }
             Action::Fchdir => {
-                if let Some(name) = int(0)
+                if let Some(name) = a
+                    .int(0)
                     .and_then(|f| self.fd(pid, f as i32))
                     .map(|f| f.name.to_vec())
                     && let Some(p) = self.proc_mut(pid)
@@ -1104,28 +974,165 @@ impl State {
                 }
             }
             Action::SetUid | Action::SetReUid => {
-                let uid = if call.action == Action::SetUid {
-                    int(0)
-                } else {
-                    int(0).filter(|&u| u != -1 && u != u32::MAX as i64)
-                };
+                // setreuid's -1 leaves the id as it is.
+                let uid = a.int(0).filter(|&u| {
+                    call.action == Action::SetUid || (u != -1 && u != i64::from(u32::MAX))
+                });
                 if let (Some(uid), Some(p)) = (uid, self.procs.get_mut(&pid)) {
                     p.uid = uid as u32;
                 }
             }
             Action::SetGid | Action::SetReGid => {
-                let gid = if call.action == Action::SetGid {
-                    int(0)
-                } else {
-                    int(0).filter(|&g| g != -1 && g != u32::MAX as i64)
-                };
+                let gid = a.int(0).filter(|&g| {
+                    call.action == Action::SetGid || (g != -1 && g != i64::from(u32::MAX))
+                });
                 if let (Some(gid), Some(p)) = (gid, self.procs.get_mut(&pid)) {
                     p.gid = gid as u32;
                 }
             }
-            Action::None | Action::Close | Action::Connect | Action::SockIo => {}
         }
         Deferred::None
+    }
+
+    /// connect: the tuple is known whatever the result (a non-blocking connect returns
+    /// EINPROGRESS, and sysdig names the fd after a refused one too).
+    fn connect(&mut self, pid: u32, ret: i64, a: &Args<'_, '_>) {
+        let tuple = a.named("tuple").and_then(|i| a.params.get(i));
+        let addr = a.named("addr").and_then(|i| a.params.get(i));
+        let sock = [tuple, addr].into_iter().flatten().find_map(|v| match v {
+            Value::Sock(s) => Some(*s),
+            _ => None,
+        });
+        let path = [tuple, addr]
+            .into_iter()
+            .flatten()
+            .find_map(|v| v.as_bytes().filter(|b| !b.is_empty()));
+        if let Some(fd) = a.int(0).and_then(|f| self.fd_mut(pid, f as i32)) {
+            let before = fd.display_name().into_owned();
+            if sock.is_some() {
+                update_sock(fd, sock, false);
+            } else if let Some(p) = path {
+                fd.name = Arc::from(p);
+            }
+            // libs: connected when the call succeeded or is in progress (EINPROGRESS).
+            if ret >= 0 || ret == -115 {
+                fd.connected = true;
+            }
+            self.fd_name_changed = *fd.display_name() != *before;
+        }
+    }
+
+    /// sendto/recvfrom on an unconnected socket: the tuple names the fd.
+    fn sock_io(&mut self, pid: u32, a: &Args<'_, '_>) {
+        if let Some(t) = a.named("tuple").and_then(|i| sock_at(a.params, i))
+            && let Some(fd) = a.int(0).and_then(|f| self.fd_mut(pid, f as i32))
+            && fd.sock.is_none_or(|s| s.sport == 0 && s.dport == 0)
+            && matches!(fd.ty, FdType::Ipv4 | FdType::Ipv6)
+        {
+            let before = fd.display_name().into_owned();
+            let server = fd.is_server;
+            update_sock(fd, Some(t), server);
+            self.fd_name_changed = *fd.display_name() != *before;
+        }
+    }
+
+    /// open and the `*at` opens: a file or directory fd, its path made absolute.
+    fn open(&mut self, pid: u32, new: i32, a: &Args<'_, '_>) {
+        let dirfd = a.named("dirfd").and_then(|i| a.int(i));
+        let path = a.named("name").map_or(&[][..], |i| a.bytes(i));
+        let flags = a.named("flags").and_then(|i| a.int(i)).unwrap_or(0) as u32;
+        let full = self.resolve_path(pid, dirfd, path);
+        let ty = if flags & O_DIRECTORY != 0 {
+            FdType::Directory
+        } else {
+            FdType::File
+        };
+        let mut fd = Fd::new(ty, &full);
+        fd.flags = flags;
+        if full != path {
+            fd.nameraw = Some(Arc::from(path));
+        }
+        self.insert_fd(pid, new, fd);
+    }
+
+    /// socket: its family and, for IP, its protocol from the type.
+    fn socket(&mut self, pid: u32, new: i32, a: &Args<'_, '_>) {
+        let domain = a.int(0).unwrap_or(0) as u8;
+        let stype = a.int(1).unwrap_or(0) & 0xf;
+        let ty = match domain {
+            af::INET => FdType::Ipv4,
+            af::INET6 => FdType::Ipv6,
+            af::UNIX => FdType::Unix,
+            af::NETLINK => FdType::Netlink,
+            _ => FdType::Unknown,
+        };
+        let mut fd = Fd::new(ty, b"");
+        if matches!(ty, FdType::Ipv4 | FdType::Ipv6) {
+            let proto = match stype {
+                1 => l4::TCP,
+                2 => l4::UDP,
+                3 => l4::RAW,
+                _ => l4::UNKNOWN,
+            };
+            fd.sock = Some(Sock {
+                family: domain,
+                proto,
+                ..Sock::default()
+            });
+        }
+        self.insert_fd(pid, new, fd);
+    }
+
+    /// accept: a connected fd, the server end of the tuple, typed like the listening socket.
+    fn accept(&mut self, pid: u32, new: i32, a: &Args<'_, '_>) {
+        let tuple = a.named("tuple").and_then(|i| sock_at(a.params, i));
+        let listen = a.int(0).and_then(|f| self.fd(pid, f as i32)).cloned();
+        let ty = match (tuple, &listen) {
+            (Some(s), _) if s.family == af::INET6 => FdType::Ipv6,
+            (Some(s), _) if s.family == af::INET => FdType::Ipv4,
+            (_, Some(l)) => l.ty,
+            _ => FdType::Unknown,
+        };
+        let mut fd = Fd::new(ty, listen.as_ref().map_or(&[][..], |l| &l.name[..]));
+        update_sock(&mut fd, tuple, true);
+        fd.connected = true;
+        self.insert_fd(pid, new, fd);
+    }
+
+    /// bind: the fd is a server; a bound address is its server end.
+    fn bind(&mut self, pid: u32, a: &Args<'_, '_>) {
+        let addr = a.named("addr").and_then(|i| sock_at(a.params, i));
+        let Some(fd) = a.int(0).and_then(|f| self.fd_mut(pid, f as i32)) else {
+            return;
+        };
+        fd.is_server = true;
+        if let Some(b) = addr {
+            let mut s = fd.sock.unwrap_or_default();
+            s.family = b.family;
+            s.dst = b.dst;
+            s.dport = b.dport;
+            if b.dport == 0 && b.sport != 0 {
+                s.dst = b.src;
+                s.dport = b.sport;
+            }
+            fd.sock = Some(s);
+            // Named from the tuple when shown.
+            fd.name = Arc::from(&[][..]);
+        } else if let Some(Value::Bytes(b)) = a.params.get(1) {
+            fd.name = Arc::from(&b[..]);
+        }
+    }
+
+    /// dup, dup2, dup3 and fcntl's F_DUPFD: a copy of `old` at `new`, close-on-exec only if
+    /// asked.
+    fn dup(&mut self, pid: u32, old: Option<i64>, new: i32, cloexec: bool) {
+        if let Some(mut copy) = old.and_then(|f| self.fd(pid, f as i32)).cloned() {
+            copy.flags &= !O_CLOEXEC;
+            if cloexec {
+                copy.flags |= O_CLOEXEC;
+            }
+            self.insert_fd(pid, new, copy);
+        }
     }
 
     fn insert_fd(&mut self, pid: u32, fd: i32, entry: Fd) {
@@ -1141,6 +1148,26 @@ impl State {
 
     fn fd_mut(&mut self, pid: u32, fd: i32) -> Option<&mut Fd> {
         self.procs.get_mut(&pid)?.fds.get_mut(&fd)
+    }
+}
+
+/// A call's parameters, by position or by the name the syscall table gives them.
+struct Args<'p, 'v> {
+    spec: &'p syscalls::SyscallSpec,
+    params: &'p [Value<'v>],
+}
+
+impl Args<'_, '_> {
+    fn int(&self, i: usize) -> Option<i64> {
+        self.params.get(i).and_then(Value::as_int)
+    }
+
+    fn bytes(&self, i: usize) -> &[u8] {
+        self.params.get(i).and_then(Value::as_bytes).unwrap_or(&[])
+    }
+
+    fn named(&self, name: &str) -> Option<usize> {
+        self.spec.params.iter().position(|p| p.name == name)
     }
 }
 
