@@ -404,72 +404,13 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
             c.op_span,
         )
     };
-    // Which operators each type takes.
-    let allowed = match ty {
-        FieldType::Num => matches!(
-            op,
-            Op::Eq
-                | Op::Ne
-                | Op::Lt
-                | Op::Le
-                | Op::Gt
-                | Op::Ge
-                | Op::In
-                | Op::Intersects
-                | Op::Exists
-        ),
-        FieldType::Bool => matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects | Op::Exists),
-        FieldType::Ip => matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects | Op::Exists),
-        // `<` and friends compare strings byte by byte, as libs does.
-        FieldType::Str => !matches!(op, Op::BContains | Op::BStartsWith),
-        // Current libs refuses icontains, glob, pmatch and regex on a byte buffer; sysdig
-        // (and Sysdig Inspect's log tiles: `evt.buffer icontains warn`) use them, so they stay.
-        FieldType::Bytes | FieldType::Any => true,
-    };
-    if !allowed {
+    if !op_allowed(ty, op) {
         return Err(op_err());
     }
     // A value computed per event on the right.
     if let Operand::Call(rc) = &c.operand {
-        let rhs = check_call(rc, reg)?;
-        let compatible = match ty {
-            FieldType::Num => matches!(rhs.ty, FieldType::Num | FieldType::Any),
-            FieldType::Bool => rhs.ty == FieldType::Bool,
-            FieldType::Ip => matches!(rhs.ty, FieldType::Ip | FieldType::Any),
-            FieldType::Str | FieldType::Bytes | FieldType::Any => {
-                is_text(rhs.ty) || ty == FieldType::Any
-            }
-        };
-        if !compatible {
-            return Err(func_err(
-                format!(
-                    "{} is {}, which does not compare with {full_name} ({})",
-                    c.operand_text(),
-                    rhs.ty.describe(),
-                    ty.describe()
-                ),
-                rc.span,
-            ));
-        }
-        if rhs.multi && !op.takes_list() {
-            return Err(func_err(
-                format!(
-                    "{} has several values; compare it with 'in' or 'intersects'",
-                    c.operand_text()
-                ),
-                rc.span,
-            ));
-        }
-        let lhs = match lhs {
-            Ok(t) => t,
-            Err(id) => CTerm::Field(id),
-        };
-        return Ok(Node::Versus {
-            lhs: Box::new(lhs),
-            op,
-            ty,
-            rhs: Box::new(rhs.term),
-        });
+        let lhs = lhs.unwrap_or_else(CTerm::Field);
+        return lower_versus(c, rc, reg, lhs, ty, &full_name);
     }
     if let Some(modifier) = c.modifier {
         if multi {
@@ -493,10 +434,7 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
                     .map_err(|(_, kind)| rhs_error(kind, l, &full_name, range, &op_err))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let lhs = match lhs {
-            Ok(t) => t,
-            Err(id) => CTerm::Field(id),
-        };
+        let lhs = lhs.unwrap_or_else(CTerm::Field);
         return Ok(Node::Modified {
             lhs: Box::new(lhs),
             modifier,
@@ -530,6 +468,79 @@ fn lower_check<R: Registry>(c: &Check, reg: &R) -> Result<Node<R::Field>, Filter
             lhs: Box::new(t),
             cmp,
         },
+    })
+}
+
+/// Which operators each type takes.
+fn op_allowed(ty: FieldType, op: Op) -> bool {
+    match ty {
+        FieldType::Num => matches!(
+            op,
+            Op::Eq
+                | Op::Ne
+                | Op::Lt
+                | Op::Le
+                | Op::Gt
+                | Op::Ge
+                | Op::In
+                | Op::Intersects
+                | Op::Exists
+        ),
+        FieldType::Bool => matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects | Op::Exists),
+        FieldType::Ip => matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects | Op::Exists),
+        // `<` and friends compare strings byte by byte, as libs does.
+        FieldType::Str => !matches!(op, Op::BContains | Op::BStartsWith),
+        // Current libs refuses icontains, glob, pmatch and regex on a byte buffer; sysdig
+        // (and Sysdig Inspect's log tiles: `evt.buffer icontains warn`) use them, so they stay.
+        FieldType::Bytes | FieldType::Any => true,
+    }
+}
+
+/// `lhs op f(...)`: a value computed per event on the right, of a type that compares with
+/// the left side's.
+fn lower_versus<R: Registry>(
+    c: &Check,
+    rc: &Call,
+    reg: &R,
+    lhs: CTerm<R::Field>,
+    ty: FieldType,
+    full_name: &str,
+) -> Result<Node<R::Field>, FilterError> {
+    let op = c.op;
+    let rhs = check_call(rc, reg)?;
+    let compatible = match ty {
+        FieldType::Num => matches!(rhs.ty, FieldType::Num | FieldType::Any),
+        FieldType::Bool => rhs.ty == FieldType::Bool,
+        FieldType::Ip => matches!(rhs.ty, FieldType::Ip | FieldType::Any),
+        FieldType::Str | FieldType::Bytes | FieldType::Any => {
+            is_text(rhs.ty) || ty == FieldType::Any
+        }
+    };
+    if !compatible {
+        return Err(func_err(
+            format!(
+                "{} is {}, which does not compare with {full_name} ({})",
+                c.operand_text(),
+                rhs.ty.describe(),
+                ty.describe()
+            ),
+            rc.span,
+        ));
+    }
+    if rhs.multi && !op.takes_list() {
+        return Err(func_err(
+            format!(
+                "{} has several values; compare it with 'in' or 'intersects'",
+                c.operand_text()
+            ),
+            rc.span,
+        ));
+    }
+    Ok(Node::Versus {
+        lhs: Box::new(lhs),
+        op,
+        ty,
+        rhs: Box::new(rhs.term),
     })
 }
 
