@@ -161,87 +161,17 @@ pub fn record(
     stop: &AtomicBool,
     open: &OpenOutput<'_>,
 ) -> Result<Summary, RecordError> {
-    loader::preflight()?;
     let meta = capture_meta(opts);
-    // Create the output before loading anything: an unwritable directory fails fast.
-    let mut out = open(&opts.path, &meta).map_err(|source| RecordError::Output {
-        path: opts.path.clone(),
-        source,
-    })?;
-    // Until recording starts, a failure leaves no capture behind.
-    let abandon = |out: Box<dyn Output>, e: RecordError| {
-        drop(out);
-        let _ = std::fs::remove_file(&opts.path);
-        e
-    };
-    let mut held = match opts.command.split_first() {
-        Some((prog, args)) => match spawn_held(prog, args) {
-            Ok(h) => Some(h),
-            Err(e) => return Err(abandon(out, e)),
-        },
-        None => None,
-    };
-    let cfg = ProbeConfig {
-        target_pid: held.as_ref().map_or(0, HeldChild::pid),
-        self_pid: std::process::id(),
-        snaplen: opts.snaplen,
-        ring_bytes: opts.ring_bytes,
-        force_raw_tp: opts.force_raw_tp,
-        capture_env: opts.env,
-        sched: opts.sched,
-    };
-    let probe = match loader::load(&cfg) {
-        Ok(p) => p,
-        Err(e) => {
-            if let Some(h) = held.take() {
-                h.abandon();
-            }
-            return Err(abandon(out, e));
-        }
-    };
-    let clock = Clock::now();
-    let mut rec = Recorder {
-        probe,
-        decoder: Decoder::new(clock.boot_to_wall),
-        cgroups: CgroupDirs::new(),
-        containers: Tracker::new(Resolver::new(Roots::from_etc(Path::new("/etc")))),
-        cgroup_index: HashMap::new(),
-        last_entered: None,
-        reorder: Reorder::new(REORDER_WINDOW.as_nanos() as u64),
-        last_drops: Vec::new(),
-        last_loss_check: Clock::wall_now(),
-        summary: Summary::default(),
-        clock,
-        file_index: 0,
-        started: Clock::wall_now(),
-        filter: match &opts.filter {
-            None => None,
-            Some(text) => Some(CaptureFilter {
-                filter: crate::filter::compile(text, &Fields)
-                    .map_err(|e| RecordError::Filter(format!("{e}")))?,
-                engine: Engine::default(),
-                seen: 0,
-                left_out: 0,
-                from: 0,
-                to: 0,
-            }),
-        },
-    };
-    rec.summary.degraded.clone_from(&rec.probe.degraded);
-    rec.summary.fallbacks.clone_from(&rec.probe.fallbacks);
-    rec.last_drops = rec.probe.counters()?.iter().map(|c| c.0).collect();
-    rec.write_state(out.as_mut(), &opts.path)?;
-    // The first seal covers the header and the snapshot, so a recording killed at once still
-    // proves what it holds.
-    rec.checkpoint(out.as_mut(), &opts.path)?;
-
+    let (mut rec, mut out, held) = start(opts, &meta, open)?;
     let start = Instant::now();
-    let mut last_checkpoint = Instant::now();
     let mut child = held.map(HeldChild::release).transpose()?;
     let mut last_status = Instant::now();
-    let mut last_tick = Instant::now();
-    let mut last_flush = Instant::now();
-    let mut last_usage: Option<Instant> = None;
+    let mut timers = Timers {
+        checkpoint: Instant::now(),
+        tick: Instant::now(),
+        flush: Instant::now(),
+        usage: None,
+    };
     let mut sampler = opts
         .usage_every
         .map(|_| usage::Sampler::new(std::process::id(), child.as_ref().map(|c| c.pid as u32)));
@@ -266,47 +196,7 @@ pub fn record(
             }
         }
         rec.drain_ring(DRAIN_BATCH);
-        let step: Result<(), RecordError> = (|| {
-            if last_flush.elapsed() >= FLUSH_EVERY || rec.reorder.held_bytes() > MAX_HELD_BYTES {
-                last_flush = Instant::now();
-                rec.flush_ready(out.as_mut(), &opts.path, false)?;
-                if out.needs_keyframe() {
-                    // A keyframe lets replay start mid-file: the state as /proc shows it now.
-                    rec.write_state(out.as_mut(), &opts.path)?;
-                }
-            }
-            if let (Some(s), Some(every)) = (sampler.as_mut(), opts.usage_every)
-                && last_usage.is_none_or(|t| t.elapsed() >= every)
-            {
-                last_usage = Some(Instant::now());
-                let t = Instant::now();
-                let ts = match rec.reorder.latest() {
-                    0 => Clock::wall_now(),
-                    t => t,
-                };
-                s.sample(ts, |e| {
-                    rec.summary.samples += 1;
-                    rec.reorder.push_event(e);
-                });
-                rec.summary.sampling += t.elapsed();
-            }
-            if last_tick.elapsed() >= Duration::from_millis(100) {
-                last_tick = Instant::now();
-                rec.check_loss()?;
-                out.tick().map_err(|source| RecordError::Output {
-                    path: opts.path.clone(),
-                    source,
-                })?;
-            }
-            if opts
-                .checkpoint_every
-                .is_some_and(|every| last_checkpoint.elapsed() >= every)
-            {
-                last_checkpoint = Instant::now();
-                rec.checkpoint(out.as_mut(), &opts.path)?;
-            }
-            Ok(())
-        })();
+        let step = rec.periodic(out.as_mut(), opts, &mut timers, sampler.as_mut());
         if let Err(e) = step {
             if out.is_full() {
                 break;
@@ -379,6 +269,153 @@ pub fn record(
     rec.summary.elapsed = start.elapsed();
     rec.summary.late = rec.reorder.late();
     Ok(rec.summary)
+}
+
+/// What [`start`] hands the loop: the recorder, its output, and the command it runs (held).
+type Started = (Recorder, Box<dyn Output>, Option<HeldChild>);
+
+/// Everything before the first event: the output (created before anything is loaded, so an
+/// unwritable directory fails fast), the command held at its first instruction, the probe,
+/// the /proc snapshot and a first seal. Until recording starts, a failure leaves no capture
+/// behind.
+fn start(
+    opts: &Options,
+    meta: &CaptureMeta,
+    open: &OpenOutput<'_>,
+) -> Result<Started, RecordError> {
+    loader::preflight()?;
+    let mut out = open(&opts.path, meta).map_err(|source| RecordError::Output {
+        path: opts.path.clone(),
+        source,
+    })?;
+    let abandon = |out: Box<dyn Output>, e: RecordError| {
+        drop(out);
+        let _ = std::fs::remove_file(&opts.path);
+        e
+    };
+    let mut held = match opts.command.split_first() {
+        Some((prog, args)) => match spawn_held(prog, args) {
+            Ok(h) => Some(h),
+            Err(e) => return Err(abandon(out, e)),
+        },
+        None => None,
+    };
+    let cfg = ProbeConfig {
+        target_pid: held.as_ref().map_or(0, HeldChild::pid),
+        self_pid: std::process::id(),
+        snaplen: opts.snaplen,
+        ring_bytes: opts.ring_bytes,
+        force_raw_tp: opts.force_raw_tp,
+        capture_env: opts.env,
+        sched: opts.sched,
+    };
+    let probe = match loader::load(&cfg) {
+        Ok(p) => p,
+        Err(e) => {
+            if let Some(h) = held.take() {
+                h.abandon();
+            }
+            return Err(abandon(out, e));
+        }
+    };
+    let clock = Clock::now();
+    let mut rec = Recorder {
+        probe,
+        decoder: Decoder::new(clock.boot_to_wall),
+        cgroups: CgroupDirs::new(),
+        containers: Tracker::new(Resolver::new(Roots::from_etc(Path::new("/etc")))),
+        cgroup_index: HashMap::new(),
+        last_entered: None,
+        reorder: Reorder::new(REORDER_WINDOW.as_nanos() as u64),
+        last_drops: Vec::new(),
+        last_loss_check: Clock::wall_now(),
+        summary: Summary::default(),
+        clock,
+        file_index: 0,
+        started: Clock::wall_now(),
+        filter: match &opts.filter {
+            None => None,
+            Some(text) => Some(CaptureFilter {
+                filter: crate::filter::compile(text, &Fields)
+                    .map_err(|e| RecordError::Filter(format!("{e}")))?,
+                engine: Engine::default(),
+                seen: 0,
+                left_out: 0,
+                from: 0,
+                to: 0,
+            }),
+        },
+    };
+    rec.summary.degraded.clone_from(&rec.probe.degraded);
+    rec.summary.fallbacks.clone_from(&rec.probe.fallbacks);
+    rec.last_drops = rec.probe.counters()?.iter().map(|c| c.0).collect();
+    rec.write_state(out.as_mut(), &opts.path)?;
+    // The first seal covers the header and the snapshot, so a recording killed at once still
+    // proves what it holds.
+    rec.checkpoint(out.as_mut(), &opts.path)?;
+
+    Ok((rec, out, held))
+}
+
+/// When the recorder last did each periodic job.
+struct Timers {
+    checkpoint: Instant,
+    tick: Instant,
+    flush: Instant,
+    usage: Option<Instant>,
+}
+
+impl Recorder {
+    /// The periodic jobs between two looks at the ring: write what the reorder window
+    /// released (and a keyframe when the output wants one), sample resource usage, check for
+    /// loss, tick the output, seal a checkpoint.
+    fn periodic(
+        &mut self,
+        out: &mut dyn Output,
+        opts: &Options,
+        timers: &mut Timers,
+        sampler: Option<&mut usage::Sampler>,
+    ) -> Result<(), RecordError> {
+        if timers.flush.elapsed() >= FLUSH_EVERY || self.reorder.held_bytes() > MAX_HELD_BYTES {
+            timers.flush = Instant::now();
+            self.flush_ready(out, &opts.path, false)?;
+            if out.needs_keyframe() {
+                // A keyframe lets replay start mid-file: the state as /proc shows it now.
+                self.write_state(out, &opts.path)?;
+            }
+        }
+        if let (Some(s), Some(every)) = (sampler, opts.usage_every)
+            && timers.usage.is_none_or(|t| t.elapsed() >= every)
+        {
+            timers.usage = Some(Instant::now());
+            let t = Instant::now();
+            let ts = match self.reorder.latest() {
+                0 => Clock::wall_now(),
+                t => t,
+            };
+            s.sample(ts, |e| {
+                self.summary.samples += 1;
+                self.reorder.push_event(e);
+            });
+            self.summary.sampling += t.elapsed();
+        }
+        if timers.tick.elapsed() >= Duration::from_millis(100) {
+            timers.tick = Instant::now();
+            self.check_loss()?;
+            out.tick().map_err(|source| RecordError::Output {
+                path: opts.path.clone(),
+                source,
+            })?;
+        }
+        if opts
+            .checkpoint_every
+            .is_some_and(|every| timers.checkpoint.elapsed() >= every)
+        {
+            timers.checkpoint = Instant::now();
+            self.checkpoint(out, &opts.path)?;
+        }
+        Ok(())
+    }
 }
 
 struct Recorder {
