@@ -10,7 +10,7 @@ use capture_format::schema::{
 };
 
 use super::calls;
-use super::fields::{Fid, Field, FieldArg};
+use super::fields::{Family, Fid, Field, FieldArg};
 use super::render::{self, BufMode};
 use super::state::{Fd, Proc, State};
 use crate::filter::{Source, Val};
@@ -600,8 +600,27 @@ impl<'e> EventCtx<'_, 'e> {
     }
 }
 
-impl Source<Field> for EventCtx<'_, '_> {
-    fn get(&mut self, field: &Field) -> Option<Val<'_>> {
+/// The field evaluator: one method per [`Family`] of fields, [`EventCtx::value`] choosing by
+/// family.
+impl EventCtx<'_, '_> {
+    /// The value of `field` for this event.
+    pub fn value(&self, field: &Field) -> Option<Val<'_>> {
+        match field.fid.family() {
+            Family::Evt => self.evt_field(field),
+            Family::Proc => self.proc_field(field),
+            Family::Fd => self.fd_field(field),
+            Family::Container => container_value(field, self.ev.container, self.container()),
+            Family::Host => self.host_field(field),
+            Family::User => self.user_field(field),
+            Family::FsPath => Some(owned(
+                String::from_utf8_lossy(&self.fs_path(field.fid)?).into_owned(),
+            )),
+            Family::Usage => self.usage_field(field),
+        }
+    }
+
+    /// `evt.*`: the event's time, type, arguments and result.
+    fn evt_field(&self, field: &Field) -> Option<Val<'_>> {
         let ev = self.ev;
         Some(match field.fid {
             Fid::EvtNum => Val::Num(self.num as i64),
@@ -655,6 +674,37 @@ impl Source<Field> for EventCtx<'_, '_> {
                 self.render_args(field.fid == Fid::EvtInfo, &mut t);
                 owned(t)
             }
+            Fid::EvtArg | Fid::EvtRawarg => return self.arg_field(field),
+            Fid::EvtBuffer => s(self.buffer()?),
+            Fid::EvtBuflen => {
+                let (sc, spec) = self.syscall()?;
+                if spec.io & (io::READ | io::WRITE) == 0 {
+                    return None;
+                }
+                Val::Num(sc.ret.max(0))
+            }
+            Fid::EvtRes => owned(render::res_name(self.syscall()?.0.ret)),
+            Fid::EvtRawres => Val::Num(self.syscall()?.0.ret),
+            Fid::EvtFailed => Val::Bool(
+                self.syscall()
+                    .is_some_and(|(sc, _)| sc.ret < 0 && sc.ret > -4096),
+            ),
+            Fid::EvtIsIo => Val::Bool(self.io_flag(io::READ | io::WRITE)),
+            Fid::EvtIsIoRead => Val::Bool(self.io_flag(io::READ)),
+            Fid::EvtIsIoWrite => Val::Bool(self.io_flag(io::WRITE)),
+            Fid::EvtIsWait => Val::Bool(self.io_flag(io::WAIT)),
+            Fid::EvtIsOpenRead | Fid::EvtIsOpenWrite | Fid::EvtIsOpenExec => {
+                Val::Bool(self.open_kind(field.fid))
+            }
+            Fid::EvtDir => s(b"<"),
+            _ => return None,
+        })
+    }
+
+    /// `evt.arg` and `evt.rawarg`: one argument, by name or position.
+    fn arg_field(&self, field: &Field) -> Option<Val<'_>> {
+        let ev = self.ev;
+        Some(match field.fid {
             Fid::EvtArg | Fid::EvtRawarg if !matches!(ev.body, Body::Syscall(_)) => {
                 let args = self.other_args();
                 let (_, v) = match &field.arg {
@@ -693,28 +743,14 @@ impl Source<Field> for EventCtx<'_, '_> {
                     Value::None => return None,
                 }
             }
-            Fid::EvtBuffer => s(self.buffer()?),
-            Fid::EvtBuflen => {
-                let (sc, spec) = self.syscall()?;
-                if spec.io & (io::READ | io::WRITE) == 0 {
-                    return None;
-                }
-                Val::Num(sc.ret.max(0))
-            }
-            Fid::EvtRes => owned(render::res_name(self.syscall()?.0.ret)),
-            Fid::EvtRawres => Val::Num(self.syscall()?.0.ret),
-            Fid::EvtFailed => Val::Bool(
-                self.syscall()
-                    .is_some_and(|(sc, _)| sc.ret < 0 && sc.ret > -4096),
-            ),
-            Fid::EvtIsIo => Val::Bool(self.io_flag(io::READ | io::WRITE)),
-            Fid::EvtIsIoRead => Val::Bool(self.io_flag(io::READ)),
-            Fid::EvtIsIoWrite => Val::Bool(self.io_flag(io::WRITE)),
-            Fid::EvtIsWait => Val::Bool(self.io_flag(io::WAIT)),
-            Fid::EvtIsOpenRead | Fid::EvtIsOpenWrite | Fid::EvtIsOpenExec => {
-                Val::Bool(self.open_kind(field.fid))
-            }
-            Fid::EvtDir => s(b"<"),
+            _ => return None,
+        })
+    }
+
+    /// `proc.*` and `thread.*` (but resource use): the process and thread, from the state.
+    fn proc_field(&self, field: &Field) -> Option<Val<'_>> {
+        let ev = self.ev;
+        Some(match field.fid {
             Fid::ProcPid => Val::Num(i64::from(ev.pid)),
             Fid::ProcName => {
                 let p = self.proc().filter(|p| !p.comm.is_empty())?;
@@ -824,18 +860,13 @@ impl Source<Field> for EventCtx<'_, '_> {
                     _ => c.inheritable,
                 }))
             }
-            Fid::FdCipName | Fid::FdSipName | Fid::FdLipName | Fid::FdRipName => {
-                let fd = self.fd()?;
-                let so = fd.sock.filter(|so| {
-                    matches!(so.family, af::INET | af::INET6) && (so.sport != 0 || so.dport != 0)
-                })?;
-                let (cip, sip) = (ip_of(so.family, &so.src), ip_of(so.family, &so.dst));
-                let ip = match (field.fid, fd.is_server) {
-                    (Fid::FdCipName, _) | (Fid::FdLipName, false) | (Fid::FdRipName, true) => cip,
-                    _ => sip,
-                };
-                s(self.state.dns.name(ip)?.as_bytes())
-            }
+            _ => return None,
+        })
+    }
+
+    /// `fd.*` but addresses and ports: the fd the event is about.
+    fn fd_field(&self, field: &Field) -> Option<Val<'_>> {
+        Some(match field.fid {
             Fid::FdNum => Val::Num(self.fd_num()?),
             Fid::FdType => s(self.fd()?.ty.name().as_bytes()),
             Fid::FdTypechar => {
@@ -902,6 +933,29 @@ impl Source<Field> for EventCtx<'_, '_> {
                     let i = spec.params.iter().position(|p| p.name == "name")?;
                     s(sc.params.get(i)?.as_bytes()?)
                 }
+            }
+            Fid::FdNameChanged => {
+                self.fd()?;
+                Val::Bool(self.state.fd_name_changed)
+            }
+            _ => return self.fd_net_field(field),
+        })
+    }
+
+    /// `fd.*` addresses, ports and socket kinds.
+    fn fd_net_field(&self, field: &Field) -> Option<Val<'_>> {
+        Some(match field.fid {
+            Fid::FdCipName | Fid::FdSipName | Fid::FdLipName | Fid::FdRipName => {
+                let fd = self.fd()?;
+                let so = fd.sock.filter(|so| {
+                    matches!(so.family, af::INET | af::INET6) && (so.sport != 0 || so.dport != 0)
+                })?;
+                let (cip, sip) = (ip_of(so.family, &so.src), ip_of(so.family, &so.dst));
+                let ip = match (field.fid, fd.is_server) {
+                    (Fid::FdCipName, _) | (Fid::FdLipName, false) | (Fid::FdRipName, true) => cip,
+                    _ => sip,
+                };
+                s(self.state.dns.name(ip)?.as_bytes())
             }
             Fid::FdIp
             | Fid::FdCip
@@ -972,34 +1026,22 @@ impl Source<Field> for EventCtx<'_, '_> {
                 }
                 Val::Bool(fd.connected)
             }
-            Fid::FdNameChanged => {
-                self.fd()?;
-                Val::Bool(self.state.fd_name_changed)
-            }
-            Fid::ContainerId
-            | Fid::ContainerName
-            | Fid::ContainerType
-            | Fid::ContainerImage
-            | Fid::ContainerImageId
-            | Fid::ContainerImageRepository
-            | Fid::ContainerImageTag
-            | Fid::ContainerPrivileged
-            | Fid::ContainerLabel
-            | Fid::K8sPodName
-            | Fid::K8sNsName
-            | Fid::K8sPodUid
-            | Fid::ContainerMount
-            | Fid::ContainerMounts
-            | Fid::ContainerMountDest
-            | Fid::ContainerMountSource
-            | Fid::ContainerMountMode
-            | Fid::ContainerMountRdwr
-            | Fid::ContainerMountPropagation
-            | Fid::ContainerStartTs => {
-                return container_value(field, ev.container, self.container());
-            }
+            _ => return None,
+        })
+    }
+
+    /// `host.*`.
+    fn host_field(&self, field: &Field) -> Option<Val<'_>> {
+        Some(match field.fid {
             Fid::HostName => s(self.state.host_name.as_bytes()),
-            Fid::HostIndex => Val::Num(i64::from(host_of(ev.container))),
+            Fid::HostIndex => Val::Num(i64::from(host_of(self.ev.container))),
+            _ => return None,
+        })
+    }
+
+    /// `user.*` and `group.*`: the process's user and group.
+    fn user_field(&self, field: &Field) -> Option<Val<'_>> {
+        Some(match field.fid {
             Fid::UserUid => Val::Num(i64::from(self.proc()?.uid)),
             Fid::UserName => s(&self.user_of()?.name),
             Fid::UserHomedir => s(&self.user_of()?.home),
@@ -1016,14 +1058,18 @@ impl Source<Field> for EventCtx<'_, '_> {
             }
             Fid::GroupGid => Val::Num(i64::from(self.proc()?.gid)),
             Fid::GroupName => s(&self.group_of()?.name),
-            Fid::FsPathName | Fid::FsPathSource | Fid::FsPathTarget => {
-                owned(String::from_utf8_lossy(&self.fs_path(field.fid)?).into_owned())
-            }
+            _ => return None,
+        })
+    }
+
+    /// `thread.cpu`, `thread.vmsize`, `proc.cpu`, ...: resource use from samples.
+    fn usage_field(&self, field: &Field) -> Option<Val<'_>> {
+        Some(match field.fid {
             Fid::ThreadCpu => Val::Num(self.usage()?.cpu_pct()?.round() as i64),
             Fid::ThreadCpuUser => Val::Num(self.usage()?.user_pct()?.round() as i64),
             Fid::ThreadCpuSystem => Val::Num(self.usage()?.sys_pct()?.round() as i64),
             Fid::ProcCpu => {
-                Val::Num(super::usage::proc_cpu_pct(self.state, ev.pid)?.round() as i64)
+                Val::Num(super::usage::proc_cpu_pct(self.state, self.ev.pid)?.round() as i64)
             }
             Fid::ThreadExectime => {
                 let u = self.usage()?;
@@ -1038,7 +1084,14 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::ThreadVmswap => Val::Num(self.memory()?.vm_swap as i64),
             Fid::ThreadPfmajor => Val::Num(self.usage()?.last.pf_major as i64),
             Fid::ThreadPfminor => Val::Num(self.usage()?.last.pf_minor as i64),
+            _ => return None,
         })
+    }
+}
+
+impl Source<Field> for EventCtx<'_, '_> {
+    fn get(&mut self, field: &Field) -> Option<Val<'_>> {
+        self.value(field)
     }
 }
 
@@ -1120,29 +1173,7 @@ fn split_image(image: &[u8]) -> (&[u8], Option<&[u8]>) {
 /// Whether a field's value depends only on the event's container (so a block's container list
 /// decides it).
 pub fn is_container_field(fid: Fid) -> bool {
-    matches!(
-        fid,
-        Fid::ContainerId
-            | Fid::ContainerName
-            | Fid::ContainerType
-            | Fid::ContainerImage
-            | Fid::ContainerImageId
-            | Fid::ContainerImageRepository
-            | Fid::ContainerImageTag
-            | Fid::ContainerPrivileged
-            | Fid::ContainerLabel
-            | Fid::K8sPodName
-            | Fid::K8sNsName
-            | Fid::K8sPodUid
-            | Fid::ContainerMount
-            | Fid::ContainerMounts
-            | Fid::ContainerMountDest
-            | Fid::ContainerMountSource
-            | Fid::ContainerMountMode
-            | Fid::ContainerMountRdwr
-            | Fid::ContainerMountPropagation
-            | Fid::ContainerStartTs
-    )
+    fid.family() == Family::Container
 }
 
 /// The value of a container field for container `index` (0 = host) with metadata `c`.
