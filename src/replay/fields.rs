@@ -484,14 +484,20 @@ pub static FIELDS: &[FieldDef] = &[
         Fid::EvtArg,
         Any,
         ArgKind::Param,
-        "One argument, rendered (evt.arg.fd, evt.arg[0]): fd=3(<f>/etc/passwd).",
+        "One argument, rendered: by name (evt.arg.fd, evt.arg[fd]: 3(<f>/etc/passwd)), or by \
+         position as sysdig numbers it (evt.arg[0]): through the parameters of libs' exit event \
+         of the call, the result first (read: res, data, fd, size; openat: fd, dirfd, name, ...; \
+         execve: res, exe, args, tid, pid, ptid, cwd, ...), the others by name; an exec or fork \
+         as execve's or clone's exit. evt.arg.res is the result as sysdig shows it: an error's \
+         name (ENOENT), a new fd's <f>/path, else the number. Calls libs has no event for are \
+         numbered by casefile's own parameters.",
     ),
     fa(
         "evt.rawarg",
         Fid::EvtRawarg,
         Any,
         ArgKind::Param,
-        "One argument's raw value (evt.rawarg.flags, evt.rawarg[1]).",
+        "One argument's raw value (evt.rawarg.flags, evt.rawarg[1], numbered as evt.arg).",
     ),
     f(
         "evt.info",

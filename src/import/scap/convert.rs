@@ -32,6 +32,7 @@ use capture_format::schema::{
 
 use super::block::{self, Block, FdDetail, FdEntry, IfaceEntry, MachineInfo, ThreadEntry};
 use super::event::{self, Param, RawEvent, SockAddr, SockTuple, ec};
+use super::names::{kernel_name, libs_names};
 use crate::replay::state::join_path;
 
 /// Dump flag of EVF blocks: the event only updates state and is hidden when reading.
@@ -294,38 +295,6 @@ fn mmap_flags_from_ppm(f: u64) -> i64 {
         }
     }
     o
-}
-
-/// libs names of calls that the kernel's x86_64 table names differently.
-fn kernel_name(name: &str) -> &str {
-    match name {
-        "sigreturn" => "rt_sigreturn",
-        "pread" => "pread64",
-        "pwrite" => "pwrite64",
-        "prlimit" => "prlimit64",
-        "umount" => "umount2",
-        "send" => "sendto",
-        "recv" => "recvfrom",
-        "mmap2" => "mmap",
-        "llseek" => "lseek",
-        "fstat64" => "fstat",
-        "stat64" => "stat",
-        "lstat64" => "lstat",
-        n => n,
-    }
-}
-
-/// Other names under which sysdig holds a schema parameter.
-fn aliases(schema_name: &str, call: &str) -> &'static [&'static str] {
-    match (call, schema_name) {
-        ("execve", "filename") => &["filename", "exe"],
-        ("execveat", "filename") => &["pathname", "exe"],
-        ("umount2", "name") => &["name", "target"],
-        ("mount", "type") => &["type"],
-        ("delete_module", "name") => &["name"],
-        ("dup" | "dup2" | "dup3", "oldfd") => &["oldfd", "fd"],
-        _ => &[],
-    }
 }
 
 impl Converter {
@@ -1081,7 +1050,7 @@ impl Converter {
         x: Option<&RawEvent<'_>>,
         pid: u32,
     ) -> Value<'static> {
-        let alias = aliases(schema_name, call);
+        let alias = libs_names(call, schema_name);
         let found = if alias.is_empty() {
             if matches!((call, schema_name), ("accept" | "accept4", "fd")) {
                 None
