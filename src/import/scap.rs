@@ -6,7 +6,8 @@
 //! - [`block`]: a sans-IO parser of one block (section header, machine info, process, fd,
 //!   interface and user lists, event blocks of every version) over a byte slice.
 //! - [`event`]: the event header and parameter decoding, driven by [`event_table`] (the libs
-//!   event table re-stated as data).
+//!   event table re-stated as data); [`names`] translates libs' names of calls, events and
+//!   parameters into casefile's and back.
 //! - [`reader`]: splits a byte slice ([`reader::SliceBlocks`]) or any `io::Read`
 //!   ([`reader::ReadBlocks`], plain or gzip) into blocks. A truncated file yields every complete
 //!   block, then a [`ErrorKind::Truncated`] error.
@@ -39,6 +40,7 @@ pub mod block;
 pub mod convert;
 pub mod event;
 pub mod event_table;
+pub mod names;
 pub mod reader;
 pub mod source;
 

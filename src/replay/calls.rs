@@ -8,6 +8,9 @@ use capture_format::schema::FdType;
 use capture_format::schema::syscall_names::SYSCALL_COUNT;
 use capture_format::schema::syscalls::{self, ParamType, SyscallSpec, io};
 
+use crate::import::scap::event::EventInfo;
+use crate::import::scap::names;
+
 /// What a successful call does to the state tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -74,6 +77,9 @@ pub struct CallInfo {
     /// copy_file_range): the parameters of the fd read from and the fd written to. Such an
     /// event is a read of the one and a write of the other (see `EventCtx::side`).
     pub sides: Option<(u8, u8)>,
+    /// libs' exit event for the call, whose parameters sysdig numbers `evt.arg[N]` by; `None`
+    /// for calls libs has no event for (it reports them as generic `syscall` events).
+    pub libs_exit: Option<&'static EventInfo>,
 }
 
 fn action_of(spec: &SyscallSpec) -> Action {
@@ -142,6 +148,7 @@ fn build(nr: u16) -> CallInfo {
         buf_param,
         sides,
         returns_fd: spec.ret == ParamType::Fd && spec.io & io::CREATES_FD != 0,
+        libs_exit: names::libs_event(spec.name, true),
         spec,
     }
 }

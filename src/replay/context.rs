@@ -3,17 +3,20 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use capture_format::schema::syscalls::{self, Category, ParamType, SyscallSpec, io};
 use capture_format::schema::{
-    Body, Container, Event, FdType, Syscall, Value, af, exe, host_of, l4, local_container,
+    Body, Container, Event, FdType, Kind, Syscall, Value, af, exe, host_of, l4, local_container,
 };
 
 use super::calls;
-use super::fields::{Fid, Field, FieldArg};
+use super::fields::{Family, Fid, Field, FieldArg};
 use super::render::{self, BufMode};
 use super::state::{Fd, Proc, State};
 use crate::filter::{Source, Val};
+use crate::import::scap::event::EventInfo;
+use crate::import::scap::names;
 
 /// An event, its number, and the state it happened in.
 pub struct EventCtx<'a, 'e> {
@@ -600,8 +603,27 @@ impl<'e> EventCtx<'_, 'e> {
     }
 }
 
-impl Source<Field> for EventCtx<'_, '_> {
-    fn get(&mut self, field: &Field) -> Option<Val<'_>> {
+/// The field evaluator: one method per [`Family`] of fields, [`EventCtx::value`] choosing by
+/// family.
+impl EventCtx<'_, '_> {
+    /// The value of `field` for this event.
+    pub fn value(&self, field: &Field) -> Option<Val<'_>> {
+        match field.fid.family() {
+            Family::Evt => self.evt_field(field),
+            Family::Proc => self.proc_field(field),
+            Family::Fd => self.fd_field(field),
+            Family::Container => container_value(field, self.ev.container, self.container()),
+            Family::Host => self.host_field(field),
+            Family::User => self.user_field(field),
+            Family::FsPath => Some(owned(
+                String::from_utf8_lossy(&self.fs_path(field.fid)?).into_owned(),
+            )),
+            Family::Usage => self.usage_field(field),
+        }
+    }
+
+    /// `evt.*`: the event's time, type, arguments and result.
+    fn evt_field(&self, field: &Field) -> Option<Val<'_>> {
         let ev = self.ev;
         Some(match field.fid {
             Fid::EvtNum => Val::Num(self.num as i64),
@@ -655,44 +677,7 @@ impl Source<Field> for EventCtx<'_, '_> {
                 self.render_args(field.fid == Fid::EvtInfo, &mut t);
                 owned(t)
             }
-            Fid::EvtArg | Fid::EvtRawarg if !matches!(ev.body, Body::Syscall(_)) => {
-                let args = self.other_args();
-                let (_, v) = match &field.arg {
-                    FieldArg::Index(i) => args.into_iter().nth(*i)?,
-                    FieldArg::Name(n) => args.into_iter().find(|(k, _)| k == n)?,
-                    FieldArg::None => return None,
-                };
-                owned(v)
-            }
-            Fid::EvtArg | Fid::EvtRawarg if self.is_res(&field.arg) => {
-                let (sc, spec) = self.syscall()?;
-                if field.fid == Fid::EvtRawarg {
-                    Val::Num(sc.ret)
-                } else {
-                    let mut t = String::new();
-                    if spec.ret == ParamType::Fd && sc.ret >= 0 {
-                        render::render_fd(self.state, ev.pid, sc.ret, &mut t);
-                    } else {
-                        render::render_ret(sc.ret, spec.ret, &mut t);
-                    }
-                    owned(t)
-                }
-            }
-            Fid::EvtArg => {
-                let (name, ty, v) = self.param(&field.arg)?;
-                let mut t = String::new();
-                render_one(self.state, ev.pid, name, ty, v, self.buf_mode, &mut t);
-                owned(t)
-            }
-            Fid::EvtRawarg => {
-                let (_, _, v) = self.param(&field.arg)?;
-                match v {
-                    Value::Int(n) => Val::Num(*n),
-                    Value::Bytes(b) => s(b),
-                    Value::Sock(so) => owned(so.to_string()),
-                    Value::None => return None,
-                }
-            }
+            Fid::EvtArg | Fid::EvtRawarg => return self.arg_field(field),
             Fid::EvtBuffer => s(self.buffer()?),
             Fid::EvtBuflen => {
                 let (sc, spec) = self.syscall()?;
@@ -715,6 +700,117 @@ impl Source<Field> for EventCtx<'_, '_> {
                 Val::Bool(self.open_kind(field.fid))
             }
             Fid::EvtDir => s(b"<"),
+            _ => return None,
+        })
+    }
+
+    /// `evt.arg` and `evt.rawarg`: one argument, by name, or by position as sysdig numbers it.
+    fn arg_field(&self, field: &Field) -> Option<Val<'_>> {
+        if let FieldArg::Index(i) = field.arg
+            && let Some((call, event)) = self.libs_event()
+        {
+            return self.libs_arg(field.fid, call, i, event);
+        }
+        self.arg_by(field.fid, &field.arg)
+    }
+
+    /// libs' event for this one (the exit of its call, or the event of the same meaning as a
+    /// record), with the name casefile gives the call or record: sysdig numbers `evt.arg[N]`
+    /// through that event's parameters. `None` for calls and records libs has no event for.
+    fn libs_event(&self) -> Option<(&'static str, &'static EventInfo)> {
+        match &self.ev.body {
+            Body::Syscall(sc) => {
+                let call = calls::info(sc.nr);
+                Some((call.spec.name, call.libs_exit?))
+            }
+            b => record_event(b.kind()?),
+        }
+    }
+
+    /// Parameter `i` of libs' `event` for `call`: the result first for a call, else the
+    /// argument of the same name (renamed as [`names::our_name`] says), else, for the events
+    /// that describe the task (clone, fork, execve), what the state knows of it.
+    fn libs_arg(
+        &self,
+        fid: Fid,
+        call: &str,
+        i: usize,
+        event: &'static EventInfo,
+    ) -> Option<Val<'_>> {
+        let libs = event.params.get(i)?.name;
+        if i == 0 && matches!(self.ev.body, Body::Syscall(_)) {
+            return self.result_arg(fid);
+        }
+        let ours = names::our_name(call, libs);
+        if let Some(v) = self.arg_by(fid, &FieldArg::Name(ours.to_owned())) {
+            return Some(v);
+        }
+        let describes_task = event.params.get(1).is_some_and(|p| p.name == "exe");
+        if !describes_task {
+            return None;
+        }
+        let fid = task_field(libs)?;
+        self.value(&Field {
+            fid,
+            arg: FieldArg::None,
+        })
+    }
+
+    /// The call's result (`evt.arg.res`, `evt.arg[0]` of a call) as sysdig shows an argument:
+    /// what it resolves to when it does (an error's name, a new fd's `<f>/path`), else the
+    /// number; `evt.rawarg.res` is the number.
+    fn result_arg(&self, fid: Fid) -> Option<Val<'_>> {
+        let (sc, spec) = self.syscall()?;
+        if fid == Fid::EvtRawarg {
+            return Some(Val::Num(sc.ret));
+        }
+        let mut t = String::new();
+        if spec.ret == ParamType::Fd && sc.ret >= 0 {
+            render::render_fd(self.state, self.ev.pid, sc.ret, &mut t);
+        } else {
+            render::render_ret(sc.ret, spec.ret, &mut t);
+        }
+        Some(owned(resolved_part(t)))
+    }
+
+    /// `evt.arg` or `evt.rawarg` (`fid`) by casefile's own names and positions: the argument
+    /// `arg` of the call or record.
+    fn arg_by(&self, fid: Fid, arg: &FieldArg) -> Option<Val<'_>> {
+        let ev = self.ev;
+        Some(match fid {
+            Fid::EvtArg | Fid::EvtRawarg if !matches!(ev.body, Body::Syscall(_)) => {
+                let args = self.other_args();
+                let (_, v) = match arg {
+                    FieldArg::Index(i) => args.into_iter().nth(*i)?,
+                    FieldArg::Name(n) => args.into_iter().find(|(k, _)| k == n)?,
+                    FieldArg::None => return None,
+                };
+                owned(v)
+            }
+            Fid::EvtArg | Fid::EvtRawarg if self.is_res(arg) => return self.result_arg(fid),
+            Fid::EvtArg => {
+                let (name, ty, v) = self.param(arg)?;
+                let mut t = String::new();
+                render_one(self.state, ev.pid, name, ty, v, self.buf_mode, &mut t);
+                owned(t)
+            }
+            Fid::EvtRawarg => {
+                let (_, _, v) = self.param(arg)?;
+                match v {
+                    Value::Int(n) => Val::Num(*n),
+                    Value::Bytes(b) => s(b),
+                    Value::Sock(so) => owned(so.to_string()),
+                    Value::None => return None,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// `proc.*` and `thread.*` (but resource use): the process and thread, from the state.
+    fn proc_field(&self, field: &Field) -> Option<Val<'_>> {
+        let ev = self.ev;
+        Some(match field.fid {
             Fid::ProcPid => Val::Num(i64::from(ev.pid)),
             Fid::ProcName => {
                 let p = self.proc().filter(|p| !p.comm.is_empty())?;
@@ -824,18 +920,13 @@ impl Source<Field> for EventCtx<'_, '_> {
                     _ => c.inheritable,
                 }))
             }
-            Fid::FdCipName | Fid::FdSipName | Fid::FdLipName | Fid::FdRipName => {
-                let fd = self.fd()?;
-                let so = fd.sock.filter(|so| {
-                    matches!(so.family, af::INET | af::INET6) && (so.sport != 0 || so.dport != 0)
-                })?;
-                let (cip, sip) = (ip_of(so.family, &so.src), ip_of(so.family, &so.dst));
-                let ip = match (field.fid, fd.is_server) {
-                    (Fid::FdCipName, _) | (Fid::FdLipName, false) | (Fid::FdRipName, true) => cip,
-                    _ => sip,
-                };
-                s(self.state.dns.name(ip)?.as_bytes())
-            }
+            _ => return None,
+        })
+    }
+
+    /// `fd.*` but addresses and ports: the fd the event is about.
+    fn fd_field(&self, field: &Field) -> Option<Val<'_>> {
+        Some(match field.fid {
             Fid::FdNum => Val::Num(self.fd_num()?),
             Fid::FdType => s(self.fd()?.ty.name().as_bytes()),
             Fid::FdTypechar => {
@@ -902,6 +993,29 @@ impl Source<Field> for EventCtx<'_, '_> {
                     let i = spec.params.iter().position(|p| p.name == "name")?;
                     s(sc.params.get(i)?.as_bytes()?)
                 }
+            }
+            Fid::FdNameChanged => {
+                self.fd()?;
+                Val::Bool(self.state.fd_name_changed)
+            }
+            _ => return self.fd_net_field(field),
+        })
+    }
+
+    /// `fd.*` addresses, ports and socket kinds.
+    fn fd_net_field(&self, field: &Field) -> Option<Val<'_>> {
+        Some(match field.fid {
+            Fid::FdCipName | Fid::FdSipName | Fid::FdLipName | Fid::FdRipName => {
+                let fd = self.fd()?;
+                let so = fd.sock.filter(|so| {
+                    matches!(so.family, af::INET | af::INET6) && (so.sport != 0 || so.dport != 0)
+                })?;
+                let (cip, sip) = (ip_of(so.family, &so.src), ip_of(so.family, &so.dst));
+                let ip = match (field.fid, fd.is_server) {
+                    (Fid::FdCipName, _) | (Fid::FdLipName, false) | (Fid::FdRipName, true) => cip,
+                    _ => sip,
+                };
+                s(self.state.dns.name(ip)?.as_bytes())
             }
             Fid::FdIp
             | Fid::FdCip
@@ -972,34 +1086,22 @@ impl Source<Field> for EventCtx<'_, '_> {
                 }
                 Val::Bool(fd.connected)
             }
-            Fid::FdNameChanged => {
-                self.fd()?;
-                Val::Bool(self.state.fd_name_changed)
-            }
-            Fid::ContainerId
-            | Fid::ContainerName
-            | Fid::ContainerType
-            | Fid::ContainerImage
-            | Fid::ContainerImageId
-            | Fid::ContainerImageRepository
-            | Fid::ContainerImageTag
-            | Fid::ContainerPrivileged
-            | Fid::ContainerLabel
-            | Fid::K8sPodName
-            | Fid::K8sNsName
-            | Fid::K8sPodUid
-            | Fid::ContainerMount
-            | Fid::ContainerMounts
-            | Fid::ContainerMountDest
-            | Fid::ContainerMountSource
-            | Fid::ContainerMountMode
-            | Fid::ContainerMountRdwr
-            | Fid::ContainerMountPropagation
-            | Fid::ContainerStartTs => {
-                return container_value(field, ev.container, self.container());
-            }
+            _ => return None,
+        })
+    }
+
+    /// `host.*`.
+    fn host_field(&self, field: &Field) -> Option<Val<'_>> {
+        Some(match field.fid {
             Fid::HostName => s(self.state.host_name.as_bytes()),
-            Fid::HostIndex => Val::Num(i64::from(host_of(ev.container))),
+            Fid::HostIndex => Val::Num(i64::from(host_of(self.ev.container))),
+            _ => return None,
+        })
+    }
+
+    /// `user.*` and `group.*`: the process's user and group.
+    fn user_field(&self, field: &Field) -> Option<Val<'_>> {
+        Some(match field.fid {
             Fid::UserUid => Val::Num(i64::from(self.proc()?.uid)),
             Fid::UserName => s(&self.user_of()?.name),
             Fid::UserHomedir => s(&self.user_of()?.home),
@@ -1016,14 +1118,18 @@ impl Source<Field> for EventCtx<'_, '_> {
             }
             Fid::GroupGid => Val::Num(i64::from(self.proc()?.gid)),
             Fid::GroupName => s(&self.group_of()?.name),
-            Fid::FsPathName | Fid::FsPathSource | Fid::FsPathTarget => {
-                owned(String::from_utf8_lossy(&self.fs_path(field.fid)?).into_owned())
-            }
+            _ => return None,
+        })
+    }
+
+    /// `thread.cpu`, `thread.vmsize`, `proc.cpu`, ...: resource use from samples.
+    fn usage_field(&self, field: &Field) -> Option<Val<'_>> {
+        Some(match field.fid {
             Fid::ThreadCpu => Val::Num(self.usage()?.cpu_pct()?.round() as i64),
             Fid::ThreadCpuUser => Val::Num(self.usage()?.user_pct()?.round() as i64),
             Fid::ThreadCpuSystem => Val::Num(self.usage()?.sys_pct()?.round() as i64),
             Fid::ProcCpu => {
-                Val::Num(super::usage::proc_cpu_pct(self.state, ev.pid)?.round() as i64)
+                Val::Num(super::usage::proc_cpu_pct(self.state, self.ev.pid)?.round() as i64)
             }
             Fid::ThreadExectime => {
                 let u = self.usage()?;
@@ -1038,8 +1144,78 @@ impl Source<Field> for EventCtx<'_, '_> {
             Fid::ThreadVmswap => Val::Num(self.memory()?.vm_swap as i64),
             Fid::ThreadPfmajor => Val::Num(self.usage()?.last.pf_major as i64),
             Fid::ThreadPfminor => Val::Num(self.usage()?.last.pf_minor as i64),
+            _ => return None,
         })
     }
+}
+
+impl Source<Field> for EventCtx<'_, '_> {
+    fn get(&mut self, field: &Field) -> Option<Val<'_>> {
+        self.value(field)
+    }
+}
+
+/// The part in parentheses of a rendered `NUMBER(RESOLVED)` value (`-2(ENOENT)` gives
+/// `ENOENT`, `3(<f>/etc/passwd)` gives `<f>/etc/passwd`); anything else whole.
+fn resolved_part(t: String) -> String {
+    let inner = t
+        .split_once('(')
+        .filter(|(n, rest)| n.parse::<i64>().is_ok() && rest.ends_with(')'))
+        .map(|(_, rest)| rest[..rest.len() - 1].to_owned());
+    inner.unwrap_or(t)
+}
+
+/// libs' event of the same meaning as a record that is not a system call, with the record's
+/// kind name: an exec is the exit of execve, a fork the exit of clone; process exits, signal
+/// deliveries, context switches, resource samples and container records have libs events of
+/// their own name. Loss and state records have none.
+fn record_event(kind: Kind) -> Option<(&'static str, &'static EventInfo)> {
+    type Row = (Kind, &'static EventInfo);
+    static T: OnceLock<Vec<Row>> = OnceLock::new();
+    let t = T.get_or_init(|| {
+        [
+            (Kind::Exec, "execve", true),
+            (Kind::Fork, "clone", true),
+            (Kind::Exit, "procexit", false),
+            (Kind::Signal, "signaldeliver", false),
+            (Kind::Switch, "switch", false),
+            (Kind::Usage, "procinfo", false),
+            (Kind::Container, "container", false),
+        ]
+        .into_iter()
+        .filter_map(|(k, libs, exit)| Some((k, names::libs_event(libs, exit)?)))
+        .collect()
+    });
+    t.iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(k, e)| (k.name(), *e))
+}
+
+/// The field holding what libs' clone, fork and execve exits tell of the task under `libs`.
+fn task_field(libs: &str) -> Option<Fid> {
+    Some(match libs {
+        "exe" => Fid::ProcExe,
+        "args" => Fid::ProcArgs,
+        "tid" => Fid::ThreadTid,
+        "pid" => Fid::ProcPid,
+        "ptid" => Fid::ProcPpid,
+        "cwd" => Fid::ProcCwd,
+        "comm" => Fid::ProcName,
+        "env" => Fid::ProcEnv,
+        "tty" => Fid::ProcTty,
+        "vtid" => Fid::ThreadVtid,
+        "vpid" => Fid::ProcVpid,
+        "vpgid" => Fid::ProcVpgid,
+        "uid" => Fid::UserUid,
+        "gid" => Fid::GroupGid,
+        "loginuid" => Fid::UserLoginuid,
+        "vm_size" => Fid::ThreadVmsize,
+        "vm_rss" => Fid::ThreadVmrss,
+        "vm_swap" => Fid::ThreadVmswap,
+        "pgft_maj" => Fid::ThreadPfmajor,
+        "pgft_min" => Fid::ThreadPfminor,
+        _ => return None,
+    })
 }
 
 /// Where `fs.path.name`, `.source` or `.target` of a call comes from.
@@ -1120,29 +1296,7 @@ fn split_image(image: &[u8]) -> (&[u8], Option<&[u8]>) {
 /// Whether a field's value depends only on the event's container (so a block's container list
 /// decides it).
 pub fn is_container_field(fid: Fid) -> bool {
-    matches!(
-        fid,
-        Fid::ContainerId
-            | Fid::ContainerName
-            | Fid::ContainerType
-            | Fid::ContainerImage
-            | Fid::ContainerImageId
-            | Fid::ContainerImageRepository
-            | Fid::ContainerImageTag
-            | Fid::ContainerPrivileged
-            | Fid::ContainerLabel
-            | Fid::K8sPodName
-            | Fid::K8sNsName
-            | Fid::K8sPodUid
-            | Fid::ContainerMount
-            | Fid::ContainerMounts
-            | Fid::ContainerMountDest
-            | Fid::ContainerMountSource
-            | Fid::ContainerMountMode
-            | Fid::ContainerMountRdwr
-            | Fid::ContainerMountPropagation
-            | Fid::ContainerStartTs
-    )
+    fid.family() == Family::Container
 }
 
 /// The value of a container field for container `index` (0 = host) with metadata `c`.

@@ -153,6 +153,173 @@ pub enum Fid {
     EvtDeltatime,
 }
 
+/// The family a field belongs to: which part of an event's context gives its value (the
+/// evaluator has one method per family).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// The event itself: time, type, arguments, result (`evt.*`).
+    Evt,
+    /// The process and thread, from the state (`proc.*`, `thread.*` but resource use).
+    Proc,
+    /// The fd the event is about (`fd.*`).
+    Fd,
+    /// The event's container, from its metadata alone (`container.*`, `k8s.*`).
+    Container,
+    /// The host (`host.*`).
+    Host,
+    /// The process's user and group (`user.*`, `group.*`).
+    User,
+    /// The paths a file call acts on (`fs.path.*`).
+    FsPath,
+    /// Resource use from samples (`thread.cpu`, `thread.vmsize`, `proc.cpu`, ...).
+    Usage,
+}
+
+impl Fid {
+    /// The field's [`Family`]. Every field is named here once.
+    pub fn family(self) -> Family {
+        match self {
+            Fid::EvtNum
+            | Fid::EvtTime
+            | Fid::EvtTimeS
+            | Fid::EvtDatetime
+            | Fid::EvtTimeIso8601
+            | Fid::EvtRawtime
+            | Fid::EvtRawtimeS
+            | Fid::EvtRawtimeNs
+            | Fid::EvtReltime
+            | Fid::EvtOutputtime
+            | Fid::EvtLatency
+            | Fid::EvtType
+            | Fid::EvtCategory
+            | Fid::EvtCpu
+            | Fid::EvtArgs
+            | Fid::EvtArg
+            | Fid::EvtRawarg
+            | Fid::EvtInfo
+            | Fid::EvtBuffer
+            | Fid::EvtBuflen
+            | Fid::EvtRes
+            | Fid::EvtRawres
+            | Fid::EvtFailed
+            | Fid::EvtIsIo
+            | Fid::EvtIsIoRead
+            | Fid::EvtIsIoWrite
+            | Fid::EvtIsWait
+            | Fid::EvtIsOpenRead
+            | Fid::EvtIsOpenWrite
+            | Fid::EvtIsOpenExec
+            | Fid::EvtDir
+            | Fid::EvtDeltatime => Family::Evt,
+            Fid::ProcPid
+            | Fid::ProcName
+            | Fid::ProcExe
+            | Fid::ProcExepath
+            | Fid::ProcArgs
+            | Fid::ProcCmdline
+            | Fid::ProcExeline
+            | Fid::ProcCwd
+            | Fid::ProcPpid
+            | Fid::ProcPname
+            | Fid::ProcPcmdline
+            | Fid::ProcPexe
+            | Fid::ProcPexepath
+            | Fid::ProcApid
+            | Fid::ProcAname
+            | Fid::ProcAexe
+            | Fid::ProcAexepath
+            | Fid::ProcEnv
+            | Fid::ProcVpid
+            | Fid::ProcTty
+            | Fid::ProcDuration
+            | Fid::ProcNthreads
+            | Fid::ProcIsExeUpperLayer
+            | Fid::ProcIsExeFromMemfd
+            | Fid::ProcIsVpgidLeader
+            | Fid::ProcVpgid
+            | Fid::ProcIsExeLowerLayer
+            | Fid::ThreadTid
+            | Fid::ThreadVtid
+            | Fid::ThreadIsmain
+            | Fid::ThreadCapEffective
+            | Fid::ThreadCapPermitted
+            | Fid::ThreadCapInheritable => Family::Proc,
+            Fid::FdNum
+            | Fid::FdType
+            | Fid::FdTypechar
+            | Fid::FdName
+            | Fid::FdNameraw
+            | Fid::FdDirectory
+            | Fid::FdFilename
+            | Fid::FdIp
+            | Fid::FdCip
+            | Fid::FdSip
+            | Fid::FdLip
+            | Fid::FdRip
+            | Fid::FdNet
+            | Fid::FdCnet
+            | Fid::FdSnet
+            | Fid::FdLnet
+            | Fid::FdRnet
+            | Fid::FdCipName
+            | Fid::FdSipName
+            | Fid::FdLipName
+            | Fid::FdRipName
+            | Fid::FdPort
+            | Fid::FdCport
+            | Fid::FdSport
+            | Fid::FdLport
+            | Fid::FdRport
+            | Fid::FdL4proto
+            | Fid::FdSockfamily
+            | Fid::FdIsServer
+            | Fid::FdConnected
+            | Fid::FdNameChanged => Family::Fd,
+            Fid::ContainerId
+            | Fid::ContainerName
+            | Fid::ContainerImage
+            | Fid::ContainerImageId
+            | Fid::ContainerImageRepository
+            | Fid::ContainerImageTag
+            | Fid::ContainerType
+            | Fid::ContainerPrivileged
+            | Fid::ContainerLabel
+            | Fid::ContainerMountDest
+            | Fid::ContainerMountSource
+            | Fid::ContainerMount
+            | Fid::ContainerMounts
+            | Fid::ContainerMountMode
+            | Fid::ContainerMountRdwr
+            | Fid::ContainerMountPropagation
+            | Fid::ContainerStartTs
+            | Fid::K8sPodName
+            | Fid::K8sNsName
+            | Fid::K8sPodUid => Family::Container,
+            Fid::HostName | Fid::HostIndex => Family::Host,
+            Fid::UserUid
+            | Fid::UserName
+            | Fid::UserHomedir
+            | Fid::UserShell
+            | Fid::UserLoginuid
+            | Fid::UserLoginname
+            | Fid::GroupGid
+            | Fid::GroupName => Family::User,
+            Fid::FsPathName | Fid::FsPathSource | Fid::FsPathTarget => Family::FsPath,
+            Fid::ThreadCpu
+            | Fid::ThreadCpuUser
+            | Fid::ThreadCpuSystem
+            | Fid::ProcCpu
+            | Fid::ThreadExectime
+            | Fid::ThreadTotexectime
+            | Fid::ThreadVmsize
+            | Fid::ThreadVmrss
+            | Fid::ThreadVmswap
+            | Fid::ThreadPfmajor
+            | Fid::ThreadPfminor => Family::Usage,
+        }
+    }
+}
+
 /// What goes in brackets after a field name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgKind {
@@ -317,14 +484,20 @@ pub static FIELDS: &[FieldDef] = &[
         Fid::EvtArg,
         Any,
         ArgKind::Param,
-        "One argument, rendered (evt.arg.fd, evt.arg[0]): fd=3(<f>/etc/passwd).",
+        "One argument, rendered: by name (evt.arg.fd, evt.arg[fd]: 3(<f>/etc/passwd)), or by \
+         position as sysdig numbers it (evt.arg[0]): through the parameters of libs' exit event \
+         of the call, the result first (read: res, data, fd, size; openat: fd, dirfd, name, ...; \
+         execve: res, exe, args, tid, pid, ptid, cwd, ...), the others by name; an exec or fork \
+         as execve's or clone's exit. evt.arg.res is the result as sysdig shows it: an error's \
+         name (ENOENT), a new fd's <f>/path, else the number. Calls libs has no event for are \
+         numbered by casefile's own parameters.",
     ),
     fa(
         "evt.rawarg",
         Fid::EvtRawarg,
         Any,
         ArgKind::Param,
-        "One argument's raw value (evt.rawarg.flags, evt.rawarg[1]).",
+        "One argument's raw value (evt.rawarg.flags, evt.rawarg[1], numbered as evt.arg).",
     ),
     f(
         "evt.info",

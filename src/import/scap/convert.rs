@@ -43,7 +43,7 @@ mod fds;
 mod procs;
 mod values;
 
-use values::kernel_name;
+use super::names::kernel_name;
 
 /// Dump flag of EVF blocks: the event only updates state and is hidden when reading.
 const SCAP_DF_STATE_ONLY: u32 = 1;

@@ -7,8 +7,9 @@ use capture_format::schema::{
 
 use super::super::block::ThreadEntry;
 use super::super::event::RawEvent;
+use super::super::names::libs_names;
 use super::containers::first_cgroup;
-use super::values::{aliases, clone_flags_from_ppm, convert_value};
+use super::values::{clone_flags_from_ppm, convert_value};
 use super::{Converter, Thread, bytes_or, nul_terminated, own, param};
 
 impl Converter {
@@ -105,7 +106,7 @@ impl Converter {
         x: Option<&RawEvent<'_>>,
         pid: u32,
     ) -> Value<'static> {
-        let alias = aliases(schema_name, call);
+        let alias = libs_names(call, schema_name);
         let found = if alias.is_empty() {
             if matches!((call, schema_name), ("accept" | "accept4", "fd")) {
                 None

@@ -127,38 +127,6 @@ pub(super) fn mmap_flags_from_ppm(f: u64) -> i64 {
     o
 }
 
-/// libs names of calls that the kernel's x86_64 table names differently.
-pub(super) fn kernel_name(name: &str) -> &str {
-    match name {
-        "sigreturn" => "rt_sigreturn",
-        "pread" => "pread64",
-        "pwrite" => "pwrite64",
-        "prlimit" => "prlimit64",
-        "umount" => "umount2",
-        "send" => "sendto",
-        "recv" => "recvfrom",
-        "mmap2" => "mmap",
-        "llseek" => "lseek",
-        "fstat64" => "fstat",
-        "stat64" => "stat",
-        "lstat64" => "lstat",
-        n => n,
-    }
-}
-
-/// Other names under which sysdig holds a schema parameter.
-pub(super) fn aliases(schema_name: &str, call: &str) -> &'static [&'static str] {
-    match (call, schema_name) {
-        ("execve", "filename") => &["filename", "exe"],
-        ("execveat", "filename") => &["pathname", "exe"],
-        ("umount2", "name") => &["name", "target"],
-        ("mount", "type") => &["type"],
-        ("delete_module", "name") => &["name"],
-        ("dup" | "dup2" | "dup3", "oldfd") => &["oldfd", "fd"],
-        _ => &[],
-    }
-}
-
 pub(super) fn sock_of_tuple(t: &SockTuple<'_>, proto: u8) -> Value<'static> {
     match *t {
         SockTuple::Inet {
