@@ -79,6 +79,53 @@ struct CaptureFilter {
     to: u64,
 }
 
+impl CaptureFilter {
+    /// Whether `ev` passes the capture filter, after applying the container `records` written
+    /// before it. An event left out is counted, and what it changed (processes, fds) is written
+    /// as state records a replay applies silently.
+    fn judge(
+        &mut self,
+        ev: &Event<'_>,
+        records: &[Event<'_>],
+        out: &mut dyn Output,
+    ) -> io::Result<bool> {
+        for r in records {
+            self.engine.apply(r);
+        }
+        self.seen += 1;
+        let mut hit = false;
+        let _ = self.engine.event(
+            ev,
+            self.seen,
+            true,
+            Some(&self.filter),
+            &mut |_: &mut EventCtx<'_, '_>| {
+                hit = true;
+                Ok::<_, std::convert::Infallible>(Flow::Continue)
+            },
+        );
+        if !hit {
+            if self.left_out == 0 {
+                self.from = ev.ts;
+            }
+            self.left_out += 1;
+            self.to = ev.ts;
+            // What it changed, as state records a replay applies silently.
+            if shapes_state(ev)
+                && let Err(e) = self
+                    .engine
+                    .state
+                    .records_after(ev)
+                    .iter()
+                    .try_for_each(|r| out.append(r))
+            {
+                return Err(e);
+            }
+        }
+        Ok(hit)
+    }
+}
+
 /// Facts about the host and the recording, for the capture header.
 #[derive(Clone, Debug)]
 pub struct CaptureMeta {
@@ -418,6 +465,59 @@ impl Recorder {
     }
 }
 
+/// What the recorder knows of cgroups and containers, borrowed to place one event.
+struct Placement<'a> {
+    cgroups: &'a mut CgroupDirs,
+    containers: &'a mut Tracker,
+    cgroup_index: &'a mut HashMap<u64, u32>,
+    last_entered: &'a mut Option<(u32, u32)>,
+}
+
+impl Placement<'_> {
+    /// Sets `ev`'s container from its cgroup and returns the container records to write
+    /// before it: a container seen for the first time, a process entering one, metadata found
+    /// on a later look (a new program is a good moment to retry).
+    fn place(&mut self, cgroup_id: u64, ev: &mut Event<'_>, ts: u64) -> Vec<Event<'static>> {
+        let mut records = Vec::new();
+        let index = match self.cgroup_index.get(&cgroup_id) {
+            Some(&i) => i,
+            None => match self.cgroups.path(cgroup_id, ev.pid) {
+                Some(path) => {
+                    let s = self.containers.observe(path, ts);
+                    records.extend(s.records);
+                    self.cgroup_index.insert(cgroup_id, s.index);
+                    s.index
+                }
+                // A cgroup created after the last scan; looked up again later.
+                None => 0,
+            },
+        };
+        ev.container = index;
+        if ev.pid != 0 && *self.last_entered != Some((ev.pid, index)) {
+            records.extend(self.containers.enter_pid(ev.pid, index, ts));
+            *self.last_entered = Some((ev.pid, index));
+        }
+        match &mut ev.body {
+            Body::Fork(f) if f.child_pid != ev.pid => {
+                self.containers.fork(ev.pid, f.child_pid);
+            }
+            Body::Exec(p) => {
+                if p.cwd.is_empty() {
+                    // The probe could not walk it; the process may still be there.
+                    p.cwd = state::cwd_of(ev.pid).into();
+                }
+                if let Some(path) = self.cgroups.path(cgroup_id, ev.pid) {
+                    p.cgroup = path.as_bytes().to_vec().into();
+                    // New programs are a good moment to retry missing metadata.
+                    records.extend(self.containers.observe(path, ts).records);
+                }
+            }
+            _ => {}
+        }
+        records
+    }
+}
+
 struct Recorder {
     probe: Probe,
     decoder: Decoder,
@@ -571,42 +671,13 @@ impl Recorder {
                     let mut keep = true;
                     let mut ev = d.event;
                     ev.ts = ts;
-                    let mut records = Vec::new();
-                    let index = match cgroup_index.get(&d.cgroup_id) {
-                        Some(&i) => i,
-                        None => match cgroups.path(d.cgroup_id, ev.pid) {
-                            Some(path) => {
-                                let s = containers.observe(path, ts);
-                                records.extend(s.records);
-                                cgroup_index.insert(d.cgroup_id, s.index);
-                                s.index
-                            }
-                            // A cgroup created after the last scan; looked up again later.
-                            None => 0,
-                        },
-                    };
-                    ev.container = index;
-                    if ev.pid != 0 && *last_entered != Some((ev.pid, index)) {
-                        records.extend(containers.enter_pid(ev.pid, index, ts));
-                        *last_entered = Some((ev.pid, index));
+                    let records = Placement {
+                        cgroups,
+                        containers,
+                        cgroup_index,
+                        last_entered,
                     }
-                    match &mut ev.body {
-                        Body::Fork(f) if f.child_pid != ev.pid => {
-                            containers.fork(ev.pid, f.child_pid);
-                        }
-                        Body::Exec(p) => {
-                            if p.cwd.is_empty() {
-                                // The probe could not walk it; the process may still be there.
-                                p.cwd = state::cwd_of(ev.pid).into();
-                            }
-                            if let Some(path) = cgroups.path(d.cgroup_id, ev.pid) {
-                                p.cgroup = path.as_bytes().to_vec().into();
-                                // New programs are a good moment to retry missing metadata.
-                                records.extend(containers.observe(path, ts).records);
-                            }
-                        }
-                        _ => {}
-                    }
+                    .place(d.cgroup_id, &mut ev, ts);
                     for r in &records {
                         if let Err(e) = out.append(r) {
                             err = Some(e);
@@ -614,41 +685,15 @@ impl Recorder {
                         }
                     }
                     if let Some(cf) = filter.as_mut() {
-                        for r in &records {
-                            cf.engine.apply(r);
-                        }
-                        cf.seen += 1;
-                        let mut hit = false;
-                        let _ = cf.engine.event(
-                            &ev,
-                            cf.seen,
-                            true,
-                            Some(&cf.filter),
-                            &mut |_: &mut EventCtx<'_, '_>| {
-                                hit = true;
-                                Ok::<_, std::convert::Infallible>(Flow::Continue)
-                            },
-                        );
-                        keep = hit;
-                        if !hit {
-                            if cf.left_out == 0 {
-                                cf.from = ts;
-                            }
-                            cf.left_out += 1;
-                            cf.to = ts;
-                            summary.filtered += 1;
-                            // What it changed, as state records a replay applies silently.
-                            if shapes_state(&ev)
-                                && let Err(e) = cf
-                                    .engine
-                                    .state
-                                    .records_after(&ev)
-                                    .iter()
-                                    .try_for_each(|r| out.append(r))
-                            {
+                        match cf.judge(&ev, &records, out) {
+                            Ok(hit) => keep = hit,
+                            Err(e) => {
                                 err = Some(e);
                                 return;
                             }
+                        }
+                        if !keep {
+                            summary.filtered += 1;
                         }
                     }
                     // The last process of a container: its record again, with the exit time.
