@@ -131,6 +131,29 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    report(&summary, &args.file);
+    if let Some(full) = &summary.disk_full {
+        eprintln!(
+            "casefile: error: the disk holding {} is full: recording stopped early; {} events \
+             were not written; the file was closed with its footer and verifies",
+            full.display(),
+            summary.unwritten
+        );
+        return Ok(ExitCode::from(2));
+    }
+    drop(first_file);
+    // The recorded command's status, as a shell reports it (none when recording stopped first).
+    let code = summary.child.map_or(0, |st| {
+        st.code()
+            .or_else(|| st.signal().map(|s| 128 + s))
+            .unwrap_or(1)
+    });
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
+/// The recording's summary on stderr: how it attached, what it recorded and lost, what it cost.
+#[cfg(target_os = "linux")]
+fn report(summary: &crate::record::session::Summary, file: &std::path::Path) {
     if !summary.fallbacks.is_empty() {
         eprintln!(
             "casefile: attached through raw_tp (tp_btf refused): {}",
@@ -144,7 +167,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         "casefile: recorded {} events in {:.1} s into {} ({} file{}, {:.1} MiB), {} lost{}",
         summary.events,
         summary.elapsed.as_secs_f64(),
-        args.file.display(),
+        file.display(),
         summary.files,
         if summary.files == 1 { "" } else { "s" },
         summary.bytes as f64 / f64::from(1 << 20),
@@ -173,23 +196,6 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
             summary.sampling.as_secs_f64()
         );
     }
-    if let Some(full) = &summary.disk_full {
-        eprintln!(
-            "casefile: error: the disk holding {} is full: recording stopped early; {} events \
-             were not written; the file was closed with its footer and verifies",
-            full.display(),
-            summary.unwritten
-        );
-        return Ok(ExitCode::from(2));
-    }
-    drop(first_file);
-    // The recorded command's status, as a shell reports it (none when recording stopped first).
-    let code = summary.child.map_or(0, |st| {
-        st.code()
-            .or_else(|| st.signal().map(|s| 128 + s))
-            .unwrap_or(1)
-    });
-    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
 /// A `FILE.N` of an earlier rotation left next to `base`, which this recording would reach.
