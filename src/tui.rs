@@ -12,18 +12,22 @@
 //! input thread ──┐
 //! tick thread  ──┼──► one channel of AppEvent ──► App::handle_event(&mut self)
 //! job threads  ──┘                                  │
-//!                                                   └──► App::render(&self) draws
+//!                                                   └──► ui::draw(&App) draws
 //! ```
 //!
 //! Opening, scanning and aggregating run on job threads ([`jobs`]) that report progress and
 //! results as events; a new request or Esc cancels the running one, so the screen never
-//! freezes. [`term`] owns the terminal: raw mode, the alternate screen and mouse capture are
+//! freezes. [`event`] holds those events and the jobs' messages; [`screen`] the screen stack's
+//! model; [`app`] the state and how events change it; [`ui`] draws it. [`term`] owns the terminal: raw mode, the alternate screen and mouse capture are
 //! undone on every exit path, panics included.
 
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod event;
 pub mod jobs;
+pub mod layout;
+pub mod screen;
 pub mod term;
 pub mod ui;
 
@@ -39,7 +43,8 @@ use crossterm::event::{self as cevent, Event as CEvent};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 
 use crate::replay::session::Damage;
-use app::{App, AppEvent};
+use app::App;
+use event::AppEvent;
 
 /// Errors of the terminal UI.
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +122,7 @@ fn run_app(
     }
     app.start();
     loop {
-        guard.terminal().draw(|f| app.render(f))?;
+        guard.terminal().draw(|f| ui::draw(&app, f))?;
         let Ok(ev) = rx.recv() else { break };
         app.handle_event(ev);
         // Fold whatever else is queued before drawing again.

@@ -10,13 +10,13 @@ use std::sync::mpsc::Sender;
 use capture_format::CaptureFile;
 use capture_format::schema::Body;
 
-use super::app::AppEvent;
+use super::event::{AppEvent, JobMsg, Opened};
 use crate::output::{DEFAULT_FORMAT, Format, Sink, TextSink};
 use crate::replay::render::BufMode;
-use crate::replay::session::{Damage, Flow, Options, Session};
+use crate::replay::session::{Flow, Options, Session};
 use crate::views::alerts::{self, Rules};
-use crate::views::echo::{Collector, Stream};
-use crate::views::eval::{Control, Progress, Table, ViewError, compile_filters};
+use crate::views::echo::Collector;
+use crate::views::eval::{Control, Progress, ViewError, compile_filters};
 use crate::views::spec::ViewSpec;
 use crate::views::summary::{Summary, run_summary_live};
 
@@ -77,51 +77,6 @@ pub enum Request {
         /// Selection.
         filter: Option<String>,
     },
-}
-
-/// What the block index says about a capture, computed without decoding events.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Opened {
-    /// Events in the capture.
-    pub events: u64,
-    /// First and last event time.
-    pub range: (u64, u64),
-    /// Events per timeline bucket, spread from each block's count and time range.
-    pub density: Vec<u64>,
-    /// Loss intervals (from, to, events lost), once read.
-    pub losses: Vec<(u64, u64, u64)>,
-    /// Event blocks.
-    pub blocks: usize,
-    /// Whether the footer was missing and the index rebuilt.
-    pub recovered: bool,
-    /// What triggered an incident file of the flight recorder: time and what fired.
-    pub triggers: Vec<(u64, String)>,
-}
-
-/// A job's messages.
-#[derive(Clone, Debug)]
-pub enum JobMsg {
-    /// The index has been read (losses follow in [`JobMsg::Losses`], which ends the job).
-    Opened(Box<Opened>),
-    /// Loss intervals from the footer tables.
-    Losses(Vec<(u64, u64, u64)>),
-    /// Fraction done (0 to 1) and events seen.
-    Progress(f64, u64),
-    /// The overview.
-    Summary(Box<Summary>),
-    /// The overview so far, while its scan goes on.
-    Partial(Box<Summary>),
-    /// Damaged blocks the scan skipped, how many times and which (the job goes on to its
-    /// result).
-    Damaged(u64, Damage),
-    /// A view table.
-    Table(Box<Table>),
-    /// Echo streams (and whether they were cut at [`MAX_LINES`] payloads).
-    Echo(Vec<Stream>, bool),
-    /// Dig lines (and whether the list was cut).
-    Dig(Vec<String>, bool),
-    /// The job failed (or was cancelled: then nobody waits for it).
-    Failed(String),
 }
 
 /// A running job: its id and cancel flag.

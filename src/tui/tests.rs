@@ -12,8 +12,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::app::{App, AppEvent, Content, EchoMode, Mode};
-use super::jobs::{self, JobMsg, Opener, TIMELINE_BUCKETS};
+use super::app::App;
+use super::event::{AppEvent, JobMsg};
+use super::jobs::{self, Opener, TIMELINE_BUCKETS};
+use super::screen::{self, Content, EchoMode, Mode};
+use super::ui;
 use crate::views::alerts::Rules;
 use crate::views::eval::Table;
 use crate::views::spec::ViewSpec;
@@ -126,7 +129,7 @@ impl Harness {
     /// The screen as text, one line per row.
     fn screen(&mut self) -> String {
         let app = &self.app;
-        self.term.draw(|f| app.render(f)).expect("draw");
+        self.term.draw(|f| ui::draw(app, f)).expect("draw");
         let buf = self.term.backend().buffer();
         let mut out = String::new();
         for y in 0..buf.area.height {
@@ -278,7 +281,7 @@ fn a_container_row_drills_down() {
     let mut h = Harness::new(&fixture());
     h.key(KeyCode::F(2));
     let pick = |h: &mut Harness, id: &str| {
-        let entries = super::app::picker_entries(false);
+        let entries = screen::picker_entries(false);
         let i = entries
             .iter()
             .position(|(eid, _)| *eid == id)
@@ -338,7 +341,7 @@ fn picker_find_and_paging() {
     h.key(KeyCode::F(2));
     assert!(h.screen().contains("Views (F2)"));
     // Pick "files" (walk down to it).
-    let idx = super::app::picker_entries(false)
+    let idx = screen::picker_entries(false)
         .iter()
         .position(|e| e.0 == "files")
         .expect("files view");
@@ -587,13 +590,13 @@ fn bench_inspect() {
     let mut app = App::new(path.clone(), open, tx, (W, H));
     app.start();
     let mut term = Terminal::new(TestBackend::new(W, H)).expect("terminal");
-    term.draw(|f| app.render(f)).expect("draw");
+    term.draw(|f| ui::draw(&app, f)).expect("draw");
     let blank = t0.elapsed();
     while app.opened.is_none() {
         let ev = rx.recv().expect("event");
         app.handle_event(ev);
     }
-    term.draw(|f| app.render(f)).expect("draw");
+    term.draw(|f| ui::draw(&app, f)).expect("draw");
     let first = t0.elapsed();
     let first_cpu = cpu_ms() - c0;
     let mut progress = 0;
@@ -603,7 +606,7 @@ fn bench_inspect() {
             progress += 1;
         }
         app.handle_event(ev);
-        term.draw(|f| app.render(f)).expect("draw");
+        term.draw(|f| ui::draw(&app, f)).expect("draw");
     }
     let overview = t0.elapsed();
     let overview_cpu = cpu_ms() - c0;
@@ -611,12 +614,12 @@ fn bench_inspect() {
         let t = Instant::now();
         let c = cpu_ms();
         app.handle_event(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-        term.draw(|f| app.render(f)).expect("draw");
+        term.draw(|f| ui::draw(app, f)).expect("draw");
         while app.busy() {
             let ev = rx.recv().expect("event");
             app.handle_event(ev);
         }
-        term.draw(|f| app.render(f)).expect("draw");
+        term.draw(|f| ui::draw(app, f)).expect("draw");
         (t.elapsed(), cpu_ms() - c)
     };
     let view = step(&mut app, KeyCode::Enter);
@@ -702,7 +705,7 @@ fn column(t: &Table, name: &str) -> Vec<String> {
 /// Opens view `id` from the picker.
 fn pick(h: &mut Harness, id: &str) {
     h.key(KeyCode::F(2));
-    let entries = super::app::picker_entries(h.app.has_rules());
+    let entries = screen::picker_entries(h.app.has_rules());
     let i = entries
         .iter()
         .position(|(eid, _)| *eid == id)
@@ -727,7 +730,7 @@ fn alerts_view_lists_the_rules_that_fired_and_drills_into_their_events() {
         .unwrap_or_else(|| panic!("no Alerts tile:\n{s}"));
     assert!(tile.split_whitespace().nth(1) == Some("5"), "{tile}");
     // The picker lists it first.
-    assert_eq!(super::app::picker_entries(true)[0].0, "alerts");
+    assert_eq!(screen::picker_entries(true)[0].0, "alerts");
     pick(&mut h, "alerts");
     let s = h.screen();
     assert!(s.contains("Overview › Alerts"), "{s}");
@@ -805,7 +808,7 @@ fn alerts_view_lists_the_rules_that_fired_and_drills_into_their_events() {
 #[test]
 fn the_alerts_tile_opens_the_view_and_a_filter_narrows_it() {
     let mut h = Harness::with_rules(&state(), &["basic"], false);
-    let i = super::app::tile_order(true)
+    let i = screen::tile_order(true)
         .iter()
         .position(|t| t.id == "alerts")
         .expect("alerts tile");
@@ -852,13 +855,9 @@ fn alerts_with_skipped_rules_say_so() {
 fn without_rules_there_is_no_alerts_view() {
     let h = Harness::new(&fixture());
     assert!(!h.app.has_rules());
+    assert!(screen::tile_order(false).iter().all(|t| t.id != "alerts"));
     assert!(
-        super::app::tile_order(false)
-            .iter()
-            .all(|t| t.id != "alerts")
-    );
-    assert!(
-        super::app::picker_entries(false)
+        screen::picker_entries(false)
             .iter()
             .all(|e| e.0 != "alerts")
     );
