@@ -1,6 +1,6 @@
 //! Work off the UI thread: opening a capture, the overview scan, view aggregation, echo and
 //! dig. Each job runs on its own thread, reports progress and its result as
-//! [`AppEvent::Job`](super::app::AppEvent) messages tagged with its id, and stops when its
+//! [`AppEvent::Job`](super::event::AppEvent) messages tagged with its id, and stops when its
 //! cancel flag is set.
 
 use std::sync::Arc;
