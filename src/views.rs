@@ -25,6 +25,7 @@ pub mod alerts;
 pub mod catalog;
 pub mod chisels;
 pub mod eval;
+pub mod live;
 pub mod spec;
 pub mod summary;
 
