@@ -601,3 +601,56 @@ fn live_top_shows_new_processes_and_ends_as_top_over_the_kept_file() {
     assert!(err.contains("refresh lag behind the recorder"), "{err}");
     assert_sealed(&kept);
 }
+
+/// A second trigger inside an open window extends it, and the incident file says so: `info`
+/// lists both triggers (the first from the header, the later one from the file's notes).
+#[test]
+fn triggers_that_extend_a_window_are_all_listed_in_the_incident() {
+    let dir = Dir::new("flight-twice");
+    let out_dir = dir.join("incidents");
+    std::fs::create_dir(&out_dir).expect("mkdir");
+    let Some(rec) = Flight::start(&out_dir, &["--keep", "10s", "--after", "3s"]) else {
+        return;
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = rec.pid().to_string();
+    let first = wall_ns();
+    TestCommand::new(["trigger", &pid]).stdout();
+    rec.wait_for("writing", 1, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(1));
+    let st = Command::new("kill")
+        .args(["-USR1", &pid])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    rec.wait_for("extends the incident", 1, Duration::from_secs(10));
+    rec.wait_for("incident written", 1, Duration::from_secs(15));
+    let err = rec.stop();
+    let files = incidents(&out_dir);
+    assert_eq!(files.len(), 1, "{files:?}\n{err}");
+    assert!(err.contains("holds 2 triggers"), "{err}");
+    assert_sealed(&files[0]);
+    let info = info_json(&files[0]);
+    let t = info["triggers"].as_array().expect("triggers");
+    assert_eq!(t.len(), 2, "{info}");
+    let ts: Vec<u64> = t.iter().map(|t| t["ts"].as_u64().expect("ts")).collect();
+    assert!(ts[0] >= first && ts[1] > ts[0] + 500_000_000, "{ts:?}");
+    assert!(t.iter().all(|t| t["what"] == "signal SIGUSR1"), "{info}");
+    // `casefile trigger` says it sent the first; the second was a plain kill.
+    assert!(
+        t[0]["event"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("sent by casefile trigger (pid ")),
+        "{info}"
+    );
+    assert_eq!(t[1]["event"], "", "{info}");
+    // The window reaches --after past the second trigger.
+    let last = info["last_ts"].as_u64().expect("last");
+    assert!(
+        last > ts[1] + 2_500_000_000,
+        "window ends {} ms after",
+        (last - ts[1]) / 1_000_000
+    );
+    let text = TestCommand::new(["info", files[0].to_str().expect("utf8")]).stdout();
+    assert_eq!(text.matches("trigger:").count(), 2, "{text}");
+}
