@@ -660,7 +660,8 @@ pub struct LiveArgs {
     /// Show this view (as `casefile top VIEW`), redrawn each second, instead of the events.
     #[arg(long, value_name = "VIEW", conflicts_with = "inspect")]
     pub top: Option<String>,
-    /// With --top: aggregate only the last DUR (default: everything recorded so far).
+    /// With --top: aggregate only the last DUR, counted in whole seconds: from the start of
+    /// the second that holds the newest event minus DUR (default: everything recorded so far).
     #[arg(long, value_parser = parse_duration, value_name = "DUR", requires = "top")]
     pub last: Option<Duration>,
     /// Open the terminal UI (as `casefile inspect`), following the recording until you pause

@@ -66,8 +66,9 @@ pub fn run(
 
 /// Runs the UI over a capture being recorded (`casefile live --inspect`): it reopens the file
 /// each second and follows "now" until the user pauses (`p`) or chooses a time range.
-pub fn run_live(path: &Path, open: jobs::Opener) -> Result<(), TuiError> {
-    run_app(path, open, None, true).map(drop)
+/// Returns the damaged blocks its views skipped.
+pub fn run_live(path: &Path, open: jobs::Opener) -> Result<Damage, TuiError> {
+    run_app(path, open, None, true)
 }
 
 fn run_app(

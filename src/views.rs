@@ -26,6 +26,7 @@ pub mod catalog;
 pub mod chisels;
 pub mod echo;
 pub mod eval;
+pub mod live;
 pub mod ps;
 pub mod spec;
 pub mod summary;

@@ -48,6 +48,11 @@ pub enum BlockType {
     /// Partial aggregates of the events block just before it (optional; see
     /// [`crate::writer::BlockAggregator`]). Listed in the index, holds no records.
     Aggregates,
+    /// Notes added while the file was written (key/value entries encoded as the header's,
+    /// [`crate::writer::Writer::write_notes`]): what the header could not know when it was
+    /// written. Listed in the index, holds no records; carries an empty summary, so readers
+    /// that do not know the type parse its header as any other and skip it.
+    Notes,
     /// A type this version does not know; skipped.
     Unknown(u8),
 }
@@ -62,6 +67,7 @@ impl BlockType {
             BlockType::Signature => 4,
             BlockType::Checkpoint => 5,
             BlockType::Aggregates => 6,
+            BlockType::Notes => 7,
             BlockType::Unknown(v) => v,
         }
     }
@@ -91,6 +97,7 @@ impl BlockType {
             4 => BlockType::Signature,
             5 => BlockType::Checkpoint,
             6 => BlockType::Aggregates,
+            7 => BlockType::Notes,
             v => BlockType::Unknown(v),
         }
     }

@@ -255,6 +255,13 @@ impl CaptureFile {
                         pos = end as usize;
                         continue;
                     }
+                    if h.block_type == BlockType::Notes {
+                        let mut e = IndexEntry::of(&h, pos as u64);
+                        e.first_event = next_event;
+                        blocks.push(e);
+                        pos = end as usize;
+                        continue;
+                    }
                     if !h.block_type.holds_records() {
                         // Checkpoints (and anything unknown) hold no records.
                         pos = end as usize;
@@ -411,6 +418,24 @@ impl CaptureFile {
             return Ok(None);
         }
         Ok(Some(self.read_block(i + 1)?.raw))
+    }
+
+    /// The entries of the notes blocks (type 7), in file order: key/value pairs added while
+    /// the file was written. A notes block that does not read is an error naming its offset.
+    pub fn notes(&self) -> Result<Vec<(u16, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for (i, e) in self.blocks.iter().enumerate() {
+            if e.block_type != BlockType::Notes {
+                continue;
+            }
+            let b = self.read_block(i)?;
+            let body_at = b.offset + u64::from(b.header.header_len);
+            out.extend(
+                crate::header::parse_entries(&b.raw, body_at, "notes block")
+                    .map_err(|x| self.name(x))?,
+            );
+        }
+        Ok(out)
     }
 
     /// Index of the first event block whose last event is at or after `ts` (the block to start

@@ -138,7 +138,7 @@ pub struct FileHeader {
     pub len: u32,
 }
 
-fn put(out: &mut Vec<u8>, key: u16, v: &[u8]) {
+pub(crate) fn put(out: &mut Vec<u8>, key: u16, v: &[u8]) {
     out.extend_from_slice(&key.to_le_bytes());
     out.extend_from_slice(&(v.len() as u32).to_le_bytes());
     out.extend_from_slice(v);
@@ -306,6 +306,39 @@ impl FileHeader {
             len,
         })
     }
+}
+
+/// Parses key/value entries (u16 key, u32 length, value) filling `b`, as the header's and a
+/// notes block's body hold them; `base` is the file offset of `b`, for errors.
+pub(crate) fn parse_entries(
+    b: &[u8],
+    base: u64,
+    what: &'static str,
+) -> Result<Vec<(u16, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while pos < b.len() {
+        let Some(h) = b.get(pos..pos + 6) else {
+            return Err(Error::corrupt(
+                base + pos as u64,
+                what,
+                "entry header runs past the end",
+            ));
+        };
+        let key = u16::from_le_bytes([h[0], h[1]]);
+        let vlen = u32::from_le_bytes([h[2], h[3], h[4], h[5]]) as usize;
+        let start = pos + 6;
+        let Some(v) = start.checked_add(vlen).and_then(|e| b.get(start..e)) else {
+            return Err(Error::corrupt(
+                base + pos as u64 + 2,
+                what,
+                format!("entry of {vlen} bytes runs past the end"),
+            ));
+        };
+        out.push((key, v.to_vec()));
+        pos = start + vlen;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -358,6 +358,66 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Writes a notes block (type 7): key/value `entries`, encoded as the header's, that the
+    /// header could not hold when it was written (a flight recorder's later triggers). Readers
+    /// gather them with [`crate::CaptureFile::notes`].
+    pub fn write_notes(&mut self, entries: &[(u16, Vec<u8>)]) -> io::Result<()> {
+        self.check()?;
+        let mut body = Vec::new();
+        for (k, v) in entries {
+            crate::header::put(&mut body, *k, v);
+        }
+        if body.len() > crate::block::MAX_BODY as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "notes larger than a block may be",
+            ));
+        }
+        let ts = self.last_ts;
+        let header = BlockHeader {
+            block_type: BlockType::Notes,
+            codec: codec_id::STORED,
+            header_len: 0,
+            body_len: body.len() as u32,
+            raw_len: body.len() as u32,
+            count: 0,
+            flags: 0,
+            first_event: self.next_event,
+            first_ts: ts,
+            last_ts: ts,
+            body_hash: body_hash(&body),
+            prev: self.link,
+            summary: Summary::default(),
+        };
+        let hbytes = header.encode();
+        let mut buf = Vec::with_capacity(hbytes.len() + body.len());
+        buf.extend_from_slice(&hbytes);
+        buf.extend_from_slice(&body);
+        let offset = self.stats.bytes;
+        let need = buf.len() as u64 + self.footer_bound();
+        if let Some(reserve) = self.reserve.as_mut()
+            && let Err(e) = reserve(offset, need)
+        {
+            self.full = true;
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                format!("no room for notes and the footer: {e}"),
+            ));
+        }
+        self.put(&hbytes, &buf)?;
+        self.index.push(IndexEntry::of(
+            &BlockHeader {
+                header_len: hbytes.len() as u16,
+                ..header
+            },
+            offset,
+        ));
+        // The footer's totals count every indexed block.
+        self.stats.raw_bytes += body.len() as u64;
+        self.stored_bytes += body.len() as u64;
+        Ok(())
+    }
+
     /// Writes the aggregates block of the events block just written. Aggregates are optional:
     /// when the [`Reserve`] check refuses room for them, none are written (the room for the
     /// footer was reserved with the events block) and the next block finds the disk full.

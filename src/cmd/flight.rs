@@ -27,8 +27,12 @@ pub fn trigger(args: &TriggerArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let pid = libc::pid_t::try_from(pid).context("pid out of range")?;
-    // SAFETY: kill with a pid and a signal number; no memory is passed.
-    if unsafe { libc::kill(pid, libc::SIGUSR1) } != 0 {
+    // Queued, so the recorder knows `casefile trigger` sent it (a plain kill is SIGUSR1 alone).
+    let value = libc::sigval {
+        sival_ptr: std::ptr::null_mut(),
+    };
+    // SAFETY: sigqueue with a pid, a signal number and a value holding no pointer.
+    if unsafe { libc::sigqueue(pid, libc::SIGUSR1, value) } != 0 {
         return Err(std::io::Error::last_os_error())
             .with_context(|| format!("signalling process {pid}"));
     }
@@ -46,7 +50,7 @@ pub fn run(_args: &RecordArgs) -> anyhow::Result<ExitCode> {
 #[cfg(target_os = "linux")]
 pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     use std::path::Path;
-    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
 
     use crate::filter;
@@ -113,8 +117,24 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
             .context("installing the SIGINT/SIGTERM handlers")?;
     }
     let manual = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&manual))
-        .context("installing the SIGUSR1 handler")?;
+    let manual_by = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    {
+        let (flag, by) = (Arc::clone(&manual), Arc::clone(&manual_by));
+        let action = move |info: &libc::siginfo_t| {
+            // `casefile trigger` queues the signal (SI_QUEUE); a plain kill does not.
+            let from = if info.si_code == libc::SI_QUEUE {
+                // SAFETY: the sender's pid is set for a queued signal.
+                u32::try_from(unsafe { info.si_pid() }).unwrap_or(0)
+            } else {
+                0
+            };
+            by.store(from, Ordering::SeqCst);
+            flag.store(true, Ordering::SeqCst);
+        };
+        // SAFETY: the action only stores to atomics, which is async-signal-safe.
+        unsafe { signal_hook_registry::register_sigaction(libc::SIGUSR1, action) }
+            .context("installing the SIGUSR1 handler")?;
+    }
     let opts = Options {
         path: dir.clone(),
         duration: args.duration,
@@ -146,6 +166,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
             dir: dir.clone(),
             trigger,
             manual: Arc::clone(&manual),
+            manual_by: Arc::clone(&manual_by),
             header,
             sealer,
         })?))

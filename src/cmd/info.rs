@@ -103,6 +103,8 @@ struct Report {
     recovered: Option<(String, u64)>,
     damage: Vec<String>,
     integrity: Integrity,
+    /// What triggered an incident of the flight recorder: the header's, then the notes'.
+    triggers: Vec<crate::record::incident::Trigger>,
 }
 
 enum Integrity {
@@ -235,6 +237,7 @@ impl Report {
             recovered: cap.recovery().map(|r| (r.reason.clone(), r.tail_bytes)),
             damage: cap.damage().iter().map(ToString::to_string).collect(),
             integrity,
+            triggers: crate::record::incident::Trigger::of_capture(cap)?,
         })
     }
 
@@ -304,7 +307,7 @@ impl Report {
         if !i.redacted.is_empty() {
             writeln!(out, "redacted:    {}", i.redacted)?;
         }
-        for t in crate::record::incident::Trigger::of(i) {
+        for t in &self.triggers {
             writeln!(out, "trigger:     {} {}", rfc3339(t.ts), t.what)?;
             if !t.event.is_empty() {
                 writeln!(out, "  event:     {}", t.event)?;
@@ -481,7 +484,7 @@ impl Report {
             },
         });
         // An incident of the flight recorder says what triggered it.
-        let triggers = crate::record::incident::Trigger::of(i);
+        let triggers = &self.triggers;
         if !triggers.is_empty()
             && let Some(o) = v.as_object_mut()
         {

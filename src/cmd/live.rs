@@ -12,6 +12,7 @@
 //! Quitting (Ctrl+C, or `q` in the UI) stops the recorder with SIGINT, so it writes its footer;
 //! the view then reads what is left and ends.
 
+use crate::replay::session::Damage;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -239,17 +240,15 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
         events(&rec, filter.as_ref(), &stop)
     };
     let status = rec.finish();
-    let (vu, vs) = super::record::own_cpu();
+    let (vu, vs) = super::args::own_cpu();
     eprintln!("casefile: live view CPU: {vu:.2} s user, {vs:.2} s system");
-    match result {
-        Ok(lags) => eprintln!("casefile: {lags}"),
-        Err(e) => return Err(e),
-    }
+    let (lags, damage) = result?;
+    eprintln!("casefile: {lags}");
     if status.is_some_and(|s| !s.success()) {
         eprintln!("casefile: the recorder exited with {status:?}");
         return Ok(ExitCode::from(2));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(super::args::report_damage(&damage, ExitCode::SUCCESS))
 }
 
 /// Events as `read` prints them, as the blocks reach the file.
@@ -257,7 +256,7 @@ fn events(
     rec: &Recorder,
     filter: Option<&crate::filter::Filter<crate::replay::fields::Field>>,
     stop: &AtomicBool,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, Damage)> {
     use capture_format::{BlockType, Reader};
 
     use crate::output::{DEFAULT_FORMAT, Format, Sink, TextSink};
@@ -328,53 +327,75 @@ fn events(
             lags.note(b.header.last_ts);
         }
     }
-    Ok(lags.report())
+    Ok((lags.report(), Damage::default()))
 }
 
-/// A view over what was written so far, redrawn each second.
+/// How often `--top` redraws at most.
+const REDRAW: Duration = Duration::from_secs(1);
+/// How often `--top` looks whether the file grew.
+const POLL: Duration = Duration::from_millis(25);
+
+/// A view over what was written so far, redrawn each second. The view's state is kept
+/// between refreshes and fed only the blocks written since the last one
+/// ([`crate::views::live::LiveView`]).
 fn top(
     rec: &Recorder,
     spec: &'static crate::views::spec::ViewSpec,
     filter: Option<&str>,
     last: Option<Duration>,
     stop: &AtomicBool,
-) -> anyhow::Result<String> {
-    use crate::replay::session::{Options, Session};
-    use crate::views::eval::{Control, run_view};
+) -> anyhow::Result<(String, Damage)> {
+    use crate::views::live::LiveView;
 
+    let mut damage = Damage::default();
     let tty = io::stdout().is_terminal();
     let rows = crossterm::terminal::size().map_or(40, |(_, h)| usize::from(h));
     let mut lags = Lags::default();
-    let mut next = Instant::now();
+    let mut view: Option<LiveView> = None;
+    let mut drawn: Option<Instant> = None;
+    let mut seen_len = 0u64;
     loop {
         let ended = rec.exited.load(Ordering::SeqCst);
         if stop.load(Ordering::Relaxed) {
             rec.stop();
         }
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
-        next += Duration::from_secs(1);
+        // Redrawn at most once a second, as soon after that as the file grew (the recorder
+        // writes a block at least every 400 ms while there are events), and every two seconds
+        // on a file that does not grow: so the newest events show without waiting for a tick.
+        let len = std::fs::metadata(&rec.path).map_or(0, |m| m.len());
+        let since = drawn.map(|t| t.elapsed());
+        let due = since.is_none_or(|d| d >= REDRAW);
+        let idle = since.is_some_and(|d| d >= 2 * REDRAW);
+        if !(ended || idle || (due && len > seen_len)) {
+            std::thread::sleep(POLL);
+            continue;
+        }
+        seen_len = len;
+        drawn = Some(Instant::now());
         // SAFETY: the recorder only appends to the file.
         let cap = match unsafe { capture_format::CaptureFile::open_mmap(&rec.path) } {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("casefile: warning: {}: {e}", rec.path.display());
+                if ended {
+                    break;
+                }
                 continue;
             }
         };
-        let Some((_, newest)) = cap.time_range() else {
+        let v = match &mut view {
+            Some(v) => v,
+            None => view.insert(LiveView::new(spec, filter, last, &cap.header().info)?),
+        };
+        damage.extend(&v.feed(&cap));
+        let newest = v.newest();
+        if newest == 0 {
+            if ended {
+                break;
+            }
             continue;
-        };
-        let opts = Options {
-            from: last.map(|d| newest.saturating_sub(d.as_nanos() as u64)),
-            ..Options::default()
-        };
-        let events = cap.event_count();
-        let mut session = Session::new(cap, opts)?;
-        let mut ctl = Control {
-            progress: None,
-            cancel: None,
-        };
-        let table = run_view(spec, &mut session, filter, &mut ctl)?;
+        }
+        let (table, start) = v.table()?;
         lags.note(newest);
         let mut out = io::stdout().lock();
         if tty {
@@ -382,12 +403,17 @@ fn top(
         }
         let mut clock = String::new();
         crate::replay::render::time_of_day_s(newest, &mut clock);
+        let mut window = String::new();
+        if let Some(s) = start {
+            window.push_str(", window from ");
+            crate::replay::render::time_of_day_s(s, &mut window);
+        }
         writeln!(
             out,
-            "casefile live: {} ({}) — {} events recorded, newest {clock}{}",
+            "casefile live: {} ({}) — {} events recorded, newest {clock}{window}{}",
             spec.id,
             spec.name,
-            events,
+            cap.event_count(),
             if ended { " (recording stopped)" } else { "" }
         )?;
         crate::output::table::print_table(&mut out, &table, tty.then(|| rows.saturating_sub(3)))?;
@@ -396,17 +422,23 @@ fn top(
             break;
         }
     }
-    Ok(lags.report())
+    let report = format!(
+        "{} ({} event blocks, each replayed once)",
+        lags.report(),
+        view.as_ref().map_or(0, LiveView::blocks)
+    );
+    Ok((report, damage))
 }
 
 /// The terminal UI over the growing file, following "now".
-fn inspect(rec: &Recorder) -> anyhow::Result<String> {
+fn inspect(rec: &Recorder) -> anyhow::Result<(String, Damage)> {
     let path = rec.path.clone();
     let open: crate::tui::jobs::Opener = Arc::new(move || {
         // SAFETY: the recorder only appends to the file.
         unsafe { capture_format::CaptureFile::open_mmap(&path) }.map_err(|e| e.to_string())
     });
     let name: &Path = &rec.path;
-    crate::tui::run_live(name, open).with_context(|| format!("inspecting {}", name.display()))?;
-    Ok("the UI followed the recording".into())
+    let damage = crate::tui::run_live(name, open)
+        .with_context(|| format!("inspecting {}", name.display()))?;
+    Ok(("the UI followed the recording".into(), damage))
 }

@@ -187,7 +187,7 @@ fn report(summary: &crate::record::session::Summary, file: &std::path::Path) {
     if let Some(st) = summary.child.filter(|st| !st.success()) {
         eprintln!("casefile: the recorded command exited with {st}");
     }
-    let (user, sys) = own_cpu();
+    let (user, sys) = super::args::own_cpu();
     eprintln!("casefile: recorder CPU: {user:.2} s user, {sys:.2} s system");
     if summary.samples > 0 {
         eprintln!(
@@ -220,7 +220,3 @@ fn rotated_leftover(base: &std::path::Path) -> Option<std::path::PathBuf> {
     found.sort();
     found.into_iter().next()
 }
-
-/// This process's CPU time (shared with `live`, which still names it here).
-#[cfg(target_os = "linux")]
-pub(crate) use super::args::own_cpu;

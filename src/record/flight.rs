@@ -89,6 +89,8 @@ pub struct FlightConfig {
     pub trigger: TriggerSpec,
     /// Set by SIGUSR1 (`casefile trigger PID`): write the window now.
     pub manual: Arc<AtomicBool>,
+    /// The pid of the `casefile trigger` that sent the last SIGUSR1 (0: a plain signal).
+    pub manual_by: Arc<std::sync::atomic::AtomicU32>,
     /// The header every incident file starts from.
     pub header: HeaderInfo,
     /// Seals each incident file, as `record --sign-key/--seal-key` seals a capture.
@@ -120,6 +122,8 @@ struct Open {
 
 enum Msg {
     Segment(Arc<Vec<u8>>),
+    /// A later trigger inside the window: written to the file as a note.
+    Trigger(Trigger),
     /// The window ended at this time: finish the file.
     Finish(u64),
 }
@@ -270,6 +274,8 @@ impl FlightOutput {
         if let Some(o) = self.open.as_mut() {
             o.end = o.end.max(end);
             o.triggers += 1;
+            // A thread that stopped (its disk filled) no longer listens: nothing to do.
+            let _ = o.tx.send(Msg::Trigger(t.clone()));
             eprintln!(
                 "casefile: trigger ({}) extends the incident {} to {}",
                 t.what,
@@ -336,7 +342,7 @@ impl FlightOutput {
             let _ = o.tx.send(Msg::Finish(o.end));
             if o.triggers > 1 {
                 eprintln!(
-                    "casefile: {} holds {} triggers (the first is in its header)",
+                    "casefile: {} holds {} triggers (`casefile info` lists them)",
                     o.path.display(),
                     o.triggers
                 );
@@ -443,12 +449,17 @@ impl Output for FlightOutput {
     }
 
     fn tick(&mut self) -> io::Result<()> {
-        if self.cfg.manual.swap(false, Ordering::Relaxed) {
+        if self.cfg.manual.swap(false, Ordering::SeqCst) {
             let ts = Clock::wall_now();
+            let by = self.cfg.manual_by.swap(0, Ordering::SeqCst);
             self.fire(&Trigger {
                 ts,
                 what: "signal SIGUSR1".into(),
-                event: String::new(),
+                event: if by == 0 {
+                    String::new()
+                } else {
+                    format!("sent by casefile trigger (pid {by})")
+                },
             });
         }
         if let Some(o) = &self.open {
@@ -590,6 +601,13 @@ fn write_incident(mut out: Box<dyn Output + Send>, rx: &Receiver<Msg>, path: Pat
                     done.cut = Some(done.cut.unwrap_or(0) + count_events(&bytes));
                 }
             }
+            Msg::Trigger(t) => {
+                if failed.is_none()
+                    && let Err(e) = out.notes(&[(TRIGGER_KEY, t.encode())])
+                {
+                    failed = Some(e);
+                }
+            }
             Msg::Finish(end) => {
                 window_end = Some(end);
                 break;
@@ -684,6 +702,7 @@ mod tests {
             dir: dir.clone(),
             trigger: TriggerSpec::Filter(text.into(), filter),
             manual: Arc::new(AtomicBool::new(false)),
+            manual_by: Arc::default(),
             header: HeaderInfo::default(),
             sealer: None,
         };
@@ -726,6 +745,63 @@ mod tests {
         // From the first snapshot to the window's close: 2000 events, the first state first.
         assert_eq!(cap.blocks()[0].block_type, BlockType::State);
         assert_eq!(cap.event_count(), 2000);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A second match inside the open window extends it and is written into the file as a
+    /// note: the incident lists both triggers, the header's first.
+    #[test]
+    fn a_later_trigger_inside_the_window_is_written_into_the_incident() {
+        use capture_format::synth::Synth;
+        let dir = std::env::temp_dir().join(format!("cf-flight2-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let text = "evt.num = 1500 or evt.num = 1600";
+        let filter = crate::filter::compile(text, &crate::replay::fields::Fields).expect("filter");
+        let cfg = FlightConfig {
+            keep: Duration::from_hours(1),
+            after: Duration::from_nanos(1),
+            memory: 64 << 20,
+            dir: dir.clone(),
+            trigger: TriggerSpec::Filter(text.into(), filter),
+            manual: Arc::new(AtomicBool::new(false)),
+            manual_by: Arc::default(),
+            header: HeaderInfo::default(),
+            sealer: None,
+        };
+        let mut out: Box<dyn Output> = Box::new(FlightOutput::new(cfg).expect("flight"));
+        let synth = Synth::new(12);
+        let state = synth.state();
+        let events: Vec<_> = synth.take(2500).collect();
+        out.write_state(&state).expect("state");
+        // Both matches come before the next tick, which closes the window.
+        for ev in &events[..2000] {
+            out.append(ev).expect("append");
+        }
+        out.tick().expect("tick");
+        for ev in &events[2000..] {
+            out.append(ev).expect("append");
+        }
+        out.finish().expect("finish");
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("read dir")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let cap = capture_format::CaptureFile::read(&files[0]).expect("read");
+        let v = cap.verify();
+        assert!(v.failure.is_none() && v.sealed, "{v:?}");
+        assert_eq!(Trigger::of(&cap.header().info).len(), 1);
+        let t = Trigger::of_capture(&cap).expect("triggers");
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert_eq!(t[0].ts, events[1499].ts);
+        assert_eq!(t[1].ts, events[1599].ts);
+        assert!(
+            t.iter().all(|t| t.what == format!("filter {text}")),
+            "{t:?}"
+        );
+        assert!(!t[1].event.is_empty(), "{t:?}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -2,12 +2,16 @@
 //!
 //! An incident file is an ordinary capture whose header carries one entry under key
 //! [`TRIGGER_KEY`] per trigger written when the file was created (the first match, or the
-//! signal that asked for the window). Its value is UTF-8 text in three lines:
+//! signal that asked for the window). A trigger that fires later inside the window (and so
+//! extends it) is written as the same entry in a notes block (type 7) of the file, as it fires;
+//! files written before notes existed hold the first trigger only, and read as before. The
+//! value is UTF-8 text in three lines:
 //!
 //! ```text
 //! <time of the matching event, ns since the epoch>
 //! <what fired: "rule NAME (PRIORITY)", "filter TEXT" or "signal SIGUSR1">
-//! <the event as a line of text (a Falco alert for a rule), or empty for a signal>
+//! <the event as a line of text (a Falco alert for a rule); for a signal, empty, or
+//!  "sent by casefile trigger (pid N)" when `casefile trigger` sent it>
 //! ```
 //!
 //! Readers that do not know the key keep it as an unknown header entry; `casefile info` and the
@@ -25,7 +29,7 @@ pub struct Trigger {
     pub ts: u64,
     /// What fired: `rule NAME (PRIORITY)`, `filter TEXT` or `signal SIGUSR1`.
     pub what: String,
-    /// The event, as a line of text; empty for a signal.
+    /// The event, as a line of text; for a signal, who sent it when `casefile trigger` did.
     pub event: String,
 }
 
@@ -59,6 +63,21 @@ impl Trigger {
             .filter(|(k, _)| *k == TRIGGER_KEY)
             .filter_map(|(_, v)| Trigger::decode(v))
             .collect()
+    }
+
+    /// Every trigger of an incident file, in the order they fired: the header's, then those
+    /// its notes blocks add. A notes block that does not read is an error naming its offset.
+    pub fn of_capture(
+        cap: &capture_format::CaptureFile,
+    ) -> Result<Vec<Trigger>, capture_format::Error> {
+        let mut out = Trigger::of(&cap.header().info);
+        out.extend(
+            cap.notes()?
+                .iter()
+                .filter(|(k, _)| *k == TRIGGER_KEY)
+                .filter_map(|(_, v)| Trigger::decode(v)),
+        );
+        Ok(out)
     }
 }
 

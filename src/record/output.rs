@@ -39,6 +39,11 @@ pub trait Output {
     fn checkpoint(&mut self, _now: u64, _through: u64) -> io::Result<()> {
         Ok(())
     }
+    /// Writes key/value notes the header could not hold when it was written (an incident's
+    /// later triggers); outputs without a file ignore them.
+    fn notes(&mut self, _entries: &[(u16, Vec<u8>)]) -> io::Result<()> {
+        Ok(())
+    }
     /// Says in the file that the recording stopped before it was meant to; `unwritten` events
     /// could not be written.
     fn stop_early(&mut self, _why: StopReason, _unwritten: u64) {}
@@ -209,6 +214,9 @@ impl Output for CaptureOutput {
             log.append(&a);
         }
         Ok(())
+    }
+    fn notes(&mut self, entries: &[(u16, Vec<u8>)]) -> io::Result<()> {
+        self.writer.write_notes(entries)
     }
     fn stop_early(&mut self, why: StopReason, unwritten: u64) {
         self.writer.stop_early(why, unwritten);

@@ -271,7 +271,8 @@ pub fn index_summary(cap: &CaptureFile) -> Opened {
         losses: Vec::new(),
         blocks,
         recovered: cap.recovery().is_some(),
-        triggers: crate::record::incident::Trigger::of(&cap.header().info)
+        triggers: crate::record::incident::Trigger::of_capture(cap)
+            .unwrap_or_else(|_| crate::record::incident::Trigger::of(&cap.header().info))
             .into_iter()
             .map(|t| (t.ts, t.what))
             .collect(),

@@ -35,7 +35,7 @@ use super::eval::{
     Acc, Accumulator, Cell, Compiled, Control, EXACT_MAX, HIST_BUCKETS, Samples, Table, ViewError,
     bucket_of, encode, hash64, is_event,
 };
-use super::spec::{Agg, ViewSpec};
+use super::spec::{Agg, ViewKind, ViewSpec};
 use super::summary::{Hit, Metric, TILES, TileSet, Totals};
 use crate::filter::{Source, Val};
 use crate::replay::context::EventCtx;
@@ -308,7 +308,7 @@ impl Fold {
 
 /// One view's partial table being folded.
 #[derive(Default)]
-struct ViewFold {
+pub(super) struct ViewFold {
     events: u64,
     rows: Vec<RowBuild>,
     index: HashMap<Vec<u8>, usize>,
@@ -330,7 +330,7 @@ enum AccBuild {
 impl ViewFold {
     /// Folds one event that passed the view's filter (as [`Accumulator::event`] does, in a
     /// form that merges across blocks).
-    fn event(&mut self, c: &Compiled, ctx: &mut EventCtx<'_, '_>) {
+    pub(super) fn event(&mut self, c: &Compiled, ctx: &mut EventCtx<'_, '_>) {
         self.events += 1;
         self.scratch.clear();
         for &k in &c.keys {
@@ -342,8 +342,14 @@ impl ViewFold {
                 None => return,
             }
         }
-        let row = match self.index.get(&self.scratch) {
-            Some(&r) => r,
+        // A list has a row per event.
+        let found = if c.spec.kind == ViewKind::List {
+            None
+        } else {
+            self.index.get(&self.scratch).copied()
+        };
+        let row = match found {
+            Some(r) => r,
             None => {
                 let accs = c
                     .cols
@@ -378,7 +384,9 @@ impl ViewFold {
                     key: self.scratch.clone(),
                     accs,
                 });
-                self.index.insert(self.scratch.clone(), self.rows.len() - 1);
+                if c.spec.kind != ViewKind::List {
+                    self.index.insert(self.scratch.clone(), self.rows.len() - 1);
+                }
                 self.rows.len() - 1
             }
         };
@@ -468,7 +476,12 @@ impl ViewFold {
         }
     }
 
-    fn finish(self, id: &str) -> ViewPart {
+    pub(super) fn finish(self, id: &str) -> ViewPart {
+        self.finish_with(id, PCT_EXACT)
+    }
+
+    /// Like [`ViewFold::finish`], keeping up to `exact` percentile samples per row exactly.
+    pub(super) fn finish_with(self, id: &str, exact: usize) -> ViewPart {
         ViewPart {
             id: id.to_owned(),
             events: self.events,
@@ -487,7 +500,7 @@ impl ViewFold {
                                 v.sort_unstable();
                                 AccPart::Distinct(v)
                             }
-                            AccBuild::Samples(s) => samples_part(s),
+                            AccBuild::Samples(s) => samples_part(s, exact),
                         })
                         .collect(),
                 })
@@ -496,9 +509,9 @@ impl ViewFold {
     }
 }
 
-fn samples_part(s: Vec<i64>) -> AccPart {
+fn samples_part(s: Vec<i64>, exact: usize) -> AccPart {
     let n = s.len() as u64;
-    if s.len() <= PCT_EXACT {
+    if s.len() <= exact {
         return AccPart::Pct {
             n,
             exact: Some(s),
@@ -675,56 +688,121 @@ pub(crate) fn view_from_index(
     ctl.done(n);
     parts.extend(decoded.into_iter().map(|(i, f)| (i, f.finish(c.spec.id))));
     parts.sort_by_key(|(i, _)| *i);
-    let mut acc = Accumulator::new(c);
-    let mut merged: Vec<RowPart> = Vec::new();
-    // Distinct columns gather value hashes in sets (merging sorted lists block by block would
-    // sort the same values again and again).
-    let mut sets: Vec<Vec<Option<super::summary::Set>>> = Vec::new();
-    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut m = Merged::default();
     for (_, p) in parts {
-        for r in p.rows {
-            if r.accs.len() != c.cols.len() {
-                return None;
-            }
-            let existing = index.get(&r.key).copied();
-            let k = existing.unwrap_or(merged.len());
-            if existing.is_none() {
-                index.insert(r.key.clone(), k);
-                sets.push(vec![None; c.cols.len()]);
-                merged.push(RowPart {
-                    key: r.key,
-                    accs: Vec::with_capacity(c.cols.len()),
-                });
-            }
-            for (ci, (b, col)) in r.accs.into_iter().zip(&c.cols).enumerate() {
-                let b = match b {
-                    AccPart::Distinct(v) => {
-                        let set = sets[k][ci].get_or_insert_with(Default::default);
-                        set.extend(v.iter().map(|x| hash64(x)));
-                        AccPart::Distinct(Vec::new())
-                    }
-                    b => b,
-                };
-                if existing.is_none() {
-                    merged[k].accs.push(b);
-                } else {
-                    merge(col.spec.agg, &mut merged[k].accs[ci], b)?;
-                }
-            }
-        }
+        m.add(c, p)?;
     }
-    for (r, rs) in merged.into_iter().zip(sets) {
-        let keys = key_cells(&r.key, c.keys.len())?;
-        let mut accs = Vec::with_capacity(c.cols.len());
-        for ((col, a), set) in c.cols.iter().zip(r.accs).zip(rs) {
-            accs.push(match (a, set) {
-                (AccPart::Distinct(_), set) => Acc::Distinct(Box::new(set.unwrap_or_default())),
-                (a, _) => to_acc(col.spec.agg, col.pct_of.is_some(), a)?,
+    Some(Ok(m.table(c, n)?))
+}
+
+/// Partial tables merged in block order: the running state of a view that grows block by
+/// block (`casefile live --top` keeps one per time slice and merges them on each refresh).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Merged {
+    /// Events counted.
+    pub(crate) events: u64,
+    rows: Vec<RowPart>,
+    /// Distinct columns gather value hashes in sets (merging sorted lists block by block would
+    /// sort the same values again and again).
+    sets: Vec<Vec<Option<super::summary::Set>>>,
+    index: HashMap<Vec<u8>, usize>,
+}
+
+impl Merged {
+    /// Merges a later part of view `c`; `None` when it does not fit the view.
+    pub(crate) fn add(&mut self, c: &Compiled, p: ViewPart) -> Option<()> {
+        self.events += p.events;
+        for r in p.rows {
+            self.add_row(c, r.key, r.accs, None)?;
+        }
+        Some(())
+    }
+
+    /// Merges a later `Merged` of the same view.
+    pub(crate) fn add_merged(&mut self, c: &Compiled, o: &Merged) -> Option<()> {
+        self.events += o.events;
+        for (r, sets) in o.rows.iter().zip(&o.sets) {
+            self.add_row(c, r.key.clone(), r.accs.clone(), Some(sets))?;
+        }
+        Some(())
+    }
+
+    fn add_row(
+        &mut self,
+        c: &Compiled,
+        key: Vec<u8>,
+        accs: Vec<AccPart>,
+        from: Option<&[Option<super::summary::Set>]>,
+    ) -> Option<()> {
+        if accs.len() != c.cols.len() {
+            return None;
+        }
+        // A list has a row per event: none merge.
+        let existing = if c.spec.kind == ViewKind::List {
+            None
+        } else {
+            self.index.get(&key).copied()
+        };
+        let k = existing.unwrap_or(self.rows.len());
+        if existing.is_none() {
+            if c.spec.kind != ViewKind::List {
+                self.index.insert(key.clone(), k);
+            }
+            self.sets.push(vec![None; c.cols.len()]);
+            self.rows.push(RowPart {
+                key,
+                accs: Vec::with_capacity(c.cols.len()),
             });
         }
-        acc.rows.push(super::eval::RowAcc { keys, accs });
+        for (ci, (b, col)) in accs.into_iter().zip(&c.cols).enumerate() {
+            let b = match b {
+                AccPart::Distinct(v) => {
+                    let set = self.sets[k][ci].get_or_insert_with(Default::default);
+                    set.extend(v.iter().map(|x| hash64(x)));
+                    if let Some(o) = from.and_then(|f| f.get(ci)).and_then(Option::as_ref) {
+                        set.extend(o.iter().copied());
+                    }
+                    AccPart::Distinct(Vec::new())
+                }
+                b => b,
+            };
+            if existing.is_none() {
+                self.rows[k].accs.push(b);
+            } else {
+                merge(col.spec.agg, &mut self.rows[k].accs[ci], b)?;
+            }
+            // Past what a replay keeps exactly, samples go to the histogram it would use.
+            if let AccPart::Pct { exact, hist, .. } = &mut self.rows[k].accs[ci]
+                && exact.as_ref().is_some_and(|x| x.len() > EXACT_MAX)
+            {
+                let mut all: BTreeMap<u32, u64> = hist.drain(..).collect();
+                for v in exact.take().unwrap_or_default() {
+                    *all.entry(bucket_of(v.max(0) as u64) as u32).or_default() += 1;
+                }
+                *hist = all.into_iter().collect();
+            }
+        }
+        Some(())
     }
-    Some(Ok(acc.finish(n)))
+
+    /// The table of what was merged, `events` named as the events it counts.
+    pub(crate) fn table(&self, c: &Compiled, events: u64) -> Option<Table> {
+        let mut acc = Accumulator::new(c);
+        for (r, rs) in self.rows.iter().zip(&self.sets) {
+            let keys = key_cells(&r.key, c.keys.len())?;
+            let mut accs = Vec::with_capacity(c.cols.len());
+            for ((col, a), set) in c.cols.iter().zip(&r.accs).zip(rs) {
+                accs.push(match (a, set) {
+                    (AccPart::Distinct(_), set) => {
+                        Acc::Distinct(Box::new(set.clone().unwrap_or_default()))
+                    }
+                    (a, _) => to_acc(col.spec.agg, col.pct_of.is_some(), a.clone())?,
+                });
+            }
+            acc.rows.push(super::eval::RowAcc { keys, accs });
+        }
+        Some(acc.finish(events))
+    }
 }
 
 /// Merges a later block's accumulator `b` into `a`; `None` when they do not go together.

@@ -430,7 +430,7 @@ impl Samples {
 }
 
 /// A column's running state for one row.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) enum Acc {
     Key,
     Count(u64),
@@ -733,6 +733,7 @@ pub fn session_range(session: &Session) -> (u64, u64) {
     (o.from.unwrap_or(lo).max(lo), o.to.unwrap_or(hi).min(hi))
 }
 
+#[derive(Clone)]
 pub(super) struct RowAcc {
     pub(super) keys: Vec<Cell>,
     pub(super) accs: Vec<Acc>,
@@ -882,6 +883,20 @@ impl<'c> Accumulator<'c> {
                 }
             }
         }
+    }
+
+    /// The result so far, leaving the accumulator to go on (a live view redraws it).
+    pub fn snapshot(&self, events: u64) -> Table {
+        Accumulator {
+            c: self.c,
+            rows: self.rows.clone(),
+            index: HashMap::default(),
+            scratch: Vec::new(),
+            last_key: Vec::new(),
+            last_row: None,
+            conds: Vec::new(),
+        }
+        .finish(events)
     }
 
     /// The result, in the view's default order.

@@ -506,3 +506,151 @@ fn live_prints_events_while_they_are_recorded() {
     assert!(err.contains("refresh lag behind the recorder"), "{err}");
     assert_sealed(&kept);
 }
+
+/// `casefile live --top procs`: a process that runs after the view started shows in a refresh
+/// soon after, and the last refresh (the recording stopped) prints what `casefile top procs`
+/// prints over the kept file.
+#[test]
+fn live_top_shows_new_processes_and_ends_as_top_over_the_kept_file() {
+    let dir = Dir::new("live-top");
+    let kept = dir.join("kept.case");
+    // A process name only this test runs: a link to sleep (the name is the link's).
+    let marker = dir.join("cflivemark");
+    std::os::unix::fs::symlink("/bin/sleep", &marker).expect("symlink");
+    let mut child = TestCommand::new(["live", "--duration", "6", "--top", "procs", "-w"])
+        .cmd()
+        .arg(&kept)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("casefile live --top");
+    let err = Arc::new(Mutex::new(String::new()));
+    let stderr = child.stderr.take().expect("stderr");
+    let sink = Arc::clone(&err);
+    let err_reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let mut s = sink.lock().expect("lock");
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    // Each stdout line with when it arrived.
+    let lines: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let stdout = child.stdout.take().expect("stdout");
+    let sink = Arc::clone(&lines);
+    let out_reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            sink.lock().expect("lock").push((Instant::now(), line));
+        }
+    });
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while !err.lock().expect("lock").contains("live: recording into") {
+        if child.try_wait().expect("wait").is_some() || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The view has refreshed at least once before the marker runs.
+    std::thread::sleep(Duration::from_millis(1500));
+    let ran = Instant::now();
+    Command::new(&marker)
+        .arg("0.1")
+        .status()
+        .expect("run the marker");
+    let st = child.wait().expect("wait");
+    out_reader.join().expect("stdout reader");
+    err_reader.join().expect("stderr reader");
+    let err = err.lock().expect("lock").clone();
+    let out = std::process::Output {
+        status: st,
+        stdout: Vec::new(),
+        stderr: err.clone().into_bytes(),
+    };
+    if !crate::record::probe_loaded(&out) {
+        return;
+    }
+    assert!(st.success(), "{err}");
+    let lines = lines.lock().expect("lock").clone();
+    let refreshes: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].1.starts_with("casefile live: procs"))
+        .collect();
+    assert!(refreshes.len() >= 3, "{} refreshes\n{err}", refreshes.len());
+    // Refreshes before the marker ran do not name it; one within 2.5 s after it does (a
+    // refresh a second, the view less than a second behind the recorder).
+    let Some(&(first_seen, _)) = lines.iter().find(|(_, l)| l.contains("cflivemark")) else {
+        panic!("the marker never showed\n{err}");
+    };
+    assert!(first_seen > ran, "the marker showed before it ran");
+    let after = first_seen.duration_since(ran);
+    assert!(
+        after < Duration::from_millis(2500),
+        "the marker showed {after:?} after it ran\n{err}"
+    );
+    // The last refresh: the recording stopped, everything in the file.
+    let last = *refreshes.last().expect("a refresh");
+    assert!(
+        lines[last].1.ends_with("(recording stopped)"),
+        "{}",
+        lines[last].1
+    );
+    let shown: Vec<&str> = lines[last + 1..].iter().map(|(_, l)| l.as_str()).collect();
+    let top = TestCommand::new(["top", "procs", kept.to_str().expect("utf8")]).stdout();
+    assert_eq!(shown, top.lines().collect::<Vec<_>>(), "{err}");
+    assert!(shown.iter().any(|l| l.contains("cflivemark")));
+    assert!(err.contains("refresh lag behind the recorder"), "{err}");
+    assert_sealed(&kept);
+}
+
+/// A second trigger inside an open window extends it, and the incident file says so: `info`
+/// lists both triggers (the first from the header, the later one from the file's notes).
+#[test]
+fn triggers_that_extend_a_window_are_all_listed_in_the_incident() {
+    let dir = Dir::new("flight-twice");
+    let out_dir = dir.join("incidents");
+    std::fs::create_dir(&out_dir).expect("mkdir");
+    let Some(rec) = Flight::start(&out_dir, &["--keep", "10s", "--after", "3s"]) else {
+        return;
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = rec.pid().to_string();
+    let first = wall_ns();
+    TestCommand::new(["trigger", &pid]).stdout();
+    rec.wait_for("writing", 1, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(1));
+    let st = Command::new("kill")
+        .args(["-USR1", &pid])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    rec.wait_for("extends the incident", 1, Duration::from_secs(10));
+    rec.wait_for("incident written", 1, Duration::from_secs(15));
+    let err = rec.stop();
+    let files = incidents(&out_dir);
+    assert_eq!(files.len(), 1, "{files:?}\n{err}");
+    assert!(err.contains("holds 2 triggers"), "{err}");
+    assert_sealed(&files[0]);
+    let info = info_json(&files[0]);
+    let t = info["triggers"].as_array().expect("triggers");
+    assert_eq!(t.len(), 2, "{info}");
+    let ts: Vec<u64> = t.iter().map(|t| t["ts"].as_u64().expect("ts")).collect();
+    assert!(ts[0] >= first && ts[1] > ts[0] + 500_000_000, "{ts:?}");
+    assert!(t.iter().all(|t| t["what"] == "signal SIGUSR1"), "{info}");
+    // `casefile trigger` says it sent the first; the second was a plain kill.
+    assert!(
+        t[0]["event"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("sent by casefile trigger (pid ")),
+        "{info}"
+    );
+    assert_eq!(t[1]["event"], "", "{info}");
+    // The window reaches --after past the second trigger.
+    let last = info["last_ts"].as_u64().expect("last");
+    assert!(
+        last > ts[1] + 2_500_000_000,
+        "window ends {} ms after",
+        (last - ts[1]) / 1_000_000
+    );
+    let text = TestCommand::new(["info", files[0].to_str().expect("utf8")]).stdout();
+    assert_eq!(text.matches("trigger:").count(), 2, "{text}");
+}
