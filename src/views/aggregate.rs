@@ -38,7 +38,7 @@ use super::eval::{
 use super::spec::{Agg, ViewKind, ViewSpec};
 use super::summary::{Hit, Metric, TILES, TileSet, Totals};
 use crate::filter::{Source, Val};
-use crate::replay::context::EventCtx;
+use crate::replay::context::{EventCtx, Side};
 use crate::replay::engine::{Engine, Flow};
 use crate::replay::render::BufMode;
 use crate::replay::session::{ReplayError, Session};
@@ -199,18 +199,24 @@ impl Fold {
             };
             hits.push((ts, ti as u16, h));
         });
+        let sides = ctx.has_sides();
         for (c, f) in &mut self.views {
-            if let Some(filter) = &c.filter
-                && !filter.matches(ctx)
-            {
-                continue;
+            // As replay hands such a view each side of a call that moves data between two fds
+            // (see `Compiled::run_decoding`), so the index and decoding agree.
+            let passes: &[Side] = if sides && c.by_fd() {
+                &[Side::Read, Side::Write]
+            } else {
+                &[Side::Both]
+            };
+            for &side in passes {
+                ctx.side = side;
+                let wanted = c.filter.as_ref().is_none_or(|x| x.matches(ctx))
+                    && c.native.as_ref().is_none_or(|n| n.matches(ctx));
+                if wanted {
+                    f.event(c, ctx);
+                }
             }
-            if let Some(n) = &c.native
-                && !n.matches(ctx)
-            {
-                continue;
-            }
-            f.event(c, ctx);
+            ctx.side = Side::Both;
         }
     }
 
@@ -1050,12 +1056,51 @@ mod tests {
         ] {
             out.push((name.to_owned(), CaptureFile::read(&p).expect("open")));
         }
+        out.push(("sendfile".to_owned(), sendfile_capture()));
         for scap in ["falco_run_as_user_0_container.scap", "curl_google.scap"] {
             let cap = crate::cmd::import::in_memory(&root.join("fixtures/scap").join(scap))
                 .expect("import");
             out.push((scap.to_owned(), cap));
         }
         out
+    }
+
+    /// busybox `cat FILE > /dev/null`: one sendfile reads FILE and writes /dev/null, a view
+    /// keyed by fd counts it on each.
+    fn sendfile_capture() -> CaptureFile {
+        use crate::replay::testutil::{Cap, P, int};
+        use capture_format::schema::FdType;
+        let mut c = Cap::new();
+        c.process(&P {
+            pid: 300,
+            ppid: 1,
+            comm: "cat",
+            exe: "/bin/busybox",
+            args: "/etc/os-release\0",
+            cwd: "/",
+            uid: 0,
+            container: 0,
+        });
+        c.fd(300, 1, FdType::File, "/dev/null");
+        c.fd(300, 3, FdType::File, "/etc/os-release");
+        for _ in 0..3 {
+            c.sys(
+                300,
+                300,
+                "sendfile",
+                267,
+                vec![int(1), int(3), int(0), int(16_777_216)],
+            );
+            c.sys(300, 300, "read", 12, vec![int(3)]);
+        }
+        let dir = std::env::temp_dir().join(format!("cf-sendfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("sendfile.case");
+        let _ = std::fs::remove_file(&path);
+        c.write(&path);
+        let cap = CaptureFile::read(&path).expect("open");
+        let _ = std::fs::remove_dir_all(&dir);
+        cap
     }
 
     /// The overview and the views from the index equal those of a full replay, over the

@@ -581,6 +581,14 @@ const HOST_VALUE: Column =
     super::spec::col("HOST", Agg::Value, Some("host.name"), None, Unit::Text);
 
 impl Compiled {
+    /// Whether the view is keyed by fd: it sees a sendfile's (splice's, tee's,
+    /// copy_file_range's) read and write each on its own fd, as two events.
+    pub(super) fn by_fd(&self) -> bool {
+        self.spec.columns.iter().any(|c| {
+            c.agg == super::spec::Agg::Key && c.field.is_some_and(|f| f.starts_with("fd."))
+        })
+    }
+
     /// Compiles `spec` with the user's extra filter; with `per_host`, a HOST column leads (a
     /// key of tables, a value of lists) and drill-down filters name the host.
     pub fn new(
@@ -688,11 +696,7 @@ impl Compiled {
         let range = session_range(session);
         let mut acc = Accumulator::new(self);
         let mut n = 0u64;
-        // A view keyed by fd sees a sendfile's read and write each on its own fd.
-        let by_fd = self.spec.columns.iter().any(|c| {
-            c.agg == super::spec::Agg::Key && c.field.is_some_and(|f| f.starts_with("fd."))
-        });
-        session.set_split_sides(by_fd);
+        session.set_split_sides(self.by_fd());
         let res = session.run(self.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
             if !is_event(&ctx.ev.body) {
                 return Ok(Flow::Continue);

@@ -21,7 +21,7 @@ use capture_format::{BlockType, CaptureFile, HeaderInfo};
 
 use super::aggregate::{Merged, ViewFold};
 use super::eval::{Accumulator, Compiled, EXACT_MAX, Table, ViewError, is_event};
-use super::spec::{Agg, ViewSpec};
+use super::spec::ViewSpec;
 use crate::replay::context::EventCtx;
 use crate::replay::engine::{Engine, Flow};
 use crate::replay::session::{Damage, ReplayError};
@@ -67,10 +67,7 @@ impl LiveView {
         engine.set_hosts(info);
         // A view keyed by fd sees a sendfile's read and write each on its own fd, as
         // `Compiled::run_decoding` has it.
-        engine.split_sides = spec
-            .columns
-            .iter()
-            .any(|k| k.agg == Agg::Key && k.field.is_some_and(|f| f.starts_with("fd.")));
+        engine.split_sides = c.by_fd();
         let kept = match window {
             None => Kept::All(Accumulator::new(c), 0),
             Some(d) => Kept::Window(
