@@ -23,6 +23,8 @@ pub mod wire;
 #[cfg(target_os = "linux")]
 pub mod cgroup_dirs;
 #[cfg(target_os = "linux")]
+pub mod child;
+#[cfg(target_os = "linux")]
 pub mod flight;
 #[cfg(target_os = "linux")]
 pub mod loader;
