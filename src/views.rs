@@ -27,9 +27,11 @@ pub mod chisels;
 pub mod echo;
 pub mod eval;
 pub mod live;
+pub mod percentile;
 pub mod ps;
 pub mod spec;
 pub mod summary;
+pub mod table;
 pub mod timeline;
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! folded into its row's accumulators; the result is plain data, rows of typed [`Cell`]s.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 use std::hash::BuildHasherDefault;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,10 +13,14 @@ use crate::filter::error::FilterErrors;
 use crate::filter::{Filter, Registry, ResolveError, Source, Val};
 use capture_format::schema::syscalls::io;
 
-use crate::replay::context::{EventCtx, val_text};
+use crate::replay::context::EventCtx;
 use crate::replay::fields::{Field, Fields};
 use crate::replay::session::{Flow, ReplayError, Session};
 use crate::replay::state::IdHasher;
+
+pub use super::percentile::{EXACT_MAX, Samples};
+pub(super) use super::percentile::{HIST_BUCKETS, bucket_of};
+pub use super::table::{Cell, Head, Row, Table, display, human_ns};
 
 /// Errors of a view run.
 #[derive(Debug, thiserror::Error)]
@@ -56,151 +59,6 @@ pub enum ViewError {
     /// The cancel flag was set.
     #[error("cancelled")]
     Cancelled,
-}
-
-/// One cell of a result row.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[serde(untagged)]
-pub enum Cell {
-    /// No value (the field was absent in every event of the row).
-    None,
-    /// A number (counts, bytes, nanoseconds, times, ids).
-    Num(i64),
-    /// Text.
-    Text(String),
-    /// An address.
-    Ip(IpAddr),
-    /// A boolean.
-    Bool(bool),
-}
-
-impl Cell {
-    pub(crate) fn from_val(v: &Val<'_>) -> Cell {
-        match v {
-            Val::Num(n) => Cell::Num(*n),
-            Val::Bool(b) => Cell::Bool(*b),
-            Val::Ip(ip) => Cell::Ip(*ip),
-            Val::Str(b) => Cell::Text(String::from_utf8_lossy(b).into_owned()),
-            Val::List(_) => {
-                let mut t = String::new();
-                val_text(v, &mut t);
-                Cell::Text(t)
-            }
-        }
-    }
-
-    /// Becomes `v`, without allocating when it already holds that text.
-    fn set(&mut self, v: &Val<'_>) {
-        match (&mut *self, v) {
-            (Cell::Text(t), Val::Str(b)) if t.as_bytes() == &b[..] => {}
-            (Cell::Text(t), Val::Str(b)) if std::str::from_utf8(b).is_ok() => {
-                t.clear();
-                t.push_str(&String::from_utf8_lossy(b));
-            }
-            (c, v) => *c = Cell::from_val(v),
-        }
-    }
-
-    /// Plain text (numbers unformatted; `None` empty).
-    pub fn text(&self) -> String {
-        match self {
-            Cell::None => String::new(),
-            Cell::Num(n) => n.to_string(),
-            Cell::Text(t) => t.clone(),
-            Cell::Ip(ip) => ip.to_string(),
-            Cell::Bool(b) => b.to_string(),
-        }
-    }
-
-    /// Orders cells of one column: absent values first, then by value.
-    fn cmp(&self, other: &Cell) -> std::cmp::Ordering {
-        use std::cmp::Ordering as O;
-        fn rank(c: &Cell) -> u8 {
-            match c {
-                Cell::None => 0,
-                Cell::Bool(_) => 1,
-                Cell::Num(_) => 2,
-                Cell::Ip(_) => 3,
-                Cell::Text(_) => 4,
-            }
-        }
-        match (self, other) {
-            (Cell::Num(a), Cell::Num(b)) => a.cmp(b),
-            (Cell::Text(a), Cell::Text(b)) => a.cmp(b),
-            (Cell::Ip(a), Cell::Ip(b)) => a.cmp(b),
-            (Cell::Bool(a), Cell::Bool(b)) => a.cmp(b),
-            (a, b) => match rank(a).cmp(&rank(b)) {
-                O::Equal => O::Equal,
-                o => o,
-            },
-        }
-    }
-}
-
-/// A column of a result.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Head {
-    /// Header.
-    pub name: &'static str,
-    /// Aggregation.
-    pub agg: Agg,
-    /// Field read.
-    pub field: Option<&'static str>,
-    /// How numbers read.
-    pub unit: Unit,
-}
-
-/// One result row.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Row {
-    /// One cell per column.
-    pub cells: Vec<Cell>,
-    /// The filter that selects this row's events in the drill-down target view
-    /// (`fd.name = "/etc/passwd"`), when the view has a drill-down.
-    pub drill: Option<String>,
-}
-
-/// A view's result.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Table {
-    /// View id.
-    pub view: &'static str,
-    /// Columns.
-    pub columns: Vec<Head>,
-    /// Rows, in the view's default order until [`Table::sort`] changes it.
-    pub rows: Vec<Row>,
-    /// Drill-down target view, if any.
-    pub drill_view: Option<&'static str>,
-    /// Events that matched the view's filter (and the user's) in the time range.
-    pub events: u64,
-}
-
-impl Table {
-    /// Sorts by column `col` (ties broken by the other columns left to right, ascending).
-    pub fn sort(&mut self, col: usize, order: Order) {
-        // Unstable is enough: the comparison is total (equal rows are identical).
-        self.rows.sort_unstable_by(|a, b| {
-            let mut o = a.cells[col].cmp(&b.cells[col]);
-            if order == Order::Desc {
-                o = o.reverse();
-            }
-            o.then_with(|| {
-                a.cells
-                    .iter()
-                    .zip(&b.cells)
-                    .map(|(x, y)| x.cmp(y))
-                    .find(|o| o.is_ne())
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            })
-        });
-    }
-
-    /// The index of the column named `name` (case-insensitive).
-    pub fn column(&self, name: &str) -> Option<usize> {
-        self.columns
-            .iter()
-            .position(|c| c.name.eq_ignore_ascii_case(name))
-    }
 }
 
 /// Progress of a run.
@@ -353,80 +211,6 @@ pub(crate) fn hash64(b: &[u8]) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
-}
-
-/// Numbers for percentiles: exact up to [`EXACT_MAX`] values per row, then a log-linear
-/// histogram (32 sub-buckets per power of two, so a reported percentile is within about 3% of
-/// the true one).
-#[derive(Clone, Debug, Default)]
-pub struct Samples {
-    pub(super) exact: Vec<i64>,
-    pub(super) hist: Option<Box<[u64]>>,
-    pub(super) n: u64,
-}
-
-/// Values kept exactly before switching to the histogram.
-pub const EXACT_MAX: usize = 1 << 16;
-pub(super) const HIST_BUCKETS: usize = 64 + 58 * 32;
-
-pub(super) fn bucket_of(v: u64) -> usize {
-    if v < 64 {
-        return v as usize;
-    }
-    let e = 63 - v.leading_zeros() as usize;
-    let sub = ((v >> (e - 5)) & 31) as usize;
-    64 + (e - 6) * 32 + sub
-}
-
-fn bucket_value(i: usize) -> i64 {
-    if i < 64 {
-        return i as i64;
-    }
-    let e = (i - 64) / 32 + 6;
-    let sub = ((i - 64) % 32) as u64;
-    let lo = (32 + sub) << (e - 5);
-    let width = 1u64 << (e - 5);
-    (lo + width / 2) as i64
-}
-
-impl Samples {
-    /// Adds a value (negative values count as 0 in the histogram).
-    pub fn push(&mut self, v: i64) {
-        self.n += 1;
-        if let Some(h) = self.hist.as_mut() {
-            h[bucket_of(v.max(0) as u64)] += 1;
-            return;
-        }
-        self.exact.push(v);
-        if self.exact.len() > EXACT_MAX {
-            let mut h = vec![0u64; HIST_BUCKETS].into_boxed_slice();
-            for &x in &self.exact {
-                h[bucket_of(x.max(0) as u64)] += 1;
-            }
-            self.exact = Vec::new();
-            self.hist = Some(h);
-        }
-    }
-
-    /// The `q`th percentile by nearest rank (`q` in 1..=100), or `None` without values.
-    pub fn percentile(&mut self, q: u32) -> Option<i64> {
-        if self.n == 0 {
-            return None;
-        }
-        let rank = (u64::from(q) * self.n).div_ceil(100).max(1);
-        if let Some(h) = &self.hist {
-            let mut seen = 0;
-            for (i, &c) in h.iter().enumerate() {
-                seen += c;
-                if seen >= rank {
-                    return Some(bucket_value(i));
-                }
-            }
-            return None;
-        }
-        self.exact.sort_unstable();
-        self.exact.get(rank as usize - 1).copied()
-    }
 }
 
 /// A column's running state for one row.
@@ -990,59 +774,10 @@ pub fn run_view(
     Compiled::new(spec, user_filter, merged)?.run(session, ctl)
 }
 
-/// Human-readable text of a cell in its unit: bytes as `12.3K`, durations as `1.50ms`, times
-/// as `HH:MM:SS.nnnnnnnnn`.
-pub fn display(cell: &Cell, unit: Unit) -> String {
-    match (cell, unit) {
-        (Cell::Num(n), Unit::Bytes) => human_bytes(*n),
-        (Cell::Num(n), Unit::Ns) => human_ns(*n),
-        (Cell::Num(n), Unit::Time) => {
-            let mut t = String::new();
-            crate::replay::render::time_of_day(*n as u64, &mut t);
-            t
-        }
-        (Cell::Num(n), Unit::Priority) => {
-            super::alerts::priority_name(*n).map_or_else(|| n.to_string(), str::to_owned)
-        }
-        (c, _) => c.text(),
-    }
-}
-
-/// `1536` → `1.5K`.
-pub fn human_bytes(n: i64) -> String {
-    let units = ["", "K", "M", "G", "T", "P"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v.abs() >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n}")
-    } else {
-        let mut s = String::new();
-        let _ = write!(s, "{v:.1}{}", units[u]);
-        s
-    }
-}
-
-/// `1500000` → `1.50ms`.
-pub fn human_ns(n: i64) -> String {
-    let v = n as f64;
-    if n.abs() < 1_000 {
-        format!("{n}ns")
-    } else if n.abs() < 1_000_000 {
-        format!("{:.2}us", v / 1e3)
-    } else if n.abs() < 1_000_000_000 {
-        format!("{:.2}ms", v / 1e6)
-    } else {
-        format!("{:.2}s", v / 1e9)
-    }
-}
-
 #[cfg(test)]
 mod unit_tests {
     use super::*;
+    use crate::views::table::human_bytes;
 
     #[test]
     fn native_conditions_agree_with_their_filter_text() {
