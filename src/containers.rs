@@ -27,6 +27,7 @@ mod bolt;
 mod cgroup;
 mod resolve;
 mod socket;
+mod state_files;
 mod tracker;
 
 #[cfg(test)]
