@@ -5,6 +5,7 @@
 //!
 //! - [`block`]: a sans-IO parser of one block (section header, machine info, process, fd,
 //!   interface and user lists, event blocks of every version) over a byte slice.
+//! - [`cursor`]: the bounds-checked reader both parsers use; errors carry the absolute offset.
 //! - [`event`]: the event header and parameter decoding, driven by [`event_table`] (the libs
 //!   event table re-stated as data); [`names`] translates libs' names of calls, events and
 //!   parameters into casefile's and back.
@@ -38,6 +39,7 @@
 
 pub mod block;
 pub mod convert;
+pub mod cursor;
 pub mod event;
 pub mod event_table;
 pub mod names;

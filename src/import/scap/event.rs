@@ -20,7 +20,8 @@
 
 use std::borrow::Cow;
 
-use super::block::{Block, Cursor, id};
+use super::block::{Block, id};
+use super::cursor::Cursor;
 use super::event_table::{EVENT_MAX, EVENTS, PPM_SC_NAMES};
 use super::{ErrorKind, ParseError};
 
