@@ -32,6 +32,7 @@ pub mod ps;
 pub mod spec;
 pub mod summary;
 pub mod table;
+pub mod tiles;
 pub mod timeline;
 
 #[cfg(test)]
