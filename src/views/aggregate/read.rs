@@ -1,0 +1,482 @@
+//! Reading the index's aggregates: the sections a session can take (wholly inside its time
+//! range, of this catalog, usable), added up into the overview or a view's table.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use capture_format::BlockType;
+
+use super::super::aggsection::{AccPart, FLAG_UNUSABLE, RowPart, Section, TileVal, ViewPart};
+use super::super::eval::{
+    Acc, Accumulator, Cell, Compiled, Control, EXACT_MAX, HIST_BUCKETS, Samples, Table, ViewError,
+    bucket_of, hash64, is_event,
+};
+use super::super::spec::{Agg, ViewKind};
+use super::super::summary::{Hit, Metric, TILES, Totals};
+use super::{VIEWS, ViewFold, fingerprint};
+use crate::filter::Val;
+use crate::replay::engine::Flow;
+use crate::replay::render::BufMode;
+use crate::replay::session::Session;
+
+/// The sections of the event blocks a session can take from the index: wholly inside its
+/// time range, present, of this catalog, usable. A section that does not decode is reported
+/// (file and offset) and its block replayed.
+#[cfg(test)]
+pub(super) fn sections(session: &Session) -> Vec<(usize, Section)> {
+    let mut out = Vec::new();
+    each_section(session, None, &mut |i, s| out.push((i, s)));
+    out
+}
+
+/// Hands each section the index can answer for (wholly inside the session's time range,
+/// present, of this catalog, usable) to `f`, in block order, one at a time, keeping
+/// of the views only `view` (`Some("")`: none).
+pub(super) fn each_section(
+    session: &Session,
+    view: Option<&str>,
+    f: &mut dyn FnMut(usize, Section),
+) {
+    let cap = session.capture();
+    let o = session.options();
+    if o.buf_mode != BufMode::default() || cap.header().info.hosts.len() > 1 {
+        return;
+    }
+    let fp = fingerprint();
+    let blocks = cap.blocks();
+    for (i, e) in blocks.iter().enumerate() {
+        if e.block_type != BlockType::Events
+            || blocks.get(i + 1).map(|n| n.block_type) != Some(BlockType::Aggregates)
+        {
+            continue;
+        }
+        if o.from.is_some_and(|f| e.first_ts < f) || o.to.is_some_and(|t| e.last_ts > t) {
+            continue;
+        }
+        let raw = match cap.aggregates(i) {
+            Ok(Some(raw)) => raw,
+            Ok(None) => continue,
+            Err(err) => {
+                eprintln!("casefile: {err}; replaying that block instead");
+                continue;
+            }
+        };
+        match Section::decode_part(&raw, view) {
+            Ok(s) if s.fingerprint == fp && s.flags & FLAG_UNUSABLE == 0 => f(i, s),
+            Ok(_) => {}
+            Err(err) => {
+                let file = cap
+                    .path()
+                    .map_or_else(String::new, |p| format!("{}: ", p.display()));
+                eprintln!(
+                    "casefile: {file}offset {}: {err}; replaying that block instead",
+                    blocks[i + 1].offset
+                );
+            }
+        }
+    }
+}
+
+/// Adds the tiles of every block the index can answer for into `tot` (buckets of `bucket_ns`
+/// from `origin`; `bucket` maps a time to its bucket). Returns those blocks' indices,
+/// ascending.
+pub(crate) fn summary_from_index(
+    session: &Session,
+    (origin, bucket_ns): (u64, u64),
+    tot: &mut Totals,
+    bucket: &dyn Fn(u64) -> usize,
+) -> Vec<usize> {
+    let mut used = Vec::new();
+    each_section(session, Some(""), &mut |i, s| {
+        // A cell must fall in one bucket: its width must divide the origin and the width.
+        if u32::from(s.shift) > origin.trailing_zeros().min(bucket_ns.trailing_zeros()) {
+            return;
+        }
+        let hashes: Vec<u64> = s.values.iter().map(|v| hash64(v)).collect();
+        for c in &s.cells {
+            let b = bucket(c.cell << s.shift);
+            tot.events += c.events;
+            for (ti, v) in &c.tiles {
+                let ti = *ti as usize;
+                if ti >= TILES.len() {
+                    continue;
+                }
+                match v {
+                    TileVal::Num(n) => {
+                        if !matches!(TILES[ti].metric, Metric::Distinct(_)) {
+                            tot.add(ti, b, *n);
+                        }
+                    }
+                    TileVal::Set(ix) => {
+                        if matches!(TILES[ti].metric, Metric::Distinct(_)) {
+                            for &k in ix {
+                                tot.hit(ti, b, Hit::Distinct(hashes[k as usize]));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        used.push(i);
+    });
+    used
+}
+
+/// Runs view `c` from the index where it can: `None` when it cannot at all (a user filter, a
+/// merged capture, a view the index does not hold, no aggregates), else the table, from the
+/// aggregates of the blocks that have them and the replay of the rest.
+pub(crate) fn view_from_index(
+    c: &Compiled,
+    session: &mut Session,
+    ctl: &mut Control<'_>,
+) -> Option<Result<Table, ViewError>> {
+    if !c.plain || c.per_host || !VIEWS.contains(&c.spec.id) {
+        return None;
+    }
+    let mut parts: Vec<(usize, ViewPart)> = Vec::new();
+    each_section(session, Some(c.spec.id), &mut |i, s| {
+        if let Some(v) = s.views.into_iter().find(|v| v.id == c.spec.id) {
+            parts.push((i, v));
+        }
+    });
+    if parts.is_empty() {
+        return None;
+    }
+    let used: Vec<usize> = parts.iter().map(|(i, _)| *i).collect();
+    // The other blocks are replayed into partial tables of their own, one per block.
+    let cap = session.capture();
+    let starts: Vec<(u64, usize)> = cap
+        .blocks()
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.block_type == BlockType::Events)
+        .map(|(i, b)| (b.first_event, i))
+        .collect();
+    let range = super::super::eval::session_range(session);
+    let mut decoded: BTreeMap<usize, ViewFold> = BTreeMap::new();
+    let mut n = parts.iter().map(|(_, p)| p.events).sum::<u64>();
+    let skip = |i: usize| used.binary_search(&i).is_ok();
+    let r = session.run_except(&skip, c.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
+        if !is_event(&ctx.ev.body) {
+            return Ok(Flow::Continue);
+        }
+        if let Some(nc) = &c.native
+            && !nc.matches(ctx)
+        {
+            return Ok(Flow::Continue);
+        }
+        n += 1;
+        let k = starts.partition_point(|(f, _)| *f < ctx.num);
+        let block = starts.get(k.wrapping_sub(1)).map_or(0, |(_, i)| *i);
+        decoded.entry(block).or_default().event(c, ctx);
+        Ok(ctl.tick(n, ctx.ev.ts, range))
+    });
+    if let Err(e) = r {
+        return Some(Err(e));
+    }
+    if ctl.cancelled() {
+        return Some(Err(ViewError::Cancelled));
+    }
+    ctl.done(n);
+    parts.extend(decoded.into_iter().map(|(i, f)| (i, f.finish(c.spec.id))));
+    parts.sort_by_key(|(i, _)| *i);
+    let mut m = Merged::default();
+    for (_, p) in parts {
+        m.add(c, p)?;
+    }
+    Some(Ok(m.table(c, n)?))
+}
+
+/// Partial tables merged in block order: the running state of a view that grows block by
+/// block (`casefile live --top` keeps one per time slice and merges them on each refresh).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Merged {
+    /// Events counted.
+    pub(crate) events: u64,
+    rows: Vec<RowPart>,
+    /// Distinct columns gather value hashes in sets (merging sorted lists block by block would
+    /// sort the same values again and again).
+    sets: Vec<Vec<Option<super::super::summary::Set>>>,
+    index: HashMap<Vec<u8>, usize>,
+}
+
+impl Merged {
+    /// Merges a later part of view `c`; `None` when it does not fit the view.
+    pub(crate) fn add(&mut self, c: &Compiled, p: ViewPart) -> Option<()> {
+        self.events += p.events;
+        for r in p.rows {
+            self.add_row(c, r.key, r.accs, None)?;
+        }
+        Some(())
+    }
+
+    /// Merges a later `Merged` of the same view.
+    pub(crate) fn add_merged(&mut self, c: &Compiled, o: &Merged) -> Option<()> {
+        self.events += o.events;
+        for (r, sets) in o.rows.iter().zip(&o.sets) {
+            self.add_row(c, r.key.clone(), r.accs.clone(), Some(sets))?;
+        }
+        Some(())
+    }
+
+    fn add_row(
+        &mut self,
+        c: &Compiled,
+        key: Vec<u8>,
+        accs: Vec<AccPart>,
+        from: Option<&[Option<super::super::summary::Set>]>,
+    ) -> Option<()> {
+        if accs.len() != c.cols.len() {
+            return None;
+        }
+        // A list has a row per event: none merge.
+        let existing = if c.spec.kind == ViewKind::List {
+            None
+        } else {
+            self.index.get(&key).copied()
+        };
+        let k = existing.unwrap_or(self.rows.len());
+        if existing.is_none() {
+            if c.spec.kind != ViewKind::List {
+                self.index.insert(key.clone(), k);
+            }
+            self.sets.push(vec![None; c.cols.len()]);
+            self.rows.push(RowPart {
+                key,
+                accs: Vec::with_capacity(c.cols.len()),
+            });
+        }
+        for (ci, (b, col)) in accs.into_iter().zip(&c.cols).enumerate() {
+            let b = match b {
+                AccPart::Distinct(v) => {
+                    let set = self.sets[k][ci].get_or_insert_with(Default::default);
+                    set.extend(v.iter().map(|x| hash64(x)));
+                    if let Some(o) = from.and_then(|f| f.get(ci)).and_then(Option::as_ref) {
+                        set.extend(o.iter().copied());
+                    }
+                    AccPart::Distinct(Vec::new())
+                }
+                b => b,
+            };
+            if existing.is_none() {
+                self.rows[k].accs.push(b);
+            } else {
+                merge(col.spec.agg, &mut self.rows[k].accs[ci], b)?;
+            }
+            // Past what a replay keeps exactly, samples go to the histogram it would use.
+            if let AccPart::Pct { exact, hist, .. } = &mut self.rows[k].accs[ci]
+                && exact.as_ref().is_some_and(|x| x.len() > EXACT_MAX)
+            {
+                let mut all: BTreeMap<u32, u64> = hist.drain(..).collect();
+                for v in exact.take().unwrap_or_default() {
+                    *all.entry(bucket_of(v.max(0) as u64) as u32).or_default() += 1;
+                }
+                *hist = all.into_iter().collect();
+            }
+        }
+        Some(())
+    }
+
+    /// The table of what was merged, `events` named as the events it counts.
+    pub(crate) fn table(&self, c: &Compiled, events: u64) -> Option<Table> {
+        let mut acc = Accumulator::new(c);
+        for (r, rs) in self.rows.iter().zip(&self.sets) {
+            let keys = key_cells(&r.key, c.keys.len())?;
+            let mut accs = Vec::with_capacity(c.cols.len());
+            for ((col, a), set) in c.cols.iter().zip(&r.accs).zip(rs) {
+                accs.push(match (a, set) {
+                    (AccPart::Distinct(_), set) => {
+                        Acc::Distinct(Box::new(set.clone().unwrap_or_default()))
+                    }
+                    (a, _) => to_acc(col.spec.agg, col.pct_of.is_some(), a.clone())?,
+                });
+            }
+            acc.rows.push(super::super::eval::RowAcc { keys, accs });
+        }
+        Some(acc.finish(events))
+    }
+}
+
+/// Merges a later block's accumulator `b` into `a`; `None` when they do not go together.
+pub(super) fn merge(agg: Agg, a: &mut AccPart, b: AccPart) -> Option<()> {
+    match (a, b) {
+        (AccPart::None, AccPart::None) => {}
+        (AccPart::Count(x), AccPart::Count(y)) => *x += y,
+        (AccPart::Sum(x), AccPart::Sum(y)) => {
+            *x = match (*x, y) {
+                (Some(p), Some(q)) => Some(p.saturating_add(q)),
+                (p, q) => p.or(q),
+            }
+        }
+        (AccPart::Avg(s, n), AccPart::Avg(t, m)) => {
+            *s = s.saturating_add(t);
+            *n += m;
+        }
+        (AccPart::Min(x), AccPart::Min(y)) => *x = opt(*x, y, i64::min),
+        (AccPart::Max(x), AccPart::Max(y)) => *x = opt(*x, y, i64::max),
+        // First seen: the earlier block's unless it had none; last seen: the later's.
+        (AccPart::Seen(x), AccPart::Seen(y)) => {
+            if y != 0 && (*x == 0 || agg == Agg::LastSeen) {
+                *x = y;
+            }
+        }
+        (AccPart::Distinct(x), AccPart::Distinct(y)) => {
+            x.extend(y);
+            x.sort_unstable();
+            x.dedup();
+        }
+        (AccPart::Val(x), AccPart::Val(y)) => {
+            if y.is_some() && (x.is_none() || agg != Agg::First) {
+                *x = y;
+            }
+        }
+        (AccPart::Image { first, exec }, AccPart::Image { first: f, exec: e }) => {
+            if first.is_none() {
+                *first = f;
+            }
+            if e.is_some() {
+                *exec = e;
+            }
+        }
+        (
+            AccPart::Pct { n, exact, hist },
+            AccPart::Pct {
+                n: m,
+                exact: e,
+                hist: h,
+            },
+        ) => {
+            *n += m;
+            match (exact.as_mut(), e) {
+                (Some(x), Some(y)) => x.extend(y),
+                (_, e) => {
+                    let mut all: BTreeMap<u32, u64> = hist.drain(..).collect();
+                    for v in exact
+                        .take()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .chain(e.unwrap_or_default())
+                    {
+                        *all.entry(bucket_of(v.max(0) as u64) as u32).or_default() += 1;
+                    }
+                    for (k, c) in h {
+                        *all.entry(k).or_default() += c;
+                    }
+                    *hist = all.into_iter().collect();
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+pub(super) fn opt(x: Option<i64>, y: Option<i64>, f: fn(i64, i64) -> i64) -> Option<i64> {
+    match (x, y) {
+        (Some(a), Some(b)) => Some(f(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The accumulator a replay would hold, from a merged part.
+pub(super) fn to_acc(agg: Agg, shared: bool, p: AccPart) -> Option<Acc> {
+    if shared {
+        return Some(Acc::PctShared);
+    }
+    Some(match (agg, p) {
+        (Agg::Key, _) => Acc::Key,
+        (Agg::Count, AccPart::Count(n)) => Acc::Count(n),
+        (Agg::Sum, AccPart::Sum(s)) => Acc::Sum(s),
+        (Agg::Avg, AccPart::Avg(s, n)) => Acc::Avg(s, n),
+        (Agg::Min, AccPart::Min(m)) => Acc::Min(m),
+        (Agg::Max, AccPart::Max(m)) => Acc::Max(m),
+        (Agg::FirstSeen | Agg::LastSeen, AccPart::Seen(t)) => Acc::Seen(t),
+        (Agg::Distinct, AccPart::Distinct(v)) => {
+            Acc::Distinct(Box::new(v.iter().map(|b| hash64(b)).collect()))
+        }
+        (Agg::First | Agg::Last | Agg::Value, AccPart::Val(v)) => {
+            Acc::Val(v.as_deref().map_or(Some(Cell::None), value_cell)?)
+        }
+        (Agg::Image, AccPart::Image { first, exec }) => Acc::Val(
+            exec.or(first)
+                .as_deref()
+                .map_or(Some(Cell::None), value_cell)?,
+        ),
+        (Agg::P50 | Agg::P95 | Agg::P99, AccPart::Pct { n, exact, hist }) => {
+            let n_us = usize::try_from(n).ok()?;
+            if n_us <= EXACT_MAX {
+                // A replay keeps every value: the parts must have too.
+                Acc::Pct(Box::new(Samples {
+                    exact: exact?,
+                    hist: None,
+                    n,
+                }))
+            } else {
+                let mut h = vec![0u64; HIST_BUCKETS].into_boxed_slice();
+                for v in exact.unwrap_or_default() {
+                    h[bucket_of(v.max(0) as u64)] += 1;
+                }
+                for (k, c) in hist {
+                    *h.get_mut(k as usize)? += c;
+                }
+                Acc::Pct(Box::new(Samples {
+                    exact: Vec::new(),
+                    hist: Some(h),
+                    n,
+                }))
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// A cell from a value's identity bytes (as `eval::encode` wrote them).
+pub(super) fn value_cell(b: &[u8]) -> Option<Cell> {
+    let mut at = 0;
+    let v = decode_val(b, &mut at)?;
+    (at == b.len()).then(|| Cell::from_val(&v))
+}
+
+/// The key cells from a row key (the key values' identity bytes, back to back).
+pub(super) fn key_cells(b: &[u8], n: usize) -> Option<Vec<Cell>> {
+    let mut at = 0;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(Cell::from_val(&decode_val(b, &mut at)?));
+    }
+    (at == b.len()).then_some(out)
+}
+
+pub(super) fn decode_val<'a>(b: &'a [u8], at: &mut usize) -> Option<Val<'a>> {
+    let take = |at: &mut usize, n: usize| -> Option<&'a [u8]> {
+        let s = b.get(*at..at.checked_add(n)?)?;
+        *at += n;
+        Some(s)
+    };
+    let tag = take(at, 1)?[0];
+    Some(match tag {
+        1 => Val::Num(i64::from_le_bytes(take(at, 8)?.try_into().ok()?)),
+        2 => {
+            let n = u32::from_le_bytes(take(at, 4)?.try_into().ok()?) as usize;
+            Val::Str(std::borrow::Cow::Borrowed(take(at, n)?))
+        }
+        3 => Val::Bool(take(at, 1)?[0] != 0),
+        4 => {
+            let o: [u8; 4] = take(at, 4)?.try_into().ok()?;
+            Val::Ip(IpAddr::from(o))
+        }
+        6 => {
+            let o: [u8; 16] = take(at, 16)?.try_into().ok()?;
+            Val::Ip(IpAddr::from(o))
+        }
+        5 => {
+            let n = u32::from_le_bytes(take(at, 4)?.try_into().ok()?) as usize;
+            let mut items = Vec::with_capacity(n.min(b.len()));
+            for _ in 0..n {
+                items.push(decode_val(b, at)?);
+            }
+            Val::List(items)
+        }
+        _ => return None,
+    })
+}

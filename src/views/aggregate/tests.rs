@@ -1,0 +1,290 @@
+//! Tests of the index's aggregates: what they answer equals a replay.
+
+use std::path::Path;
+
+use capture_format::BlockType;
+
+use crate::replay::session::Session;
+use crate::views::eval::Control;
+use crate::views::summary::Totals;
+
+use capture_format::{CaptureFile, Writer, WriterOptions};
+
+use super::*;
+use crate::replay::session::Options;
+use crate::views::eval::run_view;
+use crate::views::summary::{run_summary, run_summary_with};
+
+/// A copy of `cap` written with aggregates, in blocks of about `block_bytes`.
+fn with_aggregates(cap: &CaptureFile, block_bytes: usize) -> CaptureFile {
+    let info = cap.header().info.clone();
+    let opts = WriterOptions {
+        block_bytes,
+        ..WriterOptions::default()
+    };
+    let mut w = Writer::new(Vec::new(), &info, opts).expect("writer");
+    attach(&mut w, &info).expect("attach");
+    for i in 0..cap.blocks().len() {
+        let e = cap.blocks()[i];
+        if !e.block_type.holds_records() {
+            continue;
+        }
+        let b = cap.read_block(i).expect("block");
+        let recs: Vec<Event<'_>> = b
+            .events()
+            .expect("events")
+            .map(|r| r.expect("ev"))
+            .collect();
+        if e.block_type == BlockType::State {
+            w.write_state(&recs).expect("state");
+        } else {
+            for ev in &recs {
+                w.append(ev).expect("append");
+            }
+        }
+    }
+    CaptureFile::from_bytes(w.finish().expect("finish")).expect("reopen")
+}
+
+fn session(cap: &CaptureFile, from: Option<u64>, to: Option<u64>) -> Session {
+    let opts = Options {
+        from,
+        to,
+        ..Options::default()
+    };
+    Session::new(cap.clone(), opts).expect("session")
+}
+
+fn captures() -> Vec<(String, CaptureFile)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for (name, p) in [
+        ("synth", crate::replay::testutil::synth_fixture()),
+        ("state", crate::replay::testutil::state_fixture()),
+        ("views", crate::views::tests::fixture()),
+    ] {
+        out.push((name.to_owned(), CaptureFile::read(&p).expect("open")));
+    }
+    out.push(("sendfile".to_owned(), sendfile_capture()));
+    for scap in ["falco_run_as_user_0_container.scap", "curl_google.scap"] {
+        let cap =
+            crate::cmd::import::in_memory(&root.join("fixtures/scap").join(scap)).expect("import");
+        out.push((scap.to_owned(), cap));
+    }
+    out
+}
+
+/// busybox `cat FILE > /dev/null`: one sendfile reads FILE and writes /dev/null, a view
+/// keyed by fd counts it on each.
+fn sendfile_capture() -> CaptureFile {
+    use crate::replay::testutil::{Cap, P, int};
+    use capture_format::schema::FdType;
+    let mut c = Cap::new();
+    c.process(&P {
+        pid: 300,
+        ppid: 1,
+        comm: "cat",
+        exe: "/bin/busybox",
+        args: "/etc/os-release\0",
+        cwd: "/",
+        uid: 0,
+        container: 0,
+    });
+    c.fd(300, 1, FdType::File, "/dev/null");
+    c.fd(300, 3, FdType::File, "/etc/os-release");
+    for _ in 0..3 {
+        c.sys(
+            300,
+            300,
+            "sendfile",
+            267,
+            vec![int(1), int(3), int(0), int(16_777_216)],
+        );
+        c.sys(300, 300, "read", 12, vec![int(3)]);
+    }
+    let dir = std::env::temp_dir().join(format!("cf-sendfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("sendfile.case");
+    let _ = std::fs::remove_file(&path);
+    c.write(&path);
+    let cap = CaptureFile::read(&path).expect("open");
+    let _ = std::fs::remove_dir_all(&dir);
+    cap
+}
+
+/// The overview and the views from the index equal those of a full replay, over the
+/// whole capture and over time ranges that cut blocks, for several bucket counts.
+#[test]
+fn the_index_answers_as_a_replay_does() {
+    for (name, plain) in captures() {
+        let mut used_somewhere = false;
+        for block_bytes in [2048, 1 << 20] {
+            let cap = with_aggregates(&plain, block_bytes);
+            let (lo, hi) = cap.time_range().expect("events");
+            let third = (hi - lo) / 3;
+            let ranges = [
+                (None, None),
+                (Some(lo + third), Some(hi - third)),
+                (Some(lo + 1), None),
+            ];
+            for (from, to) in ranges {
+                for buckets in [1, 9, 40] {
+                    let fast = run_summary_with(
+                        &mut session(&cap, from, to),
+                        None,
+                        buckets,
+                        &mut Control::default(),
+                        (std::time::Duration::MAX, &mut |_| {}),
+                        true,
+                    )
+                    .expect("summary");
+                    let slow = run_summary_with(
+                        &mut session(&plain, from, to),
+                        None,
+                        buckets,
+                        &mut Control::default(),
+                        (std::time::Duration::MAX, &mut |_| {}),
+                        false,
+                    )
+                    .expect("summary");
+                    assert_eq!(
+                        fast, slow,
+                        "{name}, {block_bytes} B blocks, {from:?}..{to:?}, {buckets} buckets"
+                    );
+                    let (origin, w) = crate::views::summary::layout(
+                        crate::views::eval::session_range(&session(&cap, from, to)),
+                        buckets,
+                    );
+                    let mut t = Totals::new(buckets);
+                    let used =
+                        summary_from_index(&session(&cap, from, to), (origin, w), &mut t, &|ts| {
+                            ((ts - origin) / w) as usize
+                        });
+                    used_somewhere |= !used.is_empty();
+                }
+                for id in VIEWS {
+                    let spec = catalog::view(id).expect("view");
+                    let c = Compiled::new(spec, None, false).expect("compile");
+                    let fast = c
+                        .run(&mut session(&cap, from, to), &mut Control::default())
+                        .expect("view");
+                    let slow = c
+                        .run_decoding(&mut session(&plain, from, to), &mut Control::default())
+                        .expect("view");
+                    assert_eq!(
+                        fast, slow,
+                        "{name}, {block_bytes} B blocks, {from:?}..{to:?}, {id}"
+                    );
+                    used_somewhere |= from.is_none()
+                        && view_from_index(
+                            &c,
+                            &mut session(&cap, from, to),
+                            &mut Control::default(),
+                        )
+                        .is_some();
+                }
+            }
+        }
+        assert!(used_somewhere, "{name}: the index answered nothing");
+    }
+}
+
+/// A user filter goes through replay; files without aggregates read as before.
+#[test]
+fn filtered_views_and_files_without_aggregates_replay() {
+    let plain = CaptureFile::read(crate::views::tests::fixture()).expect("open");
+    let cap = with_aggregates(&plain, 4096);
+    let spec = catalog::view("procs").expect("procs");
+    let c = Compiled::new(spec, Some("proc.name = nginx"), false).expect("compile");
+    assert!(view_from_index(&c, &mut session(&cap, None, None), &mut Control::default()).is_none());
+    let a = run_view(
+        spec,
+        &mut session(&cap, None, None),
+        Some("proc.name = nginx"),
+        &mut Control::default(),
+    )
+    .expect("view");
+    let b = run_view(
+        spec,
+        &mut session(&plain, None, None),
+        Some("proc.name = nginx"),
+        &mut Control::default(),
+    )
+    .expect("view");
+    assert_eq!(a, b);
+    assert!(!a.rows.is_empty());
+    let c = Compiled::new(spec, None, false).expect("compile");
+    assert!(
+        view_from_index(
+            &c,
+            &mut session(&plain, None, None),
+            &mut Control::default()
+        )
+        .is_none()
+    );
+    let s = run_summary(
+        &mut session(&plain, None, None),
+        None,
+        9,
+        &mut Control::default(),
+    )
+    .expect("sum");
+    assert!(s.events > 0);
+}
+
+/// A section that does not decode (written by something else) is replayed instead, with
+/// the same result; a section of another catalog likewise.
+#[test]
+fn a_bad_section_is_replayed_not_trusted() {
+    let mut s = Section::decode(&Section::default().encode()).expect("empty decodes");
+    s.fingerprint = [9; 16];
+    assert_ne!(s.fingerprint, fingerprint());
+    for bad in [vec![1u8, 2, 3], s.encode()] {
+        let plain = CaptureFile::read(crate::views::tests::fixture()).expect("open");
+        let info = plain.header().info.clone();
+        struct Fixed(Vec<u8>);
+        impl BlockAggregator for Fixed {
+            fn state(&mut self, _: &[Event<'_>]) {}
+            fn event(&mut self, _: &Event<'_>) {}
+            fn finish_block(&mut self) -> Vec<u8> {
+                self.0.clone()
+            }
+        }
+        let mut w = Writer::new(Vec::new(), &info, WriterOptions::default()).expect("writer");
+        w.set_aggregator(Box::new(Fixed(bad)));
+        for i in 0..plain.blocks().len() {
+            let b = plain.read_block(i).expect("block");
+            let recs: Vec<Event<'_>> = b.events().expect("ev").map(|r| r.expect("ev")).collect();
+            if b.header.block_type == BlockType::State {
+                w.write_state(&recs).expect("state");
+            } else {
+                for e in &recs {
+                    w.append(e).expect("append");
+                }
+            }
+        }
+        let cap = CaptureFile::from_bytes(w.finish().expect("finish")).expect("open");
+        assert!(
+            cap.blocks()
+                .iter()
+                .any(|b| b.block_type == BlockType::Aggregates)
+        );
+        assert!(sections(&session(&cap, None, None)).is_empty());
+        let spec = catalog::view("files").expect("files");
+        let a = run_view(
+            spec,
+            &mut session(&cap, None, None),
+            None,
+            &mut Control::default(),
+        )
+        .expect("v");
+        let b = run_view(
+            spec,
+            &mut session(&plain, None, None),
+            None,
+            &mut Control::default(),
+        )
+        .expect("v");
+        assert_eq!(a, b);
+    }
+}
