@@ -197,6 +197,14 @@ impl<'a> RawEvent<'a> {
         let i = self.info().params.iter().position(|p| p.name == name)?;
         Some(self.param(i))
     }
+
+    /// An integer parameter by name as a count: 0 when absent, not a number, or negative.
+    pub fn count_named(&self, name: &str) -> u64 {
+        self.param_named(name)
+            .and_then(|p| p.as_i64())
+            .unwrap_or(0)
+            .max(0) as u64
+    }
 }
 
 /// A socket address parameter (`PT_SOCKADDR`).

@@ -403,12 +403,7 @@ impl Converter {
     /// form) the leaving thread's page faults and memory.
     pub(super) fn switch(&mut self, e: &RawEvent<'_>) {
         let (tid, pid, container) = self.header(e);
-        let u = |name: &str| {
-            e.param_named(name)
-                .and_then(|p| p.as_i64())
-                .unwrap_or(0)
-                .max(0) as u64
-        };
+        let u = |name: &str| e.count_named(name);
         self.emit(Event {
             ts: e.ts,
             tid,
@@ -431,12 +426,7 @@ impl Converter {
     pub(super) fn procinfo(&mut self, e: &RawEvent<'_>) {
         const NS_PER_TICK: u64 = 10_000_000;
         let (tid, pid, container) = self.header(e);
-        let ticks = |name: &str| {
-            e.param_named(name)
-                .and_then(|p| p.as_i64())
-                .unwrap_or(0)
-                .max(0) as u64
-        };
+        let ticks = |name: &str| e.count_named(name);
         self.emit(Event {
             ts: e.ts,
             tid,
