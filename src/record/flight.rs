@@ -685,6 +685,24 @@ fn copy_segment(bytes: &[u8], out: &mut dyn Output, events: &mut u64) -> io::Res
 mod tests {
     use super::*;
 
+    /// A flight recorder into `dir` that fires on `text`, keeping an hour, closing a window
+    /// at the next tick after the trigger.
+    fn filter_flight(dir: &Path, text: &str) -> Box<dyn Output> {
+        let filter = crate::filter::compile(text, &crate::replay::fields::Fields).expect("filter");
+        let cfg = FlightConfig {
+            keep: Duration::from_hours(1),
+            after: Duration::from_nanos(1),
+            memory: 64 << 20,
+            dir: dir.to_path_buf(),
+            trigger: TriggerSpec::Filter(text.into(), filter),
+            manual: Arc::new(AtomicBool::new(false)),
+            manual_by: Arc::default(),
+            header: HeaderInfo::default(),
+            sealer: None,
+        };
+        Box::new(FlightOutput::new(cfg).expect("flight"))
+    }
+
     /// Synthetic events through the output as the session feeds it: a filter fires on event
     /// 1500, and the incident holds everything from the first snapshot, sealed, naming it.
     #[test]
@@ -694,19 +712,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         let text = "evt.num = 1500";
-        let filter = crate::filter::compile(text, &crate::replay::fields::Fields).expect("filter");
-        let cfg = FlightConfig {
-            keep: Duration::from_hours(1),
-            after: Duration::from_nanos(1),
-            memory: 64 << 20,
-            dir: dir.clone(),
-            trigger: TriggerSpec::Filter(text.into(), filter),
-            manual: Arc::new(AtomicBool::new(false)),
-            manual_by: Arc::default(),
-            header: HeaderInfo::default(),
-            sealer: None,
-        };
-        let mut out: Box<dyn Output> = Box::new(FlightOutput::new(cfg).expect("flight"));
+        let mut out = filter_flight(&dir, text);
         let synth = Synth::new(11);
         let state = synth.state();
         let events: Vec<_> = synth.take(3000).collect();
@@ -757,19 +763,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         let text = "evt.num = 1500 or evt.num = 1600";
-        let filter = crate::filter::compile(text, &crate::replay::fields::Fields).expect("filter");
-        let cfg = FlightConfig {
-            keep: Duration::from_hours(1),
-            after: Duration::from_nanos(1),
-            memory: 64 << 20,
-            dir: dir.clone(),
-            trigger: TriggerSpec::Filter(text.into(), filter),
-            manual: Arc::new(AtomicBool::new(false)),
-            manual_by: Arc::default(),
-            header: HeaderInfo::default(),
-            sealer: None,
-        };
-        let mut out: Box<dyn Output> = Box::new(FlightOutput::new(cfg).expect("flight"));
+        let mut out = filter_flight(&dir, text);
         let synth = Synth::new(12);
         let state = synth.state();
         let events: Vec<_> = synth.take(2500).collect();
