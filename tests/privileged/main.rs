@@ -13,5 +13,6 @@ mod util;
 mod decode;
 mod faults;
 mod flight;
+mod identity;
 mod record;
 mod rules_live;
