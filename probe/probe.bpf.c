@@ -63,12 +63,32 @@ struct {
 	__uint(max_entries, CF_MAX_NR);
 } DESCS SEC(".maps");
 
-/* A syscall's enter time and arguments, kept per thread until its exit. */
+/*
+ * A syscall's enter time and arguments, from its enter to its exit. They wait in a per-CPU
+ * slot tagged with the thread id (no helper call: the verifier inlines the lookup); when the
+ * thread is switched out before its exit, cf_spill moves them into the thread's task storage,
+ * where the exit finds them on whatever CPU it runs. Most calls never block, and pay for no
+ * task storage. (Under the raw_tp fallback enters go to the task storage directly.) A tracing program is not preempted on this kernel kind (PREEMPT_NONE or
+ * voluntary); under full preemption a spill could race an enter on the same CPU.
+ */
 struct cf_enter {
 	__u64 ts;
 	__u64 args[6];
 	__s64 nr; /* -1: no syscall pending */
 };
+
+struct cf_pending {
+	struct cf_enter e;
+	__u32 tid; /* 0: the slot is free */
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct cf_pending);
+	__uint(max_entries, 1);
+} PENDING SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -76,6 +96,57 @@ struct {
 	__type(key, int);
 	__type(value, struct cf_enter);
 } ENTERS SEC(".maps");
+
+static __always_inline struct cf_pending *pending(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&PENDING, &zero);
+}
+
+/*
+ * The pending enter of thread `tid` (the current one), taken: from this CPU's slot, else
+ * from its task storage (spilled there when it was switched out). NULL when none was seen.
+ * The copy goes to `out`.
+ */
+static __always_inline bool take_enter(struct task_struct *task, __u32 tid, struct cf_enter *out)
+{
+	struct cf_pending *p = pending();
+	if (p && p->tid == tid) {
+		p->tid = 0;
+		*out = p->e;
+		return out->nr >= 0;
+	}
+	struct cf_enter *e = bpf_task_storage_get(&ENTERS, task, 0, 0);
+	if (!e || e->nr < 0)
+		return false;
+	*out = *e;
+	e->nr = -1;
+	return true;
+}
+
+/* The pending enter of the current thread, left in place (for the fork hook). */
+static __always_inline const struct cf_enter *peek_enter(struct task_struct *task, __u32 tid)
+{
+	struct cf_pending *p = pending();
+	if (p && p->tid == tid)
+		return &p->e;
+	struct cf_enter *e = bpf_task_storage_get(&ENTERS, task, 0, 0);
+	return e && e->nr >= 0 ? e : NULL;
+}
+
+/* A thread leaves this CPU: its pending enter, if the slot holds one, moves to its storage. */
+static __always_inline int spill(struct task_struct *prev)
+{
+	struct cf_pending *p = pending();
+	if (!p || p->tid == 0 || p->tid != prev->pid)
+		return 0;
+	p->tid = 0;
+	struct cf_enter *e = bpf_task_storage_get(&ENTERS, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e)
+		return -ENOMEM;
+	*e = p->e;
+	return 0;
+}
 
 /* Records are built here and copied into the ring buffer with their real length. */
 #define CF_SCRATCH 16384
@@ -452,18 +523,45 @@ static __always_inline __u32 capture(struct cf_scratch *s, __u32 off, const stru
 
 /* ---- syscalls */
 /*
- * `typed` is true under tp_btf, where `regs` is a BTF pointer the verifier lets us load from
- * directly; under raw_tp it is an untyped kernel pointer read through CO-RE probe reads.
+ * `typed` is true under tp_btf, where `regs` and the current task are BTF pointers the
+ * verifier lets us load from directly; under raw_tp `regs` is an untyped kernel pointer read
+ * through CO-RE probe reads and the ids come from helpers. Under SRSO's safe-return
+ * mitigation every kernel function return costs, so the typed path calls as few helpers as
+ * it can: per syscall, the clock twice, the task storage twice, the ring once, and one user
+ * copy for calls that carry a buffer.
  */
 #define CF_REG(regs, typed, r) ((typed) ? (regs)->r : BPF_CORE_READ((regs), r))
 
+/* The current thread's (tgid << 32 | tid). */
+static __always_inline __u64 cur_pid_tgid(struct task_struct *task, bool typed)
+{
+	if (typed)
+		return ((__u64)task->tgid << 32) | (__u32)task->pid;
+	return bpf_get_current_pid_tgid();
+}
+
+/* What bpf_get_current_cgroup_id() returns: the cgroup v2 directory's kernfs id. */
+static __always_inline __u64 cur_cgroup_id(struct task_struct *task, bool typed)
+{
+	if (typed)
+		return task->cgroups->dfl_cgrp->kn->id;
+	return bpf_get_current_cgroup_id();
+}
+
 static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool typed)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = cur_pid_tgid(task, typed);
 	if (!wanted(pid_tgid >> 32))
 		return 0;
-	struct cf_enter *e = bpf_task_storage_get(&ENTERS, bpf_get_current_task_btf(), 0,
-						  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	/*
+	 * Under raw_tp there is no cf_spill (it needs the switched-out task as a BTF pointer):
+	 * the enter goes straight to the task storage, as every enter once did.
+	 */
+	struct cf_pending *p = typed ? pending() : NULL;
+	struct cf_enter *e = p ? &p->e
+			       : bpf_task_storage_get(&ENTERS, task, 0,
+						      BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e)
 		return -ENOMEM;
 	e->ts = bpf_ktime_get_boot_ns();
@@ -474,53 +572,157 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool type
 	e->args[3] = CF_REG(regs, typed, r10);
 	e->args[4] = CF_REG(regs, typed, r8);
 	e->args[5] = CF_REG(regs, typed, r9);
+	if (p)
+		p->tid = (__u32)pid_tgid;
 	return 0;
 }
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, bool typed)
+/*
+ * The fixed part of a syscall record: header, enter time and arguments (zero, flagged, when
+ * no enter was seen), return value. Blobs are the caller's.
+ */
+static __always_inline void fill_syscall(struct cf_syscall *r, struct task_struct *task,
+					 __u64 pid_tgid, bool typed, const struct cf_enter *e,
+					 __u32 nr, long ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!wanted(pid_tgid >> 32))
-		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
+	r->hdr.kind = CF_KIND_SYSCALL;
+	r->hdr.size = sizeof(*r);
+	r->hdr.cpu = bpf_get_smp_processor_id();
+	r->hdr.flags = e ? 0 : CF_F_NO_ENTER;
+	r->hdr.tid = (__u32)pid_tgid;
+	r->hdr.pid = pid_tgid >> 32;
+	r->hdr.ts = bpf_ktime_get_boot_ns();
+	r->hdr.cgroup_id = cur_cgroup_id(task, typed);
+	r->ret = ret;
+	r->nr = nr;
+	r->nblob = 0;
+	r->_pad = 0;
+	if (e) {
+		r->enter_ts = e->ts;
+		__builtin_memcpy(r->args, e->args, sizeof(r->args));
+	} else {
+		r->enter_ts = 0;
+		__builtin_memset(r->args, 0, sizeof(r->args));
+	}
+}
+
+static __always_inline void count_drop(void)
+{
+	count(CF_CNT_DROPPED, 1, false);
+	count(CF_CNT_LAST_DROP_TS, bpf_ktime_get_boot_ns(), true);
+}
+
+/* A record without blobs, reserved in the ring and written in place. */
+static __always_inline int emit_bare(struct task_struct *task, __u64 pid_tgid, bool typed,
+				     const struct cf_enter *e, __u32 nr, long ret)
+{
+	struct cf_syscall *r = bpf_ringbuf_reserve(&EVENTS, sizeof(*r), 0);
+	if (!r) {
+		count_drop();
+		return -ENOSPC;
+	}
+	fill_syscall(r, task, pid_tgid, typed, e, nr, ret);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * A record with one payload blob of at most `room` bytes (a constant: the ring reserves
+ * fixed sizes), reserved in the ring and written in place. The user bytes are read into the
+ * stack first: the kernel's usercopy hardening checks a stack destination cheaply, a ring
+ * (vmalloc) one with a search. hdr.size says where the record really ends; the ring entry's
+ * tail past it is zeros the recorder drops.
+ */
+#define CF_BUF_SMALL 8
+#define CF_BUF_ROOM 80
+static __always_inline int emit_buf(struct task_struct *task, __u64 pid_tgid, bool typed,
+				    const struct cf_enter *e, __u32 nr, long ret,
+				    const struct cf_cap *cap, __u32 len, __u64 ptr, const __u32 room)
+{
+	struct {
+		struct cf_syscall s;
+		struct cf_blob b;
+		__u8 data[CF_BUF_ROOM];
+	} *r;
+	__u8 tmp[CF_BUF_ROOM];
+	__builtin_memset(tmp, 0, room);
+	__s32 err = 0;
+	if (len > room)
+		len = room;
+	if (len && bpf_probe_read_user(tmp, len, (const void *)ptr)) {
+		err = -EFAULT;
+		len = 0;
+	}
+	/* only the first `room` bytes of data[] are reserved and touched */
+	r = bpf_ringbuf_reserve(&EVENTS, sizeof(*r) - CF_BUF_ROOM + room, 0);
+	if (!r) {
+		count_drop();
+		return -ENOSPC;
+	}
+	fill_syscall(&r->s, task, pid_tgid, typed, e, nr, ret);
+	r->s.nblob = 1;
+	r->s.hdr.size = blob_end(sizeof(r->s), len);
+	r->b.param = cap->param;
+	r->b.kind = CF_BLOB_BUF;
+	r->b.len = len;
+	r->b.err = err;
+	__builtin_memcpy(r->data, tmp, room);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* Any record, built in the per-CPU scratch buffer and copied into the ring. */
+static __always_inline int emit_general(struct task_struct *task, __u64 pid_tgid, bool typed,
+					const struct cf_enter *e, __u32 nr, long ret,
+					const struct cf_desc *d)
+{
 	struct cf_scratch *s = scratch();
 	if (!s)
 		return -ENOMEM;
 	struct cf_syscall *r = (struct cf_syscall *)s->buf;
-	fill_hdr(&r->hdr, CF_KIND_SYSCALL, pid_tgid);
-	r->ret = ret;
-	r->nblob = 0;
-	r->_pad = 0;
+	fill_syscall(r, task, pid_tgid, typed, e, nr, ret);
 	__u32 off = sizeof(*r);
-
-	struct cf_enter *e = bpf_task_storage_get(&ENTERS, task, 0, 0);
-	if (!e || e->nr < 0) {
-		r->hdr.flags = CF_F_NO_ENTER;
-		r->nr = CF_REG(regs, typed, orig_ax);
-		r->enter_ts = 0;
-		__builtin_memset(r->args, 0, sizeof(r->args));
-		r->hdr.size = off;
-		return emit(r, off);
-	}
-	__u32 nr = e->nr;
-	e->nr = -1;
-	r->nr = nr;
-	r->enter_ts = e->ts;
-	__builtin_memcpy(r->args, e->args, sizeof(r->args));
-
-	struct cf_desc *d = bpf_map_lookup_elem(&DESCS, &nr);
-	if (d) {
-		__u8 ncap = d->ncap;
+	__u8 ncap = d->ncap;
 #pragma unroll
-		for (int i = 0; i < CF_MAX_CAPS; i++) {
-			if (i >= ncap || off > CF_OFF_MASK)
-				break;
-			off = capture(s, off, &d->cap[i], e, ret, d->io, task);
-			r->nblob++;
-		}
+	for (int i = 0; i < CF_MAX_CAPS; i++) {
+		if (i >= ncap || off > CF_OFF_MASK)
+			break;
+		off = capture(s, off, &d->cap[i], e, ret, d->io, task);
+		r->nblob++;
 	}
 	r->hdr.size = off;
 	return emit(r, off);
+}
+
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, bool typed)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = cur_pid_tgid(task, typed);
+	if (!wanted(pid_tgid >> 32))
+		return 0;
+	struct cf_enter enter;
+	if (!take_enter(task, (__u32)pid_tgid, &enter))
+		return emit_bare(task, pid_tgid, typed, NULL, CF_REG(regs, typed, orig_ax), ret);
+	const struct cf_enter *e = &enter;
+	__u32 nr = e->nr;
+	struct cf_desc *d = bpf_map_lookup_elem(&DESCS, &nr);
+	if (!d || d->ncap == 0)
+		return emit_bare(task, pid_tgid, typed, e, nr, ret);
+	const struct cf_cap *cap = &d->cap[0];
+	if (d->ncap == 1 && cap->src == CF_SRC_BUF) {
+		/* read, write and their kin: one payload, sized before it is read */
+		__u64 ptr = e->args[cap->a < 6 ? cap->a : 0];
+		__u64 want = (d->io & CF_IO_READ) ? (ret > 0 ? ret : 0)
+						  : e->args[cap->b < 6 ? cap->b : 0];
+		__u32 len = clamp_snap(want);
+		if (len <= CF_BUF_SMALL)
+			return emit_buf(task, pid_tgid, typed, e, nr, ret, cap, len, ptr,
+					CF_BUF_SMALL);
+		if (len <= CF_BUF_ROOM)
+			return emit_buf(task, pid_tgid, typed, e, nr, ret, cap, len, ptr,
+					CF_BUF_ROOM);
+	}
+	return emit_general(task, pid_tgid, typed, e, nr, ret, d);
 }
 
 /* btf_trace_sys_enter: void (*)(void *, struct pt_regs *, long int) */
@@ -562,7 +764,8 @@ int BPF_PROG(cf_sys_exit_raw, struct pt_regs *regs, long ret)
  */
 static __always_inline __u64 clone_flags(void)
 {
-	struct cf_enter *e = bpf_task_storage_get(&ENTERS, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct cf_enter *e = peek_enter(task, BPF_CORE_READ(task, pid));
 	if (!e)
 		return 0;
 	switch (e->nr) {
@@ -783,6 +986,10 @@ static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *b
 static __always_inline int on_exit(struct task_struct *p, bool group_dead)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	/* exit and exit_group never return: their enter must not wait for a spill */
+	struct cf_pending *slot = pending();
+	if (slot && slot->tid == BPF_CORE_READ(p, pid))
+		slot->tid = 0;
 	if (!wanted(tgid))
 		return 0;
 	if (group_dead && target_tgid != 0 && tgid != target_tgid)
@@ -883,6 +1090,13 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 
 /* btf_trace_sched_switch: void (*)(void *, bool, struct task_struct *, struct task_struct *,
  * unsigned int) */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(cf_spill, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	spill(prev);
+	return 0;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(cf_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {

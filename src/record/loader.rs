@@ -27,8 +27,9 @@ pub struct Hook {
     pub tracepoint: &'static str,
     /// The `tp_btf/` program.
     pub program: &'static str,
-    /// The `raw_tp/` program.
-    pub fallback: &'static str,
+    /// The `raw_tp/` program; `None` for a hook only the `tp_btf` syscall programs need,
+    /// attached only when they are.
+    pub fallback: Option<&'static str>,
     /// Whether the capture is useless without it (the recorder stops) or merely poorer.
     pub required: bool,
 }
@@ -38,43 +39,51 @@ pub const ATTACH: &[Hook] = &[
     Hook {
         tracepoint: "sys_enter",
         program: "cf_sys_enter",
-        fallback: "cf_sys_enter_raw",
+        fallback: Some("cf_sys_enter_raw"),
         required: true,
     },
     Hook {
         tracepoint: "sys_exit",
         program: "cf_sys_exit",
-        fallback: "cf_sys_exit_raw",
+        fallback: Some("cf_sys_exit_raw"),
         required: true,
     },
     Hook {
         tracepoint: "sched_process_fork",
         program: "cf_fork",
-        fallback: "cf_fork_raw",
+        fallback: Some("cf_fork_raw"),
         required: true,
     },
     Hook {
         tracepoint: "sched_process_exec",
         program: "cf_exec",
-        fallback: "cf_exec_raw",
+        fallback: Some("cf_exec_raw"),
         required: true,
     },
     Hook {
         tracepoint: "sched_process_exit",
         program: "cf_exit",
-        fallback: "cf_exit_raw",
+        fallback: Some("cf_exit_raw"),
+        required: true,
+    },
+    Hook {
+        // Moves a switched-out thread's pending syscall enter from the per-CPU slot into its
+        // task storage: without it, a call that blocks would lose its enter.
+        tracepoint: "sched_switch",
+        program: "cf_spill",
+        fallback: None,
         required: true,
     },
     Hook {
         tracepoint: "signal_deliver",
         program: "cf_signal",
-        fallback: "cf_signal_raw",
+        fallback: Some("cf_signal_raw"),
         required: false,
     },
     Hook {
         tracepoint: "cgroup_mkdir",
         program: "cf_cgroup_mkdir",
-        fallback: "cf_cgroup_mkdir_raw",
+        fallback: Some("cf_cgroup_mkdir_raw"),
         required: false,
     },
 ];
@@ -84,7 +93,7 @@ pub const ATTACH: &[Hook] = &[
 pub const SCHED: Hook = Hook {
     tracepoint: "sched_switch",
     program: "cf_switch",
-    fallback: "cf_switch_raw",
+    fallback: Some("cf_switch_raw"),
     required: false,
 };
 
@@ -168,6 +177,9 @@ pub fn load(cfg: &ProbeConfig) -> Result<Probe, RecordError> {
     let mut fallbacks = Vec::new();
     let sched = cfg.sched.then_some(&SCHED);
     for hook in ATTACH.iter().chain(sched) {
+        if hook.fallback.is_none() && (cfg.force_raw_tp || fallbacks.contains(&"sys_enter")) {
+            continue;
+        }
         let typed = if cfg.force_raw_tp {
             Err("tp_btf not tried (forced raw_tp)".to_string())
         } else {
@@ -230,9 +242,12 @@ fn attach_tp_btf(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook) -> Result<(), String> 
 }
 
 fn attach_raw_tp(ebpf: &mut Ebpf, hook: &Hook) -> Result<(), String> {
+    let name = hook
+        .fallback
+        .ok_or("no raw_tp program: the tp_btf one is required")?;
     let prog = ebpf
-        .program_mut(hook.fallback)
-        .ok_or_else(|| format!("{} is not in the probe object", hook.fallback))?;
+        .program_mut(name)
+        .ok_or_else(|| format!("{name} is not in the probe object"))?;
     let p: &mut RawTracePoint = prog.try_into().map_err(|e| format!("{e}"))?;
     p.load().map_err(|e| format!("{e}"))?;
     p.attach(hook.tracepoint)
@@ -268,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn every_hook_has_both_programs_in_the_object() {
+    fn every_hook_has_its_programs_in_the_object() {
         let has = |needle: &str| PROBE.windows(needle.len()).any(|w| w == needle.as_bytes());
         for h in ATTACH.iter().chain([&SCHED]) {
             assert!(
@@ -276,13 +291,15 @@ mod tests {
                 "{}",
                 h.tracepoint
             );
-            assert!(
-                has(&format!("raw_tp/{}\0", h.tracepoint)),
-                "{}",
-                h.tracepoint
-            );
             assert!(has(&format!("{}\0", h.program)), "{}", h.program);
-            assert!(has(&format!("{}\0", h.fallback)), "{}", h.fallback);
+            if let Some(raw) = h.fallback {
+                assert!(
+                    has(&format!("raw_tp/{}\0", h.tracepoint)),
+                    "{}",
+                    h.tracepoint
+                );
+                assert!(has(&format!("{raw}\0")), "{raw}");
+            }
         }
     }
 }

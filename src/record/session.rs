@@ -574,7 +574,12 @@ impl Recorder {
                 Ok(h) if h.kind == wire::kind::CGROUP => {
                     cgroups.push((self.decoder.wall(h.ts), item.to_vec()));
                 }
-                Ok(h) => self.reorder.push_raw(self.decoder.wall(h.ts), &item),
+                // A record the probe wrote in place into a fixed-size ring entry ends before
+                // the entry does: keep what its header says it holds.
+                Ok(h) => {
+                    let end = usize::from(h.size).clamp(wire::HDR_SIZE, item.len());
+                    self.reorder.push_raw(self.decoder.wall(h.ts), &item[..end]);
+                }
                 Err(_) => self.summary.malformed += 1,
             }
         }

@@ -53,6 +53,9 @@ pub mod kind {
 /// `cf_hdr.flags`: the exit had no recorded enter.
 pub const F_NO_ENTER: u16 = 1;
 
+/// Bytes of the header every record starts with (`struct cf_hdr`).
+pub const HDR_SIZE: usize = size_of::<CfHdr>();
+
 /// Blob kinds (`CF_BLOB_*`).
 pub mod blob {
     /// A user string.
