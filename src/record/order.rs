@@ -9,6 +9,8 @@
 //! Raw probe records are kept as bytes in one arena and decoded only when released: a decoded
 //! event is ~300 bytes, and moving those around cost more than decoding them.
 
+use std::collections::VecDeque;
+
 use capture_format::schema::Event;
 
 /// A record released by [`Reorder`].
@@ -34,8 +36,11 @@ const EVENT: u32 = u32::MAX;
 /// The reorder buffer.
 pub struct Reorder {
     arena: Vec<u8>,
+    /// The arena compaction copies into, kept with its capacity (and swapped with `arena`):
+    /// a fresh one each time grew through reallocations and page faults.
+    spare: Vec<u8>,
     events: Vec<Option<Box<Event<'static>>>>,
-    keys: Vec<Key>,
+    keys: VecDeque<Key>,
     window: u64,
     seq: u64,
     newest: u64,
@@ -48,8 +53,9 @@ impl Reorder {
     pub fn new(window_ns: u64) -> Reorder {
         Reorder {
             arena: Vec::new(),
+            spare: Vec::new(),
             events: Vec::new(),
-            keys: Vec::new(),
+            keys: VecDeque::new(),
             window: window_ns,
             seq: 0,
             newest: 0,
@@ -67,7 +73,7 @@ impl Reorder {
         };
         self.newest = self.newest.max(ts);
         self.seq += 1;
-        self.keys.push(Key {
+        self.keys.push_back(Key {
             ts,
             seq: self.seq,
             at,
@@ -122,12 +128,13 @@ impl Reorder {
 
     fn release(&mut self, limit: u64, mut out: impl FnMut(u64, Item<'_>)) {
         // Nearly sorted already: the stable sort finds the runs, so this is close to linear.
-        self.keys.sort_by_key(|k| (k.ts, k.seq));
-        let ready = self.keys.partition_point(|k| k.ts <= limit);
+        let keys = self.keys.make_contiguous();
+        keys.sort_by_key(|k| (k.ts, k.seq));
+        let ready = keys.partition_point(|k| k.ts <= limit);
         if ready == 0 {
             return;
         }
-        for k in &self.keys[..ready] {
+        for k in &keys[..ready] {
             self.released = k.ts;
             if k.len == EVENT {
                 if let Some(ev) = self.events.get_mut(k.at as usize).and_then(Option::take) {
@@ -160,7 +167,9 @@ impl Reorder {
     /// Moves what still waits to the front, once released records fill half the arena: each
     /// byte is copied at most about once more.
     fn compact(&mut self) {
-        let old_arena = std::mem::take(&mut self.arena);
+        self.spare.clear();
+        std::mem::swap(&mut self.arena, &mut self.spare);
+        let old_arena = &self.spare;
         let mut old_events = std::mem::take(&mut self.events);
         for k in &mut self.keys {
             if k.len == EVENT {

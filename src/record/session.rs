@@ -1,7 +1,6 @@
 //! One recording: load the probe, snapshot the state, drain the ring buffer into the output
 //! until told to stop, then write the footer.
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -29,6 +28,7 @@ use crate::replay::context::EventCtx;
 use crate::replay::engine::Engine;
 use crate::replay::fields::{Field, Fields};
 use crate::replay::session::Flow;
+use crate::replay::state::IdMap;
 
 /// What to record and where.
 #[derive(Clone, Debug)]
@@ -369,7 +369,7 @@ fn start(
         decoder: Decoder::new(clock.boot_to_wall),
         cgroups: CgroupDirs::new(),
         containers: Tracker::new(Resolver::new(Roots::from_etc(Path::new("/etc")))),
-        cgroup_index: HashMap::new(),
+        cgroup_index: CgroupIndex::default(),
         last_entered: None,
         reorder: Reorder::new(REORDER_WINDOW.as_nanos() as u64),
         last_drops: Vec::new(),
@@ -463,11 +463,37 @@ impl Recorder {
     }
 }
 
+/// cgroup id → container index, with the last answer at hand: events come in runs from one
+/// cgroup.
+#[derive(Default)]
+struct CgroupIndex {
+    map: IdMap<u64, u32>,
+    last: Option<(u64, u32)>,
+}
+
+impl CgroupIndex {
+    fn get(&mut self, id: u64) -> Option<u32> {
+        if let Some((last, index)) = self.last
+            && last == id
+        {
+            return Some(index);
+        }
+        let index = *self.map.get(&id)?;
+        self.last = Some((id, index));
+        Some(index)
+    }
+
+    fn insert(&mut self, id: u64, index: u32) {
+        self.map.insert(id, index);
+        self.last = Some((id, index));
+    }
+}
+
 /// What the recorder knows of cgroups and containers, borrowed to place one event.
 struct Placement<'a> {
     cgroups: &'a mut CgroupDirs,
     containers: &'a mut Tracker,
-    cgroup_index: &'a mut HashMap<u64, u32>,
+    cgroup_index: &'a mut CgroupIndex,
     last_entered: &'a mut Option<(u32, u32)>,
 }
 
@@ -477,8 +503,8 @@ impl Placement<'_> {
     /// on a later look (a new program is a good moment to retry).
     fn place(&mut self, cgroup_id: u64, ev: &mut Event<'_>, ts: u64) -> Vec<Event<'static>> {
         let mut records = Vec::new();
-        let index = match self.cgroup_index.get(&cgroup_id) {
-            Some(&i) => i,
+        let index = match self.cgroup_index.get(cgroup_id) {
+            Some(i) => i,
             None => match self.cgroups.path(cgroup_id, ev.pid) {
                 Some(path) => {
                     let s = self.containers.observe(path, ts);
@@ -523,7 +549,7 @@ struct Recorder {
     /// The capture's container table (indices, records, exits).
     containers: Tracker,
     /// cgroup id → container index, so an event costs one lookup.
-    cgroup_index: HashMap<u64, u32>,
+    cgroup_index: CgroupIndex,
     /// The (pid, index) last counted with the tracker.
     last_entered: Option<(u32, u32)>,
     reorder: Reorder,
@@ -667,12 +693,14 @@ impl Recorder {
             let result = match item {
                 Item::Event(ev) => out.append(&ev).map(|()| true),
                 Item::Raw(raw) => {
-                    let Ok(d) = decoder.decode(raw) else {
+                    let Ok(mut d) = decoder.decode(raw) else {
                         summary.malformed += 1;
                         return;
                     };
                     let mut keep = true;
-                    let mut ev = d.event;
+                    // In place: an event is a few hundred bytes, and moving it cost more
+                    // than placing it.
+                    let ev = &mut d.event;
                     ev.ts = ts;
                     let records = Placement {
                         cgroups,
@@ -680,7 +708,7 @@ impl Recorder {
                         cgroup_index,
                         last_entered,
                     }
-                    .place(d.cgroup_id, &mut ev, ts);
+                    .place(d.cgroup_id, ev, ts);
                     for r in &records {
                         if let Err(e) = out.append(r) {
                             err = Some(e);
@@ -688,7 +716,7 @@ impl Recorder {
                         }
                     }
                     if let Some(cf) = filter.as_mut() {
-                        match cf.judge(&ev, &records, out) {
+                        match cf.judge(ev, &records, out) {
                             Ok(hit) => keep = hit,
                             Err(e) => {
                                 err = Some(e);
@@ -707,7 +735,7 @@ impl Recorder {
                         }
                         _ => None,
                     };
-                    let written = if keep { out.append(&ev) } else { Ok(()) };
+                    let written = if keep { out.append(ev) } else { Ok(()) };
                     written
                         .and_then(|()| gone.map_or(Ok(()), |r| out.append(&r)))
                         .map(|()| keep)
