@@ -569,6 +569,9 @@ pub struct Decoder {
     exec_names: HashMap<u32, Vec<u8>>,
     /// (pid, fd) of connections returned by accept: their remote end is the client.
     accepted: HashSet<(u32, i32)>,
+    /// What each syscall number means to the decoder, looked up once (by name, too slow per
+    /// record).
+    roles: Vec<Role>,
 }
 
 /// A decoded record and the cgroup it came from (the caller maps cgroups to containers).
@@ -587,6 +590,7 @@ impl Decoder {
             params: (0..MAX_NR as u16)
                 .map(|nr| syscalls::spec(nr).params)
                 .collect(),
+            roles: (0..MAX_NR as u16).map(Role::of).collect(),
             boot_to_wall,
             exec_names: HashMap::new(),
             accepted: HashSet::new(),
@@ -670,6 +674,11 @@ impl Decoder {
             off = (off + size_of::<CfBlob>() + len + 7) & !7;
         }
         let no_enter = h.flags & F_NO_ENTER != 0;
+        let role = self
+            .roles
+            .get(usize::from(nr))
+            .copied()
+            .unwrap_or(Role::Other);
         let specs = match self.params.get(usize::from(nr)) {
             Some(p) => *p,
             None => syscalls::spec(nr).params,
@@ -687,7 +696,7 @@ impl Decoder {
                     Some(b) if b.err == 0 && b.kind == blob::STR => {
                         Value::Bytes(Cow::Borrowed(b.data))
                     }
-                    _ if is_exec(nr) && ret == 0 => self
+                    _ if role == Role::Exec && ret == 0 => self
                         .exec_names
                         .get(&h.tid)
                         .map_or(Value::None, |n| Value::Bytes(Cow::Owned(n.clone()))),
@@ -708,7 +717,7 @@ impl Decoder {
                         // The remote end is the client for the connection accept returns, and
                         // for later calls on an fd that came from accept.
                         let fd = args.get(usize::from(a)).map_or(-1, |&v| v as u32 as i32);
-                        let accepted = is_accept(nr) || self.accepted.contains(&(h.pid, fd));
+                        let accepted = role == Role::Accept || self.accepted.contains(&(h.pid, fd));
                         tuple(b.data, accepted).map_or(Value::None, Value::Sock)
                     }
                     _ => Value::None,
@@ -739,9 +748,9 @@ impl Decoder {
             };
             params.push(v);
         }
-        if is_accept(nr) && ret >= 0 {
+        if role == Role::Accept && ret >= 0 {
             self.accepted.insert((h.pid, ret as i32));
-        } else if syscalls::name(nr) == Some("close") && !self.accepted.is_empty() {
+        } else if role == Role::Close && !self.accepted.is_empty() {
             self.accepted.remove(&(h.pid, args[0] as u32 as i32));
         }
         Ok(Syscall {
@@ -861,12 +870,27 @@ pub fn cwd_path(walk: &[u8]) -> Vec<u8> {
     out
 }
 
-fn is_accept(nr: u16) -> bool {
-    matches!(syscalls::name(nr), Some("accept" | "accept4"))
+/// The syscalls the decoder treats apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// accept, accept4: the returned fd's tuple has the client as its remote end.
+    Accept,
+    /// execve, execveat: the filename of a successful exec comes from its exec record.
+    Exec,
+    /// close: an accepted fd is forgotten.
+    Close,
+    Other,
 }
 
-fn is_exec(nr: u16) -> bool {
-    matches!(syscalls::name(nr), Some("execve" | "execveat"))
+impl Role {
+    fn of(nr: u16) -> Role {
+        match syscalls::name(nr) {
+            Some("accept" | "accept4") => Role::Accept,
+            Some("execve" | "execveat") => Role::Exec,
+            Some("close") => Role::Close,
+            _ => Role::Other,
+        }
+    }
 }
 
 fn le_u64(b: &[u8]) -> u64 {
