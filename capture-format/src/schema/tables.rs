@@ -415,7 +415,7 @@ impl Group<'_> {
 pub struct Interface<'a> {
     /// Interface name.
     pub name: Bytes<'a>,
-    /// [`af`] family.
+    /// [`af`](super::af) family.
     pub family: u8,
     /// Address (IPv4 in the first 4 bytes).
     pub addr: [u8; 16],
