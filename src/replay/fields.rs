@@ -474,6 +474,40 @@ impl Registry for Fields {
     }
 }
 
+impl FieldDef {
+    /// How the field is written with its argument: `proc.aname[N]`, `evt.arg.NAME, evt.arg[N]`,
+    /// `proc.env[KEY]`, or the bare name.
+    pub fn usage(&self) -> String {
+        match self.arg {
+            ArgKind::None => self.name.to_owned(),
+            ArgKind::OptIndex => format!("{}[N]", self.name),
+            ArgKind::Param => format!("{0}.NAME, {0}[N]", self.name),
+            ArgKind::Key | ArgKind::OptKey => format!("{}[KEY]", self.name),
+        }
+    }
+}
+
+/// A field reference in a format, from `start` (just after its `%`): the name runs over
+/// letters, digits, `_` and `.` (trailing dots are not part of it), and a `[...]` right after
+/// it is its argument. Returns where the name ends, the argument, and where the text after the
+/// reference begins. `-p` formats and rule outputs both read references this way.
+pub fn field_ref(text: &str, start: usize) -> (usize, Option<&str>, usize) {
+    let b = text.as_bytes();
+    let mut end = start;
+    while end < b.len() && (b[end].is_ascii_alphanumeric() || b[end] == b'_' || b[end] == b'.') {
+        end += 1;
+    }
+    while end > start && b[end - 1] == b'.' {
+        end -= 1;
+    }
+    if b.get(end) == Some(&b'[')
+        && let Some(close) = text[end..].find(']')
+    {
+        return (end, Some(&text[end + 1..end + close]), end + close + 1);
+    }
+    (end, None, end)
+}
+
 /// The field list as `casefile fields` prints it: one line per field with its type and doc.
 pub fn list_text() -> String {
     let mut out = String::new();
@@ -487,12 +521,7 @@ pub fn list_text() -> String {
             let _ = writeln!(out, "{c} fields");
             class = c;
         }
-        let name = match d.arg {
-            ArgKind::None => d.name.to_owned(),
-            ArgKind::OptIndex => format!("{}[N]", d.name),
-            ArgKind::Param => format!("{}.NAME, {}[N]", d.name, d.name),
-            ArgKind::Key | ArgKind::OptKey => format!("{}[KEY]", d.name),
-        };
+        let name = d.usage();
         let _ = writeln!(out, "  {name:<28} {:<5} {}", d.ty.short(), d.doc);
     }
     out
