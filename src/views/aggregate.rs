@@ -340,15 +340,8 @@ impl ViewFold {
     /// form that merges across blocks).
     pub(super) fn event(&mut self, c: &Compiled, ctx: &mut EventCtx<'_, '_>) {
         self.events += 1;
-        self.scratch.clear();
-        for &k in &c.keys {
-            let Some(f) = &c.cols[k].field else {
-                return;
-            };
-            match ctx.get(f) {
-                Some(v) => encode(&v, &mut self.scratch),
-                None => return,
-            }
+        if !c.row_key(ctx, &mut self.scratch) {
+            return;
         }
         // A list has a row per event.
         let found = if c.spec.kind == ViewKind::List {
