@@ -363,19 +363,15 @@ impl Converter {
     }
 
     pub(super) fn procexit(&mut self, e: &RawEvent<'_>) {
-        let (tid, pid, container) = self.header(e);
+        let (tid, pid, _) = self.header(e);
         let code = e.param(0).as_i64().unwrap_or(0) as i32;
-        self.emit(Event {
-            ts: e.ts,
-            tid,
-            pid,
-            cpu: e.cpu,
-            container,
-            body: Body::Exit(Exit {
+        self.emit_for(
+            e,
+            Body::Exit(Exit {
                 code,
                 group_dead: tid == pid,
             }),
-        });
+        );
         self.threads.remove(&e.tid);
         self.enters.remove(&e.tid);
         if tid == pid {
