@@ -1,4 +1,7 @@
-//! One module per subcommand. Each exposes `run(args) -> anyhow::Result<ExitCode>`.
+//! One module per subcommand. Each exposes `run(args) -> anyhow::Result<ExitCode>` and is
+//! glue: it resolves its arguments, calls the room that owns the analysis (`views`, `replay`,
+//! `import`, `record`, `fleet`...) and prints. Subcommand modules never import one another;
+//! what two of them need lives in [`args`] (or here, for opening and judging captures).
 
 pub mod args;
 pub mod check;

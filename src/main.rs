@@ -5,6 +5,20 @@
 //! pipe (`casefile read ... | head`) is a success. Damaged blocks a replay skipped are
 //! reported by the command that read them (`cmd::args::report_damage`), after its output,
 //! and turn a success into 2.
+//!
+//! Names that could be taken for one another, one concept each:
+//! - a block's *summary* (`capture_format::Summary`): which record kinds, system calls,
+//!   processes and containers a block holds, read to skip blocks a filter cannot match;
+//! - the *overview* (`views::overview`): Sysdig Inspect's tiles, totals and time series, that
+//!   the `summary` command prints and the TUI opens on;
+//! - a *report*: what a command tells when it is done (`record`'s attach, event, loss and cost
+//!   lines on stderr, `import`'s counts); the recorder hands its figures to `cmd/record.rs` as
+//!   `record::session::Summary`, the one type still named for it;
+//! - *output* (`output`): replay's printers; the recorder writes to a *destination*
+//!   (`record::destination`);
+//! - *state* (`replay::state`): the process, fd and container tables replay rebuilds from
+//!   records; the recorder's `/proc` reader that writes the first of those records is
+//!   `record::procfs`.
 
 mod cli;
 mod cmd;

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use crate::filter::error::suggest;
 use crate::filter::{Registry, ResolveError, Source, Val};
 use crate::replay::context::EventCtx;
-use crate::replay::fields::{Fid, Field, Fields};
+use crate::replay::fields::{Fid, Field, Fields, field_ref};
 use crate::replay::render::{BufMode, hex_dump};
 
 /// sysdig's default line format.
@@ -91,24 +91,8 @@ impl Format {
                 continue;
             }
             let start = i + 1;
-            let mut end = start;
-            while end < b.len()
-                && (b[end].is_ascii_alphanumeric() || b[end] == b'_' || b[end] == b'.')
-            {
-                end += 1;
-            }
-            while end > start && b[end - 1] == b'.' {
-                end -= 1;
-            }
+            let (end, arg, next) = field_ref(body, start);
             let name = &body[start..end];
-            let mut next = end;
-            let mut arg = None;
-            if b.get(end) == Some(&b'[')
-                && let Some(close) = body[end..].find(']')
-            {
-                arg = Some(&body[end + 1..end + close]);
-                next = end + close + 1;
-            }
             let column = body[..i].chars().count() + offset + 1;
             let field = Fields.resolve(name, arg).map_err(|e| FormatError {
                 column,

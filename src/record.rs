@@ -5,7 +5,7 @@
 //! probe/ (C, CO-RE) ──ring buffer──► session::drain_ring ──raw bytes──► order::Reorder
 //!   ▲ DESCS from the syscall table (wire::descriptors)                      │ oldest first
 //!   │ loader: tp_btf, else raw_tp                                            ▼
-//! state::snapshot (/proc, /etc) ──► output (state block)  ◄── wire::Decoder + containers::Tracker
+//! procfs::snapshot (/proc, /etc) ──► destination (state block) ◄── wire::Decoder + containers::Tracker
 //! ```
 //!
 //! The probe is table-driven: what each syscall parameter captures (strings, buffers, socket
@@ -25,17 +25,24 @@ pub mod cgroup_dirs;
 #[cfg(target_os = "linux")]
 pub mod child;
 #[cfg(target_os = "linux")]
+pub mod destination;
+#[cfg(target_os = "linux")]
 pub mod flight;
 #[cfg(target_os = "linux")]
 pub mod loader;
 #[cfg(target_os = "linux")]
-pub mod output;
+pub mod procfs;
 #[cfg(target_os = "linux")]
 pub mod session;
 #[cfg(target_os = "linux")]
-pub mod state;
-#[cfg(target_os = "linux")]
 pub mod usage;
+
+// The names `session.rs` still uses for `destination` and `procfs` (renamed so that they do not
+// collide with `crate::output` and `replay::state`), until the probe work on it lands.
+#[cfg(target_os = "linux")]
+use self::destination as output;
+#[cfg(target_os = "linux")]
+use self::procfs as state;
 
 use std::io;
 use std::path::PathBuf;

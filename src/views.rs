@@ -6,7 +6,7 @@
 //! first and last seen, distinct count, or a field's value) and where a row leads on
 //! drill-down (a target view and the key field that filters it). [`catalog`] holds the views
 //! users of csysdig and Inspect rely on; [`eval`] runs one over a replay session and returns
-//! plain data (rows of typed cells); [`summary`] computes the overview tiles as totals plus
+//! plain data (rows of typed cells); [`overview`] computes the overview tiles as totals plus
 //! time series. The CLI (`top`, `spy`, `summary`) and the TUI use the same code; long runs
 //! report progress through a callback and stop when a cancel flag is set.
 //!
@@ -27,10 +27,10 @@ pub mod chisels;
 pub mod echo;
 pub mod eval;
 pub mod live;
+pub mod overview;
 pub mod percentile;
 pub mod ps;
 pub mod spec;
-pub mod summary;
 pub mod table;
 pub mod tiles;
 pub mod timeline;

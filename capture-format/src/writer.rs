@@ -389,29 +389,16 @@ impl<W: Write> Writer<W> {
             prev: self.link,
             summary: Summary::default(),
         };
-        let hbytes = header.encode();
-        let mut buf = Vec::with_capacity(hbytes.len() + body.len());
-        buf.extend_from_slice(&hbytes);
-        buf.extend_from_slice(&body);
+        let (hbytes, buf) = frame(&header, &body);
         let offset = self.stats.bytes;
-        let need = buf.len() as u64 + self.footer_bound();
-        if let Some(reserve) = self.reserve.as_mut()
-            && let Err(e) = reserve(offset, need)
-        {
+        if let Err(e) = self.reserve_room(&buf) {
             self.full = true;
             return Err(io::Error::new(
                 io::ErrorKind::StorageFull,
                 format!("no room for notes and the footer: {e}"),
             ));
         }
-        self.put(&hbytes, &buf)?;
-        self.index.push(IndexEntry::of(
-            &BlockHeader {
-                header_len: hbytes.len() as u16,
-                ..header
-            },
-            offset,
-        ));
+        self.put_indexed(header, &hbytes, &buf, offset)?;
         // The footer's totals count every indexed block.
         self.stats.raw_bytes += body.len() as u64;
         self.stored_bytes += body.len() as u64;
@@ -447,25 +434,12 @@ impl<W: Write> Writer<W> {
             prev: self.link,
             summary: Summary::default(),
         };
-        let hbytes = header.encode();
-        let mut buf = Vec::with_capacity(hbytes.len() + stored.len());
-        buf.extend_from_slice(&hbytes);
-        buf.extend_from_slice(&stored);
+        let (hbytes, buf) = frame(&header, &stored);
         let offset = self.stats.bytes;
-        let need = buf.len() as u64 + self.footer_bound();
-        if let Some(reserve) = self.reserve.as_mut()
-            && reserve(offset, need).is_err()
-        {
+        if self.reserve_room(&buf).is_err() {
             return Ok(());
         }
-        self.put(&hbytes, &buf)?;
-        self.index.push(IndexEntry::of(
-            &BlockHeader {
-                header_len: hbytes.len() as u16,
-                ..header
-            },
-            offset,
-        ));
+        self.put_indexed(header, &hbytes, &buf, offset)?;
         self.stats.raw_bytes += raw.len() as u64;
         self.stored_bytes += stored.len() as u64;
         Ok(())
@@ -645,15 +619,9 @@ impl<W: Write> Writer<W> {
             prev: self.link,
             summary,
         };
-        let hbytes = header.encode();
-        let mut buf = Vec::with_capacity(hbytes.len() + stored.len());
-        buf.extend_from_slice(&hbytes);
-        buf.extend_from_slice(&stored);
+        let (hbytes, buf) = frame(&header, &stored);
         let offset = self.stats.bytes;
-        let need = buf.len() as u64 + self.footer_bound();
-        if let Some(reserve) = self.reserve.as_mut()
-            && let Err(e) = reserve(offset, need)
-        {
+        if let Err(e) = self.reserve_room(&buf) {
             // Nothing of this block reached the file: drop it and everything it added.
             self.full = true;
             self.stats.dropped += u64::from(count);
@@ -667,15 +635,7 @@ impl<W: Write> Writer<W> {
                 format!("no room for the next block and the footer: {e}"),
             ));
         }
-        self.put(&hbytes, &buf)?;
-        let parsed_len = hbytes.len() as u16;
-        self.index.push(IndexEntry::of(
-            &BlockHeader {
-                header_len: parsed_len,
-                ..header
-            },
-            offset,
-        ));
+        self.put_indexed(header, &hbytes, &buf, offset)?;
         self.stats.raw_bytes += raw.len() as u64;
         self.stored_bytes += stored.len() as u64;
         self.stats.blocks += 1;
@@ -716,14 +676,8 @@ impl<W: Write> Writer<W> {
             prev: self.link,
             summary: Summary::default(),
         };
-        let hbytes = header.encode();
-        let mut buf = hbytes.clone();
-        buf.extend_from_slice(body);
-        let offset = self.stats.bytes;
-        let need = buf.len() as u64 + self.footer_bound();
-        if let Some(reserve) = self.reserve.as_mut()
-            && let Err(e) = reserve(offset, need)
-        {
+        let (hbytes, buf) = frame(&header, body);
+        if let Err(e) = self.reserve_room(&buf) {
             self.full = true;
             return Err(io::Error::new(
                 io::ErrorKind::StorageFull,
@@ -731,6 +685,35 @@ impl<W: Write> Writer<W> {
             ));
         }
         self.put(&hbytes, &buf)
+    }
+
+    /// Asks the [`Reserve`] check, if any, for room for `block` at the end of the file and the
+    /// footer after it.
+    fn reserve_room(&mut self, block: &[u8]) -> io::Result<()> {
+        let (offset, need) = (self.stats.bytes, block.len() as u64 + self.footer_bound());
+        match self.reserve.as_mut() {
+            Some(reserve) => reserve(offset, need),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Writer::put`], then the block's entry in the index (`offset` is where it starts).
+    fn put_indexed(
+        &mut self,
+        header: BlockHeader,
+        hbytes: &[u8],
+        buf: &[u8],
+        offset: u64,
+    ) -> io::Result<()> {
+        self.put(hbytes, buf)?;
+        self.index.push(IndexEntry::of(
+            &BlockHeader {
+                header_len: hbytes.len() as u16,
+                ..header
+            },
+            offset,
+        ));
+        Ok(())
     }
 
     /// Writes a whole block (`buf`, whose header is `hbytes`) in one write and chains it.
@@ -744,4 +727,13 @@ impl<W: Write> Writer<W> {
         self.stats.bytes += buf.len() as u64;
         Ok(())
     }
+}
+
+/// A block's header bytes, and the whole block: the header, then `body`.
+fn frame(header: &BlockHeader, body: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let hbytes = header.encode();
+    let mut buf = Vec::with_capacity(hbytes.len() + body.len());
+    buf.extend_from_slice(&hbytes);
+    buf.extend_from_slice(body);
+    (hbytes, buf)
 }

@@ -420,7 +420,7 @@ pub fn sealer(
                 )
             })?;
             let s = Sealer::forward_secure(key);
-            s.advance(crate::record::state::Clock::wall_now())
+            s.advance(crate::record::procfs::Clock::wall_now())
                 .with_context(|| format!("stepping the sealing key {}", p.display()))?;
             Some(s)
         }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::cli::FieldsArgs;
 use crate::filter::GRAMMAR;
-use crate::replay::fields::{ArgKind, FIELDS, list_text};
+use crate::replay::fields::{FIELDS, list_text};
 
 /// Runs `casefile fields`.
 pub fn run(args: &FieldsArgs) -> anyhow::Result<ExitCode> {
@@ -241,12 +241,7 @@ pub fn filter_man_page() -> String {
             let _ = writeln!(m, ".SS {c}");
             class = c;
         }
-        let name = match d.arg {
-            ArgKind::None => d.name.to_owned(),
-            ArgKind::OptIndex => format!("{}[N]", d.name),
-            ArgKind::Param => format!("{0}.NAME, {0}[N]", d.name),
-            ArgKind::Key | ArgKind::OptKey => format!("{}[KEY]", d.name),
-        };
+        let name = d.usage();
         let _ = writeln!(
             m,
             ".TP\n.BR {} \" ({})\"\n{}",

@@ -54,8 +54,8 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     use std::sync::{Arc, Mutex};
 
     use crate::filter;
+    use crate::record::destination::Output;
     use crate::record::flight::{self, FlightConfig, FlightOutput, TriggerSpec};
-    use crate::record::output::Output;
     use crate::record::session::{self, CaptureMeta, Options};
     use crate::replay::fields::Fields;
 

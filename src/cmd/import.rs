@@ -37,12 +37,12 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let elapsed = started.elapsed();
     let in_bytes = std::fs::metadata(&args.file).map_or(0, |m| m.len());
     let out_bytes = std::fs::metadata(&args.output).map_or(0, |m| m.len());
-    let summary = if args.json {
-        json_summary(&src, in_bytes, out_bytes, (events, keyframes), elapsed)
+    let report = if args.json {
+        json_report(&src, in_bytes, out_bytes, (events, keyframes), elapsed)
     } else {
-        text_summary(&src, in_bytes, out_bytes, (events, keyframes), elapsed)
+        text_report(&src, in_bytes, out_bytes, (events, keyframes), elapsed)
     };
-    io::stdout().write_all(summary.as_bytes())?;
+    io::stdout().write_all(report.as_bytes())?;
     if let Some(t) = src.truncation() {
         writeln!(
             io::stderr(),
@@ -200,7 +200,7 @@ fn convert<W: Write>(
     ))
 }
 
-fn text_summary(
+fn text_report(
     src: &ScapSource,
     in_bytes: u64,
     out_bytes: u64,
@@ -249,7 +249,7 @@ fn text_summary(
     s
 }
 
-fn json_summary(
+fn json_report(
     src: &ScapSource,
     in_bytes: u64,
     out_bytes: u64,

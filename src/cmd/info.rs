@@ -250,6 +250,13 @@ impl Report {
     }
 
     fn text(&self, out: &mut impl Write, file: &str) -> std::io::Result<()> {
+        self.text_origin(out, file)?;
+        self.text_contents(out)?;
+        self.text_completeness(out)
+    }
+
+    /// Where the capture comes from: file, format, hosts, recorder, options and triggers.
+    fn text_origin(&self, out: &mut impl Write, file: &str) -> std::io::Result<()> {
         let i = &self.info;
         writeln!(out, "file:        {file}")?;
         if matches!(self.integrity, Integrity::NoChain) {
@@ -313,6 +320,11 @@ impl Report {
                 writeln!(out, "  event:     {}", t.event)?;
             }
         }
+        Ok(())
+    }
+
+    /// What the capture holds: time range, events, size, processes and containers.
+    fn text_contents(&self, out: &mut impl Write) -> std::io::Result<()> {
         match self.range {
             Some((a, b)) => writeln!(
                 out,
@@ -360,6 +372,12 @@ impl Report {
                 }
             )?;
         }
+        Ok(())
+    }
+
+    /// What the capture misses: loss, filtered events, an early stop or recovery, damage and
+    /// the integrity verdict.
+    fn text_completeness(&self, out: &mut impl Write) -> std::io::Result<()> {
         if self.lost == 0 {
             writeln!(out, "loss:        none")?;
         } else {

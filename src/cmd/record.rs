@@ -28,7 +28,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
 
     use crate::outfile::{self, OutfileError};
     use crate::record::RecordError;
-    use crate::record::output::{AnchorLog, CaptureOutput, DebugDump, Output};
+    use crate::record::destination::{AnchorLog, CaptureOutput, DebugDump, Output};
     use crate::record::session::{self, CaptureMeta, Options};
 
     // Keys and the anchor log are checked before anything is recorded.

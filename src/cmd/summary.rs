@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::args::{progress_printer, resolve};
 use crate::cli::SummaryArgs;
 use crate::views::eval::{Cell, Control, Progress, display};
-use crate::views::summary::{Category, run_summary, sparkline};
+use crate::views::overview::{Category, run_overview, sparkline};
 
 /// Runs `casefile summary`.
 pub fn run(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
@@ -19,7 +19,7 @@ pub fn run(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
         progress: pp.as_mut().map(|p| p as &mut dyn FnMut(Progress)),
         cancel: None,
     };
-    let sum = run_summary(
+    let sum = run_overview(
         &mut s,
         r.filter_text.as_deref(),
         usize::from(args.buckets),

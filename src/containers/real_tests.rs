@@ -283,7 +283,7 @@ fn podman_container_is_resolved_from_its_state() {
 
     // The tracker finds it among all processes, and marks it exited when its process goes.
     let mut tr = Tracker::default();
-    let recs = crate::record::state::snapshot(crate::record::state::Clock::now(), &mut tr);
+    let recs = crate::record::procfs::snapshot(crate::record::procfs::Clock::now(), &mut tr);
     let idx = tr.index_of_id(&id).expect("tracker saw the container");
     assert!(recs.iter().any(|r| r.container == idx));
     assert_eq!(tr.container_of(pid), idx);

@@ -119,29 +119,30 @@ impl Parser<'_> {
     }
 
     fn or_expr(&mut self) -> Expr {
-        let mut items = vec![self.and_expr()];
-        loop {
-            self.lx.skip_ws();
-            let Some(span) = self.lx.at_keyword("or") else {
-                break;
-            };
-            self.lx.set_pos(span.end);
-            items.push(self.and_expr());
-        }
-        balance(items, Expr::Or)
+        self.joined("or", Self::and_expr, Expr::Or)
     }
 
     fn and_expr(&mut self) -> Expr {
-        let mut items = vec![self.not_expr()];
+        self.joined("and", Self::not_expr, Expr::And)
+    }
+
+    /// One or more `operand`s joined by the keyword `kw`, balanced into a tree of `mk` nodes.
+    fn joined(
+        &mut self,
+        kw: &str,
+        operand: fn(&mut Self) -> Expr,
+        mk: fn(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> Expr {
+        let mut items = vec![operand(self)];
         loop {
             self.lx.skip_ws();
-            let Some(span) = self.lx.at_keyword("and") else {
+            let Some(span) = self.lx.at_keyword(kw) else {
                 break;
             };
             self.lx.set_pos(span.end);
-            items.push(self.not_expr());
+            items.push(operand(self));
         }
-        balance(items, Expr::And)
+        balance(items, mk)
     }
 
     fn not_expr(&mut self) -> Expr {

@@ -38,9 +38,9 @@ use capture_format::schema::Event;
 use capture_format::seal::Sealer;
 use capture_format::{BlockType, HeaderInfo, Reader, Writer, WriterOptions};
 
+use super::destination::{CaptureOutput, Output};
 use super::incident::{TRIGGER_KEY, Trigger};
-use super::output::{CaptureOutput, Output};
-use super::state::Clock;
+use super::procfs::Clock;
 use crate::filter::Filter;
 use crate::output::{Format, Sink, TextSink};
 use crate::replay::engine::{Engine, Flow};

@@ -432,7 +432,7 @@ impl Session {
 }
 
 /// An event to decode into.
-fn placeholder<'a>() -> Event<'a> {
+pub(crate) fn placeholder<'a>() -> Event<'a> {
     Event {
         ts: 0,
         tid: 0,

@@ -311,6 +311,16 @@ pub fn tcp(c: [u8; 4], cport: u16, s: [u8; 4], sport: u16) -> Value<'static> {
 /// The state-reconstruction scenario; the comments give each event's number.
 pub fn state_scenario() -> Cap {
     let mut c = Cap::new();
+    scenario_snapshot(&mut c);
+    scenario_files_and_tasks(&mut c);
+    scenario_network(&mut c);
+    scenario_container(&mut c);
+    c
+}
+
+/// The state before the first event: init, bash and nginx (in container 1), bash's terminal
+/// fds, two users and the container.
+fn scenario_snapshot(c: &mut Cap) {
     c.process(&P {
         pid: 1,
         ppid: 0,
@@ -352,6 +362,11 @@ pub fn state_scenario() -> Cap {
         "docker.io/library/nginx:1.25",
         "app=shop\0io.kubernetes.pod.name=shop-web-7d9f\0io.kubernetes.pod.namespace=shop\0io.kubernetes.pod.uid=8c1e0d2a\0",
     );
+}
+
+/// Events 1 to 17: opens, dup, reads across fork and exec, close, a thread, exit, a failed
+/// open.
+fn scenario_files_and_tasks(c: &mut Cap) {
     // 1: open /etc/passwd → fd 3.
     c.sys(
         100,
@@ -406,6 +421,10 @@ pub fn state_scenario() -> Cap {
         -2,
         vec![int(-100), text("/etc/shadow"), int(0), int(0)],
     );
+}
+
+/// Events 18 to 24: a connected socket, a pipe, chdir and a relative open after it.
+fn scenario_network(c: &mut Cap) {
     // 18: socket; 19: connect; 20: send.
     c.sys(100, 100, "socket", 5, vec![int(2), int(1), int(0)]);
     c.sys(
@@ -449,6 +468,10 @@ pub fn state_scenario() -> Cap {
             int(0o600),
         ],
     );
+}
+
+/// Events 25 to 28: nginx in the container binds, accepts and reads.
+fn scenario_container(c: &mut Cap) {
     // 25..28: nginx in the container accepts and reads.
     c.sys_in(1, 300, 300, "socket", 6, vec![int(2), int(1), int(0)]);
     c.sys_in(
@@ -484,7 +507,6 @@ pub fn state_scenario() -> Cap {
             Value::None,
         ],
     );
-    c
 }
 
 /// Where committed fixtures live.

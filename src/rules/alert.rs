@@ -13,7 +13,7 @@ use super::Rule;
 use crate::filter::{Registry, Source, Val};
 use crate::output::{json_bytes, json_str};
 use crate::replay::context::EventCtx;
-use crate::replay::fields::{Field, Fields};
+use crate::replay::fields::{Field, Fields, field_ref};
 use crate::replay::render::{datetime, time_of_day};
 
 #[derive(Clone, Debug)]
@@ -27,10 +27,6 @@ enum Piece {
 #[derive(Clone, Debug)]
 pub struct Template {
     pieces: Vec<Piece>,
-}
-
-fn is_name(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
 }
 
 impl Template {
@@ -55,27 +51,13 @@ impl Template {
             }
             let braced = b.get(i + 1) == Some(&b'{');
             let start = i + 1 + usize::from(braced);
-            let mut end = start;
-            while end < b.len() && is_name(b[end]) {
-                end += 1;
-            }
-            while end > start && b[end - 1] == b'.' {
-                end -= 1;
-            }
+            let (end, mut arg, mut next) = field_ref(&text, start);
             if end == start {
                 lit.push('%');
                 i += 1;
                 continue;
             }
             let name = &text[start..end];
-            let mut next = end;
-            let mut arg = None;
-            if b.get(end) == Some(&b'[')
-                && let Some(close) = text[end..].find(']')
-            {
-                arg = Some(&text[end + 1..end + close]);
-                next = end + close + 1;
-            }
             // `%proc.name[%proc.pid]`: a bracket after a field that takes no argument is text.
             if arg.is_some()
                 && Fields.resolve(name, arg).is_err()

@@ -220,7 +220,7 @@ impl App {
         }
         let filter = top.filter();
         let req = match (&top.content, &self.rules) {
-            (Content::Overview(_), rules) => Request::Summary {
+            (Content::Overview(_), rules) => Request::Overview {
                 filter,
                 rules: rules.clone(),
             },
@@ -328,7 +328,7 @@ impl App {
         s.loaded = Some(Loaded(range));
         s.error = None;
         match (msg, &mut s.content) {
-            (JobMsg::Summary(sum), Content::Overview(slot)) => *slot = Some(sum),
+            (JobMsg::Overview(sum), Content::Overview(slot)) => *slot = Some(sum),
             (JobMsg::Table(t), Content::Table { table, sort, .. }) => {
                 let mut t = t;
                 if let Some((c, o)) = *sort

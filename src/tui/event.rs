@@ -7,7 +7,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use crate::replay::session::Damage;
 use crate::views::echo::Stream;
 use crate::views::eval::Table;
-use crate::views::summary::Summary;
+use crate::views::overview::Overview;
 
 /// Everything the event loop reacts to; producers on threads feed one channel of these.
 #[derive(Debug)]
@@ -34,9 +34,9 @@ pub enum JobMsg {
     /// Fraction done (0 to 1) and events seen.
     Progress(f64, u64),
     /// The overview.
-    Summary(Box<Summary>),
+    Overview(Box<Overview>),
     /// The overview so far, while its scan goes on.
-    Partial(Box<Summary>),
+    Partial(Box<Overview>),
     /// Damaged blocks the scan skipped, how many times and which (the job goes on to its
     /// result).
     Damaged(u64, Damage),

@@ -17,8 +17,8 @@ use crate::replay::session::{Flow, Options, Session};
 use crate::views::alerts::{self, Rules};
 use crate::views::echo::Collector;
 use crate::views::eval::{Control, Progress, ViewError, compile_filters};
+use crate::views::overview::{Overview, run_overview_live};
 use crate::views::spec::ViewSpec;
-use crate::views::summary::{Summary, run_summary_live};
 
 /// Opens the capture; each job opens its own handle (the caller decides how: mapped or read).
 pub type Opener = Arc<dyn Fn() -> Result<CaptureFile, String> + Send + Sync>;
@@ -38,7 +38,7 @@ pub enum Request {
     /// Read the index: time range, density, losses.
     Open,
     /// The overview tiles (and the Alerts tile, with rules).
-    Summary {
+    Overview {
         /// The user's filter.
         filter: Option<String>,
         /// Rules for the Alerts tile.
@@ -155,15 +155,15 @@ fn run(
             send(JobMsg::Opened(Box::new(index_summary(&cap))));
             Ok(JobMsg::Losses(losses(&cap)))
         }
-        Request::Summary { filter, rules } => {
+        Request::Overview { filter, rules } => {
             let mut s = session(open, range)?;
             let mut ctl = Control {
                 progress: Some(&mut progress),
                 cancel: Some(cancel),
             };
-            let mut partial = |p: Summary| send(JobMsg::Partial(Box::new(p)));
-            let every = (PARTIAL_EVERY, &mut partial as &mut dyn FnMut(Summary));
-            let r = run_summary_live(&mut s, filter.as_deref(), SPARK_BUCKETS, &mut ctl, every);
+            let mut partial = |p: Overview| send(JobMsg::Partial(Box::new(p)));
+            let every = (PARTIAL_EVERY, &mut partial as &mut dyn FnMut(Overview));
+            let r = run_overview_live(&mut s, filter.as_deref(), SPARK_BUCKETS, &mut ctl, every);
             let r = match (r, rules) {
                 // A second pass for the Alerts tile; the other tiles show meanwhile.
                 (Ok(mut sum), Some(rules)) => {
@@ -176,7 +176,7 @@ fn run(
                 (r, _) => r,
             };
             warn_damage(&s, send);
-            r.map(|s| JobMsg::Summary(Box::new(s)))
+            r.map(|s| JobMsg::Overview(Box::new(s)))
                 .map_err(|e: ViewError| e.to_string())
         }
         Request::Alerts { rules, filter } => {

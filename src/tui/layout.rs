@@ -6,8 +6,8 @@ use ratatui::layout::Rect;
 use super::screen::{Mode, tile_order};
 use crate::replay::render::time_of_day;
 use crate::views::eval::{Table, display};
+use crate::views::overview::Category;
 use crate::views::spec::ViewSpec;
-use crate::views::summary::Category;
 
 /// Where each part of the screen goes.
 #[derive(Clone, Copy, Debug)]

@@ -5,8 +5,8 @@ use crate::views::alerts::{ALERTS, ALERTS_TILE};
 use crate::views::catalog;
 use crate::views::echo::Stream;
 use crate::views::eval::{Cell, Table, combine};
+use crate::views::overview::{Category, Overview, TILES, Tile};
 use crate::views::spec::{Order, ViewSpec};
-use crate::views::summary::{Category, Summary, TILES, Tile};
 
 /// How echo shows payloads (csysdig's three renderings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +42,7 @@ impl EchoMode {
 #[derive(Debug)]
 pub enum Content {
     /// The tiles.
-    Overview(Option<Box<Summary>>),
+    Overview(Option<Box<Overview>>),
     /// A view table.
     Table {
         /// The view.

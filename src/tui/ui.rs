@@ -298,7 +298,7 @@ fn overview(s: &Screen, f: &mut Frame<'_>, main: Rect) {
             None => "…".into(),
         };
         let spark = res.map_or_else(String::new, |r| {
-            crate::views::summary::sparkline(&resample(&r.series, spark_w))
+            crate::views::overview::sparkline(&resample(&r.series, spark_w))
         });
         let text = format!("  {} {:>total_w$} {}", fit(tile.name, name_w), total, spark);
         let mut st = Style::default();

@@ -9,7 +9,7 @@
 //! an image column keeps its first value and its value at the last exec, percentiles keep
 //! their samples while few and a histogram after).
 //!
-//! Reading: [`summary_from_index`] and [`view_from_index`] take the blocks wholly inside the
+//! Reading: [`overview_from_index`] and [`view_from_index`] take the blocks wholly inside the
 //! time range whose aggregates are there and usable; every other block is replayed (with the
 //! state caught up across the blocks taken from the index), and the parts are merged in block
 //! order. The result is what replaying every event gives (a test compares both).
@@ -31,8 +31,8 @@ use super::aggsection::{
 };
 use super::catalog;
 use super::eval::{Compiled, ViewError, bucket_of, encode, hash64, is_event};
+use super::overview::{Hit, TILES, TileSet};
 use super::spec::{Agg, ViewKind, ViewSpec};
-use super::summary::{Hit, TILES, TileSet};
 use crate::filter::{Source, Val};
 use crate::replay::context::{EventCtx, Side};
 use crate::replay::engine::{Engine, Flow};
@@ -43,7 +43,7 @@ mod read;
 
 #[cfg(test)]
 use read::sections;
-pub(crate) use read::{Merged, summary_from_index, view_from_index};
+pub(crate) use read::{Merged, overview_from_index, view_from_index};
 
 /// The views whose partial tables each block carries.
 pub const VIEWS: [&str; 4] = ["procs", "files", "containers", "syscalls"];
@@ -340,15 +340,8 @@ impl ViewFold {
     /// form that merges across blocks).
     pub(super) fn event(&mut self, c: &Compiled, ctx: &mut EventCtx<'_, '_>) {
         self.events += 1;
-        self.scratch.clear();
-        for &k in &c.keys {
-            let Some(f) = &c.cols[k].field else {
-                return;
-            };
-            match ctx.get(f) {
-                Some(v) => encode(&v, &mut self.scratch),
-                None => return,
-            }
+        if !c.row_key(ctx, &mut self.scratch) {
+            return;
         }
         // A list has a row per event.
         let found = if c.spec.kind == ViewKind::List {

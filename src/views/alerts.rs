@@ -11,10 +11,10 @@
 use std::collections::BTreeSet;
 
 use super::eval::{Cell, Control, Head, Row, Table, ViewError, compile_filters, resolve_field};
+use super::overview::{Category, Guard, Metric, Overview, Tile, TileResult};
 use super::spec::Agg::{FirstSeen, Key, LastSeen, Value};
 use super::spec::Unit::{Num, Priority as Prio, Text, Time};
 use super::spec::{Agg, Column, Drill, Order, ViewKind, ViewSpec, col};
-use super::summary::{Category, Guard, Metric, Summary, Tile, TileResult};
 use crate::filter::{Source, Val};
 use crate::replay::context::EventCtx;
 use crate::replay::fields::Field;
@@ -321,19 +321,19 @@ pub static ALERTS_TILE: Tile = Tile {
     target_sort: None,
 };
 
-/// The Alerts tile's total and series, over the buckets of `summary` (computed over the same
+/// The Alerts tile's total and series, over the buckets of `overview` (computed over the same
 /// session and filter).
 pub fn alerts_tile(
     rules: &Rules,
     session: &mut Session,
     user: Option<&str>,
-    summary: &Summary,
+    overview: &Overview,
     ctl: &mut Control<'_>,
 ) -> Result<TileResult, ViewError> {
-    let buckets = summary.buckets.max(1);
+    let buckets = overview.buckets.max(1);
     let mut series = vec![0i64; buckets];
     let mut total = 0i64;
-    let (from, width) = (summary.origin, summary.bucket_ns.max(1));
+    let (from, width) = (overview.origin, overview.bucket_ns.max(1));
     scan(rules, session, user, ctl, |_, ctx| {
         let b = usize::try_from(ctx.ev.ts.saturating_sub(from) / width)
             .unwrap_or(usize::MAX)

@@ -365,6 +365,22 @@ const HOST_VALUE: Column =
     super::spec::col("HOST", Agg::Value, Some("host.name"), None, Unit::Text);
 
 impl Compiled {
+    /// The event's row key, the identity bytes of its key columns, into `out` (cleared first);
+    /// false when a key column has no value for it (the event makes no row).
+    pub(super) fn row_key(&self, ctx: &mut EventCtx<'_, '_>, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        for &k in &self.keys {
+            let Some(f) = &self.cols[k].field else {
+                return false;
+            };
+            match ctx.get(f) {
+                Some(v) => encode(&v, out),
+                None => return false,
+            }
+        }
+        true
+    }
+
     /// Whether the view is keyed by fd: it sees a sendfile's (splice's, tee's,
     /// copy_file_range's) read and write each on its own fd, as two events.
     pub(super) fn by_fd(&self) -> bool {
@@ -563,15 +579,8 @@ impl<'c> Accumulator<'c> {
             });
             (self.rows.len() - 1, true)
         } else {
-            self.scratch.clear();
-            for &k in &c.keys {
-                let Some(f) = &c.cols[k].field else {
-                    return;
-                };
-                match ctx.get(f) {
-                    Some(v) => encode(&v, &mut self.scratch),
-                    None => return,
-                }
+            if !c.row_key(ctx, &mut self.scratch) {
+                return;
             }
             if let Some(r) = self.last_row
                 && self.scratch == self.last_key

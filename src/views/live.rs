@@ -16,7 +16,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use capture_format::schema::Event;
 use capture_format::{BlockType, CaptureFile, HeaderInfo};
 
 use super::aggregate::{Merged, ViewFold};
@@ -24,7 +23,7 @@ use super::eval::{Accumulator, Compiled, EXACT_MAX, Table, ViewError, is_event};
 use super::spec::ViewSpec;
 use crate::replay::context::EventCtx;
 use crate::replay::engine::{Engine, Flow};
-use crate::replay::session::{Damage, ReplayError};
+use crate::replay::session::{Damage, ReplayError, placeholder};
 
 /// Width of a time slice with a window.
 const SLICE_NS: u64 = 1_000_000_000;
@@ -222,18 +221,6 @@ fn apply(engine: &mut Engine, cap: &CaptureFile, i: usize) -> Result<(), ReplayE
         engine.apply(&ev);
     }
     Ok(())
-}
-
-/// An event to decode into.
-fn placeholder<'a>() -> Event<'a> {
-    Event {
-        ts: 0,
-        tid: 0,
-        pid: 0,
-        cpu: 0,
-        container: 0,
-        body: capture_format::schema::Body::Exit(capture_format::schema::Exit::default()),
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use insta::assert_snapshot;
 
 use super::catalog::{VIEWS, view};
 use super::eval::{Cell, Control, Table, display, run_view};
-use super::summary::{TILES, run_summary, run_summary_live};
+use super::overview::{TILES, run_overview, run_overview_live};
 use crate::replay::session::{Options, Session};
 use crate::replay::testutil::{Cap, P, int, tcp, text};
 
@@ -511,7 +511,7 @@ fn progress_is_reported_and_cancel_stops() {
 
 #[test]
 fn overview_tiles_are_golden() {
-    let s = run_summary(&mut session(&fixture()), None, 9, &mut Control::default()).expect("sum");
+    let s = run_overview(&mut session(&fixture()), None, 9, &mut Control::default()).expect("sum");
     let total = |id: &str| {
         s.tiles
             .iter()
@@ -548,7 +548,7 @@ fn overview_tiles_are_golden() {
     for t in &s.tiles {
         if !matches!(
             TILES.iter().find(|x| x.id == t.id).map(|x| x.metric),
-            Some(super::summary::Metric::Distinct(_))
+            Some(super::overview::Metric::Distinct(_))
         ) {
             assert_eq!(t.series.iter().sum::<i64>(), t.total, "{}", t.id);
         }
@@ -574,7 +574,7 @@ fn overview_tiles_are_golden() {
 fn the_overview_hands_out_its_tiles_while_it_scans() {
     let path = crate::replay::testutil::synth_fixture();
     let mut partials = Vec::new();
-    let live = run_summary_live(
+    let live = run_overview_live(
         &mut session(&path),
         None,
         9,
@@ -582,7 +582,7 @@ fn the_overview_hands_out_its_tiles_while_it_scans() {
         (std::time::Duration::ZERO, &mut |p| partials.push(p)),
     )
     .expect("live");
-    let whole = run_summary(&mut session(&path), None, 9, &mut Control::default()).expect("sum");
+    let whole = run_overview(&mut session(&path), None, 9, &mut Control::default()).expect("sum");
     assert_eq!(live, whole);
     let events: Vec<u64> = partials.iter().map(|p| p.events).collect();
     assert_eq!(events, [4096], "one partial per 4096 events of the 6000");

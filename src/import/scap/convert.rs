@@ -314,6 +314,19 @@ impl Converter {
         }
     }
 
+    /// Emits `body` as an event of `e`'s thread, process and container, at its time and CPU.
+    fn emit_for(&mut self, e: &RawEvent<'_>, body: Body<'static>) {
+        let (tid, pid, container) = self.header(e);
+        self.emit(Event {
+            ts: e.ts,
+            tid,
+            pid,
+            cpu: e.cpu,
+            container,
+            body,
+        });
+    }
+
     fn header(&self, e: &RawEvent<'_>) -> (u32, u32, u32) {
         // Records not tied to a thread (container events at dump start) have tid -1 in scap.
         let tid = u32::try_from(e.tid).unwrap_or(0);

@@ -1,6 +1,8 @@
 //! The state as records: keyframes for a writer, and what one event changed for a capture
 //! filter that leaves the event out.
 
+use std::borrow::Cow;
+
 use super::{Caps, Proc, State, fd_pair};
 use capture_format::schema::{Body, Event, Exit, FdInfo, Process, Value, exe};
 
@@ -63,7 +65,7 @@ impl State {
             container,
             body,
         };
-        let own = |b: &[u8]| std::borrow::Cow::Owned(b.to_vec());
+        let own = |b: &[u8]| Cow::Owned(b.to_vec());
         let mut out = Vec::new();
         // Only the tasks and fds asked for: no tables.
         let tables = only.is_none();
@@ -98,27 +100,12 @@ impl State {
                 tid,
                 t.pid,
                 p.container,
-                Body::Process(Process {
-                    tid,
-                    pid: t.pid,
-                    ppid: p.ppid,
-                    vtid: t.vtid,
-                    vpid: p.vpid,
-                    uid: p.uid,
-                    gid: p.gid,
-                    euid: p.uid,
-                    egid: p.gid,
-                    loginuid: p.loginuid,
-                    start_ts: p.start_ts,
-                    comm: own(t.comm.as_deref().unwrap_or(&p.comm)),
-                    exe: own(&p.exe),
-                    exe_path: own(&p.exe_path),
-                    args: own(&p.args),
-                    env: own(&p.env),
-                    cwd: own(&p.cwd),
-                    tty: p.tty,
-                    ..with_origin(p, t.caps)
-                }),
+                Body::Process(image(
+                    p,
+                    (tid, t.pid, t.vtid),
+                    t.comm.as_deref().unwrap_or(&p.comm),
+                    t.caps,
+                )),
             ));
         }
         let mut pids: Vec<_> = self
@@ -163,27 +150,12 @@ impl State {
             .collect();
         gone.sort_by_key(|(k, _)| **k);
         for (&pid, p) in gone {
-            let image = Process {
-                tid: pid,
-                pid,
-                ppid: p.ppid,
-                vtid: p.vpid,
-                vpid: p.vpid,
-                uid: p.uid,
-                gid: p.gid,
-                euid: p.uid,
-                egid: p.gid,
-                loginuid: p.loginuid,
-                start_ts: p.start_ts,
-                comm: own(&p.comm),
-                exe: own(&p.exe),
-                exe_path: own(&p.exe_path),
-                args: own(&p.args),
-                cwd: own(&p.cwd),
-                tty: p.tty,
-                ..with_origin(p, None)
+            // The last image of a process that is gone, without its environment.
+            let last = Process {
+                env: Cow::default(),
+                ..image(p, (pid, pid, p.vpid), &p.comm, None)
             };
-            out.push(ev(pid, pid, p.container, Body::Process(image)));
+            out.push(ev(pid, pid, p.container, Body::Process(last)));
             let exit = Exit {
                 code: 0,
                 group_dead: true,
@@ -191,6 +163,37 @@ impl State {
             out.push(ev(pid, pid, p.container, Body::Exit(exit)));
         }
         out
+    }
+}
+
+/// The process record of `p` as its thread `tid` (`(tid, pid, vtid)`), named `comm`.
+fn image(
+    p: &Proc,
+    (tid, pid, vtid): (u32, u32, u32),
+    comm: &[u8],
+    caps: Option<Caps>,
+) -> Process<'static> {
+    let own = |b: &[u8]| Cow::Owned(b.to_vec());
+    Process {
+        tid,
+        pid,
+        ppid: p.ppid,
+        vtid,
+        vpid: p.vpid,
+        uid: p.uid,
+        gid: p.gid,
+        euid: p.uid,
+        egid: p.gid,
+        loginuid: p.loginuid,
+        start_ts: p.start_ts,
+        comm: own(comm),
+        exe: own(&p.exe),
+        exe_path: own(&p.exe_path),
+        args: own(&p.args),
+        env: own(&p.env),
+        cwd: own(&p.cwd),
+        tty: p.tty,
+        ..with_origin(p, caps)
     }
 }
 

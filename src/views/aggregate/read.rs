@@ -11,8 +11,8 @@ use super::super::eval::{
     Acc, Accumulator, Cell, Compiled, Control, EXACT_MAX, HIST_BUCKETS, Samples, Table, ViewError,
     bucket_of, hash64, is_event,
 };
+use super::super::overview::{Hit, Metric, TILES, Totals};
 use super::super::spec::{Agg, ViewKind};
-use super::super::summary::{Hit, Metric, TILES, Totals};
 use super::{VIEWS, ViewFold, fingerprint};
 use crate::filter::Val;
 use crate::replay::engine::Flow;
@@ -80,7 +80,7 @@ pub(super) fn each_section(
 /// Adds the tiles of every block the index can answer for into `tot` (buckets of `bucket_ns`
 /// from `origin`; `bucket` maps a time to its bucket). Returns those blocks' indices,
 /// ascending.
-pub(crate) fn summary_from_index(
+pub(crate) fn overview_from_index(
     session: &Session,
     (origin, bucket_ns): (u64, u64),
     tot: &mut Totals,
@@ -196,7 +196,7 @@ pub(crate) struct Merged {
     rows: Vec<RowPart>,
     /// Distinct columns gather value hashes in sets (merging sorted lists block by block would
     /// sort the same values again and again).
-    sets: Vec<Vec<Option<super::super::summary::Set>>>,
+    sets: Vec<Vec<Option<super::super::overview::Set>>>,
     index: HashMap<Vec<u8>, usize>,
 }
 
@@ -224,7 +224,7 @@ impl Merged {
         c: &Compiled,
         key: Vec<u8>,
         accs: Vec<AccPart>,
-        from: Option<&[Option<super::super::summary::Set>]>,
+        from: Option<&[Option<super::super::overview::Set>]>,
     ) -> Option<()> {
         if accs.len() != c.cols.len() {
             return None;

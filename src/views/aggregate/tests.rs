@@ -6,14 +6,14 @@ use capture_format::BlockType;
 
 use crate::replay::session::Session;
 use crate::views::eval::Control;
-use crate::views::summary::Totals;
+use crate::views::overview::Totals;
 
 use capture_format::{CaptureFile, Writer, WriterOptions};
 
 use super::*;
 use crate::replay::session::Options;
 use crate::views::eval::run_view;
-use crate::views::summary::{run_summary, run_summary_with};
+use crate::views::overview::{run_overview, run_overview_with};
 
 /// A copy of `cap` written with aggregates, in blocks of about `block_bytes`.
 fn with_aggregates(cap: &CaptureFile, block_bytes: usize) -> CaptureFile {
@@ -129,7 +129,7 @@ fn the_index_answers_as_a_replay_does() {
             ];
             for (from, to) in ranges {
                 for buckets in [1, 9, 40] {
-                    let fast = run_summary_with(
+                    let fast = run_overview_with(
                         &mut session(&cap, from, to),
                         None,
                         buckets,
@@ -138,7 +138,7 @@ fn the_index_answers_as_a_replay_does() {
                         true,
                     )
                     .expect("summary");
-                    let slow = run_summary_with(
+                    let slow = run_overview_with(
                         &mut session(&plain, from, to),
                         None,
                         buckets,
@@ -151,13 +151,13 @@ fn the_index_answers_as_a_replay_does() {
                         fast, slow,
                         "{name}, {block_bytes} B blocks, {from:?}..{to:?}, {buckets} buckets"
                     );
-                    let (origin, w) = crate::views::summary::layout(
+                    let (origin, w) = crate::views::overview::layout(
                         crate::views::eval::session_range(&session(&cap, from, to)),
                         buckets,
                     );
                     let mut t = Totals::new(buckets);
                     let used =
-                        summary_from_index(&session(&cap, from, to), (origin, w), &mut t, &|ts| {
+                        overview_from_index(&session(&cap, from, to), (origin, w), &mut t, &|ts| {
                             ((ts - origin) / w) as usize
                         });
                     used_somewhere |= !used.is_empty();
@@ -222,7 +222,7 @@ fn filtered_views_and_files_without_aggregates_replay() {
         )
         .is_none()
     );
-    let s = run_summary(
+    let s = run_overview(
         &mut session(&plain, None, None),
         None,
         9,

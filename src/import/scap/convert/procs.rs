@@ -363,19 +363,15 @@ impl Converter {
     }
 
     pub(super) fn procexit(&mut self, e: &RawEvent<'_>) {
-        let (tid, pid, container) = self.header(e);
+        let (tid, pid, _) = self.header(e);
         let code = e.param(0).as_i64().unwrap_or(0) as i32;
-        self.emit(Event {
-            ts: e.ts,
-            tid,
-            pid,
-            cpu: e.cpu,
-            container,
-            body: Body::Exit(Exit {
+        self.emit_for(
+            e,
+            Body::Exit(Exit {
                 code,
                 group_dead: tid == pid,
             }),
-        });
+        );
         self.threads.remove(&e.tid);
         self.enters.remove(&e.tid);
         if tid == pid {
@@ -384,33 +380,23 @@ impl Converter {
     }
 
     pub(super) fn signal(&mut self, e: &RawEvent<'_>) {
-        let (tid, pid, container) = self.header(e);
-        self.emit(Event {
-            ts: e.ts,
-            tid,
-            pid,
-            cpu: e.cpu,
-            container,
-            body: Body::Signal(Signal {
+        self.emit_for(
+            e,
+            Body::Signal(Signal {
                 sig: e.param_named("sig").and_then(|p| p.as_i64()).unwrap_or(0) as u32,
                 sender: e.param_named("spid").and_then(|p| p.as_i64()).unwrap_or(0) as u32,
                 code: 0,
             }),
-        });
+        );
     }
 
     /// A context switch: the thread leaving the CPU, the one that runs next, and (in the newer
     /// form) the leaving thread's page faults and memory.
     pub(super) fn switch(&mut self, e: &RawEvent<'_>) {
-        let (tid, pid, container) = self.header(e);
         let u = |name: &str| e.count_named(name);
-        self.emit(Event {
-            ts: e.ts,
-            tid,
-            pid,
-            cpu: e.cpu,
-            container,
-            body: Body::Switch(schema::Switch {
+        self.emit_for(
+            e,
+            Body::Switch(schema::Switch {
                 next: u("next") as u32,
                 pf_major: u("pgft_maj"),
                 pf_minor: u("pgft_min"),
@@ -418,27 +404,22 @@ impl Converter {
                 vm_rss: u("vm_rss"),
                 vm_swap: u("vm_swap"),
             }),
-        });
+        );
     }
 
     /// sysdig's `procinfo`: the thread's CPU time so far, in clock ticks (USER_HZ, 100 a
     /// second, as /proc/PID/stat counts them).
     pub(super) fn procinfo(&mut self, e: &RawEvent<'_>) {
         const NS_PER_TICK: u64 = 10_000_000;
-        let (tid, pid, container) = self.header(e);
         let ticks = |name: &str| e.count_named(name);
-        self.emit(Event {
-            ts: e.ts,
-            tid,
-            pid,
-            cpu: e.cpu,
-            container,
-            body: Body::Usage(schema::Usage {
+        self.emit_for(
+            e,
+            Body::Usage(schema::Usage {
                 user_ns: ticks("cpu_usr").saturating_mul(NS_PER_TICK),
                 sys_ns: ticks("cpu_sys").saturating_mul(NS_PER_TICK),
                 ..schema::Usage::default()
             }),
-        });
+        );
     }
 }
 

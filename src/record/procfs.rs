@@ -1,6 +1,9 @@
-//! The state snapshot written at the start of a capture: every thread of every process, their
-//! open fds (with paths and socket tuples), containers, users, groups and interface addresses,
-//! read from `/proc`, `/etc/passwd`, `/etc/group` and `getifaddrs`.
+//! The recorder's `/proc` reader: the state snapshot written at the start of a capture and in
+//! every keyframe (every thread of every process, their open fds with paths and socket tuples,
+//! containers, users, groups and interface addresses, read from `/proc`, `/etc/passwd`,
+//! `/etc/group` and `getifaddrs`), the clock facts that turn kernel times into wall-clock
+//! times, and a process's working directory. Replay's reconstruction of the same state from
+//! records is `replay::state`.
 //!
 //! Everything here is best effort: processes come and go while `/proc` is walked, and a thread
 //! that vanished half-way is skipped, not an error.

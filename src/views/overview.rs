@@ -49,7 +49,7 @@ pub struct TileResult {
 
 /// The overview.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Summary {
+pub struct Overview {
     /// Start of the range (ns since the epoch).
     pub from: u64,
     /// End of the range.
@@ -223,9 +223,9 @@ impl Totals {
         self.series[ti][b] = self.series[ti][b].saturating_add(v);
     }
 
-    fn result(&self, range: (u64, u64), origin: u64, bucket_ns: u64) -> Summary {
+    fn result(&self, range: (u64, u64), origin: u64, bucket_ns: u64) -> Overview {
         let buckets = self.series.first().map_or(0, Vec::len);
-        Summary {
+        Overview {
             from: range.0,
             to: range.1,
             origin,
@@ -295,13 +295,13 @@ fn guard_slots(g: Guard) -> Vec<usize> {
 
 /// Computes the overview over `session` with `buckets` time buckets, for the events matching
 /// `user_filter` (all when `None`).
-pub fn run_summary(
+pub fn run_overview(
     session: &mut Session,
     user_filter: Option<&str>,
     buckets: usize,
     ctl: &mut Control<'_>,
-) -> Result<Summary, ViewError> {
-    run_summary_live(
+) -> Result<Overview, ViewError> {
+    run_overview_live(
         session,
         user_filter,
         buckets,
@@ -310,32 +310,32 @@ pub fn run_summary(
     )
 }
 
-/// [`run_summary`], handing the tiles as they stand to `partial.1` at most every `partial.0`
+/// [`run_overview`], handing the tiles as they stand to `partial.1` at most every `partial.0`
 /// of the scan, so a screen can fill them in as it goes (distinct counts are those seen so
 /// far).
 ///
 /// Without a user filter, the event blocks whose aggregates the index holds (wholly inside the
 /// time range) are added up from those, without decompressing them; only the others are
 /// replayed. The result is the same either way (a test holds this).
-pub fn run_summary_live(
+pub fn run_overview_live(
     session: &mut Session,
     user_filter: Option<&str>,
     buckets: usize,
     ctl: &mut Control<'_>,
-    partial: (Duration, &mut dyn FnMut(Summary)),
-) -> Result<Summary, ViewError> {
-    run_summary_with(session, user_filter, buckets, ctl, partial, true)
+    partial: (Duration, &mut dyn FnMut(Overview)),
+) -> Result<Overview, ViewError> {
+    run_overview_with(session, user_filter, buckets, ctl, partial, true)
 }
 
-/// [`run_summary_live`], with or without the index's aggregates.
-pub(crate) fn run_summary_with(
+/// [`run_overview_live`], with or without the index's aggregates.
+pub(crate) fn run_overview_with(
     session: &mut Session,
     user_filter: Option<&str>,
     buckets: usize,
     ctl: &mut Control<'_>,
-    partial: (Duration, &mut dyn FnMut(Summary)),
+    partial: (Duration, &mut dyn FnMut(Overview)),
     use_aggregates: bool,
-) -> Result<Summary, ViewError> {
+) -> Result<Overview, ViewError> {
     let (every, partial) = partial;
     let buckets = buckets.max(1);
     let range = session_range(session);
@@ -347,7 +347,7 @@ pub(crate) fn run_summary_with(
     let mut from_index = Vec::new();
     if use_aggregates && user.is_none() {
         from_index =
-            super::aggregate::summary_from_index(session, (origin, bucket_ns), &mut tot, &bucket);
+            super::aggregate::overview_from_index(session, (origin, bucket_ns), &mut tot, &bucket);
     }
     let mut n = tot.events;
     let mut scratch = Vec::new();

@@ -1,4 +1,5 @@
-//! Where recorded events go: the capture file, rotated by size.
+//! Where recorded events go: the capture file, rotated by size, or a debug dump. (Replay's
+//! printers are `crate::output`; this is the recorder's side.)
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -224,7 +225,7 @@ impl Output for CaptureOutput {
     fn finish(self: Box<Self>) -> io::Result<u64> {
         let (f, a) = self
             .writer
-            .finish_anchored(super::state::Clock::wall_now())?;
+            .finish_anchored(super::procfs::Clock::wall_now())?;
         if let Some(log) = &self.anchors {
             log.append(&a);
         }
