@@ -37,13 +37,6 @@ pub mod session;
 #[cfg(target_os = "linux")]
 pub mod usage;
 
-// The names `session.rs` still uses for `destination` and `procfs` (renamed so that they do not
-// collide with `crate::output` and `replay::state`), until the probe work on it lands.
-#[cfg(target_os = "linux")]
-use self::destination as output;
-#[cfg(target_os = "linux")]
-use self::procfs as state;
-
 use std::io;
 use std::path::PathBuf;
 

@@ -17,8 +17,8 @@ use super::cgroup_dirs::CgroupDirs;
 use super::child::{HeldChild, spawn_held};
 use super::loader::{self, Probe, ProbeConfig};
 use super::order::{Item, Reorder};
-use super::output::{self, Output};
-use super::state::{self, Clock};
+use super::destination::{self, Output};
+use super::procfs::{self, Clock};
 use super::usage;
 use super::wire::{self, Decoder};
 use crate::containers::{Resolver, Roots, Tracker};
@@ -296,14 +296,14 @@ pub fn record(
         rec.reorder.drain(|_, _| queued += 1);
         rec.summary.unwritten = out.dropped() + queued;
         rec.summary.events = rec.summary.events.saturating_sub(out.dropped());
-        rec.summary.disk_full = Some(output::rotated_path(&opts.path, rec.file_index));
+        rec.summary.disk_full = Some(destination::rotated_path(&opts.path, rec.file_index));
         out.stop_early(StopReason::DiskFull, queued);
     }
     if opts.status {
         let _ = writeln!(io::stderr());
     }
     rec.summary.bytes += out.finish().map_err(|source| RecordError::Output {
-        path: output::rotated_path(&opts.path, rec.file_index),
+        path: destination::rotated_path(&opts.path, rec.file_index),
         source,
     })?;
     if let Some(mut c) = child.filter(|_| !child_done) {
@@ -528,7 +528,7 @@ impl Placement<'_> {
             Body::Exec(p) => {
                 if p.cwd.is_empty() {
                     // The probe could not walk it; the process may still be there.
-                    p.cwd = state::cwd_of(ev.pid).into();
+                    p.cwd = procfs::cwd_of(ev.pid).into();
                 }
                 if let Some(path) = self.cgroups.path(cgroup_id, ev.pid) {
                     p.cgroup = path.as_bytes().to_vec().into();
@@ -566,7 +566,7 @@ struct Recorder {
 
 impl Recorder {
     fn write_state(&mut self, out: &mut dyn Output, path: &Path) -> Result<(), RecordError> {
-        let snap = state::snapshot(self.clock, &mut self.containers);
+        let snap = procfs::snapshot(self.clock, &mut self.containers);
         if let Some(cf) = &mut self.filter {
             for r in &snap {
                 cf.engine.apply(r);
@@ -797,13 +797,13 @@ impl Recorder {
         if out.bytes() < limit {
             return Ok(out);
         }
-        let done = output::rotated_path(&opts.path, self.file_index);
+        let done = destination::rotated_path(&opts.path, self.file_index);
         self.summary.bytes += out.bytes();
         out.finish()
             .map_err(|source| RecordError::Output { path: done, source })?;
         self.file_index += 1;
-        let next = output::rotated_path(&opts.path, self.file_index);
-        output::prune_rotated(&opts.path, self.file_index, opts.rotate_count).map_err(
+        let next = destination::rotated_path(&opts.path, self.file_index);
+        destination::prune_rotated(&opts.path, self.file_index, opts.rotate_count).map_err(
             |source| RecordError::Output {
                 path: opts.path.clone(),
                 source,
