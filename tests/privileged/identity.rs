@@ -76,7 +76,7 @@ fn the_probe_decodes_a_fixed_workload_as_it_always_has() {
     let dir = Dir::new("identity");
     let mut got = Vec::new();
     for (name, flags) in [("tp_btf", &[][..]), ("raw_tp", &["--force-raw-tp"][..])] {
-        let file = dir.join(&format!("{name}.case"));
+        let file = dir.join(format!("{name}.case"));
         let cmd = format!(
             "WORKDIR={} exec python3 -S -c '{}'",
             dir.join("").display(),
