@@ -31,6 +31,8 @@ pub mod flight;
 #[cfg(target_os = "linux")]
 pub mod loader;
 #[cfg(target_os = "linux")]
+mod placement;
+#[cfg(target_os = "linux")]
 pub mod procfs;
 #[cfg(target_os = "linux")]
 pub mod session;
