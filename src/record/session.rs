@@ -3,7 +3,6 @@
 
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -222,25 +221,25 @@ pub fn record(
         .map(|_| usage::Sampler::new(std::process::id(), child.as_ref().map(|c| c.pid as u32)));
     let mut events_at_status = 0;
     let mut child_done = false;
-    let ring_fd = rec.probe.ring.as_raw_fd();
     let poll_ms = (opts.ring_bytes >> 20)
         .saturating_mul(POLL_MS_PER_MIB)
         .clamp(1, POLL_MAX_MS) as i32;
+    let mut drained = 0;
     loop {
-        let mut pfd = libc::pollfd {
-            fd: ring_fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, and its count.
-        let r = unsafe { libc::poll(&raw mut pfd, 1, poll_ms) };
-        if r < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(RecordError::Poll(e));
+        // The probe never wakes us: sleep the interval the ring is sized for, unless the last
+        // look stopped at the batch limit. (Polling the ring's fd returned at once whenever a
+        // record was waiting: on a busy host, tens of thousands of wake-ups a second.)
+        if drained < DRAIN_BATCH {
+            // SAFETY: no descriptors, a count of zero: a sleep that a signal interrupts.
+            let r = unsafe { libc::poll(std::ptr::null_mut(), 0, poll_ms) };
+            if r < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(RecordError::Poll(e));
+                }
             }
         }
-        rec.drain_ring(DRAIN_BATCH);
+        drained = rec.drain_ring(DRAIN_BATCH);
         let step = rec.periodic(out.as_mut(), opts, &mut timers, sampler.as_mut());
         if let Err(e) = step {
             if out.is_full() {
@@ -510,7 +509,8 @@ impl Recorder {
             })
     }
 
-    fn drain_ring(&mut self, max: usize) {
+    /// Takes up to `max` records from the ring; returns how many.
+    fn drain_ring(&mut self, max: usize) -> usize {
         let mut n = 0;
         let mut cgroups = Vec::new();
         while n < max
@@ -533,6 +533,7 @@ impl Recorder {
         for (ts, raw) in cgroups {
             self.new_cgroup(ts, &raw);
         }
+        n
     }
 
     /// A cgroup was just made: learn its path and, when it is a container's, resolve the
