@@ -111,37 +111,6 @@ impl BlockSource for SliceBlocks<'_> {
     }
 }
 
-/// Blocks of a plain scap file mapped into memory: no copy of a block's bytes is made.
-pub struct MapBlocks {
-    map: memmap2::Mmap,
-    pos: usize,
-    done: bool,
-}
-
-impl MapBlocks {
-    /// Blocks of a mapped file.
-    pub fn new(map: memmap2::Mmap) -> MapBlocks {
-        MapBlocks {
-            map,
-            pos: 0,
-            done: false,
-        }
-    }
-}
-
-impl BlockSource for MapBlocks {
-    fn next_block(&mut self) -> Result<Option<(u64, &[u8])>, ParseError> {
-        let mut s = SliceBlocks {
-            buf: &self.map,
-            pos: self.pos,
-            done: self.done,
-        };
-        let r = s.next_slice();
-        (self.pos, self.done) = (s.pos, s.done);
-        r
-    }
-}
-
 /// Blocks read from a stream. The buffer grows only as bytes arrive, never to a length read from
 /// the file.
 pub struct ReadBlocks<R> {

@@ -9,7 +9,7 @@ use capture_format::schema::Event;
 
 use super::block::{self, MachineInfo, SectionHeader, id, parse_block};
 use super::convert::{Converter, Stats};
-use super::reader::{BlockSource, MapBlocks, sniff};
+use super::reader::{BlockSource, sniff};
 use super::{Error, ErrorKind, ParseError};
 
 /// An open scap file, read sequentially.
@@ -39,20 +39,6 @@ pub fn open(path: impl AsRef<Path>) -> Result<ScapSource, Error> {
         compressed: false,
         at: ParseError::new(0, ErrorKind::Io(e)),
     })?;
-    // A plain file is read through a map (no copy of its blocks); a gzip one, and anything
-    // that cannot be mapped, as a stream.
-    let plain = File::open(path).is_ok_and(|mut g| {
-        let mut magic = [0u8; 2];
-        read_up_to(&mut g, &mut magic) < 2 || magic != [0x1f, 0x8b]
-    });
-    let len = f.metadata().map_or(0, |m| m.len());
-    if plain && len > 0 {
-        // SAFETY: the map is only read; a file truncated by someone else while it is read may
-        // fault, as for captures (see `cmd::open`).
-        if let Ok(map) = unsafe { memmap2::Mmap::map(&f) } {
-            return from_blocks(path.to_path_buf(), Box::new(MapBlocks::new(map)), false);
-        }
-    }
     open_reader(path, f)
 }
 
