@@ -67,6 +67,13 @@ pub struct Format {
 }
 
 impl Format {
+    /// Whether a `%field` of the format satisfies `pred`.
+    pub fn uses_field(&self, pred: impl Fn(&Field) -> bool) -> bool {
+        self.pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Field(f, _) if pred(f)))
+    }
+
     /// Parses a format such as `%evt.num %proc.name %fd.name` (`%%` is a literal `%`).
     pub fn parse(text: &str) -> Result<Format, FormatError> {
         let (print_incomplete, body) = match text.strip_prefix('*') {

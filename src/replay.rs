@@ -22,6 +22,7 @@ pub mod render;
 pub mod session;
 pub mod skip;
 pub mod state;
+pub mod stream;
 pub mod usage;
 
 #[cfg(test)]

@@ -97,6 +97,13 @@ pub fn in_memory(path: &Path) -> anyhow::Result<CaptureFile> {
         Ok(Writer::new(Vec::new(), &info, opts)?)
     })?;
     let bytes = w.finish()?;
+    warn_read(path, &src, outcome.failure.as_ref());
+    Ok(CaptureFile::from_bytes(bytes)?)
+}
+
+/// States on stderr what a reading command met in a .scap and read around: unknown block and
+/// event types, a truncated end, the error that stopped reading (`failure`).
+pub fn warn_read(path: &Path, src: &ScapSource, failure: Option<&scap::Error>) {
     let st = src.stats();
     if st.unknown_blocks + st.unknown_events > 0 {
         eprintln!(
@@ -110,13 +117,12 @@ pub fn in_memory(path: &Path) -> anyhow::Result<CaptureFile> {
     if let Some(t) = src.truncation() {
         eprintln!("casefile: warning: {t}; every complete block before it is read");
     }
-    if let Some(e) = outcome.failure {
+    if let Some(e) = failure {
         eprintln!(
             "casefile: warning: {}: reading stopped: {e}",
             path.display()
         );
     }
-    Ok(CaptureFile::from_bytes(bytes)?)
 }
 
 /// The conversion itself, into whatever writer `create` makes once the header is known.

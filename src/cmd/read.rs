@@ -4,13 +4,16 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
-use super::args::resolve;
+use super::args::{Resolved, resolve};
 use crate::cli::ReadArgs;
+use crate::import::scap;
 use crate::output::{Format, JsonSink, Sink, TextSink, format_arg};
+use crate::replay::fields::Fid;
 use crate::replay::render::BufMode;
-use crate::replay::session::Options;
+use crate::replay::session::{Flow, Options};
+use crate::replay::stream::Stream;
 
 /// Runs `casefile read`.
 pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
@@ -44,11 +47,12 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
     } else {
         BufMode::Dotted
     };
-    let mut session = r.session(Options {
-        skip_blocks: !args.no_skip,
-        buf_mode,
-        ..Options::default()
-    })?;
+    // Streaming knows the first event's time only as it goes, and a .scap's earliest event
+    // need not be its first: times relative to the capture's start go through a capture.
+    let relative = |f: &crate::replay::fields::Field| f.fid == Fid::EvtReltime;
+    let uses_start = crate::timefmt::output_time() == crate::timefmt::OutputTime::Relative
+        || format.uses_field(relative)
+        || r.filter.as_ref().is_some_and(|f| f.uses_field(&relative));
     let stdout = io::stdout();
     let out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut sink: Box<dyn Sink> = if r.json {
@@ -56,6 +60,19 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
     } else {
         Box::new(TextSink::new(out, format, buf_mode))
     };
+    if let [file] = &r.files[..]
+        && !r.has_range()
+        && !uses_start
+        && super::regular(file).is_ok()
+        && scap::is_scap(file).unwrap_or(false)
+    {
+        return read_scap(args, &r, file, buf_mode, sink.as_mut());
+    }
+    let mut session = r.session(Options {
+        skip_blocks: !args.no_skip,
+        buf_mode,
+        ..Options::default()
+    })?;
     let started = Instant::now();
     // A bar only when the events go elsewhere than the terminal (a file, a pipe).
     let bar = !std::io::IsTerminal::is_terminal(&io::stdout());
@@ -82,4 +99,59 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
         session.damage(),
         ExitCode::SUCCESS,
     ))
+}
+
+/// `casefile read X.scap` without a time range: the converted events go straight to replay, in
+/// the order `casefile import` would write them, without a capture in memory in between.
+fn read_scap(
+    args: &ReadArgs,
+    r: &Resolved,
+    file: &std::path::Path,
+    buf_mode: BufMode,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let mut src = scap::open(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut stream = Stream::new(&src.header_info(), buf_mode);
+    let mut n = 0u64;
+    let mut failure = None;
+    let mut each = |ctx: &mut crate::replay::context::EventCtx<'_, '_>| -> anyhow::Result<Flow> {
+        sink.event(ctx)?;
+        n += 1;
+        Ok(if r.done(n) {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        })
+    };
+    if !r.done(0) {
+        for ev in src.by_ref() {
+            match ev {
+                Ok(ev) => {
+                    if stream.push(ev, r.filter.as_ref(), &mut each)? == Flow::Stop {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+    }
+    sink.flush()?;
+    super::import::warn_read(file, &src, failure.as_ref());
+    if args.stats {
+        let secs = started.elapsed().as_secs_f64();
+        let total = stream.events();
+        let _ = writeln!(
+            io::stderr(),
+            "blocks: 0 evaluated, 0 skipped, 0 caught up, 0 damaged; events: {} evaluated, {} \
+             matched of {total}; {secs:.3} s, {:.2} M events/s",
+            stream.evaluated(),
+            stream.matched(),
+            total as f64 / secs / 1e6,
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -551,3 +551,74 @@ fn evt_arg_numbers_as_sysdig_on_scap_samples() {
         }
     }
 }
+
+/// `casefile read X.scap` streams the .scap's events straight into replay; what it prints is
+/// what reading the capture `casefile import` makes of the same file prints, on every .scap
+/// sample, in text and JSON, with and without a filter, and with `-n`.
+#[test]
+fn reading_a_scap_directly_prints_what_reading_its_import_prints() {
+    let d = crate::util::Dir::new("scap-stream");
+    let mut samples: Vec<_> = std::fs::read_dir(crate::util::fixture("scap"))
+        .expect("fixtures/scap")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scap"))
+        .collect();
+    samples.sort();
+    assert!(samples.len() >= 5, "{samples:?}");
+    let fields = "%evt.num %evt.rawtime %evt.cpu %proc.name %proc.pid %thread.tid \
+                  %proc.cmdline %user.name %container.id %container.name %evt.type %evt.dir \
+                  %fd.num %fd.name %fd.type %evt.res %evt.latency %evt.info";
+    // Times relative to the first event go through a capture (a .scap's earliest event need
+    // not be its first): the same output either way.
+    let runs: [&[&str]; 8] = [
+        &[],
+        &["-j"],
+        &["-t", "r"],
+        &["-p", "%evt.num %evt.reltime %proc.name"],
+        &["-p", fields],
+        &[
+            "-p",
+            fields,
+            "fd.type in (ipv4, ipv6, file) or evt.type = execve",
+        ],
+        &["-n", "25", "-p", fields, "proc.name != sysdig"],
+        &["proc.name = doesnotexist"],
+    ];
+    for scap in &samples {
+        let name = scap.file_stem().expect("stem").to_string_lossy();
+        let case = d.join(format!("{name}.case"));
+        let case = case.to_str().expect("utf8 path");
+        let scap = scap.to_str().expect("utf8 path");
+        let o = casefile(&["import", scap, "-w", case]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        for args in runs {
+            let read = |file: &str| {
+                let mut cmd = vec!["read", file];
+                cmd.extend(args);
+                casefile(&cmd)
+            };
+            let (direct, imported) = (read(scap), read(case));
+            assert_eq!(
+                direct.status.code(),
+                Some(0),
+                "{name} {args:?}: {}",
+                stderr(&direct)
+            );
+            assert_eq!(imported.status.code(), Some(0), "{name} {args:?}");
+            eqnice!(stdout(&imported), stdout(&direct));
+        }
+    }
+}
+
+/// Reading a .scap directly says how far it got: `--stats` counts the events it streamed.
+#[test]
+fn reading_a_scap_directly_counts_its_events() {
+    let scap = crate::util::fixture("scap/curl_google.scap");
+    let scap = scap.to_str().expect("utf8 path");
+    let o = casefile(&["read", scap, "--stats", "evt.type = connect"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines = stdout(&o).lines().count();
+    assert!(lines > 0);
+    let err = stderr(&o);
+    assert!(err.contains(&format!("{lines} matched of ")), "{err}");
+}

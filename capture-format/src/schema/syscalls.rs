@@ -1585,7 +1585,7 @@ pub fn spec(nr: u16) -> SyscallSpec {
         .get(nr as usize)
         .copied()
         .flatten()
-        .unwrap_or(SyscallSpec {
+        .unwrap_or_else(|| SyscallSpec {
             nr,
             name: name_static(nr),
             category: category_of_undecoded(nr),
@@ -1625,10 +1625,20 @@ fn category_of_undecoded(nr: u16) -> Category {
 
 /// The number of a call by name.
 pub fn by_name(name: &str) -> Option<u16> {
-    SYSCALL_NAMES
-        .iter()
-        .position(|n| !n.is_empty() && *n == name)
-        .map(|i| i as u16)
+    // Sorted by name once (importers look a name up per event); the first number of a name
+    // given twice wins, as a scan in number order would find it.
+    static SORTED: std::sync::OnceLock<Vec<(&'static str, u16)>> = std::sync::OnceLock::new();
+    let sorted = SORTED.get_or_init(|| {
+        let mut v: Vec<(&'static str, u16)> = (SYSCALL_NAMES.iter().enumerate())
+            .filter(|(_, n)| !n.is_empty())
+            .map(|(i, n)| (*n, i as u16))
+            .collect();
+        v.sort_unstable();
+        v.dedup_by_key(|e| e.0);
+        v
+    });
+    let i = sorted.binary_search_by(|e| e.0.cmp(name)).ok()?;
+    Some(sorted[i].1)
 }
 
 /// The index of a named parameter of call `nr`.
@@ -1666,6 +1676,23 @@ mod tests {
         for s in all() {
             assert_eq!(name(s.nr), Some(s.name), "nr {}", s.nr);
             assert!(s.params.len() <= 8, "{} has too many params", s.name);
+        }
+    }
+
+    /// The sorted lookup finds, for every name, the lowest number a scan of the table finds,
+    /// and nothing for names not in it.
+    #[test]
+    fn by_name_finds_what_a_scan_finds() {
+        for (i, n) in SYSCALL_NAMES.iter().enumerate() {
+            if n.is_empty() {
+                continue;
+            }
+            let first = SYSCALL_NAMES.iter().position(|m| m == n).map(|j| j as u16);
+            assert_eq!(by_name(n), first, "{n} (nr {i})");
+        }
+        assert_eq!(by_name("read"), Some(0));
+        for missing in ["", "doesnotexist", "rea", "readx", "unknown"] {
+            assert_eq!(by_name(missing), None, "{missing}");
         }
     }
 

@@ -37,6 +37,7 @@ use capture_format::schema::{
 
 use super::block::{self, Block, MachineInfo};
 use super::event::{self, Param, RawEvent, ec};
+use crate::replay::state::{IdHasher, IdMap};
 
 mod containers;
 mod fds;
@@ -108,13 +109,13 @@ struct Enter {
 /// The converter: feed it blocks in file order, take events out.
 #[derive(Default)]
 pub struct Converter {
-    threads: HashMap<u64, Thread>,
-    enters: HashMap<u64, Enter>,
+    threads: IdMap<u64, Thread>,
+    enters: IdMap<u64, Enter>,
     /// Short (12-digit) container id → index.
     containers: HashMap<Vec<u8>, u32>,
     /// Open fds per process, from the fd lists and the calls that open, connect, duplicate and
     /// close them: for socket protocols, and for the state written into keyframes.
-    fds: HashMap<u64, HashMap<i64, FdInfo<'static>>>,
+    fds: IdMap<u64, IdMap<i64, FdInfo<'static>>>,
     /// Users, groups and interfaces written so far (repeated in keyframes).
     fixed_state: Vec<Body<'static>>,
     /// The latest record of each container, by index.
@@ -127,7 +128,9 @@ pub struct Converter {
     /// each other in files written through libsinsp).
     accounts: HashSet<(bool, u32, Vec<u8>, u32)>,
     /// Children for which a `Fork` was written.
-    forked: HashSet<u64>,
+    forked: HashSet<u64, std::hash::BuildHasherDefault<IdHasher>>,
+    /// Call numbers by scap event type, as looked up (`None`: no call of that name).
+    nr_by_type: IdMap<u16, Option<u16>>,
     out: VecDeque<Event<'static>>,
     /// Records at time 0 (written before the first timed event), waiting for a time.
     pending: Vec<Event<'static>>,
@@ -449,7 +452,17 @@ impl Converter {
         let kname = kernel_name(name);
         // By name only: a generic event's `nativeID` is the number on the recording machine's
         // architecture, which the file does not name.
-        let Some(nr) = syscalls::by_name(kname) else {
+        // The number of an event type's call, looked up once per type (a generic event names
+        // its call in a parameter).
+        let nr = if any.etype > 1 {
+            *self
+                .nr_by_type
+                .entry(any.etype)
+                .or_insert_with(|| syscalls::by_name(kname))
+        } else {
+            syscalls::by_name(kname)
+        };
+        let Some(nr) = nr else {
             let dir = if x.is_some() { "<" } else { ">" };
             self.skip(format!("{name} {dir}"));
             return;

@@ -77,6 +77,15 @@ pub fn open_reader<R: Read + 'static>(name: impl Into<PathBuf>, r: R) -> Result<
         compressed: false,
         at: ParseError::new(0, ErrorKind::Io(e)),
     })?;
+    from_blocks(path, blocks, compressed)
+}
+
+/// A source over `blocks`; reads the metadata blocks.
+fn from_blocks(
+    path: PathBuf,
+    blocks: Box<dyn BlockSource>,
+    compressed: bool,
+) -> Result<ScapSource, Error> {
     let mut s = ScapSource {
         path,
         compressed,
