@@ -11,9 +11,10 @@ mod import {
     pub mod scap;
 }
 
-// The one path rule the importer shares with replay.
+// The path rule and the integer-keyed maps the importer shares with replay.
 #[path = "../../src/replay"]
 mod replay {
+    pub mod idmap;
     pub mod path;
 }
 

@@ -37,7 +37,7 @@ use capture_format::schema::{
 
 use super::block::{self, Block, MachineInfo};
 use super::event::{self, Param, RawEvent, ec};
-use crate::replay::state::{IdHasher, IdMap};
+use crate::replay::idmap::{IdHasher, IdMap};
 
 mod containers;
 mod fds;
