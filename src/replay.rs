@@ -17,6 +17,7 @@ pub mod context;
 pub mod dns;
 pub mod engine;
 pub mod fields;
+pub mod idmap;
 pub mod path;
 pub mod render;
 pub mod session;
