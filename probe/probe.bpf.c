@@ -635,6 +635,7 @@ static __always_inline int emit_bare(struct task_struct *task, __u64 pid_tgid, b
  */
 #define CF_BUF_SMALL 8
 #define CF_BUF_ROOM 80
+#define CF_BUF_TMP 128 /* a power of two above CF_BUF_ROOM: the length's mask for the verifier */
 static __always_inline int emit_buf(struct task_struct *task, __u64 pid_tgid, bool typed,
 				    const struct cf_enter *e, __u32 nr, long ret,
 				    const struct cf_cap *cap, __u32 len, __u64 ptr, const __u32 room)
@@ -644,11 +645,17 @@ static __always_inline int emit_buf(struct task_struct *task, __u64 pid_tgid, bo
 		struct cf_blob b;
 		__u8 data[CF_BUF_ROOM];
 	} *r;
-	__u8 tmp[CF_BUF_ROOM];
+	__u8 tmp[CF_BUF_TMP];
 	__builtin_memset(tmp, 0, room);
 	__s32 err = 0;
 	if (len > room)
 		len = room;
+	/*
+	 * clang may pass the verifier the unclamped copy of `len` (at most the snaplen): hide
+	 * what it knows and mask, so the bound the verifier sees is the buffer's.
+	 */
+	asm volatile("" : "+r"(len));
+	len &= CF_BUF_TMP - 1;
 	if (len && bpf_probe_read_user(tmp, len, (const void *)ptr)) {
 		err = -EFAULT;
 		len = 0;

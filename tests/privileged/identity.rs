@@ -203,3 +203,21 @@ fn diff(want: &str, got: &str) -> String {
     }
     out
 }
+
+/// The verifier sees the snaplen as a constant, so whether the probe loads depends on it: every
+/// boundary of the payload paths (none, the 8- and 80-byte in-place records, the scratch
+/// buffer, the largest) must load, through tp_btf and through raw_tp.
+#[test]
+fn the_probe_loads_at_every_snaplen_boundary() {
+    let dir = Dir::new("snaplens");
+    for snaplen in ["0", "1", "8", "9", "80", "81", "127", "128", "4096"] {
+        for flags in [&[][..], &["--force-raw-tp"][..]] {
+            let file = dir.join(format!("s{snaplen}{}.case", flags.len()));
+            let mut args = vec!["-s", snaplen];
+            args.extend_from_slice(flags);
+            if record(&file, &args, &["true"]).is_none() {
+                return;
+            }
+        }
+    }
+}
