@@ -21,6 +21,11 @@ use crate::schema::{Body, Event};
 use crate::seal::{Claim, Sealer};
 use crate::summary::Summary;
 
+/// The zstd level of aggregates blocks, at least: they are a tenth of an events block, read
+/// whole, and compress about 9% smaller than at level 3 for about 4% more export time (on a
+/// 10M-event capture, aggregates went from +10.9% of its size to +9.9%).
+const AGG_LEVEL: i32 = 12;
+
 /// How the writer cuts and compresses blocks.
 #[derive(Clone, Debug)]
 pub struct WriterOptions {
@@ -93,6 +98,8 @@ pub struct Writer<W: Write> {
     out: W,
     opts: WriterOptions,
     compressor: zstd::bulk::Compressor<'static>,
+    /// Aggregates blocks are small and read whole: compressed harder.
+    agg_compressor: zstd::bulk::Compressor<'static>,
     link: [u8; 32],
     enc: Encoder,
     block_started: Option<Instant>,
@@ -155,11 +162,13 @@ impl<W: Write> Writer<W> {
         out.write_all(&header)?;
         out.flush()?;
         let compressor = zstd::bulk::Compressor::new(opts.level)?;
+        let agg_compressor = zstd::bulk::Compressor::new(opts.level.max(AGG_LEVEL))?;
         let link = first_link(&header);
         Ok(Writer {
             out,
             opts,
             compressor,
+            agg_compressor,
             link,
             enc: Encoder::default(),
             block_started: None,
@@ -418,7 +427,7 @@ impl<W: Write> Writer<W> {
         if raw.len() > crate::block::MAX_BODY as usize {
             return Ok(());
         }
-        let stored = self.compressor.compress(raw)?;
+        let stored = self.agg_compressor.compress(raw)?;
         let header = BlockHeader {
             block_type: BlockType::Aggregates,
             codec: codec_id::ZSTD,
