@@ -22,6 +22,9 @@ pub fn run(args: &ManArgs) -> anyhow::Result<ExitCode> {
         let sub = sub.clone().name(name.clone());
         write_page(&sub, &name, &args.dir)?;
     }
+    let path = args.dir.join("casefile-filter.7");
+    std::fs::write(&path, crate::replay::fields::man::filter_man_page())
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -4,6 +4,7 @@
 //! [`crate::filter::Registry`], `-p` formats resolve `%field` tokens through it, and
 //! `casefile fields` prints it.
 
+pub mod man;
 mod table;
 
 use std::fmt::Write as _;
