@@ -174,6 +174,13 @@ static __always_inline void count(__u32 slot, __u64 value, bool set)
 	}
 }
 
+/* A record the ring had no room for: counted as loss, with when. */
+static __always_inline void count_drop(void)
+{
+	count(CF_CNT_DROPPED, 1, false);
+	count(CF_CNT_LAST_DROP_TS, bpf_ktime_get_boot_ns(), true);
+}
+
 /*
  * Copies a finished record into the ring buffer; counts a failure as loss. Records never wake
  * the reader: it polls on a short timer sized to the ring (see the recorder's poll interval),
@@ -186,8 +193,7 @@ static __always_inline int emit(void *rec, __u32 len)
 	if (len < sizeof(struct cf_hdr))
 		return -EINVAL;
 	if (bpf_ringbuf_output(&EVENTS, rec, len, BPF_RB_NO_WAKEUP)) {
-		count(CF_CNT_DROPPED, 1, false);
-		count(CF_CNT_LAST_DROP_TS, bpf_ktime_get_boot_ns(), true);
+		count_drop();
 		return -ENOSPC;
 	}
 	return 0;
@@ -604,12 +610,6 @@ static __always_inline void fill_syscall(struct cf_syscall *r, struct task_struc
 		r->enter_ts = 0;
 		__builtin_memset(r->args, 0, sizeof(r->args));
 	}
-}
-
-static __always_inline void count_drop(void)
-{
-	count(CF_CNT_DROPPED, 1, false);
-	count(CF_CNT_LAST_DROP_TS, bpf_ktime_get_boot_ns(), true);
 }
 
 /* A record without blobs, reserved in the ring and written in place. */
