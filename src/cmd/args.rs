@@ -180,6 +180,7 @@ impl Resolved {
     pub fn session_of(&self, opened: Opened, mut opts: Options) -> anyhow::Result<Session> {
         let range = opened.cap.time_range().unwrap_or((0, 0));
         (opts.from, opts.to) = self.range(range)?;
+        opts.block_names = Some(crate::views::aggregate::block_names);
         let mut s = Session::new(opened.cap, opts)?;
         s.note_input_damage(&opened.damage);
         Ok(s)

@@ -84,7 +84,14 @@ pub struct Options {
     pub to: Option<u64>,
     /// How buffers render in `evt.info`/`evt.arg`.
     pub buf_mode: BufMode,
+    /// Reads the process names of an events block from the index, for skipping blocks on
+    /// `proc.name` (the aggregates live in `views`; `None`: not used).
+    pub block_names: Option<BlockNames>,
 }
+
+/// The distinct `proc.name` values of events block `i`, when the capture's index lists them
+/// and they can be trusted.
+pub type BlockNames = fn(&CaptureFile, usize) -> Option<Vec<Vec<u8>>>;
 
 impl Default for Options {
     fn default() -> Self {
@@ -93,6 +100,7 @@ impl Default for Options {
             from: None,
             to: None,
             buf_mode: BufMode::Dotted,
+            block_names: None,
         }
     }
 }
@@ -274,6 +282,9 @@ impl Session {
         // a filter reads them, skipped blocks are caught up before a keyframe resets the rest.
         let dns =
             blocks.is_some_and(|f| f.uses_field(&|f: &Field| super::dns::is_name_field(f.fid)));
+        let block_names = self.opts.block_names.filter(|_| {
+            blocks.is_some_and(|f| f.uses_field(&|f: &Field| f.fid == super::fields::Fid::ProcName))
+        });
         for i in start..n {
             let entry = self.cap.blocks()[i];
             match entry.block_type {
@@ -324,11 +335,22 @@ impl Session {
                         continue;
                     }
                 };
-                let oracle = SummaryOracle {
+                let mut oracle = SummaryOracle {
                     summary: &header.summary,
                     containers: &self.containers,
+                    names: None,
                 };
-                if f.block_verdict(&oracle) == Tri::NoneMatch {
+                let mut verdict = f.block_verdict(&oracle);
+                // The names, from the index, only when the summary could not decide.
+                let names = match block_names {
+                    Some(read) if verdict != Tri::NoneMatch => read(&self.cap, i),
+                    _ => None,
+                };
+                if let Some(names) = &names {
+                    oracle.names = Some(names);
+                    verdict = f.block_verdict(&oracle);
+                }
+                if verdict == Tri::NoneMatch {
                     self.stats.blocks_skipped += 1;
                     stale = true;
                     continue;

@@ -8,7 +8,9 @@
 //!   `evt.is_wait` (`= true`/`= false`): decided from the categories and I/O flags of the
 //!   syscalls present;
 //! - container fields (`container.*`, `k8s.*`): evaluated once per container listed in the
-//!   block, using the capture's container table.
+//!   block, using the capture's container table;
+//! - `proc.name` (any comparison): tested against every process name of the block, when its
+//!   aggregates list them (`views::aggregate::NAMES`); no match when none passes.
 //!
 //! Everything else is [`Tri::Unknown`].
 
@@ -17,10 +19,10 @@ use capture_format::schema::syscalls::{self, io};
 use capture_format::schema::{Container, Kind};
 
 use super::context::{container_value, is_container_field};
-use super::fields::{Fid, Field};
+use super::fields::{Fid, Field, FieldArg};
 use super::state::IdMap;
 use crate::filter::ast::Op;
-use crate::filter::{BlockOracle, Cmp, Rhs, Tri};
+use crate::filter::{BlockOracle, Cmp, Rhs, Tri, Val};
 
 /// Judges comparisons against one block's summary.
 pub struct SummaryOracle<'a> {
@@ -29,6 +31,8 @@ pub struct SummaryOracle<'a> {
     /// The capture's containers by index, every version the capture holds (a runtime may
     /// first report a container as incomplete, then with its name and image).
     pub containers: &'a IdMap<u32, Vec<Container<'static>>>,
+    /// Every `proc.name` the block's records have, when the index lists them.
+    pub names: Option<&'a [Vec<u8>]>,
 }
 
 /// All kinds a record can have, with their numbers.
@@ -120,6 +124,22 @@ impl SummaryOracle<'_> {
             .iter()
             .any(|&p| u32::try_from(p).is_ok_and(|p| self.summary.may_have_pid(p)));
         if maybe { Tri::Unknown } else { Tri::NoneMatch }
+    }
+
+    /// A record without a name fails every comparison, so the block can match only if some
+    /// name passes. (Never all: a record may have no name.)
+    fn name(&self, cmp: &Cmp) -> Tri {
+        let Some(names) = self.names else {
+            return Tri::Unknown;
+        };
+        let passes = |n: &Vec<u8>| {
+            cmp.op == Op::Exists || cmp.test(&Val::Str(std::borrow::Cow::Borrowed(n.as_slice())))
+        };
+        if names.iter().any(passes) {
+            Tri::Unknown
+        } else {
+            Tri::NoneMatch
+        }
     }
 
     fn container(&self, field: &Field, cmp: &Cmp) -> Tri {
@@ -247,6 +267,7 @@ impl BlockOracle<Field> for SummaryOracle<'_> {
             Fid::EvtIsIoWrite => self.io_flag(io::WRITE, cmp),
             Fid::EvtIsWait => self.io_flag(io::WAIT, cmp),
             Fid::ProcPid => self.pid(cmp),
+            Fid::ProcName if field.arg == FieldArg::None => self.name(cmp),
             f if is_container_field(f) => self.container(field, cmp),
             _ => Tri::Unknown,
         }

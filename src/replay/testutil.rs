@@ -600,7 +600,15 @@ pub fn lines(
     filter: Option<&str>,
     opts: Options,
 ) -> (Vec<String>, super::session::Stats) {
-    let cap = CaptureFile::read(path).expect("open");
+    lines_of(CaptureFile::read(path).expect("open"), filter, opts)
+}
+
+/// [`lines`] of an opened capture.
+pub fn lines_of(
+    cap: CaptureFile,
+    filter: Option<&str>,
+    opts: Options,
+) -> (Vec<String>, super::session::Stats) {
     let mut s = Session::new(cap, opts).expect("session");
     let f = filter.map(|t| compile(t, &Fields).unwrap_or_else(|e| panic!("{e}")));
     let mut out = Vec::new();

@@ -126,6 +126,7 @@ fn session(open: &Opener, range: Option<(u64, u64)>) -> Result<Session, String> 
     let opts = Options {
         from: range.map(|r| r.0),
         to: range.map(|r| r.1),
+        block_names: Some(crate::views::aggregate::block_names),
         ..Options::default()
     };
     Session::new(cap, opts).map_err(|e| e.to_string())

@@ -43,10 +43,21 @@ mod read;
 
 #[cfg(test)]
 use read::sections;
-pub(crate) use read::{Merged, overview_from_index, view_from_index};
+pub(crate) use read::{Merged, block_names, overview_from_index, view_from_index};
 
 /// The views whose partial tables each block carries.
 pub const VIEWS: [&str; 4] = ["procs", "files", "containers", "syscalls"];
+
+/// The id of the table of a block's distinct process names: a table without columns whose
+/// row keys are every value `proc.name` has on the block's records, raw (not identity bytes),
+/// ascending. Readers skip blocks for filters no name can match (`replay::skip`).
+pub const NAMES: &str = "proc.name";
+
+/// `proc.name`, as the names table reads it.
+const PROC_NAME: crate::replay::fields::Field = crate::replay::fields::Field {
+    fid: crate::replay::fields::Fid::ProcName,
+    arg: crate::replay::fields::FieldArg::None,
+};
 
 /// Percentile samples kept exactly per block and row, past which a block keeps a histogram.
 const PCT_EXACT: usize = 256;
@@ -109,6 +120,9 @@ struct Fold {
     /// The block's distinct values (identity bytes) and their indices.
     values: HashMap<Vec<u8>, u32>,
     scratch: Vec<u8>,
+    /// Every `proc.name` of the block's records (the ones a reader's filter sees), for
+    /// skipping blocks no name of which can match (see [`NAMES`]).
+    names: std::collections::HashSet<Vec<u8>>,
 }
 
 // The writer may run on another thread than the one that made it: `Aggregator` must be
@@ -139,6 +153,7 @@ impl Aggregator {
                 hits: Vec::new(),
                 values: HashMap::new(),
                 scratch: Vec::new(),
+                names: std::collections::HashSet::new(),
             },
             num: 0,
         })
@@ -185,6 +200,12 @@ impl BlockAggregator for Aggregator {
 
 impl Fold {
     fn event(&mut self, ctx: &mut EventCtx<'_, '_>) {
+        // Before the events-only test: a filter is evaluated on every record.
+        if let Some(Val::Str(name)) = ctx.get(&PROC_NAME)
+            && !self.names.contains(name.as_ref())
+        {
+            self.names.insert(name.into_owned());
+        }
         if !is_event(&ctx.ev.body) {
             return;
         }
@@ -224,11 +245,23 @@ impl Fold {
 
     /// The section of the block folded so far, and a fresh start for the next.
     fn finish(&mut self) -> Section {
-        let views = self
+        let mut views: Vec<ViewPart> = self
             .views
             .iter_mut()
             .map(|(c, f)| std::mem::take(f).finish(c.spec.id))
             .collect();
+        let mut names: Vec<Vec<u8>> = self.names.drain().collect();
+        names.sort_unstable();
+        views.push(ViewPart {
+            id: NAMES.into(),
+            events: names.len() as u64,
+            rows: (names.into_iter())
+                .map(|key| RowPart {
+                    key,
+                    accs: Vec::new(),
+                })
+                .collect(),
+        });
         let events = std::mem::take(&mut self.events);
         let hits = std::mem::take(&mut self.hits);
         let flags = if std::mem::take(&mut self.unusable) {

@@ -77,6 +77,25 @@ pub(super) fn each_section(
     }
 }
 
+/// The process names of events block `i` from its aggregates (the [`super::NAMES`] table), when
+/// it has aggregates of this catalog and they decode; `None` otherwise, and the block is
+/// judged without them. (Flag bit 0 does not matter: it is about container values, and
+/// names do not depend on them.) A section that does not decode is
+/// reported when a view or the overview reads it; here the block is simply read.
+pub(crate) fn block_names(cap: &capture_format::CaptureFile, i: usize) -> Option<Vec<Vec<u8>>> {
+    if cap.header().info.hosts.len() > 1 {
+        return None;
+    }
+    let raw = cap.aggregates(i).ok()??;
+    let s = Section::decode_part(&raw, Some(super::NAMES)).ok()?;
+    static FP: std::sync::OnceLock<[u8; 16]> = std::sync::OnceLock::new();
+    if s.fingerprint != *FP.get_or_init(fingerprint) {
+        return None;
+    }
+    let table = s.views.into_iter().next()?;
+    Some(table.rows.into_iter().map(|r| r.key).collect())
+}
+
 /// Adds the tiles of every block the index can answer for into `tot` (buckets of `bucket_ns`
 /// from `origin`; `bucket` maps a time to its bucket). Returns those blocks' indices,
 /// ascending.

@@ -288,3 +288,66 @@ fn a_bad_section_is_replayed_not_trusted() {
         assert_eq!(a, b);
     }
 }
+
+/// Blocks are skipped on `proc.name` from the names each block's aggregates list, and what a
+/// read gives is what reading every block gives.
+#[test]
+fn process_names_in_the_index_skip_blocks_and_change_nothing() {
+    use crate::replay::testutil::lines_of;
+    let mut skipped_by_names = 0;
+    for (name, cap) in captures() {
+        let cap = with_aggregates(&cap, 4096);
+        let sample = lines_of(cap.clone(), None, Options::default()).0;
+        // A name of this capture: the process column of the middle event.
+        let present = sample
+            .get(sample.len() / 2)
+            .and_then(|l| l.split_whitespace().nth(3))
+            .unwrap_or("bash")
+            .to_owned();
+        let filters = [
+            "proc.name = doesnotexist".to_owned(),
+            format!("proc.name = {present}"),
+            format!("proc.name != {present}"),
+            format!("not proc.name = {present}"),
+            format!("proc.name in (doesnotexist, {present})"),
+            format!("proc.name startswith {}", &present[..1]),
+            "proc.name contains zzz or evt.type = close".to_owned(),
+            "proc.name glob '*sh' and evt.type != close".to_owned(),
+            "proc.name exists".to_owned(),
+            "proc.name icontains ZZZ".to_owned(),
+        ];
+        for f in &filters {
+            let all = lines_of(
+                cap.clone(),
+                Some(f),
+                Options {
+                    skip_blocks: false,
+                    ..Options::default()
+                },
+            );
+            let summaries = lines_of(cap.clone(), Some(f), Options::default());
+            let names = lines_of(
+                cap.clone(),
+                Some(f),
+                Options {
+                    block_names: Some(block_names),
+                    ..Options::default()
+                },
+            );
+            assert_eq!(all.0, names.0, "{name}: {f}");
+            assert_eq!(all.0, summaries.0, "{name}: {f}");
+            assert!(
+                names.1.blocks_skipped >= summaries.1.blocks_skipped,
+                "{name}: {f}"
+            );
+            skipped_by_names += names.1.blocks_skipped - summaries.1.blocks_skipped;
+            if f == "proc.name = doesnotexist" {
+                assert_eq!(
+                    names.1.blocks_evaluated, 0,
+                    "{name}: {f}: every block skipped"
+                );
+            }
+        }
+    }
+    assert!(skipped_by_names > 0);
+}
