@@ -175,6 +175,8 @@ pub(crate) fn view_from_index(
     let mut decoded: BTreeMap<usize, ViewFold> = BTreeMap::new();
     let mut n = parts.iter().map(|(_, p)| p.events).sum::<u64>();
     let skip = |i: usize| used.binary_search(&i).is_ok();
+    // As `Compiled::run_decoding` and the sections: each side of a call between two fds.
+    session.set_split_sides(c.by_fd());
     let r = session.run_except(&skip, c.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
         if !is_event(&ctx.ev.body) {
             return Ok(Flow::Continue);
@@ -190,6 +192,7 @@ pub(crate) fn view_from_index(
         decoded.entry(block).or_default().event(c, ctx);
         Ok(ctl.tick(n, ctx.ev.ts, range))
     });
+    session.set_split_sides(false);
     if let Err(e) = r {
         return Some(Err(e));
     }
