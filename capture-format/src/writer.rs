@@ -68,6 +68,12 @@ const CHECKPOINT_MAX: u64 = 100 + crate::seal::SIGNED_LEN as u64 + 96;
 /// record it takes and, after writing each events block, writes what
 /// [`BlockAggregator::finish_block`] returns as an aggregates block (type 6) right behind it.
 /// The bytes are opaque to this crate (FORMAT.md, section 3.3, gives their layout).
+///
+/// An aggregator may instead work off the writer's thread (a recorder must not wait for it):
+/// it takes each block's raw body in [`BlockAggregator::written`], returns nothing from
+/// `finish_block`, and the writer asks [`BlockAggregator::ready`] for the section before it
+/// writes anything after that events block. A section not ready then is never written (the
+/// block is read by decoding), so the aggregates block always sits right behind its events.
 pub trait BlockAggregator: Send {
     /// A state block's records (the snapshot or a keyframe) about to be written.
     fn state(&mut self, records: &[Event<'_>]);
@@ -76,6 +82,14 @@ pub trait BlockAggregator: Send {
     /// The aggregates of the events since the last call (the block just closed); an empty
     /// result writes no aggregates block.
     fn finish_block(&mut self) -> Vec<u8>;
+    /// A state or events block just written: its type, first event number, record count and
+    /// raw (uncompressed) body.
+    fn written(&mut self, _block_type: BlockType, _first_event: u64, _count: u32, _raw: &[u8]) {}
+    /// The section of the events block whose first event is `first_event`, if there is one by
+    /// now; `last`: the writer is finishing the file (an aggregator may wait a little).
+    fn ready(&mut self, _first_event: u64, _last: bool) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// Totals of what a writer wrote.
@@ -133,6 +147,9 @@ pub struct Writer<W: Write> {
     unwritten: u64,
     /// Computes each events block's aggregates, when set.
     aggregator: Option<Box<dyn BlockAggregator>>,
+    /// The events block last written, while its section may still come from an aggregator
+    /// that works off this thread: first event number, first and last time.
+    awaiting: Option<(u64, u64, u64)>,
 }
 
 impl Writer<File> {
@@ -195,6 +212,7 @@ impl<W: Write> Writer<W> {
             stopped: None,
             unwritten: 0,
             aggregator: None,
+            awaiting: None,
         })
     }
 
@@ -230,6 +248,8 @@ impl<W: Write> Writer<W> {
     /// handed to the writer. Returns the anchor of the chain after it.
     pub fn checkpoint(&mut self, now: u64, through: u64) -> io::Result<Anchor> {
         self.flush_block()?;
+        // Before the claim, which names the chain link the checkpoint follows.
+        self.write_ready(false)?;
         let Some(sealer) = self.sealer.as_ref() else {
             return Ok(self.anchor(now));
         };
@@ -361,10 +381,33 @@ impl<W: Write> Writer<W> {
         self.blocks_since_keyframe += 1;
         let agg = self.aggregator.as_mut().map(|a| a.finish_block());
         r?;
-        if let Some(raw) = agg.filter(|a| !a.is_empty()) {
-            self.write_aggregates(&raw, first_event, first_ts, last_ts)?;
+        match agg {
+            Some(raw) if !raw.is_empty() => {
+                self.write_aggregates(&raw, first_event, first_ts, last_ts)?;
+            }
+            Some(_) => self.awaiting = Some((first_event, first_ts, last_ts)),
+            None => {}
         }
         Ok(())
+    }
+
+    /// Writes the section of the events block just written if an aggregator working off this
+    /// thread has it ready (else none will be written for that block). Called before any other
+    /// block is written, so a section always follows its events block.
+    fn write_ready(&mut self, last: bool) -> io::Result<()> {
+        let Some((first_event, first_ts, last_ts)) = self.awaiting.take() else {
+            return Ok(());
+        };
+        match self
+            .aggregator
+            .as_mut()
+            .and_then(|a| a.ready(first_event, last))
+        {
+            Some(raw) if !raw.is_empty() => {
+                self.write_aggregates(&raw, first_event, first_ts, last_ts)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Writes a notes block (type 7): key/value `entries`, encoded as the header's, that the
@@ -372,6 +415,7 @@ impl<W: Write> Writer<W> {
     /// gather them with [`crate::CaptureFile::notes`].
     pub fn write_notes(&mut self, entries: &[(u16, Vec<u8>)]) -> io::Result<()> {
         self.check()?;
+        self.write_ready(false)?;
         let mut body = Vec::new();
         for (k, v) in entries {
             crate::header::put(&mut body, *k, v);
@@ -476,6 +520,7 @@ impl<W: Write> Writer<W> {
             }
         } else {
             self.flush_block()?;
+            self.write_ready(true)?;
         }
         let lost = self.stats.dropped + self.unwritten;
         if lost > 0 {
@@ -609,6 +654,7 @@ impl<W: Write> Writer<W> {
     }
 
     fn write_block(&mut self, block_type: BlockType, enc: &mut Encoder) -> io::Result<()> {
+        self.write_ready(false)?;
         let count = enc.count();
         let (first_ts, last_ts) = (enc.first_ts(), enc.last_ts());
         let (raw, summary) = enc.finish();
@@ -645,6 +691,9 @@ impl<W: Write> Writer<W> {
             ));
         }
         self.put_indexed(header, &hbytes, &buf, offset)?;
+        if let Some(a) = self.aggregator.as_mut() {
+            a.written(block_type, self.next_event, count, &raw);
+        }
         self.stats.raw_bytes += raw.len() as u64;
         self.stored_bytes += stored.len() as u64;
         self.stats.blocks += 1;
