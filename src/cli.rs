@@ -601,6 +601,11 @@ pub struct RecordArgs {
     /// Take no resource samples.
     #[arg(long)]
     pub no_usage: bool,
+    /// Write no aggregates beside each block. By default a thread at idle priority computes
+    /// them (the counts `summary`, `top` and filters on process names read instead of
+    /// decoding); a block it has not finished when the next one is written gets none.
+    #[arg(long)]
+    pub no_aggregates: bool,
     /// Record context switches too (sysdig's `switch` events, with the leaving thread's page
     /// faults and memory). Off by default: a busy host switches tens of thousands of times a
     /// second.

@@ -29,6 +29,8 @@ pub mod destination;
 #[cfg(target_os = "linux")]
 pub mod flight;
 #[cfg(target_os = "linux")]
+pub mod index;
+#[cfg(target_os = "linux")]
 pub mod loader;
 #[cfg(target_os = "linux")]
 mod placement;

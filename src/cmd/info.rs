@@ -89,6 +89,8 @@ struct Report {
     events: u64,
     event_blocks: usize,
     state_blocks: usize,
+    /// Event blocks followed by aggregates.
+    aggregated_blocks: usize,
     file_bytes: u64,
     raw_bytes: u64,
     stored_bytes: u64,
@@ -159,13 +161,14 @@ impl Report {
     fn of(cap: &CaptureFile, verdict: Option<Verdict>, scap: bool) -> anyhow::Result<Report> {
         let mut raw_bytes = 0;
         let mut stored_bytes = 0;
-        let (mut event_blocks, mut state_blocks) = (0, 0);
+        let (mut event_blocks, mut state_blocks, mut aggregated_blocks) = (0, 0, 0);
         // From the index alone: reading each block's header would touch a page per block,
         // which on a cold cache is most of the file.
         for b in cap.blocks() {
             match b.block_type {
                 BlockType::Events => event_blocks += 1,
                 BlockType::State => state_blocks += 1,
+                BlockType::Aggregates => aggregated_blocks += 1,
                 _ => {}
             }
             raw_bytes += u64::from(b.raw_len);
@@ -225,6 +228,7 @@ impl Report {
             events: cap.event_count() - records_not_events(cap, scap),
             event_blocks,
             state_blocks,
+            aggregated_blocks,
             file_bytes: cap.bytes().len() as u64,
             raw_bytes,
             stored_bytes,
@@ -335,9 +339,15 @@ impl Report {
             )?,
             None => writeln!(out, "time range:  (no events)")?,
         }
+        // Blocks with aggregates answer `summary`, `top` and name filters without decoding.
+        let aggregated = if self.aggregated_blocks > 0 {
+            format!(" ({} with aggregates)", self.aggregated_blocks)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "events:      {} in {} blocks, plus {} state block{}",
+            "events:      {} in {} blocks{aggregated}, plus {} state block{}",
             group(self.events),
             self.event_blocks,
             self.state_blocks,
@@ -460,6 +470,7 @@ impl Report {
             "events": self.events,
             "event_blocks": self.event_blocks,
             "state_blocks": self.state_blocks,
+            "aggregated_blocks": self.aggregated_blocks,
             "file_bytes": self.file_bytes,
             "stored_bytes": self.stored_bytes,
             "raw_bytes": self.raw_bytes,

@@ -87,6 +87,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     let debug = args.debug_dump;
     let rotate_size = args.rotate_size;
     let force = args.force;
+    let aggregates = !args.no_aggregates;
     // The first file's lock is held to the end, so that while this recording writes FILE.1,
     // FILE.2... a second recorder is still refused at FILE.
     let first_file = RefCell::new(None);
@@ -107,6 +108,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
             sealer.clone(),
             anchors.clone(),
             rotate_size,
+            aggregates,
         )?))
     };
     let summary = match session::record(&opts, &stop, &open) {

@@ -127,13 +127,15 @@ impl CaptureOutput {
     /// writing its header.
     ///
     /// With rotation, blocks are cut at a quarter of the rotation size (at most the default
-    /// 1 MiB), so a file overshoots its limit by at most about a quarter.
+    /// 1 MiB), so a file overshoots its limit by at most about a quarter. With `aggregates`,
+    /// each block's aggregates are computed off this thread (`super::index`).
     pub fn create(
         file: File,
         info: &HeaderInfo,
         sealer: Option<Sealer>,
         anchors: Option<AnchorLog>,
         rotate_size: Option<u64>,
+        aggregates: bool,
     ) -> io::Result<CaptureOutput> {
         let reserve = reserve_beyond_end(file.try_clone()?);
         let default = WriterOptions::default();
@@ -151,6 +153,9 @@ impl CaptureOutput {
         writer.set_reserve(reserve);
         if let Some(s) = sealer {
             writer.set_sealer(s);
+        }
+        if aggregates && let Err(e) = super::index::attach_deferred(&mut writer, info) {
+            eprintln!("casefile: warning: {e}; recording without aggregates");
         }
         Ok(CaptureOutput { writer, anchors })
     }

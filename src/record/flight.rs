@@ -305,7 +305,7 @@ impl FlightOutput {
             self.cfg.after.as_secs_f64()
         );
         header.unknown.push((TRIGGER_KEY, t.encode()));
-        let out = CaptureOutput::create(file, &header, self.cfg.sealer.clone(), None, None)?;
+        let out = CaptureOutput::create(file, &header, self.cfg.sealer.clone(), None, None, false)?;
         let (tx, rx) = channel();
         let start = self.ring.iter().position(|s| s.group).unwrap_or(0);
         for s in self.ring.iter().skip(start) {

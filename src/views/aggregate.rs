@@ -160,6 +160,14 @@ impl Aggregator {
     }
 }
 
+impl Aggregator {
+    /// Numbers the next event handed over `n + 1` (a block's first event number is `n`), for
+    /// an aggregator fed whole blocks that may skip some.
+    pub fn set_next_event(&mut self, n: u64) {
+        self.num = n;
+    }
+}
+
 impl BlockAggregator for Aggregator {
     fn state(&mut self, records: &[Event<'_>]) {
         // As a reader loads a state block: the tables reset to it.

@@ -283,8 +283,8 @@ fn workload_appears_in_the_capture(name: &str, flags: &[&str]) {
 /// Opens a capture and returns (events, state blocks, has footer).
 fn shape(file: &Path) -> (u64, usize, bool) {
     let cap = CaptureFile::read(file).expect("open capture");
-    let states = (0..cap.blocks().len())
-        .filter(|&i| !cap.read_block(i).expect("block").is_events())
+    let states = (cap.blocks().iter())
+        .filter(|b| b.block_type == capture_format::BlockType::State)
         .count();
     (cap.event_count(), states, cap.recovery().is_none())
 }
