@@ -63,6 +63,11 @@ const FOOTER_FIXED: u64 = 100 + 96 + (100 + crate::sign::BODY_LEN as u64) + 56;
 /// Bytes of a checkpoint block at most (header and the longest body).
 const CHECKPOINT_MAX: u64 = 100 + crate::seal::SIGNED_LEN as u64 + 96;
 
+/// How long a checkpoint waits for the section of the block it has just written.
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(50);
+/// How long finishing the file waits for the last block's section.
+const FINISH_WAIT: Duration = Duration::from_secs(1);
+
 /// Computes a block's partial aggregates while the writer fills it (the producer's views of
 /// the events: counts per kind, call, process, file, ... and time). The writer hands it every
 /// record it takes and, after writing each events block, writes what
@@ -85,9 +90,10 @@ pub trait BlockAggregator: Send {
     /// A state or events block just written: its type, first event number, record count and
     /// raw (uncompressed) body.
     fn written(&mut self, _block_type: BlockType, _first_event: u64, _count: u32, _raw: &[u8]) {}
-    /// The section of the events block whose first event is `first_event`, if there is one by
-    /// now; `last`: the writer is finishing the file (an aggregator may wait a little).
-    fn ready(&mut self, _first_event: u64, _last: bool) -> Option<Vec<u8>> {
+    /// The section of the events block whose first event is `first_event`, if there is one
+    /// within `wait` (zero when the next block is written, a little before a checkpoint seals
+    /// the chain, longer when the file is finished).
+    fn ready(&mut self, _first_event: u64, _wait: Duration) -> Option<Vec<u8>> {
         None
     }
 }
@@ -249,7 +255,7 @@ impl<W: Write> Writer<W> {
     pub fn checkpoint(&mut self, now: u64, through: u64) -> io::Result<Anchor> {
         self.flush_block()?;
         // Before the claim, which names the chain link the checkpoint follows.
-        self.write_ready(false)?;
+        self.write_ready(CHECKPOINT_WAIT)?;
         let Some(sealer) = self.sealer.as_ref() else {
             return Ok(self.anchor(now));
         };
@@ -394,14 +400,14 @@ impl<W: Write> Writer<W> {
     /// Writes the section of the events block just written if an aggregator working off this
     /// thread has it ready (else none will be written for that block). Called before any other
     /// block is written, so a section always follows its events block.
-    fn write_ready(&mut self, last: bool) -> io::Result<()> {
+    fn write_ready(&mut self, wait: Duration) -> io::Result<()> {
         let Some((first_event, first_ts, last_ts)) = self.awaiting.take() else {
             return Ok(());
         };
         match self
             .aggregator
             .as_mut()
-            .and_then(|a| a.ready(first_event, last))
+            .and_then(|a| a.ready(first_event, wait))
         {
             Some(raw) if !raw.is_empty() => {
                 self.write_aggregates(&raw, first_event, first_ts, last_ts)
@@ -415,7 +421,7 @@ impl<W: Write> Writer<W> {
     /// gather them with [`crate::CaptureFile::notes`].
     pub fn write_notes(&mut self, entries: &[(u16, Vec<u8>)]) -> io::Result<()> {
         self.check()?;
-        self.write_ready(false)?;
+        self.write_ready(Duration::ZERO)?;
         let mut body = Vec::new();
         for (k, v) in entries {
             crate::header::put(&mut body, *k, v);
@@ -520,7 +526,7 @@ impl<W: Write> Writer<W> {
             }
         } else {
             self.flush_block()?;
-            self.write_ready(true)?;
+            self.write_ready(FINISH_WAIT)?;
         }
         let lost = self.stats.dropped + self.unwritten;
         if lost > 0 {
@@ -654,7 +660,7 @@ impl<W: Write> Writer<W> {
     }
 
     fn write_block(&mut self, block_type: BlockType, enc: &mut Encoder) -> io::Result<()> {
-        self.write_ready(false)?;
+        self.write_ready(Duration::ZERO)?;
         let count = enc.count();
         let (first_ts, last_ts) = (enc.first_ts(), enc.last_ts());
         let (raw, summary) = enc.finish();

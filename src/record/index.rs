@@ -39,7 +39,7 @@ pub struct Deferred {
     stale: bool,
     /// The first event of the last events block handed over.
     sent: Option<u64>,
-    /// How long to wait for a section before the writer moves on (the last: at least 1 s).
+    /// The least time to wait for a section before the writer moves on (tests wait for all).
     wait: std::time::Duration,
 }
 
@@ -50,7 +50,7 @@ type Job = (BlockType, u64, u32, Vec<u8>);
 const DEFERRED_QUEUE: usize = 4;
 
 impl Deferred {
-    /// Starts the thread; the writer waits up to `wait` for each block's section (zero for a
+    /// Starts the thread; the writer waits at least `wait` for each block's section (zero for a
     /// recorder, longer in tests that want every block aggregated).
     pub fn start(agg: Aggregator, wait: std::time::Duration) -> std::io::Result<Deferred> {
         let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(DEFERRED_QUEUE);
@@ -158,17 +158,13 @@ impl BlockAggregator for Deferred {
         }
     }
 
-    fn ready(&mut self, first_event: u64, last: bool) -> Option<Vec<u8>> {
+    fn ready(&mut self, first_event: u64, wait: std::time::Duration) -> Option<Vec<u8>> {
         self.asked
             .fetch_max(first_event, std::sync::atomic::Ordering::Relaxed);
         if self.sent != Some(first_event) {
             return None;
         }
-        let wait = if last {
-            self.wait.max(std::time::Duration::from_secs(1))
-        } else {
-            self.wait
-        };
+        let wait = wait.max(self.wait);
         let until = std::time::Instant::now() + wait;
         loop {
             let left = until.saturating_duration_since(std::time::Instant::now());
