@@ -196,39 +196,10 @@ impl Drop for Deferred {
 mod tests {
     use std::time::Duration;
 
-    use capture_format::{CaptureFile, Writer, WriterOptions};
+    use capture_format::CaptureFile;
 
     use super::*;
-
-    /// `cap`'s blocks written again through a writer with `agg`, in blocks of 4 KiB.
-    fn rewrite(cap: &CaptureFile, agg: Box<dyn BlockAggregator>) -> CaptureFile {
-        let info = cap.header().info.clone();
-        let opts = WriterOptions {
-            block_bytes: 4096,
-            ..WriterOptions::default()
-        };
-        let mut w = Writer::new(Vec::new(), &info, opts).expect("writer");
-        w.set_aggregator(agg);
-        for (i, e) in cap.blocks().iter().enumerate() {
-            if !e.block_type.holds_records() {
-                continue;
-            }
-            let b = cap.read_block(i).expect("block");
-            let recs: Vec<Event<'_>> = b
-                .events()
-                .expect("events")
-                .map(|r| r.expect("ev"))
-                .collect();
-            if e.block_type == BlockType::State {
-                w.write_state(&recs).expect("state");
-            } else {
-                for ev in &recs {
-                    w.append(ev).expect("append");
-                }
-            }
-        }
-        CaptureFile::from_bytes(w.finish().expect("finish")).expect("reopen")
-    }
+    use crate::replay::testutil::rewrite;
 
     /// Given the time, the thread computes what the writer's own aggregator does, byte for
     /// byte, and every section lands right behind its events block.
@@ -236,10 +207,10 @@ mod tests {
     fn deferred_sections_equal_the_writers_own() {
         let cap = CaptureFile::read(crate::replay::testutil::synth_fixture()).expect("open");
         let info = cap.header().info.clone();
-        let own = rewrite(&cap, Box::new(Aggregator::new(&info).expect("agg")));
+        let own = rewrite(&cap, 4096, Box::new(Aggregator::new(&info).expect("agg")));
         let agg = Aggregator::new(&info).expect("agg");
         let deferred = Deferred::start(agg, Duration::from_mins(1)).expect("thread");
-        let off = rewrite(&cap, Box::new(deferred));
+        let off = rewrite(&cap, 4096, Box::new(deferred));
         let kinds = |c: &CaptureFile| c.blocks().iter().map(|b| b.block_type).collect::<Vec<_>>();
         assert_eq!(kinds(&own), kinds(&off));
         let mut sections = 0;
@@ -260,10 +231,11 @@ mod tests {
     fn a_writer_that_does_not_wait_writes_only_finished_sections() {
         let cap = CaptureFile::read(crate::replay::testutil::synth_fixture()).expect("open");
         let info = cap.header().info.clone();
-        let own = rewrite(&cap, Box::new(Aggregator::new(&info).expect("agg")));
+        let own = rewrite(&cap, 4096, Box::new(Aggregator::new(&info).expect("agg")));
         let agg = Aggregator::new(&info).expect("agg");
         let off = rewrite(
             &cap,
+            4096,
             Box::new(Deferred::start(agg, Duration::ZERO).expect("thread")),
         );
         let v = off.verify();

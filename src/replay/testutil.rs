@@ -583,6 +583,41 @@ pub fn write_synth(path: &Path, events: usize, block_bytes: usize, keyframe_ever
     w.finish().expect("finish");
 }
 
+/// A copy of `cap` written through `agg`, in blocks of about `block_bytes`.
+pub fn rewrite(
+    cap: &CaptureFile,
+    block_bytes: usize,
+    agg: Box<dyn capture_format::BlockAggregator>,
+) -> CaptureFile {
+    let info = cap.header().info.clone();
+    let opts = WriterOptions {
+        block_bytes,
+        ..WriterOptions::default()
+    };
+    let mut w = Writer::new(Vec::new(), &info, opts).expect("writer");
+    w.set_aggregator(agg);
+    for i in 0..cap.blocks().len() {
+        let e = cap.blocks()[i];
+        if !e.block_type.holds_records() {
+            continue;
+        }
+        let b = cap.read_block(i).expect("block");
+        let recs: Vec<capture_format::schema::Event<'_>> = b
+            .events()
+            .expect("events")
+            .map(|r| r.expect("ev"))
+            .collect();
+        if e.block_type == capture_format::BlockType::State {
+            w.write_state(&recs).expect("state");
+        } else {
+            for ev in &recs {
+                w.append(ev).expect("append");
+            }
+        }
+    }
+    CaptureFile::from_bytes(w.finish().expect("finish")).expect("reopen")
+}
+
 /// The synthetic fixture: many small blocks and keyframes.
 pub fn synth_fixture() -> PathBuf {
     fixture(

@@ -12,6 +12,7 @@ use capture_format::{CaptureFile, Writer, WriterOptions};
 
 use super::*;
 use crate::replay::session::Options;
+use crate::replay::testutil::rewrite;
 use crate::views::eval::run_view;
 use crate::views::overview::{run_overview, run_overview_with};
 
@@ -23,37 +24,6 @@ fn with_aggregates(cap: &CaptureFile, block_bytes: usize) -> CaptureFile {
         block_bytes,
         Box::new(Aggregator::new(&info).expect("aggregator")),
     )
-}
-
-/// A copy of `cap` written through `agg`, in blocks of about `block_bytes`.
-fn rewrite(cap: &CaptureFile, block_bytes: usize, agg: Box<dyn BlockAggregator>) -> CaptureFile {
-    let info = cap.header().info.clone();
-    let opts = WriterOptions {
-        block_bytes,
-        ..WriterOptions::default()
-    };
-    let mut w = Writer::new(Vec::new(), &info, opts).expect("writer");
-    w.set_aggregator(agg);
-    for i in 0..cap.blocks().len() {
-        let e = cap.blocks()[i];
-        if !e.block_type.holds_records() {
-            continue;
-        }
-        let b = cap.read_block(i).expect("block");
-        let recs: Vec<Event<'_>> = b
-            .events()
-            .expect("events")
-            .map(|r| r.expect("ev"))
-            .collect();
-        if e.block_type == BlockType::State {
-            w.write_state(&recs).expect("state");
-        } else {
-            for ev in &recs {
-                w.append(ev).expect("append");
-            }
-        }
-    }
-    CaptureFile::from_bytes(w.finish().expect("finish")).expect("reopen")
 }
 
 fn session(cap: &CaptureFile, from: Option<u64>, to: Option<u64>) -> Session {
