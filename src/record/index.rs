@@ -35,6 +35,8 @@ pub struct Deferred {
     /// The first event of the newest block the writer has asked a section for: a block before
     /// it comes too late, and the thread skips ahead to the next state block.
     asked: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The thread's id, to lift it from idle priority when the file is being finished.
+    tid: std::sync::Arc<std::sync::atomic::AtomicI32>,
     /// A block was not handed over: events blocks are not sent until the next state block.
     stale: bool,
     /// The first event of the last events block handed over.
@@ -57,21 +59,35 @@ impl Deferred {
         let (tx, done) = std::sync::mpsc::channel();
         let quit = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let asked = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let tid = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
         std::thread::Builder::new()
             .name("casefile-index".into())
             .spawn({
                 let (quit, asked) = (std::sync::Arc::clone(&quit), std::sync::Arc::clone(&asked));
-                move || deferred_loop(agg, &rx, &tx, &quit, &asked)
+                let tid = std::sync::Arc::clone(&tid);
+                move || deferred_loop(agg, &rx, &tx, &quit, &asked, &tid)
             })?;
         Ok(Deferred {
             jobs: Some(jobs),
             done,
             quit,
             asked,
+            tid,
             stale: false,
             sent: None,
             wait,
         })
+    }
+}
+
+/// Sets the scheduling policy of thread `tid` (0: the calling one); returns the calling
+/// thread's id. A refusal leaves the thread as it was: the index is best effort.
+fn set_policy(tid: libc::pid_t, policy: libc::c_int) -> libc::pid_t {
+    let p = libc::sched_param { sched_priority: 0 };
+    // SAFETY: plain system calls on a thread id; the parameter lives on this stack.
+    unsafe {
+        libc::sched_setscheduler(tid, policy, &raw const p);
+        libc::gettid()
     }
 }
 
@@ -81,13 +97,13 @@ fn deferred_loop(
     done: &std::sync::mpsc::Sender<(u64, Vec<u8>)>,
     quit: &std::sync::atomic::AtomicBool,
     asked: &std::sync::atomic::AtomicU64,
+    tid: &std::sync::atomic::AtomicI32,
 ) {
-    // SAFETY: sets this thread's own policy; no memory is passed but a parameter on the stack.
     // SCHED_IDLE: the index is built from time nobody else wants.
-    unsafe {
-        let p = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_IDLE, &raw const p);
-    }
+    tid.store(
+        set_policy(0, libc::SCHED_IDLE),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     // After a block that would not decode, events blocks wait for the next state block.
     let mut lost = false;
     for (kind, first, count, raw) in jobs {
@@ -163,6 +179,12 @@ impl BlockAggregator for Deferred {
             .fetch_max(first_event, std::sync::atomic::Ordering::Relaxed);
         if self.sent != Some(first_event) {
             return None;
+        }
+        // Finishing the file (a long wait): a busy host would never give an idle thread its
+        // turn, so the last block's section is computed at normal priority.
+        let tid = self.tid.load(std::sync::atomic::Ordering::Relaxed);
+        if wait >= std::time::Duration::from_millis(500) && tid > 0 {
+            set_policy(tid, libc::SCHED_OTHER);
         }
         let wait = wait.max(self.wait);
         let until = std::time::Instant::now() + wait;
