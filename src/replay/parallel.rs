@@ -1,0 +1,329 @@
+//! Block-parallel replay: a session's blocks cut into segments at its state blocks, each
+//! segment replayed by a worker thread with its own engine, the results merged in block order.
+//!
+//! A state block resets the task tables, so what a segment produces depends only on its own
+//! blocks, except for what lives past keyframes:
+//! - the container, user and group tables, which every keyframe holds whole (block skipping
+//!   already relies on this: a skipped block before a keyframe is never applied);
+//! - names learned from DNS answers, which keyframes do not hold: a filter that reads them
+//!   cannot be split ([`Session::can_split`]), nor can an output that prints them (the caller's
+//!   to check);
+//! - the time of the previous match (`evt.deltatime`, `-t D`): the caller's to check;
+//! - the tables of the other hosts of a merged capture, made as each host's first record
+//!   comes: such a capture is not split.
+//!
+//! Workers take segments in order from a queue; the main thread reads their results in segment
+//! order and hands them to the caller. Each worker sends what its sink produced after every
+//! evaluated block (and at the end of its segment) through a channel that holds a few pieces,
+//! and at most twice as many segments as workers are queued or running at a time, so memory
+//! stays bounded whatever the capture's size. The counters and damaged blocks of the merged
+//! run are those the sequential run would report, `-n` cutting a block part-way included.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use capture_format::BlockType;
+
+use super::context::EventCtx;
+use super::dns::is_name_field;
+use super::fields::Field;
+use super::session::{Flow, RangeSink, ReplayError, Session, Stats};
+use crate::filter::Filter;
+
+/// Pieces a worker may send ahead of the main thread, per segment.
+const PIECES_AHEAD: usize = 2;
+
+/// The per-segment side of a parallel run: made once per segment by the caller's factory, it
+/// sees the segment's matching events and hands back what they produced.
+pub trait SegmentSink: Send {
+    /// What it hands back.
+    type Out: Send;
+    /// The error a run stops with.
+    type Error: From<ReplayError> + Send;
+    /// A matching event, as [`Session::run`]'s sink sees it.
+    fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> Result<Flow, Self::Error>;
+    /// After each evaluated block: what its events produced, or `None` to hand it back later.
+    fn block_done(&mut self) -> Option<Self::Out>;
+    /// At the end of the segment: what is left.
+    fn segment_done(&mut self) -> Option<Self::Out>;
+}
+
+/// How much of a piece the merge used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Take {
+    /// All of it; go on.
+    All,
+    /// What the first `k` calls of the sink produced (at least one); the run stops there, as
+    /// a sink that returned `Stop` on the `k`-th call stops a sequential run. Needs marks.
+    First(usize),
+}
+
+/// What a worker sends: a piece of a segment, or the error it stopped with.
+enum Msg<T, E> {
+    Piece(Piece<T>),
+    Failed(E),
+}
+
+/// A piece of a segment: one evaluated block (with the skips, catch-ups and keyframes before
+/// it), or what is left at the segment's end.
+struct Piece<T> {
+    /// The block evaluated, `None` for the end of the segment.
+    block: Option<usize>,
+    /// Counters before the block's events.
+    before: Stats,
+    damage_before: Vec<capture_format::Error>,
+    /// Counters of the block's events, and the damage that ended them.
+    during: Stats,
+    damage_during: Vec<capture_format::Error>,
+    /// The counters (evaluated, matched) at each call of the sink, from the block's start.
+    marks: Vec<(u64, u64)>,
+    out: Option<T>,
+    /// The sink stopped the run in this block.
+    stopped: bool,
+}
+
+fn add(a: &mut Stats, b: &Stats) {
+    a.blocks_evaluated += b.blocks_evaluated;
+    a.blocks_skipped += b.blocks_skipped;
+    a.blocks_caught_up += b.blocks_caught_up;
+    a.events_evaluated += b.events_evaluated;
+    a.events_matched += b.events_matched;
+    a.blocks_damaged += b.blocks_damaged;
+}
+
+fn sub(a: &Stats, b: &Stats) -> Stats {
+    Stats {
+        blocks_evaluated: a.blocks_evaluated - b.blocks_evaluated,
+        blocks_skipped: a.blocks_skipped - b.blocks_skipped,
+        blocks_caught_up: a.blocks_caught_up - b.blocks_caught_up,
+        events_evaluated: a.events_evaluated - b.events_evaluated,
+        events_matched: a.events_matched - b.events_matched,
+        blocks_damaged: a.blocks_damaged - b.blocks_damaged,
+    }
+}
+
+/// A worker's [`RangeSink`]: feeds the caller's sink and sends a piece after each block.
+struct Feed<'a, S: SegmentSink> {
+    sink: S,
+    tx: &'a SyncSender<Msg<S::Out, S::Error>>,
+    cancel: &'a AtomicBool,
+    marks: bool,
+    /// Counters and damage count when the last piece was sent, and when the block began.
+    sent: (Stats, usize),
+    began: (Stats, usize),
+    stopped: bool,
+    block: usize,
+}
+
+impl<S: SegmentSink> Feed<'_, S> {
+    fn piece(&mut self, s: &mut Session, block: Option<usize>, out: Option<S::Out>) -> bool {
+        let now = (s.stats(), s.damage().iter().count());
+        let (before, during) = match block {
+            Some(_) => (sub(&self.began.0, &self.sent.0), sub(&now.0, &self.began.0)),
+            None => (sub(&now.0, &self.sent.0), Stats::default()),
+        };
+        let split = if block.is_some() { self.began.1 } else { now.1 };
+        let damage: Vec<_> = s.damage().iter().skip(self.sent.1).cloned().collect();
+        let (damage_before, damage_during) = damage.split_at(split - self.sent.1);
+        let base = (self.began.0.events_evaluated, self.began.0.events_matched);
+        let marks = match s.take_marks(false) {
+            Some(m) => m
+                .into_iter()
+                .map(|(e, m)| (e - base.0, m - base.1))
+                .collect(),
+            None => Vec::new(),
+        };
+        self.sent = now;
+        let p = Piece {
+            block,
+            before,
+            damage_before: damage_before.to_vec(),
+            during,
+            damage_during: damage_during.to_vec(),
+            marks,
+            out,
+            stopped: self.stopped,
+        };
+        self.tx.send(Msg::Piece(p)).is_ok() && !self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+impl<S: SegmentSink> RangeSink<S::Error> for Feed<'_, S> {
+    fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> Result<Flow, S::Error> {
+        let f = self.sink.event(ctx)?;
+        self.stopped |= f == Flow::Stop;
+        Ok(f)
+    }
+
+    fn before_block(&mut self, s: &mut Session, i: usize) {
+        self.began = (s.stats(), s.damage().iter().count());
+        self.block = i;
+        s.take_marks(self.marks);
+    }
+
+    fn after_block(&mut self, s: &mut Session) -> Result<Flow, S::Error> {
+        let out = self.sink.block_done();
+        let block = Some(self.block);
+        Ok(if self.piece(s, block, out) && !self.stopped {
+            Flow::Continue
+        } else {
+            Flow::Stop
+        })
+    }
+}
+
+impl Session {
+    /// Whether a run over `filter` can be split at keyframes: not when the filter reads names
+    /// learned from DNS answers (they live past keyframes), nor for a merged capture of several
+    /// hosts (each host's tables are made as its first record comes).
+    pub fn can_split(&self, filter: Option<&Filter<Field>>) -> bool {
+        self.capture().header().info.hosts.len() <= 1
+            && !filter.is_some_and(|f| f.uses_field(&|f: &Field| is_name_field(f.fid)))
+    }
+
+    /// Replays the capture as [`Session::run`] does, on `threads` worker threads, one segment
+    /// (a state block and the blocks up to the next) at a time each: every segment gets a sink
+    /// from `new_sink`, and what the sinks hand back goes to `merge` in block order, with the
+    /// evaluated block it came from (`None` for a segment's end). With `marks`, `merge` may
+    /// stop part-way through a piece ([`Take::First`]). The counters ([`Session::stats`]) and
+    /// damaged blocks are the sequential run's. The caller checks [`Session::can_split`] and
+    /// what its output needs first.
+    pub fn run_parallel<S: SegmentSink>(
+        &mut self,
+        threads: usize,
+        filter: Option<&Filter<Field>>,
+        new_sink: &(dyn Fn() -> S + Sync),
+        marks: bool,
+        mut merge: impl FnMut(Option<usize>, S::Out) -> Result<Take, S::Error>,
+    ) -> Result<(), S::Error> {
+        self.begin_run();
+        let Some(start) = self.start_block() else {
+            return Ok(());
+        };
+        let blocks = self.capture().blocks();
+        // The sequential run stops at the first event block after `to`.
+        let to = self.options().to;
+        let end = (start..blocks.len())
+            .find(|&i| {
+                blocks[i].block_type == BlockType::Events
+                    && to.is_some_and(|to| blocks[i].first_ts > to)
+            })
+            .unwrap_or(blocks.len());
+        let mut cuts: Vec<usize> = vec![start];
+        cuts.extend((start + 1..end).filter(|&i| blocks[i].block_type == BlockType::State));
+        cuts.push(end);
+        let segments: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        let threads = threads.clamp(1, segments.len().max(1));
+        let template = self.worker();
+        let (job_tx, job_rx) = mpsc::channel::<(usize, SyncSender<Msg<S::Out, S::Error>>)>();
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let cancel = AtomicBool::new(false);
+        let mut total = Stats::default();
+        let result = std::thread::scope(|scope| -> Result<(), S::Error> {
+            // Owned here: dropped when the main thread is done, which lets idle workers end.
+            let job_tx = job_tx;
+            for _ in 0..threads {
+                let job_rx = Arc::clone(&job_rx);
+                let (template, cancel, segments) = (&template, &cancel, &segments);
+                scope.spawn(move || {
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((k, tx)) = job else { return };
+                        if cancel.load(Ordering::Relaxed) {
+                            continue;
+                        }
+                        let (a, b) = segments[k];
+                        let mut w = template.worker();
+                        let mut feed = Feed {
+                            sink: new_sink(),
+                            tx: &tx,
+                            cancel,
+                            marks,
+                            sent: Default::default(),
+                            began: Default::default(),
+                            stopped: false,
+                            block: 0,
+                        };
+                        match w.run_range(a, b, filter, filter, None, &mut feed) {
+                            Ok(Flow::Continue) => {
+                                let out = feed.sink.segment_done();
+                                feed.piece(&mut w, None, out);
+                            }
+                            Ok(Flow::Stop) => {}
+                            Err(e) => {
+                                let _ = tx.send(Msg::Failed(e));
+                            }
+                        }
+                    }
+                });
+            }
+            let mut queue: VecDeque<Receiver<Msg<S::Out, S::Error>>> = VecDeque::new();
+            let mut next = 0;
+            let mut dispatch = |queue: &mut VecDeque<_>| {
+                while next < segments.len() && queue.len() < 2 * threads {
+                    let (tx, rx) = mpsc::sync_channel(PIECES_AHEAD);
+                    if job_tx.send((next, tx)).is_err() {
+                        break;
+                    }
+                    queue.push_back(rx);
+                    next += 1;
+                }
+            };
+            let stop = || cancel.store(true, Ordering::Relaxed);
+            dispatch(&mut queue);
+            'segments: while let Some(rx) = queue.pop_front() {
+                for msg in rx.iter() {
+                    let p = match msg {
+                        Msg::Piece(p) => p,
+                        Msg::Failed(e) => {
+                            stop();
+                            return Err(e);
+                        }
+                    };
+                    add(&mut total, &p.before);
+                    for d in p.damage_before {
+                        self.note_damage(d);
+                    }
+                    let take = match p.out {
+                        Some(out) => match merge(p.block, out) {
+                            Ok(t) => t,
+                            Err(e) => {
+                                stop();
+                                return Err(e);
+                            }
+                        },
+                        None => Take::All,
+                    };
+                    match take {
+                        Take::All => {
+                            add(&mut total, &p.during);
+                            for d in p.damage_during {
+                                self.note_damage(d);
+                            }
+                            if p.stopped {
+                                stop();
+                                break 'segments;
+                            }
+                        }
+                        Take::First(k) => {
+                            let (e, m) = p.marks.get(k.max(1) - 1).copied().unwrap_or_default();
+                            total.events_evaluated += e;
+                            total.events_matched += m;
+                            stop();
+                            break 'segments;
+                        }
+                    }
+                }
+                dispatch(&mut queue);
+            }
+            Ok(())
+        });
+        self.set_run_stats(total);
+        result
+    }
+}
