@@ -125,6 +125,8 @@ pub struct Session {
     containers: IdMap<u32, Vec<capture_format::schema::Container<'static>>>,
     /// Damaged blocks skipped by every run so far (and those of the inputs it was made from).
     damage: Damage,
+    /// Threads the runs that can use several may use (see [`Session::set_threads`]).
+    threads: usize,
 }
 
 impl Session {
@@ -145,6 +147,7 @@ impl Session {
             stats: Stats::default(),
             containers,
             damage: Damage::default(),
+            threads: 1,
         })
     }
 
@@ -165,6 +168,7 @@ impl Session {
             stats: Stats::default(),
             containers: self.containers.clone(),
             damage: Damage::default(),
+            threads: 1,
         }
     }
 
@@ -274,6 +278,18 @@ impl Session {
         let n = self.cap.blocks().len();
         self.run_range(start, n, blocks, filter, skip, &mut Plain(sink))?;
         Ok(())
+    }
+
+    /// Lets runs that can split the capture at keyframes use `n` threads (1, the default:
+    /// every run is sequential). Views replayed event by event use them; see
+    /// [`Session::run_parallel`].
+    pub fn set_threads(&mut self, n: usize) {
+        self.threads = n.max(1);
+    }
+
+    /// The threads runs may use.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Notes a damaged block a worker of a parallel run met.
