@@ -233,11 +233,11 @@ impl Session {
                             Ok(rx) => rx.recv(),
                             Err(_) => return,
                         };
-                        let Ok((k, tx)) = job else { return };
+                        let Ok((seg, tx)) = job else { return };
                         if cancel.load(Ordering::Relaxed) {
                             continue;
                         }
-                        let (a, b) = segments[k];
+                        let (first, end) = segments[seg];
                         let mut w = template.worker();
                         let mut feed = Feed {
                             sink: new_sink(),
@@ -249,14 +249,14 @@ impl Session {
                             stopped: false,
                             block: 0,
                         };
-                        match w.run_range(a, b, filter, filter, None, &mut feed) {
+                        match w.run_range(first, end, filter, filter, None, &mut feed) {
                             Ok(Flow::Continue) => {
                                 let out = feed.sink.segment_done();
                                 feed.piece(&mut w, None, out);
                             }
                             Ok(Flow::Stop) => {}
-                            Err(e) => {
-                                let _ = tx.send(Msg::Failed(e));
+                            Err(err) => {
+                                let _ = tx.send(Msg::Failed(err));
                             }
                         }
                     }
@@ -277,7 +277,7 @@ impl Session {
             let stop = || cancel.store(true, Ordering::Relaxed);
             dispatch(&mut queue);
             'segments: while let Some(rx) = queue.pop_front() {
-                for msg in rx.iter() {
+                for msg in &rx {
                     let p = match msg {
                         Msg::Piece(p) => p,
                         Msg::Failed(e) => {

@@ -34,12 +34,12 @@ impl Samples {
         }
         self.exact.push(v);
         if self.exact.len() > EXACT_MAX {
-            self.to_hist();
+            self.switch_to_hist();
         }
     }
 
     /// Moves the exact values into the histogram (no-op when already there).
-    pub(super) fn to_hist(&mut self) {
+    pub(super) fn switch_to_hist(&mut self) {
         if self.hist.is_some() {
             return;
         }

@@ -166,26 +166,22 @@ impl Accumulator<'_> {
 }
 
 /// Folds `b`, a later segment's state of a column, into `a`.
-fn merge_acc(a: &mut Acc, b: Acc, agg: Agg, exec_image: Option<&Cell>) {
+fn merge_acc(into: &mut Acc, later: Acc, agg: Agg, exec_image: Option<&Cell>) {
     let opt = |x: Option<i64>, y: Option<i64>, f: fn(i64, i64) -> i64| match (x, y) {
         (Some(x), Some(y)) => Some(f(x, y)),
         (x, y) => x.or(y),
     };
-    match (a, b) {
+    match (into, later) {
         (Acc::Count(x), Acc::Count(y)) => *x += y,
         (Acc::Sum(x), Acc::Sum(y)) => *x = opt(*x, y, i64::saturating_add),
-        (Acc::Avg(s, n), Acc::Avg(t, m)) => {
-            *s = s.saturating_add(t);
+        (Acc::Avg(sum, n), Acc::Avg(more, m)) => {
+            *sum = sum.saturating_add(more);
             *n += m;
         }
         (Acc::Min(x), Acc::Min(y)) => *x = opt(*x, y, i64::min),
         (Acc::Max(x), Acc::Max(y)) => *x = opt(*x, y, i64::max),
         (Acc::Pct(x), Acc::Pct(y)) => join(x, *y),
-        (Acc::Seen(x), Acc::Seen(y)) => {
-            if *x == 0 || (agg == Agg::LastSeen && y != 0) {
-                *x = y;
-            }
-        }
+        (Acc::Seen(x), Acc::Seen(y)) if *x == 0 || (agg == Agg::LastSeen && y != 0) => *x = y,
         (Acc::Distinct(x), Acc::Distinct(y)) => x.extend(y.iter()),
         (Acc::Val(x), Acc::Val(y)) => {
             let take = match agg {
@@ -215,7 +211,7 @@ fn join(a: &mut Samples, b: Samples) {
             }
         }
         Some(h) => {
-            a.to_hist();
+            a.switch_to_hist();
             if let Some(ah) = a.hist.as_mut() {
                 for (x, y) in ah.iter_mut().zip(h.iter()) {
                     *x += y;
