@@ -221,3 +221,88 @@ fn join(a: &mut Samples, b: Samples) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views::percentile::EXACT_MAX;
+
+    fn text(s: &str) -> Cell {
+        Cell::Text(s.to_owned())
+    }
+
+    fn merged(agg: Agg, a: Cell, b: Cell, exec: Option<Cell>) -> Cell {
+        let mut acc = Acc::Val(a);
+        merge_acc(&mut acc, Acc::Val(b), agg, exec.as_ref());
+        match acc {
+            Acc::Val(c) => c,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn values_take_the_earlier_or_the_later_segment() {
+        assert_eq!(merged(Agg::First, text("a"), text("b"), None), text("a"));
+        assert_eq!(merged(Agg::First, Cell::None, text("b"), None), text("b"));
+        assert_eq!(merged(Agg::Last, text("a"), text("b"), None), text("b"));
+        assert_eq!(merged(Agg::Last, text("a"), Cell::None, None), text("a"));
+        // An image keeps the name it was first seen with, unless the later segment execs.
+        assert_eq!(
+            merged(Agg::Image, text("bash"), text("cat"), None),
+            text("bash")
+        );
+        let exec = Some(text("cat"));
+        assert_eq!(
+            merged(Agg::Image, text("bash"), text("x"), exec),
+            text("cat")
+        );
+        assert_eq!(
+            merged(Agg::Image, Cell::None, text("cat"), None),
+            text("cat")
+        );
+    }
+
+    #[test]
+    fn times_and_numbers_combine() {
+        let mut first = Acc::Seen(5);
+        merge_acc(&mut first, Acc::Seen(9), Agg::FirstSeen, None);
+        assert!(matches!(first, Acc::Seen(5)));
+        let mut last = Acc::Seen(5);
+        merge_acc(&mut last, Acc::Seen(9), Agg::LastSeen, None);
+        assert!(matches!(last, Acc::Seen(9)));
+        merge_acc(&mut last, Acc::Seen(0), Agg::LastSeen, None);
+        assert!(matches!(last, Acc::Seen(9)));
+        let mut min = Acc::Min(None);
+        merge_acc(&mut min, Acc::Min(Some(3)), Agg::Min, None);
+        merge_acc(&mut min, Acc::Min(Some(7)), Agg::Min, None);
+        assert!(matches!(min, Acc::Min(Some(3))));
+        let mut avg = Acc::Avg(10, 2);
+        merge_acc(&mut avg, Acc::Avg(20, 3), Agg::Avg, None);
+        assert!(matches!(avg, Acc::Avg(30, 5)));
+    }
+
+    #[test]
+    fn samples_join_as_if_pushed_in_order() {
+        // Across the switch to the histogram, on either side of the merge.
+        for (na, nb) in [
+            (10, 20),
+            (EXACT_MAX, 10),
+            (10, EXACT_MAX + 5),
+            (EXACT_MAX + 3, EXACT_MAX + 7),
+        ] {
+            let vals: Vec<i64> = (0..(na + nb) as i64)
+                .map(|i| (i * 7919) % 100_003)
+                .collect();
+            let mut seq = Samples::default();
+            vals.iter().for_each(|&v| seq.push(v));
+            let (mut a, mut b) = (Samples::default(), Samples::default());
+            vals[..na].iter().for_each(|&v| a.push(v));
+            vals[na..].iter().for_each(|&v| b.push(v));
+            join(&mut a, b);
+            for q in [50, 95, 99] {
+                assert_eq!(a.percentile(q), seq.percentile(q), "{na}+{nb} p{q}");
+            }
+            assert_eq!(a.n, seq.n);
+        }
+    }
+}
