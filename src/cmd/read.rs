@@ -219,6 +219,10 @@ impl SegmentSink for Segment {
     fn segment_done(&mut self) -> Option<Chunk> {
         None
     }
+
+    fn weight(c: &Chunk) -> usize {
+        c.bytes.capacity() + c.ends.capacity() * std::mem::size_of::<usize>()
+    }
 }
 
 /// Replays `session` on `threads` threads, each segment's lines printed by its worker and

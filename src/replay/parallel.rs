@@ -13,16 +13,19 @@
 //!   comes: such a capture is not split.
 //!
 //! Workers take segments in order from a queue; the main thread reads their results in segment
-//! order and hands them to the caller. Each worker sends what its sink produced after every
-//! evaluated block (and at the end of its segment) through a channel that holds a few pieces,
-//! and at most twice as many segments as workers are queued or running at a time, so memory
-//! stays bounded whatever the capture's size. The counters and damaged blocks of the merged
-//! run are those the sequential run would report, `-n` cutting a block part-way included.
+//! order and hands them to the caller. A worker sends what its sink produced after each block
+//! that produced something (and at the end of its segment). Memory stays bounded whatever the
+//! capture's size: at most twice as many segments as workers are queued or running, the
+//! segment the main thread is reading may have [`HEAD_BYTES`] waiting, and the segments after
+//! it [`AHEAD_BYTES`] per worker between them (a worker past that waits until its segment is
+//! read). A filter that matches little runs fully in parallel; full output runs ahead as far
+//! as that allows. The counters and damaged blocks of the merged run are those the sequential
+//! run would report, `-n` cutting a block part-way included.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use capture_format::BlockType;
 
@@ -32,8 +35,80 @@ use super::fields::Field;
 use super::session::{Flow, RangeSink, ReplayError, Session, Stats};
 use crate::filter::Filter;
 
-/// Pieces a worker may send ahead of the main thread, per segment.
-const PIECES_AHEAD: usize = 2;
+/// Bytes of output the segment being read may have waiting for the main thread.
+pub const HEAD_BYTES: usize = 8 << 20;
+
+/// Bytes of output per worker the segments after it may hold between them.
+pub const AHEAD_BYTES: usize = 32 << 20;
+
+/// What the segments hold that the main thread has not read yet.
+struct Budget {
+    flight: Mutex<Flight>,
+    changed: Condvar,
+    /// Bytes the segments after the one being read may hold.
+    ahead: usize,
+}
+
+struct Flight {
+    /// The segment being read.
+    head: usize,
+    /// Bytes waiting, in all and per segment.
+    total: usize,
+    per: Vec<usize>,
+}
+
+impl Budget {
+    fn lock(&self) -> MutexGuard<'_, Flight> {
+        self.flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits until segment `seg` may hand over `w` more bytes; false when the run stops.
+    fn acquire(&self, seg: usize, w: usize, cancel: &AtomicBool) -> bool {
+        let mut f = self.lock();
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return false;
+            }
+            let fits = w == 0
+                || if seg == f.head {
+                    f.per[seg] == 0 || f.per[seg] + w <= HEAD_BYTES
+                } else {
+                    f.total == 0 || f.total + w <= self.ahead
+                };
+            if fits {
+                f.per[seg] += w;
+                f.total += w;
+                return true;
+            }
+            f = self
+                .changed
+                .wait(f)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// The main thread read `w` bytes of segment `seg`.
+    fn release(&self, seg: usize, w: usize) {
+        let mut f = self.lock();
+        f.per[seg] -= w;
+        f.total -= w;
+        self.changed.notify_all();
+    }
+
+    /// The main thread reads segment `seg` now.
+    fn advance(&self, seg: usize) {
+        self.lock().head = seg;
+        self.changed.notify_all();
+    }
+
+    /// Wakes every waiting worker (the run stops).
+    fn wake(&self) {
+        let _f = self.lock();
+        self.changed.notify_all();
+    }
+}
 
 /// The per-segment side of a parallel run: made once per segment by the caller's factory, it
 /// sees the segment's matching events and hands back what they produced.
@@ -48,6 +123,11 @@ pub trait SegmentSink: Send {
     fn block_done(&mut self) -> Option<Self::Out>;
     /// At the end of the segment: what is left.
     fn segment_done(&mut self) -> Option<Self::Out>;
+    /// The bytes `out` holds, for the bound on what waits for the main thread (0: not counted,
+    /// for what comes once per segment).
+    fn weight(_out: &Self::Out) -> usize {
+        0
+    }
 }
 
 /// How much of a piece the merge used.
@@ -80,6 +160,8 @@ struct Piece<T> {
     /// The counters (evaluated, matched) at each call of the sink, from the block's start.
     marks: Vec<(u64, u64)>,
     out: Option<T>,
+    /// Its weight in the budget.
+    weight: usize,
     /// The sink stopped the run in this block.
     stopped: bool,
 }
@@ -107,8 +189,10 @@ fn sub(a: &Stats, b: &Stats) -> Stats {
 /// A worker's [`RangeSink`]: feeds the caller's sink and sends a piece after each block.
 struct Feed<'a, S: SegmentSink> {
     sink: S,
-    tx: &'a SyncSender<Msg<S::Out, S::Error>>,
+    seg: usize,
+    tx: &'a Sender<Msg<S::Out, S::Error>>,
     cancel: &'a AtomicBool,
+    budget: &'a Budget,
     marks: bool,
     /// Counters and damage count when the last piece was sent, and when the block began.
     sent: (Stats, usize),
@@ -136,6 +220,10 @@ impl<S: SegmentSink> Feed<'_, S> {
             None => Vec::new(),
         };
         self.sent = now;
+        let weight = out.as_ref().map_or(0, S::weight);
+        if !self.budget.acquire(self.seg, weight, self.cancel) {
+            return false;
+        }
         let p = Piece {
             block,
             before,
@@ -144,6 +232,7 @@ impl<S: SegmentSink> Feed<'_, S> {
             damage_during: damage_during.to_vec(),
             marks,
             out,
+            weight,
             stopped: self.stopped,
         };
         self.tx.send(Msg::Piece(p)).is_ok() && !self.cancel.load(Ordering::Relaxed)
@@ -165,6 +254,15 @@ impl<S: SegmentSink> RangeSink<S::Error> for Feed<'_, S> {
 
     fn after_block(&mut self, s: &mut Session) -> Result<Flow, S::Error> {
         let out = self.sink.block_done();
+        if out.is_none() && !self.stopped {
+            // Nothing to hand over: its counters and damage go with the next piece (no call
+            // of the sink to stop part-way at, so they come before it either way).
+            return Ok(if self.cancel.load(Ordering::Relaxed) {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            });
+        }
         let block = Some(self.block);
         Ok(if self.piece(s, block, out) && !self.stopped {
             Flow::Continue
@@ -217,7 +315,16 @@ impl Session {
         let segments: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
         let threads = threads.clamp(1, segments.len().max(1));
         let template = self.worker();
-        let (job_tx, job_rx) = mpsc::channel::<(usize, SyncSender<Msg<S::Out, S::Error>>)>();
+        let budget = Budget {
+            flight: Mutex::new(Flight {
+                head: 0,
+                total: 0,
+                per: vec![0; segments.len()],
+            }),
+            changed: Condvar::new(),
+            ahead: AHEAD_BYTES.saturating_mul(threads),
+        };
+        let (job_tx, job_rx) = mpsc::channel::<(usize, Sender<Msg<S::Out, S::Error>>)>();
         let job_rx = Arc::new(Mutex::new(job_rx));
         let cancel = AtomicBool::new(false);
         let mut total = Stats::default();
@@ -226,7 +333,7 @@ impl Session {
             let job_tx = job_tx;
             for _ in 0..threads {
                 let job_rx = Arc::clone(&job_rx);
-                let (template, cancel, segments) = (&template, &cancel, &segments);
+                let (template, cancel, segments, budget) = (&template, &cancel, &segments, &budget);
                 scope.spawn(move || {
                     loop {
                         let job = match job_rx.lock() {
@@ -241,8 +348,10 @@ impl Session {
                         let mut w = template.worker();
                         let mut feed = Feed {
                             sink: new_sink(),
+                            seg,
                             tx: &tx,
                             cancel,
+                            budget,
                             marks,
                             sent: Default::default(),
                             began: Default::default(),
@@ -266,7 +375,7 @@ impl Session {
             let mut next = 0;
             let mut dispatch = |queue: &mut VecDeque<_>| {
                 while next < segments.len() && queue.len() < 2 * threads {
-                    let (tx, rx) = mpsc::sync_channel(PIECES_AHEAD);
+                    let (tx, rx) = mpsc::channel();
                     if job_tx.send((next, tx)).is_err() {
                         break;
                     }
@@ -274,9 +383,14 @@ impl Session {
                     next += 1;
                 }
             };
-            let stop = || cancel.store(true, Ordering::Relaxed);
+            let stop = || {
+                cancel.store(true, Ordering::Relaxed);
+                budget.wake();
+            };
             dispatch(&mut queue);
+            let mut seg = 0;
             'segments: while let Some(rx) = queue.pop_front() {
+                budget.advance(seg);
                 for msg in &rx {
                     let p = match msg {
                         Msg::Piece(p) => p,
@@ -285,6 +399,7 @@ impl Session {
                             return Err(e);
                         }
                     };
+                    budget.release(seg, p.weight);
                     add(&mut total, &p.before);
                     for d in p.damage_before {
                         self.note_damage(d);
@@ -319,6 +434,7 @@ impl Session {
                         }
                     }
                 }
+                seg += 1;
                 dispatch(&mut queue);
             }
             Ok(())

@@ -231,9 +231,9 @@ mod tests {
         Cell::Text(s.to_owned())
     }
 
-    fn merged(agg: Agg, a: Cell, b: Cell, exec: Option<Cell>) -> Cell {
+    fn merged(agg: Agg, a: Cell, b: Cell, exec: Option<&Cell>) -> Cell {
         let mut acc = Acc::Val(a);
-        merge_acc(&mut acc, Acc::Val(b), agg, exec.as_ref());
+        merge_acc(&mut acc, Acc::Val(b), agg, exec);
         match acc {
             Acc::Val(c) => c,
             _ => unreachable!(),
@@ -251,9 +251,9 @@ mod tests {
             merged(Agg::Image, text("bash"), text("cat"), None),
             text("bash")
         );
-        let exec = Some(text("cat"));
+        let exec = text("cat");
         assert_eq!(
-            merged(Agg::Image, text("bash"), text("x"), exec),
+            merged(Agg::Image, text("bash"), text("x"), Some(&exec)),
             text("cat")
         );
         assert_eq!(
@@ -294,10 +294,16 @@ mod tests {
                 .map(|i| (i * 7919) % 100_003)
                 .collect();
             let mut seq = Samples::default();
-            vals.iter().for_each(|&v| seq.push(v));
+            for &v in &vals {
+                seq.push(v);
+            }
             let (mut a, mut b) = (Samples::default(), Samples::default());
-            vals[..na].iter().for_each(|&v| a.push(v));
-            vals[na..].iter().for_each(|&v| b.push(v));
+            for &v in &vals[..na] {
+                a.push(v);
+            }
+            for &v in &vals[na..] {
+                b.push(v);
+            }
             join(&mut a, b);
             for q in [50, 95, 99] {
                 assert_eq!(a.percentile(q), seq.percentile(q), "{na}+{nb} p{q}");
