@@ -45,7 +45,9 @@ pub const AHEAD_BYTES: usize = 32 << 20;
 struct Budget {
     flight: Mutex<Flight>,
     changed: Condvar,
-    /// Bytes the segments after the one being read may hold.
+    /// Bytes the segment being read may hold.
+    head: usize,
+    /// Bytes the segments after it may hold.
     ahead: usize,
 }
 
@@ -73,7 +75,7 @@ impl Budget {
             }
             let fits = w == 0
                 || if seg == f.head {
-                    f.per[seg] == 0 || f.per[seg] + w <= HEAD_BYTES
+                    f.per[seg] == 0 || f.per[seg] + w <= self.head
                 } else {
                     f.total == 0 || f.total + w <= self.ahead
                 };
@@ -294,6 +296,21 @@ impl Session {
         filter: Option<&Filter<Field>>,
         new_sink: &(dyn Fn() -> S + Sync),
         marks: bool,
+        merge: impl FnMut(Option<usize>, S::Out) -> Result<Take, S::Error>,
+    ) -> Result<(), S::Error> {
+        let ahead = AHEAD_BYTES.saturating_mul(threads);
+        self.run_bounded(threads, (HEAD_BYTES, ahead), filter, new_sink, marks, merge)
+    }
+
+    /// [`Session::run_parallel`] with the bytes that may wait for the main thread: `(head,
+    /// ahead)` for the segment being read and for those after it.
+    pub(super) fn run_bounded<S: SegmentSink>(
+        &mut self,
+        threads: usize,
+        (head, ahead): (usize, usize),
+        filter: Option<&Filter<Field>>,
+        new_sink: &(dyn Fn() -> S + Sync),
+        marks: bool,
         mut merge: impl FnMut(Option<usize>, S::Out) -> Result<Take, S::Error>,
     ) -> Result<(), S::Error> {
         self.begin_run();
@@ -322,7 +339,8 @@ impl Session {
                 per: vec![0; segments.len()],
             }),
             changed: Condvar::new(),
-            ahead: AHEAD_BYTES.saturating_mul(threads),
+            head,
+            ahead,
         };
         let (job_tx, job_rx) = mpsc::channel::<(usize, Sender<Msg<S::Out, S::Error>>)>();
         let job_rx = Arc::new(Mutex::new(job_rx));
@@ -441,5 +459,86 @@ impl Session {
         });
         self.set_run_stats(total);
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::compile;
+    use crate::output::{DEFAULT_FORMAT, Format, Sink, TextSink};
+    use crate::replay::fields::Fields;
+    use crate::replay::session::Options;
+    use crate::replay::testutil::{lines, synth_fixture};
+
+    /// Default-format lines of a segment, handed back per block.
+    struct Lines(TextSink<Vec<u8>>);
+
+    impl SegmentSink for Lines {
+        type Out = Vec<u8>;
+        type Error = ReplayError;
+
+        fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> Result<Flow, ReplayError> {
+            self.0.event(ctx).expect("into memory");
+            Ok(Flow::Continue)
+        }
+
+        fn block_done(&mut self) -> Option<Vec<u8>> {
+            let b = std::mem::take(self.0.writer());
+            (!b.is_empty()).then_some(b)
+        }
+
+        fn segment_done(&mut self) -> Option<Vec<u8>> {
+            None
+        }
+
+        fn weight(out: &Vec<u8>) -> usize {
+            out.len()
+        }
+    }
+
+    /// The lines of a parallel run with `threads` and the given byte bounds.
+    fn parallel(filter: Option<&str>, threads: usize, bounds: (usize, usize)) -> Vec<String> {
+        let cap = capture_format::CaptureFile::read(synth_fixture()).expect("open");
+        let mut s = Session::new(cap, Options::default()).expect("session");
+        let f = filter.map(|t| compile(t, &Fields).expect("filter"));
+        let new = || {
+            let format = Format::parse(DEFAULT_FORMAT).expect("format");
+            Lines(TextSink::new(
+                Vec::new(),
+                format,
+                Options::default().buf_mode,
+            ))
+        };
+        let mut out = Vec::new();
+        s.run_bounded(threads, bounds, f.as_ref(), &new, false, |_, b| {
+            out.extend(b);
+            Ok(Take::All)
+        })
+        .expect("run");
+        String::from_utf8(out)
+            .expect("utf8")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn tiny_bounds_make_workers_wait_and_keep_the_order() {
+        for filter in [None, Some("evt.type = openat")] {
+            let (want, _) = lines(&synth_fixture(), filter, Options::default());
+            assert!(want.len() > 100);
+            // One byte: every piece waits for its segment to be read and for the one before
+            // it to be taken; a few KiB: later segments run a few blocks ahead.
+            for bounds in [(1, 1), (4096, 8192), (HEAD_BYTES, AHEAD_BYTES)] {
+                for threads in [2, 3, 8] {
+                    assert_eq!(
+                        parallel(filter, threads, bounds),
+                        want,
+                        "{filter:?} {bounds:?} on {threads} threads"
+                    );
+                }
+            }
+        }
     }
 }
