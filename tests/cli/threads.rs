@@ -143,3 +143,15 @@ fn top_in_parallel_merges_segments_exactly() {
         same(&["top", view, &f, "-f", "evt.type != read"]);
     }
 }
+
+#[test]
+fn merged_captures_read_on_one_thread_as_before() {
+    // Two hosts: each host's tables are made as its first record comes, which a segment
+    // cannot know, so the run does not split; the output is still the same.
+    let f = synth();
+    let state = fixture("replay/state.case").display().to_string();
+    let out = same(&["read", &f, &state, "--stats"]);
+    assert!(out.lines().count() > 6000, "{out}");
+    same(&["top", "procs", &f, &state]);
+}
+
