@@ -17,8 +17,8 @@
 //! that produced something (and at the end of its segment). Memory stays bounded whatever the
 //! capture's size: at most twice as many segments as workers are queued or running, the
 //! segment the main thread is reading may have [`HEAD_BYTES`] waiting, and the segments after
-//! it [`AHEAD_BYTES`] per worker between them (a worker past that waits until its segment is
-//! read). A filter that matches little runs fully in parallel; full output runs ahead as far
+//! it [`AHEAD_BYTES`] per worker between them, [`AHEAD_MAX`] at most (a worker past that
+//! waits until its segment is read). A filter that matches little runs fully in parallel; full output runs ahead as far
 //! as that allows. The counters and damaged blocks of the merged run are those the sequential
 //! run would report, `-n` cutting a block part-way included.
 
@@ -38,8 +38,12 @@ use crate::filter::Filter;
 /// Bytes of output the segment being read may have waiting for the main thread.
 pub const HEAD_BYTES: usize = 8 << 20;
 
-/// Bytes of output per worker the segments after it may hold between them.
+/// Bytes of output per worker the segments after it may hold between them, up to
+/// [`AHEAD_MAX`].
 pub const AHEAD_BYTES: usize = 32 << 20;
+
+/// Bytes of output the segments after the one being read may hold, whatever the workers.
+pub const AHEAD_MAX: usize = 256 << 20;
 
 /// What the segments hold that the main thread has not read yet.
 struct Budget {
@@ -298,7 +302,7 @@ impl Session {
         marks: bool,
         merge: impl FnMut(Option<usize>, S::Out) -> Result<Take, S::Error>,
     ) -> Result<(), S::Error> {
-        let ahead = AHEAD_BYTES.saturating_mul(threads);
+        let ahead = AHEAD_BYTES.saturating_mul(threads).min(AHEAD_MAX);
         self.run_bounded(threads, (HEAD_BYTES, ahead), filter, new_sink, marks, merge)
     }
 

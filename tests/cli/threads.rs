@@ -154,4 +154,3 @@ fn merged_captures_read_on_one_thread_as_before() {
     assert!(out.lines().count() > 6000, "{out}");
     same(&["top", "procs", &f, &state]);
 }
-
