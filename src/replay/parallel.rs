@@ -18,9 +18,9 @@
 //! capture's size: at most twice as many segments as workers are queued or running, the
 //! segment the main thread is reading may have [`HEAD_BYTES`] waiting, and the segments after
 //! it [`AHEAD_BYTES`] per worker between them, [`AHEAD_MAX`] at most (a worker past that
-//! waits until its segment is read). A filter that matches little runs fully in parallel; full output runs ahead as far
-//! as that allows. The counters and damaged blocks of the merged run are those the sequential
-//! run would report, `-n` cutting a block part-way included.
+//! waits until its segment is read). A filter that matches little runs fully in parallel; full
+//! output runs ahead as far as that allows. The counters and damaged blocks of the merged run
+//! are those the sequential run would report, `-n` cutting a block part-way included.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
