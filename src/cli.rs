@@ -311,6 +311,10 @@ pub struct ReadArgs {
     /// -s N`; a capture keeps what it was recorded with.
     #[arg(short = 's', value_name = "SNAPLEN", hide = true)]
     pub snaplen: Option<String>,
+    /// Replay on N threads, one keyframe segment of the capture each, the output in order
+    /// (default: every core; 1 reads on one thread).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub threads: Option<usize>,
 }
 
 /// `casefile check`.
@@ -357,6 +361,10 @@ pub struct TopArgs {
     /// List the views instead.
     #[arg(long)]
     pub list: bool,
+    /// Replay on N threads, one keyframe segment of the capture each, the output in order
+    /// (default: every core; 1 reads on one thread).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub threads: Option<usize>,
 }
 
 /// `casefile ps`.

@@ -241,6 +241,7 @@ pub fn chisel(args: &crate::cli::ReadArgs) -> anyhow::Result<std::process::ExitC
             asc: false,
             limit: None,
             list: false,
+            threads: args.threads,
         }),
         Some(Chisel::Spy(all)) => spy::run(&crate::cli::SpyArgs { reading, all }),
         Some(Chisel::Ps) => ps::run(&crate::cli::PsArgs {

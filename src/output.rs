@@ -163,6 +163,13 @@ impl<W: Write> TextSink<W> {
     }
 }
 
+impl<W: Write> TextSink<W> {
+    /// The writer lines go to.
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.out
+    }
+}
+
 impl<W: Write> Sink for TextSink<W> {
     fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> io::Result<()> {
         self.line.clear();
@@ -326,6 +333,13 @@ impl<W: Write> JsonSink<W> {
         more(ctx, &mut self.line);
         self.line.push_str("}\n");
         self.out.write_all(self.line.as_bytes())
+    }
+}
+
+impl<W: Write> JsonSink<W> {
+    /// The writer objects go to.
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.out
     }
 }
 

@@ -2,6 +2,7 @@
 //! its context (process, thread, fd, container, user).
 //!
 //! - [`session`]: a capture file replayed block by block (keyframes, seeking, block skipping);
+//! - [`parallel`]: a session replayed on several threads, one keyframe segment each;
 //! - [`engine`]: the per-event part every source shares (state, evaluation, the sink);
 //! - [`skip`]: what block summaries say about a filter;
 //! - [`calls`]: per-syscall facts computed once;
@@ -18,6 +19,7 @@ pub mod dns;
 pub mod engine;
 pub mod fields;
 pub mod idmap;
+pub mod parallel;
 pub mod path;
 pub mod render;
 pub mod session;

@@ -230,6 +230,11 @@ impl Resolved {
     }
 }
 
+/// The threads `--threads` asks for: every core when not given.
+pub fn threads(n: Option<usize>) -> usize {
+    n.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
 /// Names on stderr each damaged block that was skipped (the rest was read), after the output,
 /// and turns a success into exit status 2: the output lacks those blocks' events. Other
 /// statuses (a `check` match, a rule that fired) stand.

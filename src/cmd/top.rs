@@ -54,6 +54,7 @@ pub fn run(args: &TopArgs) -> anyhow::Result<ExitCode> {
         return Err(crate::views::eval::ViewError::UnknownView(id.clone()).into());
     };
     let mut session = r.session(crate::replay::session::Options::default())?;
+    session.set_threads(super::args::threads(args.threads));
     let mut table = run_with_progress(spec, &mut session, r.filter_text.as_deref(), r.progress)
         .with_context(|| format!("view {id} of {}", r.describe()))?;
     if let Some(col) = &args.sort {

@@ -49,6 +49,10 @@ pub struct Engine {
     /// Whether the sink sees each side of a call that moves data between two fds on its own
     /// (views keyed by fd), instead of once (see [`Side`]).
     pub split_sides: bool,
+    /// When set, the counters (events evaluated, events matched) as of each call of the sink
+    /// are pushed here: a parallel run that stops part-way through a block (`-n`) counts what
+    /// the sequential run would have.
+    pub marks: Option<Vec<(u64, u64)>>,
 }
 
 impl Engine {
@@ -137,6 +141,7 @@ impl Engine {
                 if filter.is_none_or(|f| f.matches(&mut ctx)) {
                     self.matched += 1;
                     self.last_match_ts = ev.ts;
+                    mark(&mut self.marks, self.evaluated, self.matched);
                     flow = sink(&mut ctx)?;
                 }
             } else if self.split_sides {
@@ -145,6 +150,7 @@ impl Engine {
                     ctx.side = side;
                     if filter.is_none_or(|f| f.matches(&mut ctx)) {
                         any = true;
+                        mark(&mut self.marks, self.evaluated, self.matched + 1);
                         flow = sink(&mut ctx)?;
                         if flow != Flow::Continue {
                             break;
@@ -161,6 +167,7 @@ impl Engine {
                     if filter.is_none_or(|f| f.matches(&mut ctx)) {
                         self.matched += 1;
                         self.last_match_ts = ev.ts;
+                        mark(&mut self.marks, self.evaluated, self.matched);
                         flow = sink(&mut ctx)?;
                         break;
                     }
@@ -169,5 +176,12 @@ impl Engine {
         }
         self.state.apply_after(d);
         Ok(flow)
+    }
+}
+
+/// Notes the counters at a call of the sink (see [`Engine::marks`]).
+fn mark(marks: &mut Option<Vec<(u64, u64)>>, evaluated: u64, matched: u64) {
+    if let Some(m) = marks {
+        m.push((evaluated, matched));
     }
 }

@@ -133,6 +133,8 @@ pub struct Session {
     containers: IdMap<u32, Vec<capture_format::schema::Container<'static>>>,
     /// Damaged blocks skipped by every run so far (and those of the inputs it was made from).
     damage: Damage,
+    /// Threads the runs that can use several may use (see [`Session::set_threads`]).
+    threads: usize,
 }
 
 impl Session {
@@ -145,13 +147,7 @@ impl Session {
                 containers.entry(ev.container).or_default().push(c);
             }
         }
-        let mut engine = Engine::default();
-        engine.first_ts = first_ts;
-        engine.buf_mode = opts.buf_mode;
-        engine.state.containers = (containers.iter())
-            .filter_map(|(&i, v)| Some((i, v.last()?.clone())))
-            .collect();
-        engine.set_hosts(&cap.header().info);
+        let engine = base_engine(&cap, &containers, &opts, first_ts);
         Ok(Session {
             cap,
             engine,
@@ -159,7 +155,29 @@ impl Session {
             stats: Stats::default(),
             containers,
             damage: Damage::default(),
+            threads: 1,
         })
+    }
+
+    /// A session over the same capture and options with a fresh engine, as [`Session::new`]
+    /// made this one (without reading the footer's tables again): a worker of a parallel run.
+    pub(super) fn worker(&self) -> Session {
+        let mut engine = base_engine(
+            &self.cap,
+            &self.containers,
+            &self.opts,
+            self.engine.first_ts,
+        );
+        engine.split_sides = self.engine.split_sides;
+        Session {
+            cap: self.cap.clone(),
+            engine,
+            opts: self.opts.clone(),
+            stats: Stats::default(),
+            containers: self.containers.clone(),
+            damage: Damage::default(),
+            threads: 1,
+        }
     }
 
     /// Notes a block that could not be read, in this run's counters and in [`Session::damage`].
@@ -256,25 +274,87 @@ impl Session {
         blocks: Option<&Filter<Field>>,
         filter: Option<&Filter<Field>>,
         skip: Option<&dyn Fn(usize) -> bool>,
-        mut sink: impl FnMut(&mut EventCtx<'_, '_>) -> Result<Flow, E>,
+        sink: impl FnMut(&mut EventCtx<'_, '_>) -> Result<Flow, E>,
     ) -> Result<(), E>
     where
         E: From<ReplayError>,
     {
+        self.begin_run();
+        let Some(start) = self.start_block() else {
+            return Ok(());
+        };
+        let n = self.cap.blocks().len();
+        self.run_range(start, n, blocks, filter, skip, &mut Plain(sink))?;
+        Ok(())
+    }
+
+    /// Lets runs that can split the capture at keyframes use `n` threads (1, the default:
+    /// every run is sequential). Views replayed event by event use them; see
+    /// [`Session::run_parallel`].
+    pub fn set_threads(&mut self, n: usize) {
+        self.threads = n.max(1);
+    }
+
+    /// The threads runs may use.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Notes a damaged block a worker of a parallel run met.
+    pub(super) fn note_damage(&mut self, e: capture_format::Error) {
+        self.damage.note(e);
+    }
+
+    /// Takes the counters noted at each call of the sink, and notes them again from now on
+    /// when `on` (see [`Engine::marks`]).
+    pub(super) fn take_marks(&mut self, on: bool) -> Option<Vec<(u64, u64)>> {
+        std::mem::replace(&mut self.engine.marks, on.then(Vec::new))
+    }
+
+    /// Sets the counters of a run made by workers.
+    pub(super) fn set_run_stats(&mut self, s: Stats) {
+        self.stats = s;
+        self.engine.evaluated = s.events_evaluated;
+        self.engine.matched = s.events_matched;
+    }
+
+    /// Resets the counters and the state for a run: each run starts from nothing (then the
+    /// snapshot or the keyframe it seeks to).
+    pub(super) fn begin_run(&mut self) {
         self.stats = Stats::default();
-        // Each run starts from nothing (then the snapshot or the keyframe it seeks to).
         self.engine.clear_tasks();
         self.engine.state.dns = super::dns::DnsNames::default();
         self.engine.evaluated = 0;
         self.engine.matched = 0;
-        let n = self.cap.blocks().len();
-        // Where to start: the keyframe before the block holding `from`.
+    }
+
+    /// The block a run starts at: 0, or the keyframe before the block holding `from`; `None`
+    /// when every event is before `from`.
+    pub(super) fn start_block(&self) -> Option<usize> {
         let target = self.opts.from.and_then(|t| self.cap.seek_time(t));
-        let start = match (self.opts.from, target) {
-            (Some(_), None) => return Ok(()),
-            (Some(_), Some(t)) => self.cap.keyframe_for(t).unwrap_or(0),
-            _ => 0,
-        };
+        match (self.opts.from, target) {
+            (Some(_), None) => None,
+            (Some(_), Some(t)) => Some(self.cap.keyframe_for(t).unwrap_or(0)),
+            _ => Some(0),
+        }
+    }
+
+    /// Replays blocks `start..n` (`start` is where a run starts, or a state block), deciding
+    /// for each block whether to skip, catch up, apply or evaluate it; `sink` sees the events
+    /// and each evaluated block before and after its events. Returns `Stop` when the sink
+    /// stopped the run.
+    pub(super) fn run_range<E>(
+        &mut self,
+        start: usize,
+        n: usize,
+        blocks: Option<&Filter<Field>>,
+        filter: Option<&Filter<Field>>,
+        skip: Option<&dyn Fn(usize) -> bool>,
+        sink: &mut impl RangeSink<E>,
+    ) -> Result<Flow, E>
+    where
+        E: From<ReplayError>,
+    {
         // The state is current up to (not including) block `done`.
         let mut done = start;
         let mut stale = false;
@@ -367,11 +447,16 @@ impl Session {
                 continue;
             }
             self.stats.blocks_evaluated += 1;
-            if self.eval_block(i, filter, &mut sink)? == Flow::Stop {
-                return Ok(());
+            sink.before_block(self, i);
+            if self.eval_block(i, filter, &mut |ctx| sink.event(ctx))? == Flow::Stop {
+                sink.after_block(self)?;
+                return Ok(Flow::Stop);
+            }
+            if sink.after_block(self)? == Flow::Stop {
+                return Ok(Flow::Stop);
             }
         }
-        Ok(())
+        Ok(Flow::Continue)
     }
 
     /// Resets the task tables to a state block.
@@ -451,6 +536,46 @@ impl Session {
         }
         Ok(Flow::Continue)
     }
+}
+
+/// What [`Session::run_range`] hands events and evaluated blocks to.
+pub(super) trait RangeSink<E> {
+    /// A matching event.
+    fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> Result<Flow, E>;
+    /// Block `i`'s evaluation is about to start (its skips, catch-ups and keyframes are
+    /// counted).
+    fn before_block(&mut self, _s: &mut Session, _i: usize) {}
+    /// The block's events were evaluated (or the sink stopped the run among them).
+    fn after_block(&mut self, _s: &mut Session) -> Result<Flow, E> {
+        Ok(Flow::Continue)
+    }
+}
+
+/// A sink of events only.
+struct Plain<F>(F);
+
+impl<E, F: FnMut(&mut EventCtx<'_, '_>) -> Result<Flow, E>> RangeSink<E> for Plain<F> {
+    fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> Result<Flow, E> {
+        (self.0)(ctx)
+    }
+}
+
+/// The engine of a new session or a worker: the capture's start time, the last version of
+/// each container, the host names and the buffer rendering.
+fn base_engine(
+    cap: &CaptureFile,
+    containers: &IdMap<u32, Vec<capture_format::schema::Container<'static>>>,
+    opts: &Options,
+    first_ts: u64,
+) -> Engine {
+    let mut engine = Engine::default();
+    engine.first_ts = first_ts;
+    engine.buf_mode = opts.buf_mode;
+    engine.state.containers = (containers.iter())
+        .filter_map(|(&i, v)| Some((i, v.last()?.clone())))
+        .collect();
+    engine.set_hosts(&cap.header().info);
+    engine
 }
 
 /// An event to decode into.

@@ -487,12 +487,16 @@ impl Compiled {
         self.run_decoding(session, ctl)
     }
 
-    /// [`Compiled::run`] without the index's aggregates: every event replayed.
+    /// [`Compiled::run`] without the index's aggregates: every event replayed (on the
+    /// session's threads when it can be split, see `merge`).
     pub(crate) fn run_decoding(
         &self,
         session: &mut Session,
         ctl: &mut Control<'_>,
     ) -> Result<Table, ViewError> {
+        if session.threads() > 1 && self.splits(session) {
+            return self.run_parallel(session, ctl);
+        }
         let range = session_range(session);
         let mut acc = Accumulator::new(self);
         let mut n = 0u64;
@@ -553,6 +557,9 @@ pub struct Accumulator<'c> {
     last_key: Vec<u8>,
     last_row: Option<usize>,
     conds: Vec<u8>,
+    /// For a segment of a parallel run: the value each image column of a row last took from
+    /// an exec, by (row, column) (see `merge`).
+    pub(super) exec_images: Option<HashMap<(usize, usize), Cell>>,
 }
 
 impl<'c> Accumulator<'c> {
@@ -566,6 +573,7 @@ impl<'c> Accumulator<'c> {
             last_key: Vec::with_capacity(64),
             last_row: None,
             conds: vec![0; c.conds.len()],
+            exec_images: None,
         }
     }
 
@@ -647,6 +655,12 @@ impl<'c> Accumulator<'c> {
                         && let Some(v) = ctx.get(f)
                     {
                         cell.set(&v);
+                        if exec
+                            && col.spec.agg == Agg::Image
+                            && let Some(m) = &mut self.exec_images
+                        {
+                            m.insert((row, ci), cell.clone());
+                        }
                     }
                 }
                 Acc::Distinct(set) => {
@@ -692,6 +706,7 @@ impl<'c> Accumulator<'c> {
             last_key: Vec::new(),
             last_row: None,
             conds: Vec::new(),
+            exec_images: None,
         }
         .finish(events)
     }
@@ -783,5 +798,6 @@ pub fn run_view(
     Compiled::new(spec, user_filter, merged)?.run(session, ctl)
 }
 
+mod merge;
 #[cfg(test)]
 mod unit_tests;

@@ -34,13 +34,21 @@ impl Samples {
         }
         self.exact.push(v);
         if self.exact.len() > EXACT_MAX {
-            let mut h = vec![0u64; HIST_BUCKETS].into_boxed_slice();
-            for &x in &self.exact {
-                h[bucket_of(x.max(0) as u64)] += 1;
-            }
-            self.exact = Vec::new();
-            self.hist = Some(h);
+            self.switch_to_hist();
         }
+    }
+
+    /// Moves the exact values into the histogram (no-op when already there).
+    pub(super) fn switch_to_hist(&mut self) {
+        if self.hist.is_some() {
+            return;
+        }
+        let mut h = vec![0u64; HIST_BUCKETS].into_boxed_slice();
+        for &x in &self.exact {
+            h[bucket_of(x.max(0) as u64)] += 1;
+        }
+        self.exact = Vec::new();
+        self.hist = Some(h);
     }
 
     /// The `q`th percentile by nearest rank (`q` in 1..=100), or `None` without values.

@@ -16,5 +16,6 @@ mod read;
 mod reading;
 mod record;
 mod rules;
+mod threads;
 mod timeline;
 mod views;
