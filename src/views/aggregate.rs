@@ -39,6 +39,7 @@ use crate::replay::engine::{Engine, Flow};
 use crate::replay::render::BufMode;
 use crate::replay::session::ReplayError;
 
+pub mod deferred;
 mod read;
 
 #[cfg(test)]
@@ -89,13 +90,16 @@ fn views() -> Vec<&'static ViewSpec> {
 }
 
 /// Attaches an [`Aggregator`] to `w` when the capture is of one host (a merged capture's
-/// views key rows by host, which the aggregates do not).
+/// views key rows by host, which the aggregates do not), on a thread beside the writer: each
+/// block's aggregates are computed while the writer fills the next.
 pub fn attach<W: std::io::Write>(
     w: &mut capture_format::Writer<W>,
     info: &HeaderInfo,
 ) -> Result<(), ViewError> {
     if info.hosts.len() <= 1 {
-        w.set_aggregator(Box::new(Aggregator::new(info)?));
+        let d = deferred::Deferred::start(Aggregator::new(info)?, deferred::Mode::Beside)
+            .map_err(|e| ViewError::Thread(e.to_string()))?;
+        w.set_aggregator(Box::new(d));
     }
     Ok(())
 }

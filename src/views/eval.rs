@@ -59,6 +59,9 @@ pub enum ViewError {
     /// The cancel flag was set.
     #[error("cancelled")]
     Cancelled,
+    /// A thread could not be started.
+    #[error("cannot start a thread: {0}")]
+    Thread(String),
 }
 
 /// Progress of a run.
