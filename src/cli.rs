@@ -326,6 +326,10 @@ pub struct CheckArgs {
     /// Print at most this many matching events, then stop (also -n).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_matches: u64,
+    /// Replay on N threads, one keyframe segment of the capture each, the output in order
+    /// (default: every core; 1 reads on one thread).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub threads: Option<usize>,
 }
 
 /// `casefile fields`.

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod ordered;
 pub mod parquet;
 pub mod progress;
 pub mod table;

@@ -8,16 +8,12 @@ use anyhow::{Context, bail};
 
 use super::args::{Resolved, resolve};
 use crate::cli::ReadArgs;
-use crate::filter::Filter;
 use crate::import::scap;
+use crate::output::ordered::{Printer, in_order, print_parallel};
 use crate::output::{Format, JsonSink, Sink, TextSink, format_arg};
-use crate::replay::context::EventCtx;
-use crate::replay::dns;
 use crate::replay::fields::Fid;
-use crate::replay::fields::Field;
-use crate::replay::parallel::{SegmentSink, Take};
 use crate::replay::render::BufMode;
-use crate::replay::session::{Flow, Options, Session};
+use crate::replay::session::{Flow, Options};
 use crate::replay::stream::Stream;
 
 /// Runs `casefile read`.
@@ -90,7 +86,15 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
         && session.can_split(r.filter.as_ref())
         && !in_order(&format, r.filter.as_ref())
     {
-        read_parallel(&r, &mut session, threads, bar, &printer, &mut out)?;
+        let count = r.count;
+        print_parallel(
+            &mut session,
+            (threads, r.filter.as_ref()),
+            (count, count),
+            bar,
+            &printer,
+            &mut out,
+        )?;
         out.flush()?;
     } else {
         let mut sink = sink(out, &r, &format, buf_mode);
@@ -132,150 +136,6 @@ fn sink<'a>(
     } else {
         Box::new(TextSink::new(out, format.clone(), buf_mode))
     }
-}
-
-/// Whether the output needs every earlier match of the run, which a segment replayed on its
-/// own does not see: the time since the previous match (`evt.deltatime`, `-t D`) and names
-/// learned from DNS answers (they live past keyframes). Such runs read on one thread.
-fn in_order(format: &Format, filter: Option<&Filter<Field>>) -> bool {
-    let delta = crate::timefmt::output_time() == crate::timefmt::OutputTime::Delta;
-    let prints = |f: &Field| {
-        f.fid == Fid::EvtDeltatime
-            || dns::is_name_field(f.fid)
-            || (delta && f.fid == Fid::EvtOutputtime)
-    };
-    format.uses_field(prints)
-        || filter.is_some_and(|f| f.uses_field(&|f: &Field| f.fid == Fid::EvtDeltatime))
-}
-
-/// A printer into memory, one per segment of a parallel run.
-enum Printer {
-    Text(TextSink<Vec<u8>>),
-    Json(JsonSink<Vec<u8>>),
-}
-
-impl Printer {
-    fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> io::Result<()> {
-        match self {
-            Printer::Text(s) => s.event(ctx),
-            Printer::Json(s) => s.event(ctx),
-        }
-    }
-
-    fn buf(&mut self) -> &mut Vec<u8> {
-        match self {
-            Printer::Text(s) => s.writer(),
-            Printer::Json(s) => s.writer(),
-        }
-    }
-}
-
-/// The output of one segment of a parallel run, handed back after each block; with `-n`, where
-/// each event's output ends, so the main thread can stop part-way.
-struct Segment {
-    printer: Printer,
-    ends: Option<Vec<usize>>,
-    count: Option<u64>,
-    n: u64,
-}
-
-/// What a segment printed for a block.
-struct Chunk {
-    bytes: Vec<u8>,
-    /// Where the output of each event handed to the printer ends (with `-n` only).
-    ends: Vec<usize>,
-}
-
-impl SegmentSink for Segment {
-    type Out = Chunk;
-    type Error = anyhow::Error;
-
-    fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> anyhow::Result<Flow> {
-        self.printer.event(ctx)?;
-        self.n += 1;
-        if let Some(e) = &mut self.ends {
-            e.push(self.printer.buf().len());
-        }
-        // The whole run has printed at least as many by then.
-        Ok(if self.count.is_some_and(|c| self.n >= c) {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        })
-    }
-
-    fn block_done(&mut self) -> Option<Chunk> {
-        let ends = self.ends.as_mut().map(std::mem::take).unwrap_or_default();
-        let buf = self.printer.buf();
-        if buf.is_empty() && ends.is_empty() {
-            return None;
-        }
-        Some(Chunk {
-            bytes: std::mem::take(buf),
-            ends,
-        })
-    }
-
-    fn segment_done(&mut self) -> Option<Chunk> {
-        None
-    }
-
-    fn weight(c: &Chunk) -> usize {
-        c.bytes.capacity() + c.ends.capacity() * std::mem::size_of::<usize>()
-    }
-}
-
-/// Replays `session` on `threads` threads, each segment's lines printed by its worker and
-/// written to `out` in order, up to `-n` events.
-fn read_parallel(
-    r: &Resolved,
-    session: &mut Session,
-    threads: usize,
-    bar: bool,
-    printer: &(dyn Fn() -> Printer + Sync),
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let cap = session.capture();
-    let bar = if bar {
-        crate::output::progress::bar(cap.event_count(), "events")
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let reached: Vec<u64> = (cap.blocks().iter())
-        .map(|b| b.first_event + u64::from(b.count))
-        .collect();
-    let count = r.count;
-    let new = || Segment {
-        printer: printer(),
-        ends: count.map(|_| Vec::new()),
-        count,
-        n: 0,
-    };
-    let mut n = 0u64;
-    session.run_parallel(
-        threads,
-        r.filter.as_ref(),
-        &new,
-        count.is_some(),
-        |block, c| {
-            if let Some(i) = block {
-                bar.set_position(reached[i]);
-            }
-            if let Some(limit) = count
-                && n + c.ends.len() as u64 >= limit
-            {
-                // The limit falls in this block: n < limit, or the run would have stopped.
-                let k = usize::try_from(limit - n).unwrap_or(usize::MAX).max(1);
-                out.write_all(&c.bytes[..c.ends[k - 1]])?;
-                return Ok(Take::First(k));
-            }
-            n += c.ends.len() as u64;
-            out.write_all(&c.bytes)?;
-            Ok(Take::All)
-        },
-    )?;
-    bar.finish_and_clear();
-    Ok(())
 }
 
 /// `casefile read X.scap` without a time range: the converted events go straight to replay, in

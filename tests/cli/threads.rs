@@ -154,3 +154,32 @@ fn merged_captures_read_on_one_thread_as_before() {
     assert!(out.lines().count() > 6000, "{out}");
     same(&["top", "procs", &f, &state]);
 }
+
+/// `check` on four threads: the same events printed, the same count past them, the same exit
+/// status, whether the matches end early, at the limit or past it.
+#[test]
+fn check_gives_what_one_thread_gives() {
+    let f = synth();
+    for (filter, max) in [
+        ("evt.type = execve", "10"),
+        ("evt.type = execve", "1000"),
+        ("evt.type = read", "7"),
+        ("evt.type = read", "0"),
+        ("proc.name = doesnotexist", "10"),
+    ] {
+        let out = same(&["check", &f, "-f", filter, "--max-matches", max]);
+        let limit: usize = max.parse().expect("number");
+        assert!(out.lines().count() <= limit, "{filter}: {out}");
+    }
+    // A match found past the first segments, printed whole.
+    let all = same(&[
+        "check",
+        &f,
+        "-f",
+        "evt.type = execve",
+        "--max-matches",
+        "1000",
+    ]);
+    assert!(all.lines().count() > 10, "{all}");
+    assert!(nums(&all).windows(2).all(|w| w[0] < w[1]), "in order");
+}
