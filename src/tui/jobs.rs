@@ -129,7 +129,10 @@ fn session(open: &Opener, range: Option<(u64, u64)>) -> Result<Session, String> 
         block_names: Some(crate::views::aggregate::block_names),
         ..Options::default()
     };
-    Session::new(cap, opts).map_err(|e| e.to_string())
+    let mut s = Session::new(cap, opts).map_err(|e| e.to_string())?;
+    // Views that decode replay on every core, as `top` does.
+    s.set_threads(std::thread::available_parallelism().map_or(1, usize::from));
+    Ok(s)
 }
 
 /// Tells the screen when the run skipped damaged blocks: what it shows lacks their events.

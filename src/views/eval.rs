@@ -91,6 +91,15 @@ impl Control<'_> {
         if !n.is_multiple_of(CHECK_EVERY) {
             return Flow::Continue;
         }
+        self.report(n, ts, range);
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+
+    /// Reports `n` events done, up to time `ts` of `range`.
+    pub(crate) fn report(&mut self, n: u64, ts: u64, range: (u64, u64)) {
         if let Some(p) = self.progress.as_mut() {
             let span = range.1.saturating_sub(range.0).max(1);
             let fraction = (ts.saturating_sub(range.0) as f64 / span as f64).min(1.0);
@@ -99,10 +108,6 @@ impl Control<'_> {
                 fraction,
             });
         }
-        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-            return Flow::Stop;
-        }
-        Flow::Continue
     }
 
     pub(crate) fn cancelled(&self) -> bool {

@@ -601,3 +601,34 @@ fn the_overview_hands_out_its_tiles_while_it_scans() {
         "some tile is part-way"
     );
 }
+
+/// A view replayed on several threads reports its progress as each segment is merged, not
+/// only at the end (the TUI shows it while a drill-down decodes).
+#[test]
+fn a_parallel_view_reports_progress_per_segment() {
+    let cap =
+        capture_format::CaptureFile::read(crate::replay::testutil::synth_fixture()).expect("synth");
+    let mut s = Session::new(cap, Options::default()).expect("session");
+    s.set_threads(4);
+    let mut seen = Vec::new();
+    let mut cb = |p: super::eval::Progress| seen.push(p);
+    let mut ctl = Control {
+        progress: Some(&mut cb),
+        cancel: None,
+    };
+    // A filter keeps the view off the index: it decodes, in 10 keyframe segments.
+    run_view(
+        view("procs").expect("procs"),
+        &mut s,
+        Some("evt.type != futex"),
+        &mut ctl,
+    )
+    .expect("run");
+    assert!(seen.len() > 3, "{} progress reports", seen.len());
+    assert!(
+        seen.windows(2).all(|w| w[0].events <= w[1].events),
+        "events only grow"
+    );
+    assert!(seen.iter().any(|p| p.fraction > 0.0 && p.fraction < 1.0));
+    assert_eq!(seen.last().map(|p| p.fraction), Some(1.0));
+}

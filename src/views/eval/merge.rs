@@ -28,11 +28,14 @@ struct Part<'c> {
     c: &'c Compiled,
     acc: Accumulator<'c>,
     n: u64,
+    /// The time of the last event counted (for progress).
+    last_ts: u64,
     cancel: Option<&'c std::sync::atomic::AtomicBool>,
 }
 
 impl<'c> SegmentSink for Part<'c> {
-    type Out = (Accumulator<'c>, u64);
+    /// The segment's accumulator, its events and the time of its last one.
+    type Out = (Accumulator<'c>, u64, u64);
     type Error = ViewError;
 
     fn event(&mut self, ctx: &mut EventCtx<'_, '_>) -> Result<Flow, ViewError> {
@@ -45,6 +48,7 @@ impl<'c> SegmentSink for Part<'c> {
             return Ok(Flow::Continue);
         }
         self.n += 1;
+        self.last_ts = ctx.ev.ts;
         self.acc.event(ctx);
         if self.n.is_multiple_of(super::CHECK_EVERY)
             && self
@@ -66,6 +70,7 @@ impl<'c> SegmentSink for Part<'c> {
         Some((
             std::mem::replace(&mut self.acc, acc),
             std::mem::take(&mut self.n),
+            self.last_ts,
         ))
     }
 }
@@ -103,6 +108,7 @@ impl Compiled {
                 c: self,
                 acc,
                 n: 0,
+                last_ts: 0,
                 cancel,
             }
         };
@@ -110,15 +116,25 @@ impl Compiled {
         let mut n = 0u64;
         session.set_split_sides(self.by_fd());
         let threads = session.threads();
-        let res =
-            session.run_parallel(threads, self.filter.as_ref(), &new, false, |_, (acc, k)| {
+        let range = super::session_range(session);
+        let res = session.run_parallel(
+            threads,
+            self.filter.as_ref(),
+            &new,
+            false,
+            |_, (acc, k, ts)| {
                 total.merge(acc);
                 n += k;
+                // Progress as each segment is merged, in order.
+                if k > 0 {
+                    ctl.report(n, ts, range);
+                }
                 if ctl.cancelled() {
                     return Err(ViewError::Cancelled);
                 }
                 Ok(Take::All)
-            });
+            },
+        );
         session.set_split_sides(false);
         match res {
             Err(ViewError::Cancelled) => return Err(ViewError::Cancelled),
