@@ -495,6 +495,20 @@ impl Compiled {
         self.run_decoding(session, ctl)
     }
 
+    /// Runs `run` over `session` handing this view each side of a call that moves data
+    /// between two fds on its own when the view is keyed by fd (as the index's sections
+    /// count them), and resets the session after.
+    pub(super) fn with_sides<T>(
+        &self,
+        session: &mut Session,
+        run: impl FnOnce(&mut Session) -> T,
+    ) -> T {
+        session.set_split_sides(self.by_fd());
+        let r = run(session);
+        session.set_split_sides(false);
+        r
+    }
+
     /// [`Compiled::run`] without the index's aggregates: every event replayed (on the
     /// session's threads when it can be split, see `merge`).
     pub(crate) fn run_decoding(
@@ -508,21 +522,21 @@ impl Compiled {
         let range = session_range(session);
         let mut acc = Accumulator::new(self);
         let mut n = 0u64;
-        session.set_split_sides(self.by_fd());
-        let res = session.run(self.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
-            if !is_event(&ctx.ev.body) {
-                return Ok(Flow::Continue);
-            }
-            if let Some(c) = &self.native
-                && !c.matches(ctx)
-            {
-                return Ok(Flow::Continue);
-            }
-            n += 1;
-            acc.event(ctx);
-            Ok(ctl.tick(n, ctx.ev.ts, range))
+        let res = self.with_sides(session, |s| {
+            s.run(self.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
+                if !is_event(&ctx.ev.body) {
+                    return Ok(Flow::Continue);
+                }
+                if let Some(c) = &self.native
+                    && !c.matches(ctx)
+                {
+                    return Ok(Flow::Continue);
+                }
+                n += 1;
+                acc.event(ctx);
+                Ok(ctl.tick(n, ctx.ev.ts, range))
+            })
         });
-        session.set_split_sides(false);
         res?;
         if ctl.cancelled() {
             return Err(ViewError::Cancelled);

@@ -176,23 +176,23 @@ pub(crate) fn view_from_index(
     let mut n = parts.iter().map(|(_, p)| p.events).sum::<u64>();
     let skip = |i: usize| used.binary_search(&i).is_ok();
     // As `Compiled::run_decoding` and the sections: each side of a call between two fds.
-    session.set_split_sides(c.by_fd());
-    let r = session.run_except(&skip, c.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
-        if !is_event(&ctx.ev.body) {
-            return Ok(Flow::Continue);
-        }
-        if let Some(nc) = &c.native
-            && !nc.matches(ctx)
-        {
-            return Ok(Flow::Continue);
-        }
-        n += 1;
-        let k = starts.partition_point(|(f, _)| *f < ctx.num);
-        let block = starts.get(k.wrapping_sub(1)).map_or(0, |(_, i)| *i);
-        decoded.entry(block).or_default().event(c, ctx);
-        Ok(ctl.tick(n, ctx.ev.ts, range))
+    let r = c.with_sides(session, |s| {
+        s.run_except(&skip, c.filter.as_ref(), |ctx| -> Result<Flow, ViewError> {
+            if !is_event(&ctx.ev.body) {
+                return Ok(Flow::Continue);
+            }
+            if let Some(nc) = &c.native
+                && !nc.matches(ctx)
+            {
+                return Ok(Flow::Continue);
+            }
+            n += 1;
+            let k = starts.partition_point(|(f, _)| *f < ctx.num);
+            let block = starts.get(k.wrapping_sub(1)).map_or(0, |(_, i)| *i);
+            decoded.entry(block).or_default().event(c, ctx);
+            Ok(ctl.tick(n, ctx.ev.ts, range))
+        })
     });
-    session.set_split_sides(false);
     if let Err(e) = r {
         return Some(Err(e));
     }

@@ -114,28 +114,28 @@ impl Compiled {
         };
         let mut total = Accumulator::new(self);
         let mut n = 0u64;
-        session.set_split_sides(self.by_fd());
         let threads = session.threads();
         let range = super::session_range(session);
-        let res = session.run_parallel(
-            threads,
-            self.filter.as_ref(),
-            &new,
-            false,
-            |_, (acc, k, ts)| {
-                total.merge(acc);
-                n += k;
-                // Progress as each segment is merged, in order.
-                if k > 0 {
-                    ctl.report(n, ts, range);
-                }
-                if ctl.cancelled() {
-                    return Err(ViewError::Cancelled);
-                }
-                Ok(Take::All)
-            },
-        );
-        session.set_split_sides(false);
+        let res = self.with_sides(session, |s| {
+            s.run_parallel(
+                threads,
+                self.filter.as_ref(),
+                &new,
+                false,
+                |_, (acc, k, ts)| {
+                    total.merge(acc);
+                    n += k;
+                    // Progress as each segment is merged, in order.
+                    if k > 0 {
+                        ctl.report(n, ts, range);
+                    }
+                    if ctl.cancelled() {
+                        return Err(ViewError::Cancelled);
+                    }
+                    Ok(Take::All)
+                },
+            )
+        });
         match res {
             Err(ViewError::Cancelled) => return Err(ViewError::Cancelled),
             r => r?,
