@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 
 use crate::cli::CheckArgs;
-use crate::output::ordered::{Printer, in_order, print_parallel};
+use crate::output::ordered::{Printer, print_parallel, splits};
 use crate::output::{DEFAULT_FORMAT, Format, Sink, TextSink};
 use crate::replay::render::BufMode;
 use crate::replay::session::{Flow, Options};
@@ -31,32 +31,30 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     // One past the events printed: whether there were more.
     let look = max_matches.saturating_add(1);
     let threads = super::args::threads(args.threads);
-    let shown =
-        if threads > 1 && session.can_split(Some(filter)) && !in_order(&format, Some(filter)) {
-            let printer =
-                || Printer::Text(TextSink::new(Vec::new(), format.clone(), BufMode::Dotted));
-            print_parallel(
-                &mut session,
-                (threads, Some(filter)),
-                (Some(look), Some(max_matches)),
-                false,
-                &printer,
-                &mut out,
-            )?
-        } else {
-            let mut sink = TextSink::new(&mut out, format.clone(), BufMode::Dotted);
-            let mut shown = 0u64;
-            session.run(Some(filter), |ctx| -> anyhow::Result<Flow> {
-                shown += 1;
-                if shown > max_matches {
-                    return Ok(Flow::Stop);
-                }
-                sink.event(ctx)?;
-                Ok(Flow::Continue)
-            })?;
-            sink.flush()?;
-            shown
-        };
+    let shown = if threads > 1 && splits(&session, &format, Some(filter)) {
+        let printer = || Printer::Text(TextSink::new(Vec::new(), format.clone(), BufMode::Dotted));
+        print_parallel(
+            &mut session,
+            (threads, Some(filter)),
+            (Some(look), Some(max_matches)),
+            false,
+            &printer,
+            &mut out,
+        )?
+    } else {
+        let mut sink = TextSink::new(&mut out, format.clone(), BufMode::Dotted);
+        let mut shown = 0u64;
+        session.run(Some(filter), |ctx| -> anyhow::Result<Flow> {
+            shown += 1;
+            if shown > max_matches {
+                return Ok(Flow::Stop);
+            }
+            sink.event(ctx)?;
+            Ok(Flow::Continue)
+        })?;
+        sink.flush()?;
+        shown
+    };
     out.flush()?;
     if shown == 0 {
         return Ok(super::args::report_damage(session.damage(), whole(&files)));

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use super::args::{Resolved, resolve};
 use crate::cli::ReadArgs;
 use crate::import::scap;
-use crate::output::ordered::{Printer, in_order, print_parallel};
+use crate::output::ordered::{Printer, print_parallel, splits};
 use crate::output::{Format, JsonSink, Sink, TextSink, format_arg};
 use crate::replay::fields::Fid;
 use crate::replay::render::BufMode;
@@ -81,11 +81,7 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
     // A bar only when the events go elsewhere than the terminal (a file, a pipe).
     let bar = !std::io::IsTerminal::is_terminal(&io::stdout());
     let threads = super::args::threads(args.threads);
-    if threads > 1
-        && !r.done(0)
-        && session.can_split(r.filter.as_ref())
-        && !in_order(&format, r.filter.as_ref())
-    {
+    if threads > 1 && !r.done(0) && splits(&session, &format, r.filter.as_ref()) {
         let count = r.count;
         print_parallel(
             &mut session,

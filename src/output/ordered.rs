@@ -11,10 +11,16 @@ use crate::replay::fields::{Fid, Field};
 use crate::replay::parallel::{SegmentSink, Take};
 use crate::replay::session::{Flow, Session};
 
+/// Whether a run of `session` over `filter` printing `format` may be printed in parallel: the
+/// session can split there ([`Session::can_split`]) and the output needs no earlier match.
+pub fn splits(session: &Session, format: &Format, filter: Option<&Filter<Field>>) -> bool {
+    session.can_split(filter) && !in_order(format, filter)
+}
+
 /// Whether the output needs every earlier match of the run, which a segment replayed on its
 /// own does not see: the time since the previous match (`evt.deltatime`, `-t D`) and names
 /// learned from DNS answers (they live past keyframes). Such runs read on one thread.
-pub fn in_order(format: &Format, filter: Option<&Filter<Field>>) -> bool {
+fn in_order(format: &Format, filter: Option<&Filter<Field>>) -> bool {
     let delta = crate::timefmt::output_time() == crate::timefmt::OutputTime::Delta;
     let prints = |f: &Field| {
         f.fid == Fid::EvtDeltatime
