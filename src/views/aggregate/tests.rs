@@ -8,7 +8,7 @@ use crate::replay::session::Session;
 use crate::views::eval::Control;
 use crate::views::overview::Totals;
 
-use capture_format::{CaptureFile, Writer, WriterOptions};
+use capture_format::{CaptureFile, WriterOptions};
 
 use super::*;
 use crate::replay::session::Options;
@@ -216,34 +216,21 @@ fn filtered_views_and_files_without_aggregates_replay() {
 /// the same result; a section of another catalog likewise.
 #[test]
 fn a_bad_section_is_replayed_not_trusted() {
+    struct Fixed(Vec<u8>);
+    impl BlockAggregator for Fixed {
+        fn state(&mut self, _: &[Event<'_>]) {}
+        fn event(&mut self, _: &Event<'_>) {}
+        fn finish_block(&mut self) -> Vec<u8> {
+            self.0.clone()
+        }
+    }
     let mut s = Section::decode(&Section::default().encode()).expect("empty decodes");
     s.fingerprint = [9; 16];
     assert_ne!(s.fingerprint, fingerprint());
     for bad in [vec![1u8, 2, 3], s.encode()] {
         let plain = CaptureFile::read(crate::views::tests::fixture()).expect("open");
-        let info = plain.header().info.clone();
-        struct Fixed(Vec<u8>);
-        impl BlockAggregator for Fixed {
-            fn state(&mut self, _: &[Event<'_>]) {}
-            fn event(&mut self, _: &Event<'_>) {}
-            fn finish_block(&mut self) -> Vec<u8> {
-                self.0.clone()
-            }
-        }
-        let mut w = Writer::new(Vec::new(), &info, WriterOptions::default()).expect("writer");
-        w.set_aggregator(Box::new(Fixed(bad)));
-        for i in 0..plain.blocks().len() {
-            let b = plain.read_block(i).expect("block");
-            let recs: Vec<Event<'_>> = b.events().expect("ev").map(|r| r.expect("ev")).collect();
-            if b.header.block_type == BlockType::State {
-                w.write_state(&recs).expect("state");
-            } else {
-                for e in &recs {
-                    w.append(e).expect("append");
-                }
-            }
-        }
-        let cap = CaptureFile::from_bytes(w.finish().expect("finish")).expect("open");
+        let block_bytes = WriterOptions::default().block_bytes;
+        let cap = rewrite(&plain, block_bytes, Box::new(Fixed(bad)));
         assert!(
             cap.blocks()
                 .iter()
@@ -266,7 +253,31 @@ fn a_bad_section_is_replayed_not_trusted() {
         )
         .expect("v");
         assert_eq!(a, b);
+        assert_names_not_trusted(&cap);
     }
+    // This catalog's sections, but without a names table (written before there was one).
+    let mut s = Section::decode(&Section::default().encode()).expect("empty decodes");
+    s.fingerprint = fingerprint();
+    let plain = CaptureFile::read(crate::views::tests::fixture()).expect("open");
+    let block_bytes = WriterOptions::default().block_bytes;
+    assert_names_not_trusted(&rewrite(&plain, block_bytes, Box::new(Fixed(s.encode()))));
+}
+
+/// A filter on `proc.name` skips no block of `cap` on its sections: every events block is read.
+fn assert_names_not_trusted(cap: &CaptureFile) {
+    let opts = Options {
+        block_names: Some(block_names),
+        ..Options::default()
+    };
+    let (_, stats) =
+        crate::replay::testutil::lines_of(cap.clone(), Some("proc.name = doesnotexist"), opts);
+    let events = (cap.blocks().iter())
+        .filter(|b| b.block_type == BlockType::Events)
+        .count() as u64;
+    assert_eq!(
+        stats.blocks_evaluated, events,
+        "every block read: {stats:?}"
+    );
 }
 
 /// Blocks are skipped on `proc.name` from the names each block's aggregates list, and what a
