@@ -142,7 +142,6 @@ impl Tracker {
     }
 
     /// The container index a live process was last seen in (0: host or unknown).
-    #[cfg(test)]
     pub fn container_of(&self, pid: u32) -> u32 {
         self.pids.get(&pid).copied().unwrap_or(0)
     }

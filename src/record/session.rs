@@ -437,8 +437,11 @@ impl Recorder {
                 0 => Clock::wall_now(),
                 t => t,
             };
-            s.sample(ts, |e| {
+            s.sample(ts, |mut e| {
                 self.summary.samples += 1;
+                // A sample belongs to the container its process was last seen in, as the
+                // process's events do.
+                e.container = self.containers.container_of(e.pid);
                 self.reorder.push_event(e);
             });
             self.summary.sampling += t.elapsed();
