@@ -39,10 +39,19 @@ fn thread_stat(line: &str) -> Option<(u64, u64, u64, u64)> {
     // The command name is in parentheses and may hold spaces: fields start after the last ')'.
     let rest = &line[line.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split_ascii_whitespace().collect();
-    // rest starts at field 3 (state): minflt is field 10, majflt 12, utime 14, stime 15.
+    // rest starts at field 3 (state): flags are field 9, minflt 10, majflt 12, utime 14,
+    // stime 15.
     let n = |i: usize| f.get(i - 3)?.parse::<u64>().ok();
+    // A task already exiting (a zombie too) has recorded its exit, or is about to: a sample
+    // of it would come after its exit, without its memory and its container.
+    if n(9)? & PF_EXITING != 0 {
+        return None;
+    }
     Some((n(14)?, n(15)?, n(10)?, n(12)?))
 }
+
+/// The kernel's task flag of a task in `do_exit` (`include/linux/sched.h`).
+const PF_EXITING: u64 = 0x4;
 
 /// The parent pid from a `stat` line.
 fn ppid_of(line: &str) -> Option<u32> {
@@ -197,6 +206,9 @@ mod tests {
         assert_eq!(thread_stat(l), Some((33, 12, 500, 7)));
         assert_eq!(ppid_of(l), Some(1));
         assert_eq!(thread_stat("garbage"), None);
+        // The same task exiting (flags 4194564 = 4194560 | PF_EXITING): no sample.
+        let exiting = l.replace(" 4194560 ", " 4194564 ");
+        assert_eq!(thread_stat(&exiting), None);
     }
 
     #[test]
