@@ -64,6 +64,7 @@ pub enum Command {
     /// Write a capture's events to a new file, optionally redacted for sharing.
     Export(ExportArgs),
     /// Aggregate a capture into one of csysdig's views (procs, files, connections, errors, ...).
+    #[command(after_long_help = TOP_PERCENTILES)]
     Top(TopArgs),
     /// List the processes of a capture, or their tree with --tree, with each one's execs.
     Ps(PsArgs),
@@ -128,6 +129,11 @@ pub struct InfoArgs {
     #[arg(long)]
     pub no_verify: bool,
 }
+
+const TOP_PERCENTILES: &str = "Percentiles (P50, P95, P99) are exact for a row of up to 256 \
+values. Past that they come from a log-linear histogram (32 buckets per power of two), read as \
+the middle of the bucket: within 1/64 (1.6%) of the exact value. A replay and the capture's \
+index fill the same histogram, so both give the same number.";
 
 const VERIFY_EXIT: &str = "Exit status (the worst over the files):\n  \
 0  complete, sealed, every byte accounted for and unchanged (and sealed by the trusted key \

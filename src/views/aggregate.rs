@@ -60,8 +60,9 @@ const PROC_NAME: crate::replay::fields::Field = crate::replay::fields::Field {
     arg: crate::replay::fields::FieldArg::None,
 };
 
-/// Percentile samples kept exactly per block and row, past which a block keeps a histogram.
-const PCT_EXACT: usize = 256;
+/// Percentile samples kept exactly per block and row, past which a block keeps a histogram:
+/// what a replay keeps exactly per row (see [`super::percentile::EXACT_MAX`]).
+const PCT_EXACT: usize = super::percentile::EXACT_MAX;
 
 /// Names the tiles and views an aggregate section was computed for: a reader whose catalog
 /// differs (another version of casefile) decodes instead.

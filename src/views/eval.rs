@@ -346,6 +346,9 @@ pub(super) struct Col {
     pub(super) spec: Column,
     /// For a percentile column: the earlier column that keeps the same samples.
     pub(super) pct_of: Option<usize>,
+    /// For a percentile column: the row's minimum and maximum columns of the same values, which
+    /// bound what a histogram's bucket middle may report (see [`Compiled::new`]).
+    pub(super) bounds: (Option<usize>, Option<usize>),
     pub(super) field: Option<Field>,
     pub(super) when: Option<usize>,
 }
@@ -466,9 +469,26 @@ impl Compiled {
             cols.push(Col {
                 spec: *c,
                 pct_of,
+                bounds: (None, None),
                 field,
                 when,
             });
+        }
+        // A percentile read from a histogram is its bucket's middle, which may lie past the
+        // values' minimum or maximum: a column showing either bounds it, as an exact
+        // percentile always is.
+        for i in 0..cols.len() {
+            if !matches!(cols[i].spec.agg, Agg::P50 | Agg::P95 | Agg::P99) {
+                continue;
+            }
+            let same = |agg: Agg| {
+                cols.iter().position(|o: &Col| {
+                    o.spec.agg == agg
+                        && o.spec.field == cols[i].spec.field
+                        && o.spec.when == cols[i].spec.when
+                })
+            };
+            cols[i].bounds = (same(Agg::Min), same(Agg::Max));
         }
         let keys = (0..cols.len())
             .filter(|&i| cols[i].spec.agg == Agg::Key)
@@ -763,6 +783,16 @@ impl<'c> Accumulator<'c> {
                         r.accs[i].finish(col.spec.agg)
                     };
                     cells.push(cell);
+                }
+                for (i, col) in c.cols.iter().enumerate() {
+                    let bound = |b: Option<usize>| match b.map(|b| &cells[b]) {
+                        Some(Cell::Num(v)) => Some(*v),
+                        _ => None,
+                    };
+                    let (lo, hi) = (bound(col.bounds.0), bound(col.bounds.1));
+                    if let Cell::Num(v) = &mut cells[i] {
+                        *v = (*v).min(hi.unwrap_or(i64::MAX)).max(lo.unwrap_or(i64::MIN));
+                    }
                 }
                 let drill = match (spec.drill, drill_key) {
                     (Some(d), Some(k)) if cells[k] != Cell::None => {

@@ -158,7 +158,7 @@ pub(crate) fn view_from_index(
             parts.push((i, v));
         }
     });
-    if parts.is_empty() || !exact_enough(c, &parts) {
+    if parts.is_empty() {
         return None;
     }
     let used: Vec<usize> = parts.iter().map(|(i, _)| *i).collect();
@@ -317,37 +317,6 @@ impl Merged {
         }
         Some(acc.finish(events))
     }
-}
-
-/// Whether the index parts can give the percentiles a replay would: a row a replay keeps
-/// exactly (at most `EXACT_MAX` samples) needs every part's exact samples, and a block keeps
-/// only a histogram past a few hundred. Decided before anything is replayed, so that a view
-/// the index cannot answer is decoded once, not replayed in part and then decoded whole. (The
-/// blocks without aggregates can only add samples: judged on the parts alone, the answer errs
-/// towards decoding.)
-fn exact_enough(c: &Compiled, parts: &[(usize, ViewPart)]) -> bool {
-    let histogram_only = |p: &ViewPart| {
-        p.rows.iter().any(|r| {
-            r.accs
-                .iter()
-                .any(|a| matches!(a, AccPart::Pct { exact: None, .. }))
-        })
-    };
-    if !parts.iter().any(|(_, p)| histogram_only(p)) {
-        return true;
-    }
-    let mut m = Merged::default();
-    for (_, p) in parts {
-        if m.add(c, p.clone()).is_none() {
-            return false;
-        }
-    }
-    !m.rows.iter().any(|r| {
-        r.accs.iter().any(|a| {
-            matches!(a, AccPart::Pct { n, exact: None, .. }
-                if usize::try_from(*n).is_ok_and(|n| n <= EXACT_MAX))
-        })
-    })
 }
 
 /// Merges a later block's accumulator `b` into `a`; `None` when they do not go together.

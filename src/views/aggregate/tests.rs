@@ -389,3 +389,90 @@ fn blocks_with_and_without_aggregates_mix() {
         assert!(used, "{name}: the index answered nothing");
     }
 }
+
+/// Latency percentiles come from the index whatever the blocks hold: exact for a row of at
+/// most `EXACT_MAX` calls, from the histogram a replay fills past it (within 1/64 of the
+/// value), equal to a replay's either way.
+#[test]
+fn percentiles_come_from_the_index_as_a_replay_gives_them() {
+    use crate::replay::testutil::{Cap, P, int};
+    use crate::views::percentile::EXACT_MAX;
+    use crate::views::table::{Cell, Table};
+    use capture_format::schema::{Params, Syscall, syscalls::by_name};
+    let mut c = Cap::new();
+    c.process(&P {
+        pid: 400,
+        ppid: 1,
+        comm: "worker",
+        exe: "/bin/worker",
+        args: "",
+        cwd: "/",
+        uid: 0,
+        container: 0,
+    });
+    let (reads, writes) = (6 * EXACT_MAX, EXACT_MAX - 10);
+    let latency = |i: usize| 1000 + (i as u64 * 7919) % 100_003;
+    let mut lat: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    // And a row of one latency at the bottom of its bucket (100352 = 49 << 11), whose
+    // percentiles would read as the bucket's middle, past the row's maximum.
+    for i in 0..=(reads + writes + EXACT_MAX) {
+        let (name, l) = if i >= reads + writes {
+            ("close", 100_352)
+        } else if i % 7 == 3 && i / 7 < writes {
+            ("write", latency(i))
+        } else {
+            ("read", latency(i))
+        };
+        lat.entry(name).or_default().push(l as i64);
+        let body = Body::Syscall(Syscall {
+            nr: by_name(name).expect("syscall"),
+            ret: 1,
+            latency: l,
+            params: Params::from_vec(vec![int(3)]),
+        });
+        c.event(400, 400, 0, body);
+    }
+    let dir = std::env::temp_dir().join(format!("cf-pct-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("pct.case");
+    let _ = std::fs::remove_file(&path);
+    c.write(&path);
+    let plain = CaptureFile::read(&path).expect("open");
+    let _ = std::fs::remove_dir_all(&dir);
+    let c = Compiled::new(catalog::view("syscalls").expect("view"), None, false).expect("compile");
+    let col = |t: &Table, name: &str| t.columns.iter().position(|h| h.name == name).expect(name);
+    let slow = c
+        .run_decoding(&mut session(&plain, None, None), &mut Control::default())
+        .expect("view");
+    // Blocks of a few calls each (every block's samples exact), and one block of them all (the
+    // read row a histogram).
+    for block_bytes in [2048, 1 << 20] {
+        let cap = with_aggregates(&plain, block_bytes);
+        let fast = view_from_index(&c, &mut session(&cap, None, None), &mut Control::default())
+            .expect("answered from the index")
+            .expect("view");
+        assert_eq!(fast, slow, "{block_bytes} B blocks");
+    }
+    for row in &slow.rows {
+        let Cell::Text(name) = &row.cells[col(&slow, "SYSCALL")] else {
+            panic!("a syscall name");
+        };
+        let mut exact = lat[name.as_str()].clone();
+        exact.sort_unstable();
+        for (q, h) in [(50, "P50"), (95, "P95"), (99, "P99")] {
+            let want = exact[(q * exact.len()).div_ceil(100) - 1];
+            let Cell::Num(got) = row.cells[col(&slow, h)] else {
+                panic!("a number");
+            };
+            assert!(got <= *exact.last().expect("values"), "{name} {h} past MAX");
+            if exact.len() <= EXACT_MAX || name == "close" {
+                assert_eq!(got, want, "{name} {h}");
+            } else {
+                assert!(
+                    (got - want).abs() * 64 <= want,
+                    "{name} {h}: {got} not within 1/64 of {want}"
+                );
+            }
+        }
+    }
+}
