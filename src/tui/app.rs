@@ -57,6 +57,10 @@ pub struct App {
     /// Set when the user quits.
     pub quit: bool,
     job: Option<(Handle, Option<u64>)>,
+    /// The open job whose index `opened` holds (its losses come after it ended).
+    opened_by: u64,
+    /// Whether that job's losses are still to come.
+    losses_pending: bool,
     next_id: u64,
     drag: bool,
     rules: Option<Arc<Rules>>,
@@ -87,6 +91,8 @@ impl App {
             tx,
             size,
             opened: None,
+            opened_by: 0,
+            losses_pending: false,
             stack: vec![Screen::new(
                 0,
                 "Overview".into(),
@@ -163,10 +169,10 @@ impl App {
         }
     }
 
-    /// Whether a job is running.
+    /// Whether a job is running, or the losses of the last open are still to come.
     #[cfg(test)]
     pub fn busy(&self) -> bool {
-        self.job.is_some()
+        self.job.is_some() || self.losses_pending
     }
 
     /// The top screen.
@@ -265,6 +271,23 @@ impl App {
         if let JobMsg::Damaged(_, d) = &msg {
             self.damage.extend(d);
         }
+        if id == self.opened_by && self.losses_pending {
+            // The losses follow the end of their open job (see `jobs::run`), or its failure.
+            match msg {
+                JobMsg::Losses(l) => {
+                    if let Some(o) = &mut self.opened {
+                        o.losses = l;
+                    }
+                    self.losses_pending = false;
+                    return;
+                }
+                JobMsg::Failed(_) => {
+                    self.losses_pending = false;
+                    return;
+                }
+                _ => {}
+            }
+        }
         let Some((h, target)) = &self.job else { return };
         if h.id != id {
             return;
@@ -292,8 +315,9 @@ impl App {
             }
             return;
         }
-        if let JobMsg::Opened(o) = msg {
-            // The first screen; the job goes on to read the losses.
+        if let JobMsg::Opened(mut o) = msg {
+            // The first screen, and the end of the job: its losses follow.
+            self.job = None;
             let first = self.opened.is_none();
             if first && let Some((ts, what)) = o.triggers.first() {
                 // An incident file opens on its trigger: the markers around it, named below.
@@ -310,16 +334,16 @@ impl App {
                     s.loaded = None;
                 }
             }
+            // Until the new losses come, the file's earlier ones stand (a live file only grows).
+            if let Some(old) = self.opened.take() {
+                o.losses = old.losses;
+            }
             self.opened = Some(o);
+            self.opened_by = id;
+            self.losses_pending = true;
             return;
         }
         self.job = None;
-        if let JobMsg::Losses(l) = msg {
-            if let Some(o) = &mut self.opened {
-                o.losses = l;
-            }
-            return;
-        }
         let range = self.range;
         let Some(s) = self.stack.iter_mut().find(|s| Some(s.uid) == target) else {
             return;

@@ -27,9 +27,9 @@ pub enum AppEvent {
 /// A job's messages.
 #[derive(Clone, Debug)]
 pub enum JobMsg {
-    /// The index has been read (losses follow in [`JobMsg::Losses`], which ends the job).
+    /// The index has been read: the end of an open job, whose [`JobMsg::Losses`] follow.
     Opened(Box<Opened>),
-    /// Loss intervals from the footer tables.
+    /// Loss intervals from the footer tables, after the open job's end.
     Losses(Vec<(u64, u64, u64)>),
     /// Fraction done (0 to 1) and events seen.
     Progress(f64, u64),

@@ -154,8 +154,11 @@ fn run(
     let mut progress = |p: Progress| send(JobMsg::Progress(p.fraction, p.events));
     match req {
         Request::Open => {
-            // The density first: the first screen needs nothing else.
+            // The density: the first screen needs nothing else (the losses follow).
             let cap = open()?;
+            // The losses come from the footer's tables, which take a while to decode on a big
+            // capture: the job ends with `Opened`, so the overview need not wait for them, and
+            // they follow.
             send(JobMsg::Opened(Box::new(index_summary(&cap))));
             Ok(JobMsg::Losses(losses(&cap)))
         }

@@ -521,7 +521,7 @@ fn esc_cancels_a_running_job_and_a_new_request_supersedes_it() {
     let (tx, rx) = mpsc::channel();
     let mut app = App::new(path.clone(), opener(&path), tx, (W, H));
     app.start();
-    // Let the index and the losses arrive; the summary job starts.
+    // Let the index and the losses arrive; the summary job started with the index.
     loop {
         let ev = rx.recv_timeout(Duration::from_secs(30)).expect("event");
         let opened = matches!(ev, AppEvent::Job(_, JobMsg::Losses(_)));

@@ -112,6 +112,10 @@ pub(crate) fn overview_from_index(
             return;
         }
         let hashes: Vec<u64> = s.values.iter().map(|v| hash64(v)).collect();
+        // A value goes into a tile's bucket once per block, not once per cell: `seen[ti][k]`
+        // is one past the last bucket value `k` went into (cells come in time order, so their
+        // buckets never go down).
+        let mut seen: Vec<Vec<u32>> = vec![Vec::new(); TILES.len()];
         for c in &s.cells {
             let b = bucket(c.cell << s.shift);
             tot.events += c.events;
@@ -128,8 +132,16 @@ pub(crate) fn overview_from_index(
                     }
                     TileVal::Set(ix) => {
                         if matches!(TILES[ti].metric, Metric::Distinct(_)) {
+                            let seen = &mut seen[ti];
+                            seen.resize(hashes.len(), 0);
                             for &k in ix {
-                                tot.hit(ti, b, Hit::Distinct(hashes[k as usize]));
+                                let Some(mark) = seen.get_mut(k as usize) else {
+                                    continue;
+                                };
+                                if *mark != b as u32 + 1 {
+                                    *mark = b as u32 + 1;
+                                    tot.hit(ti, b, Hit::Distinct(hashes[k as usize]));
+                                }
                             }
                         }
                     }
