@@ -367,6 +367,10 @@ pub(super) struct ViewFold {
     rows: Vec<RowBuild>,
     index: HashMap<Vec<u8>, usize>,
     scratch: Vec<u8>,
+    /// A column's value, encoded (reused from event to event).
+    value: Vec<u8>,
+    /// The view's conditions on the event being folded: 0 not judged yet, 1 true, 2 false.
+    conds: Vec<u8>,
 }
 
 struct RowBuild {
@@ -438,7 +442,9 @@ impl ViewFold {
             }
         };
         let exec = c.images && matches!(ctx.ev.body, Body::Exec(_));
-        let mut conds = vec![0u8; c.conds.len()];
+        let conds = &mut self.conds;
+        conds.clear();
+        conds.resize(c.conds.len(), 0);
         let ts = ctx.ev.ts;
         for (ci, col) in c.cols.iter().enumerate() {
             if let Some(w) = col.when {
@@ -449,11 +455,18 @@ impl ViewFold {
                     continue;
                 }
             }
+            // The column's value, encoded into `buf` (false without one).
+            let encoded = |ctx: &mut EventCtx<'_, '_>, buf: &mut Vec<u8>| -> bool {
+                buf.clear();
+                let Some(v) = col.field.as_ref().and_then(|f| ctx.get(f)) else {
+                    return false;
+                };
+                encode(&v, buf);
+                true
+            };
             let value = |ctx: &mut EventCtx<'_, '_>| -> Option<Vec<u8>> {
-                let v = ctx.get(col.field.as_ref()?)?;
                 let mut b = Vec::new();
-                encode(&v, &mut b);
-                Some(b)
+                encoded(ctx, &mut b).then_some(b)
             };
             let num = |ctx: &mut EventCtx<'_, '_>| match ctx.get(col.field.as_ref()?) {
                 Some(Val::Num(n)) => Some(n),
@@ -469,12 +482,17 @@ impl ViewFold {
                             *t = ts;
                         }
                     }
-                    AccPart::Val(v) => {
-                        let want = col.spec.agg != Agg::First || v.is_none();
-                        if want && let Some(b) = value(ctx) {
-                            *v = Some(b);
+                    AccPart::Val(v) => match v {
+                        // The last value: into the row's own buffer, without allocating.
+                        Some(b) if col.spec.agg != Agg::First => {
+                            if encoded(ctx, &mut self.value) {
+                                b.clear();
+                                b.extend_from_slice(&self.value);
+                            }
                         }
-                    }
+                        Some(_) => {}
+                        None => *v = value(ctx),
+                    },
                     AccPart::Image { first, exec: at } => {
                         if (first.is_none() || exec)
                             && let Some(b) = value(ctx)
@@ -510,8 +528,8 @@ impl ViewFold {
                     }
                 },
                 AccBuild::Distinct(set) => {
-                    if let Some(b) = value(ctx) {
-                        set.insert(b);
+                    if encoded(ctx, &mut self.value) && !set.contains(&self.value) {
+                        set.insert(self.value.clone());
                     }
                 }
                 AccBuild::Samples(s) => {
