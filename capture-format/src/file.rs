@@ -27,6 +27,25 @@ impl Source {
             Source::Owned(v) => v,
         }
     }
+
+    /// Says that the mapped bytes `start..start + len` were read and are not needed soon: the
+    /// whole pages among them leave the process's resident set (they stay in the page cache,
+    /// and come back on the next read of them). So a scan of a capture of any size keeps
+    /// only what it decodes resident, not every block it has read. Best effort: a failure
+    /// (a page size other than 4 KiB, say) leaves the pages mapped.
+    fn release(&self, start: usize, len: usize) {
+        const PAGE: usize = 4096;
+        let Source::Map(m) = self else { return };
+        let (from, to) = (start.next_multiple_of(PAGE), (start + len) / PAGE * PAGE);
+        if from < to && to <= m.len() {
+            // SAFETY: the mapping is shared and read-only, of a file that is not modified while
+            // mapped (the promise of `open_mmap`): a page read again after this comes back from
+            // the file with the same bytes, so a slice borrowed over it never sees a change.
+            let _ = unsafe {
+                m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
+            };
+        }
+    }
 }
 
 /// Why and how a file was opened without its footer.
@@ -393,6 +412,7 @@ impl CaptureFile {
         let raw = header
             .decompress(body, start as u64)
             .map_err(|x| self.name(x))?;
+        self.data.release(start, body.len());
         Ok(DecodedBlock {
             header,
             offset: e.offset,
