@@ -14,6 +14,8 @@ use crate::views::overview::{Category, run_overview, sparkline};
 pub fn run(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
     let r = resolve(&args.reading)?;
     let mut s = r.session(crate::replay::session::Options::default())?;
+    // The index's sections decode on every core.
+    s.set_threads(super::args::threads(None));
     let mut pp = progress_printer(r.progress);
     let mut ctl = Control {
         progress: pp.as_mut().map(|p| p as &mut dyn FnMut(Progress)),

@@ -223,7 +223,7 @@ impl Totals {
         self.series[ti][b] = self.series[ti][b].saturating_add(v);
     }
 
-    fn result(&self, range: (u64, u64), origin: u64, bucket_ns: u64) -> Overview {
+    pub(crate) fn result(&self, range: (u64, u64), origin: u64, bucket_ns: u64) -> Overview {
         let buckets = self.series.first().map_or(0, Vec::len);
         Overview {
             from: range.0,

@@ -37,44 +37,112 @@ pub(super) fn each_section(
     view: Option<&str>,
     f: &mut dyn FnMut(usize, Section),
 ) {
+    for i in candidates(session) {
+        if let Some(s) = section(session, i, view) {
+            f(i, s);
+        }
+    }
+}
+
+/// The event blocks whose sections a session may take: followed by a section, wholly inside
+/// its time range (none for a merged capture or a view of payloads in another form).
+fn candidates(session: &Session) -> Vec<usize> {
     let cap = session.capture();
     let o = session.options();
     if o.buf_mode != BufMode::default() || cap.header().info.hosts.len() > 1 {
+        return Vec::new();
+    }
+    let blocks = cap.blocks();
+    (0..blocks.len())
+        .filter(|&i| {
+            let e = &blocks[i];
+            e.block_type == BlockType::Events
+                && blocks.get(i + 1).map(|n| n.block_type) == Some(BlockType::Aggregates)
+                && o.from.is_none_or(|f| e.first_ts >= f)
+                && o.to.is_none_or(|t| e.last_ts <= t)
+        })
+        .collect()
+}
+
+/// The section of event block `i` (of the views only `view`), when it is there, decodes, is
+/// of this catalog and usable. One that does not decode is reported (file and offset).
+fn section(session: &Session, i: usize, view: Option<&str>) -> Option<Section> {
+    static FP: std::sync::OnceLock<[u8; 16]> = std::sync::OnceLock::new();
+    let cap = session.capture();
+    let raw = match cap.aggregates(i) {
+        Ok(raw) => raw?,
+        Err(err) => {
+            eprintln!("casefile: {err}; replaying that block instead");
+            return None;
+        }
+    };
+    match Section::decode_part(&raw, view) {
+        Ok(s) if s.fingerprint == *FP.get_or_init(fingerprint) && s.flags & FLAG_UNUSABLE == 0 => {
+            Some(s)
+        }
+        Ok(_) => None,
+        Err(err) => {
+            let file = cap
+                .path()
+                .map_or_else(String::new, |p| format!("{}: ", p.display()));
+            eprintln!(
+                "casefile: {file}offset {}: {err}; replaying that block instead",
+                cap.blocks()[i + 1].offset
+            );
+            None
+        }
+    }
+}
+
+/// [`each_section`] on the session's threads: `map` turns each section into a `T` on a worker
+/// (decompressing and decoding it there), `f` takes them on this thread in block order.
+/// At most a few results per worker wait for `f`.
+fn each_section_mapped<T: Send>(
+    session: &Session,
+    view: Option<&str>,
+    map: &(dyn Fn(usize, Section) -> Option<T> + Sync),
+    f: &mut dyn FnMut(usize, T),
+) {
+    let blocks = candidates(session);
+    let threads = session.threads().min(blocks.len());
+    if threads <= 1 {
+        for i in blocks {
+            if let Some(t) = section(session, i, view).and_then(|s| map(i, s)) {
+                f(i, t);
+            }
+        }
         return;
     }
-    let fp = fingerprint();
-    let blocks = cap.blocks();
-    for (i, e) in blocks.iter().enumerate() {
-        if e.block_type != BlockType::Events
-            || blocks.get(i + 1).map(|n| n.block_type) != Some(BlockType::Aggregates)
-        {
-            continue;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // Each worker takes the next block; the main thread puts results back in block order.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Option<T>)>(threads * 4);
+        for _ in 0..threads {
+            let (tx, next, blocks) = (tx.clone(), &next, &blocks);
+            scope.spawn(move || {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = blocks.get(k) else { break };
+                    let t = section(session, i, view).and_then(|s| map(i, s));
+                    if tx.send((k, t)).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-        if o.from.is_some_and(|f| e.first_ts < f) || o.to.is_some_and(|t| e.last_ts > t) {
-            continue;
-        }
-        let raw = match cap.aggregates(i) {
-            Ok(Some(raw)) => raw,
-            Ok(None) => continue,
-            Err(err) => {
-                eprintln!("casefile: {err}; replaying that block instead");
-                continue;
-            }
-        };
-        match Section::decode_part(&raw, view) {
-            Ok(s) if s.fingerprint == fp && s.flags & FLAG_UNUSABLE == 0 => f(i, s),
-            Ok(_) => {}
-            Err(err) => {
-                let file = cap
-                    .path()
-                    .map_or_else(String::new, |p| format!("{}: ", p.display()));
-                eprintln!(
-                    "casefile: {file}offset {}: {err}; replaying that block instead",
-                    blocks[i + 1].offset
-                );
+        drop(tx);
+        let mut waiting: BTreeMap<usize, Option<T>> = BTreeMap::new();
+        let mut want = 0;
+        for (k, t) in rx {
+            waiting.insert(k, t);
+            while let Some(t) = waiting.remove(&want) {
+                if let Some(t) = t {
+                    f(blocks[want], t);
+                }
+                want += 1;
             }
         }
-    }
+    });
 }
 
 /// The process names of events block `i` from its aggregates (the [`super::NAMES`] table), when
@@ -103,14 +171,45 @@ pub(crate) fn overview_from_index(
     session: &Session,
     (origin, bucket_ns): (u64, u64),
     tot: &mut Totals,
-    bucket: &dyn Fn(u64) -> usize,
+    bucket: &(dyn Fn(u64) -> usize + Sync),
 ) -> Vec<usize> {
     let mut used = Vec::new();
-    each_section(session, Some(""), &mut |i, s| {
+    let map = |_: usize, s: Section| -> Option<BlockTiles> {
         // A cell must fall in one bucket: its width must divide the origin and the width.
         if u32::from(s.shift) > origin.trailing_zeros().min(bucket_ns.trailing_zeros()) {
-            return;
+            return None;
         }
+        Some(BlockTiles::of(&s, bucket))
+    };
+    each_section_mapped(session, Some(""), &map, &mut |i, t| {
+        tot.events += t.events;
+        for (ti, b, n) in t.sums {
+            tot.add(ti, b, n);
+        }
+        for (ti, b, h) in t.distinct {
+            tot.hit(ti, b, Hit::Distinct(h));
+        }
+        used.push(i);
+    });
+    used
+}
+
+/// One block's part of the overview's tiles, read from its section.
+struct BlockTiles {
+    events: u64,
+    /// Tile, bucket, what to add.
+    sums: Vec<(usize, usize, i64)>,
+    /// Tile, bucket, a distinct value's hash: once per block each.
+    distinct: Vec<(usize, usize, u64)>,
+}
+
+impl BlockTiles {
+    fn of(s: &Section, bucket: &dyn Fn(u64) -> usize) -> BlockTiles {
+        let mut t = BlockTiles {
+            events: 0,
+            sums: Vec::new(),
+            distinct: Vec::new(),
+        };
         let hashes: Vec<u64> = s.values.iter().map(|v| hash64(v)).collect();
         // A value goes into a tile's bucket once per block, not once per cell: `seen[ti][k]`
         // is one past the last bucket value `k` went into (cells come in time order, so their
@@ -118,39 +217,34 @@ pub(crate) fn overview_from_index(
         let mut seen: Vec<Vec<u32>> = vec![Vec::new(); TILES.len()];
         for c in &s.cells {
             let b = bucket(c.cell << s.shift);
-            tot.events += c.events;
+            t.events += c.events;
             for (ti, v) in &c.tiles {
                 let ti = *ti as usize;
                 if ti >= TILES.len() {
                     continue;
                 }
+                let distinct = matches!(TILES[ti].metric, Metric::Distinct(_));
                 match v {
-                    TileVal::Num(n) => {
-                        if !matches!(TILES[ti].metric, Metric::Distinct(_)) {
-                            tot.add(ti, b, *n);
-                        }
-                    }
-                    TileVal::Set(ix) => {
-                        if matches!(TILES[ti].metric, Metric::Distinct(_)) {
-                            let seen = &mut seen[ti];
-                            seen.resize(hashes.len(), 0);
-                            for &k in ix {
-                                let Some(mark) = seen.get_mut(k as usize) else {
-                                    continue;
-                                };
-                                if *mark != b as u32 + 1 {
-                                    *mark = b as u32 + 1;
-                                    tot.hit(ti, b, Hit::Distinct(hashes[k as usize]));
-                                }
+                    TileVal::Num(n) if !distinct => t.sums.push((ti, b, *n)),
+                    TileVal::Set(ix) if distinct => {
+                        let seen = &mut seen[ti];
+                        seen.resize(hashes.len(), 0);
+                        for &k in ix {
+                            let Some(mark) = seen.get_mut(k as usize) else {
+                                continue;
+                            };
+                            if *mark != b as u32 + 1 {
+                                *mark = b as u32 + 1;
+                                t.distinct.push((ti, b, hashes[k as usize]));
                             }
                         }
                     }
+                    _ => {}
                 }
             }
         }
-        used.push(i);
-    });
-    used
+        t
+    }
 }
 
 /// Runs view `c` from the index where it can: `None` when it cannot at all (a user filter, a

@@ -131,16 +131,37 @@ fn the_index_answers_as_a_replay_does() {
                         fast, slow,
                         "{name}, {block_bytes} B blocks, {from:?}..{to:?}, {buckets} buckets"
                     );
-                    let (origin, w) = crate::views::overview::layout(
-                        crate::views::eval::session_range(&session(&cap, from, to)),
+                    // The sections read on several threads add up the same.
+                    let mut four = session(&cap, from, to);
+                    four.set_threads(4);
+                    let fast4 = run_overview_with(
+                        &mut four,
+                        None,
                         buckets,
-                    );
+                        &mut Control::default(),
+                        (std::time::Duration::MAX, &mut |_| {}),
+                        true,
+                    )
+                    .expect("summary");
+                    assert_eq!(fast4, slow, "{name}, 4 threads");
+                    let range = crate::views::eval::session_range(&session(&cap, from, to));
+                    let (origin, w) = crate::views::overview::layout(range, buckets);
+                    let bucket = |ts: u64| ((ts - origin) / w) as usize;
                     let mut t = Totals::new(buckets);
                     let used =
-                        overview_from_index(&session(&cap, from, to), (origin, w), &mut t, &|ts| {
-                            ((ts - origin) / w) as usize
-                        });
+                        overview_from_index(&session(&cap, from, to), (origin, w), &mut t, &bucket);
                     used_somewhere |= !used.is_empty();
+                    // On several threads: the same blocks, the same numbers.
+                    let mut t4 = Totals::new(buckets);
+                    four = session(&cap, from, to);
+                    four.set_threads(4);
+                    let used4 = overview_from_index(&four, (origin, w), &mut t4, &bucket);
+                    assert_eq!(used4, used, "{name}, 4 threads");
+                    assert_eq!(
+                        t4.result(range, origin, w),
+                        t.result(range, origin, w),
+                        "{name}, 4 threads"
+                    );
                 }
                 for id in VIEWS {
                     let spec = catalog::view(id).expect("view");
