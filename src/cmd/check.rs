@@ -37,7 +37,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             &mut session,
             (threads, Some(filter)),
             (Some(look), Some(max_matches)),
-            false,
+            &mut |_| Ok(()),
             &printer,
             &mut out,
         )?

@@ -83,14 +83,23 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
     let threads = super::args::threads(args.threads);
     if threads > 1 && !r.done(0) && splits(&session, &format, r.filter.as_ref()) {
         let count = r.count;
+        let bar = if bar {
+            crate::output::progress::bar(session.capture().event_count(), "events")
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
         print_parallel(
             &mut session,
             (threads, r.filter.as_ref()),
             (count, count),
-            bar,
+            &mut |reached| {
+                bar.set_position(reached);
+                Ok(())
+            },
             &printer,
             &mut out,
         )?;
+        bar.finish_and_clear();
         out.flush()?;
     } else {
         let mut sink = sink(out, &r, &format, buf_mode);

@@ -112,22 +112,18 @@ impl SegmentSink for Segment {
 
 /// Replays `session` over `filter` on `threads` threads, each segment's lines printed by its
 /// worker and written to `out` in order: the run stops after `count` matching events and at
-/// most `print` of them are written (`check` looks one past what it prints). Returns how many
-/// matched, up to `count`.
+/// most `print` of them are written (`check` looks one past what it prints). `progress` hears
+/// how many of the capture's events are behind each block written, and stops the run with its
+/// error. Returns how many matched, up to `count`.
 pub fn print_parallel(
     session: &mut Session,
     (threads, filter): (usize, Option<&Filter<Field>>),
     (count, print): (Option<u64>, Option<u64>),
-    bar: bool,
+    progress: &mut dyn FnMut(u64) -> anyhow::Result<()>,
     printer: &(dyn Fn() -> Printer + Sync),
     out: &mut impl Write,
 ) -> anyhow::Result<u64> {
     let cap = session.capture();
-    let bar = if bar {
-        crate::output::progress::bar(cap.event_count(), "events")
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
     let reached: Vec<u64> = (cap.blocks().iter())
         .map(|b| b.first_event + u64::from(b.count))
         .collect();
@@ -149,7 +145,7 @@ pub fn print_parallel(
     };
     session.run_parallel(threads, filter, &new, count.is_some(), |block, c| {
         if let Some(i) = block {
-            bar.set_position(reached[i]);
+            progress(reached[i])?;
         }
         if let Some(limit) = count
             && n + c.ends.len() as u64 >= limit
@@ -164,6 +160,5 @@ pub fn print_parallel(
         n += c.ends.len() as u64;
         Ok(Take::All)
     })?;
-    bar.finish_and_clear();
     Ok(n)
 }

@@ -11,6 +11,7 @@ use capture_format::CaptureFile;
 use capture_format::schema::Body;
 
 use super::event::{AppEvent, JobMsg, Opened};
+use crate::output::ordered::{Printer, print_parallel, splits};
 use crate::output::{DEFAULT_FORMAT, Format, Sink, TextSink};
 use crate::replay::render::BufMode;
 use crate::replay::session::{Flow, Options, Session};
@@ -350,6 +351,55 @@ fn echo(
     Ok(JobMsg::Echo(streams.finish(), cut))
 }
 
+/// [`dig_lines`] on the session's threads, its lines in order: one match past the most kept
+/// tells that the list was cut.
+fn dig_parallel(
+    s: &mut Session,
+    filter: Option<&crate::filter::Filter<crate::replay::fields::Field>>,
+    format: &Format,
+    most: usize,
+    cancel: &AtomicBool,
+    send: &dyn Fn(JobMsg),
+) -> Result<JobMsg, String> {
+    let cap = s.capture();
+    // Progress counts the events of the blocks in the time range.
+    let (from, to) = crate::views::eval::session_range(s);
+    let inside = (cap.blocks().iter())
+        .filter(|b| b.block_type == capture_format::BlockType::Events)
+        .filter(|b| b.last_ts >= from && b.first_ts <= to);
+    let (start, end) = inside.fold((u64::MAX, 0), |(a, z), b| {
+        (
+            a.min(b.first_event),
+            z.max(b.first_event + u64::from(b.count)),
+        )
+    });
+    let printer = || Printer::Text(TextSink::new(Vec::new(), format.clone(), BufMode::Dotted));
+    let mut bytes = Vec::new();
+    let most = most as u64;
+    let shown = print_parallel(
+        s,
+        (s.threads(), filter),
+        (Some(most + 1), Some(most)),
+        &mut |reached| {
+            let done = reached.saturating_sub(start);
+            let f = done as f64 / end.saturating_sub(start).max(1) as f64;
+            send(JobMsg::Progress(f.min(1.0), done));
+            if cancel.load(Ordering::Relaxed) {
+                anyhow::bail!("cancelled");
+            }
+            Ok(())
+        },
+        &printer,
+        &mut bytes,
+    )
+    .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(JobMsg::Dig(
+        text.lines().map(str::to_owned).collect(),
+        shown > most,
+    ))
+}
+
 fn dig(
     open: &Opener,
     range: Option<(u64, u64)>,
@@ -358,11 +408,26 @@ fn dig(
     send: &dyn Fn(JobMsg),
 ) -> Result<JobMsg, String> {
     let filter = compile_filters(None, user).map_err(|e| e.to_string())?;
-    let format = Format::parse(DEFAULT_FORMAT).map_err(|e| e.to_string())?;
     let mut s = session(open, range)?;
+    dig_lines(&mut s, filter.as_ref(), MAX_LINES, cancel, send)
+}
+
+/// The first `most` lines of the events of `s` that match `filter` (and whether there were
+/// more), on the session's threads when the run splits.
+pub(super) fn dig_lines(
+    s: &mut Session,
+    filter: Option<&crate::filter::Filter<crate::replay::fields::Field>>,
+    most: usize,
+    cancel: &AtomicBool,
+    send: &dyn Fn(JobMsg),
+) -> Result<JobMsg, String> {
+    let format = Format::parse(DEFAULT_FORMAT).map_err(|e| e.to_string())?;
+    if s.threads() > 1 && splits(s, &format, filter) {
+        return dig_parallel(s, filter, &format, most, cancel, send);
+    }
     let mut t = Ticker {
         n: 0,
-        range: crate::views::eval::session_range(&s),
+        range: crate::views::eval::session_range(s),
         cancel,
         send,
     };
@@ -370,8 +435,8 @@ fn dig(
     let mut sink = TextSink::new(&mut bytes, format, BufMode::Dotted);
     let mut lines = 0usize;
     let mut cut = false;
-    s.run(filter.as_ref(), |ctx| -> Result<Flow, ScanError> {
-        if lines >= MAX_LINES {
+    s.run(filter, |ctx| -> Result<Flow, ScanError> {
+        if lines >= most {
             cut = true;
             return Ok(Flow::Stop);
         }

@@ -1004,3 +1004,33 @@ fn a_live_ui_follows_the_growing_capture_until_paused() {
     assert_eq!(h.app.opened.as_ref().expect("opened").events, 4000);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A drill-down's event list reads on several threads as on one: the same lines, and the same
+/// cut past the most it keeps.
+#[test]
+fn dig_lists_the_same_lines_on_several_threads() {
+    use crate::replay::session::{Options, Session};
+    use std::sync::atomic::AtomicBool;
+    let cap = CaptureFile::read(crate::replay::testutil::synth_fixture()).expect("open");
+    let cancel = AtomicBool::new(false);
+    for (filter, most, cut) in [
+        (None, 100_000, false),
+        (Some("evt.type = read"), 100_000, false),
+        (None, 700, true),
+        (Some("proc.name contains a"), 50, true),
+    ] {
+        let f = crate::views::eval::compile_filters(None, filter).expect("filter");
+        let run = |threads| {
+            let mut s = Session::new(cap.clone(), Options::default()).expect("session");
+            s.set_threads(threads);
+            match jobs::dig_lines(&mut s, f.as_ref(), most, &cancel, &|_| {}) {
+                Ok(JobMsg::Dig(lines, cut)) => (lines, cut),
+                other => panic!("{filter:?}: {other:?}"),
+            }
+        };
+        let one = run(1);
+        assert!(!one.0.is_empty(), "{filter:?}");
+        assert_eq!(one.1, cut, "{filter:?}");
+        assert_eq!(run(4), one, "{filter:?}, 4 threads");
+    }
+}
