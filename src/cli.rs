@@ -491,6 +491,10 @@ pub struct RulesArgs {
     /// Decode every block, even those that no rule can match (for measurement).
     #[arg(long)]
     pub no_skip: bool,
+    /// Replay on N threads, one keyframe segment of the capture each, the alerts in order
+    /// (default: every core; 1 reads on one thread).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub threads: Option<usize>,
 }
 
 /// Loading Falco rules files and choosing their rules: shared by `casefile rules` and

@@ -193,6 +193,17 @@ pub struct Ruleset {
     pub warnings: Vec<String>,
 }
 
+impl Ruleset {
+    /// Whether a rule's condition or output reads a field that needs every event before it
+    /// ([`crate::replay::parallel::needs_order`]): then the rules run on one thread.
+    pub fn needs_order(&self) -> bool {
+        let ordered = crate::replay::parallel::needs_order;
+        self.rules
+            .iter()
+            .any(|r| r.filter.uses_field(&ordered) || r.output.uses_field(&ordered))
+    }
+}
+
 /// Judges `evt.type` comparisons for events of one type (every other field is unknown).
 struct TypeOracle<'a>(&'a [u8]);
 

@@ -14,7 +14,9 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use crate::cli::RulesArgs;
+use crate::replay::parallel::Take;
 use crate::replay::session::{Flow, Options};
+use crate::rules::alert::SegmentAlerts;
 use crate::rules::{Matcher, alert};
 
 /// Runs `casefile rules`.
@@ -38,23 +40,36 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
         let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
         let mut line = String::with_capacity(512);
         let mut matcher = Matcher::new(&set, args.load.all_matches);
-        session.run_blocks(set.any.as_ref(), |ctx| -> anyhow::Result<Flow> {
-            matcher.event(&set, ctx, |i, ctx| -> anyhow::Result<()> {
-                let rule = &set.rules[i];
-                line.clear();
-                if r.json {
-                    alert::json_line(rule, ctx, &mut line);
-                } else {
-                    alert::text_line(rule, ctx, &mut line);
+        let threads = super::args::threads(args.threads);
+        if threads > 1 && session.can_split(set.any.as_ref()) && !set.needs_order() {
+            let new = || SegmentAlerts::new(&set, args.load.all_matches, r.json);
+            session.run_parallel_blocks(threads, set.any.as_ref(), &new, |_, c| {
+                out.write_all(&c.bytes)?;
+                for i in c.fired {
+                    *counts.entry(i).or_default() += 1;
+                    alerts += 1;
                 }
-                line.push('\n');
-                out.write_all(line.as_bytes())?;
-                *counts.entry(i).or_default() += 1;
-                alerts += 1;
-                Ok(())
+                Ok(Take::All)
             })?;
-            Ok(Flow::Continue)
-        })?;
+        } else {
+            session.run_blocks(set.any.as_ref(), |ctx| -> anyhow::Result<Flow> {
+                matcher.event(&set, ctx, |i, ctx| -> anyhow::Result<()> {
+                    let rule = &set.rules[i];
+                    line.clear();
+                    if r.json {
+                        alert::json_line(rule, ctx, &mut line);
+                    } else {
+                        alert::text_line(rule, ctx, &mut line);
+                    }
+                    line.push('\n');
+                    out.write_all(line.as_bytes())?;
+                    *counts.entry(i).or_default() += 1;
+                    alerts += 1;
+                    Ok(())
+                })?;
+                Ok(Flow::Continue)
+            })?;
+        }
         out.flush()?;
         stats = Some(session.stats());
         damage = session.damage().clone();

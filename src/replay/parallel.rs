@@ -278,6 +278,13 @@ impl<S: SegmentSink> RangeSink<S::Error> for Feed<'_, S> {
     }
 }
 
+/// Whether a field's value depends on what came before a segment, which a worker replaying the
+/// segment on its own does not see: the time since the previous match (`evt.deltatime`) and
+/// names learned from DNS answers. A run whose filter or output reads one stays on one thread.
+pub fn needs_order(f: &Field) -> bool {
+    f.fid == super::fields::Fid::EvtDeltatime || is_name_field(f.fid)
+}
+
 impl Session {
     /// Whether a run over `filter` can be split at keyframes: not when the filter reads names
     /// learned from DNS answers (they live past keyframes), nor for a merged capture of several
@@ -303,16 +310,46 @@ impl Session {
         merge: impl FnMut(Option<usize>, S::Out) -> Result<Take, S::Error>,
     ) -> Result<(), S::Error> {
         let ahead = AHEAD_BYTES.saturating_mul(threads).min(AHEAD_MAX);
-        self.run_bounded(threads, (HEAD_BYTES, ahead), filter, new_sink, marks, merge)
+        let filters = (filter, filter);
+        self.run_bounded(
+            threads,
+            (HEAD_BYTES, ahead),
+            filters,
+            new_sink,
+            marks,
+            merge,
+        )
+    }
+
+    /// [`Session::run_parallel`] as [`Session::run_blocks`] runs: `blocks` only decides which
+    /// blocks to skip, and every event of the others goes to the sinks.
+    pub fn run_parallel_blocks<S: SegmentSink>(
+        &mut self,
+        threads: usize,
+        blocks: Option<&Filter<Field>>,
+        new_sink: &(dyn Fn() -> S + Sync),
+        merge: impl FnMut(Option<usize>, S::Out) -> Result<Take, S::Error>,
+    ) -> Result<(), S::Error> {
+        let ahead = AHEAD_BYTES.saturating_mul(threads).min(AHEAD_MAX);
+        let filters = (blocks, None);
+        self.run_bounded(
+            threads,
+            (HEAD_BYTES, ahead),
+            filters,
+            new_sink,
+            false,
+            merge,
+        )
     }
 
     /// [`Session::run_parallel`] with the bytes that may wait for the main thread: `(head,
-    /// ahead)` for the segment being read and for those after it.
+    /// ahead)` for the segment being read and for those after it, and the filters that skip
+    /// blocks and that pick events.
     pub(super) fn run_bounded<S: SegmentSink>(
         &mut self,
         threads: usize,
         (head, ahead): (usize, usize),
-        filter: Option<&Filter<Field>>,
+        (skip, filter): (Option<&Filter<Field>>, Option<&Filter<Field>>),
         new_sink: &(dyn Fn() -> S + Sync),
         marks: bool,
         mut merge: impl FnMut(Option<usize>, S::Out) -> Result<Take, S::Error>,
@@ -380,7 +417,7 @@ impl Session {
                             stopped: false,
                             block: 0,
                         };
-                        match w.run_range(first, end, filter, filter, None, &mut feed) {
+                        match w.run_range(first, end, skip, filter, None, &mut feed) {
                             Ok(Flow::Continue) => {
                                 let out = feed.sink.segment_done();
                                 feed.piece(&mut w, None, out);
@@ -515,10 +552,17 @@ mod tests {
             ))
         };
         let mut out = Vec::new();
-        s.run_bounded(threads, bounds, f.as_ref(), &new, false, |_, b| {
-            out.extend(b);
-            Ok(Take::All)
-        })
+        s.run_bounded(
+            threads,
+            bounds,
+            (f.as_ref(), f.as_ref()),
+            &new,
+            false,
+            |_, b| {
+                out.extend(b);
+                Ok(Take::All)
+            },
+        )
         .expect("run");
         String::from_utf8(out)
             .expect("utf8")

@@ -107,6 +107,13 @@ impl Template {
         }
     }
 
+    /// Whether the template prints a field `pred` holds for.
+    pub fn uses_field(&self, pred: &dyn Fn(&Field) -> bool) -> bool {
+        self.pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Field(Some(f), _) if pred(f)))
+    }
+
     /// The fields of the template with their names as written, sorted and without repeats.
     fn fields(&self) -> Vec<(&Option<Field>, &str)> {
         let mut v: Vec<(&Option<Field>, &str)> = self
@@ -223,5 +230,79 @@ mod tests {
             ["fd.name", "nosuch.field", "proc.aname[2]", "proc.name"]
         );
         assert!(matches!(&t.pieces[t.pieces.len() - 1], Piece::Text(s) if s == " 100%"));
+    }
+}
+
+/// The alerts of one segment of a parallel run (`casefile rules --threads`), as text or JSON
+/// lines, with the rule of each.
+pub struct SegmentAlerts<'a> {
+    set: &'a super::Ruleset,
+    matcher: super::Matcher,
+    json: bool,
+    line: String,
+    chunk: AlertChunk,
+}
+
+/// What a segment's block fired: the lines, and the rule (its index) of each.
+#[derive(Default)]
+pub struct AlertChunk {
+    /// The alert lines, each ending in a newline.
+    pub bytes: Vec<u8>,
+    /// The rule of each line, in order.
+    pub fired: Vec<usize>,
+}
+
+impl<'a> SegmentAlerts<'a> {
+    /// A segment's alerts of the rules of `set`.
+    pub fn new(set: &'a super::Ruleset, all_matches: bool, json: bool) -> SegmentAlerts<'a> {
+        SegmentAlerts {
+            set,
+            matcher: super::Matcher::new(set, all_matches),
+            json,
+            line: String::with_capacity(512),
+            chunk: AlertChunk::default(),
+        }
+    }
+
+    fn take(&mut self) -> Option<AlertChunk> {
+        (!self.chunk.fired.is_empty()).then(|| std::mem::take(&mut self.chunk))
+    }
+}
+
+impl crate::replay::parallel::SegmentSink for SegmentAlerts<'_> {
+    type Out = AlertChunk;
+    type Error = anyhow::Error;
+
+    fn event(
+        &mut self,
+        ctx: &mut EventCtx<'_, '_>,
+    ) -> anyhow::Result<crate::replay::session::Flow> {
+        let (set, json, line, chunk) = (self.set, self.json, &mut self.line, &mut self.chunk);
+        self.matcher
+            .event(set, ctx, |i, ctx| -> anyhow::Result<()> {
+                line.clear();
+                if json {
+                    json_line(&set.rules[i], ctx, line);
+                } else {
+                    text_line(&set.rules[i], ctx, line);
+                }
+                line.push('\n');
+                chunk.bytes.extend_from_slice(line.as_bytes());
+                chunk.fired.push(i);
+                Ok(())
+            })?;
+        Ok(crate::replay::session::Flow::Continue)
+    }
+
+    fn block_done(&mut self) -> Option<AlertChunk> {
+        self.take()
+    }
+
+    fn segment_done(&mut self) -> Option<AlertChunk> {
+        self.take()
+    }
+
+    fn weight(c: &AlertChunk) -> usize {
+        c.bytes.capacity() + c.fired.capacity() * std::mem::size_of::<usize>()
     }
 }

@@ -183,3 +183,17 @@ fn check_gives_what_one_thread_gives() {
     assert!(all.lines().count() > 10, "{all}");
     assert!(nums(&all).windows(2).all(|w| w[0] < w[1]), "in order");
 }
+
+/// Falco rules fire the same alerts, with the same counts and exit status, on four threads as
+/// on one: text, JSON and every match.
+#[test]
+fn rules_alert_the_same() {
+    let rules = fixture("rules/basic.yaml").display().to_string();
+    let file = synth();
+    for extra in [&[][..], &["--all-matches"], &["-j"]] {
+        let mut args = vec!["rules", "-r", &rules, &file];
+        args.extend(extra);
+        let out = same(&args);
+        assert!(out.lines().count() > 400, "{extra:?}: {out}");
+    }
+}

@@ -16,8 +16,7 @@ use std::collections::HashMap;
 
 use super::{Acc, Accumulator, Cell, Compiled, Control, Flow, Table, ViewError, is_event};
 use crate::replay::context::EventCtx;
-use crate::replay::dns::is_name_field;
-use crate::replay::fields::{Fid, Field};
+use crate::replay::fields::Field;
 use crate::replay::parallel::{SegmentSink, Take};
 use crate::replay::session::Session;
 use crate::views::percentile::Samples;
@@ -80,7 +79,7 @@ impl Compiled {
     /// column reads what earlier segments decide (the previous match's time, names from DNS
     /// answers), nor when the session cannot split ([`Session::can_split`]).
     pub(super) fn splits(&self, session: &Session) -> bool {
-        let ordered = |f: &Field| f.fid == Fid::EvtDeltatime || is_name_field(f.fid);
+        let ordered = crate::replay::parallel::needs_order;
         let in_filter = |f: &crate::filter::Filter<Field>| f.uses_field(&ordered);
         session.can_split(self.filter.as_ref())
             && !self.filter.as_ref().is_some_and(in_filter)
