@@ -20,6 +20,7 @@ pub fn run(args: &SpyArgs) -> anyhow::Result<ExitCode> {
     let spec = if args.all { &EXECS } else { &SPY_USERS };
     let r = resolve(&args.reading)?;
     let mut s = r.session(crate::replay::session::Options::default())?;
+    s.set_threads(super::args::threads(None));
     let t = run_with_progress(spec, &mut s, r.filter_text.as_deref(), r.progress)
         .with_context(|| format!("reading {}", r.describe()))?;
     let limit = r.count.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
