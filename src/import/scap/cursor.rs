@@ -33,28 +33,38 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next `n` bytes.
+    #[inline]
     pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], ParseError> {
         if n > self.remaining() {
-            return Err(ParseError::new(
-                self.offset(),
-                ErrorKind::InvalidLength {
-                    what,
-                    needed: n as u64,
-                    available: self.remaining() as u64,
-                },
-            ));
+            return Err(self.too_short(n, what));
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
         Ok(s)
     }
 
+    /// The error of a `take` of `n` bytes past the end.
+    #[cold]
+    #[inline(never)]
+    fn too_short(&self, n: usize, what: &'static str) -> ParseError {
+        ParseError::new(
+            self.offset(),
+            ErrorKind::InvalidLength {
+                what,
+                needed: n as u64,
+                available: self.remaining() as u64,
+            },
+        )
+    }
+
     /// A sub-cursor over the next `n` bytes, which are consumed.
+    #[inline]
     pub fn sub(&mut self, n: usize, what: &'static str) -> Result<Cursor<'a>, ParseError> {
         let base = self.offset();
         Ok(Cursor::new(self.take(n, what)?, base))
     }
 
+    #[inline]
     fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], ParseError> {
         let mut a = [0; N];
         a.copy_from_slice(self.take(N, what)?);
@@ -62,21 +72,25 @@ impl<'a> Cursor<'a> {
     }
 
     /// A `u8`.
+    #[inline]
     pub fn u8(&mut self, what: &'static str) -> Result<u8, ParseError> {
         Ok(self.array::<1>(what)?[0])
     }
 
     /// A little-endian `u16`.
+    #[inline]
     pub fn u16(&mut self, what: &'static str) -> Result<u16, ParseError> {
         Ok(u16::from_le_bytes(self.array(what)?))
     }
 
     /// A little-endian `u32`.
+    #[inline]
     pub fn u32(&mut self, what: &'static str) -> Result<u32, ParseError> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
 
     /// A little-endian `u64`.
+    #[inline]
     pub fn u64(&mut self, what: &'static str) -> Result<u64, ParseError> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }

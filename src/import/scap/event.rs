@@ -530,12 +530,14 @@ pub fn parse_event_block(block_type: u32, mut c: Cursor<'_>) -> Result<Block<'_>
             },
         ));
     }
+    // The lengths are there (checked above): read them straight.
     let mut lens = [0usize; MAX_PARAMS];
-    for l in lens.iter_mut().take(nparams) {
-        *l = if large {
-            ev.u32("parameter length")? as usize
-        } else {
-            ev.u16("parameter length")? as usize
+    let table = ev.take(nparams * width, "parameter length")?;
+    for (l, b) in lens.iter_mut().zip(table.chunks_exact(width)) {
+        *l = match *b {
+            [a, b] => usize::from(u16::from_le_bytes([a, b])),
+            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]) as usize,
+            _ => 0,
         };
     }
     let mut params = Vec::with_capacity(nparams);

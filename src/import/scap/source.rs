@@ -8,7 +8,7 @@ use capture_format::HeaderInfo;
 use capture_format::schema::Event;
 
 use super::block::{self, MachineInfo, SectionHeader, id, parse_block};
-use super::convert::{Converter, Stats};
+use super::convert::{Converter, Judge, KeepAll, Stats};
 use super::reader::{BlockSource, sniff};
 use super::{Error, ErrorKind, ParseError};
 
@@ -99,7 +99,7 @@ fn from_blocks(
     };
     // Read the metadata, up to the first record of the event stream, so the header accessors
     // are filled in.
-    while !s.done && s.conv.stats.events.is_empty() {
+    while !s.done && !s.conv.seen_event() {
         s.pump()?;
     }
     Ok(s)
@@ -116,6 +116,11 @@ impl ScapSource {
 
     /// Reads and converts one block. Sets `done` at the end of the input.
     fn pump(&mut self) -> Result<(), Error> {
+        self.pump_judged(&mut KeepAll)
+    }
+
+    /// Reads and converts one block, leaving out the calls `judge` says to.
+    fn pump_judged(&mut self, judge: &mut dyn Judge) -> Result<(), Error> {
         let next = match self.blocks.next_block() {
             Ok(n) => n,
             Err(e) if e.is_truncation() && self.seen_first => {
@@ -160,7 +165,7 @@ impl ScapSource {
             }
         }
         match parse_block(bytes, offset) {
-            Ok(b) => self.conv.block(&b, block_type),
+            Ok(b) => self.conv.block_judged(&b, block_type, judge),
             Err(e) if offset == 0 => {
                 // The section header itself is bad: this is not a file we can read.
                 self.finish();
@@ -238,8 +243,9 @@ impl ScapSource {
     }
 
     /// Counts so far: blocks and events by type, records produced, events skipped by type.
-    pub fn stats(&self) -> &Stats {
-        &self.conv.stats
+    pub fn stats(&mut self) -> Stats {
+        self.conv.fold_counts();
+        self.conv.stats.clone()
     }
 
     /// Where the file ended inside a block, if it did.
@@ -253,10 +259,10 @@ impl ScapSource {
     }
 }
 
-impl Iterator for ScapSource {
-    type Item = Result<Event<'static>, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl ScapSource {
+    /// The next record, as [`Iterator::next`], leaving out the calls `judge` says to (see
+    /// [`super::convert::Probe`]): those give no record, and the judge counts them.
+    pub fn next_judged(&mut self, judge: &mut dyn Judge) -> Option<Result<Event<'static>, Error>> {
         loop {
             if let Some(ev) = self.conv.pop() {
                 return Some(Ok(ev));
@@ -264,9 +270,17 @@ impl Iterator for ScapSource {
             if self.done {
                 return None;
             }
-            if let Err(e) = self.pump() {
+            if let Err(e) = self.pump_judged(judge) {
                 return Some(Err(e));
             }
         }
+    }
+}
+
+impl Iterator for ScapSource {
+    type Item = Result<Event<'static>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_judged(&mut KeepAll)
     }
 }
