@@ -214,10 +214,10 @@ fn read_scap(
 
 /// Leaves out the calls of a .scap that cannot match the filter and change no state (see
 /// [`Stream::skip_call`]).
-struct Judged<'a> {
-    stream: &'a mut Stream,
-    filter: &'a crate::filter::Filter<Field>,
-    shown: Shown,
+pub(crate) struct Judged<'a> {
+    pub(crate) stream: &'a mut Stream,
+    pub(crate) filter: &'a crate::filter::Filter<Field>,
+    pub(crate) shown: Shown,
 }
 
 impl scap::convert::Judge for Judged<'_> {

@@ -540,9 +540,20 @@ pub fn parse_event_block(block_type: u32, mut c: Cursor<'_>) -> Result<Block<'_>
             _ => 0,
         };
     }
+    let lens = &lens[..nparams];
     let mut params = Vec::with_capacity(nparams);
-    for &l in &lens[..nparams] {
-        params.push(ev.take(l, "event parameter")?);
+    if lens.iter().sum::<usize>() <= ev.remaining() {
+        // Every value is there: cut them straight.
+        let mut rest = ev.take(ev.remaining(), "event parameter")?;
+        for &l in lens {
+            let (p, r) = rest.split_at(l);
+            params.push(p);
+            rest = r;
+        }
+    } else {
+        for &l in lens {
+            params.push(ev.take(l, "event parameter")?);
+        }
     }
     Ok(Block::Event(RawEvent {
         ts,
