@@ -16,6 +16,7 @@ use super::context::{EventCtx, Side};
 use super::engine::{Engine, Flow};
 use super::fields::{Fid, Field};
 use super::render::BufMode;
+use super::state::IdMap;
 use crate::filter::ast::Op;
 use crate::filter::{BlockOracle, Cmp, Filter, Tri};
 
@@ -30,6 +31,12 @@ pub struct Stream {
     /// By call number: whether a call of it changes the state (see [`Stream::skip_call`]),
     /// `None` until asked.
     changes_state: Vec<Option<bool>>,
+    /// Verdicts of [`Stream::skip_call`] by thread and call (`u16::MAX`: a switch), with the
+    /// generation, process and container they were given for.
+    verdicts: IdMap<u64, (u64, u32, u32, bool)>,
+    /// Changes whenever a record may have changed what the verdicts read (a process's image,
+    /// ids or directory, a thread, a container, a user).
+    generation: u64,
 }
 
 impl Stream {
@@ -43,6 +50,8 @@ impl Stream {
             pending: Vec::new(),
             events: 0,
             changes_state: Vec::new(),
+            verdicts: IdMap::default(),
+            generation: 0,
         }
     }
 
@@ -81,6 +90,38 @@ impl Stream {
             None if shown.usage => return false,
             None => Body::Switch(Switch::default()),
         };
+        let key = u64::from(tid) << 16 | u64::from(nr.unwrap_or(u16::MAX));
+        let skip = match self.verdicts.get(&key) {
+            Some(&(generation, p, c, skip))
+                if generation == self.generation && p == pid && c == container =>
+            {
+                skip
+            }
+            _ => {
+                let skip = self.judge((ts, tid, pid, container), nr, body, filter);
+                let v = (self.generation, pid, container, skip);
+                self.verdicts.insert(key, v);
+                skip
+            }
+        };
+        if skip {
+            if self.engine.first_ts == 0 {
+                self.engine.first_ts = ts;
+            }
+            self.events += 1;
+            self.engine.evaluated += 1;
+        }
+        skip
+    }
+
+    /// The verdict of [`Stream::skip_call`] for an event whose record would have `body`.
+    fn judge(
+        &mut self,
+        (ts, tid, pid, container): (u64, u32, u32, u32),
+        nr: Option<u16>,
+        body: Body<'static>,
+        filter: &Filter<Field>,
+    ) -> bool {
         self.load_pending();
         self.engine.select(host_of(container));
         if nr.is_some() {
@@ -107,15 +148,7 @@ impl Stream {
                 side: Side::Both,
             },
         };
-        if filter.block_verdict(&oracle) != Tri::NoneMatch {
-            return false;
-        }
-        if self.engine.first_ts == 0 {
-            self.engine.first_ts = ts;
-        }
-        self.events += 1;
-        self.engine.evaluated += 1;
-        true
+        filter.block_verdict(&oracle) == Tri::NoneMatch
     }
 
     /// Takes the next record: a state record without a time waits for the next event; an
@@ -133,6 +166,9 @@ impl Stream {
         }
         self.load_pending();
         self.events += 1;
+        if !keeps_verdicts(&ev) {
+            self.generation += 1;
+        }
         self.engine.event(&ev, self.events, true, filter, sink)
     }
 
@@ -143,6 +179,7 @@ impl Stream {
             return;
         }
         self.engine.clear_tasks();
+        self.generation += 1;
         for r in self.pending.drain(..) {
             self.engine.apply(&r);
         }
@@ -185,6 +222,37 @@ fn changes_state(nr: u16, dns: bool) -> bool {
             && call.spec.io & syscalls::io::READ != 0
             && call.fd_param.is_some()
             && call.buf_param.is_some())
+}
+
+/// Whether applying `ev` leaves what [`Stream::skip_call`] judges by as it was: the
+/// processes, threads, users and containers (an fd-only call, a switch, a resource sample).
+fn keeps_verdicts(ev: &Event<'_>) -> bool {
+    match &ev.body {
+        Body::Syscall(sc) => {
+            sc.nr != super::state::NR_CAPSET
+                && matches!(
+                    calls::info(sc.nr).action,
+                    Action::None
+                        | Action::Open
+                        | Action::Memfd
+                        | Action::Socket
+                        | Action::Connect
+                        | Action::Accept
+                        | Action::Bind
+                        | Action::Listen
+                        | Action::Pipe
+                        | Action::SocketPair
+                        | Action::Dup
+                        | Action::Dup3
+                        | Action::Fcntl
+                        | Action::NewFd(_)
+                        | Action::Close
+                        | Action::SockIo
+                )
+        }
+        Body::Switch(_) | Body::Usage(_) | Body::Signal(_) => true,
+        _ => false,
+    }
 }
 
 /// Judges a filter's comparisons for one call from what is known without its parameters: its

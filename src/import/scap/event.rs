@@ -475,7 +475,16 @@ fn fdlist(b: &[u8]) -> Option<Vec<(i64, u16)>> {
 }
 
 /// Parses the body of an event block (`body` excludes the 8-byte block header and the trailer).
-pub fn parse_event_block(block_type: u32, mut c: Cursor<'_>) -> Result<Block<'_>, ParseError> {
+pub fn parse_event_block(block_type: u32, c: Cursor<'_>) -> Result<Block<'_>, ParseError> {
+    parse_event_block_reusing(block_type, c, Vec::new())
+}
+
+/// [`parse_event_block`], the parameter list built in `spare` (emptied first).
+pub fn parse_event_block_reusing<'a>(
+    block_type: u32,
+    mut c: Cursor<'a>,
+    spare: Vec<&'a [u8]>,
+) -> Result<Block<'a>, ParseError> {
     let cpu = c.u16("cpu")?;
     let dump_flags = match block_type {
         id::EVF_V1 | id::EVF_V2 | id::EVF_V2_LARGE => c.u32("dump flags")?,
@@ -541,7 +550,9 @@ pub fn parse_event_block(block_type: u32, mut c: Cursor<'_>) -> Result<Block<'_>
         };
     }
     let lens = &lens[..nparams];
-    let mut params = Vec::with_capacity(nparams);
+    let mut params = spare;
+    params.clear();
+    params.reserve(nparams);
     if lens.iter().sum::<usize>() <= ev.remaining() {
         // Every value is there: cut them straight.
         let mut rest = ev.take(ev.remaining(), "event parameter")?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use capture_format::HeaderInfo;
 use capture_format::schema::Event;
 
-use super::block::{self, MachineInfo, SectionHeader, id, parse_block};
+use super::block::{self, MachineInfo, SectionHeader, id, parse_block_reusing};
 use super::convert::{Converter, Judge, KeepAll, Stats};
 use super::reader::{BlockSource, sniff};
 use super::{Error, ErrorKind, ParseError};
@@ -29,6 +29,15 @@ pub struct ScapSource {
     truncation: Option<Error>,
     corrupt: u64,
     first_corrupt: Option<Error>,
+    /// The parameter list of the last event, emptied, for the next one.
+    spare: Vec<&'static [u8]>,
+}
+
+/// An emptied list whose allocation serves lists of another lifetime (an in-place collect of
+/// nothing).
+fn reuse<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
 }
 
 /// Opens a `.scap` file, plain or gzip-compressed, and reads its metadata blocks.
@@ -96,6 +105,7 @@ fn from_blocks(
         truncation: None,
         corrupt: 0,
         first_corrupt: None,
+        spare: Vec::new(),
     };
     // Read the metadata, up to the first record of the event stream, so the header accessors
     // are filled in.
@@ -164,8 +174,14 @@ impl ScapSource {
                 return Err(self.err(ParseError::new(0, ErrorKind::NotScap { block_type })));
             }
         }
-        match parse_block(bytes, offset) {
-            Ok(b) => self.conv.block_judged(&b, block_type, judge),
+        let spare = reuse(std::mem::take(&mut self.spare));
+        match parse_block_reusing(bytes, offset, spare) {
+            Ok(b) => {
+                self.conv.block_judged(&b, block_type, judge);
+                if let block::Block::Event(e) = b {
+                    self.spare = reuse(e.params);
+                }
+            }
             Err(e) if offset == 0 => {
                 // The section header itself is bad: this is not a file we can read.
                 self.finish();
