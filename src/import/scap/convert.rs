@@ -103,6 +103,7 @@ struct Thread {
 
 /// An enter event waiting for its exit: its parameters back to back in `data`, each ending
 /// at its entry of `ends`.
+#[derive(Default)]
 struct Enter {
     etype: u16,
     ts: u64,
@@ -175,13 +176,21 @@ struct TypeFacts {
     /// Whether converting the call changes the converter's own state (clone, exec, the fd
     /// table): such calls are never left out.
     tracked: bool,
+    /// Whether the call never returns (`exit`, `exit_group`, `sigreturn`, `rt_sigreturn`): it
+    /// is recorded from its enter event.
+    never_returns: bool,
 }
 
 /// The converter: feed it blocks in file order, take events out.
 #[derive(Default)]
 pub struct Converter {
     threads: IdMap<u64, Thread>,
-    enters: IdMap<u64, Enter>,
+    /// Enter events waiting for their exit, by thread: their slot in `slots`.
+    enters: IdMap<u64, u32>,
+    /// Enter events, stored once per slot and refilled (no memory per event).
+    slots: Vec<Enter>,
+    /// Slots not in `enters`.
+    free: Vec<u32>,
     /// Short (12-digit) container id → index.
     containers: HashMap<Vec<u8>, u32>,
     /// Open fds per process, from the fd lists and the calls that open, connect, duplicate and
@@ -202,8 +211,6 @@ pub struct Converter {
     forked: HashSet<u64, std::hash::BuildHasherDefault<IdHasher>>,
     /// Facts by scap event type, as looked up (`None`: not yet).
     facts: Vec<Option<TypeFacts>>,
-    /// Buffers of enter events whose exit came, for the next enter events.
-    spare: Vec<(Vec<u8>, Vec<u32>)>,
     /// Event blocks counted by event type, folded into [`Stats::events`] by
     /// [`Converter::fold_counts`].
     event_counts: Vec<u64>,
@@ -263,7 +270,7 @@ impl Converter {
     /// events of calls that never returned).
     pub fn finish(&mut self) {
         self.stats.enter_without_exit += self.enters.len() as u64;
-        self.enters.clear();
+        self.clear_enters();
         let pending = std::mem::take(&mut self.pending);
         self.out.extend(pending);
     }
@@ -381,7 +388,7 @@ impl Converter {
                     // resets its tables too). Container indices stay: they name the same
                     // containers across the whole capture.
                     self.threads.clear();
-                    self.enters.clear();
+                    self.clear_enters();
                     self.fds.clear();
                     self.fixed_state.clear();
                     self.listen_ports.clear();
@@ -543,44 +550,54 @@ impl Converter {
     }
 
     fn enter(&mut self, e: &RawEvent<'_>) {
-        let name = e.info().name;
         // Calls that never return are recorded from their enter event.
-        let full = e.name();
-        let n: &str = if e.etype == 0 { &full } else { name };
-        if matches!(n, "exit" | "exit_group" | "sigreturn" | "rt_sigreturn") {
-            let stale = self.enters.remove(&e.tid);
-            self.stats.enter_without_exit += u64::from(stale.is_some());
-            self.syscall(n, Some(e), None, e.ts);
+        if self.facts(e).never_returns {
+            let name = e.name();
+            let stale = self.drop_enter(e.tid);
+            self.stats.enter_without_exit += u64::from(stale);
+            self.syscall(&name, Some(e), None, e.ts);
             return;
         }
-        let (mut data, mut ends) = self.spare.pop().unwrap_or_default();
-        data.clear();
-        ends.clear();
-        for p in &e.params {
-            data.extend_from_slice(p);
-            // Parameters are at most 64 KiB each, at most 32 of them.
-            ends.push(data.len() as u32);
-        }
-        let prev = self.enters.insert(
-            e.tid,
-            Enter {
-                etype: e.etype,
-                ts: e.ts,
-                data,
-                ends,
-            },
-        );
-        if let Some(prev) = prev {
+        let slot = if let Some(&slot) = self.enters.get(&e.tid) {
+            // The thread's previous call never returned.
             self.stats.enter_without_exit += 1;
-            self.recycle(prev);
+            slot
+        } else {
+            let slot = self.free.pop().unwrap_or_else(|| {
+                self.slots.push(Enter::default());
+                (self.slots.len() - 1) as u32
+            });
+            self.enters.insert(e.tid, slot);
+            slot
+        };
+        let en = &mut self.slots[slot as usize];
+        en.etype = e.etype;
+        en.ts = e.ts;
+        en.data.clear();
+        en.ends.clear();
+        for p in &e.params {
+            en.data.extend_from_slice(p);
+            // Parameters are at most 64 KiB each, at most 32 of them.
+            en.ends.push(en.data.len() as u32);
         }
     }
 
-    /// Keeps an enter event's buffers for the next one (a few, not every thread's).
-    fn recycle(&mut self, en: Enter) {
-        if self.spare.len() < 64 {
-            self.spare.push((en.data, en.ends));
+    /// Forgets the enter event of `tid` waiting for its exit; whether there was one.
+    pub(super) fn drop_enter(&mut self, tid: u64) -> bool {
+        match self.enters.remove(&tid) {
+            Some(slot) => {
+                self.free.push(slot);
+                true
+            }
+            None => false,
         }
+    }
+
+    /// Forgets every enter event waiting for its exit.
+    fn clear_enters(&mut self) {
+        self.enters.clear();
+        self.slots.clear();
+        self.free.clear();
     }
 
     /// The facts of `x`'s type, looked up once per type (per call for the generic events,
@@ -614,16 +631,17 @@ impl Converter {
                 kname,
                 "clone" | "clone3" | "fork" | "vfork" | "execve" | "execveat"
             ) || fds::TRACKED.contains(&kname),
+            never_returns: matches!(&*name, "exit" | "exit_group" | "sigreturn" | "rt_sigreturn"),
         }
     }
 
     fn exit(&mut self, x: &RawEvent<'_>, judge: &mut dyn Judge) {
         let stored = match self.enters.remove(&x.tid) {
-            Some(en) if en.etype + 1 == x.etype => Some(en),
+            Some(slot) if self.slots[slot as usize].etype + 1 == x.etype => Some(slot),
             Some(other) => {
                 // A different call's enter: that call never returned (or its exit was lost).
                 self.stats.enter_without_exit += 1;
-                self.recycle(other);
+                self.free.push(other);
                 None
             }
             None => None,
@@ -650,15 +668,17 @@ impl Converter {
                 };
                 if judge.skip(&probe) {
                     self.syscall_records += 1;
-                    if let Some(en) = stored {
-                        self.recycle(en);
+                    if let Some(slot) = stored {
+                        self.free.push(slot);
                     }
                     return;
                 }
             }
         }
-        let params = stored.as_ref().map(Enter::params);
-        let enter_ev = stored.as_ref().zip(params).map(|(en, params)| RawEvent {
+        // Out of its slot while the call is converted (which needs the whole converter).
+        let en = stored.map(|slot| std::mem::take(&mut self.slots[slot as usize]));
+        let params = en.as_ref().map(Enter::params);
+        let enter_ev = en.as_ref().zip(params).map(|(en, params)| RawEvent {
             ts: en.ts,
             tid: x.tid,
             etype: en.etype,
@@ -669,8 +689,11 @@ impl Converter {
         let name = x.name();
         self.syscall(&name, enter_ev.as_ref(), Some(x), x.ts);
         drop(enter_ev);
-        if let Some(en) = stored {
-            self.recycle(en);
+        if let (Some(slot), Some(en)) = (stored, en)
+            && let Some(s) = self.slots.get_mut(slot as usize)
+        {
+            *s = en;
+            self.free.push(slot);
         }
     }
 

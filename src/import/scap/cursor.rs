@@ -33,7 +33,11 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next `n` bytes.
-    #[inline]
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], ParseError> {
         if n > self.remaining() {
             return Err(self.too_short(n, what));
@@ -58,13 +62,21 @@ impl<'a> Cursor<'a> {
     }
 
     /// A sub-cursor over the next `n` bytes, which are consumed.
-    #[inline]
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn sub(&mut self, n: usize, what: &'static str) -> Result<Cursor<'a>, ParseError> {
         let base = self.offset();
         Ok(Cursor::new(self.take(n, what)?, base))
     }
 
-    #[inline]
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], ParseError> {
         let mut a = [0; N];
         a.copy_from_slice(self.take(N, what)?);
@@ -72,25 +84,41 @@ impl<'a> Cursor<'a> {
     }
 
     /// A `u8`.
-    #[inline]
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn u8(&mut self, what: &'static str) -> Result<u8, ParseError> {
         Ok(self.array::<1>(what)?[0])
     }
 
     /// A little-endian `u16`.
-    #[inline]
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn u16(&mut self, what: &'static str) -> Result<u16, ParseError> {
         Ok(u16::from_le_bytes(self.array(what)?))
     }
 
     /// A little-endian `u32`.
-    #[inline]
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn u32(&mut self, what: &'static str) -> Result<u32, ParseError> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
 
     /// A little-endian `u64`.
-    #[inline]
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn u64(&mut self, what: &'static str) -> Result<u64, ParseError> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
