@@ -38,9 +38,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let in_bytes = std::fs::metadata(&args.file).map_or(0, |m| m.len());
     let out_bytes = std::fs::metadata(&args.output).map_or(0, |m| m.len());
     let report = if args.json {
-        json_report(&src, in_bytes, out_bytes, (events, keyframes), elapsed)
+        json_report(&mut src, in_bytes, out_bytes, (events, keyframes), elapsed)
     } else {
-        text_report(&src, in_bytes, out_bytes, (events, keyframes), elapsed)
+        text_report(&mut src, in_bytes, out_bytes, (events, keyframes), elapsed)
     };
     io::stdout().write_all(report.as_bytes())?;
     if let Some(t) = src.truncation() {
@@ -97,13 +97,13 @@ pub fn in_memory(path: &Path) -> anyhow::Result<CaptureFile> {
         Ok(Writer::new(Vec::new(), &info, opts)?)
     })?;
     let bytes = w.finish()?;
-    warn_read(path, &src, outcome.failure.as_ref());
+    warn_read(path, &mut src, outcome.failure.as_ref());
     Ok(CaptureFile::from_bytes(bytes)?)
 }
 
 /// States on stderr what a reading command met in a .scap and read around: unknown block and
 /// event types, a truncated end, the error that stopped reading (`failure`).
-pub fn warn_read(path: &Path, src: &ScapSource, failure: Option<&scap::Error>) {
+pub fn warn_read(path: &Path, src: &mut ScapSource, failure: Option<&scap::Error>) {
     let st = src.stats();
     if st.unknown_blocks + st.unknown_events > 0 {
         eprintln!(
@@ -207,7 +207,7 @@ fn convert<W: Write>(
 }
 
 fn text_report(
-    src: &ScapSource,
+    src: &mut ScapSource,
     in_bytes: u64,
     out_bytes: u64,
     (events, keyframes): (u64, u64),
@@ -256,7 +256,7 @@ fn text_report(
 }
 
 fn json_report(
-    src: &ScapSource,
+    src: &mut ScapSource,
     in_bytes: u64,
     out_bytes: u64,
     (events, keyframes): (u64, u64),

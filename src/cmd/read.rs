@@ -11,10 +11,10 @@ use crate::cli::ReadArgs;
 use crate::import::scap;
 use crate::output::ordered::{Printer, print_parallel, splits};
 use crate::output::{Format, JsonSink, Sink, TextSink, format_arg};
-use crate::replay::fields::Fid;
+use crate::replay::fields::{Family, Fid, Field};
 use crate::replay::render::BufMode;
 use crate::replay::session::{Flow, Options};
-use crate::replay::stream::Stream;
+use crate::replay::stream::{Shown, Stream};
 
 /// Runs `casefile read`.
 pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
@@ -70,7 +70,7 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
         && scap::is_scap(file).unwrap_or(false)
     {
         let mut sink = sink(out, &r, &format, buf_mode);
-        return read_scap(args, &r, file, buf_mode, sink.as_mut());
+        return read_scap(args, (&r, &format), file, buf_mode, sink.as_mut());
     }
     let mut session = r.session(Options {
         skip_blocks: !args.no_skip,
@@ -147,7 +147,7 @@ fn sink<'a>(
 /// the order `casefile import` would write them, without a capture in memory in between.
 fn read_scap(
     args: &ReadArgs,
-    r: &Resolved,
+    (r, format): (&Resolved, &Format),
     file: &std::path::Path,
     buf_mode: BufMode,
     sink: &mut dyn Sink,
@@ -166,8 +166,31 @@ fn read_scap(
             Flow::Continue
         })
     };
+    // Names from DNS answers and resource use show only through these fields: without them,
+    // reads and switches change no state an event that cannot match needs converting for.
+    let names = |f: &Field| {
+        matches!(
+            f.fid,
+            Fid::FdCipName | Fid::FdSipName | Fid::FdLipName | Fid::FdRipName
+        )
+    };
+    let usage = |f: &Field| f.fid.family() == Family::Usage;
+    let uses = |p: &dyn Fn(&Field) -> bool| {
+        format.uses_field(p) || r.filter.as_ref().is_some_and(|f| f.uses_field(&p))
+    };
+    let shown = Shown {
+        dns: uses(&names),
+        usage: uses(&usage),
+    };
     if !r.done(0) {
-        for ev in src.by_ref() {
+        while let Some(ev) = match r.filter.as_ref() {
+            Some(filter) => src.next_judged(&mut Judged {
+                stream: &mut stream,
+                filter,
+                shown,
+            }),
+            None => src.next(),
+        } {
             match ev {
                 Ok(ev) => {
                     if stream.push(ev, r.filter.as_ref(), &mut each)? == Flow::Stop {
@@ -182,7 +205,7 @@ fn read_scap(
         }
     }
     sink.flush()?;
-    super::import::warn_read(file, &src, failure.as_ref());
+    super::import::warn_read(file, &mut src, failure.as_ref());
     if args.stats {
         let secs = started.elapsed().as_secs_f64();
         let total = stream.events();
@@ -196,4 +219,23 @@ fn read_scap(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Leaves out the calls of a .scap that cannot match the filter and change no state (see
+/// [`Stream::skip_call`]).
+pub(crate) struct Judged<'a> {
+    pub(crate) stream: &'a mut Stream,
+    pub(crate) filter: &'a crate::filter::Filter<Field>,
+    pub(crate) shown: Shown,
+}
+
+impl scap::convert::Judge for Judged<'_> {
+    fn skip(&mut self, p: &scap::convert::Probe) -> bool {
+        let nr = match p.what {
+            scap::convert::Probed::Syscall(nr) => Some(nr),
+            scap::convert::Probed::Switch => None,
+        };
+        let head = (p.ts, p.tid, p.pid, p.container);
+        self.stream.skip_call(head, nr, self.filter, self.shown)
+    }
 }

@@ -80,7 +80,7 @@ impl Engine {
     }
 
     /// Makes `host`'s tables the current ones.
-    fn select(&mut self, host: u32) {
+    pub(crate) fn select(&mut self, host: u32) {
         if host == self.host {
             return;
         }

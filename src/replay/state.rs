@@ -277,7 +277,7 @@ pub struct State {
 }
 
 /// x86_64 `capset`.
-const NR_CAPSET: u16 = 126;
+pub(crate) const NR_CAPSET: u16 = 126;
 
 /// Exited processes kept before a prune, at least (see [`State::exited`]).
 const MIN_EXITED_KEPT: usize = 256;
@@ -382,7 +382,7 @@ impl State {
 
     /// The thread and process of an event, creating placeholders for tasks first seen here
     /// (their names stay empty until an exec or a state record names them).
-    fn ensure_task(&mut self, tid: u32, pid: u32, container: u32) {
+    pub(crate) fn ensure_task(&mut self, tid: u32, pid: u32, container: u32) {
         if tid == 0 || tid == self.last_tid {
             return;
         }

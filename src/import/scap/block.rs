@@ -422,6 +422,16 @@ pub const MIN_BLOCK_LEN: u32 = 12;
 /// Parses one whole block (`block` holds exactly `block_total_length` bytes) found at absolute
 /// offset `offset`.
 pub fn parse_block(block: &[u8], offset: u64) -> Result<Block<'_>, ParseError> {
+    parse_block_reusing(block, offset, Vec::new())
+}
+
+/// [`parse_block`], an event's parameter list built in `spare` (a list of an earlier event,
+/// emptied: its allocation is reused).
+pub fn parse_block_reusing<'a>(
+    block: &'a [u8],
+    offset: u64,
+    spare: Vec<&'a [u8]>,
+) -> Result<Block<'a>, ParseError> {
     let mut c = Cursor::new(block, offset);
     let block_type = c.u32("block type")?;
     let total = c.u32("block length")?;
@@ -439,7 +449,7 @@ pub fn parse_block(block: &[u8], offset: u64) -> Result<Block<'_>, ParseError> {
     let trailer = c.u32("block trailer")?;
     if is_event_block(block_type) {
         // libscap does not check event trailers; neither do we (the header length framed it).
-        return event::parse_event_block(block_type, body);
+        return event::parse_event_block_reusing(block_type, body, spare);
     }
     if trailer != total {
         return Err(ParseError::new(

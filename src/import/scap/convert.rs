@@ -37,6 +37,7 @@ use capture_format::schema::{
 
 use super::block::{self, Block, MachineInfo};
 use super::event::{self, Param, RawEvent, ec};
+use super::event_table::{EVENT_MAX, PPM_SC_NAMES};
 use crate::replay::idmap::{IdHasher, IdMap};
 
 mod containers;
@@ -100,17 +101,96 @@ struct Thread {
     container: u32,
 }
 
+/// An enter event waiting for its exit: its parameters back to back in `data`, each ending
+/// at its entry of `ends`.
+#[derive(Default)]
 struct Enter {
     etype: u16,
     ts: u64,
-    params: Vec<Vec<u8>>,
+    data: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl Enter {
+    fn params(&self) -> Vec<&[u8]> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let p = &self.data[start..end as usize];
+                start = end as usize;
+                p
+            })
+            .collect()
+    }
+}
+
+/// An event the converter may leave out, asked before it is converted: its record would be a
+/// `Syscall` or a `Switch` (see [`Probed`]) by thread `tid` of process `pid` in `container`,
+/// at `ts`. Only events that change no state the converter keeps (no clone, exec or
+/// fd-changing call) and whose record would be an event are asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// Time.
+    pub ts: u64,
+    /// Thread id.
+    pub tid: u32,
+    /// Process id.
+    pub pid: u32,
+    /// Container index.
+    pub container: u32,
+    /// What the record would be.
+    pub what: Probed,
+}
+
+/// The record of a [`Probe`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probed {
+    /// A `Syscall` of this x86_64 call number.
+    Syscall(u16),
+    /// A `Switch`.
+    Switch,
+}
+
+/// Decides which calls the converter leaves out (see [`Probe`]).
+pub trait Judge {
+    /// Whether to leave the call out. The judge counts it itself: the converter only counts
+    /// its record (`syscall`) in [`Stats::records`].
+    fn skip(&mut self, p: &Probe) -> bool;
+}
+
+/// The judge that leaves nothing out.
+pub struct KeepAll;
+
+impl Judge for KeepAll {
+    fn skip(&mut self, _: &Probe) -> bool {
+        false
+    }
+}
+
+/// What the converter knows of an event type, looked up once per type.
+#[derive(Clone, Copy, Debug, Default)]
+struct TypeFacts {
+    /// The x86_64 number of the type's call (`None`: no call of that name).
+    nr: Option<u16>,
+    /// Whether converting the call changes the converter's own state (clone, exec, the fd
+    /// table): such calls are never left out.
+    tracked: bool,
+    /// Whether the call never returns (`exit`, `exit_group`, `sigreturn`, `rt_sigreturn`): it
+    /// is recorded from its enter event.
+    never_returns: bool,
 }
 
 /// The converter: feed it blocks in file order, take events out.
 #[derive(Default)]
 pub struct Converter {
     threads: IdMap<u64, Thread>,
-    enters: IdMap<u64, Enter>,
+    /// Enter events waiting for their exit, by thread: their slot in `slots`.
+    enters: IdMap<u64, u32>,
+    /// Enter events, stored once per slot and refilled (no memory per event).
+    slots: Vec<Enter>,
+    /// Slots not in `enters`.
+    free: Vec<u32>,
     /// Short (12-digit) container id → index.
     containers: HashMap<Vec<u8>, u32>,
     /// Open fds per process, from the fd lists and the calls that open, connect, duplicate and
@@ -129,8 +209,17 @@ pub struct Converter {
     accounts: HashSet<(bool, u32, Vec<u8>, u32)>,
     /// Children for which a `Fork` was written.
     forked: HashSet<u64, std::hash::BuildHasherDefault<IdHasher>>,
-    /// Call numbers by scap event type, as looked up (`None`: no call of that name).
-    nr_by_type: IdMap<u16, Option<u16>>,
+    /// Facts by scap event type, as looked up (`None`: not yet).
+    facts: Vec<Option<TypeFacts>>,
+    /// Event blocks counted by event type, folded into [`Stats::events`] by
+    /// [`Converter::fold_counts`].
+    event_counts: Vec<u64>,
+    /// `Syscall` records counted, not yet folded into [`Stats::records`].
+    syscall_records: u64,
+    /// `Switch` records counted, not yet folded into [`Stats::records`].
+    switch_records: u64,
+    /// Blocks of the type last counted, not yet folded into [`Stats::blocks`].
+    block_run: (u32, u64),
     out: VecDeque<Event<'static>>,
     /// Records at time 0 (written before the first timed event), waiting for a time.
     pending: Vec<Event<'static>>,
@@ -181,7 +270,7 @@ impl Converter {
     /// events of calls that never returned).
     pub fn finish(&mut self) {
         self.stats.enter_without_exit += self.enters.len() as u64;
-        self.enters.clear();
+        self.clear_enters();
         let pending = std::mem::take(&mut self.pending);
         self.out.extend(pending);
     }
@@ -190,13 +279,47 @@ impl Converter {
         *self.stats.records.entry(kind).or_default() += 1;
     }
 
+    /// Moves the counts kept in arrays (per event, cheaper than the maps) into [`Self::stats`].
+    pub fn fold_counts(&mut self) {
+        for (etype, n) in self.event_counts.iter_mut().enumerate() {
+            if *n != 0 {
+                *self.stats.events.entry(etype as u16).or_default() += *n;
+                *n = 0;
+            }
+        }
+        for (kind, n) in [
+            (schema::Kind::Syscall, &mut self.syscall_records),
+            (schema::Kind::Switch, &mut self.switch_records),
+        ] {
+            if *n != 0 {
+                *self.stats.records.entry(kind.name()).or_default() += *n;
+                *n = 0;
+            }
+        }
+        let (block_type, n) = std::mem::take(&mut self.block_run);
+        if n != 0 {
+            *self.stats.blocks.entry(block_type).or_default() += n;
+        }
+    }
+
+    /// Whether an event block was read.
+    pub fn seen_event(&self) -> bool {
+        self.event_counts.iter().any(|&n| n != 0) || !self.stats.events.is_empty()
+    }
+
     fn skip(&mut self, what: String) {
         *self.stats.skipped.entry(what).or_default() += 1;
     }
 
     fn emit(&mut self, ev: Event<'static>) {
-        let kind = ev.body.kind().map_or("unknown", schema::Kind::name);
-        self.count(kind);
+        if let Body::Syscall(_) = ev.body {
+            self.syscall_records += 1;
+        } else if let Body::Switch(_) = ev.body {
+            self.switch_records += 1;
+        } else {
+            let kind = ev.body.kind().map_or("unknown", schema::Kind::name);
+            self.count(kind);
+        }
         if ev.ts == 0 && self.first_ts == 0 && !ev.body.kind().is_some_and(schema::Kind::is_state) {
             self.pending.push(ev);
             return;
@@ -238,11 +361,22 @@ impl Converter {
 
     /// Counts a block of `block_type` (also one that could not be parsed).
     pub fn count_block(&mut self, block_type: u32) {
-        *self.stats.blocks.entry(block_type).or_default() += 1;
+        // Runs of one type (event blocks, mostly) are counted apart, cheaply.
+        if self.block_run.0 != block_type && self.block_run.1 != 0 {
+            *self.stats.blocks.entry(self.block_run.0).or_default() += self.block_run.1;
+            self.block_run.1 = 0;
+        }
+        self.block_run.0 = block_type;
+        self.block_run.1 += 1;
     }
 
     /// Converts one block.
     pub fn block(&mut self, b: &Block<'_>, block_type: u32) {
+        self.block_judged(b, block_type, &mut KeepAll);
+    }
+
+    /// Converts one block, leaving out the calls `judge` says to.
+    pub fn block_judged(&mut self, b: &Block<'_>, block_type: u32, judge: &mut dyn Judge) {
         self.count_block(block_type);
         match b {
             Block::Section(s) => {
@@ -254,7 +388,7 @@ impl Converter {
                     // resets its tables too). Container indices stay: they name the same
                     // containers across the whole capture.
                     self.threads.clear();
-                    self.enters.clear();
+                    self.clear_enters();
                     self.fds.clear();
                     self.fixed_state.clear();
                     self.listen_ports.clear();
@@ -309,8 +443,12 @@ impl Converter {
                 }
             }
             Block::Event(e) => {
-                *self.stats.events.entry(e.etype).or_default() += 1;
-                self.event(e);
+                let i = usize::from(e.etype);
+                if i >= self.event_counts.len() {
+                    self.event_counts.resize(i + 1, 0);
+                }
+                self.event_counts[i] += 1;
+                self.event(e, judge);
             }
             Block::UnknownEvent { .. } => self.stats.unknown_events += 1,
             Block::Unknown { .. } => self.stats.unknown_blocks += 1,
@@ -339,7 +477,7 @@ impl Converter {
         }
     }
 
-    fn event(&mut self, e: &RawEvent<'_>) {
+    fn event(&mut self, e: &RawEvent<'_>, judge: &mut dyn Judge) {
         if !self.oriented {
             self.orient_fd_sockets();
         }
@@ -349,14 +487,30 @@ impl Converter {
                 self.stats.has_enter_events = true;
                 self.enter(e);
             } else {
-                self.exit(e);
+                self.exit(e, judge);
             }
             return;
         }
         match info.name {
             "procexit" => self.procexit(e),
             "signaldeliver" => self.signal(e),
-            "switch" => self.switch(e),
+            "switch" => {
+                if e.ts != 0 && self.first_ts != 0 && self.out.is_empty() {
+                    let (tid, pid, container) = self.header(e);
+                    let probe = Probe {
+                        ts: e.ts,
+                        tid,
+                        pid,
+                        container,
+                        what: Probed::Switch,
+                    };
+                    if judge.skip(&probe) {
+                        self.switch_records += 1;
+                        return;
+                    }
+                }
+                self.switch(e);
+            }
             "procinfo" => self.procinfo(e),
             "container" => self.container_event(e),
             "asyncevent" => {
@@ -396,48 +550,151 @@ impl Converter {
     }
 
     fn enter(&mut self, e: &RawEvent<'_>) {
-        let name = e.info().name;
         // Calls that never return are recorded from their enter event.
-        let full = e.name();
-        let n: &str = if e.etype == 0 { &full } else { name };
-        if matches!(n, "exit" | "exit_group" | "sigreturn" | "rt_sigreturn") {
-            let stale = self.enters.remove(&e.tid);
-            self.stats.enter_without_exit += u64::from(stale.is_some());
-            self.syscall(n, Some(e), None, e.ts);
+        if self.facts(e).never_returns {
+            let name = e.name();
+            let stale = self.drop_enter(e.tid);
+            self.stats.enter_without_exit += u64::from(stale);
+            self.syscall(&name, Some(e), None, e.ts);
             return;
         }
-        let prev = self.enters.insert(
-            e.tid,
-            Enter {
-                etype: e.etype,
-                ts: e.ts,
-                params: e.params.iter().map(|p| p.to_vec()).collect(),
-            },
-        );
-        self.stats.enter_without_exit += u64::from(prev.is_some());
+        let slot = if let Some(&slot) = self.enters.get(&e.tid) {
+            // The thread's previous call never returned.
+            self.stats.enter_without_exit += 1;
+            slot
+        } else {
+            let slot = self.free.pop().unwrap_or_else(|| {
+                self.slots.push(Enter::default());
+                (self.slots.len() - 1) as u32
+            });
+            self.enters.insert(e.tid, slot);
+            slot
+        };
+        let en = &mut self.slots[slot as usize];
+        en.etype = e.etype;
+        en.ts = e.ts;
+        en.data.clear();
+        en.ends.clear();
+        for p in &e.params {
+            en.data.extend_from_slice(p);
+            // Parameters are at most 64 KiB each, at most 32 of them.
+            en.ends.push(en.data.len() as u32);
+        }
     }
 
-    fn exit(&mut self, x: &RawEvent<'_>) {
+    /// Forgets the enter event of `tid` waiting for its exit; whether there was one.
+    pub(super) fn drop_enter(&mut self, tid: u64) -> bool {
+        match self.enters.remove(&tid) {
+            Some(slot) => {
+                self.free.push(slot);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets every enter event waiting for its exit.
+    fn clear_enters(&mut self) {
+        self.enters.clear();
+        self.slots.clear();
+        self.free.clear();
+    }
+
+    /// The facts of `x`'s type, looked up once per type (per call for the generic events,
+    /// types 0 and 1, which name their call in their `ID` parameter).
+    fn facts(&mut self, x: &RawEvent<'_>) -> TypeFacts {
+        let i = if x.etype > 1 {
+            usize::from(x.etype)
+        } else {
+            match x.param(0).as_i64() {
+                Some(id) if (0..PPM_SC_NAMES.len() as i64).contains(&id) => EVENT_MAX + id as usize,
+                _ => return Self::look_up_facts(x),
+            }
+        };
+        if let Some(Some(f)) = self.facts.get(i) {
+            return *f;
+        }
+        let f = Self::look_up_facts(x);
+        if i >= self.facts.len() {
+            self.facts.resize(i + 1, None);
+        }
+        self.facts[i] = Some(f);
+        f
+    }
+
+    fn look_up_facts(x: &RawEvent<'_>) -> TypeFacts {
+        let name = x.name();
+        let kname = kernel_name(&name);
+        TypeFacts {
+            nr: syscalls::by_name(kname),
+            tracked: matches!(
+                kname,
+                "clone" | "clone3" | "fork" | "vfork" | "execve" | "execveat"
+            ) || fds::TRACKED.contains(&kname),
+            never_returns: matches!(&*name, "exit" | "exit_group" | "sigreturn" | "rt_sigreturn"),
+        }
+    }
+
+    fn exit(&mut self, x: &RawEvent<'_>, judge: &mut dyn Judge) {
         let stored = match self.enters.remove(&x.tid) {
-            Some(en) if en.etype + 1 == x.etype => Some(en),
+            Some(slot) if self.slots[slot as usize].etype + 1 == x.etype => Some(slot),
             Some(other) => {
                 // A different call's enter: that call never returned (or its exit was lost).
                 self.stats.enter_without_exit += 1;
-                drop(other);
+                self.free.push(other);
                 None
             }
             None => None,
         };
-        let enter_ev = stored.as_ref().map(|en| RawEvent {
+        // A call whose record would be an event and that changes nothing the converter keeps:
+        // ask whether it is wanted at all. Only when no record waits before it, so the judge
+        // sees the state as of the records before this one.
+        if x.dump_flags & SCAP_DF_STATE_ONLY == 0
+            && x.ts != 0
+            && self.first_ts != 0
+            && self.out.is_empty()
+        {
+            let f = self.facts(x);
+            if let Some(nr) = f.nr
+                && !f.tracked
+            {
+                let (tid, pid, container) = self.header(x);
+                let probe = Probe {
+                    ts: x.ts,
+                    tid,
+                    pid,
+                    container,
+                    what: Probed::Syscall(nr),
+                };
+                if judge.skip(&probe) {
+                    self.syscall_records += 1;
+                    if let Some(slot) = stored {
+                        self.free.push(slot);
+                    }
+                    return;
+                }
+            }
+        }
+        // Out of its slot while the call is converted (which needs the whole converter).
+        let en = stored.map(|slot| std::mem::take(&mut self.slots[slot as usize]));
+        let params = en.as_ref().map(Enter::params);
+        let enter_ev = en.as_ref().zip(params).map(|(en, params)| RawEvent {
             ts: en.ts,
             tid: x.tid,
             etype: en.etype,
             cpu: x.cpu,
             dump_flags: 0,
-            params: en.params.iter().map(Vec::as_slice).collect(),
+            params,
         });
         let name = x.name();
         self.syscall(&name, enter_ev.as_ref(), Some(x), x.ts);
+        drop(enter_ev);
+        if let (Some(slot), Some(en)) = (stored, en)
+            && let Some(s) = self.slots.get_mut(slot as usize)
+        {
+            *s = en;
+            self.free.push(slot);
+        }
     }
 
     /// Converts one call from its enter and/or exit event.
@@ -454,14 +711,8 @@ impl Converter {
         // architecture, which the file does not name.
         // The number of an event type's call, looked up once per type (a generic event names
         // its call in a parameter).
-        let nr = if any.etype > 1 {
-            *self
-                .nr_by_type
-                .entry(any.etype)
-                .or_insert_with(|| syscalls::by_name(kname))
-        } else {
-            syscalls::by_name(kname)
-        };
+        let facts = self.facts(any);
+        let nr = facts.nr;
         let Some(nr) = nr else {
             let dir = if x.is_some() { "<" } else { ">" };
             self.skip(format!("{name} {dir}"));
@@ -479,10 +730,14 @@ impl Converter {
         // Process changes first: the kernel reports fork and exec before the call returns, and
         // the call's own record then carries the new process.
         if let Some(x) = x {
+            let tracked = facts.tracked;
             match kname {
                 "clone" | "clone3" | "fork" | "vfork" => self.clone_exit(x, ret),
                 "execve" | "execveat" if ret == 0 => self.exec_exit(en, x),
-                _ => self.track_fds(kname, en, x, ret),
+                _ if tracked => {
+                    self.track_fds(kname, en, x, ret);
+                }
+                _ => {}
             }
         }
         let (tid, pid, container) = self.header(any);

@@ -33,28 +33,50 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next `n` bytes.
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], ParseError> {
         if n > self.remaining() {
-            return Err(ParseError::new(
-                self.offset(),
-                ErrorKind::InvalidLength {
-                    what,
-                    needed: n as u64,
-                    available: self.remaining() as u64,
-                },
-            ));
+            return Err(self.too_short(n, what));
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
         Ok(s)
     }
 
+    /// The error of a `take` of `n` bytes past the end.
+    #[cold]
+    #[inline(never)]
+    fn too_short(&self, n: usize, what: &'static str) -> ParseError {
+        ParseError::new(
+            self.offset(),
+            ErrorKind::InvalidLength {
+                what,
+                needed: n as u64,
+                available: self.remaining() as u64,
+            },
+        )
+    }
+
     /// A sub-cursor over the next `n` bytes, which are consumed.
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn sub(&mut self, n: usize, what: &'static str) -> Result<Cursor<'a>, ParseError> {
         let base = self.offset();
         Ok(Cursor::new(self.take(n, what)?, base))
     }
 
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], ParseError> {
         let mut a = [0; N];
         a.copy_from_slice(self.take(N, what)?);
@@ -62,21 +84,41 @@ impl<'a> Cursor<'a> {
     }
 
     /// A `u8`.
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn u8(&mut self, what: &'static str) -> Result<u8, ParseError> {
         Ok(self.array::<1>(what)?[0])
     }
 
     /// A little-endian `u16`.
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn u16(&mut self, what: &'static str) -> Result<u16, ParseError> {
         Ok(u16::from_le_bytes(self.array(what)?))
     }
 
     /// A little-endian `u32`.
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn u32(&mut self, what: &'static str) -> Result<u32, ParseError> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
 
     /// A little-endian `u64`.
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "a few instructions, on the path of every event"
+    )]
     pub fn u64(&mut self, what: &'static str) -> Result<u64, ParseError> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }

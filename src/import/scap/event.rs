@@ -475,7 +475,16 @@ fn fdlist(b: &[u8]) -> Option<Vec<(i64, u16)>> {
 }
 
 /// Parses the body of an event block (`body` excludes the 8-byte block header and the trailer).
-pub fn parse_event_block(block_type: u32, mut c: Cursor<'_>) -> Result<Block<'_>, ParseError> {
+pub fn parse_event_block(block_type: u32, c: Cursor<'_>) -> Result<Block<'_>, ParseError> {
+    parse_event_block_reusing(block_type, c, Vec::new())
+}
+
+/// [`parse_event_block`], the parameter list built in `spare` (emptied first).
+pub fn parse_event_block_reusing<'a>(
+    block_type: u32,
+    mut c: Cursor<'a>,
+    spare: Vec<&'a [u8]>,
+) -> Result<Block<'a>, ParseError> {
     let cpu = c.u16("cpu")?;
     let dump_flags = match block_type {
         id::EVF_V1 | id::EVF_V2 | id::EVF_V2_LARGE => c.u32("dump flags")?,
@@ -530,17 +539,32 @@ pub fn parse_event_block(block_type: u32, mut c: Cursor<'_>) -> Result<Block<'_>
             },
         ));
     }
+    // The lengths are there (checked above): read them straight.
     let mut lens = [0usize; MAX_PARAMS];
-    for l in lens.iter_mut().take(nparams) {
-        *l = if large {
-            ev.u32("parameter length")? as usize
-        } else {
-            ev.u16("parameter length")? as usize
+    let table = ev.take(nparams * width, "parameter length")?;
+    for (l, b) in lens.iter_mut().zip(table.chunks_exact(width)) {
+        *l = match *b {
+            [a, b] => usize::from(u16::from_le_bytes([a, b])),
+            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]) as usize,
+            _ => 0,
         };
     }
-    let mut params = Vec::with_capacity(nparams);
-    for &l in &lens[..nparams] {
-        params.push(ev.take(l, "event parameter")?);
+    let lens = &lens[..nparams];
+    let mut params = spare;
+    params.clear();
+    params.reserve(nparams);
+    if lens.iter().sum::<usize>() <= ev.remaining() {
+        // Every value is there: cut them straight.
+        let mut rest = ev.take(ev.remaining(), "event parameter")?;
+        for &l in lens {
+            let (p, r) = rest.split_at(l);
+            params.push(p);
+            rest = r;
+        }
+    } else {
+        for &l in lens {
+            params.push(ev.take(l, "event parameter")?);
+        }
     }
     Ok(Block::Event(RawEvent {
         ts,

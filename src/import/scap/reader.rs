@@ -111,14 +111,22 @@ impl BlockSource for SliceBlocks<'_> {
     }
 }
 
-/// Blocks read from a stream. The buffer grows only as bytes arrive, never to a length read from
-/// the file.
+/// Blocks read from a stream, through a buffer of a MiB or so that holds several blocks: each
+/// block is handed out from the buffer, without a copy of its own. The buffer grows past that
+/// only as a bigger block's bytes arrive, never to a length read from the file.
 pub struct ReadBlocks<R> {
     inner: R,
+    /// Offset in the stream of the next block (the one at `start`).
     offset: u64,
     buf: Vec<u8>,
+    /// The bytes not yet handed out: `buf[start..end]`.
+    start: usize,
+    end: usize,
     done: bool,
 }
+
+/// How much [`ReadBlocks`] reads at a time, at least.
+const CHUNK: usize = 1 << 20;
 
 impl<R: Read> ReadBlocks<R> {
     /// Blocks of an uncompressed stream.
@@ -127,54 +135,54 @@ impl<R: Read> ReadBlocks<R> {
             inner,
             offset: 0,
             buf: Vec::new(),
+            start: 0,
+            end: 0,
             done: false,
         }
     }
 
-    /// Reads up to `n` more bytes into `buf`; returns how many arrived.
+    /// Reads until at least `n` bytes are buffered after `start`, or the stream ends; returns
+    /// how many are buffered.
     fn fill(&mut self, n: usize) -> Result<usize, ParseError> {
-        const STEP: usize = 1 << 16;
-        let mut got = 0;
-        while got < n {
-            let want = (n - got).min(STEP);
-            let at = self.buf.len();
-            self.buf.resize(at + want, 0);
-            match self.inner.read(&mut self.buf[at..]) {
-                Ok(0) => {
-                    self.buf.truncate(at);
-                    break;
-                }
-                Ok(k) => {
-                    self.buf.truncate(at + k);
-                    got += k;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(at),
+        if self.end - self.start >= n {
+            return Ok(self.end - self.start);
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        while self.end < n {
+            if self.end == self.buf.len() {
+                // A chunk more, once the buffer is full of bytes that arrived: it grows only
+                // as bytes arrive.
+                self.buf.resize(self.buf.len() + CHUNK, 0);
+            }
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => break,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // A gzip stream cut short reports an unexpected end: that is a truncation.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    self.buf.truncate(at);
-                    break;
-                }
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
                 Err(e) => {
-                    self.buf.truncate(at);
                     return Err(ParseError::new(
-                        self.offset + self.buf.len() as u64,
+                        self.offset + self.end as u64,
                         ErrorKind::Io(e),
                     ));
                 }
             }
         }
-        Ok(got)
+        Ok(self.end)
     }
 
-    fn next_inner(&mut self) -> Result<Option<u64>, ParseError> {
-        self.buf.clear();
+    fn next_inner(&mut self) -> Result<Option<(u64, usize, usize)>, ParseError> {
         let offset = self.offset;
         let got = self.fill(8)?;
         if got == 0 {
             self.done = true;
             return Ok(None);
         }
-        let Some((block_type, len)) = peek_header(&self.buf) else {
+        let Some((block_type, len)) = peek_header(&self.buf[self.start..self.end]) else {
             return Err(ParseError::new(
                 offset,
                 ErrorKind::Truncated {
@@ -184,18 +192,21 @@ impl<R: Read> ReadBlocks<R> {
             ));
         };
         check_len(block_type, len, offset)?;
-        let got = self.fill(len as usize - 8)?;
-        if got < len as usize - 8 {
+        let len = len as usize;
+        let got = self.fill(len)?;
+        if got < len {
             return Err(ParseError::new(
                 offset,
                 ErrorKind::Truncated {
-                    declared: u64::from(len),
-                    available: 8 + got as u64,
+                    declared: len as u64,
+                    available: got as u64,
                 },
             ));
         }
-        self.offset += u64::from(len);
-        Ok(Some(offset))
+        let at = self.start;
+        self.start += len;
+        self.offset += len as u64;
+        Ok(Some((offset, at, len)))
     }
 }
 
@@ -205,7 +216,7 @@ impl<R: Read> BlockSource for ReadBlocks<R> {
             return Ok(None);
         }
         match self.next_inner() {
-            Ok(Some(o)) => Ok(Some((o, &self.buf))),
+            Ok(Some((o, at, len))) => Ok(Some((o, &self.buf[at..at + len]))),
             Ok(None) => Ok(None),
             Err(e) => {
                 self.done = true;

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use capture_format::HeaderInfo;
 use capture_format::schema::Event;
 
-use super::block::{self, MachineInfo, SectionHeader, id, parse_block};
-use super::convert::{Converter, Stats};
+use super::block::{self, MachineInfo, SectionHeader, id, parse_block_reusing};
+use super::convert::{Converter, Judge, KeepAll, Stats};
 use super::reader::{BlockSource, sniff};
 use super::{Error, ErrorKind, ParseError};
 
@@ -29,6 +29,15 @@ pub struct ScapSource {
     truncation: Option<Error>,
     corrupt: u64,
     first_corrupt: Option<Error>,
+    /// The parameter list of the last event, emptied, for the next one.
+    spare: Vec<&'static [u8]>,
+}
+
+/// An emptied list whose allocation serves lists of another lifetime (an in-place collect of
+/// nothing).
+fn reuse<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
 }
 
 /// Opens a `.scap` file, plain or gzip-compressed, and reads its metadata blocks.
@@ -96,10 +105,11 @@ fn from_blocks(
         truncation: None,
         corrupt: 0,
         first_corrupt: None,
+        spare: Vec::new(),
     };
     // Read the metadata, up to the first record of the event stream, so the header accessors
     // are filled in.
-    while !s.done && s.conv.stats.events.is_empty() {
+    while !s.done && !s.conv.seen_event() {
         s.pump()?;
     }
     Ok(s)
@@ -116,6 +126,11 @@ impl ScapSource {
 
     /// Reads and converts one block. Sets `done` at the end of the input.
     fn pump(&mut self) -> Result<(), Error> {
+        self.pump_judged(&mut KeepAll)
+    }
+
+    /// Reads and converts one block, leaving out the calls `judge` says to.
+    fn pump_judged(&mut self, judge: &mut dyn Judge) -> Result<(), Error> {
         let next = match self.blocks.next_block() {
             Ok(n) => n,
             Err(e) if e.is_truncation() && self.seen_first => {
@@ -159,8 +174,14 @@ impl ScapSource {
                 return Err(self.err(ParseError::new(0, ErrorKind::NotScap { block_type })));
             }
         }
-        match parse_block(bytes, offset) {
-            Ok(b) => self.conv.block(&b, block_type),
+        let spare = reuse(std::mem::take(&mut self.spare));
+        match parse_block_reusing(bytes, offset, spare) {
+            Ok(b) => {
+                self.conv.block_judged(&b, block_type, judge);
+                if let block::Block::Event(e) = b {
+                    self.spare = reuse(e.params);
+                }
+            }
             Err(e) if offset == 0 => {
                 // The section header itself is bad: this is not a file we can read.
                 self.finish();
@@ -238,8 +259,9 @@ impl ScapSource {
     }
 
     /// Counts so far: blocks and events by type, records produced, events skipped by type.
-    pub fn stats(&self) -> &Stats {
-        &self.conv.stats
+    pub fn stats(&mut self) -> Stats {
+        self.conv.fold_counts();
+        self.conv.stats.clone()
     }
 
     /// Where the file ended inside a block, if it did.
@@ -253,10 +275,10 @@ impl ScapSource {
     }
 }
 
-impl Iterator for ScapSource {
-    type Item = Result<Event<'static>, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl ScapSource {
+    /// The next record, as [`Iterator::next`], leaving out the calls `judge` says to (see
+    /// [`super::convert::Probe`]): those give no record, and the judge counts them.
+    pub fn next_judged(&mut self, judge: &mut dyn Judge) -> Option<Result<Event<'static>, Error>> {
         loop {
             if let Some(ev) = self.conv.pop() {
                 return Some(Ok(ev));
@@ -264,9 +286,17 @@ impl Iterator for ScapSource {
             if self.done {
                 return None;
             }
-            if let Err(e) = self.pump() {
+            if let Err(e) = self.pump_judged(judge) {
                 return Some(Err(e));
             }
         }
+    }
+}
+
+impl Iterator for ScapSource {
+    type Item = Result<Event<'static>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_judged(&mut KeepAll)
     }
 }

@@ -14,6 +14,37 @@ use super::param;
 use super::values::{ip_text, ipv4_text, l4_of_scap, open_flags_from_ppm, sock_of_tuple};
 use crate::replay::path::join_path;
 
+/// The calls (kernel names) whose exit [`Converter::track_fds`] looks at: no other call changes
+/// the fd table, so the others need not be converted to keep it.
+pub(super) const TRACKED: &[&str] = &[
+    "open",
+    "openat",
+    "openat2",
+    "creat",
+    "socket",
+    "connect",
+    "accept",
+    "accept4",
+    "pipe",
+    "pipe2",
+    "dup",
+    "dup2",
+    "dup3",
+    "eventfd",
+    "eventfd2",
+    "epoll_create",
+    "epoll_create1",
+    "inotify_init",
+    "inotify_init1",
+    "signalfd",
+    "signalfd4",
+    "timerfd_create",
+    "userfaultfd",
+    "pidfd_open",
+    "memfd_create",
+    "close",
+];
+
 impl Converter {
     pub(super) fn fd_entry(&mut self, tid: u64, f: &FdEntry<'_>) {
         use block::fd_type as t;
@@ -159,7 +190,8 @@ impl Converter {
         }
     }
 
-    /// Keeps the fd table current after calls that open, connect, duplicate or close fds.
+    /// Keeps the fd table current after calls that open, connect, duplicate or close fds
+    /// (those of [`TRACKED`]: the converter calls this for no other).
     pub(super) fn track_fds(
         &mut self,
         call: &str,

@@ -618,3 +618,169 @@ fn a_task_first_seen_in_a_clone_child_keeps_its_description() {
         ]
     );
 }
+
+/// `casefile read X.scap` leaves out the events its filter surely rejects, but not what they
+/// do to the tables: a process's fds come from its parent, opened before the fork under
+/// another name, and the reads of the parent (left out) change nothing.
+#[test]
+fn left_out_events_still_open_the_fds_a_matching_child_inherits() {
+    use crate::cmd::read::Judged;
+    use crate::filter::{Source, Val};
+    use crate::replay::fields::Fields;
+    use crate::replay::render::BufMode;
+    use crate::replay::session::Flow;
+    use crate::replay::stream::{Shown, Stream};
+
+    let read_exit =
+        |ts: u64, tid: u64, fd: i64| ev(7, ts, tid, &[&i64b(1), b"x", &i64b(fd), &u32b(1)]);
+    let open_exit = |ts: u64, tid: u64, fd: i64, name: &str| {
+        ev(
+            3,
+            ts,
+            tid,
+            &[
+                &i64b(fd),
+                &cstr(name),
+                &u32b(0),
+                &u32b(0),
+                &u32b(0),
+                &i64b(0),
+            ],
+        )
+    };
+    let mut f = shb(b"");
+    f.extend(clone_child(1_000, 600, 600, 1, "shell", b"\0", false));
+    // The shell opens fd 3 and reads it.
+    f.extend(open_exit(2_000, 600, 3, "/etc/secret"));
+    f.extend(read_exit(2_500, 600, 3));
+    // And fd 5, a socket it listens on (only replay keeps that: the converter does not).
+    f.extend(ev(
+        19,
+        2_600,
+        600,
+        &[&i64b(5), &u32b(2), &u32b(1), &u32b(0), &u32b(0)],
+    ));
+    f.extend(ev(25, 2_700, 600, &[&i64b(0), &i64b(5), &u32b(16)]));
+    // Its child (still `shell`) inherits fd 3, opens fd 4, then runs `target`, which reads
+    // both.
+    f.extend(clone_child(3_000, 700, 700, 600, "shell", b"\0", false));
+    f.extend(open_exit(3_200, 700, 4, "/etc/child"));
+    f.extend(read_exit(3_300, 700, 4));
+    f.extend(ev(
+        293,
+        3_500,
+        700,
+        &[
+            &i64b(0),
+            &cstr("/usr/bin/target"),
+            b"\0",
+            &i64b(700),
+            &i64b(700),
+            &i64b(600),
+            &cstr("/srv"),
+            &i64b(1024),
+            &i64b(0),
+            &i64b(0),
+            &u32b(0),
+            &u32b(0),
+            &u32b(0),
+            &cstr("target"),
+        ],
+    ));
+    f.extend(read_exit(4_000, 700, 3));
+    f.extend(read_exit(4_100, 700, 4));
+    f.extend(read_exit(4_200, 700, 5));
+    f.extend(read_exit(5_000, 600, 3));
+    let path = std::env::temp_dir().join(format!("casefile-judged-{}.scap", std::process::id()));
+    std::fs::write(&path, &f).expect("write");
+    let fields: Vec<_> = [
+        "evt.num",
+        "evt.type",
+        "proc.name",
+        "fd.name",
+        "fd.is_server",
+    ]
+    .iter()
+    .map(|n| {
+        crate::filter::Registry::resolve(&Fields, n, None)
+            .expect(n)
+            .id
+    })
+    .collect();
+    /// Counts the calls left out.
+    struct Counting<'a>(Judged<'a>, usize);
+    impl crate::import::scap::convert::Judge for Counting<'_> {
+        fn skip(&mut self, p: &crate::import::scap::convert::Probe) -> bool {
+            let skip = self.0.skip(p);
+            self.1 += usize::from(skip);
+            skip
+        }
+    }
+    // Every event, each judged first (`judged`), or converted and evaluated.
+    let stream_all = |filter: &crate::filter::Filter<_>, judged: bool| {
+        let mut src = crate::import::scap::open(&path).expect("open");
+        let mut stream = Stream::new(&src.header_info(), BufMode::Dotted);
+        let mut rows = Vec::new();
+        let mut left_out = 0;
+        loop {
+            let next = if judged {
+                let mut j = Counting(
+                    Judged {
+                        stream: &mut stream,
+                        filter,
+                        shown: Shown::default(),
+                    },
+                    0,
+                );
+                let next = src.next_judged(&mut j);
+                left_out += j.1;
+                next
+            } else {
+                src.next()
+            };
+            let Some(ev) = next else { break };
+            let ev = ev.expect("event");
+            stream
+                .push(ev, Some(filter), &mut |ctx| -> Result<Flow, ()> {
+                    let row: Vec<String> = fields
+                        .iter()
+                        .map(|f| match ctx.get(f) {
+                            Some(Val::Str(s)) => String::from_utf8_lossy(&s).into_owned(),
+                            Some(Val::Num(n)) => n.to_string(),
+                            Some(Val::Bool(b)) => b.to_string(),
+                            Some(_) => "?".into(),
+                            None => "<NA>".into(),
+                        })
+                        .collect();
+                    rows.push(row.join(" "));
+                    Ok(Flow::Continue)
+                })
+                .expect("push");
+        }
+        (
+            rows,
+            stream.events(),
+            stream.evaluated(),
+            stream.matched(),
+            left_out,
+        )
+    };
+    let reads = [
+        "14 read target /etc/secret <NA>",
+        "15 read target /etc/child <NA>",
+        "16 read target <NA> true",
+    ];
+    let exec = ["12 procexec target <NA> <NA>", "13 execve target <NA> <NA>"];
+    for (text, want) in [
+        ("proc.name = target", [&exec[..], &reads[..]].concat()),
+        ("proc.name = target and fd.num >= 3", reads.to_vec()),
+    ] {
+        let filter = crate::filter::compile(text, &Fields).expect("filter");
+        let (direct, judged) = (stream_all(&filter, false), stream_all(&filter, true));
+        assert_eq!(judged.0, want, "{text}: {judged:?} {direct:?}");
+        // The same counts, and the shell's reads were left out (not its opens).
+        assert_eq!(direct.1..=direct.3, judged.1..=judged.3, "{text}");
+        assert_eq!((direct.4, judged.4), (0, 3), "{text}");
+    }
+    let _ = std::fs::remove_file(&path);
+}
