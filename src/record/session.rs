@@ -437,11 +437,9 @@ impl Recorder {
                 0 => Clock::wall_now(),
                 t => t,
             };
-            s.sample(ts, |mut e| {
+            s.sample(ts, |e| {
                 self.summary.samples += 1;
-                // A sample belongs to the container its process was last seen in, as the
-                // process's events do.
-                e.container = self.containers.container_of(e.pid);
+                // Its container is set when it is written (see `flush_ready`).
                 self.reorder.push_event(e);
             });
             self.summary.sampling += t.elapsed();
@@ -616,7 +614,15 @@ impl Recorder {
             }
             last_ts = last_ts.max(ts);
             let result = match item {
-                Item::Event(ev) => out.append(&ev).map(|()| true),
+                Item::Event(mut ev) => {
+                    if matches!(ev.body, Body::Usage(_)) {
+                        // A sample belongs to the container its process is in at the sample's
+                        // place among the events: known only now that those before it are
+                        // placed (at sampling, some may still wait to be ordered).
+                        ev.container = containers.container_of(ev.pid);
+                    }
+                    out.append(&ev).map(|()| true)
+                }
                 Item::Raw(raw) => {
                     let Ok(mut d) = decoder.decode(raw) else {
                         summary.malformed += 1;
