@@ -30,18 +30,14 @@ pub(super) fn sections(session: &Session) -> Vec<(usize, Section)> {
 }
 
 /// Hands each section the index can answer for (wholly inside the session's time range,
-/// present, of this catalog, usable) to `f`, in block order, one at a time, keeping
-/// of the views only `view` (`Some("")`: none).
+/// present, of this catalog, usable) to `f`, in block order, keeping of the views only `view`
+/// (`Some("")`: none); decoded on the session's threads (see [`each_section_mapped`]).
 pub(super) fn each_section(
     session: &Session,
     view: Option<&str>,
     f: &mut dyn FnMut(usize, Section),
 ) {
-    for i in candidates(session) {
-        if let Some(s) = section(session, i, view) {
-            f(i, s);
-        }
-    }
+    each_section_mapped(session, view, &|_, s| Some(s), f);
 }
 
 /// The event blocks whose sections a session may take: followed by a section, wholly inside
