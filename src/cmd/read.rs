@@ -11,7 +11,7 @@ use crate::cli::ReadArgs;
 use crate::import::scap;
 use crate::output::ordered::{Printer, print_parallel, splits};
 use crate::output::{Format, JsonSink, Sink, TextSink, format_arg};
-use crate::replay::fields::{Family, Fid, Field};
+use crate::replay::fields::{Fid, Field};
 use crate::replay::render::BufMode;
 use crate::replay::session::{Flow, Options};
 use crate::replay::stream::{Shown, Stream};
@@ -166,22 +166,10 @@ fn read_scap(
             Flow::Continue
         })
     };
-    // Names from DNS answers and resource use show only through these fields: without them,
+    // Names from DNS answers and resource use show only through some fields: without them,
     // reads and switches change no state an event that cannot match needs converting for.
-    let names = |f: &Field| {
-        matches!(
-            f.fid,
-            Fid::FdCipName | Fid::FdSipName | Fid::FdLipName | Fid::FdRipName
-        )
-    };
-    let usage = |f: &Field| f.fid.family() == Family::Usage;
-    let uses = |p: &dyn Fn(&Field) -> bool| {
-        format.uses_field(p) || r.filter.as_ref().is_some_and(|f| f.uses_field(&p))
-    };
-    let shown = Shown {
-        dns: uses(&names),
-        usage: uses(&usage),
-    };
+    let shown =
+        Shown::by(|p| format.uses_field(p) || r.filter.as_ref().is_some_and(|f| f.uses_field(&p)));
     if !r.done(0) {
         while let Some(ev) = match r.filter.as_ref() {
             Some(filter) => src.next_judged(&mut Judged {

@@ -210,6 +210,17 @@ pub struct Shown {
     pub usage: bool,
 }
 
+impl Shown {
+    /// What an output shows, given whether its format or filter `uses` a field a test holds
+    /// for.
+    pub fn by(uses: impl Fn(&dyn Fn(&Field) -> bool) -> bool) -> Shown {
+        Shown {
+            dns: uses(&|f| super::dns::is_name_field(f.fid)),
+            usage: uses(&|f| f.fid.family() == super::fields::Family::Usage),
+        }
+    }
+}
+
 /// Whether applying a call of `nr` changes the tables: it opens, closes, connects or
 /// duplicates fds, changes ids, capabilities or the working directory, or (when `dns`) is a
 /// read that may be a DNS answer to learn names from. Such calls are always converted and
