@@ -1,11 +1,11 @@
 //! `casefile rules`: run Falco rules files over captures and print the alerts as Falco does.
 //!
-//! Glue: read the rules files, compile them into a [`crate::rules::Ruleset`] (on a thread with a large
-//! stack, since the filter parser descends recursively into long conditions), and replay the
-//! captures once. The union of all rules decides which blocks to skip from their summaries;
-//! each event read goes to the rules that can match its type, in load order, and the first
-//! that matches fires (every one with `--all-matches`): [`Matcher`], which `casefile inspect`
-//! uses too.
+//! Glue: read the rules files, compile them into a [`crate::rules::Ruleset`] (on a thread with
+//! a large stack, since the filter parser descends recursively into long conditions), and
+//! replay the captures once, on every core when the rules allow. The union of all rules decides
+//! which blocks to skip from their summaries; each event read goes to the rules that can match
+//! its type, in load order, and the first that matches fires (every one with `--all-matches`):
+//! [`crate::rules::Matcher`], which `casefile inspect` uses too.
 //!
 //! Exit status: 1 when any rule fired, 0 when none did, 2 on errors.
 
@@ -14,10 +14,9 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use crate::cli::RulesArgs;
-use crate::replay::parallel::Take;
+use crate::replay::parallel::{SegmentSink, Take};
 use crate::replay::session::{Flow, Options};
-use crate::rules::alert::SegmentAlerts;
-use crate::rules::{Matcher, alert};
+use crate::rules::alert::{AlertChunk, SegmentAlerts};
 
 /// Runs `casefile rules`.
 pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
@@ -38,37 +37,36 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
         let mut session = r.session_of(opened, opts)?;
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-        let mut line = String::with_capacity(512);
-        let mut matcher = Matcher::new(&set, args.load.all_matches);
         let threads = super::args::threads(args.threads);
+        let new = || SegmentAlerts::new(&set, args.load.all_matches, r.json);
+        // The alert lines of a piece of the run, printed, and their rules counted.
+        let mut take = |c: AlertChunk| -> anyhow::Result<()> {
+            out.write_all(&c.bytes)?;
+            for i in c.fired {
+                *counts.entry(i).or_default() += 1;
+                alerts += 1;
+            }
+            Ok(())
+        };
         if threads > 1 && session.can_split(set.any.as_ref()) && !set.needs_order() {
-            let new = || SegmentAlerts::new(&set, args.load.all_matches, r.json);
             session.run_parallel_blocks(threads, set.any.as_ref(), &new, |_, c| {
-                out.write_all(&c.bytes)?;
-                for i in c.fired {
-                    *counts.entry(i).or_default() += 1;
-                    alerts += 1;
-                }
+                take(c)?;
                 Ok(Take::All)
             })?;
         } else {
+            let mut seg = new();
             session.run_blocks(set.any.as_ref(), |ctx| -> anyhow::Result<Flow> {
-                matcher.event(&set, ctx, |i, ctx| -> anyhow::Result<()> {
-                    let rule = &set.rules[i];
-                    line.clear();
-                    if r.json {
-                        alert::json_line(rule, ctx, &mut line);
-                    } else {
-                        alert::text_line(rule, ctx, &mut line);
-                    }
-                    line.push('\n');
-                    out.write_all(line.as_bytes())?;
-                    *counts.entry(i).or_default() += 1;
-                    alerts += 1;
-                    Ok(())
-                })?;
+                seg.event(ctx)?;
+                if seg.full()
+                    && let Some(c) = seg.block_done()
+                {
+                    take(c)?;
+                }
                 Ok(Flow::Continue)
             })?;
+            if let Some(c) = seg.segment_done() {
+                take(c)?;
+            }
         }
         out.flush()?;
         stats = Some(session.stats());

@@ -233,8 +233,8 @@ mod tests {
     }
 }
 
-/// The alerts of one segment of a parallel run (`casefile rules --threads`), as text or JSON
-/// lines, with the rule of each.
+/// The alerts of a run of `casefile rules` (of one segment, on several threads), as text or
+/// JSON lines, with the rule of each.
 pub struct SegmentAlerts<'a> {
     set: &'a super::Ruleset,
     matcher: super::Matcher,
@@ -262,6 +262,12 @@ impl<'a> SegmentAlerts<'a> {
             line: String::with_capacity(512),
             chunk: AlertChunk::default(),
         }
+    }
+
+    /// Whether the alerts waiting to be taken fill a buffer's worth (64 KiB): a run on one
+    /// thread takes them then, and at its end.
+    pub fn full(&self) -> bool {
+        self.chunk.bytes.len() >= 1 << 16
     }
 
     fn take(&mut self) -> Option<AlertChunk> {
