@@ -1,4 +1,4 @@
-//! A parallel replay's printed output (`read`, `check`): each segment of the capture printed
+//! A parallel replay's printed output (`read`, `check`, the TUI's event lists): each segment of the capture printed
 //! into memory by its worker, written in order by the caller's thread.
 
 use std::io::{self, Write};
@@ -6,9 +6,8 @@ use std::io::{self, Write};
 use super::{Format, JsonSink, Sink, TextSink};
 use crate::filter::Filter;
 use crate::replay::context::EventCtx;
-use crate::replay::dns;
 use crate::replay::fields::{Fid, Field};
-use crate::replay::parallel::{SegmentSink, Take};
+use crate::replay::parallel::{SegmentSink, Take, needs_order};
 use crate::replay::session::{Flow, Session};
 
 /// Whether a run of `session` over `filter` printing `format` may be printed in parallel: the
@@ -22,13 +21,8 @@ pub fn splits(session: &Session, format: &Format, filter: Option<&Filter<Field>>
 /// learned from DNS answers (they live past keyframes). Such runs read on one thread.
 fn in_order(format: &Format, filter: Option<&Filter<Field>>) -> bool {
     let delta = crate::timefmt::output_time() == crate::timefmt::OutputTime::Delta;
-    let prints = |f: &Field| {
-        f.fid == Fid::EvtDeltatime
-            || dns::is_name_field(f.fid)
-            || (delta && f.fid == Fid::EvtOutputtime)
-    };
-    format.uses_field(prints)
-        || filter.is_some_and(|f| f.uses_field(&|f: &Field| f.fid == Fid::EvtDeltatime))
+    let prints = |f: &Field| needs_order(f) || (delta && f.fid == Fid::EvtOutputtime);
+    format.uses_field(prints) || filter.is_some_and(|f| f.uses_field(&needs_order))
 }
 
 /// A printer into memory, one per segment of a parallel run.
