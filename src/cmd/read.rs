@@ -14,7 +14,7 @@ use crate::output::{Format, JsonSink, Sink, TextSink, format_arg};
 use crate::replay::fields::{Fid, Field};
 use crate::replay::render::BufMode;
 use crate::replay::session::{Flow, Options};
-use crate::replay::stream::{Shown, Stream};
+use crate::replay::stream::{Shown, Stream, Would};
 
 /// Runs `casefile read`.
 pub fn run(args: &ReadArgs) -> anyhow::Result<ExitCode> {
@@ -153,7 +153,9 @@ fn read_scap(
     sink: &mut dyn Sink,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let mut src = scap::open(file).with_context(|| format!("reading {}", file.display()))?;
+    let threads = super::args::threads(args.threads);
+    let mut src =
+        scap::open_with(file, threads).with_context(|| format!("reading {}", file.display()))?;
     let mut stream = Stream::new(&src.header_info(), buf_mode);
     let mut n = 0u64;
     let mut failure = None;
@@ -219,11 +221,12 @@ pub(crate) struct Judged<'a> {
 
 impl scap::convert::Judge for Judged<'_> {
     fn skip(&mut self, p: &scap::convert::Probe) -> bool {
-        let nr = match p.what {
-            scap::convert::Probed::Syscall(nr) => Some(nr),
-            scap::convert::Probed::Switch => None,
+        let would = match p.what {
+            scap::convert::Probed::Syscall(nr) => Would::Syscall(nr),
+            scap::convert::Probed::Switch => Would::Switch,
+            scap::convert::Probed::Usage => Would::Usage,
         };
         let head = (p.ts, p.tid, p.pid, p.container);
-        self.stream.skip_call(head, nr, self.filter, self.shown)
+        self.stream.skip_call(head, would, self.filter, self.shown)
     }
 }

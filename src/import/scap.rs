@@ -37,6 +37,7 @@
 //! }
 //! ```
 
+mod ahead;
 pub mod block;
 pub mod convert;
 pub mod cursor;
@@ -57,7 +58,7 @@ use std::path::PathBuf;
     reason = "for the reading commands that take a .case or a .scap"
 )]
 pub use source::is_scap;
-pub use source::{ScapSource, open};
+pub use source::{ScapSource, open, open_with};
 
 #[expect(unused_imports, reason = "linked from the module docs")]
 use capture_format::schema::Event;

@@ -9,7 +9,9 @@
 //! fixtures.
 
 use capture_format::HeaderInfo;
-use capture_format::schema::{Body, Event, Kind, Params, Switch, Syscall, host_of, syscalls};
+use capture_format::schema::{
+    Body, Event, Kind, Params, Switch, Syscall, Usage, host_of, syscalls,
+};
 
 use super::calls::{self, Action};
 use super::context::{EventCtx, Side};
@@ -65,12 +67,12 @@ impl Stream {
     pub fn skip_call(
         &mut self,
         (ts, tid, pid, container): (u64, u32, u32, u32),
-        nr: Option<u16>,
+        would: Would,
         filter: &Filter<Field>,
         shown: Shown,
     ) -> bool {
-        let body = match nr {
-            Some(nr) => {
+        let (body, code) = match would {
+            Would::Syscall(nr) => {
                 let i = usize::from(nr);
                 if i >= self.changes_state.len() {
                     self.changes_state.resize(i + 1, None);
@@ -80,17 +82,19 @@ impl Stream {
                 if changes {
                     return false;
                 }
-                Body::Syscall(Syscall {
+                let body = Body::Syscall(Syscall {
                     nr,
                     ret: 0,
                     latency: 0,
                     params: Params::new(),
-                })
+                });
+                (body, nr)
             }
-            None if shown.usage => return false,
-            None => Body::Switch(Switch::default()),
+            Would::Switch | Would::Usage if shown.usage => return false,
+            Would::Switch => (Body::Switch(Switch::default()), u16::MAX),
+            Would::Usage => (Body::Usage(Usage::default()), u16::MAX - 1),
         };
-        let key = u64::from(tid) << 16 | u64::from(nr.unwrap_or(u16::MAX));
+        let key = u64::from(tid) << 16 | u64::from(code);
         let skip = match self.verdicts.get(&key) {
             Some(&(generation, p, c, skip))
                 if generation == self.generation && p == pid && c == container =>
@@ -98,7 +102,7 @@ impl Stream {
                 skip
             }
             _ => {
-                let skip = self.judge((ts, tid, pid, container), nr, body, filter);
+                let skip = self.judge((ts, tid, pid, container), body, filter);
                 let v = (self.generation, pid, container, skip);
                 self.verdicts.insert(key, v);
                 skip
@@ -118,13 +122,12 @@ impl Stream {
     fn judge(
         &mut self,
         (ts, tid, pid, container): (u64, u32, u32, u32),
-        nr: Option<u16>,
         body: Body<'static>,
         filter: &Filter<Field>,
     ) -> bool {
         self.load_pending();
         self.engine.select(host_of(container));
-        if nr.is_some() {
+        if !matches!(body, Body::Switch(_)) {
             // What applying the record would do first (see `State::apply_before`); a switch
             // makes no thread known.
             self.engine.state.ensure_task(tid, pid, container);
@@ -199,6 +202,17 @@ impl Stream {
     pub fn matched(&self) -> u64 {
         self.engine.matched
     }
+}
+
+/// What the record of an event [`Stream::skip_call`] judges would be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Would {
+    /// A `Syscall` of this x86_64 call number.
+    Syscall(u16),
+    /// A `Switch`.
+    Switch,
+    /// A `Usage` sample.
+    Usage,
 }
 
 /// Which state the output can show beyond what the filter tests, for [`Stream::skip_call`].

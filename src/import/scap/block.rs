@@ -432,6 +432,46 @@ pub fn parse_block_reusing<'a>(
     offset: u64,
     spare: Vec<&'a [u8]>,
 ) -> Result<Block<'a>, ParseError> {
+    let (block_type, body, trailer) = frame(block, offset)?;
+    if is_event_block(block_type) {
+        // libscap does not check event trailers; neither do we (the header length framed it).
+        return event::parse_event_block_reusing(block_type, body, spare);
+    }
+    let total = block.len() as u32;
+    if trailer != total {
+        return Err(ParseError::new(
+            offset + u64::from(total) - 4,
+            ErrorKind::TrailerMismatch {
+                block_type,
+                header: total,
+                trailer,
+            },
+        ));
+    }
+    parse_metadata(block_type, body)
+}
+
+/// Parses an event block as [`parse_block_reusing`] does, its parameters pushed to `params`;
+/// `None` when the block is not an event block.
+pub fn parse_event_block_into<'a>(
+    block: &'a [u8],
+    offset: u64,
+    params: &mut impl event::ParamSink<'a>,
+) -> Result<Option<event::EventHead>, ParseError> {
+    let (block_type, body, _) = frame(block, offset)?;
+    if !is_event_block(block_type) {
+        return Ok(None);
+    }
+    event::parse_event_into(block_type, body, params).map(Some)
+}
+
+/// A block's type, body and trailer, its declared length checked against its bytes.
+#[inline(always)]
+#[allow(
+    clippy::inline_always,
+    reason = "a few checks, on the path of every event"
+)]
+fn frame(block: &[u8], offset: u64) -> Result<(u32, Cursor<'_>, u32), ParseError> {
     let mut c = Cursor::new(block, offset);
     let block_type = c.u32("block type")?;
     let total = c.u32("block length")?;
@@ -447,21 +487,7 @@ pub fn parse_block_reusing<'a>(
     let body_len = total as usize - 12;
     let body = c.sub(body_len, "block body")?;
     let trailer = c.u32("block trailer")?;
-    if is_event_block(block_type) {
-        // libscap does not check event trailers; neither do we (the header length framed it).
-        return event::parse_event_block_reusing(block_type, body, spare);
-    }
-    if trailer != total {
-        return Err(ParseError::new(
-            offset + u64::from(total) - 4,
-            ErrorKind::TrailerMismatch {
-                block_type,
-                header: total,
-                trailer,
-            },
-        ));
-    }
-    parse_metadata(block_type, body)
+    Ok((block_type, body, trailer))
 }
 
 fn parse_metadata(block_type: u32, mut c: Cursor<'_>) -> Result<Block<'_>, ParseError> {

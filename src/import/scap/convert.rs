@@ -43,7 +43,7 @@ mod fds;
 mod procs;
 mod values;
 
-use calls::{Enter, TypeFacts};
+pub(crate) use calls::{Facts, Pairs, TypeFacts};
 
 /// Dump flag of EVF blocks: the event only updates state and is hidden when reading.
 const SCAP_DF_STATE_ONLY: u32 = 1;
@@ -124,6 +124,8 @@ pub enum Probed {
     Syscall(u16),
     /// A `Switch`.
     Switch,
+    /// A `Usage` sample (from `procinfo`).
+    Usage,
 }
 
 /// Decides which calls the converter leaves out (see [`Probe`]).
@@ -146,12 +148,8 @@ impl Judge for KeepAll {
 #[derive(Default)]
 pub struct Converter {
     threads: IdMap<u64, Thread>,
-    /// Enter events waiting for their exit, by thread: their slot in `slots`.
-    enters: IdMap<u64, u32>,
-    /// Enter events, stored once per slot and refilled (no memory per event).
-    slots: Vec<Enter>,
-    /// Slots not in `enters`.
-    free: Vec<u32>,
+    /// Enter events waiting for their exit.
+    pairs: Pairs,
     /// Short (12-digit) container id → index.
     containers: HashMap<Vec<u8>, u32>,
     /// Open fds per process, from the fd lists and the calls that open, connect, duplicate and
@@ -170,8 +168,8 @@ pub struct Converter {
     accounts: HashSet<(bool, u32, Vec<u8>, u32)>,
     /// Children for which a `Fork` was written.
     forked: HashSet<u64, std::hash::BuildHasherDefault<IdHasher>>,
-    /// Facts by scap event type, as looked up (`None`: not yet).
-    facts: Vec<Option<TypeFacts>>,
+    /// Facts by scap event type.
+    facts: Facts,
     /// Event blocks counted by event type, folded into [`Stats::events`] by
     /// [`Converter::fold_counts`].
     event_counts: Vec<u64>,
@@ -179,6 +177,8 @@ pub struct Converter {
     syscall_records: u64,
     /// `Switch` records counted, not yet folded into [`Stats::records`].
     switch_records: u64,
+    /// `Usage` records counted, not yet folded into [`Stats::records`].
+    usage_records: u64,
     /// Blocks of the type last counted, not yet folded into [`Stats::blocks`].
     block_run: (u32, u64),
     out: VecDeque<Event<'static>>,
@@ -230,8 +230,7 @@ impl Converter {
     /// Flushes what is held back at the end of the input (records waiting for a time, enter
     /// events of calls that never returned).
     pub fn finish(&mut self) {
-        self.stats.enter_without_exit += self.enters.len() as u64;
-        self.clear_enters();
+        self.stats.enter_without_exit += self.pairs.clear() as u64;
         let pending = std::mem::take(&mut self.pending);
         self.out.extend(pending);
     }
@@ -251,6 +250,7 @@ impl Converter {
         for (kind, n) in [
             (schema::Kind::Syscall, &mut self.syscall_records),
             (schema::Kind::Switch, &mut self.switch_records),
+            (schema::Kind::Usage, &mut self.usage_records),
         ] {
             if *n != 0 {
                 *self.stats.records.entry(kind.name()).or_default() += *n;
@@ -277,6 +277,8 @@ impl Converter {
             self.syscall_records += 1;
         } else if let Body::Switch(_) = ev.body {
             self.switch_records += 1;
+        } else if let Body::Usage(_) = ev.body {
+            self.usage_records += 1;
         } else {
             let kind = ev.body.kind().map_or("unknown", schema::Kind::name);
             self.count(kind);
@@ -322,13 +324,49 @@ impl Converter {
 
     /// Counts a block of `block_type` (also one that could not be parsed).
     pub fn count_block(&mut self, block_type: u32) {
+        self.count_blocks(block_type, 1);
+    }
+
+    fn count_blocks(&mut self, block_type: u32, n: u64) {
         // Runs of one type (event blocks, mostly) are counted apart, cheaply.
         if self.block_run.0 != block_type && self.block_run.1 != 0 {
             *self.stats.blocks.entry(self.block_run.0).or_default() += self.block_run.1;
             self.block_run.1 = 0;
         }
         self.block_run.0 = block_type;
-        self.block_run.1 += 1;
+        self.block_run.1 += n;
+    }
+
+    /// Counts an event block the converter is given in parts, by a reader that pairs enter and
+    /// exit events itself (see [`super::ahead`]): the block, its event type, as
+    /// [`Converter::block_judged`] does for a whole event.
+    pub(crate) fn count_event(&mut self, block_type: u32, etype: u16) {
+        self.count_block(block_type);
+        let i = usize::from(etype);
+        if i >= self.event_counts.len() {
+            self.event_counts.resize(i + 1, 0);
+        }
+        self.event_counts[i] += 1;
+        if !self.oriented {
+            self.orient_fd_sockets();
+        }
+    }
+
+    /// Counts `n` enter events of type `etype` in blocks of `block_type` that the reader kept
+    /// for their exits.
+    pub(crate) fn kept_enters(&mut self, block_type: u32, etype: u16, n: u64) {
+        self.count_blocks(block_type, n);
+        let i = usize::from(etype);
+        if i >= self.event_counts.len() {
+            self.event_counts.resize(i + 1, 0);
+        }
+        self.event_counts[i] += n;
+        self.stats.has_enter_events = true;
+    }
+
+    /// Counts calls whose enter was seen and whose exit never came, found by the reader.
+    pub(crate) fn never_returned(&mut self, n: u64) {
+        self.stats.enter_without_exit += n;
     }
 
     /// Converts one block.
@@ -349,7 +387,7 @@ impl Converter {
                     // resets its tables too). Container indices stay: they name the same
                     // containers across the whole capture.
                     self.threads.clear();
-                    self.clear_enters();
+                    self.pairs.clear();
                     self.fds.clear();
                     self.fixed_state.clear();
                     self.listen_ports.clear();
@@ -456,23 +494,15 @@ impl Converter {
             "procexit" => self.procexit(e),
             "signaldeliver" => self.signal(e),
             "switch" => {
-                if e.ts != 0 && self.first_ts != 0 && self.out.is_empty() {
-                    let (tid, pid, container) = self.header(e);
-                    let probe = Probe {
-                        ts: e.ts,
-                        tid,
-                        pid,
-                        container,
-                        what: Probed::Switch,
-                    };
-                    if judge.skip(&probe) {
-                        self.switch_records += 1;
-                        return;
-                    }
+                if !self.sample_judged_out(e, judge) {
+                    self.switch(e);
                 }
-                self.switch(e);
             }
-            "procinfo" => self.procinfo(e),
+            "procinfo" => {
+                if !self.sample_judged_out(e, judge) {
+                    self.procinfo(e);
+                }
+            }
             "container" => self.container_event(e),
             "asyncevent" => {
                 let name = e
@@ -508,6 +538,68 @@ impl Converter {
             }
             name => self.skip(name.to_string()),
         }
+    }
+}
+
+impl Converter {
+    /// Whether the judge leaves out the record of `e` when it is a switch or a `procinfo`
+    /// sample (they change no state the converter keeps); the record left out is counted.
+    /// Needs `e`'s header only.
+    fn sample_judged_out(&mut self, e: &RawEvent<'_>, judge: &mut dyn Judge) -> bool {
+        let what = match e.info().name {
+            "switch" => Probed::Switch,
+            "procinfo" => Probed::Usage,
+            _ => return false,
+        };
+        if !self.judged_out(e, what, judge) {
+            return false;
+        }
+        match what {
+            Probed::Usage => self.usage_records += 1,
+            _ => self.switch_records += 1,
+        }
+        true
+    }
+
+    /// For an event block given in parts (see [`super::ahead`]): whether the judge leaves out
+    /// the record of event `e`, of which only the header is needed; when it does, the block is
+    /// counted as [`Converter::block_judged`] counts it. Only switches and samples can be left
+    /// out so.
+    pub(crate) fn leaves_out_event(
+        &mut self,
+        block_type: u32,
+        e: &RawEvent<'_>,
+        judge: &mut dyn Judge,
+    ) -> bool {
+        if !matches!(e.info().name, "switch" | "procinfo") {
+            return false;
+        }
+        if !self.oriented {
+            self.orient_fd_sockets();
+        }
+        if !self.sample_judged_out(e, judge) {
+            return false;
+        }
+        self.count_event(block_type, e.etype);
+        true
+    }
+
+    /// Whether the judge leaves out the record `e` would give (`what`: a switch or a sample,
+    /// which change no state the converter keeps). Only when no record waits before it, so the
+    /// judge sees the state as of the records before this one.
+    fn judged_out(&mut self, e: &RawEvent<'_>, what: Probed, judge: &mut dyn Judge) -> bool {
+        if e.ts == 0 || self.first_ts == 0 || !self.out.is_empty() {
+            return false;
+        }
+        let (tid, pid, container) = self.header(e);
+        let probe = Probe {
+            ts: e.ts,
+            tid,
+            pid,
+            container,
+            what,
+        };
+        judge.skip(&probe)
     }
 }
 

@@ -182,7 +182,7 @@ impl<'a> RawEvent<'a> {
         if self.etype > 1 {
             return Cow::Borrowed(self.info().name);
         }
-        let id = self.param(0).as_i64().unwrap_or(0);
+        let id = self.generic_id().unwrap_or(0);
         match PPM_SC_NAMES.get(id as usize) {
             Some(n) if !n.is_empty() && *n != "unknown" => Cow::Borrowed(n),
             _ => Cow::Owned(format!(
@@ -190,6 +190,16 @@ impl<'a> RawEvent<'a> {
                 self.param(1).as_i64().map_or(id, |native| native)
             )),
         }
+    }
+
+    /// The `ppm_sc` code a generic event (type 0 or 1) names in its `ID` parameter, as
+    /// `param(0)` decodes it: the table types that parameter `PT_SYSCALLID`, an unsigned
+    /// integer.
+    pub fn generic_id(&self) -> Option<i64> {
+        self.params
+            .first()
+            .and_then(|b| int_le(b, false))
+            .map(|v| v as i64)
     }
 
     /// The decoded parameter named `name`, if this event type has one.
@@ -482,9 +492,58 @@ pub fn parse_event_block(block_type: u32, c: Cursor<'_>) -> Result<Block<'_>, Pa
 /// [`parse_event_block`], the parameter list built in `spare` (emptied first).
 pub fn parse_event_block_reusing<'a>(
     block_type: u32,
-    mut c: Cursor<'a>,
-    spare: Vec<&'a [u8]>,
+    c: Cursor<'a>,
+    mut spare: Vec<&'a [u8]>,
 ) -> Result<Block<'a>, ParseError> {
+    spare.clear();
+    Ok(match parse_event_into(block_type, c, &mut spare)? {
+        h if h.etype as usize >= EVENT_MAX => Block::UnknownEvent { etype: h.etype },
+        h => Block::Event(RawEvent {
+            ts: h.ts,
+            tid: h.tid,
+            etype: h.etype,
+            cpu: h.cpu,
+            dump_flags: h.dump_flags,
+            params: spare,
+        }),
+    })
+}
+
+/// Where [`parse_event_into`] puts an event's parameters.
+pub trait ParamSink<'a> {
+    /// The next parameter's bytes.
+    fn push(&mut self, p: &'a [u8]);
+}
+
+impl<'a> ParamSink<'a> for Vec<&'a [u8]> {
+    fn push(&mut self, p: &'a [u8]) {
+        Vec::push(self, p);
+    }
+}
+
+/// An event's header, as [`parse_event_into`] reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventHead {
+    /// Time, ns since the epoch.
+    pub ts: u64,
+    /// Thread id.
+    pub tid: u64,
+    /// Event type; at least `EVENT_MAX` for a type newer than the table (its parameters are
+    /// not read: their length width is unknown).
+    pub etype: u16,
+    /// CPU.
+    pub cpu: u16,
+    /// Dump flags of EVF blocks, 0 otherwise.
+    pub dump_flags: u32,
+}
+
+/// Parses the body of an event block, its parameters pushed to `params`.
+#[inline]
+pub fn parse_event_into<'a>(
+    block_type: u32,
+    mut c: Cursor<'a>,
+    params: &mut impl ParamSink<'a>,
+) -> Result<EventHead, ParseError> {
     let cpu = c.u16("cpu")?;
     let dump_flags = match block_type {
         id::EVF_V1 | id::EVF_V2 | id::EVF_V2_LARGE => c.u32("dump flags")?,
@@ -517,9 +576,16 @@ pub fn parse_event_block_reusing<'a>(
             },
         ));
     }
+    let head = EventHead {
+        ts,
+        tid,
+        etype,
+        cpu,
+        dump_flags,
+    };
     if etype as usize >= EVENT_MAX {
         // A type from a newer writer: its parameter length width is unknown, so skip it.
-        return Ok(Block::UnknownEvent { etype });
+        return Ok(head);
     }
     let info = &EVENTS[etype as usize];
     let large = info.flags & ef::LARGE_PAYLOAD != 0;
@@ -540,40 +606,54 @@ pub fn parse_event_block_reusing<'a>(
         ));
     }
     // The lengths are there (checked above): read them straight.
-    let mut lens = [0usize; MAX_PARAMS];
     let table = ev.take(nparams * width, "parameter length")?;
-    for (l, b) in lens.iter_mut().zip(table.chunks_exact(width)) {
-        *l = match *b {
+    let values = ev.clone().take(ev.remaining(), "event parameter")?;
+    // Cut each value while it fits; a value past the end is the cursor's error, at its offset.
+    let mut rest = values;
+    let mut fits = true;
+    for b in table.chunks_exact(width) {
+        let l = match *b {
             [a, b] => usize::from(u16::from_le_bytes([a, b])),
             [a, b, c, d] => u32::from_le_bytes([a, b, c, d]) as usize,
             _ => 0,
         };
-    }
-    let lens = &lens[..nparams];
-    let mut params = spare;
-    params.clear();
-    params.reserve(nparams);
-    if lens.iter().sum::<usize>() <= ev.remaining() {
-        // Every value is there: cut them straight.
-        let mut rest = ev.take(ev.remaining(), "event parameter")?;
-        for &l in lens {
-            let (p, r) = rest.split_at(l);
-            params.push(p);
-            rest = r;
+        if l > rest.len() {
+            fits = false;
+            break;
         }
-    } else {
-        for &l in lens {
-            params.push(ev.take(l, "event parameter")?);
+        let (p, r) = rest.split_at(l);
+        params.push(p);
+        rest = r;
+    }
+    if !fits {
+        let lens = table.chunks_exact(width).map(|b| match *b {
+            [a, b] => usize::from(u16::from_le_bytes([a, b])),
+            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]) as usize,
+            _ => 0,
+        });
+        return Err(value_error(ev, lens));
+    }
+    Ok(head)
+}
+
+/// The error of the first of values of lengths `lens` that does not fit in `ev`.
+fn value_error(mut ev: Cursor<'_>, lens: impl Iterator<Item = usize>) -> ParseError {
+    let mut needed = 0;
+    for l in lens {
+        needed += l;
+        if let Err(e) = ev.take(l, "event parameter") {
+            return e;
         }
     }
-    Ok(Block::Event(RawEvent {
-        ts,
-        tid,
-        etype,
-        cpu,
-        dump_flags,
-        params,
-    }))
+    // Not reached when a value does not fit; said as the lengths' sum, should it be.
+    ParseError::new(
+        ev.offset(),
+        ErrorKind::InvalidLength {
+            what: "event parameter",
+            needed: needed as u64,
+            available: ev.remaining() as u64,
+        },
+    )
 }
 
 /// Parameter count of a V1 event: the largest `n` (at most the table's) whose lengths add up to

@@ -7,6 +7,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
+use super::ahead::Call;
 use super::block::{MIN_BLOCK_LEN, id, is_event_block, peek_header};
 use super::{ErrorKind, ParseError};
 
@@ -18,6 +19,82 @@ pub const MAX_BLOCK_LEN: u32 = 512 << 20;
 pub trait BlockSource {
     /// The next block's absolute offset and bytes (header to trailer), `Ok(None)` at the end.
     fn next_block(&mut self) -> Result<Option<(u64, &[u8])>, ParseError>;
+
+    /// The next block as its source hands it out: its bytes, or an event block already parsed
+    /// (by [`super::ahead::ReadAhead`]). `spare` is an empty list whose allocation serves the
+    /// event's parameters, or comes back with the bytes.
+    fn next_unit<'a>(&'a mut self, spare: Vec<&'a [u8]>) -> Result<Option<Unit<'a>>, ParseError> {
+        Ok(self.next_block()?.map(|(offset, bytes)| Unit::Bytes {
+            offset,
+            bytes,
+            spare,
+        }))
+    }
+
+    /// Enter events the source kept that were still waiting for their exits at the end (calls
+    /// that never returned).
+    fn enters_left(&self) -> u64 {
+        0
+    }
+}
+
+/// One block from a [`BlockSource`].
+pub enum Unit<'a> {
+    /// A block's bytes, header to trailer, at `offset`; `spare` is the list passed in.
+    Bytes {
+        /// Absolute offset.
+        offset: u64,
+        /// The whole block.
+        bytes: &'a [u8],
+        /// The list passed in, for the parser.
+        spare: Vec<&'a [u8]>,
+    },
+    /// An event block parsed by the source, at `offset`: an event that is not a call's exit.
+    Event {
+        /// Absolute offset.
+        offset: u64,
+        /// The block's type.
+        block_type: u32,
+        /// The event.
+        event: Call<'a>,
+        /// Whether an enter of the thread was waiting for an exit that never came.
+        stale: bool,
+        /// The list passed in.
+        spare: Vec<&'a [u8]>,
+    },
+    /// An enter event the source keeps until its exit, the first event of a file.
+    Enter {
+        /// The block's type.
+        block_type: u32,
+        /// The event's type.
+        etype: u16,
+        /// Whether it replaced an enter of the thread whose exit never came.
+        stale: bool,
+        /// The list passed in.
+        spare: Vec<&'a [u8]>,
+    },
+    /// Enter events the source keeps until their exits, counted at once: how many of each
+    /// block and event type, and how many replaced an enter of their thread whose exit never
+    /// came.
+    Enters {
+        /// (block type, event type, count).
+        kept: &'a [(u32, u16, u64)],
+        /// Replaced enters.
+        stale: u64,
+        /// The list passed in.
+        spare: Vec<&'a [u8]>,
+    },
+    /// An exit event, paired with its enter by the source.
+    Call {
+        /// The block's type.
+        block_type: u32,
+        /// The exit and its enter.
+        call: Call<'a>,
+        /// Whether the enter waiting was another call's, whose exit never came.
+        stale: bool,
+        /// The list passed in.
+        spare: Vec<&'a [u8]>,
+    },
 }
 
 /// Event blocks other than the `_LARGE` ones hold at most this much after their 8-byte header
@@ -123,14 +200,32 @@ pub struct ReadBlocks<R> {
     start: usize,
     end: usize,
     done: bool,
+    /// How much to read at a time, at least.
+    chunk: usize,
 }
 
-/// How much [`ReadBlocks`] reads at a time, at least.
+/// How much [`ReadBlocks`] buffers, at least.
 const CHUNK: usize = 1 << 20;
+
+/// How much [`ReadBlocks`] reads at a time, at most.
+const READ: usize = 128 << 10;
+
+/// What the buffered bytes hold next.
+pub(super) enum Framed {
+    /// A whole block at `buf[at..at + len]`.
+    Block { at: usize, len: usize },
+    /// Not a whole block: at least this many bytes are needed from `start`.
+    Need(usize),
+}
 
 impl<R: Read> ReadBlocks<R> {
     /// Blocks of an uncompressed stream.
     pub fn new(inner: R) -> ReadBlocks<R> {
+        Self::with_chunk(inner, CHUNK)
+    }
+
+    /// Blocks of a stream read `chunk` bytes at a time (small ones test the buffer's edges).
+    pub(super) fn with_chunk(inner: R, chunk: usize) -> ReadBlocks<R> {
         ReadBlocks {
             inner,
             offset: 0,
@@ -138,27 +233,30 @@ impl<R: Read> ReadBlocks<R> {
             start: 0,
             end: 0,
             done: false,
+            chunk: chunk.max(1),
         }
     }
 
     /// Reads until at least `n` bytes are buffered after `start`, or the stream ends; returns
     /// how many are buffered.
-    fn fill(&mut self, n: usize) -> Result<usize, ParseError> {
+    pub(super) fn fill(&mut self, n: usize) -> Result<usize, ParseError> {
         if self.end - self.start >= n {
             return Ok(self.end - self.start);
         }
-        if self.start > 0 {
+        if self.moves(n) {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
-        while self.end < n {
+        while self.end - self.start < n {
             if self.end == self.buf.len() {
                 // A chunk more, once the buffer is full of bytes that arrived: it grows only
                 // as bytes arrive.
-                self.buf.resize(self.buf.len() + CHUNK, 0);
+                self.buf.resize(self.buf.len() + self.chunk, 0);
             }
-            match self.inner.read(&mut self.buf[self.end..]) {
+            // A read at a time that the cache holds until the blocks in it are parsed.
+            let to = self.buf.len().min(self.end + READ);
+            match self.inner.read(&mut self.buf[self.end..to]) {
                 Ok(0) => break,
                 Ok(k) => self.end += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -172,41 +270,91 @@ impl<R: Read> ReadBlocks<R> {
                 }
             }
         }
-        Ok(self.end)
+        Ok(self.end - self.start)
+    }
+
+    /// Whether [`Self::fill`] of `n` bytes moves the bytes not yet handed out to the start of
+    /// the buffer (blocks handed out before are overwritten then).
+    pub(super) fn moves(&self, n: usize) -> bool {
+        self.start > 0 && self.start + n > self.buf.len()
+    }
+
+    /// The next block if its bytes are all buffered, or how many bytes it needs.
+    pub(super) fn frame(&self) -> Result<Framed, ParseError> {
+        let have = &self.buf[self.start..self.end];
+        let Some((block_type, len)) = peek_header(have) else {
+            return Ok(Framed::Need(8));
+        };
+        check_len(block_type, len, self.offset)?;
+        let len = len as usize;
+        Ok(if len > have.len() {
+            Framed::Need(len)
+        } else {
+            Framed::Block {
+                at: self.start,
+                len,
+            }
+        })
+    }
+
+    /// The buffer [`Framed::Block`] positions are in.
+    pub(super) fn buffer(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Hands out the block [`Self::frame`] found, of `len` bytes; returns its offset.
+    pub(super) fn advance(&mut self, len: usize) -> u64 {
+        let offset = self.offset;
+        self.start += len;
+        self.offset += len as u64;
+        offset
+    }
+
+    /// Reads the `n` bytes [`Framed::Need`] asked for: `Ok(false)` at the end of the stream
+    /// between blocks, a truncation error when it ends inside one.
+    pub(super) fn read_more(&mut self, n: usize) -> Result<bool, ParseError> {
+        let got = self.fill(n)?;
+        if got >= n {
+            return Ok(true);
+        }
+        if got == 0 {
+            return Ok(false);
+        }
+        Err(ParseError::new(
+            self.offset,
+            ErrorKind::Truncated {
+                declared: n as u64,
+                available: got as u64,
+            },
+        ))
+    }
+
+    /// The buffer with every block handed out so far, in exchange for `fresh`, which takes the
+    /// bytes not yet handed out (blocks handed out keep their place in the buffer returned).
+    pub(super) fn swap_buffer(&mut self, mut fresh: Vec<u8>) -> Vec<u8> {
+        let rest = self.end - self.start;
+        let want = rest.max(self.chunk);
+        if fresh.len() < want {
+            fresh.resize(want, 0);
+        }
+        fresh[..rest].copy_from_slice(&self.buf[self.start..self.end]);
+        self.start = 0;
+        self.end = rest;
+        std::mem::replace(&mut self.buf, fresh)
     }
 
     fn next_inner(&mut self) -> Result<Option<(u64, usize, usize)>, ParseError> {
-        let offset = self.offset;
-        let got = self.fill(8)?;
-        if got == 0 {
-            self.done = true;
-            return Ok(None);
+        loop {
+            match self.frame()? {
+                Framed::Block { at, len } => return Ok(Some((self.advance(len), at, len))),
+                Framed::Need(n) => {
+                    if !self.read_more(n)? {
+                        self.done = true;
+                        return Ok(None);
+                    }
+                }
+            }
         }
-        let Some((block_type, len)) = peek_header(&self.buf[self.start..self.end]) else {
-            return Err(ParseError::new(
-                offset,
-                ErrorKind::Truncated {
-                    declared: 8,
-                    available: got as u64,
-                },
-            ));
-        };
-        check_len(block_type, len, offset)?;
-        let len = len as usize;
-        let got = self.fill(len)?;
-        if got < len {
-            return Err(ParseError::new(
-                offset,
-                ErrorKind::Truncated {
-                    declared: len as u64,
-                    available: got as u64,
-                },
-            ));
-        }
-        let at = self.start;
-        self.start += len;
-        self.offset += len as u64;
-        Ok(Some((offset, at, len)))
     }
 }
 
@@ -226,16 +374,19 @@ impl<R: Read> BlockSource for ReadBlocks<R> {
     }
 }
 
+/// A stream of scap bytes, decompressed.
+pub type Bytes = Box<dyn Read + Send>;
+
 /// Opens a stream that may be gzip-compressed (sniffed by its magic `1F 8B`). Returns the
-/// block source and whether it was compressed.
-pub fn sniff<R: Read + 'static>(inner: R) -> io::Result<(Box<dyn BlockSource>, bool)> {
+/// decompressed bytes and whether they were compressed.
+pub fn sniff<R: Read + Send + 'static>(inner: R) -> io::Result<(Bytes, bool)> {
     let mut br = BufReader::with_capacity(1 << 16, inner);
     let head = br.fill_buf()?;
     if head.starts_with(&[0x1f, 0x8b]) {
         // A `.scap.gz` may hold several gzip members (e.g. `cat`-ed files).
         let gz = flate2::bufread::MultiGzDecoder::new(br);
-        Ok((Box::new(ReadBlocks::new(gz)), true))
+        Ok((Box::new(gz), true))
     } else {
-        Ok((Box::new(ReadBlocks::new(br)), false))
+        Ok((Box::new(br), false))
     }
 }

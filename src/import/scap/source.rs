@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use capture_format::HeaderInfo;
 use capture_format::schema::Event;
 
+use super::ahead::ReadAhead;
 use super::block::{self, MachineInfo, SectionHeader, id, parse_block_reusing};
 use super::convert::{Converter, Judge, KeepAll, Stats};
-use super::reader::{BlockSource, sniff};
+use super::reader::{BlockSource, ReadBlocks, Unit, sniff};
 use super::{Error, ErrorKind, ParseError};
 
 /// An open scap file, read sequentially.
@@ -31,24 +32,32 @@ pub struct ScapSource {
     first_corrupt: Option<Error>,
     /// The parameter list of the last event, emptied, for the next one.
     spare: Vec<&'static [u8]>,
+    /// The same for the enter of a call paired by the source.
+    spare_enter: Vec<&'static [u8]>,
 }
 
 /// An emptied list whose allocation serves lists of another lifetime (an in-place collect of
 /// nothing).
-fn reuse<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+pub(super) fn reuse<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
     v.clear();
     v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
 }
 
 /// Opens a `.scap` file, plain or gzip-compressed, and reads its metadata blocks.
 pub fn open(path: impl AsRef<Path>) -> Result<ScapSource, Error> {
+    open_with(path, 1)
+}
+
+/// As [`open`]; with `threads` above 1 the file is read, split and its events parsed on a
+/// thread of their own, ahead of the conversion ([`ReadAhead`]).
+pub fn open_with(path: impl AsRef<Path>, threads: usize) -> Result<ScapSource, Error> {
     let path = path.as_ref();
     let f = File::open(path).map_err(|e| Error {
         path: path.to_path_buf(),
         compressed: false,
         at: ParseError::new(0, ErrorKind::Io(e)),
     })?;
-    open_reader(path, f)
+    open_reader_with(path, f, threads)
 }
 
 /// Whether `path` holds a scap capture: its first block (after gzip decompression, if it is
@@ -79,14 +88,56 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
 }
 
 /// Reads a scap stream from `r`; `name` names it in errors.
-pub fn open_reader<R: Read + 'static>(name: impl Into<PathBuf>, r: R) -> Result<ScapSource, Error> {
+pub fn open_reader<R: Read + Send + 'static>(
+    name: impl Into<PathBuf>,
+    r: R,
+) -> Result<ScapSource, Error> {
+    open_reader_with(name, r, 1)
+}
+
+/// As [`open_reader`], reading ahead on a thread of its own when `threads` is above 1.
+pub fn open_reader_with<R: Read + Send + 'static>(
+    name: impl Into<PathBuf>,
+    r: R,
+    threads: usize,
+) -> Result<ScapSource, Error> {
     let path = name.into();
-    let (blocks, compressed) = sniff(r).map_err(|e| Error {
+    let io_error = |path: &PathBuf, e| Error {
         path: path.clone(),
         compressed: false,
         at: ParseError::new(0, ErrorKind::Io(e)),
-    })?;
+    };
+    let (bytes, compressed) = sniff(r).map_err(|e| io_error(&path, e))?;
+    let blocks = ReadBlocks::new(bytes);
+    let blocks: Box<dyn BlockSource> = if threads > 1 {
+        Box::new(ReadAhead::spawn(blocks).map_err(|e| io_error(&path, e))?)
+    } else {
+        Box::new(blocks)
+    };
     from_blocks(path, blocks, compressed)
+}
+
+/// As [`open_reader_with`] on more than one thread, reading `chunk` bytes at a time (small
+/// ones put batch edges everywhere).
+#[cfg(test)]
+pub(super) fn open_reader_ahead<R: Read + Send + 'static>(
+    name: impl Into<PathBuf>,
+    r: R,
+    chunk: usize,
+) -> Result<ScapSource, Error> {
+    let path = name.into();
+    let io_error = |path: &PathBuf, e| Error {
+        path: path.clone(),
+        compressed: false,
+        at: ParseError::new(0, ErrorKind::Io(e)),
+    };
+    let (bytes, compressed) = sniff(r).map_err(|e| io_error(&path, e))?;
+    let ahead = ReadAhead::spawn(ReadBlocks::with_chunk(bytes, chunk));
+    from_blocks(
+        path.clone(),
+        Box::new(ahead.map_err(|e| io_error(&path, e))?),
+        compressed,
+    )
 }
 
 /// A source over `blocks`; reads the metadata blocks.
@@ -106,6 +157,7 @@ fn from_blocks(
         corrupt: 0,
         first_corrupt: None,
         spare: Vec::new(),
+        spare_enter: Vec::new(),
     };
     // Read the metadata, up to the first record of the event stream, so the header accessors
     // are filled in.
@@ -131,7 +183,8 @@ impl ScapSource {
 
     /// Reads and converts one block, leaving out the calls `judge` says to.
     fn pump_judged(&mut self, judge: &mut dyn Judge) -> Result<(), Error> {
-        let next = match self.blocks.next_block() {
+        let spare = reuse(std::mem::take(&mut self.spare));
+        let next = match self.blocks.next_unit(spare) {
             Ok(n) => n,
             Err(e) if e.is_truncation() && self.seen_first => {
                 self.truncation = Some(self.err(e));
@@ -159,14 +212,86 @@ impl ScapSource {
                 return Err(self.err(e));
             }
         };
-        let Some((offset, bytes)) = next else {
+        let Some(unit) = next else {
             self.finish();
             if !self.seen_first {
                 return Err(self.err(ParseError::new(0, ErrorKind::Empty)));
             }
             return Ok(());
         };
-        let block_type = block::peek_header(bytes).map_or(0, |h| h.0);
+        let (offset, block_type, parsed, asked) = match unit {
+            Unit::Bytes {
+                offset,
+                bytes,
+                spare,
+            } => (
+                offset,
+                block::peek_header(bytes).map_or(0, |h| h.0),
+                parse_block_reusing(bytes, offset, spare),
+                false,
+            ),
+            Unit::Event {
+                offset,
+                block_type,
+                event,
+                stale,
+                spare,
+            } => {
+                self.conv.never_returned(u64::from(stale));
+                // The header first: the judge may leave a switch or a sample out unseen.
+                let head = event.exit(spare, false);
+                if self.conv.leaves_out_event(block_type, &head, judge) {
+                    self.spare = reuse(head.params);
+                    return Ok(());
+                }
+                let event = event.exit(head.params, true);
+                // The judge was asked already: not a second time.
+                (offset, block_type, Ok(block::Block::Event(event)), true)
+            }
+            Unit::Enter {
+                block_type,
+                etype,
+                stale,
+                spare,
+            } => {
+                self.spare = reuse(spare);
+                self.conv.count_event(block_type, etype);
+                self.conv.kept_enters(block_type, etype, 0);
+                self.conv.never_returned(u64::from(stale));
+                return Ok(());
+            }
+            Unit::Enters { kept, stale, spare } => {
+                self.spare = reuse(spare);
+                for &(block_type, etype, n) in kept {
+                    self.conv.kept_enters(block_type, etype, n);
+                }
+                self.conv.never_returned(stale);
+                return Ok(());
+            }
+            Unit::Call {
+                block_type,
+                call,
+                stale,
+                spare,
+            } => {
+                self.conv.count_event(block_type, call.etype());
+                self.conv.never_returned(u64::from(stale));
+                // The exit's header first: the judge may leave the call out unseen.
+                let head = call.exit(spare, false);
+                if self.conv.leaves_out_as(&head, call.facts(), judge) {
+                    self.spare = reuse(head.params);
+                    return Ok(());
+                }
+                let x = call.exit(head.params, true);
+                let en = call.enter(reuse(std::mem::take(&mut self.spare_enter)));
+                self.conv.call(en.as_ref(), &x);
+                self.spare = reuse(x.params);
+                if let Some(en) = en {
+                    self.spare_enter = reuse(en.params);
+                }
+                return Ok(());
+            }
+        };
         if !self.seen_first {
             self.seen_first = true;
             if block_type != id::SHB {
@@ -174,9 +299,9 @@ impl ScapSource {
                 return Err(self.err(ParseError::new(0, ErrorKind::NotScap { block_type })));
             }
         }
-        let spare = reuse(std::mem::take(&mut self.spare));
-        match parse_block_reusing(bytes, offset, spare) {
+        match parsed {
             Ok(b) => {
+                let judge: &mut dyn Judge = if asked { &mut KeepAll } else { judge };
                 self.conv.block_judged(&b, block_type, judge);
                 if let block::Block::Event(e) = b {
                     self.spare = reuse(e.params);
@@ -202,6 +327,7 @@ impl ScapSource {
     fn finish(&mut self) {
         if !self.done {
             self.done = true;
+            self.conv.never_returned(self.blocks.enters_left());
             self.conv.finish();
         }
     }

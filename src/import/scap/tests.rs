@@ -28,8 +28,9 @@ use std::path::PathBuf;
 use capture_format::schema::{Body, Event, FdType, Value, syscalls};
 
 use super::block::{Block, parse_block};
-use super::convert::Stats;
+use super::convert::{Judge, Probe, Stats};
 use super::reader::SliceBlocks;
+use super::source::ScapSource;
 use super::{event, open};
 
 mod format;
@@ -81,11 +82,116 @@ fn raw_bytes(sample: &str) -> Vec<u8> {
 }
 
 fn load(sample: &str) -> (Vec<Event<'static>>, Stats) {
-    let mut src = open(fixture(&format!("{sample}.scap"))).expect("open");
-    let events: Vec<_> = src.by_ref().map(|e| e.expect("event")).collect();
-    assert!(src.truncation().is_none());
-    assert_eq!(src.corrupt().0, 0);
-    (events, src.stats().clone())
+    let bytes = std::fs::read(fixture(&format!("{sample}.scap"))).expect("sample");
+    let read = read_both(sample, &bytes, None);
+    assert!(read.truncation.is_none());
+    assert_eq!(read.corrupt.0, 0);
+    assert!(read.failure.is_none(), "{:?}", read.failure);
+    (read.events, read.stats)
+}
+
+/// Everything a source gives of a stream.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    /// The records, up to the error that ended the stream.
+    events: Vec<Event<'static>>,
+    stats: Stats,
+    truncation: Option<String>,
+    corrupt: (u64, Option<String>),
+    /// The error that ended the stream (or that opening it gave).
+    failure: Option<String>,
+    /// What the judge was asked.
+    probes: Vec<Probe>,
+}
+
+/// A judge that leaves out some calls, switches and samples: those of threads with an odd id
+/// whose time is a multiple of 3 ns.
+#[derive(Default)]
+struct Some3 {
+    probes: Vec<Probe>,
+}
+
+impl Judge for Some3 {
+    fn skip(&mut self, p: &Probe) -> bool {
+        self.probes.push(*p);
+        p.tid % 2 == 1 && p.ts.is_multiple_of(3)
+    }
+}
+
+/// Everything `src` gives, judged by [`Some3`] when `judged`.
+fn read_through(src: Result<ScapSource, super::Error>, judged: bool) -> Outcome {
+    let mut src = match src {
+        Ok(src) => src,
+        Err(e) => {
+            return Outcome {
+                events: Vec::new(),
+                stats: Stats::default(),
+                truncation: None,
+                corrupt: (0, None),
+                failure: Some(e.to_string()),
+                probes: Vec::new(),
+            };
+        }
+    };
+    let mut judge = Some3::default();
+    let mut events = Vec::new();
+    let mut failure = None;
+    loop {
+        let next = if judged {
+            src.next_judged(&mut judge)
+        } else {
+            src.next()
+        };
+        match next {
+            Some(Ok(e)) => events.push(e),
+            Some(Err(e)) => {
+                failure = Some(e.to_string());
+                break;
+            }
+            None => break,
+        }
+    }
+    let (n, first) = src.corrupt();
+    let corrupt = (n, first.map(ToString::to_string));
+    Outcome {
+        events,
+        stats: src.stats(),
+        truncation: src.truncation().map(ToString::to_string),
+        corrupt,
+        failure,
+        probes: judge.probes,
+    }
+}
+
+/// Reads `bytes` on one thread, then ahead on another with batch edges everywhere, unjudged
+/// and judged by [`Some3`] (only as `judged` says when given): both must give the same.
+/// Returns the first read on one thread.
+fn read_both(name: &str, bytes: &[u8], judged: Option<bool>) -> Outcome {
+    let mut first = None;
+    for judged in judged.map_or(vec![false, true], |j| vec![j]) {
+        let one = read_through(
+            super::source::open_reader(name, std::io::Cursor::new(bytes.to_vec())),
+            judged,
+        );
+        for chunk in [64, 4096] {
+            let ahead = read_through(
+                super::source::open_reader_ahead(name, std::io::Cursor::new(bytes.to_vec()), chunk),
+                judged,
+            );
+            let at = format!("{name}: reading ahead ({chunk}-byte reads, judged: {judged})");
+            assert_eq!(one.failure, ahead.failure, "{at}");
+            assert_eq!(one.truncation, ahead.truncation, "{at}");
+            assert_eq!(one.corrupt, ahead.corrupt, "{at}");
+            assert_eq!(one.stats, ahead.stats, "{at}");
+            assert_eq!(one.probes, ahead.probes, "{at}");
+            assert_eq!(one.events.len(), ahead.events.len(), "{at}");
+            for (a, b) in one.events.iter().zip(&ahead.events) {
+                assert_eq!(a, b, "{at}");
+            }
+        }
+        first.get_or_insert(one);
+    }
+    first.expect("a read")
 }
 
 /// Event blocks per (direction, name), read with the sans-IO layer.

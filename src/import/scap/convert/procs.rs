@@ -373,7 +373,7 @@ impl Converter {
             }),
         );
         self.threads.remove(&e.tid);
-        self.drop_enter(e.tid);
+        self.pairs.forget(e.tid);
         if tid == pid {
             self.fds.remove(&u64::from(pid));
         }

@@ -2,13 +2,10 @@
 //! fd, interface and user list versions, V1 events with inferred parameter counts, EVF and
 //! `_LARGE` blocks, unknown block and event types, exit-only captures, concatenated files.
 
-use std::io::Cursor as IoCursor;
-
 use capture_format::schema::{Body, Event, Value, syscalls};
 
 use super::super::block::id;
 use super::super::convert::Stats;
-use super::super::source::open_reader;
 
 /// A little-endian byte builder.
 #[derive(Default)]
@@ -129,10 +126,10 @@ fn cstr(s: &str) -> Vec<u8> {
     v
 }
 
-fn run(bytes: Vec<u8>) -> (Vec<Event<'static>>, Stats) {
-    let mut src = open_reader("synthetic.scap", IoCursor::new(bytes)).expect("open");
-    let events: Vec<_> = src.by_ref().map(|e| e.expect("event")).collect();
-    (events, src.stats().clone())
+fn run(bytes: impl AsRef<[u8]>) -> (Vec<Event<'static>>, Stats) {
+    let read = super::read_both("synthetic.scap", bytes.as_ref(), None);
+    assert!(read.failure.is_none(), "{:?}", read.failure);
+    (read.events, read.stats)
 }
 
 fn machine() -> Vec<u8> {
