@@ -318,7 +318,8 @@ pub struct ReadArgs {
     #[arg(short = 's', value_name = "SNAPLEN", hide = true)]
     pub snaplen: Option<String>,
     /// Replay on N threads, one keyframe segment of the capture each, the output in order
-    /// (default: every core; 1 reads on one thread).
+    /// (default: every core; 1 reads on one thread). A .scap read directly is read, split and
+    /// parsed on a thread of its own, ahead of the conversion.
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub threads: Option<usize>,
 }
