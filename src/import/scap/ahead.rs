@@ -10,10 +10,11 @@
 //!   parsed again by the caller, so errors are made in one place. So is the first block, which
 //!   tells whether this is a scap file at all.
 //! - Enter events are kept here, in the converter's own [`Pairs`], until their exit: the caller
-//!   counts them and gets each exit with its enter. Calls that never return and `procexit`
-//!   (which forgets its thread's enter) go over as events.
-//! - A call the caller's judge leaves out costs it the exit's header only: parameters are
-//!   cut from the batch when the call is converted.
+//!   gets each exit with its enter, and counts the enters kept once per batch. The first event
+//!   of a file goes over on its own (the converter sets itself up then), as do calls that
+//!   never return and `procexit` (which forgets its thread's enter).
+//! - An event the caller's judge leaves out (a call, a switch, a sample) costs it the header
+//!   only: parameters are cut from the batch when the event is converted.
 
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
@@ -116,17 +117,17 @@ struct EnterHead {
 }
 
 /// An event, and for an exit its enter, cut from their batch on demand.
-pub struct Call<'a> {
+pub struct Parsed<'a> {
     batch: &'a Batch,
-    exit: Head,
+    head: Head,
     enter: Option<EnterHead>,
     facts: TypeFacts,
 }
 
-impl<'a> Call<'a> {
+impl<'a> Parsed<'a> {
     /// The event's type.
     pub fn etype(&self) -> u16 {
-        self.exit.etype
+        self.head.etype
     }
 
     /// The facts of an exit's type.
@@ -135,8 +136,8 @@ impl<'a> Call<'a> {
     }
 
     /// The event, with its parameters (into `params`, an empty list) when `all`.
-    pub fn exit(&self, mut params: Vec<&'a [u8]>, all: bool) -> RawEvent<'a> {
-        let h = self.exit;
+    pub fn event(&self, mut params: Vec<&'a [u8]>, all: bool) -> RawEvent<'a> {
+        let h = self.head;
         params.clear();
         if all {
             params.extend(cut(h.of(&self.batch.spans), &self.batch.buf));
@@ -160,9 +161,9 @@ impl<'a> Call<'a> {
         params.extend(cut(spans, &self.batch.enters));
         Some(RawEvent {
             ts: en.ts,
-            tid: self.exit.tid,
+            tid: self.head.tid,
             etype: en.etype,
-            cpu: self.exit.cpu,
+            cpu: self.head.cpu,
             dump_flags: 0,
             params,
         })
@@ -277,12 +278,12 @@ impl BlockSource for ReadAhead {
                     spare,
                 }
             }
-            Kind::Event(exit) => Unit::Event {
+            Kind::Event(head) => Unit::Event {
                 offset: item.offset,
                 block_type,
-                event: Call {
+                event: Parsed {
                     batch,
-                    exit,
+                    head,
                     enter: None,
                     facts: TypeFacts::default(),
                 },
@@ -295,11 +296,11 @@ impl BlockSource for ReadAhead {
                 stale,
                 spare,
             },
-            Kind::Call(exit, enter, facts) => Unit::Call {
+            Kind::Call(head, enter, facts) => Unit::Call {
                 block_type,
-                call: Call {
+                call: Parsed {
                     batch,
-                    exit,
+                    head,
                     enter,
                     facts,
                 },

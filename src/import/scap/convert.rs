@@ -341,27 +341,37 @@ impl Converter {
     /// exit events itself (see [`super::ahead`]): the block, its event type, as
     /// [`Converter::block_judged`] does for a whole event.
     pub(crate) fn count_event(&mut self, block_type: u32, etype: u16) {
-        self.count_block(block_type);
-        let i = usize::from(etype);
-        if i >= self.event_counts.len() {
-            self.event_counts.resize(i + 1, 0);
-        }
-        self.event_counts[i] += 1;
-        if !self.oriented {
-            self.orient_fd_sockets();
-        }
+        self.count_events(block_type, etype, 1);
+        self.set_up();
     }
 
     /// Counts `n` enter events of type `etype` in blocks of `block_type` that the reader kept
     /// for their exits.
     pub(crate) fn kept_enters(&mut self, block_type: u32, etype: u16, n: u64) {
+        self.count_events(block_type, etype, n);
+        self.stats.has_enter_events = true;
+    }
+
+    fn count_events(&mut self, block_type: u32, etype: u16, n: u64) {
         self.count_blocks(block_type, n);
+        self.count_type(etype, n);
+    }
+
+    /// Counts `n` events of type `etype`.
+    fn count_type(&mut self, etype: u16, n: u64) {
         let i = usize::from(etype);
         if i >= self.event_counts.len() {
             self.event_counts.resize(i + 1, 0);
         }
         self.event_counts[i] += n;
-        self.stats.has_enter_events = true;
+    }
+
+    /// What the converter does at a file's first event: the fd lists, all read by then, are
+    /// turned client → server.
+    pub(crate) fn set_up(&mut self) {
+        if !self.oriented {
+            self.orient_fd_sockets();
+        }
     }
 
     /// Counts calls whose enter was seen and whose exit never came, found by the reader.
@@ -442,11 +452,7 @@ impl Converter {
                 }
             }
             Block::Event(e) => {
-                let i = usize::from(e.etype);
-                if i >= self.event_counts.len() {
-                    self.event_counts.resize(i + 1, 0);
-                }
-                self.event_counts[i] += 1;
+                self.count_type(e.etype, 1);
                 self.event(e, judge);
             }
             Block::UnknownEvent { .. } => self.stats.unknown_events += 1,
@@ -477,9 +483,7 @@ impl Converter {
     }
 
     fn event(&mut self, e: &RawEvent<'_>, judge: &mut dyn Judge) {
-        if !self.oriented {
-            self.orient_fd_sockets();
-        }
+        self.set_up();
         let info = e.info();
         if info.category & ec::SYSCALL != 0 {
             if event::is_enter(e.etype) {
@@ -574,9 +578,7 @@ impl Converter {
         if !matches!(e.info().name, "switch" | "procinfo") {
             return false;
         }
-        if !self.oriented {
-            self.orient_fd_sockets();
-        }
+        self.set_up();
         if !self.sample_judged_out(e, judge) {
             return false;
         }

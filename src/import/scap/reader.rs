@@ -7,7 +7,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use super::ahead::Call;
+use super::ahead::Parsed;
 use super::block::{MIN_BLOCK_LEN, id, is_event_block, peek_header};
 use super::{ErrorKind, ParseError};
 
@@ -56,7 +56,7 @@ pub enum Unit<'a> {
         /// The block's type.
         block_type: u32,
         /// The event.
-        event: Call<'a>,
+        event: Parsed<'a>,
         /// Whether an enter of the thread was waiting for an exit that never came.
         stale: bool,
         /// The list passed in.
@@ -89,7 +89,7 @@ pub enum Unit<'a> {
         /// The block's type.
         block_type: u32,
         /// The exit and its enter.
-        call: Call<'a>,
+        call: Parsed<'a>,
         /// Whether the enter waiting was another call's, whose exit never came.
         stale: bool,
         /// The list passed in.

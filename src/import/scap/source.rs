@@ -239,12 +239,12 @@ impl ScapSource {
             } => {
                 self.conv.never_returned(u64::from(stale));
                 // The header first: the judge may leave a switch or a sample out unseen.
-                let head = event.exit(spare, false);
+                let head = event.event(spare, false);
                 if self.conv.leaves_out_event(block_type, &head, judge) {
                     self.spare = reuse(head.params);
                     return Ok(());
                 }
-                let event = event.exit(head.params, true);
+                let event = event.event(head.params, true);
                 // The judge was asked already: not a second time.
                 (offset, block_type, Ok(block::Block::Event(event)), true)
             }
@@ -255,8 +255,8 @@ impl ScapSource {
                 spare,
             } => {
                 self.spare = reuse(spare);
-                self.conv.count_event(block_type, etype);
-                self.conv.kept_enters(block_type, etype, 0);
+                self.conv.set_up();
+                self.conv.kept_enters(block_type, etype, 1);
                 self.conv.never_returned(u64::from(stale));
                 return Ok(());
             }
@@ -277,12 +277,12 @@ impl ScapSource {
                 self.conv.count_event(block_type, call.etype());
                 self.conv.never_returned(u64::from(stale));
                 // The exit's header first: the judge may leave the call out unseen.
-                let head = call.exit(spare, false);
+                let head = call.event(spare, false);
                 if self.conv.leaves_out_as(&head, call.facts(), judge) {
                     self.spare = reuse(head.params);
                     return Ok(());
                 }
-                let x = call.exit(head.params, true);
+                let x = call.event(head.params, true);
                 let en = call.enter(reuse(std::mem::take(&mut self.spare_enter)));
                 self.conv.call(en.as_ref(), &x);
                 self.spare = reuse(x.params);
