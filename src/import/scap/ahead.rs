@@ -32,6 +32,10 @@ use super::{ErrorKind, source::reuse};
 /// converted, a few MiB of the file in memory.
 const IN_FLIGHT: usize = 2;
 
+/// The largest buffer kept from one batch for the next; one a huge block (a process list of
+/// many MiB) grew is dropped once its batch is converted.
+const KEPT_BUFFER: usize = 4 << 20;
+
 /// Blocks read on another thread, in file order.
 pub struct ReadAhead {
     batches: Receiver<Batch>,
@@ -441,6 +445,10 @@ impl Reader {
         next.kept.clear();
         next.kept_stale = 0;
         next.end = None;
+        if next.buf.len() > KEPT_BUFFER {
+            // A buffer a huge block grew is not kept for the blocks after it.
+            next.buf = Vec::new();
+        }
         let batch = &mut self.fill.batch;
         batch.buf = self.blocks.swap_buffer(std::mem::take(&mut next.buf));
         tx.send(std::mem::replace(batch, next)).is_ok()
