@@ -141,19 +141,11 @@ impl<'a> Parsed<'a> {
 
     /// The event, with its parameters (into `params`, an empty list) when `all`.
     pub fn event(&self, mut params: Vec<&'a [u8]>, all: bool) -> RawEvent<'a> {
-        let h = self.head;
         params.clear();
         if all {
-            params.extend(cut(h.of(&self.batch.spans), &self.batch.buf));
+            params.extend(cut(self.head.of(&self.batch.spans), &self.batch.buf));
         }
-        RawEvent {
-            ts: h.ts,
-            tid: h.tid,
-            etype: h.etype,
-            cpu: h.cpu,
-            dump_flags: h.dump_flags,
-            params,
-        }
+        self.head.event(params)
     }
 
     /// The enter event, its parameters into `params` (an empty list), as the converter makes
@@ -477,6 +469,18 @@ impl<'a> ParamSink<'a> for Spans<'_> {
 }
 
 impl Head {
+    /// The event, with `params`.
+    fn event<'b>(&self, params: Vec<&'b [u8]>) -> RawEvent<'b> {
+        RawEvent {
+            ts: self.ts,
+            tid: self.tid,
+            etype: self.etype,
+            cpu: self.cpu,
+            dump_flags: self.dump_flags,
+            params,
+        }
+    }
+
     /// Its parameters' spans in `spans`.
     fn of<'s>(&self, spans: &'s [(u32, u32)]) -> &'s [(u32, u32)] {
         &spans[self.first as usize..(self.first + self.params) as usize]
@@ -501,14 +505,7 @@ impl Filling {
         if h.etype <= 1 {
             params.extend(cut(h.of(&self.batch.spans), buf));
         }
-        let e = RawEvent {
-            ts: h.ts,
-            tid: h.tid,
-            etype: h.etype,
-            cpu: h.cpu,
-            dump_flags: h.dump_flags,
-            params,
-        };
+        let e = h.event(params);
         let facts = self.facts.of(&e);
         self.spare = reuse(e.params);
         if event::is_enter(h.etype) {

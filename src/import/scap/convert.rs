@@ -586,10 +586,15 @@ impl Converter {
         true
     }
 
-    /// Whether the judge leaves out the record `e` would give (`what`: a switch or a sample,
-    /// which change no state the converter keeps). Only when no record waits before it, so the
+    /// Whether the judge leaves out the record `e` would give (`what`: a call, a switch or a
+    /// sample that changes no state the converter keeps). Only when no record waits before it, so the
     /// judge sees the state as of the records before this one.
-    fn judged_out(&mut self, e: &RawEvent<'_>, what: Probed, judge: &mut dyn Judge) -> bool {
+    pub(super) fn judged_out(
+        &mut self,
+        e: &RawEvent<'_>,
+        what: Probed,
+        judge: &mut dyn Judge,
+    ) -> bool {
         if e.ts == 0 || self.first_ts == 0 || !self.out.is_empty() {
             return false;
         }

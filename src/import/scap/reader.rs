@@ -205,7 +205,7 @@ pub struct ReadBlocks<R> {
 }
 
 /// How much [`ReadBlocks`] buffers, at least.
-const CHUNK: usize = 1 << 20;
+pub(super) const CHUNK: usize = 1 << 20;
 
 /// How much [`ReadBlocks`] reads at a time, at most.
 const READ: usize = 128 << 10;

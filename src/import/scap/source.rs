@@ -10,7 +10,7 @@ use capture_format::schema::Event;
 use super::ahead::ReadAhead;
 use super::block::{self, MachineInfo, SectionHeader, id, parse_block_reusing};
 use super::convert::{Converter, Judge, KeepAll, Stats};
-use super::reader::{BlockSource, ReadBlocks, Unit, sniff};
+use super::reader::{BlockSource, CHUNK, ReadBlocks, Unit, sniff};
 use super::{Error, ErrorKind, ParseError};
 
 /// An open scap file, read sequentially.
@@ -101,20 +101,7 @@ pub fn open_reader_with<R: Read + Send + 'static>(
     r: R,
     threads: usize,
 ) -> Result<ScapSource, Error> {
-    let path = name.into();
-    let io_error = |path: &PathBuf, e| Error {
-        path: path.clone(),
-        compressed: false,
-        at: ParseError::new(0, ErrorKind::Io(e)),
-    };
-    let (bytes, compressed) = sniff(r).map_err(|e| io_error(&path, e))?;
-    let blocks = ReadBlocks::new(bytes);
-    let blocks: Box<dyn BlockSource> = if threads > 1 {
-        Box::new(ReadAhead::spawn(blocks).map_err(|e| io_error(&path, e))?)
-    } else {
-        Box::new(blocks)
-    };
-    from_blocks(path, blocks, compressed)
+    open_stream(name.into(), r, (threads > 1).then_some(CHUNK))
 }
 
 /// As [`open_reader_with`] on more than one thread, reading `chunk` bytes at a time (small
@@ -125,19 +112,29 @@ pub(super) fn open_reader_ahead<R: Read + Send + 'static>(
     r: R,
     chunk: usize,
 ) -> Result<ScapSource, Error> {
-    let path = name.into();
+    open_stream(name.into(), r, Some(chunk))
+}
+
+/// A source over `r`, read ahead `chunk` bytes at a time on a thread of its own when given.
+fn open_stream<R: Read + Send + 'static>(
+    path: PathBuf,
+    r: R,
+    ahead: Option<usize>,
+) -> Result<ScapSource, Error> {
     let io_error = |path: &PathBuf, e| Error {
         path: path.clone(),
         compressed: false,
         at: ParseError::new(0, ErrorKind::Io(e)),
     };
     let (bytes, compressed) = sniff(r).map_err(|e| io_error(&path, e))?;
-    let ahead = ReadAhead::spawn(ReadBlocks::with_chunk(bytes, chunk));
-    from_blocks(
-        path.clone(),
-        Box::new(ahead.map_err(|e| io_error(&path, e))?),
-        compressed,
-    )
+    let blocks: Box<dyn BlockSource> = match ahead {
+        Some(chunk) => Box::new(
+            ReadAhead::spawn(ReadBlocks::with_chunk(bytes, chunk))
+                .map_err(|e| io_error(&path, e))?,
+        ),
+        None => Box::new(ReadBlocks::new(bytes)),
+    };
+    from_blocks(path, blocks, compressed)
 }
 
 /// A source over `blocks`; reads the metadata blocks.

@@ -7,7 +7,7 @@ use capture_format::schema::{self, Body, Event, Syscall, Value, syscalls};
 use super::super::event::RawEvent;
 use super::super::event_table::{EVENT_MAX, PPM_SC_NAMES};
 use super::super::names::kernel_name;
-use super::{Converter, Judge, Probe, Probed, SCAP_DF_STATE_ONLY, fds};
+use super::{Converter, Judge, Probed, SCAP_DF_STATE_ONLY, fds};
 use crate::replay::idmap::IdMap;
 
 /// An enter event waiting for its exit: its parameters back to back in `data`, each ending
@@ -227,13 +227,6 @@ impl Converter {
     /// of the records before this one. For a generic event (type 0 or 1) `x` must have its
     /// parameters; others need only their header.
     pub(crate) fn leaves_out(&mut self, x: &RawEvent<'_>, judge: &mut dyn Judge) -> bool {
-        if x.dump_flags & SCAP_DF_STATE_ONLY != 0
-            || x.ts == 0
-            || self.first_ts == 0
-            || !self.out.is_empty()
-        {
-            return false;
-        }
         let f = self.facts.of(x);
         self.leaves_out_as(x, f, judge)
     }
@@ -246,29 +239,17 @@ impl Converter {
         f: TypeFacts,
         judge: &mut dyn Judge,
     ) -> bool {
-        if x.dump_flags & SCAP_DF_STATE_ONLY != 0
-            || x.ts == 0
-            || self.first_ts == 0
-            || !self.out.is_empty()
-        {
+        if x.dump_flags & SCAP_DF_STATE_ONLY != 0 {
             return false;
         }
         let Some(nr) = f.nr.filter(|_| !f.tracked) else {
             return false;
         };
-        let (tid, pid, container) = self.header(x);
-        let probe = Probe {
-            ts: x.ts,
-            tid,
-            pid,
-            container,
-            what: Probed::Syscall(nr),
-        };
-        if judge.skip(&probe) {
-            self.syscall_records += 1;
-            return true;
+        if !self.judged_out(x, Probed::Syscall(nr), judge) {
+            return false;
         }
-        false
+        self.syscall_records += 1;
+        true
     }
 
     /// Converts the call exit `x` ends, with its enter event when there was one.
