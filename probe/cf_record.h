@@ -19,6 +19,7 @@
 
 /* cf_hdr.flags */
 #define CF_F_NO_ENTER 1 /* syscall exit without a recorded enter: args and enter_ts are 0 */
+#define CF_F_NO_LATENCY 2 /* exit-only recording: args read at exit, enter_ts is 0 */
 
 /* Blob kinds that follow a cf_syscall. */
 #define CF_BLOB_STR 1      /* user string, NUL not included */

@@ -33,6 +33,7 @@ const volatile __u32 target_tgid = 0;    /* 0: every process */
 const volatile __u32 self_tgid = 0;      /* the recorder, never recorded */
 const volatile __u32 snaplen = 80;       /* payload bytes per buffer, 0: none */
 const volatile __u32 capture_env = 0;    /* exec records carry the environment */
+const volatile __u32 exit_only = 0;      /* no enter hook: arguments from the exit's registers */
 
 /* ---- maps */
 struct {
@@ -554,6 +555,23 @@ static __always_inline __u64 cur_cgroup_id(struct task_struct *task, bool typed)
 	return bpf_get_current_cgroup_id();
 }
 
+/*
+ * What an enter would have kept, read at exit from the registers the call saw: a syscall
+ * handler does not write the argument registers (execve's success clears them, and a
+ * signal return restores them). The syscall number is orig_ax; there is no enter time.
+ */
+static __always_inline void enter_from_regs(struct pt_regs *regs, bool typed, struct cf_enter *e)
+{
+	e->ts = 0;
+	e->nr = CF_REG(regs, typed, orig_ax);
+	e->args[0] = CF_REG(regs, typed, di);
+	e->args[1] = CF_REG(regs, typed, si);
+	e->args[2] = CF_REG(regs, typed, dx);
+	e->args[3] = CF_REG(regs, typed, r10);
+	e->args[4] = CF_REG(regs, typed, r8);
+	e->args[5] = CF_REG(regs, typed, r9);
+}
+
 static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool typed)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -594,7 +612,7 @@ static __always_inline void fill_syscall(struct cf_syscall *r, struct task_struc
 	r->hdr.kind = CF_KIND_SYSCALL;
 	r->hdr.size = sizeof(*r);
 	r->hdr.cpu = bpf_get_smp_processor_id();
-	r->hdr.flags = e ? 0 : CF_F_NO_ENTER;
+	r->hdr.flags = !e ? CF_F_NO_ENTER : exit_only ? CF_F_NO_LATENCY : 0;
 	r->hdr.tid = (__u32)pid_tgid;
 	r->hdr.pid = pid_tgid >> 32;
 	r->hdr.ts = bpf_ktime_get_boot_ns();
@@ -708,7 +726,9 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, bool type
 	if (!wanted(pid_tgid >> 32))
 		return 0;
 	struct cf_enter enter;
-	if (!take_enter(task, (__u32)pid_tgid, &enter))
+	if (exit_only)
+		enter_from_regs(regs, typed, &enter);
+	else if (!take_enter(task, (__u32)pid_tgid, &enter))
 		return emit_bare(task, pid_tgid, typed, NULL, CF_REG(regs, typed, orig_ax), ret);
 	const struct cf_enter *e = &enter;
 	__u32 nr = e->nr;
@@ -772,7 +792,12 @@ int BPF_PROG(cf_sys_exit_raw, struct pt_regs *regs, long ret)
 static __always_inline __u64 clone_flags(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	const struct cf_enter *e = peek_enter(task, BPF_CORE_READ(task, pid));
+	struct cf_enter regs_enter;
+	const struct cf_enter *e = &regs_enter;
+	if (exit_only)
+		enter_from_regs((struct pt_regs *)bpf_task_pt_regs(task), false, &regs_enter);
+	else
+		e = peek_enter(task, BPF_CORE_READ(task, pid));
 	if (!e)
 		return 0;
 	switch (e->nr) {

@@ -571,6 +571,12 @@ pub struct RecordArgs {
     /// Keep no payload bytes (same as --snaplen 0).
     #[arg(long)]
     pub no_payload: bool,
+    /// Hook system calls at their exit only, reading their arguments from the registers there:
+    /// the cheapest recording (with --no-payload, about what attaching to every syscall costs
+    /// at all), but no call has a latency (evt.latency is 0) and execve's arguments read 0
+    /// when it succeeds (its exec record still names the program and its arguments).
+    #[arg(long)]
+    pub no_latency: bool,
     /// Keep each new program's environment (up to 2 KiB) in its exec record. Environments
     /// often hold secrets: share such captures with care (see `export --redact`).
     #[arg(long)]

@@ -178,6 +178,9 @@ impl Resolved {
     /// A replay session over opened captures limited to the time range; the damage of the
     /// merge that made them is part of its [`Session::damage`].
     pub fn session_of(&self, opened: Opened, mut opts: Options) -> anyhow::Result<Session> {
+        if let Some(f) = &self.filter {
+            answerable(&opened, "the filter", f)?;
+        }
         let range = opened.cap.time_range().unwrap_or((0, 0));
         (opts.from, opts.to) = self.range(range)?;
         opts.block_names = Some(crate::views::aggregate::block_names);
@@ -228,6 +231,29 @@ impl Resolved {
     pub fn describe(&self) -> String {
         super::describe(&self.files)
     }
+}
+
+/// Refuses `filter` (`what` names it) when it reads a field the captures cannot answer: the
+/// latency of a capture recorded without one (`record --no-latency`) would read 0 everywhere,
+/// and a verdict drawn from it would be false.
+pub fn answerable(opened: &Opened, what: &str, filter: &Filter<Field>) -> anyhow::Result<()> {
+    let latency = |f: &Field| f.fid == crate::replay::fields::Fid::EvtLatency;
+    if !has_latency(&opened.cap) && filter.uses_field(&latency) {
+        bail!(
+            "{what} reads evt.latency, but this capture was recorded with --no-latency: no call \
+             has a latency in it"
+        );
+    }
+    Ok(())
+}
+
+/// Whether the capture's calls have latencies (it was not recorded with `--no-latency`).
+pub fn has_latency(cap: &capture_format::CaptureFile) -> bool {
+    !cap.header()
+        .info
+        .options
+        .split_ascii_whitespace()
+        .any(|o| o == "latency=none")
 }
 
 /// The threads `--threads` asks for: every core when not given.

@@ -145,6 +145,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         ring_bytes: args.ring_mib << 20,
         status: false,
         force_raw_tp: args.force_raw_tp,
+        no_latency: args.no_latency,
         env: args.env,
         checkpoint_every: None,
         usage_every: args.sampling(),

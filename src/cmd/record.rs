@@ -72,6 +72,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         ring_bytes: args.ring_mib << 20,
         status: std::io::stderr().is_terminal(),
         force_raw_tp: args.force_raw_tp,
+        no_latency: args.no_latency,
         env: args.env,
         checkpoint_every,
         usage_every: args.sampling(),

@@ -54,6 +54,22 @@ pub fn run(args: &TopArgs) -> anyhow::Result<ExitCode> {
         return Err(crate::views::eval::ViewError::UnknownView(id.clone()).into());
     };
     let mut session = r.session(crate::replay::session::Options::default())?;
+    if !super::args::has_latency(session.capture()) {
+        let latency = |f: Option<&str>| f.is_some_and(|f| f.contains("evt.latency"));
+        if latency(spec.filter) {
+            bail!(
+                "view {id} selects calls by their latency, but {} was recorded with \
+                 --no-latency: no call has one",
+                r.describe()
+            );
+        }
+        if spec.columns.iter().any(|c| latency(c.field)) {
+            eprintln!(
+                "casefile: {} was recorded with --no-latency: the time columns read 0",
+                r.describe()
+            );
+        }
+    }
     session.set_threads(super::args::threads(args.threads));
     let mut table = run_with_progress(spec, &mut session, r.filter_text.as_deref(), r.progress)
         .with_context(|| format!("view {id} of {}", r.describe()))?;

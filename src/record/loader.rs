@@ -88,7 +88,9 @@ pub const ATTACH: &[Hook] = &[
     },
 ];
 
-/// Load-time settings of the probe.
+/// The programs that keep syscall enters for their exits, left out under `exit_only`.
+const ENTER_HOOKS: &[&str] = &["cf_sys_enter", "cf_spill"];
+
 /// Context switches, attached only for `record --sched`.
 pub const SCHED: Hook = Hook {
     tracepoint: "sched_switch",
@@ -97,6 +99,7 @@ pub const SCHED: Hook = Hook {
     required: false,
 };
 
+/// Load-time settings of the probe.
 #[derive(Clone, Copy, Debug)]
 pub struct ProbeConfig {
     /// Record only this process and its descendants; 0 for every process.
@@ -109,6 +112,9 @@ pub struct ProbeConfig {
     pub ring_bytes: u32,
     /// Skip tp_btf and attach the raw_tp programs (to exercise the fallback).
     pub force_raw_tp: bool,
+    /// Attach no enter hook: the exit reads the arguments from the registers, and records no
+    /// latency (`record --no-latency`).
+    pub exit_only: bool,
     /// Exec records carry the new program's environment.
     pub capture_env: bool,
     /// Record context switches.
@@ -156,6 +162,7 @@ pub fn load(cfg: &ProbeConfig) -> Result<Probe, RecordError> {
         .override_global("self_tgid", &cfg.self_pid, true)
         .override_global("snaplen", &snaplen, true)
         .override_global("capture_env", &u32::from(cfg.capture_env), true)
+        .override_global("exit_only", &u32::from(cfg.exit_only), true)
         .map_max_entries("EVENTS", cfg.ring_bytes)
         .load(PROBE)
         .map_err(|e| RecordError::Load(format!("{e:#}")))?;
@@ -178,6 +185,10 @@ pub fn load(cfg: &ProbeConfig) -> Result<Probe, RecordError> {
     let sched = cfg.sched.then_some(&SCHED);
     for hook in ATTACH.iter().chain(sched) {
         if hook.fallback.is_none() && (cfg.force_raw_tp || fallbacks.contains(&"sys_enter")) {
+            continue;
+        }
+        // Exit-only: no enters to keep, so neither their hook nor the spill of pending ones.
+        if cfg.exit_only && ENTER_HOOKS.contains(&hook.program) {
             continue;
         }
         let typed = if cfg.force_raw_tp {

@@ -50,6 +50,8 @@ pub struct Options {
     pub status: bool,
     /// Attach the raw_tp programs instead of tp_btf (tests the fallback).
     pub force_raw_tp: bool,
+    /// Hook syscalls at exit only: arguments from the registers there, no latency.
+    pub no_latency: bool,
     /// Keep each new program's environment in its exec record.
     pub env: bool,
     /// Seal and anchor a checkpoint this often (with a key or an anchor log).
@@ -350,6 +352,7 @@ fn start(
         snaplen: opts.snaplen,
         ring_bytes: opts.ring_bytes,
         force_raw_tp: opts.force_raw_tp,
+        exit_only: opts.no_latency,
         capture_env: opts.env,
         sched: opts.sched,
     };
@@ -780,7 +783,7 @@ fn capture_meta(opts: &Options) -> CaptureMeta {
         snaplen: opts.snaplen,
         options: format!(
             "snaplen={} env={} duration={} rotate_size={} rotate_count={} force_raw_tp={} \
-             command={:?} ring={}",
+             command={:?} ring={}{}",
             opts.snaplen,
             opts.env,
             opts.duration
@@ -790,7 +793,8 @@ fn capture_meta(opts: &Options) -> CaptureMeta {
             opts.rotate_count,
             opts.force_raw_tp,
             opts.command,
-            opts.ring_bytes
+            opts.ring_bytes,
+            if opts.no_latency { " latency=none" } else { "" }
         ) + &opts
             .filter
             .as_ref()

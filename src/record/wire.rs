@@ -424,7 +424,7 @@ impl Decoder {
         Ok(Syscall {
             nr,
             ret,
-            latency: if no_enter {
+            latency: if no_enter || h.flags & F_NO_LATENCY != 0 {
                 0
             } else {
                 h.ts.saturating_sub(enter_ts)

@@ -65,6 +65,27 @@ fn decodes_a_hand_built_openat_record() {
     assert_eq!(got.event, want);
 }
 
+/// A record of `record --no-latency` (no enter hook): its arguments are decoded as any
+/// other's, and it has no latency, where the same record without the flag has one; a record
+/// with no enter at all has neither.
+#[test]
+fn an_exit_only_record_has_its_arguments_and_no_latency() {
+    let flags_at = offset_of!(CfHdr, flags);
+    let close = |flags: u16, enter_ts: u64| {
+        let mut b = sys(3, 0, [7, 0, 0, 0, 0, 0], &[]);
+        b[flags_at..flags_at + 2].copy_from_slice(&flags.to_le_bytes());
+        b[size_of::<CfHdr>()..size_of::<CfHdr>() + 8].copy_from_slice(&enter_ts.to_le_bytes());
+        let mut d = Decoder::new(0);
+        match d.decode(&b).expect("decodes").event.body {
+            Body::Syscall(s) => (s.latency, s.params.first().and_then(Value::as_int)),
+            other => panic!("not a syscall: {other:?}"),
+        }
+    };
+    assert_eq!(close(0, 1_500), (500, Some(7)));
+    assert_eq!(close(F_NO_LATENCY, 0), (0, Some(7)));
+    assert_eq!(close(F_NO_ENTER, 0), (0, None));
+}
+
 #[test]
 fn decodes_connect_with_sockaddr_and_tuple() {
     let mut b = hdr(kind::SYSCALL, 0);
@@ -246,6 +267,8 @@ fn layout_matches_the_c_header() {
         ("CF_MAX_NR", MAX_NR),
         ("CF_SNAPLEN_MAX", SNAPLEN_MAX),
         ("CF_CNT_DROPPED", counter::DROPPED),
+        ("CF_F_NO_ENTER", u32::from(F_NO_ENTER)),
+        ("CF_F_NO_LATENCY", u32::from(F_NO_LATENCY)),
     ] {
         assert!(
             h.contains(&format!("#define {name} {val}")),

@@ -3,7 +3,9 @@
 //! run to run (times, pids, addresses, ephemeral ports, the test's directories), must equal
 //! `fixtures/probe/identity.txt`, written by the probe as it was before its fast paths (issue
 //! 21). Recorded once through tp_btf and once through the raw_tp fallback: both programs
-//! decode the same. Needs root and BPF (see `record.rs`).
+//! decode the same. Recorded once more with `--no-latency`, through both: the exit alone reads
+//! the same arguments and memory, and only the latencies are gone. Needs root and BPF (see
+//! `record.rs`).
 //!
 //! `CASEFILE_BLESS=1` rewrites the expected file (only when the probe's output changes on
 //! purpose; say why in the commit).
@@ -15,7 +17,7 @@ use capture_format::CaptureFile;
 use capture_format::schema::{Body, Sock, Syscall, Value, syscalls};
 
 use crate::record::record;
-use crate::util::Dir;
+use crate::util::{Dir, TestCommand};
 
 const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/probe/identity.txt");
 const BEGIN: &str = "/casefile-identity-begin";
@@ -75,7 +77,12 @@ mark("/casefile-identity-end")
 fn the_probe_decodes_a_fixed_workload_as_it_always_has() {
     let dir = Dir::new("identity");
     let mut got = Vec::new();
-    for (name, flags) in [("tp_btf", &[][..]), ("raw_tp", &["--force-raw-tp"][..])] {
+    for (name, flags) in [
+        ("tp_btf", &[][..]),
+        ("raw_tp", &["--force-raw-tp"][..]),
+        ("tp_btf exit-only", &["--no-latency"][..]),
+        ("raw_tp exit-only", &["--no-latency", "--force-raw-tp"][..]),
+    ] {
         let file = dir.join(format!("{name}.case"));
         let cmd = format!(
             "WORKDIR={} exec python3 -S -c '{}'",
@@ -92,11 +99,22 @@ fn the_probe_decodes_a_fixed_workload_as_it_always_has() {
         std::fs::write(EXPECTED, &got[0].1).expect("write expected");
     }
     let want = std::fs::read_to_string(EXPECTED).expect("fixtures/probe/identity.txt");
+    // Without the enter hook, no call has a latency: the same lines, none of them entered.
+    let want_exit_only: String = want
+        .lines()
+        .map(|l| l.replacen(" entered", " no-enter", 1) + "\n")
+        .collect();
+    assert_ne!(want, want_exit_only, "the fixture has calls with latencies");
     for (name, text) in &got {
+        let want = if name.ends_with("exit-only") {
+            &want_exit_only
+        } else {
+            &want
+        };
         assert!(
-            text == &want,
+            text == want,
             "{name}: the decoded workload differs from {EXPECTED}:\n{}",
-            diff(&want, text)
+            diff(want, text)
         );
     }
 }
@@ -202,6 +220,76 @@ fn diff(want: &str, got: &str) -> String {
         }
     }
     out
+}
+
+/// `--no-latency` hooks only the exits. A clone's flags still come from the registers of the
+/// call in progress (the fork hook read them from its enter before), and what needs latencies
+/// refuses the capture rather than reading 0: a filter (the verdict of `check`), a rule, and a
+/// view that selects slow calls.
+#[test]
+fn exit_only_recording_keeps_clone_flags_and_refuses_latency_questions() {
+    let dir = Dir::new("exit-only");
+    let mut forks = Vec::new();
+    for (name, flags) in [("both", &[][..]), ("exit", &["--no-latency"][..])] {
+        let file = dir.join(format!("{name}.case"));
+        if record(&file, flags, &["sh", "-c", "/bin/true; /bin/true & wait"]).is_none() {
+            return;
+        }
+        let cap = CaptureFile::read(&file).expect("open capture");
+        let mut flags = Vec::new();
+        for i in 0..cap.blocks().len() {
+            let block = cap.read_block(i).expect("read block");
+            if !block.is_events() {
+                continue;
+            }
+            for ev in block.events().expect("decode") {
+                if let Body::Fork(f) = ev.expect("event").body {
+                    flags.push(f.flags);
+                }
+            }
+        }
+        forks.push(flags);
+    }
+    assert_eq!(forks[0].len(), 2, "the shell forks twice: {forks:?}");
+    assert!(forks[0].iter().all(|&f| f != 0), "clone flags: {forks:?}");
+    assert_eq!(
+        forks[0], forks[1],
+        "clone flags with and without the enter hook"
+    );
+
+    let file = dir.join("exit.case");
+    let rules = dir.write(
+        "slow.yaml",
+        "- rule: slow\n  desc: a slow call\n  condition: evt.latency > 1000\n  output: slow\n  priority: WARNING\n",
+    );
+    let rules = rules.to_str().expect("utf-8 path");
+    for (args, says) in [
+        (
+            vec!["check", "-f", "evt.latency > 0"],
+            "the filter reads evt.latency",
+        ),
+        (
+            vec!["read", "-f", "evt.latency > 0"],
+            "the filter reads evt.latency",
+        ),
+        (vec!["rules", "-r", rules], "rule 'slow' reads evt.latency"),
+        (
+            vec!["top", "slow_io"],
+            "view slow_io selects calls by their latency",
+        ),
+    ] {
+        let mut cmd = TestCommand::new(&args);
+        cmd.cmd().arg(&file);
+        let (_, err) = cmd.expect_code(2);
+        assert!(
+            err.contains(says) && err.contains("--no-latency"),
+            "{args:?}: {err}"
+        );
+    }
+    // What does not need latencies reads as ever.
+    let mut read = TestCommand::new(["read", "-n", "1", "-f", "evt.type = execve"]);
+    read.cmd().arg(&file);
+    assert!(read.stdout().contains("execve"));
 }
 
 /// The verifier sees the snaplen as a constant, so whether the probe loads depends on it: every

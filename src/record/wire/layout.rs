@@ -24,6 +24,9 @@ pub mod kind {
 
 /// `cf_hdr.flags`: the exit had no recorded enter.
 pub const F_NO_ENTER: u16 = 1;
+/// `cf_hdr.flags`: recorded without the enter hook (`record --no-latency`): the arguments were
+/// read at exit, and there is no enter time.
+pub const F_NO_LATENCY: u16 = 2;
 
 /// Bytes of the header every record starts with (`struct cf_hdr`).
 pub const HDR_SIZE: usize = size_of::<CfHdr>();

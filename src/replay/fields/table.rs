@@ -101,7 +101,8 @@ pub static FIELDS: &[FieldDef] = &[
         "evt.latency",
         Fid::EvtLatency,
         Num,
-        "Time the system call took, in nanoseconds (0 for other events).",
+        "Time the system call took, in nanoseconds (0 for other events, and for every call of a \
+         capture recorded with --no-latency, where filters on it are refused).",
     ),
     f(
         "evt.deltatime",
