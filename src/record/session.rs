@@ -200,6 +200,11 @@ const FLUSH_EVERY: Duration = Duration::from_millis(20);
 /// every 1 ms, the default 64 MiB one every 10 ms).
 const POLL_MS_PER_MIB: u32 = 1;
 const POLL_MAX_MS: u32 = 10;
+/// When a look finds the ring nearly empty (fewer than `QUIET_RECORDS`), the next sleep is
+/// twice as long, up to what the ring still holds at a storm's rate (`POLL_MS_PER_MIB`) and
+/// at most `POLL_IDLE_MAX_MS`: an idle host wakes the recorder 25 times a second, not 100.
+const POLL_IDLE_MAX_MS: u32 = 40;
+const QUIET_RECORDS: usize = 1000;
 
 /// Records until `stop` is set, the duration passes or the command exits.
 pub fn record(
@@ -223,9 +228,10 @@ pub fn record(
         .map(|_| usage::Sampler::new(std::process::id(), child.as_ref().map(|c| c.pid as u32)));
     let mut events_at_status = 0;
     let mut child_done = false;
-    let poll_ms = (opts.ring_bytes >> 20)
-        .saturating_mul(POLL_MS_PER_MIB)
-        .clamp(1, POLL_MAX_MS) as i32;
+    let ring_ms = (opts.ring_bytes >> 20).saturating_mul(POLL_MS_PER_MIB);
+    let busy_ms = ring_ms.clamp(1, POLL_MAX_MS) as i32;
+    let idle_ms = ring_ms.clamp(1, POLL_IDLE_MAX_MS) as i32;
+    let mut poll_ms = busy_ms;
     let mut drained = 0;
     loop {
         // The probe never wakes us: sleep the interval the ring is sized for, unless the last
@@ -242,6 +248,11 @@ pub fn record(
             }
         }
         drained = rec.drain_ring(DRAIN_BATCH);
+        poll_ms = if drained < QUIET_RECORDS {
+            (poll_ms * 2).min(idle_ms)
+        } else {
+            busy_ms
+        };
         let step = rec.periodic(out.as_mut(), opts, &mut timers, sampler.as_mut());
         if let Err(e) = step {
             if out.is_full() {
