@@ -6,7 +6,8 @@
 # - the dd bs=1 storm (2 x BYTES read/write calls, one byte of payload each) alone, under the
 #   bare counter pair of probe/floor.bpf.o (examples/probe_floor: the floor, what attaching
 #   to sys_enter and sys_exit costs at all) and under `record` of the whole host, alternating,
-#   N runs each (median);
+#   N runs each (median); `record` also with --no-payload, --no-latency (the exit hook alone)
+#   and both, the cheapest recording;
 # - the probe's own cost per call with kernel.bpf_stats_enabled=1 (the stats add their own
 #   cost to both sides), casefile's programs next to the floor's;
 # - the recorder's CPU (user + system, from /proc) per million events of the storm;
@@ -54,7 +55,7 @@ start_floor() {
 }
 start_record() {
     rm -f "$work/r.case"
-    "$bin" record -w "$work/r.case" 2>"$work/rec.err" &
+    "$bin" record -w "$work/r.case" "$@" 2>"$work/rec.err" &
     bg=$!
     # The file appears once the probe is attached; the /proc snapshot and the container
     # look-ups follow.
@@ -80,7 +81,7 @@ per_call() {
         awk -v n="$1" '$1 == n && $5 > $3 { printf "%.1f", ($4 - $2) / ($5 - $3) }'
 }
 
-alone=() floor=() rec=() cpu_per_m=()
+alone=() floor=() rec=() cpu_per_m=() nopay=() nolat=() lean=()
 for ((i = 0; i < runs; i++)); do
     alone+=("$(storm)")
     start_floor
@@ -94,11 +95,26 @@ for ((i = 0; i < runs; i++)); do
     c1=$(cpu_s)
     stop
     cpu_per_m+=("$(awk -v c="$c1" -v b="$c0" -v e="$((2 * dd_bytes))" 'BEGIN { printf "%.3f", (c - b) / e * 1e6 }')")
+    start_record --no-payload
+    nopay+=("$(storm)")
+    stop
+    start_record --no-latency
+    nolat+=("$(storm)")
+    stop
+    start_record --no-latency --no-payload
+    lean+=("$(storm)")
+    stop
+    lean_lost=$(rec_lost)
 done
 a=$(median "${alone[@]}") f=$(median "${floor[@]}") r=$(median "${rec[@]}")
 out "probe: dd storm, bare counter pair (s)" "$f" "$a" s "dd alone"
 out "probe: dd storm, record whole host (s)" "$r" "$a" s "dd alone"
 out "probe: dd storm, record whole host (s)" "$r" "$f" s "bare counter pair"
+nl=$(median "${lean[@]}")
+out "probe: dd storm, record --no-payload (s)" "$(median "${nopay[@]}")" "$a" s "dd alone"
+out "probe: dd storm, record --no-latency (s)" "$(median "${nolat[@]}")" "$a" s "dd alone"
+out "probe: dd storm, record --no-latency --no-payload (s)" "$nl" "$a" s "dd alone ($lean_lost lost)"
+out "probe: dd storm, record --no-latency --no-payload (s)" "$nl" "$f" s "bare counter pair"
 out "probe: recorder CPU per M events (s)" "$(median "${cpu_per_m[@]}")" - s "(dd storm and 1 s after it; $(rec_lost) lost)"
 
 if command -v bpftool >/dev/null; then
@@ -113,9 +129,15 @@ if command -v bpftool >/dev/null; then
     prog_stats >"$work/s0"; storm >/dev/null; prog_stats >"$work/s1"
     ce=$(per_call cf_sys_enter) cx=$(per_call cf_sys_exit)
     stop
+    max_id=$(max_prog_id)
+    start_record --no-latency --no-payload
+    prog_stats >"$work/s0"; storm >/dev/null; prog_stats >"$work/s1"
+    lx=$(per_call cf_sys_exit)
+    stop
     sysctl -qw kernel.bpf_stats_enabled=0
     out "probe: sys_enter per call, bpf_stats (ns)" "$ce" "$fe" ns "bare counter"
     out "probe: sys_exit per call, bpf_stats (ns)" "$cx" "$fx" ns "bare counter"
+    out "probe: sys_exit alone, --no-latency --no-payload, bpf_stats (ns)" "$lx" "$(awk -v e="$fe" -v x="$fx" 'BEGIN { print e + x }')" ns "bare counter pair"
 fi
 
 # One spinner per CPU: the total rate recorded, next to unrecorded.
