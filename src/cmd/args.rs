@@ -179,7 +179,7 @@ impl Resolved {
     /// merge that made them is part of its [`Session::damage`].
     pub fn session_of(&self, opened: Opened, mut opts: Options) -> anyhow::Result<Session> {
         if let Some(f) = &self.filter {
-            answerable(&opened, "the filter", f)?;
+            answerable(has_latency(&opened.cap), "the filter", f)?;
         }
         let range = opened.cap.time_range().unwrap_or((0, 0));
         (opts.from, opts.to) = self.range(range)?;
@@ -233,16 +233,13 @@ impl Resolved {
     }
 }
 
-/// Refuses `filter` (`what` names it) when it reads a field the captures cannot answer: the
-/// latency of a capture recorded without one (`record --no-latency`) would read 0 everywhere,
-/// and a verdict drawn from it would be false.
-pub fn answerable(opened: &Opened, what: &str, filter: &Filter<Field>) -> anyhow::Result<()> {
-    let latency = |f: &Field| f.fid == crate::replay::fields::Fid::EvtLatency;
-    if !has_latency(&opened.cap) && filter.uses_field(&latency) {
-        bail!(
-            "{what} reads evt.latency, but this capture was recorded with --no-latency: no call \
-             has a latency in it"
-        );
+/// Refuses `filter` (`what` names it) when it reads a field the events cannot answer: without
+/// `latency` (a capture recorded with `--no-latency`, or such a recording) evt.latency would
+/// read 0 everywhere, and a verdict drawn from it would be false.
+pub fn answerable(latency: bool, what: &str, filter: &Filter<Field>) -> anyhow::Result<()> {
+    let reads_latency = |f: &Field| f.fid == crate::replay::fields::Fid::EvtLatency;
+    if !latency && filter.uses_field(&reads_latency) {
+        bail!("{what} reads evt.latency, but calls recorded with --no-latency have none");
     }
     Ok(())
 }

@@ -94,6 +94,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
         (Some(text), _) => {
             let f = filter::compile(text, &Fields)
                 .map_err(|e| anyhow::anyhow!("the --trigger filter does not compile:\n{e}"))?;
+            super::args::answerable(!args.no_latency, "the --trigger filter", &f)?;
             TriggerSpec::Filter(text.clone(), f)
         }
         (None, false) => {
@@ -105,6 +106,10 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
             }
             if set.rules.is_empty() {
                 bail!("the --trigger-rules files hold no rule that can run");
+            }
+            for rule in &set.rules {
+                let what = format!("the --trigger-rules rule '{}'", rule.name);
+                super::args::answerable(!args.no_latency, &what, &rule.filter)?;
             }
             TriggerSpec::Rules(Box::new(set))
         }

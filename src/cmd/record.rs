@@ -60,7 +60,8 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(f) = &filter {
         // Refused before the probe loads, with the filter's own message.
-        crate::filter::compile(f, &crate::replay::fields::Fields)?;
+        let f = crate::filter::compile(f, &crate::replay::fields::Fields)?;
+        super::args::answerable(!args.no_latency, "the capture filter", &f)?;
     }
     let opts = Options {
         path: args.file.clone(),

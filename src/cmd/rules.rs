@@ -24,8 +24,9 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
     r.no_filter("rules")?;
     let set = super::args::load_rules(&args.load)?;
     let opened = r.open()?;
+    let latency = super::args::has_latency(&opened.cap);
     for rule in &set.rules {
-        super::args::answerable(&opened, &format!("rule '{}'", rule.name), &rule.filter)?;
+        super::args::answerable(latency, &format!("rule '{}'", rule.name), &rule.filter)?;
     }
     let total_events = opened.cap.event_count();
     let mut damage = opened.damage.clone();

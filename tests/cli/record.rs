@@ -92,3 +92,47 @@ fn info_counts_an_import_s_events_as_read_prints_them() {
     let read = TestCommand::new(["read"]).cmd_args(&scap, &[]).stdout();
     assert_eq!(read.lines().count(), 315);
 }
+
+/// A recording without latencies (`--no-latency`) cannot answer a capture filter or a trigger
+/// that reads them: refused before the probe loads, rather than recording nothing or never
+/// firing.
+#[test]
+fn no_latency_refuses_filters_and_triggers_that_read_latency() {
+    let dir = Dir::new("record-no-latency");
+    let file = dir.join("cap.case");
+    let incidents = dir.join("incidents");
+    std::fs::create_dir(&incidents).expect("mkdir");
+    let rules = dir.write(
+        "slow.yaml",
+        "- rule: slow\n  desc: a slow call\n  condition: evt.latency > 1000\n  output: slow\n  priority: WARNING\n",
+    );
+    let rules = rules.to_str().expect("utf-8 path");
+    for (to, args, says) in [
+        (
+            &file,
+            vec!["-f", "evt.latency > 1000"],
+            "the capture filter reads evt.latency",
+        ),
+        (
+            &incidents,
+            vec!["--keep", "10s", "--trigger", "evt.latency > 1000"],
+            "the --trigger filter reads evt.latency",
+        ),
+        (
+            &incidents,
+            vec!["--keep", "10s", "--trigger-rules", rules],
+            "the --trigger-rules rule 'slow' reads evt.latency",
+        ),
+    ] {
+        let mut cmd = TestCommand::new(["record", "-w"]);
+        cmd.cmd().arg(to).arg("--no-latency").args(&args);
+        let (_, err) = cmd.expect_code(2);
+        assert!(
+            err.contains(says) && err.contains("--no-latency"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!file.exists(), "nothing is recorded");
+    let left = std::fs::read_dir(&incidents).expect("read dir").count();
+    assert_eq!(left, 0, "no incident is written");
+}
