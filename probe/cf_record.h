@@ -16,6 +16,7 @@
 #define CF_KIND_SIGNAL 5
 #define CF_KIND_CGROUP 6 /* a cgroup v2 directory was made: its id and path, for the recorder */
 #define CF_KIND_SWITCH 7 /* a context switch (record --sched) */
+#define CF_KIND_BATCH 8  /* records of one CPU one after another, see below */
 
 /* cf_hdr.flags */
 #define CF_F_NO_ENTER 1 /* syscall exit without a recorded enter: args and enter_ts are 0 */
@@ -71,6 +72,15 @@
 #define CF_CNT_DROPPED 1
 #define CF_CNT_LAST_DROP_TS 2 /* ktime (boot clock) of the latest drop on this CPU */
 #define CF_CNT_MAX 4
+
+/* A CPU's staged records reach the ring at most this long (ns) after the first of them. */
+#define CF_FLUSH_NS 5000000
+
+/*
+ * A batch: a cf_hdr with kind CF_KIND_BATCH, size the whole batch (header included), cpu the
+ * CPU, tid the number of records, the other fields 0; then the records, each starting at an
+ * 8-byte boundary and as long as its own hdr.size says (rounded up to 8).
+ */
 
 struct cf_hdr { /* 32 bytes */
 	__u16 kind;

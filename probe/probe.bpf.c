@@ -20,6 +20,7 @@
 
 /* errno values (vmlinux.h has no macros) */
 #define EBADF 9
+#define EBUSY 16
 #define ENOMEM 12
 #define EFAULT 14
 #define EINVAL 22
@@ -163,6 +164,44 @@ struct {
 	__uint(max_entries, 1);
 } SCRATCH SEC(".maps");
 
+/*
+ * Syscall records are staged per CPU and written to the ring a batch at a time: one reserve
+ * and one commit for dozens of records, where each took its own (the ring's lock is shared by
+ * every CPU). A stage goes out when the next record does not fit, or when its CPU's flush
+ * timer fires, CF_FLUSH_NS (cf_record.h) after its first record: the recorder sees every
+ * record within that much more than before, well inside its reorder window.
+ */
+#define CF_STAGE 8192
+struct cf_stage {
+	__u32 len;  /* bytes of records staged, after room for the batch header */
+	__u32 n;    /* records staged */
+	__u8 busy;  /* a program is adding a record: the timer leaves the stage alone */
+	__u8 armed; /* the flush timer is running */
+	__u8 _pad[6];
+	__u8 buf[CF_STAGE + 256]; /* the slack takes a record written at the last offset */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct cf_stage);
+	__uint(max_entries, 1);
+} STAGE SEC(".maps");
+
+/* One flush timer per CPU, pinned to it (indexed by CPU number). */
+struct cf_flush_timer {
+	struct bpf_timer timer;
+	__u32 ready; /* initialized, callback set */
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct cf_flush_timer);
+	__uint(max_entries, 4096);
+} FLUSH_TIMERS SEC(".maps");
+
 /* ---- helpers */
 static __always_inline void count(__u32 slot, __u64 value, bool set)
 {
@@ -175,11 +214,16 @@ static __always_inline void count(__u32 slot, __u64 value, bool set)
 	}
 }
 
-/* A record the ring had no room for: counted as loss, with when. */
+/* `n` records the ring had no room for: counted as loss, with when. */
+static __always_inline void count_drops(__u32 n)
+{
+	count(CF_CNT_DROPPED, n, false);
+	count(CF_CNT_LAST_DROP_TS, bpf_ktime_get_boot_ns(), true);
+}
+
 static __always_inline void count_drop(void)
 {
-	count(CF_CNT_DROPPED, 1, false);
-	count(CF_CNT_LAST_DROP_TS, bpf_ktime_get_boot_ns(), true);
+	count_drops(1);
 }
 
 /*
@@ -198,6 +242,92 @@ static __always_inline int emit(void *rec, __u32 len)
 		return -ENOSPC;
 	}
 	return 0;
+}
+
+static __always_inline struct cf_stage *stage(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&STAGE, &zero);
+}
+
+/* Writes this CPU's staged records to the ring as one batch; counts them as loss if it is full. */
+static __always_inline void stage_flush(struct cf_stage *st)
+{
+	__u32 len = st->len;
+	if (!len)
+		return;
+	if (len > CF_STAGE - sizeof(struct cf_hdr))
+		len = CF_STAGE - sizeof(struct cf_hdr);
+	len += sizeof(struct cf_hdr);
+	struct cf_hdr *h = (struct cf_hdr *)st->buf;
+	h->kind = CF_KIND_BATCH;
+	h->size = len;
+	h->cpu = bpf_get_smp_processor_id();
+	h->flags = 0;
+	h->tid = st->n;
+	h->pid = 0;
+	h->ts = 0;
+	h->cgroup_id = 0;
+	if (bpf_ringbuf_output(&EVENTS, st->buf, len, BPF_RB_NO_WAKEUP))
+		count_drops(st->n);
+	st->len = 0;
+	st->n = 0;
+}
+
+/* The flush timer of CPU `*key` fired (on that CPU): its stage goes out, unless in use. */
+static int flush_timer_fired(void *map, __u32 *key, struct cf_flush_timer *t)
+{
+	struct cf_stage *st = stage();
+	if (!st || *key != bpf_get_smp_processor_id())
+		return 0;
+	if (st->busy) {
+		bpf_timer_start(&t->timer, CF_FLUSH_NS, BPF_F_TIMER_CPU_PIN);
+		return 0;
+	}
+	stage_flush(st);
+	st->armed = 0;
+	return 0;
+}
+
+/*
+ * Where a record of `size` bytes (at most 256) goes in this CPU's stage, after flushing a
+ * full one; NULL when there is no stage. The stage is busy until stage_commit.
+ */
+static __always_inline void *stage_reserve(struct cf_stage *st, __u32 size)
+{
+	st->busy = 1;
+	if (st->len + size > CF_STAGE - sizeof(struct cf_hdr))
+		stage_flush(st);
+	return &st->buf[(sizeof(struct cf_hdr) + st->len) & (CF_STAGE - 1)];
+}
+
+/*
+ * Keeps the record of `size` bytes (a multiple of 8) written at stage_reserve's place, and
+ * makes sure a flush follows: this CPU's timer is started if it is not running; without a
+ * timer the stage goes out now.
+ */
+static __always_inline void stage_commit(struct cf_stage *st, __u32 size)
+{
+	st->len += size;
+	st->n++;
+	if (!st->armed) {
+		__u32 cpu = bpf_get_smp_processor_id();
+		struct cf_flush_timer *t = bpf_map_lookup_elem(&FLUSH_TIMERS, &cpu);
+		if (t) {
+			if (!t->ready) {
+				long r = bpf_timer_init(&t->timer, &FLUSH_TIMERS, 1 /* CLOCK_MONOTONIC */);
+				if ((r == 0 || r == -EBUSY) &&
+				    bpf_timer_set_callback(&t->timer, flush_timer_fired) == 0)
+					t->ready = 1;
+			}
+			if (t->ready &&
+			    bpf_timer_start(&t->timer, CF_FLUSH_NS, BPF_F_TIMER_CPU_PIN) == 0)
+				st->armed = 1;
+		}
+		if (!st->armed)
+			stage_flush(st);
+	}
+	st->busy = 0;
 }
 
 static __always_inline bool wanted(__u32 tgid)
@@ -630,10 +760,20 @@ static __always_inline void fill_syscall(struct cf_syscall *r, struct task_struc
 	}
 }
 
-/* A record without blobs, reserved in the ring and written in place. */
+/*
+ * A record without blobs, written in place: in this CPU's stage (tp_btf), or reserved in the
+ * ring (raw_tp programs may not use timers).
+ */
 static __always_inline int emit_bare(struct task_struct *task, __u64 pid_tgid, bool typed,
 				     const struct cf_enter *e, __u32 nr, long ret)
 {
+	struct cf_stage *st = typed ? stage() : NULL;
+	if (st) {
+		struct cf_syscall *r = stage_reserve(st, sizeof(*r));
+		fill_syscall(r, task, pid_tgid, typed, e, nr, ret);
+		stage_commit(st, sizeof(*r));
+		return 0;
+	}
 	struct cf_syscall *r = bpf_ringbuf_reserve(&EVENTS, sizeof(*r), 0);
 	if (!r) {
 		count_drop();
@@ -646,23 +786,41 @@ static __always_inline int emit_bare(struct task_struct *task, __u64 pid_tgid, b
 
 /*
  * A record with one payload blob of at most `room` bytes (a constant: the ring reserves
- * fixed sizes), reserved in the ring and written in place. The user bytes are read into the
- * stack first: the kernel's usercopy hardening checks a stack destination cheaply, a ring
- * (vmalloc) one with a search. hdr.size says where the record really ends; the ring entry's
- * tail past it is zeros the recorder drops.
+ * fixed sizes), written in place: in this CPU's stage (tp_btf), or reserved in the ring
+ * (raw_tp). The user bytes are read into the stack first: the kernel's usercopy hardening
+ * checks a stack destination cheaply, a map or ring (vmalloc) one with a search. hdr.size
+ * says where the record really ends; in the ring, the entry's tail past it is zeros the
+ * recorder drops.
  */
 #define CF_BUF_SMALL 8
 #define CF_BUF_ROOM 80
 #define CF_BUF_TMP 128 /* a power of two above CF_BUF_ROOM: the length's mask for the verifier */
+struct cf_buf_rec {
+	struct cf_syscall s;
+	struct cf_blob b;
+	__u8 data[CF_BUF_ROOM];
+};
+
+static __always_inline void fill_buf(struct cf_buf_rec *r, struct task_struct *task,
+				     __u64 pid_tgid, bool typed, const struct cf_enter *e, __u32 nr,
+				     long ret, const struct cf_cap *cap, __u32 len, __s32 err,
+				     const __u8 *tmp, const __u32 room)
+{
+	fill_syscall(&r->s, task, pid_tgid, typed, e, nr, ret);
+	r->s.nblob = 1;
+	r->s.hdr.size = blob_end(sizeof(r->s), len);
+	r->b.param = cap->param;
+	r->b.kind = CF_BLOB_BUF;
+	r->b.len = len;
+	r->b.err = err;
+	__builtin_memcpy(r->data, tmp, room);
+}
+
 static __always_inline int emit_buf(struct task_struct *task, __u64 pid_tgid, bool typed,
 				    const struct cf_enter *e, __u32 nr, long ret,
 				    const struct cf_cap *cap, __u32 len, __u64 ptr, const __u32 room)
 {
-	struct {
-		struct cf_syscall s;
-		struct cf_blob b;
-		__u8 data[CF_BUF_ROOM];
-	} *r;
+	struct cf_buf_rec *r;
 	__u8 tmp[CF_BUF_TMP];
 	__builtin_memset(tmp, 0, room);
 	__s32 err = 0;
@@ -679,19 +837,20 @@ static __always_inline int emit_buf(struct task_struct *task, __u64 pid_tgid, bo
 		len = 0;
 	}
 	/* only the first `room` bytes of data[] are reserved and touched */
-	r = bpf_ringbuf_reserve(&EVENTS, sizeof(*r) - CF_BUF_ROOM + room, 0);
+	const __u32 full = sizeof(*r) - CF_BUF_ROOM + room;
+	struct cf_stage *st = typed ? stage() : NULL;
+	if (st) {
+		r = stage_reserve(st, full);
+		fill_buf(r, task, pid_tgid, typed, e, nr, ret, cap, len, err, tmp, room);
+		stage_commit(st, blob_end(sizeof(r->s), len));
+		return 0;
+	}
+	r = bpf_ringbuf_reserve(&EVENTS, full, 0);
 	if (!r) {
 		count_drop();
 		return -ENOSPC;
 	}
-	fill_syscall(&r->s, task, pid_tgid, typed, e, nr, ret);
-	r->s.nblob = 1;
-	r->s.hdr.size = blob_end(sizeof(r->s), len);
-	r->b.param = cap->param;
-	r->b.kind = CF_BLOB_BUF;
-	r->b.len = len;
-	r->b.err = err;
-	__builtin_memcpy(r->data, tmp, room);
+	fill_buf(r, task, pid_tgid, typed, e, nr, ret, cap, len, err, tmp, room);
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
 }

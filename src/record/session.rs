@@ -202,8 +202,10 @@ const POLL_MS_PER_MIB: u32 = 1;
 const POLL_MAX_MS: u32 = 10;
 /// When a look finds the ring nearly empty (fewer than `QUIET_RECORDS`), the next sleep is
 /// twice as long, up to what the ring still holds at a storm's rate (`POLL_MS_PER_MIB`) and
-/// at most `POLL_IDLE_MAX_MS`: an idle host wakes the recorder 25 times a second, not 100.
-const POLL_IDLE_MAX_MS: u32 = 40;
+/// at most `POLL_IDLE_MAX_MS`: an idle host wakes the recorder 33 times a second, not 100.
+/// With the probe's flush interval (twice, when its timer finds a stage in use), a record
+/// still reaches the reorder buffer inside its window.
+const POLL_IDLE_MAX_MS: u32 = 30;
 const QUIET_RECORDS: usize = 1000;
 
 /// Records until `stop` is set, the duration passes or the command exits.
@@ -293,7 +295,9 @@ pub fn record(
             break;
         }
     }
-    // Whatever is in the ring now was produced before we stopped; take it all.
+    // What the probe staged before we stopped reaches the ring within two flush intervals;
+    // then whatever is in the ring was produced before we stopped: take it all.
+    std::thread::sleep(Duration::from_nanos(2 * wire::FLUSH_NS + 2_000_000));
     rec.drain_ring(usize::MAX);
     rec.check_loss()?;
     if !out.is_full()
@@ -525,24 +529,26 @@ impl Recorder {
     }
 
     /// Takes up to `max` records from the ring; returns how many.
+    /// Takes what the ring holds, up to about `max` records; returns the records taken.
     fn drain_ring(&mut self, max: usize) -> usize {
         let mut n = 0;
         let mut cgroups = Vec::new();
         while n < max
             && let Some(item) = self.probe.ring.next()
         {
-            n += 1;
-            match wire::parse_hdr(&item) {
-                Ok(h) if h.kind == wire::kind::CGROUP => {
-                    cgroups.push((self.decoder.wall(h.ts), item.to_vec()));
+            // A record the probe wrote in place into a fixed-size ring entry ends before the
+            // entry does: `records` keeps what its header says it holds.
+            let (decoder, reorder) = (&self.decoder, &mut self.reorder);
+            let r = wire::records(&item, |h, rec| {
+                n += 1;
+                if h.kind == wire::kind::CGROUP {
+                    cgroups.push((decoder.wall(h.ts), rec.to_vec()));
+                } else {
+                    reorder.push_raw(decoder.wall(h.ts), rec);
                 }
-                // A record the probe wrote in place into a fixed-size ring entry ends before
-                // the entry does: keep what its header says it holds.
-                Ok(h) => {
-                    let end = usize::from(h.size).clamp(wire::HDR_SIZE, item.len());
-                    self.reorder.push_raw(self.decoder.wall(h.ts), &item[..end]);
-                }
-                Err(_) => self.summary.malformed += 1,
+            });
+            if r.is_err() {
+                self.summary.malformed += 1;
             }
         }
         for (ts, raw) in cgroups {

@@ -158,6 +158,16 @@ pub enum WireError {
     /// A kind this recorder does not know.
     #[error("unknown probe record kind {0}")]
     UnknownKind(u16),
+    /// A batch whose records do not fill it as its header says.
+    #[error("probe batch of {declared} records: record {at} is malformed ({why})")]
+    Batch {
+        /// Records the batch header declares.
+        declared: u32,
+        /// The index of the bad record (the count found, when the count differs).
+        at: u32,
+        /// What is wrong with it.
+        why: &'static str,
+    },
 }
 
 /// Bounds-checked little-endian field reads from one record.
@@ -197,6 +207,39 @@ impl<'a> Rec<'a> {
     fn u64(&self, off: usize) -> Result<u64, WireError> {
         Ok(u64::from_le_bytes(self.arr(off)?))
     }
+}
+
+/// Hands `each` the records of one ring entry with their headers, each cut to the size its
+/// header gives: the entry itself, or the records of a batch ([`kind::BATCH`]: a header whose
+/// `size` covers the batch and whose `tid` counts its records, then the records, each at an
+/// 8-byte boundary). A malformed record ends the batch with an error; the records before it
+/// were handed over.
+pub fn records<'a>(item: &'a [u8], mut each: impl FnMut(CfHdr, &'a [u8])) -> Result<(), WireError> {
+    let h = parse_hdr(item)?;
+    let cut = |h: &CfHdr, b: &'a [u8]| &b[..usize::from(h.size).clamp(HDR_SIZE, b.len())];
+    if h.kind != kind::BATCH {
+        each(h, cut(&h, item));
+        return Ok(());
+    }
+    let end = usize::from(h.size).min(item.len());
+    let declared = h.tid;
+    let bad = |at, why| WireError::Batch { declared, at, why };
+    let (mut off, mut n) = (HDR_SIZE, 0u32);
+    while off < end {
+        let rec = &item[off..end];
+        let r = parse_hdr(rec).map_err(|_| bad(n, "its header is cut"))?;
+        let size = usize::from(r.size);
+        if size < HDR_SIZE || size > rec.len() || r.kind == kind::BATCH {
+            return Err(bad(n, "its size does not fit the batch"));
+        }
+        each(r, &rec[..size]);
+        off += (size + 7) & !7;
+        n += 1;
+    }
+    if n != declared {
+        return Err(bad(n, "the batch holds another number of records"));
+    }
+    Ok(())
 }
 
 /// Parses the common header.

@@ -268,6 +268,8 @@ fn layout_matches_the_c_header() {
         ("CF_SNAPLEN_MAX", SNAPLEN_MAX),
         ("CF_CNT_DROPPED", counter::DROPPED),
         ("CF_F_NO_ENTER", u32::from(F_NO_ENTER)),
+        ("CF_KIND_BATCH", u32::from(kind::BATCH)),
+        ("CF_FLUSH_NS", FLUSH_NS as u32),
         ("CF_F_NO_LATENCY", u32::from(F_NO_LATENCY)),
     ] {
         assert!(
@@ -275,4 +277,67 @@ fn layout_matches_the_c_header() {
             "{name} is not {val} in the C header"
         );
     }
+}
+
+/// A batch header for `records` records of `body` bytes.
+fn batch(records: u32, body: &[u8]) -> Vec<u8> {
+    let mut b = hdr(kind::BATCH, (HDR_SIZE + body.len()) as u16);
+    let tid = offset_of!(CfHdr, tid);
+    b[tid..tid + 4].copy_from_slice(&records.to_le_bytes());
+    b.extend_from_slice(body);
+    b
+}
+
+/// A ring entry is one record (cut to its size: the probe's fixed-size entries end in zeros)
+/// or a batch of them; a batch whose records do not fill it as declared is an error, after
+/// the records before the fault.
+#[test]
+fn ring_entries_are_records_or_batches_of_them() {
+    let cut = |item: &[u8]| {
+        let mut got = Vec::new();
+        let r = records(item, |h, rec| got.push((h.kind, rec.len())));
+        (got, r)
+    };
+    // one record, in an entry longer than it
+    let mut one = sys(3, 0, [7, 0, 0, 0, 0, 0], &[]);
+    let size = one.len();
+    let at = offset_of!(CfHdr, size);
+    one[at..at + 2].copy_from_slice(&(size as u16).to_le_bytes());
+    let mut entry = one.clone();
+    entry.extend([0; 24]);
+    assert_eq!(cut(&entry), (vec![(kind::SYSCALL, size)], Ok(())));
+    // two records, the first with a size that is not a multiple of 8
+    let mut odd = one.clone();
+    odd[at..at + 2].copy_from_slice(&((size - 4) as u16).to_le_bytes());
+    let mut body = odd.clone();
+    body.extend(one.clone());
+    assert_eq!(
+        cut(&batch(2, &body)),
+        (
+            vec![(kind::SYSCALL, size - 4), (kind::SYSCALL, size)],
+            Ok(())
+        )
+    );
+    // a count that differs, a record that overruns the batch, a batch in a batch
+    let (got, r) = cut(&batch(3, &body));
+    assert_eq!(got.len(), 2);
+    assert!(
+        matches!(
+            r,
+            Err(WireError::Batch {
+                declared: 3,
+                at: 2,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    let (got, r) = cut(&batch(2, &body[..body.len() - 8]));
+    assert_eq!(got.len(), 1);
+    assert!(matches!(r, Err(WireError::Batch { at: 1, .. })), "{r:?}");
+    let (got, r) = cut(&batch(1, &batch(1, &one)));
+    assert!(got.is_empty() && r.is_err(), "{r:?}");
+    // a batch header alone is an empty batch; a cut header is an error
+    assert_eq!(cut(&batch(0, &[])), (vec![], Ok(())));
+    assert!(cut(&entry[..10]).1.is_err());
 }

@@ -20,7 +20,13 @@ pub mod kind {
     pub const CGROUP: u16 = 6;
     /// A context switch (`record --sched`).
     pub const SWITCH: u16 = 7;
+    /// Records of one CPU staged together (see [`crate::record::wire::records`]).
+    pub const BATCH: u16 = 8;
 }
+
+/// Nanoseconds a CPU's staged records may wait before the probe writes them to the ring
+/// (`CF_FLUSH_NS`, after the first of them; twice that when the timer finds the stage in use).
+pub const FLUSH_NS: u64 = 5_000_000;
 
 /// `cf_hdr.flags`: the exit had no recorded enter.
 pub const F_NO_ENTER: u16 = 1;
