@@ -389,6 +389,7 @@ fn start(
         cgroup_index: CgroupIndex::default(),
         last_entered: None,
         reorder: Reorder::new(REORDER_WINDOW.as_nanos() as u64),
+        caught_up: true,
         last_drops: Vec::new(),
         last_loss_check: Clock::wall_now(),
         summary: Summary::default(),
@@ -492,6 +493,10 @@ struct Recorder {
     /// The (pid, index) last counted with the tracker.
     last_entered: Option<(u32, u32)>,
     reorder: Reorder,
+    /// Whether the last look emptied the ring. While records wait there, the reorder buffer
+    /// releases by the newest time it has seen, never by the clock: a recorder that lags
+    /// behind a storm would otherwise release past records still in the ring.
+    caught_up: bool,
     last_drops: Vec<u64>,
     last_loss_check: u64,
     summary: Summary,
@@ -551,6 +556,7 @@ impl Recorder {
                 self.summary.malformed += 1;
             }
         }
+        self.caught_up = n < max;
         for (ts, raw) in cgroups {
             self.new_cgroup(ts, &raw);
         }
@@ -617,6 +623,7 @@ impl Recorder {
     ) -> Result<(), RecordError> {
         let Recorder {
             reorder,
+            caught_up,
             decoder,
             cgroups,
             containers,
@@ -701,7 +708,7 @@ impl Recorder {
         if all {
             reorder.drain(&mut write);
         } else {
-            reorder.pop_ready(Clock::wall_now(), &mut write);
+            reorder.pop_ready(if *caught_up { Clock::wall_now() } else { 0 }, &mut write);
         }
         // What the filter left out, as a loss record after the events it was among.
         if err.is_none()
