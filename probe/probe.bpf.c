@@ -178,6 +178,7 @@ struct cf_stage {
 	__u8 busy;  /* a program is adding a record: the timer leaves the stage alone */
 	__u8 armed; /* the flush timer is running */
 	__u8 _pad[6];
+	__u64 first_ts; /* the first staged record's time */
 	__u8 buf[CF_STAGE + 256]; /* the slack takes a record written at the last offset */
 };
 
@@ -253,9 +254,11 @@ static __always_inline struct cf_stage *stage(void)
 /* Writes this CPU's staged records to the ring as one batch; counts them as loss if it is full. */
 static __always_inline void stage_flush(struct cf_stage *st)
 {
-	__u32 len = st->len;
+	__u64 len = st->len;
 	if (!len)
 		return;
+	/* the verifier must see this bound: hide from clang what it thinks it knows of len */
+	asm volatile("" : "+r"(len));
 	if (len > CF_STAGE - sizeof(struct cf_hdr))
 		len = CF_STAGE - sizeof(struct cf_hdr);
 	len += sizeof(struct cf_hdr);
@@ -302,15 +305,21 @@ static __always_inline void *stage_reserve(struct cf_stage *st, __u32 size)
 }
 
 /*
- * Keeps the record of `size` bytes (a multiple of 8) written at stage_reserve's place, and
- * makes sure a flush follows: this CPU's timer is started if it is not running; without a
- * timer the stage goes out now.
+ * Keeps the record of `size` bytes (a multiple of 8, stamped `ts`) written at stage_reserve's
+ * place, and makes sure a flush follows: this CPU's timer is started if it is not running;
+ * without a timer the stage goes out now, and so it does when the timer is long overdue (a
+ * timer that failed to restart must not hold records back).
  */
-static __always_inline void stage_commit(struct cf_stage *st, __u32 size)
+static __always_inline void stage_commit(struct cf_stage *st, __u32 size, __u64 ts)
 {
+	if (!st->n)
+		st->first_ts = ts;
 	st->len += size;
 	st->n++;
-	if (!st->armed) {
+	if (st->armed && ts - st->first_ts > 4 * CF_FLUSH_NS) {
+		stage_flush(st);
+		st->armed = 0;
+	} else if (!st->armed) {
 		__u32 cpu = bpf_get_smp_processor_id();
 		struct cf_flush_timer *t = bpf_map_lookup_elem(&FLUSH_TIMERS, &cpu);
 		if (t) {
@@ -771,7 +780,7 @@ static __always_inline int emit_bare(struct task_struct *task, __u64 pid_tgid, b
 	if (st) {
 		struct cf_syscall *r = stage_reserve(st, sizeof(*r));
 		fill_syscall(r, task, pid_tgid, typed, e, nr, ret);
-		stage_commit(st, sizeof(*r));
+		stage_commit(st, sizeof(*r), r->hdr.ts);
 		return 0;
 	}
 	struct cf_syscall *r = bpf_ringbuf_reserve(&EVENTS, sizeof(*r), 0);
@@ -842,7 +851,7 @@ static __always_inline int emit_buf(struct task_struct *task, __u64 pid_tgid, bo
 	if (st) {
 		r = stage_reserve(st, full);
 		fill_buf(r, task, pid_tgid, typed, e, nr, ret, cap, len, err, tmp, room);
-		stage_commit(st, blob_end(sizeof(r->s), len));
+		stage_commit(st, blob_end(sizeof(r->s), len), r->s.hdr.ts);
 		return 0;
 	}
 	r = bpf_ringbuf_reserve(&EVENTS, full, 0);

@@ -294,13 +294,22 @@ fn exit_only_recording_keeps_clone_flags_and_refuses_latency_questions() {
 
 /// The verifier sees the snaplen as a constant, so whether the probe loads depends on it: every
 /// boundary of the payload paths (none, the 8- and 80-byte in-place records, the scratch
-/// buffer, the largest) must load, through tp_btf and through raw_tp.
+/// buffer, the largest) must load, through tp_btf (`record` fails the test when a program fell
+/// back to raw_tp) and through raw_tp, with the enter hook and without.
 #[test]
 fn the_probe_loads_at_every_snaplen_boundary() {
     let dir = Dir::new("snaplens");
     for snaplen in ["0", "1", "8", "9", "80", "81", "127", "128", "4096"] {
-        for flags in [&[][..], &["--force-raw-tp"][..]] {
-            let file = dir.join(format!("s{snaplen}{}.case", flags.len()));
+        for (i, flags) in [
+            &[][..],
+            &["--force-raw-tp"][..],
+            &["--no-latency"][..],
+            &["--no-latency", "--force-raw-tp"][..],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let file = dir.join(format!("s{snaplen}-{i}.case"));
             let mut args = vec!["-s", snaplen];
             args.extend_from_slice(flags);
             if record(&file, &args, &["true"]).is_none() {
