@@ -389,7 +389,7 @@ fn start(
         cgroup_index: CgroupIndex::default(),
         last_entered: None,
         reorder: Reorder::new(REORDER_WINDOW.as_nanos() as u64),
-        caught_up: true,
+        caught_up: Some(Clock::wall_now()),
         last_drops: Vec::new(),
         last_loss_check: Clock::wall_now(),
         summary: Summary::default(),
@@ -493,10 +493,11 @@ struct Recorder {
     /// The (pid, index) last counted with the tracker.
     last_entered: Option<(u32, u32)>,
     reorder: Reorder,
-    /// Whether the last look emptied the ring. While records wait there, the reorder buffer
-    /// releases by the newest time it has seen, never by the clock: a recorder that lags
-    /// behind a storm would otherwise release past records still in the ring.
-    caught_up: bool,
+    /// When the last look found the ring empty (wall clock), `None` when it stopped with
+    /// records still there. The reorder buffer releases by that time, never by the clock at
+    /// release: a recorder that lags behind a storm, or is kept off the CPU between its look
+    /// and its release, would otherwise release past records still in the ring.
+    caught_up: Option<u64>,
     last_drops: Vec<u64>,
     last_loss_check: u64,
     summary: Summary,
@@ -556,7 +557,7 @@ impl Recorder {
                 self.summary.malformed += 1;
             }
         }
-        self.caught_up = n < max;
+        self.caught_up = (n < max).then(Clock::wall_now);
         for (ts, raw) in cgroups {
             self.new_cgroup(ts, &raw);
         }
@@ -708,7 +709,7 @@ impl Recorder {
         if all {
             reorder.drain(&mut write);
         } else {
-            reorder.pop_ready(if *caught_up { Clock::wall_now() } else { 0 }, &mut write);
+            reorder.pop_ready(caught_up.unwrap_or(0), &mut write);
         }
         // What the filter left out, as a loss record after the events it was among.
         if err.is_none()
