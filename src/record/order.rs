@@ -71,7 +71,12 @@ impl Reorder {
         } else {
             ts
         };
-        self.newest = self.newest.max(ts);
+        // Only the probe's records say how far the stream has come: an event the recorder makes
+        // (a loss stamped with the time of the latest drop) may be far ahead of the records
+        // still waiting in the ring, and must not release past them.
+        if len != EVENT {
+            self.newest = self.newest.max(ts);
+        }
         self.seq += 1;
         self.keys.push_back(Key {
             ts,
@@ -88,7 +93,8 @@ impl Reorder {
         self.key(ts, at, raw.len() as u32);
     }
 
-    /// Adds an event.
+    /// Adds an event made by the recorder: ordered by its time, which does not move the
+    /// window (only the probe's records do).
     pub fn push_event(&mut self, event: Event<'static>) {
         let at = self.events.len() as u32;
         let ts = event.ts;
@@ -233,6 +239,25 @@ mod tests {
         r.pop_ready(1300, |ts, i| out.push(tag(ts, i)));
         assert_eq!(out, [(990, 2), (995, 4), (1000, 1), (1050, 3), (1100, 5)]);
         assert!(r.keys.is_empty() && r.arena.is_empty() && r.events.is_empty());
+    }
+
+    /// A recorder lagging behind a storm writes a loss stamped with the latest drop, ahead of
+    /// the records still in the ring: they are not late for it, and it goes out in its place.
+    #[test]
+    fn an_event_ahead_of_the_records_does_not_release_past_them() {
+        let mut r = Reorder::new(10);
+        r.push_raw(100, &[1]);
+        r.push_event(ev(500, 2));
+        let mut out = Vec::new();
+        r.pop_ready(0, |ts, i| out.push(tag(ts, i)));
+        assert_eq!(out, []);
+        r.push_raw(150, &[3]);
+        r.pop_ready(0, |ts, i| out.push(tag(ts, i)));
+        assert_eq!(out, [(100, 1)]);
+        r.push_raw(600, &[4]);
+        r.drain(|ts, i| out.push(tag(ts, i)));
+        assert_eq!(out, [(100, 1), (150, 3), (500, 2), (600, 4)]);
+        assert_eq!(r.late(), 0);
     }
 
     #[test]
