@@ -169,7 +169,9 @@ struct {
  * and one commit for dozens of records, where each took its own (the ring's lock is shared by
  * every CPU). A stage goes out when the next record does not fit, or when its CPU's flush
  * timer fires, CF_FLUSH_NS (cf_record.h) after its first record: the recorder sees every
- * record within that much more than before, well inside its reorder window.
+ * record within that much more than before, well inside its reorder window. Like the pending
+ * enters, a stage relies on a tracing program not being preempted (see PENDING); the timer
+ * runs in a softirq that may interrupt one, and leaves a busy stage for its next round.
  */
 #define CF_STAGE 8192
 struct cf_stage {
@@ -294,7 +296,7 @@ static int flush_timer_fired(void *map, __u32 *key, struct cf_flush_timer *t)
 
 /*
  * Where a record of `size` bytes (at most 256) goes in this CPU's stage, after flushing a
- * full one; NULL when there is no stage. The stage is busy until stage_commit.
+ * full one. The stage is busy until stage_commit.
  */
 static __always_inline void *stage_reserve(struct cf_stage *st, __u32 size)
 {
