@@ -534,7 +534,6 @@ impl Recorder {
             })
     }
 
-    /// Takes up to `max` records from the ring; returns how many.
     /// Takes what the ring holds, up to about `max` records; returns the records taken.
     fn drain_ring(&mut self, max: usize) -> usize {
         let mut n = 0;
