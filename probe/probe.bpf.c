@@ -696,6 +696,17 @@ static __always_inline __u64 cur_cgroup_id(struct task_struct *task, bool typed)
 	return bpf_get_current_cgroup_id();
 }
 
+/* The six argument registers of the call whose registers are saved at `regs`. */
+static __always_inline void args_from_regs(struct pt_regs *regs, bool typed, __u64 *args)
+{
+	args[0] = CF_REG(regs, typed, di);
+	args[1] = CF_REG(regs, typed, si);
+	args[2] = CF_REG(regs, typed, dx);
+	args[3] = CF_REG(regs, typed, r10);
+	args[4] = CF_REG(regs, typed, r8);
+	args[5] = CF_REG(regs, typed, r9);
+}
+
 /*
  * What an enter would have kept, read at exit from the registers the call saw: a syscall
  * handler does not write the argument registers (execve's success clears them, and a
@@ -705,12 +716,7 @@ static __always_inline void enter_from_regs(struct pt_regs *regs, bool typed, st
 {
 	e->ts = 0;
 	e->nr = CF_REG(regs, typed, orig_ax);
-	e->args[0] = CF_REG(regs, typed, di);
-	e->args[1] = CF_REG(regs, typed, si);
-	e->args[2] = CF_REG(regs, typed, dx);
-	e->args[3] = CF_REG(regs, typed, r10);
-	e->args[4] = CF_REG(regs, typed, r8);
-	e->args[5] = CF_REG(regs, typed, r9);
+	args_from_regs(regs, typed, e->args);
 }
 
 static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool typed)
@@ -731,12 +737,7 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool type
 		return -ENOMEM;
 	e->ts = bpf_ktime_get_boot_ns();
 	e->nr = id;
-	e->args[0] = CF_REG(regs, typed, di);
-	e->args[1] = CF_REG(regs, typed, si);
-	e->args[2] = CF_REG(regs, typed, dx);
-	e->args[3] = CF_REG(regs, typed, r10);
-	e->args[4] = CF_REG(regs, typed, r8);
-	e->args[5] = CF_REG(regs, typed, r9);
+	args_from_regs(regs, typed, e->args);
 	if (p)
 		p->tid = (__u32)pid_tgid;
 	return 0;
