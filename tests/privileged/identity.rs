@@ -16,7 +16,7 @@ use std::path::Path;
 use capture_format::CaptureFile;
 use capture_format::schema::{Body, Sock, Syscall, Value, syscalls};
 
-use crate::record::record;
+use crate::record::{events, record};
 use crate::util::{Dir, TestCommand};
 
 const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/probe/identity.txt");
@@ -235,20 +235,11 @@ fn exit_only_recording_keeps_clone_flags_and_refuses_latency_questions() {
         if record(&file, flags, &["sh", "-c", "/bin/true; /bin/true & wait"]).is_none() {
             return;
         }
-        let cap = CaptureFile::read(&file).expect("open capture");
-        let mut flags = Vec::new();
-        for i in 0..cap.blocks().len() {
-            let block = cap.read_block(i).expect("read block");
-            if !block.is_events() {
-                continue;
-            }
-            for ev in block.events().expect("decode") {
-                if let Body::Fork(f) = ev.expect("event").body {
-                    flags.push(f.flags);
-                }
-            }
-        }
-        forks.push(flags);
+        let flags = events(&file).into_iter().filter_map(|ev| match ev.body {
+            Body::Fork(f) => Some(f.flags),
+            _ => None,
+        });
+        forks.push(flags.collect::<Vec<_>>());
     }
     assert_eq!(forks[0].len(), 2, "the shell forks twice: {forks:?}");
     assert!(forks[0].iter().all(|&f| f != 0), "clone flags: {forks:?}");

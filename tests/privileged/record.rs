@@ -65,7 +65,8 @@ pub fn record(file: &Path, flags: &[&str], cmd: &[&str]) -> Option<Output> {
     Some(out)
 }
 
-fn events(file: &Path) -> Vec<Event<'static>> {
+/// Every event of a recorded capture (which must have its footer).
+pub fn events(file: &Path) -> Vec<Event<'static>> {
     let cap = CaptureFile::read(file).expect("open capture");
     assert!(cap.recovery().is_none(), "capture has no footer");
     let mut out = Vec::new();
